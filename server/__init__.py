@@ -1,0 +1,1 @@
+"""nodeforge.server"""
