@@ -10,12 +10,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-class PositionEncoding(str, Enum):
+class PositionEncoding(StrEnum):
     UTF8 = "utf-8"
     UTF16 = "utf-16"
     UTF32 = "utf-32"

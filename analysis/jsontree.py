@@ -1,0 +1,449 @@
+"""Position-aware, error-recovering JSON parsing.
+
+Invariant: :func:`parse_json` never raises. It returns a tree of :class:`JsonNode`
+with exact code-point spans plus a list of syntax errors, whatever the input.
+
+Two paths serve one tree. Valid subtrees are decoded by the C scanner of the
+standard library (the speed of ``json.loads``) and expanded into positioned
+children only when someone asks for them, so a 1,000-node flow costs little more
+than ``json.loads`` until a diagnostic needs a location. Where the C scanner
+fails (missing comma, unclosed brace or string, trailing comma, duplicate key,
+bare word, ...), a small recursive-descent parser walks that container token by
+token, reports each problem at its exact place and recovers, and still uses the
+fast path for every well-formed child inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nodeforge.analysis.text import Span
+
+Kind = Literal["object", "array", "string", "number", "boolean", "null", "invalid"]
+
+MAX_DEPTH = 64
+
+_WS = re.compile(r"[ \t\n\r]*")
+# A string token: closed by a quote, or (unterminated) running to the end of the line.
+_STRING = re.compile(r'"(?:[^"\\\n\r]|\\.)*("?)')
+_SCALAR = re.compile(r"[^\s{}\[\]:,\"]+")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
+
+
+class _DuplicateKey(ValueError):
+    """Raised inside the fast path so that the slow path can locate the duplicate."""
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs_without_duplicates, parse_constant=_reject_constant
+)
+_scan_once = _DECODER.scan_once
+
+
+@dataclass(frozen=True, slots=True)
+class JsonSyntaxError:
+    span: Span
+    message: str
+    code: str = "syntax"
+
+
+class Property:
+    """One ``"key": value`` member of an object; ``value`` is None when missing."""
+
+    __slots__ = ("key", "key_span", "value")
+
+    def __init__(self, key: str, key_span: Span, value: JsonNode | None) -> None:
+        self.key = key
+        self.key_span = key_span
+        self.value = value
+
+    @property
+    def span(self) -> Span:
+        end = self.value.end if self.value is not None else self.key_span.end
+        return Span(self.key_span.start, end)
+
+
+class JsonNode:
+    """A JSON value with its span; containers expand into children on demand."""
+
+    __slots__ = ("_array", "_object", "_text", "end", "kind", "start", "value")
+
+    def __init__(self, kind: Kind, start: int, end: int, value: Any, text: str) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.value = value
+        self._text = text
+        self._object: list[Property] | None = None
+        self._array: list[JsonNode] | None = None
+
+    def __repr__(self) -> str:
+        return f"JsonNode({self.kind}, {self.start}..{self.end})"
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    @property
+    def properties(self) -> list[Property]:
+        """The members of an object in document order, duplicates included."""
+        if self.kind != "object":
+            return []
+        if self._object is None:
+            parser = _Parser(self._text, [])
+            self._object = parser.object_members(self.start, 0)[0]
+        return self._object
+
+    @property
+    def items(self) -> list[JsonNode]:
+        if self.kind != "array":
+            return []
+        if self._array is None:
+            parser = _Parser(self._text, [])
+            self._array = parser.array_items(self.start, 0)[0]
+        return self._array
+
+    def get(self, key: str) -> JsonNode | None:
+        """The value of the last member named ``key`` (JSON's last-wins rule)."""
+        for prop in reversed(self.properties):
+            if prop.key == key:
+                return prop.value
+        return None
+
+    def member(self, key: str) -> Property | None:
+        for prop in reversed(self.properties):
+            if prop.key == key:
+                return prop
+        return None
+
+    def child(self, segment: str | int) -> JsonNode | None:
+        if isinstance(segment, int):
+            items = self.items
+            return items[segment] if 0 <= segment < len(items) else None
+        return self.get(segment)
+
+    def find(self, path: tuple[str | int, ...]) -> JsonNode | None:
+        node: JsonNode | None = self
+        for segment in path:
+            if node is None:
+                return None
+            node = node.child(segment)
+        return node
+
+    def deepest(self, path: tuple[str | int, ...]) -> JsonNode:
+        """The node at ``path``, or its deepest existing ancestor."""
+        node = self
+        for segment in path:
+            nxt = node.child(segment)
+            if nxt is None:
+                return node
+            node = nxt
+        return node
+
+    @property
+    def raw(self) -> str:
+        return self._text[self.start : self.end]
+
+
+@dataclass(slots=True)
+class ParsedJson:
+    text: str
+    root: JsonNode | None
+    errors: list[JsonSyntaxError]
+
+
+def parse_json(text: str) -> ParsedJson:
+    """Parse ``text`` into a positioned tree plus syntax errors; never raises."""
+    errors: list[JsonSyntaxError] = []
+    parser = _Parser(text, errors)
+    start = parser.skip_ws(0)
+    if start >= len(text):
+        errors.append(JsonSyntaxError(Span(start, start), "Empty document: expected a JSON object"))
+        return ParsedJson(text, None, errors)
+    root, end = parser.value(start, 0)
+    end = parser.skip_ws(end)
+    if end < len(text):
+        errors.append(
+            JsonSyntaxError(
+                Span(end, len(text)), "Unexpected content after the end of the JSON document"
+            )
+        )
+    return ParsedJson(text, root, errors)
+
+
+_KIND_OF_FIRST: dict[str, Kind] = {
+    "{": "object",
+    "[": "array",
+    '"': "string",
+    "t": "boolean",
+    "f": "boolean",
+    "n": "null",
+}
+
+
+class _Parser:
+    def __init__(self, text: str, errors: list[JsonSyntaxError]) -> None:
+        self.text = text
+        self.errors = errors
+
+    def error(self, start: int, end: int, message: str) -> None:
+        self.errors.append(JsonSyntaxError(Span(start, max(end, start)), message))
+
+    def skip_ws(self, pos: int) -> int:
+        m = _WS.match(self.text, pos)
+        return m.end() if m else pos
+
+    # -- values ---------------------------------------------------------------
+
+    def value(self, pos: int, depth: int) -> tuple[JsonNode, int]:
+        """Parse the value starting at ``pos`` (not whitespace); return it and its end."""
+        text = self.text
+        try:
+            value, end = _scan_once(text, pos)
+        except (ValueError, StopIteration, RecursionError):
+            return self.slow_value(pos, depth)
+        kind = _KIND_OF_FIRST.get(text[pos], "number")
+        return JsonNode(kind, pos, end, value, text), end
+
+    def slow_value(self, pos: int, depth: int) -> tuple[JsonNode, int]:
+        text = self.text
+        ch = text[pos] if pos < len(text) else ""
+        if ch in "{[":
+            if depth >= MAX_DEPTH:
+                end = self.skip_balanced(pos)
+                self.error(pos, pos + 1, f"Nesting deeper than {MAX_DEPTH} levels is not supported")
+                return JsonNode("invalid", pos, end, None, text), end
+            if ch == "{":
+                props, end = self.object_members(pos, depth)
+                node = JsonNode("object", pos, end, {p.key: _val(p.value) for p in props}, text)
+                node._object = props
+                return node, end
+            items, end = self.array_items(pos, depth)
+            node = JsonNode("array", pos, end, [_val(i) for i in items], text)
+            node._array = items
+            return node, end
+        if ch == '"':
+            return self.string(pos)
+        m = _SCALAR.match(text, pos)
+        if m is None:
+            self.error(pos, pos + 1, f"Unexpected {_show(ch)}: expected a value")
+            return JsonNode("invalid", pos, pos, None, text), pos
+        word, end = m.group(), m.end()
+        if word in ("true", "false"):
+            return JsonNode("boolean", pos, end, word == "true", text), end
+        if word == "null":
+            return JsonNode("null", pos, end, None, text), end
+        if _NUMBER.match(word):
+            number: int | float = float(word) if any(c in word for c in ".eE") else int(word)
+            return JsonNode("number", pos, end, number, text), end
+        hint = ""
+        if word in ("True", "False", "None", "undefined", "NaN", "Infinity", "-Infinity"):
+            hint = " (JSON has only true, false and null)"
+        elif word[0].isalpha() or word[0] == "_":
+            hint = "; strings must be in double quotes"
+        self.error(pos, end, f"Invalid value `{word[:40]}`{hint}")
+        return JsonNode("invalid", pos, end, None, text), end
+
+    def string(self, pos: int) -> tuple[JsonNode, int]:
+        text = self.text
+        m = _STRING.match(text, pos)
+        assert m is not None  # text[pos] is a quote, which always matches
+        end = m.end()
+        raw = text[pos:end]
+        if m.group(1) and "\\" not in raw:
+            return JsonNode("string", pos, end, raw[1:-1], text), end
+        if not m.group(1):
+            self.error(pos, end, 'Unterminated string: add the closing `"`')
+            raw = raw + '"'
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            self.error(pos, end, f"Invalid string: {_reason(exc)}")
+            value = raw[1:-1]
+        return JsonNode("string", pos, end, value, text), end
+
+    # -- containers -----------------------------------------------------------
+
+    def object_members(self, pos: int, depth: int) -> tuple[list[Property], int]:
+        """Members of the object whose ``{`` is at ``pos``, and the offset after it."""
+        text, n = self.text, len(self.text)
+        props: list[Property] = []
+        seen: dict[str, Span] = {}
+        open_at = pos
+        pos = self.skip_ws(pos + 1)
+        expect_member = True  # True after `{` or `,`
+        while True:
+            if pos >= n:
+                self.error(open_at, open_at + 1, "Unclosed `{`: add the closing `}`")
+                return props, n
+            ch = text[pos]
+            if ch == "}":
+                if props and expect_member:
+                    self.error(pos - 1, pos, "Trailing comma before `}`")
+                return props, pos + 1
+            if ch == ",":
+                if expect_member:
+                    self.error(pos, pos + 1, "Unexpected `,`: expected a property")
+                expect_member = True
+                pos = self.skip_ws(pos + 1)
+                continue
+            if ch in "]":
+                self.error(pos, pos + 1, "Unexpected `]`: expected `}` to close the object")
+                return props, pos + 1
+            if not expect_member:
+                prev_end = props[-1].span.end if props else pos
+                self.error(prev_end, prev_end, "Missing `,` between properties")
+            key_start = pos
+            if ch == '"':
+                key_node, pos = self.string(pos)
+                key = str(key_node.value)
+            else:
+                m = _SCALAR.match(text, pos)
+                if m is None:  # `{`, `[` or `:` where a key should be
+                    _skipped, pos = self.value_or_skip(pos, depth + 1)
+                    self.error(key_start, pos, "Expected a property name in double quotes")
+                    expect_member = False
+                    continue
+                key, pos = m.group(), m.end()
+                self.error(key_start, pos, f'Property names must be in double quotes: `"{key}"`')
+            key_span = Span(key_start, pos)
+            if key in seen:
+                self.error(key_span.start, key_span.end, f"Duplicate property `{key}`")
+            seen[key] = key_span
+            pos = self.skip_ws(pos)
+            member_value: JsonNode | None = None
+            if pos < n and text[pos] == ":":
+                pos = self.skip_ws(pos + 1)
+                if pos >= n or text[pos] in ",}]":
+                    self.error(pos, pos, f"Missing value for `{key}`")
+                else:
+                    member_value, pos = self.value_or_skip(pos, depth + 1)
+            else:
+                self.error(key_span.end, key_span.end, f"Missing `:` after `{key}`")
+                if pos < n and text[pos] not in ",}]":
+                    member_value, pos = self.value_or_skip(pos, depth + 1)
+            props.append(Property(key, key_span, member_value))
+            expect_member = False
+            pos = self.skip_ws(pos)
+
+    def array_items(self, pos: int, depth: int) -> tuple[list[JsonNode], int]:
+        text, n = self.text, len(self.text)
+        items: list[JsonNode] = []
+        open_at = pos
+        pos = self.skip_ws(pos + 1)
+        expect_item = True
+        while True:
+            if pos >= n:
+                self.error(open_at, open_at + 1, "Unclosed `[`: add the closing `]`")
+                return items, n
+            ch = text[pos]
+            if ch == "]":
+                if items and expect_item:
+                    self.error(pos - 1, pos, "Trailing comma before `]`")
+                return items, pos + 1
+            if ch == ",":
+                if expect_item:
+                    self.error(pos, pos + 1, "Unexpected `,`: expected a value")
+                expect_item = True
+                pos = self.skip_ws(pos + 1)
+                continue
+            if ch in "}:":
+                self.error(pos, pos + 1, f"Unexpected `{ch}` in an array")
+                if ch == "}":
+                    return items, pos + 1
+                pos = self.skip_ws(pos + 1)
+                continue
+            if not expect_item:
+                prev_end = items[-1].end if items else pos
+                self.error(prev_end, prev_end, "Missing `,` between array items")
+            item, pos = self.value_or_skip(pos, depth + 1)
+            items.append(item)
+            expect_item = False
+            pos = self.skip_ws(pos)
+
+    def value_or_skip(self, pos: int, depth: int) -> tuple[JsonNode, int]:
+        node, end = self.value(pos, depth)
+        if end == pos:  # nothing consumed: skip one character so that parsing advances
+            end = pos + 1
+            node.end = end
+        return node, end
+
+    def skip_balanced(self, pos: int) -> int:
+        """The offset after the bracketed region at ``pos``, ignoring its content."""
+        text, n, level = self.text, len(self.text), 0
+        while pos < n:
+            ch = text[pos]
+            if ch == '"':
+                m = _STRING.match(text, pos)
+                pos = m.end() if m else pos + 1
+                continue
+            if ch in "{[":
+                level += 1
+            elif ch in "}]":
+                level -= 1
+                if level == 0:
+                    return pos + 1
+            pos += 1
+        return n
+
+
+def _val(node: JsonNode | None) -> Any:
+    return None if node is None else node.value
+
+
+def _show(ch: str) -> str:
+    return "end of file" if ch == "" else f"`{ch}`"
+
+
+def _reason(exc: ValueError) -> str:
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+
+
+def string_offsets(raw: str) -> list[int]:
+    """Map each character of a JSON string token's decoded value to its offset in ``raw``.
+
+    ``raw`` includes the quotes. The result has one entry per decoded character plus
+    one for the end, so ``offsets[i]`` is where decoded character ``i`` starts. It lets
+    an error inside an expression point at the exact character even after escapes.
+    """
+    offsets: list[int] = []
+    i, n = 1, len(raw)
+    end = n - 1 if n >= 2 and raw.endswith('"') else n
+    while i < end:
+        ch = raw[i]
+        if ch != "\\":
+            offsets.append(i)
+            i += 1
+            continue
+        nxt = raw[i + 1] if i + 1 < end else ""
+        if nxt == "u":
+            code = raw[i + 2 : i + 6]
+            width = 6
+            # A surrogate pair written as two escapes decodes to one character.
+            try:
+                high = len(code) == 4 and 0xD800 <= int(code, 16) <= 0xDBFF
+            except ValueError:
+                high = False
+            if high and raw[i + 6 : i + 8] == "\\u":
+                width = 12
+            offsets.append(i)
+            i += width
+        else:
+            offsets.append(i)
+            i += 2
+    offsets.append(min(i, end))
+    return offsets
