@@ -1,0 +1,829 @@
+"""The type system: types from a JSON Schema subset, assignability, descriptions.
+
+Types are small frozen, hashable dataclasses. Port schemas (JSON Schema) are turned
+into types with :func:`type_from_schema`; connections are checked with
+:func:`check_assignable`; expressions are typed against them (see
+``nodeforge.analysis.expressions``).
+
+Object openness: ``ObjectType.additional`` is the type of undeclared properties
+(``ANY`` when the schema says nothing, which is JSON Schema's default) or ``None``
+when the object is closed (``additionalProperties: false``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "INT",
+    "NULL",
+    "NUMBER",
+    "STRING",
+    "AnyType",
+    "ArrayType",
+    "BoolType",
+    "Field",
+    "IntType",
+    "Mismatch",
+    "NullType",
+    "NumberType",
+    "ObjectType",
+    "StringType",
+    "Type",
+    "UnionType",
+    "check_assignable",
+    "clear_schema_cache",
+    "describe",
+    "is_nullable",
+    "non_null",
+    "propose_mapping",
+    "schema_from_type",
+    "type_from_schema",
+    "union",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyType:
+    """Unknown / unconstrained: assignable to and from everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class NullType:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class IntType:
+    """A 64-bit signed integer (JSON Schema ``integer``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NumberType:
+    """A double (JSON Schema ``number``); integers are assignable to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StringType:
+    enum: tuple[str, ...] | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    items: Type
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: Type
+    required: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectType:
+    fields: tuple[Field, ...] = ()
+    additional: Type | None = field(default_factory=AnyType)
+    _index: dict[str, Field] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index = self._index
+        for f in self.fields:
+            index.setdefault(f.name, f)
+
+    def field(self, name: str) -> Field | None:
+        return self._index.get(name)
+
+    @property
+    def closed(self) -> bool:
+        return self.additional is None
+
+
+@dataclass(frozen=True, slots=True)
+class UnionType:
+    """A union; construct with :func:`union` to get simplification."""
+
+    options: tuple[Type, ...]
+
+    def __post_init__(self) -> None:
+        flat: list[Type] = []
+        for o in self.options:
+            for p in o.options if isinstance(o, UnionType) else (o,):
+                if p not in flat:
+                    flat.append(p)
+        object.__setattr__(self, "options", tuple(flat))
+
+
+Type: TypeAlias = (
+    AnyType
+    | NullType
+    | BoolType
+    | IntType
+    | NumberType
+    | StringType
+    | ArrayType
+    | ObjectType
+    | UnionType
+)
+
+ANY = AnyType()
+NULL = NullType()
+BOOL = BoolType()
+INT = IntType()
+NUMBER = NumberType()
+STRING = StringType()
+
+
+# --------------------------------------------------------------------------- union
+
+
+def union(*types: Type) -> Type:
+    """Flatten, deduplicate and simplify: ``union(int, number) == number``,
+    ``union(T) == T``, ``any`` absorbs everything, string enums merge, a plain
+    string absorbs string enums, ``null`` is kept last. ``union()`` is ``any``."""
+    flat: list[Type] = []
+    for t in types:
+        if isinstance(t, UnionType):
+            flat.extend(t.options)
+        else:
+            flat.append(t)
+    if not flat:
+        return ANY
+    out: list[Type] = []
+    has_null = False
+    has_number = False
+    plain_strings: set[str | None] = set()  # formats of enum-less strings
+    enums: dict[str | None, list[str]] = {}
+    for t in flat:
+        if isinstance(t, AnyType):
+            return ANY
+        if isinstance(t, NullType):
+            has_null = True
+        elif isinstance(t, NumberType):
+            has_number = True
+        elif isinstance(t, StringType):
+            if t.enum is None:
+                plain_strings.add(t.format)
+            else:
+                vals = enums.setdefault(t.format, [])
+                vals.extend(v for v in t.enum if v not in vals)
+    seen_strings = False
+    for t in flat:
+        if isinstance(t, NullType):
+            continue
+        if isinstance(t, IntType) and has_number:
+            continue
+        if isinstance(t, StringType):
+            if seen_strings:
+                continue
+            seen_strings = True
+            for fmt in sorted(plain_strings, key=lambda f: f or ""):
+                out.append(StringType(None, fmt))
+            if None in plain_strings:
+                continue  # a plain string absorbs every enum and format
+            for fmt, vals in enums.items():
+                if fmt not in plain_strings:
+                    out.append(StringType(tuple(vals), fmt))
+            continue
+        if t not in out:
+            out.append(t)
+    if None in plain_strings:
+        out = [t for t in out if not (isinstance(t, StringType) and t.format is not None)]
+    if has_null:
+        out.append(NULL)
+    if len(out) == 1:
+        return out[0]
+    return UnionType(tuple(out))
+
+
+def is_nullable(t: Type) -> bool:
+    return isinstance(t, NullType | AnyType) or (
+        isinstance(t, UnionType) and any(isinstance(o, NullType) for o in t.options)
+    )
+
+
+def non_null(t: Type) -> Type:
+    """``t`` without its ``null`` option (``null`` itself stays ``null``)."""
+    if isinstance(t, UnionType):
+        rest = [o for o in t.options if not isinstance(o, NullType)]
+        return union(*rest) if rest else NULL
+    return t
+
+
+# --------------------------------------------------------------------------- schema -> type
+
+MAX_SCHEMA_DEPTH = 64
+_CACHE_LIMIT = 8192
+# id(schema) -> (schema kept alive so the id is not reused, type)
+_schema_cache: dict[int, tuple[object, Type]] = {}
+
+
+def clear_schema_cache() -> None:
+    _schema_cache.clear()
+
+
+def type_from_schema(schema: object) -> Type:
+    """The type a JSON Schema (subset) describes; never raises.
+
+    Supported: ``type`` (a name or a list of names), ``properties``, ``required``,
+    ``items``, ``enum``, ``const``, ``additionalProperties`` (bool or schema),
+    ``format``, ``nullable: true`` (OpenAPI), ``anyOf``/``oneOf`` (unions),
+    ``description`` of properties. Anything else, non-dict schemas and nesting
+    deeper than 64 levels give ``any``.
+
+    Results are cached by the identity of the schema dict, so callers must treat
+    schema dicts as immutable once passed in (analysis works on snapshots).
+    """
+    if not isinstance(schema, dict):
+        return ANY
+    hit = _schema_cache.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    try:
+        t = _from_schema(schema, 0)
+    except Exception:  # pragma: no cover - hostile input (e.g. unorderable keys)
+        t = ANY
+    if len(_schema_cache) >= _CACHE_LIMIT:
+        _schema_cache.clear()
+    _schema_cache[id(schema)] = (schema, t)
+    return t
+
+
+_SIMPLE: dict[str, Type] = {
+    "null": NULL,
+    "boolean": BOOL,
+    "integer": INT,
+    "number": NUMBER,
+    "string": STRING,
+}
+
+
+def _from_schema(s: object, depth: int) -> Type:
+    if depth > MAX_SCHEMA_DEPTH or not isinstance(s, dict):
+        return ANY
+    for key in ("anyOf", "oneOf"):
+        alts = s.get(key)
+        if isinstance(alts, list) and alts:
+            t = union(*(_from_schema(a, depth + 1) for a in alts))
+            return union(t, NULL) if s.get("nullable") is True else t
+    if "const" in s:
+        t = _from_enum([s["const"]], None, s)
+    elif isinstance(s.get("enum"), list):
+        t = _from_enum(s["enum"], s.get("type"), s)
+    else:
+        ty = s.get("type")
+        names: list[str]
+        if isinstance(ty, str):
+            names = [ty]
+        elif isinstance(ty, list) and ty and all(isinstance(n, str) for n in ty):
+            names = list(ty)
+        elif ty is None:
+            if "properties" in s or "additionalProperties" in s or "required" in s:
+                names = ["object"]
+            elif "items" in s:
+                names = ["array"]
+            else:
+                return ANY
+        else:
+            return ANY
+        t = union(*(_from_type_name(n, s, depth) for n in names))
+    if s.get("nullable") is True:
+        t = union(t, NULL)
+    return t
+
+
+def _from_type_name(name: str, s: dict[object, object], depth: int) -> Type:
+    if name == "string":
+        fmt = s.get("format")
+        return StringType(None, fmt if isinstance(fmt, str) else None)
+    if name == "array":
+        items = s.get("items")
+        return ArrayType(_from_schema(items, depth + 1) if isinstance(items, dict) else ANY)
+    if name == "object":
+        return _object_from_schema(s, depth)
+    return _SIMPLE.get(name, ANY)
+
+
+def _object_from_schema(s: dict[object, object], depth: int) -> ObjectType:
+    props = s.get("properties")
+    req = s.get("required")
+    required = {r for r in req if isinstance(r, str)} if isinstance(req, list) else set()
+    fields: list[Field] = []
+    if isinstance(props, dict):
+        for name, sub in props.items():
+            if not isinstance(name, str):
+                continue
+            desc = sub.get("description") if isinstance(sub, dict) else None
+            fields.append(
+                Field(
+                    name,
+                    _from_schema(sub, depth + 1),
+                    name in required,
+                    desc if isinstance(desc, str) else None,
+                )
+            )
+    ap = s.get("additionalProperties", True)
+    additional: Type | None
+    if ap is False:
+        additional = None
+    elif isinstance(ap, dict):
+        additional = _from_schema(ap, depth + 1)
+    else:
+        additional = ANY
+    return ObjectType(tuple(fields), additional)
+
+
+def _from_enum(values: list[object], ty: object, s: dict[object, object]) -> Type:
+    allowed: set[str] | None = None
+    if isinstance(ty, str):
+        allowed = {ty}
+    elif isinstance(ty, list):
+        allowed = {n for n in ty if isinstance(n, str)}
+    strings: list[str] = []
+    opts: list[Type] = []
+    for v in values:
+        if isinstance(v, bool):
+            t: Type = BOOL
+            kind = "boolean"
+        elif isinstance(v, int):
+            t, kind = INT, "integer"
+        elif isinstance(v, float):
+            t, kind = NUMBER, "number"
+        elif isinstance(v, str):
+            if (allowed is None or "string" in allowed) and v not in strings:
+                strings.append(v)
+            continue
+        elif v is None:
+            t, kind = NULL, "null"
+        else:
+            t, kind = ANY, "any"
+        if allowed is None or kind in allowed or (kind == "integer" and "number" in allowed):
+            opts.append(t)
+    if strings:
+        fmt = s.get("format")
+        opts.append(StringType(tuple(strings), fmt if isinstance(fmt, str) else None))
+    if not opts:
+        return ANY
+    return union(*opts)
+
+
+# --------------------------------------------------------------------------- type -> schema
+
+
+def schema_from_type(t: Type) -> dict[str, object]:
+    """A JSON Schema for ``t`` (round-trips through :func:`type_from_schema`)."""
+    if isinstance(t, AnyType):
+        return {}
+    if isinstance(t, NullType):
+        return {"type": "null"}
+    if isinstance(t, BoolType):
+        return {"type": "boolean"}
+    if isinstance(t, IntType):
+        return {"type": "integer"}
+    if isinstance(t, NumberType):
+        return {"type": "number"}
+    if isinstance(t, StringType):
+        out: dict[str, object] = {"type": "string"}
+        if t.enum is not None:
+            out["enum"] = list(t.enum)
+        if t.format is not None:
+            out["format"] = t.format
+        return out
+    if isinstance(t, ArrayType):
+        return {"type": "array", "items": schema_from_type(t.items)}
+    if isinstance(t, ObjectType):
+        props: dict[str, object] = {}
+        for f in t.fields:
+            sub = schema_from_type(f.type)
+            if f.description is not None:
+                sub = {**sub, "description": f.description}
+            props[f.name] = sub
+        out = {"type": "object", "properties": props}
+        req = [f.name for f in t.fields if f.required]
+        if req:
+            out["required"] = req
+        if t.additional is None:
+            out["additionalProperties"] = False
+        elif not isinstance(t.additional, AnyType):
+            out["additionalProperties"] = schema_from_type(t.additional)
+        return out
+    opts = t.options
+    simple = [o for o in opts if isinstance(o, NullType | BoolType | IntType | NumberType)]
+    if len(simple) == len(opts):
+        names = [schema_from_type(o)["type"] for o in opts]
+        return {"type": names}
+    non_null_opts = [o for o in opts if not isinstance(o, NullType)]
+    if len(non_null_opts) == 1 and len(opts) == 2:
+        inner = schema_from_type(non_null_opts[0])
+        ty = inner.get("type")
+        if isinstance(ty, str) and "enum" not in inner:
+            return {**inner, "type": [ty, "null"]}
+    return {"anyOf": [schema_from_type(o) for o in opts]}
+
+
+# --------------------------------------------------------------------------- describe
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def describe(t: Type, *, max_fields: int = 6, max_depth: int = 3) -> str:
+    """A compact human form: ``{sku: string, qty: integer, note?: string}``,
+    ``list<string>``, ``string | null``, ``"GET" | "POST"``."""
+    return _describe(t, max_fields, max_depth)
+
+
+def _describe(t: Type, mf: int, depth: int) -> str:
+    if isinstance(t, AnyType):
+        return "any"
+    if isinstance(t, NullType):
+        return "null"
+    if isinstance(t, BoolType):
+        return "boolean"
+    if isinstance(t, IntType):
+        return "integer"
+    if isinstance(t, NumberType):
+        return "number"
+    if isinstance(t, StringType):
+        if t.enum is not None:
+            if not t.enum:
+                return "string"
+            vals = [json.dumps(v, ensure_ascii=False) for v in t.enum[:8]]
+            if len(t.enum) > 8:
+                vals.append("…")
+            return " | ".join(vals)
+        return f"string<{t.format}>" if t.format else "string"
+    if isinstance(t, ArrayType):
+        return f"list<{_describe(t.items, mf, depth - 1)}>"
+    if isinstance(t, ObjectType):
+        if not t.fields:
+            if t.additional is None:
+                return "{}"
+            if isinstance(t.additional, AnyType):
+                return "object"
+            return f"map<string, {_describe(t.additional, mf, depth - 1)}>"
+        if depth <= 0:
+            return "{…}"
+        parts = []
+        for f in t.fields[:mf]:
+            name = f.name if _IDENT.match(f.name) else json.dumps(f.name, ensure_ascii=False)
+            opt = "" if f.required else "?"
+            parts.append(f"{name}{opt}: {_describe(f.type, mf, depth - 1)}")
+        if len(t.fields) > mf:
+            parts.append("…")
+        return "{" + ", ".join(parts) + "}"
+    return " | ".join(_describe(o, mf, depth) for o in t.options)
+
+
+# --------------------------------------------------------------------------- assignability
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    path: tuple[str, ...]
+    severity: Literal["error", "warning"]
+    message: str
+    src: Type
+    dst: Type
+
+
+def _kind(t: Type) -> str:
+    return type(t).__name__
+
+
+def _where(path: tuple[str, ...]) -> str:
+    if not path:
+        return ""
+    text = ""
+    for p in path:
+        text += p if p == "[]" or not text else "." + p
+    return f"field `{text}`: "
+
+
+def check_assignable(src: Type, dst: Type) -> list[Mismatch]:
+    """Structural assignability of ``src`` (an output) to ``dst`` (an input).
+
+    ``error`` = definite mismatch, ``warning`` = possible mismatch; an empty list
+    means the connection is fine. ``any`` on either side is always fine.
+    """
+    out: list[Mismatch] = []
+    _assign(src, dst, (), out, 0)
+    return out
+
+
+def _expected(path: tuple[str, ...], src: Type, dst: Type) -> Mismatch:
+    msg = f"{_where(path)}{describe(dst)} expected, got {describe(src)}"
+    return Mismatch(path, "error", msg, src, dst)
+
+
+def _has_error(ms: list[Mismatch]) -> bool:
+    return any(m.severity == "error" for m in ms)
+
+
+def _assign(src: Type, dst: Type, path: tuple[str, ...], out: list[Mismatch], depth: int) -> None:
+    if src is dst or (src == dst and not isinstance(src, ObjectType | ArrayType | UnionType)):
+        return
+    if isinstance(dst, AnyType) or isinstance(src, AnyType) or depth > MAX_SCHEMA_DEPTH:
+        return
+    w = _where(path)
+    if isinstance(src, UnionType):
+        results: list[list[Mismatch]] = []
+        for o in src.options:
+            r: list[Mismatch] = []
+            _assign(o, dst, path, r, depth + 1)
+            results.append(r)
+        if all(not r for r in results):
+            return
+        if all(_has_error(r) for r in results):
+            out.append(_expected(path, src, dst))
+            return
+        bad = [o for o, r in zip(src.options, results, strict=True) if _has_error(r)]
+        if bad:
+            if all(isinstance(b, NullType) for b in bad):
+                msg = f"{w}may be null, but {describe(dst)} is expected"
+            else:
+                msg = (
+                    f"{w}{describe(dst)} expected, got {describe(src)} "
+                    f"({' | '.join(describe(b) for b in bad)} does not fit)"
+                )
+            out.append(Mismatch(path, "warning", msg, src, dst))
+        for r in results:
+            for m in r:
+                if m.severity == "warning" and m not in out:
+                    out.append(m)
+        return
+    if isinstance(dst, UnionType):
+        if src in dst.options:
+            return
+        same_kind = [o for o in dst.options if _kind(o) == _kind(src)]
+        if isinstance(src, IntType):
+            same_kind += [o for o in dst.options if isinstance(o, NumberType)]
+        candidates = same_kind if len(same_kind) == 1 else list(dst.options)
+        best: list[Mismatch] | None = None
+        for o in candidates:
+            r = []
+            _assign(src, o, path, r, depth + 1)
+            if not r:
+                return
+            if best is None or (_has_error(best), len(best)) > (_has_error(r), len(r)):
+                best = r
+        assert best is not None
+        if len(same_kind) == 1 or not _has_error(best):
+            out.extend(best)
+        else:
+            out.append(_expected(path, src, dst))
+        return
+    if isinstance(dst, NumberType) and isinstance(src, IntType | NumberType):
+        return
+    if isinstance(dst, IntType) and isinstance(src, NumberType):
+        msg = f"{w}integer expected, got number (may have a fraction)"
+        out.append(Mismatch(path, "warning", msg, src, dst))
+        return
+    if isinstance(dst, StringType) and isinstance(src, StringType):
+        _assign_string(src, dst, path, out)
+        return
+    if isinstance(dst, ArrayType) and isinstance(src, ArrayType):
+        _assign(src.items, dst.items, (*path, "[]"), out, depth + 1)
+        return
+    if isinstance(dst, ObjectType) and isinstance(src, ObjectType):
+        _assign_object(src, dst, path, out, depth)
+        return
+    if type(src) is type(dst):
+        return
+    out.append(_expected(path, src, dst))
+
+
+def _assign_string(
+    src: StringType, dst: StringType, path: tuple[str, ...], out: list[Mismatch]
+) -> None:
+    w = _where(path)
+    if dst.enum is not None:
+        allowed = set(dst.enum)
+        if src.enum is None:
+            out.append(
+                Mismatch(path, "warning", f"{w}{describe(dst)} expected, got any string", src, dst)
+            )
+        else:
+            outside = [v for v in src.enum if v not in allowed]
+            if outside:
+                values = ", ".join(json.dumps(v, ensure_ascii=False) for v in outside[:5])
+                sev: Literal["error", "warning"] = (
+                    "warning" if len(outside) < len(src.enum) else "error"
+                )
+                msg = f"{w}{values} not allowed; {describe(dst)} expected"
+                out.append(Mismatch(path, sev, msg, src, dst))
+        return
+    if dst.format is not None and src.format is not None and src.format != dst.format:
+        out.append(
+            Mismatch(
+                path,
+                "warning",
+                f"{w}string in format {dst.format} expected, got format {src.format}",
+                src,
+                dst,
+            )
+        )
+
+
+def _assign_object(
+    src: ObjectType, dst: ObjectType, path: tuple[str, ...], out: list[Mismatch], depth: int
+) -> None:
+    for df in dst.fields:
+        fpath = (*path, df.name)
+        sf = src.field(df.name)
+        if sf is not None:
+            if df.required and not sf.required:
+                out.append(
+                    Mismatch(
+                        fpath,
+                        "warning",
+                        f"field `{'.'.join(fpath)}` is optional in the source but required here",
+                        src,
+                        dst,
+                    )
+                )
+            _assign(sf.type, df.type, fpath, out, depth + 1)
+            continue
+        if not df.required:
+            continue
+        if src.additional is None:
+            out.append(
+                Mismatch(fpath, "error", f"missing required field `{'.'.join(fpath)}`", src, dst)
+            )
+            continue
+        r: list[Mismatch] = []
+        _assign(src.additional, df.type, fpath, r, depth + 1)
+        sev: Literal["error", "warning"] = "error" if _has_error(r) else "warning"
+        out.append(
+            Mismatch(fpath, sev, f"required field `{'.'.join(fpath)}` may be missing", src, dst)
+        )
+    if dst.additional is None:
+        for sf in src.fields:
+            if dst.field(sf.name) is None:
+                fpath = (*path, sf.name)
+                out.append(
+                    Mismatch(
+                        fpath,
+                        "warning",
+                        f"field `{'.'.join(fpath)}` is not allowed here",
+                        src,
+                        dst,
+                    )
+                )
+    elif not isinstance(dst.additional, AnyType):
+        for sf in src.fields:
+            if dst.field(sf.name) is None:
+                _assign(sf.type, dst.additional, (*path, sf.name), out, depth + 1)
+        if src.additional is not None:
+            _assign(src.additional, dst.additional, (*path, "*"), out, depth + 1)
+
+
+# --------------------------------------------------------------------------- mapping proposal
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def _access(base: str, name: str) -> str:
+    if _IDENT.match(name) and name not in ("in", "true", "false", "null"):
+        return f"{base}.{name}"
+    return f"{base}[{json.dumps(name, ensure_ascii=False)}]"
+
+
+def _fits(src: Type, dst: Type) -> bool:
+    return not _has_error(check_assignable(src, dst))
+
+
+def _convert(expr: str, src: Type, dst: Type) -> str | None:
+    """An expression converting ``expr`` (of type ``src``) to ``dst``, if sensible."""
+    s, d = non_null(src), non_null(dst)
+    if _fits(s, d):
+        return expr
+    scalar = isinstance(s, IntType | NumberType | BoolType)
+    if isinstance(d, StringType) and d.enum is None and scalar:
+        return f"string({expr})"
+    if isinstance(d, IntType) and isinstance(s, StringType | NumberType):
+        return f"int({expr})"
+    if isinstance(d, NumberType) and isinstance(s, StringType):
+        return f"double({expr})"
+    return None
+
+
+def _placeholder(t: Type) -> str:
+    if isinstance(t, UnionType):
+        if is_nullable(t):
+            return "null"
+        return _placeholder(t.options[0])
+    if isinstance(t, StringType):
+        return json.dumps(t.enum[0], ensure_ascii=False) if t.enum else '""'
+    if isinstance(t, IntType):
+        return "0"
+    if isinstance(t, NumberType):
+        return "0.0"
+    if isinstance(t, BoolType):
+        return "false"
+    if isinstance(t, ArrayType):
+        return "[]"
+    if isinstance(t, ObjectType):
+        return "{}"
+    return "null"
+
+
+def propose_mapping(src: ObjectType, dst: ObjectType, base: str = "input") -> dict[str, str]:
+    """For each field of ``dst``, an expression over ``base`` (``input``) that fills it.
+
+    Keys are dst field paths (dotted for nested objects that are mapped field by
+    field); values are expressions. Matching, in order: same name, name equal up
+    to case/``_``/``-`` (``customerEmail`` ~ ``customer_email``), a unique
+    compatible field of a nested source object (``input.customer.email``), and
+    for required fields a unique unused source field of a compatible type.
+    Incompatible scalars are converted (``string(x)``, ``int(x)``, ``double(x)``).
+    Unmatched required fields get a typed placeholder (``""``, ``0``, ``false``,
+    ``[]``, ...); unmatched optional fields are left out.
+    """
+    out: dict[str, str] = {}
+    _propose(src, dst, base, "", out, 0)
+    return out
+
+
+def _propose(
+    src: ObjectType, dst: ObjectType, base: str, prefix: str, out: dict[str, str], depth: int
+) -> None:
+    used: set[str] = set()
+    by_norm: dict[str, list[Field]] = {}
+    for f in src.fields:
+        by_norm.setdefault(_norm(f.name), []).append(f)
+    pending: list[Field] = []
+    for df in dst.fields:
+        key = prefix + df.name
+        sf = src.field(df.name)
+        if sf is None:
+            cands = by_norm.get(_norm(df.name), [])
+            sf = cands[0] if len(cands) == 1 else None
+        if sf is not None and _map_field(sf, base, df, key, out, depth):
+            used.add(sf.name)
+            continue
+        nested = _find_nested(src, df, base, depth)
+        if nested is not None:
+            out[key] = nested
+            continue
+        pending.append(df)
+    for df in pending:
+        key = prefix + df.name
+        if not df.required:
+            continue
+        compatible = [f for f in src.fields if f.name not in used and _fits(f.type, df.type)]
+        if len(compatible) == 1 and not isinstance(df.type, AnyType):
+            used.add(compatible[0].name)
+            out[key] = _access(base, compatible[0].name)
+            continue
+        dt = non_null(df.type)
+        if isinstance(dt, ObjectType) and dt.fields and depth < 8:
+            _propose(ObjectType((), None), dt, base, key + ".", out, depth + 1)
+            continue
+        out[key] = _placeholder(df.type)
+
+
+def _map_field(sf: Field, base: str, df: Field, key: str, out: dict[str, str], depth: int) -> bool:
+    expr = _access(base, sf.name)
+    conv = _convert(expr, sf.type, df.type)
+    if conv is not None:
+        out[key] = conv
+        return True
+    st, dt = non_null(sf.type), non_null(df.type)
+    if isinstance(st, ObjectType) and isinstance(dt, ObjectType) and depth < 8:
+        _propose(st, dt, expr, key + ".", out, depth + 1)
+        return True
+    return False
+
+
+def _find_nested(src: ObjectType, df: Field, base: str, depth: int) -> str | None:
+    """A unique same-named, compatible field inside a nested object of ``src``."""
+    if depth >= 4:
+        return None
+    found: list[str] = []
+    target = _norm(df.name)
+    for f in src.fields:
+        ft = non_null(f.type)
+        if not isinstance(ft, ObjectType):
+            continue
+        for g in ft.fields:
+            if _norm(g.name) == target:
+                conv = _convert(_access(_access(base, f.name), g.name), g.type, df.type)
+                if conv is not None:
+                    found.append(conv)
+    return found[0] if len(found) == 1 else None
