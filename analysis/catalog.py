@@ -1,0 +1,989 @@
+"""The node catalog: loading, checking and querying node manifests.
+
+A manifest lives at ``catalog/<category>/<name>/<version>/node.json`` (standard nodes) or
+anywhere under a workspace's ``nodes/`` folder (custom and forked nodes, same format).
+This module is pure: it reads files and returns plain data, and never imports LSP code.
+
+Loading is strict and reports *every* problem at once: each file is parsed, validated
+against the :class:`NodeManifest` model, and cross-checked (config schema is a valid JSON
+Schema, defaults match their schemas, derivation operators such as ``{"$config": "key"}``
+name existing config keys or input ports, expression/template paths exist, folder names
+match type and version). All problems across all files are raised as one
+:class:`CatalogError`.
+
+Config validation (:meth:`NodeManifest.validate_config`) uses a fastjsonschema-compiled
+validator as the fast path and only falls back to ``jsonschema`` to explain failures.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import fastjsonschema
+import jsonschema
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+__all__ = [
+    "OPERATORS",
+    "Catalog",
+    "CatalogError",
+    "CatalogProblem",
+    "ConfigError",
+    "Migration",
+    "NodeManifest",
+    "PortSpec",
+    "format_config_path",
+    "iter_config_strings",
+    "match_config_path",
+    "migrate_config",
+    "parse_path_pattern",
+    "semver_key",
+]
+
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$"
+)
+_IDENT = r"[a-z][a-z0-9_]*"
+_TYPE_RE = re.compile(rf"^{_IDENT}/{_IDENT}$")
+
+#: Derivation operators allowed in port schemas, and what their argument must name.
+OPERATORS: dict[str, str] = {
+    "$config": "config",
+    "$expr": "expression",
+    "$exprItems": "expression",
+    "$exprObject": "expression-object",
+    "$input": "input",
+    "$merge": "list",
+}
+
+MANIFEST_FILE = "node.json"
+
+
+def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key for a semver string; pre-releases sort before their release.
+
+    Raises ``ValueError`` for a string that is not semver.
+    """
+    m = _SEMVER.match(version)
+    if m is None:
+        raise ValueError(f"not a semver version: {version!r}")
+    pre = m.group(4)
+    pre_key: tuple[tuple[int, int | str], ...] = ()
+    if pre:
+        pre_key = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split("."))
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, pre_key)
+
+
+# --------------------------------------------------------------------------- models
+
+
+class PortSpec(BaseModel):
+    """An input or output port. ``schema_`` is a port schema (JSON Schema subset that may
+    contain derivation operators); it is spelled ``schema`` in the manifest file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    description: str
+    schema_: dict[str, Any] = Field(alias="schema")
+    required: bool = True
+
+
+class Migration(BaseModel):
+    """How to upgrade a config from version ``from_`` to the manifest holding it.
+
+    Applied in order: ``rename`` (old key to new key), ``remove``, then ``set``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    notes: str = ""
+    rename: dict[str, str] = Field(default_factory=dict)
+    set_: dict[str, Any] = Field(default_factory=dict, alias="set")
+    remove: list[str] = Field(default_factory=list)
+
+    @field_validator("from_")
+    @classmethod
+    def _check_from(cls, v: str) -> str:
+        semver_key(v)
+        return v
+
+    def apply(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(config)
+        for old, new in self.rename.items():
+            if old in out:
+                out[new] = out.pop(old)
+        for key in self.remove:
+            out.pop(key, None)
+        for key, value in self.set_.items():
+            out[key] = json.loads(json.dumps(value))  # a private copy
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigError:
+    """One problem in a node's config.
+
+    ``path`` locates the problem inside the config: for ``required`` it is the object
+    missing the key, for ``additionalProperties`` it is the unknown key itself (so an
+    editor can underline the key), otherwise the offending value.
+    """
+
+    path: tuple[str | int, ...]
+    message: str
+    validator: str
+    key: str | None = None
+    expected: tuple[Any, ...] | None = None
+    suggestion: str | None = None
+
+
+class NodeManifest(BaseModel):
+    """A node type at one version, as described by its ``node.json``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    type: str = Field(pattern=_TYPE_RE.pattern)
+    version: str
+    title: str = Field(min_length=1)
+    description: str
+    category: str
+    icon: str
+    kind: Literal["trigger", "action", "control"]
+    config_schema: dict[str, Any]
+    inputs: dict[str, PortSpec] = Field(default_factory=dict)
+    outputs: dict[str, PortSpec] = Field(default_factory=dict)
+    expressions: list[str] = Field(default_factory=list)
+    templates: list[str] = Field(default_factory=list)
+    connectors: list[str] = Field(default_factory=list)
+    responds: bool = False
+    deprecated: str | None = None
+    migrations: list[Migration] = Field(default_factory=list)
+    #: The manifest file (not part of the file's content).
+    path: Path = Field(default=Path(), exclude=True)
+
+    _fast: Any = PrivateAttr(default=None)
+    _slow: Draft202012Validator | None = PrivateAttr(default=None)
+
+    @field_validator("version")
+    @classmethod
+    def _check_version(cls, v: str) -> str:
+        semver_key(v)
+        return v
+
+    # -- identity -------------------------------------------------------------
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.version)
+
+    @property
+    def name(self) -> str:
+        return self.type.split("/", 1)[1]
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The config schema's top-level ``properties``."""
+        props = self.config_schema.get("properties", {})
+        return props if isinstance(props, dict) else {}
+
+    @property
+    def required_keys(self) -> list[str]:
+        req = self.config_schema.get("required", [])
+        return [r for r in req if isinstance(r, str)] if isinstance(req, list) else []
+
+    @property
+    def expression_paths(self) -> tuple[str, ...]:
+        """Config path patterns whose string values are expressions."""
+        return tuple(self.expressions)
+
+    @property
+    def template_paths(self) -> tuple[str, ...]:
+        """Config path patterns whose string values are templates."""
+        return tuple(self.templates)
+
+    # -- config ---------------------------------------------------------------
+
+    def default_config(self) -> dict[str, Any]:
+        """A config with every required key filled: its default, else its first example,
+        else its first enum value, else an empty value of its type."""
+        props = self.properties
+        return {key: _placeholder(props.get(key, {})) for key in self.required_keys}
+
+    def full_default_config(self) -> dict[str, Any]:
+        """Like :meth:`default_config`, plus every optional key that has a default."""
+        cfg = self.default_config()
+        for key, sub in self.properties.items():
+            if key not in cfg and isinstance(sub, dict) and "default" in sub:
+                cfg[key] = _copy_json(sub["default"])
+        return cfg
+
+    def validate_config(self, config: Any) -> list[ConfigError]:
+        """All problems of ``config`` against ``config_schema``; ``[]`` when valid."""
+        fast = self._fast
+        if fast is None:
+            try:
+                fast = fastjsonschema.compile(self.config_schema, use_formats=False)
+            except Exception:  # schema uses something fastjsonschema lacks: slow path only
+                fast = False
+            self._fast = fast
+        if fast is not False:
+            try:
+                fast(config)
+                return []
+            except fastjsonschema.JsonSchemaValueException as exc:
+                fast_message = exc.message
+        else:
+            fast_message = "invalid config"
+        errors = self._explain(config)
+        if not errors:  # engines disagree (rare): still report the fast verdict
+            errors = [ConfigError((), fast_message, "unknown")]
+        return errors
+
+    def _explain(self, config: Any) -> list[ConfigError]:
+        slow = self._slow
+        if slow is None:
+            slow = self._slow = Draft202012Validator(self.config_schema)
+        out: list[ConfigError] = []
+        for err in slow.iter_errors(config):
+            out.extend(_convert_error(err))
+        out.sort(key=lambda e: (tuple(str(p) for p in e.path), e.validator, e.key or ""))
+        return out
+
+
+# --------------------------------------------------------------------------- config errors
+
+
+def format_config_path(path: Sequence[str | int]) -> str:
+    """``("cases", 0, "when")`` -> ``cases[0].when``; the empty path is ``config``."""
+    if not path:
+        return "config"
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true or false)",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    cands = list(candidates)
+    close = difflib.get_close_matches(word, cands, n=1, cutoff=cutoff)
+    if close:
+        return close[0]
+    low = word.lower()
+    for c in cands:
+        if c.lower() == low or (len(low) >= 3 and (c.startswith(low) or low.startswith(c))):
+            return c
+    return None
+
+
+def _convert_error(err: jsonschema.ValidationError) -> list[ConfigError]:
+    path: tuple[str | int, ...] = tuple(err.absolute_path)
+    where = f"`{format_config_path(path)}`"
+    v = str(err.validator)
+    inst = err.instance
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    val: Any = err.validator_value
+    if v == "required":
+        present = inst if isinstance(inst, dict) else {}
+        missing = [k for k in val if k not in present]
+        out = []
+        for key in missing:
+            loc = f" in {where}" if path else ""
+            out.append(ConfigError(path, f"missing required key `{key}`{loc}", v, key, (key,)))
+        return out
+    if v == "additionalProperties" and isinstance(inst, dict):
+        props = schema.get("properties", {})
+        patterns = schema.get("patternProperties", {})
+        extras = [k for k in inst if k not in props and not any(re.search(p, k) for p in patterns)]
+        out = []
+        for key in extras:
+            hint = _did_you_mean(key, props)
+            msg = f"unknown key `{key}`"
+            if path:
+                msg += f" in {where}"
+            if hint is not None:
+                msg += f"; did you mean `{hint}`?"
+            elif props:
+                msg += f"; expected one of {', '.join(f'`{p}`' for p in props)}"
+            out.append(ConfigError((*path, key), msg, v, key, tuple(props) or None, hint))
+        return out
+    if v == "enum":
+        options = ", ".join(str(o) if isinstance(o, str) else _json(o) for o in val)
+        hint = None
+        if isinstance(inst, str):
+            hint = _did_you_mean(inst, [o for o in val if isinstance(o, str)], cutoff=0.75)
+        msg = f"{where} must be one of {options}; got {_json(inst)}"
+        if hint is not None:
+            msg += f" (did you mean {hint}?)"
+        return [ConfigError(path, msg, v, None, tuple(val), hint)]
+    if v == "type":
+        types: list[str] = [str(t) for t in val] if isinstance(val, list) else [str(val)]
+        want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+        got = _json_type(inst)
+        msg = f"{where} must be {want}; got {got} {_json(inst)}"
+        return [ConfigError(path, msg, v, None, tuple(types))]
+    if v == "const":
+        return [
+            ConfigError(path, f"{where} must be {_json(val)}; got {_json(inst)}", v, None, (val,))
+        ]
+    simple = {
+        "minimum": "must be at least",
+        "maximum": "must be at most",
+        "exclusiveMinimum": "must be greater than",
+        "exclusiveMaximum": "must be less than",
+        "minLength": "must have at least this many characters:",
+        "maxLength": "must have at most this many characters:",
+        "minItems": "must have at least this many items:",
+        "maxItems": "must have at most this many items:",
+        "minProperties": "must have at least this many keys:",
+        "maxProperties": "must have at most this many keys:",
+    }
+    if v in simple:
+        msg = f"{where} {simple[v]} {val}; got {_json(inst)}"
+        if v == "minLength" and val == 1 and inst == "":
+            msg = f"{where} must not be empty"
+        return [ConfigError(path, msg, v)]
+    if v == "pattern":
+        return [
+            ConfigError(path, f"{where} does not match the pattern `{val}`; got {_json(inst)}", v)
+        ]
+    if v == "uniqueItems":
+        return [ConfigError(path, f"{where} must not contain duplicates", v)]
+    return [ConfigError(path, f"{where}: {err.message}", v)]
+
+
+def _copy_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _placeholder(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return None
+    if "default" in schema:
+        return _copy_json(schema["default"])
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return _copy_json(examples[0])
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return _copy_json(enum[0])
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = t[0] if t else None
+    return (
+        {
+            "string": "",
+            "integer": 0,
+            "number": 0,
+            "boolean": False,
+            "array": [],
+            "object": {},
+            "null": None,
+        }.get(t)
+        if isinstance(t, str)
+        else None
+    )
+
+
+# --------------------------------------------------------------------------- config paths
+
+PathPattern = tuple[str, ...]
+"""A parsed config path pattern: keys, ``*`` (every key of an object), ``[]`` (every item)."""
+
+
+def parse_path_pattern(pattern: str) -> PathPattern:
+    """``"cases[].when"`` -> ``("cases", "[]", "when")``; ``"headers.*"`` ->
+    ``("headers", "*")``. Raises ``ValueError`` on an empty segment."""
+    parts: list[str] = []
+    for seg in pattern.split("."):
+        base = seg
+        n = 0
+        while base.endswith("[]"):
+            base = base[:-2]
+            n += 1
+        if not base:
+            raise ValueError(f"empty segment in config path {pattern!r}")
+        parts.append(base)
+        parts.extend(["[]"] * n)
+    return tuple(parts)
+
+
+def match_config_path(pattern: PathPattern, path: Sequence[str | int]) -> bool:
+    """Whether a concrete config path is matched by a parsed pattern."""
+    if len(pattern) != len(path):
+        return False
+    for pat, part in zip(pattern, path, strict=True):
+        if pat == "[]":
+            if not isinstance(part, int):
+                return False
+        elif pat == "*":
+            if not isinstance(part, str):
+                return False
+        elif pat != part:
+            return False
+    return True
+
+
+def _walk_pattern(
+    pattern: PathPattern, value: Any, prefix: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if not pattern:
+        yield prefix, value
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "[]":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _walk_pattern(rest, item, (*prefix, i))
+    elif head == "*":
+        if isinstance(value, dict):
+            for k, item in value.items():
+                yield from _walk_pattern(rest, item, (*prefix, k))
+    elif isinstance(value, dict) and head in value:
+        yield from _walk_pattern(rest, value[head], (*prefix, head))
+
+
+def iter_config_strings(
+    manifest: NodeManifest, config: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
+    """Every string in ``config`` that is an expression or a template, as
+    ``(path, text, is_template)``, in the order of the manifest's patterns."""
+    for pattern, is_template in _compiled_patterns(manifest):
+        for path, value in _walk_pattern(pattern, config, ()):
+            if isinstance(value, str):
+                yield path, value, is_template
+
+
+_PATTERN_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[PathPattern, bool]]] = {}
+
+
+def _compiled_patterns(manifest: NodeManifest) -> list[tuple[PathPattern, bool]]:
+    key = (tuple(manifest.expressions), tuple(manifest.templates))
+    cached = _PATTERN_CACHE.get(key)
+    if cached is None:
+        cached = [(parse_path_pattern(p), False) for p in manifest.expressions]
+        cached += [(parse_path_pattern(p), True) for p in manifest.templates]
+        _PATTERN_CACHE[key] = cached
+    return cached
+
+
+def _schema_at(config_schema: Mapping[str, Any], pattern: PathPattern) -> Any:
+    """The sub-schema a path pattern points at, or ``None`` when it points nowhere."""
+    node: Any = config_schema
+    for seg in pattern:
+        if not isinstance(node, dict):
+            return None
+        if seg == "[]":
+            node = node.get("items")
+        elif seg == "*":
+            node = node.get("additionalProperties")
+            if node is True:
+                return {}
+        else:
+            props = node.get("properties")
+            node = props.get(seg) if isinstance(props, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def migrate_config(
+    catalog: Catalog, type_: str, from_version: str, to_version: str, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Upgrade ``config`` of node ``type_`` from ``from_version`` to ``to_version`` by
+    applying, for each later version in turn, its migration from the previous step.
+    Versions without a matching migration carry the config over unchanged.
+
+    Raises ``KeyError`` for an unknown type/version and ``ValueError`` for a downgrade.
+    """
+    versions = catalog.versions(type_)
+    for v in (from_version, to_version):
+        if v not in versions:
+            raise KeyError(f"unknown node {type_}@{v}")
+    if semver_key(to_version) < semver_key(from_version):
+        raise ValueError(f"cannot migrate {type_} down from {from_version} to {to_version}")
+    out = dict(config)
+    current = from_version
+    lo, hi = semver_key(from_version), semver_key(to_version)
+    for v in versions:
+        k = semver_key(v)
+        if not lo < k <= hi:
+            continue
+        manifest = catalog.get(type_, v)
+        assert manifest is not None
+        for mig in manifest.migrations:
+            if mig.from_ == current:
+                out = mig.apply(out)
+                break
+        current = v
+    return out
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogProblem:
+    """One problem in one manifest file. ``where`` is a key path inside the manifest
+    (e.g. ``config_schema.properties.method.default``) or empty."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    column: int | None = None
+    where: str = ""
+
+    def __str__(self) -> str:
+        loc = str(self.path)
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return f"{loc}: {self.where + ': ' if self.where else ''}{self.message}"
+
+
+class CatalogError(Exception):
+    """Loading found problems. ``problems`` lists them all; ``path`` is the first file."""
+
+    def __init__(self, problems: Sequence[CatalogProblem]) -> None:
+        self.problems: list[CatalogProblem] = list(problems)
+        self.paths: list[Path] = list(dict.fromkeys(p.path for p in self.problems))
+        self.path: Path | None = self.paths[0] if self.paths else None
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the node catalog"
+        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _loc_str(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_ALIASES = {"schema_": "schema", "from_": "from", "set_": "set"}
+
+
+def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[CatalogProblem]:
+    probs: list[CatalogProblem] = []
+
+    def add(msg: str, where: str = "") -> None:
+        probs.append(CatalogProblem(path, msg, where=where))
+
+    category, name = m.type.split("/", 1)
+    if m.category != category:
+        add(f"category {m.category!r} does not match type {m.type!r}", "category")
+    if check_layout:
+        parts = path.parent.parts[-3:]
+        expected = (category, name, m.version)
+        if tuple(parts) != expected:
+            add(
+                f"manifest must live at {'/'.join(expected)}/{MANIFEST_FILE} for type "
+                f"{m.type!r} version {m.version!r}; found in {'/'.join(parts)}/",
+            )
+
+    schema = m.config_schema
+    try:
+        Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = _loc_str(["config_schema", *exc.absolute_path])
+        add(f"invalid JSON Schema: {exc.message}", where)
+        return probs  # later checks assume a sound schema
+    if schema.get("type") != "object":
+        add('config_schema must have "type": "object"', "config_schema.type")
+    props = m.properties
+    for req in m.required_keys:
+        if req not in props:
+            add(f"required key {req!r} is not in properties", "config_schema.required")
+    probs.extend(CatalogProblem(path, msg, where=where) for where, msg in _check_defaults(schema))
+
+    # expressions / templates
+    for attr in ("expressions", "templates"):
+        for i, pat in enumerate(getattr(m, attr)):
+            where = f"{attr}[{i}]"
+            try:
+                parsed = parse_path_pattern(pat)
+            except ValueError as exc:
+                add(str(exc), where)
+                continue
+            sub = _schema_at(schema, parsed)
+            if sub is None:
+                add(f"{pat!r} does not point at a config property", where)
+            elif sub.get("type", "string") != "string":
+                add(f"{pat!r} points at a {sub.get('type')!r} property, not a string", where)
+
+    # connectors
+    if m.connectors and "connector" not in props:
+        add("node lists connectors but its config has no `connector` key", "connectors")
+    if "connector" in props and not m.connectors:
+        add("config has a `connector` key but `connectors` is empty", "connectors")
+
+    # ports
+    if m.kind == "trigger" and m.inputs:
+        add("trigger nodes have no inputs", "inputs")
+    expr_patterns = {parse_path_pattern(p) for p in m.expressions if _valid_pattern(p)}
+    for direction, ports in (("inputs", m.inputs), ("outputs", m.outputs)):
+        for port, spec in ports.items():
+            if not re.fullmatch(_IDENT, port):
+                add(f"port name {port!r} must match {_IDENT}", f"{direction}.{port}")
+            for where, msg in _check_port_schema(
+                spec.schema_, f"{direction}.{port}.schema", m, expr_patterns
+            ):
+                add(msg, where)
+
+    # migrations
+    for i, mig in enumerate(m.migrations):
+        where = f"migrations[{i}]"
+        if semver_key(mig.from_) >= semver_key(m.version):
+            add(f"migration from {mig.from_} must start below {m.version}", where)
+        for old, new in mig.rename.items():
+            if new not in props:
+                add(f"rename target {new!r} is not a config key", f"{where}.rename.{old}")
+        for key, value in mig.set_.items():
+            if key not in props:
+                add(f"{key!r} is not a config key", f"{where}.set.{key}")
+                continue
+            errs = list(Draft202012Validator(props[key]).iter_errors(value))
+            if errs:
+                add(
+                    f"value does not match the property schema: {errs[0].message}",
+                    f"{where}.set.{key}",
+                )
+    return probs
+
+
+def _valid_pattern(p: str) -> bool:
+    try:
+        parse_path_pattern(p)
+    except ValueError:
+        return False
+    return True
+
+
+_SUBSCHEMA_KEYS = frozenset(
+    [
+        "items",
+        "additionalProperties",
+        "prefixItems",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+    ]
+)
+
+
+def _check_defaults(schema: Any, where: str = "config_schema") -> Iterator[tuple[str, str]]:
+    """Every ``default`` in the schema tree validates against its own schema."""
+    if isinstance(schema, dict):
+        if "default" in schema:
+            own = {k: v for k, v in schema.items() if k != "default"}
+            errs = list(Draft202012Validator(own).iter_errors(schema["default"]))
+            if errs:
+                yield f"{where}.default", f"default does not match its schema: {errs[0].message}"
+        for key, sub in schema.items():
+            if key in ("properties", "patternProperties", "$defs") and isinstance(sub, dict):
+                for name, s in sub.items():
+                    yield from _check_defaults(s, f"{where}.{key}.{name}")
+            elif key in _SUBSCHEMA_KEYS:
+                yield from _check_defaults(sub, f"{where}.{key}")
+    elif isinstance(schema, list):
+        for i, sub in enumerate(schema):
+            yield from _check_defaults(sub, f"{where}[{i}]")
+
+
+def _check_port_schema(
+    schema: Any, where: str, m: NodeManifest, expr_patterns: set[PathPattern]
+) -> Iterator[tuple[str, str]]:
+    if isinstance(schema, bool):
+        return
+    if not isinstance(schema, dict):
+        yield where, "a port schema must be an object"
+        return
+    ops = [k for k in schema if k.startswith("$")]
+    if ops:
+        if len(ops) > 1:
+            yield where, f"one derivation operator per schema; found {', '.join(ops)}"
+            return
+        op = ops[0]
+        arg = schema[op]
+        if op not in OPERATORS:
+            yield where, f"unknown operator {op!r}; known: {', '.join(OPERATORS)}"
+            return
+        allowed_extra = {"default", "description"} if op == "$config" else {"description"}
+        extra = set(schema) - {op} - allowed_extra
+        if extra:
+            yield (
+                where,
+                f"{op} takes no sibling keys besides {sorted(allowed_extra)}; "
+                f"found {sorted(extra)}",
+            )
+        if op == "$merge":
+            if not isinstance(arg, list) or len(arg) < 2:
+                yield f"{where}.$merge", "$merge takes a list of at least two schemas"
+                return
+            for i, sub in enumerate(arg):
+                yield from _check_port_schema(sub, f"{where}.$merge[{i}]", m, expr_patterns)
+            return
+        if not isinstance(arg, str):
+            yield f"{where}.{op}", f"{op} takes a name (string)"
+            return
+        if op == "$input":
+            if arg not in m.inputs:
+                yield (
+                    f"{where}.{op}",
+                    f"$input names {arg!r}, which is not an input port"
+                    + (
+                        f"; did you mean {hint!r}?"
+                        if (hint := _did_you_mean(arg, m.inputs))
+                        else ""
+                    ),
+                )
+            return
+        if arg not in m.properties:
+            hint = _did_you_mean(arg, m.properties)
+            yield (
+                f"{where}.{op}",
+                f"{op} names {arg!r}, which is not a config key"
+                + (f"; did you mean {hint!r}?" if hint else ""),
+            )
+            return
+        if op == "$config":
+            if "default" in schema:
+                try:
+                    Draft202012Validator.check_schema(schema["default"])
+                except jsonschema.SchemaError as exc:
+                    yield f"{where}.default", f"not a valid JSON Schema: {exc.message}"
+        elif op in ("$expr", "$exprItems"):
+            if (arg,) not in expr_patterns:
+                yield f"{where}.{op}", f"config key {arg!r} is not listed in `expressions`"
+        elif op == "$exprObject" and (arg, "*") not in expr_patterns:
+            yield f"{where}.{op}", f"config key '{arg}.*' is not listed in `expressions`"
+        return
+    for key, sub in schema.items():
+        if key == "properties" and isinstance(sub, dict):
+            for name, s in sub.items():
+                yield from _check_port_schema(s, f"{where}.properties.{name}", m, expr_patterns)
+        elif key in ("items", "additionalProperties") and isinstance(sub, dict | bool):
+            yield from _check_port_schema(sub, f"{where}.{key}", m, expr_patterns)
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+@dataclass
+class Catalog:
+    """An immutable-by-convention set of node manifests, indexed by type and version."""
+
+    _by_type: dict[str, dict[str, NodeManifest]] = field(default_factory=dict)
+
+    # -- construction -----------------------------------------------------------
+
+    @classmethod
+    def standard_dir(cls) -> Path:
+        import nodeforge.catalog as pkg
+
+        return Path(pkg.__file__).parent
+
+    @classmethod
+    def load_standard(cls) -> Catalog:
+        """The standard nodes shipped in the ``nodeforge.catalog`` package."""
+        return cls.load([cls.standard_dir()])
+
+    @classmethod
+    def load(cls, dirs: Sequence[Path], *, check_layout: bool = True) -> Catalog:
+        """Load every ``node.json`` under ``dirs``. With ``check_layout`` the folders must
+        be ``<category>/<name>/<version>/``. Raises :class:`CatalogError` listing all
+        problems."""
+        cat = cls()
+        problems = cat._add_files(_find_manifests(dirs), check_layout=check_layout)
+        if problems:
+            raise CatalogError(problems)
+        return cat
+
+    def with_custom(self, nodes_dir: Path) -> Catalog:
+        """A new catalog: this one plus the workspace's custom nodes under ``nodes_dir``
+        (any folder layout). A custom node may add versions to a standard type, but a
+        type+version that already exists is an error."""
+        cat = Catalog({t: dict(vs) for t, vs in self._by_type.items()})
+        if nodes_dir.is_dir():
+            problems = cat._add_files(_find_manifests([nodes_dir]), check_layout=False)
+            if problems:
+                raise CatalogError(problems)
+        return cat
+
+    def _add_files(self, files: Iterable[Path], *, check_layout: bool) -> list[CatalogProblem]:
+        problems: list[CatalogProblem] = []
+        for path in files:
+            manifest, probs = _load_file(path, check_layout)
+            problems.extend(probs)
+            if manifest is None:
+                continue
+            versions = self._by_type.setdefault(manifest.type, {})
+            existing = versions.get(manifest.version)
+            if existing is not None:
+                problems.append(
+                    CatalogProblem(
+                        path,
+                        f"{manifest.type}@{manifest.version} is already defined in {existing.path}",
+                        where="version",
+                    )
+                )
+                continue
+            versions[manifest.version] = manifest
+            self.__dict__.pop("_sorted", None)
+        return problems
+
+    # -- queries ----------------------------------------------------------------
+
+    @cached_property
+    def _sorted(self) -> dict[str, list[str]]:
+        return {t: sorted(vs, key=semver_key) for t, vs in self._by_type.items()}
+
+    def get(self, type_: str, version: str) -> NodeManifest | None:
+        return self._by_type.get(type_, {}).get(version)
+
+    def versions(self, type_: str) -> list[str]:
+        """Known versions of ``type_``, ascending by semver (``[]`` if unknown)."""
+        return list(self._sorted.get(type_, []))
+
+    def latest(self, type_: str, *, include_prerelease: bool = False) -> NodeManifest | None:
+        """The highest version (pre-releases only when nothing else exists or asked)."""
+        vs = self._sorted.get(type_)
+        if not vs:
+            return None
+        if not include_prerelease:
+            stable = [v for v in vs if "-" not in v.split("+")[0]]
+            if stable:
+                return self._by_type[type_][stable[-1]]
+        return self._by_type[type_][vs[-1]]
+
+    def types(self) -> list[str]:
+        return sorted(self._by_type)
+
+    def all(self) -> list[NodeManifest]:
+        """Every manifest, by type then ascending version."""
+        return [self._by_type[t][v] for t in self.types() for v in self._sorted[t]]
+
+    def suggest(self, type_: str) -> str | None:
+        """The closest known type name, for "did you mean" messages."""
+        types = self.types()
+        close = difflib.get_close_matches(type_, types, n=1, cutoff=0.5)
+        if close:
+            return close[0]
+        # `request` -> `http/request`: match on the name part alone
+        tail = type_.rsplit("/", 1)[-1]
+        by_name = {t.split("/", 1)[1]: t for t in types}
+        close = difflib.get_close_matches(tail, list(by_name), n=1, cutoff=0.7)
+        return by_name[close[0]] if close else None
+
+    def __contains__(self, type_: object) -> bool:
+        return type_ in self._by_type
+
+    def __len__(self) -> int:
+        return sum(len(vs) for vs in self._by_type.values())
+
+
+def _find_manifests(dirs: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        files.extend(sorted(d.rglob(MANIFEST_FILE)))
+    return files
+
+
+def _load_file(path: Path, check_layout: bool) -> tuple[NodeManifest | None, list[CatalogProblem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [CatalogProblem(path, f"cannot read: {exc}")]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [CatalogProblem(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]
+    if not isinstance(data, dict):
+        return None, [CatalogProblem(path, "a manifest must be a JSON object", 1, 1)]
+    if "path" in data:
+        return None, [CatalogProblem(path, "unknown key 'path'", where="path")]
+    try:
+        manifest = NodeManifest.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        probs = []
+        for e in exc.errors():
+            loc = [_ALIASES.get(str(p), p) if isinstance(p, str) else p for p in e["loc"]]
+            where = _loc_str(loc)
+            probs.append(CatalogProblem(path, e["msg"], _find_line(text, loc), where=where))
+        return None, probs
+    return manifest, _check_manifest(manifest, path, check_layout)
+
+
+def _find_line(text: str, loc: Sequence[str | int]) -> int | None:
+    """Best-effort line of the innermost named key of ``loc`` (for pydantic errors)."""
+    names = [p for p in loc if isinstance(p, str)]
+    pos = 0
+    for name in names:
+        i = text.find(json.dumps(name) + ":", pos)
+        if i < 0:
+            i = text.find(json.dumps(name), pos)
+        if i < 0:
+            break
+        pos = i
+    if pos == 0:
+        return None
+    return text.count("\n", 0, pos) + 1
