@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-
 from nodeforge.analysis.catalog import (
     Catalog,
     CatalogError,
@@ -21,6 +20,7 @@ from nodeforge.analysis.catalog import (
     parse_path_pattern,
     semver_key,
 )
+
 from nodeforge.gendocs_catalog import DEFAULT_OUTPUT, render_catalog_markdown
 
 
