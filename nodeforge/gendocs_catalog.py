@@ -188,6 +188,25 @@ def render_catalog_markdown(catalog: Catalog) -> str:
         '`{"$exprObject": "key"}` an object typed field by field from the expressions in '
         'that key, and `{"$merge": [a, b]}` an object with the fields of both.',
         "",
+        "## Writing a custom node",
+        "",
+        "Custom and forked nodes live anywhere under the workspace's `nodes/` folder, one "
+        "`node.json` per version, in the same format as the standard nodes "
+        "(`catalog/<category>/<name>/<version>/node.json`): `type` (`category/name`), "
+        "`version` (semver), `title`, `description` (markdown), `category`, `icon` (a "
+        "codicon name), `kind` (`trigger`, `action` or `control`), `config_schema` (a JSON "
+        "Schema object; give every property a `description`, and a `default` or `examples`), "
+        "`inputs` and `outputs` (port name to `{description, schema, required}`), "
+        "`expressions` and `templates` (config path patterns: `.` separates keys, `*` is "
+        "every key of an object, `[]` every item of a list, e.g. `cases[].when`), "
+        "`connectors`, `responds`, `deprecated` and `migrations` (`{from, notes, rename, "
+        "set, remove}`, upgrading a config from an older version to this one). A custom "
+        "node may add a version to a standard type (a fork) but may not redefine an "
+        "existing type and version. `nodeforge check` reports every manifest problem with "
+        "its file.",
+        "",
+        "## Index",
+        "",
         "| type | versions | kind | title |",
         "| --- | --- | --- | --- |",
     ]
