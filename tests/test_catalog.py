@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from nodeforge.analysis.catalog import (
     Catalog,
@@ -509,3 +511,46 @@ def test_docs_up_to_date(catalog: Catalog) -> None:
     assert expected.startswith("<!--\n  GENERATED FILE")
     for t in catalog.types():
         assert f"## {t}\n" in expected
+
+
+# ------------------------------------------------------------------ fast/slow path agreement
+
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(["", "GET", "post", "/x", "input.a", "main_db", "a b"]),
+)
+_json_value = st.recursive(
+    _json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["type", "when", "x", "label"]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_fast_and_slow_validators_agree(catalog: Catalog, data: st.DataObject) -> None:
+    m = data.draw(st.sampled_from(catalog.all()))
+    keys = [*m.properties, "extra"]
+    cfg = data.draw(st.dictionaries(st.sampled_from(keys), _json_value, max_size=5))
+    cfg = {**m.default_config(), **cfg} if data.draw(st.booleans()) else cfg
+    errors = m.validate_config(cfg)
+    assert (errors == []) == Draft202012Validator(m.config_schema).is_valid(cfg)
+    assert all(e.validator != "unknown" for e in errors)
+    assert all(e.message for e in errors)
+
+
+def test_valid_config_is_fast(catalog: Catalog) -> None:
+    m = _manifest(catalog, "http/request")
+    cfg = m.full_default_config()
+    m.validate_config(cfg)  # compile
+    start = time.perf_counter()
+    for _ in range(1000):
+        assert m.validate_config(cfg) == []
+    per_call = (time.perf_counter() - start) / 1000
+    assert per_call < 200e-6  # measured ~5-10 µs; generous for slow CI
