@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from typing import Literal as Lit
 
 from ..types import (
@@ -106,17 +107,18 @@ class CheckResult:
 # --------------------------------------------------------------------------- helpers
 
 
-def suggest(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to ``name`` (case-insensitive first), or None."""
+    candidates = list(candidates)
     lower = name.lower()
     for c in candidates:
         if c.lower() == lower:
             return c
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _did_you_mean(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str:
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
     s = suggest(name, candidates)
     return f"; did you mean `{s}`?" if s else ""
 
@@ -183,79 +185,176 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     f.name: f
     for f in [
         FunctionInfo(
-            "size", "size(x: string | list | map) -> integer",
-            "Number of characters (code points) of a string, elements of a list or keys of "
-            "a map.", 'size("héllo") == 5', 1, 1, True, True, "any",
+            "size",
+            "size(x: string | list | map) -> integer",
+            "Number of characters (code points) of a string, elements of a list or keys of a map.",
+            'size("héllo") == 5',
+            1,
+            1,
+            True,
+            True,
+            "any",
         ),
         FunctionInfo(
-            "has", "has(a.b) -> boolean",
+            "has",
+            "has(a.b) -> boolean",
             "True if the whole field path exists (and is not missing). A macro: the "
             "argument is not evaluated, so missing fields are not errors.",
-            "has(input.body.note)", 1, 1, False, True,
+            "has(input.body.note)",
+            1,
+            1,
+            False,
+            True,
         ),
         FunctionInfo(
-            "int", "int(x: integer | number | string) -> integer",
+            "int",
+            "int(x: integer | number | string) -> integer",
             "Converts to a 64-bit integer: numbers are truncated toward zero, strings are "
-            "parsed as base-10 integers.", 'int("42") == 42', 1, 1, False, True,
+            "parsed as base-10 integers.",
+            'int("42") == 42',
+            1,
+            1,
+            False,
+            True,
         ),
         FunctionInfo(
-            "double", "double(x: integer | number | string) -> number",
+            "double",
+            "double(x: integer | number | string) -> number",
             "Converts to a double; strings are parsed as decimal numbers.",
-            'double("2.5") == 2.5', 1, 1, False, True,
+            'double("2.5") == 2.5',
+            1,
+            1,
+            False,
+            True,
         ),
         FunctionInfo(
-            "string", "string(x: string | integer | number | boolean | null) -> string",
+            "string",
+            "string(x: string | integer | number | boolean | null) -> string",
             "Formats a scalar as text (numbers as Go's strconv 'g' shortest format).",
-            'string(42) == "42"', 1, 1, False, True,
+            'string(42) == "42"',
+            1,
+            1,
+            False,
+            True,
         ),
         FunctionInfo(
-            "lower", "lower(s: string) -> string", "Lower-cases a string.",
-            'input.name.lower()', 1, 1, True, True, "string",
+            "lower",
+            "lower(s: string) -> string",
+            "Lower-cases a string.",
+            "input.name.lower()",
+            1,
+            1,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "upper", "upper(s: string) -> string", "Upper-cases a string.",
-            'upper("abc") == "ABC"', 1, 1, True, True, "string",
+            "upper",
+            "upper(s: string) -> string",
+            "Upper-cases a string.",
+            'upper("abc") == "ABC"',
+            1,
+            1,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "trim", "trim(s: string) -> string", "Removes leading and trailing white space.",
-            'trim("  a ") == "a"', 1, 1, True, True, "string",
+            "trim",
+            "trim(s: string) -> string",
+            "Removes leading and trailing white space.",
+            'trim("  a ") == "a"',
+            1,
+            1,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "contains", "s.contains(t: string) -> boolean", "True if `t` occurs in `s`.",
-            'input.email.contains("@")', 2, 2, True, True, "string",
+            "contains",
+            "s.contains(t: string) -> boolean",
+            "True if `t` occurs in `s`.",
+            'input.email.contains("@")',
+            2,
+            2,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "startsWith", "s.startsWith(t: string) -> boolean", "True if `s` starts with `t`.",
-            'input.path.startsWith("/api")', 2, 2, True, True, "string",
+            "startsWith",
+            "s.startsWith(t: string) -> boolean",
+            "True if `s` starts with `t`.",
+            'input.path.startsWith("/api")',
+            2,
+            2,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "endsWith", "s.endsWith(t: string) -> boolean", "True if `s` ends with `t`.",
-            'input.file.endsWith(".csv")', 2, 2, True, True, "string",
+            "endsWith",
+            "s.endsWith(t: string) -> boolean",
+            "True if `s` ends with `t`.",
+            'input.file.endsWith(".csv")',
+            2,
+            2,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "matches", "s.matches(re: string) -> boolean",
+            "matches",
+            "s.matches(re: string) -> boolean",
             "True if the regular expression (RE2 syntax) matches somewhere in `s`.",
-            'input.sku.matches("^[A-Z]{2}[0-9]+$")', 2, 2, True, True, "string",
+            'input.sku.matches("^[A-Z]{2}[0-9]+$")',
+            2,
+            2,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "join", "join(list: list<string>, sep: string = \"\") -> string",
+            "join",
+            'join(list: list<string>, sep: string = "") -> string',
             "Concatenates the strings of a list with a separator.",
-            'join(["a", "b"], ",") == "a,b"', 1, 2, True, True, "list",
+            'join(["a", "b"], ",") == "a,b"',
+            1,
+            2,
+            True,
+            True,
+            "list",
         ),
         FunctionInfo(
-            "split", "split(s: string, sep: string) -> list<string>",
+            "split",
+            "split(s: string, sep: string) -> list<string>",
             "Splits a string around each occurrence of `sep` (Go's strings.Split).",
-            'split("a,b", ",") == ["a", "b"]', 2, 2, True, True, "string",
+            'split("a,b", ",") == ["a", "b"]',
+            2,
+            2,
+            True,
+            True,
+            "string",
         ),
         FunctionInfo(
-            "now", "now() -> string<date-time>",
+            "now",
+            "now() -> string<date-time>",
             "The current time in UTC, RFC 3339 (`2024-05-01T12:00:00Z`).",
-            "now()", 0, 0, False, True,
+            "now()",
+            0,
+            0,
+            False,
+            True,
         ),
         FunctionInfo(
-            "coalesce", "coalesce(a, b, ...) -> T",
+            "coalesce",
+            "coalesce(a, b, ...) -> T",
             "The first argument that is neither null nor a missing field.",
-            'coalesce(input.body.note, "")', 1, None, False, True,
+            'coalesce(input.body.note, "")',
+            1,
+            None,
+            False,
+            True,
         ),
     ]
 }
@@ -284,24 +383,12 @@ _SCALAR = frozenset({"string", "int", "number", "bool", "null"})
 
 
 class _Checker:
-    __slots__ = ("dispatch", "env", "errors", "refs")
+    __slots__ = ("env", "errors", "refs")
 
     def __init__(self, env: TypeEnv) -> None:
         self.env = env
         self.errors: list[ExprError] = []
         self.refs: list[NodeRef] = []
-        self.dispatch: dict[type, Callable[[Expr], Type]] = {
-            Literal: self.literal,  # type: ignore[dict-item]
-            Ident: self.ident,  # type: ignore[dict-item]
-            Select: self.select,  # type: ignore[dict-item]
-            Index: self.index,  # type: ignore[dict-item]
-            Call: self.call,  # type: ignore[dict-item]
-            Unary: self.unary,  # type: ignore[dict-item]
-            Binary: self.binary,  # type: ignore[dict-item]
-            Ternary: self.ternary,  # type: ignore[dict-item]
-            ListLit: self.list_lit,  # type: ignore[dict-item]
-            MapLit: self.map_lit,  # type: ignore[dict-item]
-        }
 
     def err(
         self,
@@ -314,7 +401,7 @@ class _Checker:
         self.errors.append(ExprError(start, end, msg, code, severity))
 
     def t(self, e: Expr) -> Type:
-        return self.dispatch[type(e)](e)
+        return _DISPATCH[type(e)](self, e)
 
     # -- leaves
 
@@ -337,7 +424,9 @@ class _Checker:
         if name == "env":
             return self.env_type()
         if name == "nodes":
-            self.err(e.start, e.end, "`nodes` must be followed by a node id, like `nodes.fetch.out`")
+            self.err(
+                e.start, e.end, "`nodes` must be followed by a node id, like `nodes.fetch.out`"
+            )
             return ANY
         if name in FUNCTIONS:
             self.err(e.start, e.end, f"`{name}` is a function; call it like `{name}(...)`")
@@ -373,12 +462,13 @@ class _Checker:
                     self.err(
                         e.field_start,
                         e.end,
-                        f"unknown environment variable `{e.field}`"
-                        f"{_did_you_mean(e.field, names)}",
+                        f"unknown environment variable `{e.field}`{_did_you_mean(e.field, names)}",
                         "unknown-env",
                     )
                 return STRING
-        elif isinstance(op, Select) and isinstance(op.operand, Ident) and op.operand.name == "nodes":
+        elif (
+            isinstance(op, Select) and isinstance(op.operand, Ident) and op.operand.name == "nodes"
+        ):
             ports = self.node(op)
             if ports is None:
                 return ANY
@@ -387,12 +477,12 @@ class _Checker:
                 return ANY
             pt = ports.get(e.field)
             if pt is None:
-                names = sorted(ports)
+                port_names = sorted(ports)
                 self.err(
                     e.field_start,
                     e.end,
                     f"node `{op.field}` has no output port `{e.field}`"
-                    f"{_did_you_mean(e.field, names)} (ports: {', '.join(names)})",
+                    f"{_did_you_mean(e.field, port_names)} (ports: {', '.join(port_names)})",
                     "unknown-port",
                 )
                 return ANY
@@ -430,16 +520,15 @@ class _Checker:
             add = t.additional
             if add is not None and not isinstance(add, AnyType):
                 return add
-            if add is None or t.fields:
-                if not quiet:
-                    names = [f.name for f in t.fields]
-                    self.err(
-                        start,
-                        end,
-                        f"no field `{name}` on {describe(t)}{_did_you_mean(name, names)}",
-                        "unknown-field",
-                        "error" if add is None else "warning",
-                    )
+            if (add is None or t.fields) and not quiet:
+                names = [f.name for f in t.fields]
+                self.err(
+                    start,
+                    end,
+                    f"no field `{name}` on {describe(t)}{_did_you_mean(name, names)}",
+                    "unknown-field",
+                    "error" if add is None else "warning",
+                )
             return ANY
         if isinstance(t, UnionType):
             found: list[Type] = []
@@ -482,9 +571,7 @@ class _Checker:
                 results.append(o.items)
             elif isinstance(o, ObjectType):
                 if not _accepts(it, _STR):
-                    self.err(
-                        e.index.start, e.index.end, f"map key must be a string, got {_d(it)}"
-                    )
+                    self.err(e.index.start, e.index.end, f"map key must be a string, got {_d(it)}")
                     results.append(ANY)
                 elif isinstance(e.index, Literal) and isinstance(e.index.value, str):
                     results.append(self.field_of(o, e.index.value, e.index.start, e.index.end))
@@ -691,8 +778,13 @@ class _Checker:
     def call_types(self, e: Call, args: tuple[Expr, ...], types: list[Type]) -> Type:
         fn = e.fn
         if fn == "size":
-            self.expect(fn, args[0], types[0], frozenset({"string", "list", "object"}),
-                        "a string, list or map")
+            self.expect(
+                fn,
+                args[0],
+                types[0],
+                frozenset({"string", "list", "object"}),
+                "a string, list or map",
+            )
             return INT
         if fn == "int":
             self.expect(fn, args[0], types[0], _NUM_STR, "a number or a string")
@@ -715,9 +807,7 @@ class _Checker:
                     try:
                         re.compile(pat.value)
                     except re.error as ex:
-                        self.err(
-                            pat.start, pat.end, f"invalid regular expression: {ex}", "regex"
-                        )
+                        self.err(pat.start, pat.end, f"invalid regular expression: {ex}", "regex")
             return BOOL
         if fn == "join":
             if self.expect(fn, args[0], types[0], frozenset({"list"}), "a list of strings"):
@@ -769,6 +859,20 @@ class _Checker:
         elif not _accepts(ot, frozenset({"object"})):
             self.err(sel.start, sel.end, f"`has` expects a field of a map, got {_d(ot)}")
         return BOOL
+
+
+_DISPATCH: dict[type, Callable[[_Checker, Any], Type]] = {
+    Literal: _Checker.literal,
+    Ident: _Checker.ident,
+    Select: _Checker.select,
+    Index: _Checker.index,
+    Call: _Checker.call,
+    Unary: _Checker.unary,
+    Binary: _Checker.binary,
+    Ternary: _Checker.ternary,
+    ListLit: _Checker.list_lit,
+    MapLit: _Checker.map_lit,
+}
 
 
 _RESULTS: dict[str, Type] = {

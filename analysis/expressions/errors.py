@@ -23,7 +23,9 @@ class ExprError:
     severity: Literal["error", "warning"] = "error"
 
     def shifted(self, delta: int) -> ExprError:
-        return ExprError(self.start + delta, self.end + delta, self.message, self.code, self.severity)
+        return ExprError(
+            self.start + delta, self.end + delta, self.message, self.code, self.severity
+        )
 
 
 class EvalError(Exception):

@@ -176,7 +176,11 @@ def _scan_string(s: str, start: int) -> tuple[str, int]:
                 continue
             width = {"x": 2, "u": 4, "U": 8}.get(e)
             digits = s[i + 2 : i + 2 + width] if width else ""
-            if width and len(digits) == width and all(d in "0123456789abcdefABCDEF" for d in digits):
+            if (
+                width
+                and len(digits) == width
+                and all(d in "0123456789abcdefABCDEF" for d in digits)
+            ):
                 cp = int(digits, 16)
                 if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
                     raise _Fail(
@@ -185,9 +189,7 @@ def _scan_string(s: str, start: int) -> tuple[str, int]:
                 buf.append(chr(cp))
                 i += 2 + width
                 continue
-            raise _Fail(
-                ExprError(i, min(i + 2, n), f"invalid escape sequence `\\{e}`", "syntax")
-            )
+            raise _Fail(ExprError(i, min(i + 2, n), f"invalid escape sequence `\\{e}`", "syntax"))
         buf.append(c)
         i += 1
     raise _Fail(ExprError(start, i, "unterminated string", "syntax"))
@@ -293,7 +295,8 @@ class _Parser:
                 raise self.fail(
                     c.start,
                     c.end,
-                    f"expected `:` for the conditional `?` at {q.start}, found {_describe_token(c)}",
+                    f"expected `:` for the conditional `?` at {q.start}, "
+                    f"found {_describe_token(c)}",
                 )
             self.pos += 1
             other = self.expr()
@@ -520,9 +523,12 @@ def _prec(e: Expr) -> int:
         return _BINARY_BP[e.op]
     if isinstance(e, Unary):
         return _PREC_UNARY
-    if isinstance(e, Literal) and isinstance(e.value, int | float) and not isinstance(e.value, bool):
-        if e.value < 0 or (isinstance(e.value, float) and math.copysign(1.0, e.value) < 0):
-            return _PREC_UNARY  # prints with a leading `-`
+    if (
+        isinstance(e, Literal)
+        and isinstance(e.value, int | float)
+        and not isinstance(e.value, bool)
+    ):
+        return _PREC_UNARY if math.copysign(1.0, e.value) < 0 else _PREC_POSTFIX
     return _PREC_POSTFIX
 
 
@@ -602,9 +608,7 @@ def _unparse(e: Expr) -> str:
         p = _BINARY_BP[e.op]
         return f"{_wrap(e.left, p)} {e.op} {_wrap(e.right, p + 1)}"
     if isinstance(e, Ternary):
-        return (
-            f"{_wrap(e.cond, 1)} ? {_unparse(e.then)} : {_unparse(e.otherwise)}"
-        )
+        return f"{_wrap(e.cond, 1)} ? {_unparse(e.then)} : {_unparse(e.otherwise)}"
     if isinstance(e, ListLit):
         return "[" + ", ".join(_unparse(i) for i in e.items) + "]"
     return "{" + ", ".join(f"{_unparse(k)}: {_unparse(v)}" for k, v in e.entries) + "}"
@@ -617,4 +621,3 @@ def _is_number(v: object) -> bool:
 def quote_string(s: str) -> str:
     """A double-quoted expression string literal for ``s``."""
     return _quote(s)
-

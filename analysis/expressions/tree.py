@@ -7,14 +7,17 @@ trees that differ only in layout compare equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Literal as _Lit
 from typing import TypeAlias
 
 LiteralValue: TypeAlias = int | float | str | bool | None
 
 UnaryOp: TypeAlias = _Lit["-", "!"]
-BinaryOp: TypeAlias = _Lit["*", "/", "%", "+", "-", "<", "<=", ">", ">=", "==", "!=", "in", "&&", "||"]
+BinaryOp: TypeAlias = _Lit[
+    "*", "/", "%", "+", "-", "<", "<=", ">", ">=", "==", "!=", "in", "&&", "||"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +26,8 @@ class Literal:
     ``int`` values are 64-bit integers, ``float`` values are doubles."""
 
     value: LiteralValue
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +35,8 @@ class Ident:
     """A root name: ``input``, ``nodes``, ``env``."""
 
     name: str
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,8 @@ class Select:
 
     operand: Expr
     field: str
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
     @property
     def field_start(self) -> int:
@@ -56,8 +59,8 @@ class Index:
 
     operand: Expr
     index: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +72,17 @@ class Call:
     fn: str
     args: tuple[Expr, ...]
     target: Expr | None = None
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
-    name_start: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
+    name_start: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Unary:
     op: UnaryOp
     operand: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +90,8 @@ class Binary:
     op: BinaryOp
     left: Expr
     right: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,25 +101,27 @@ class Ternary:
     cond: Expr
     then: Expr
     otherwise: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ListLit:
     items: tuple[Expr, ...]
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class MapLit:
     entries: tuple[tuple[Expr, Expr], ...]
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
+    start: int = _field(default=0, compare=False)
+    end: int = _field(default=0, compare=False)
 
 
-Expr: TypeAlias = Literal | Ident | Select | Index | Call | Unary | Binary | Ternary | ListLit | MapLit
+Expr: TypeAlias = (
+    Literal | Ident | Select | Index | Call | Unary | Binary | Ternary | ListLit | MapLit
+)
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
