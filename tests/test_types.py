@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nodeforge.analysis.types import (
+    ANY,
+    BOOL,
+    INT,
+    NULL,
+    NUMBER,
+    STRING,
+    ArrayType,
+    Field,
+    ObjectType,
+    StringType,
+    Type,
+    UnionType,
+    check_assignable,
+    describe,
+    propose_mapping,
+    schema_from_type,
+    type_from_schema,
+    union,
+)
+
+ORDER = {
+    "type": "object",
+    "required": ["sku", "qty"],
+    "properties": {
+        "sku": {"type": "string"},
+        "qty": {"type": "integer", "minimum": 1},
+        "note": {"type": "string"},
+    },
+}
+
+
+def obj(*fields: Field, closed: bool = False) -> ObjectType:
+    return ObjectType(tuple(fields), None if closed else ANY)
+
+
+def test_schema_basics() -> None:
+    t = type_from_schema(ORDER)
+    assert isinstance(t, ObjectType)
+    assert describe(t) == "{sku: string, qty: integer, note?: string}"
+    assert t.field("qty") == Field("qty", INT, True)
+    assert type_from_schema({"type": ["string", "null"]}) == UnionType((STRING, NULL))
+    assert describe(type_from_schema({"type": ["string", "null"]})) == "string | null"
+    assert describe(type_from_schema({"enum": ["GET", "POST"]})) == '"GET" | "POST"'
+    assert type_from_schema({"enum": [1, 2, 3]}) == INT
+    assert type_from_schema({"const": True}) == BOOL
+    assert describe(type_from_schema({"type": "array", "items": {"type": "string"}})) == (
+        "list<string>"
+    )
+    assert type_from_schema({"anyOf": [{"type": "integer"}, {"type": "number"}]}) == NUMBER
+    assert type_from_schema({"type": "object", "additionalProperties": False}) == ObjectType(
+        (), None
+    )
+    assert type_from_schema({"allOf": [{}]}) == ANY
+    assert type_from_schema("nope") == ANY
+    assert type_from_schema({"type": "string", "format": "email"}) == StringType(None, "email")
+
+
+def test_schema_deep_and_hostile() -> None:
+    s: dict[str, Any] = {"type": "string"}
+    for _ in range(1000):
+        s = {"type": "array", "items": s}
+    t = type_from_schema(s)
+    assert isinstance(t, ArrayType)
+    cyc: dict[str, Any] = {"type": "object", "properties": {}}
+    cyc["properties"]["self"] = cyc
+    assert isinstance(type_from_schema(cyc), ObjectType)
+    for bad in [{"type": 3}, {"properties": []}, {"required": "x"}, {"enum": [{}, []]}, {1: 2}]:
+        type_from_schema(bad)
+
+
+def test_schema_roundtrip() -> None:
+    t = type_from_schema(ORDER)
+    assert type_from_schema(schema_from_type(t)) == t
+
+
+def test_union_simplification() -> None:
+    assert union(INT, NUMBER) == NUMBER
+    assert union(STRING) == STRING
+    assert union(STRING, ANY) == ANY
+    assert union(StringType(("a",)), StringType(("b",))) == StringType(("a", "b"))
+    assert union(StringType(("a",)), STRING) == STRING
+    assert union(NULL, STRING) == UnionType((STRING, NULL))
+    assert union(union(INT, STRING), BOOL) == UnionType((INT, STRING, BOOL))
+
+
+def test_describe_truncates() -> None:
+    t = obj(*(Field(f"f{i}", STRING, True) for i in range(20)))
+    assert describe(t).endswith("…}")
+
+
+def msgs(src: Type, dst: Type) -> list[tuple[str, str]]:
+    return [(m.severity, m.message) for m in check_assignable(src, dst)]
+
+
+def test_assignability() -> None:
+    order = type_from_schema(ORDER)
+    qty_str = obj(Field("sku", STRING, True), Field("qty", STRING, True))
+    assert msgs(qty_str, order) == [("error", "field `qty`: integer expected, got string")]
+    assert msgs(ANY, order) == []
+    assert msgs(order, ANY) == []
+    assert msgs(INT, NUMBER) == []
+    assert msgs(NUMBER, INT)[0][0] == "warning"
+    assert msgs(STRING, INT)[0][0] == "error"
+    assert msgs(union(STRING, NULL), STRING)[0][0] == "warning"
+    assert msgs(union(STRING, INT), STRING)[0][0] == "warning"
+    assert msgs(union(BOOL, INT), STRING)[0][0] == "error"
+    # optional into required
+    src = obj(Field("sku", STRING, False), Field("qty", INT, True))
+    assert [s for s, _ in msgs(src, order)] == ["warning"]
+    # missing required field: closed src -> error, open src -> warning
+    closed = obj(Field("sku", STRING, True), closed=True)
+    assert msgs(closed, order) == [("error", "missing required field `qty`")]
+    opened = obj(Field("sku", STRING, True))
+    assert msgs(opened, order)[0][0] == "warning"
+    # extra fields into a closed dst
+    dst = obj(Field("sku", STRING, True), closed=True)
+    assert msgs(obj(Field("sku", STRING, True), Field("x", INT, True)), dst)[0][0] == "warning"
+    # enums
+    get_post = StringType(("GET", "POST"))
+    assert msgs(StringType(("GET",)), get_post) == []
+    assert msgs(StringType(("GET", "PUT")), get_post)[0][0] == "warning"
+    assert msgs(StringType(("PUT",)), get_post)[0][0] == "error"
+    assert msgs(STRING, get_post)[0][0] == "warning"
+    # nested paths
+    nested_src = obj(Field("customer", obj(Field("email", INT, True)), True))
+    nested_dst = obj(Field("customer", obj(Field("email", STRING, True)), True))
+    assert msgs(nested_src, nested_dst) == [
+        ("error", "field `customer.email`: string expected, got integer")
+    ]
+    assert msgs(ArrayType(INT), ArrayType(STRING))[0][1].startswith("field `[]`")
+    # nullable object into object|null picks the object option
+    assert msgs(nested_src, union(nested_dst, NULL))[0][0] == "error"
+
+
+def test_propose_mapping() -> None:
+    src = obj(
+        Field("sku", STRING, True),
+        Field("qty", INT, True),
+        Field("customer", obj(Field("email", STRING, True)), True),
+        Field("orderId", INT, True),
+    )
+    dst = obj(
+        Field("SKU", STRING, True),
+        Field("qty", STRING, True),
+        Field("email", STRING, True),
+        Field("order_id", INT, True),
+        Field("flag", BOOL, True),
+        Field("tags", ArrayType(STRING), True),
+        Field("optional", STRING, False),
+    )
+    m = propose_mapping(src, dst)
+    assert m == {
+        "SKU": "input.sku",
+        "qty": "string(input.qty)",
+        "email": "input.customer.email",
+        "order_id": "input.orderId",
+        "flag": "false",
+        "tags": "[]",
+    }
+
+
+def test_propose_mapping_nested_and_unique_type() -> None:
+    src = obj(Field("who", obj(Field("mail", STRING, True), Field("n", INT, True)), True))
+    dst = obj(Field("who", obj(Field("mail", STRING, True), Field("n", STRING, True)), True))
+    assert propose_mapping(src, dst) == {
+        "who.mail": "input.who.mail",
+        "who.n": "string(input.who.n)",
+    }
+    src2 = obj(Field("amount", NUMBER, True), Field("label", STRING, True))
+    dst2 = obj(Field("total", NUMBER, True))
+    assert propose_mapping(src2, dst2) == {"total": "input.amount"}
+
+
+# ---------------------------------------------------------------- properties
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4),
+    max_leaves=30,
+)
+schema_keys = st.sampled_from(
+    [
+        "type",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "const",
+        "anyOf",
+        "oneOf",
+        "additionalProperties",
+        "format",
+        "nullable",
+        "description",
+    ]
+)
+schemas = st.recursive(
+    st.dictionaries(schema_keys, json_values, max_size=4),
+    lambda c: st.dictionaries(
+        schema_keys,
+        c
+        | st.lists(c, max_size=3)
+        | st.dictionaries(st.text(max_size=4), c, max_size=3)
+        | st.sampled_from(["string", "integer", "object", "array", "null", "number"]),
+        max_size=5,
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schemas)
+def test_type_from_schema_never_raises(schema: dict[str, Any]) -> None:
+    t = type_from_schema(schema)
+    describe(t)
+    assert check_assignable(t, t) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_type_from_random_json_never_raises(value: Any) -> None:
+    type_from_schema(value)
+
+
+def types_strategy() -> st.SearchStrategy[Type]:
+    base = st.sampled_from([ANY, NULL, BOOL, INT, NUMBER, STRING, StringType(("a", "b"))])
+    names = st.sampled_from(["a", "b", "c", "d"])
+
+    def extend(c: st.SearchStrategy[Type]) -> st.SearchStrategy[Type]:
+        fields = st.lists(
+            st.builds(Field, names, c, st.booleans()), max_size=4, unique_by=lambda f: f.name
+        )
+        return (
+            st.builds(ArrayType, c)
+            | st.builds(
+                lambda fs, closed, add: ObjectType(tuple(fs), None if closed else add),
+                fields,
+                st.booleans(),
+                c,
+            )
+            | st.builds(lambda ts: union(*ts), st.lists(c, min_size=1, max_size=3))
+            | st.builds(lambda ts: UnionType(tuple(ts)), st.lists(c, min_size=1, max_size=3))
+        )
+
+    return st.recursive(base, extend, max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(types_strategy())
+def test_assignable_to_itself(t: Type) -> None:
+    assert check_assignable(t, t) == []
+    assert type_from_schema(schema_from_type(t)) is not None
+    describe(t)
