@@ -101,14 +101,15 @@ def _member_completions(t: Type) -> list[Completion]:
     kinds = _kinds(t)
     if "any" in kinds:
         return out
-    recv = {"string": "string", "list": "list", "object": "map"}
+    # size() applies to maps too, but on records the fields are what people want
+    sized = {"string", "list"} if out else {"string", "list", "object"}
     for fn in FUNCTIONS.values():
         if not fn.method or fn.name in seen:
             continue
         ok = (fn.receiver == "string" and "string" in kinds) or (
             fn.receiver == "list" and "list" in kinds
         )
-        if fn.receiver == "any" and kinds & set(recv):
+        if fn.receiver == "any" and kinds & sized:
             ok = True
         if ok:
             insert = f"{fn.name}()" if fn.min_args <= 1 and fn.max_args == 1 else f"{fn.name}("
