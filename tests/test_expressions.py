@@ -90,9 +90,9 @@ def test_parse_shapes() -> None:
     assert c == Call("lower", (), Ident("s"))
     assert parse("size(x)").expr == Call("size", (Ident("x"),))
     # precedence as CEL
-    assert unparse(parse("a || b && c == d + e * -f").expr) == "a || b && c == d + e * -f"  # type: ignore[arg-type]
-    assert unparse(parse("(a || b) && c").expr) == "(a || b) && c"  # type: ignore[arg-type]
-    assert unparse(parse("a ? b : c ? d : e").expr) == "a ? b : c ? d : e"  # type: ignore[arg-type]
+    assert unparse(parse("a || b && c == d + e * -f").expr) == "a || b && c == d + e * -f"
+    assert unparse(parse("(a || b) && c").expr) == "(a || b) && c"
+    assert unparse(parse("a ? b : c ? d : e").expr) == "a ? b : c ? d : e"
     assert parse("'single' + \"dq\\n\\u00e9\"").expr == Binary(
         "+", Literal("single"), Literal("dq\né")
     )
@@ -166,7 +166,7 @@ def test_types_of_expressions() -> None:
     assert typ("input.body.sku in ['a', 'b']") == BOOL
     assert typ("'a' in {'a': 1}") == BOOL
     assert typ("int(input.body.sku) + 1") == INT
-    assert typ("now()").format == "date-time"  # type: ignore[union-attr]
+    assert typ("now()").format == "date-time"
     assert typ("nodes.later.out.anything.goes", TypeEnv(nodes=ENV.nodes)) == ANY
 
 
@@ -175,11 +175,11 @@ def test_unknown_field_with_suggestion() -> None:
     assert code == "unknown-field"
     assert msg.startswith("no field `qtty` on {sku: string, qty: integer")
     assert msg.endswith("did you mean `qty`?")
-    r = check(parse("input.body.qtty").expr, ENV)  # type: ignore[arg-type]
+    r = check(parse("input.body.qtty").expr, ENV)
     assert (r.errors[0].start, r.errors[0].end) == (11, 15)
     assert r.errors[0].severity == "error"  # BODY is closed
     open_env = TypeEnv(input=type_from_schema({"properties": {"a": {"type": "string"}}}))
-    r = check(parse("input.b").expr, open_env)  # type: ignore[arg-type]
+    r = check(parse("input.b").expr, open_env)
     assert r.errors[0].severity == "warning"  # open objects may have it
     assert errs("input.whatever", TypeEnv()) == []  # any
 
@@ -218,12 +218,12 @@ def test_check_errors(src: str, code: str, fragment: str) -> None:
 
 def test_references() -> None:
     src = "nodes.fetch_user.out.name + nodes.fetch_user.error"
-    r = check(parse(src).expr, ENV)  # type: ignore[arg-type]
+    r = check(parse(src).expr, ENV)
     assert r.references == [
         NodeRef("fetch_user", "out", 6, 16),
         NodeRef("fetch_user", "error", 34, 44),
     ]
-    assert references(parse(src).expr) == r.references  # type: ignore[arg-type]
+    assert references(parse(src).expr) == r.references
     assert src[6:16] == "fetch_user"
 
 
@@ -244,7 +244,7 @@ def test_templates() -> None:
         "TemplateHole",
         "TemplateText",
     ]
-    assert t.parts[2].text == ", {{ not a hole }} "  # type: ignore[union-attr]
+    assert t.parts[2].text == ", {{ not a hole }} "
     r = check_template(t, ENV)
     ((w),) = r.errors
     assert w.code == "not-printable" and w.severity == "warning"
@@ -295,7 +295,7 @@ def test_completions() -> None:
 def test_type_at() -> None:
     src = "input.body.qty + 1"
     assert type_at(src, 12, ENV) == (0, 14, INT)
-    start, end, t = type_at(src, 7, ENV)  # type: ignore[misc]
+    start, end, t = type_at(src, 7, ENV)
     assert (start, end) == (0, 10) and t == BODY
     assert type_at(src, len(src), ENV) == (17, 18, INT)
     assert type_at("input.(", 3, ENV) is None
@@ -395,5 +395,5 @@ def test_performance_budget() -> None:
     # re-checking cached parses (the steady state of an editor session)
     t0 = time.perf_counter()
     for s in srcs * 5:
-        check(parse(s).expr, ENV)  # type: ignore[arg-type]
+        check(parse(s).expr, ENV)
     assert time.perf_counter() - t0 < 1.0

@@ -323,7 +323,11 @@ class _Parser:
         if t.kind == "-" or t.kind == "!":
             self.pos += 1
             nxt = toks[self.pos]
-            if t.kind == "-" and nxt.kind in ("int", "float"):
+            if (
+                t.kind == "-"
+                and nxt.kind in ("int", "float")
+                and toks[self.pos + 1].kind not in (".", "[")
+            ):
                 self.pos += 1
                 v = nxt.value
                 assert isinstance(v, int | float)
@@ -331,7 +335,7 @@ class _Parser:
                     raise self.fail(t.start, nxt.end, "integer literal out of range")
                 if isinstance(v, float) and math.isinf(v):
                     raise self.fail(t.start, nxt.end, "number literal out of range")
-                return self.postfix(Literal(-v, t.start, nxt.end))
+                return Literal(-v, t.start, nxt.end)
             self.enter(t)
             operand = self.unary()
             self.depth -= 1
