@@ -144,8 +144,14 @@ def _options(t: Type) -> tuple[Type, ...]:
     return (t,)
 
 
-def _kinds(t: Type) -> set[str]:
-    return {_KIND_OF[type(o)] for o in _options(t)}
+_KINDSETS: dict[type, frozenset[str]] = {c: frozenset({k}) for c, k in _KIND_OF.items()}
+
+
+def _kinds(t: Type) -> frozenset[str]:
+    ks = _KINDSETS.get(type(t))
+    if ks is not None:
+        return ks
+    return frozenset(_KIND_OF[type(o)] for o in _options(t))
 
 
 def _accepts(t: Type, kinds: frozenset[str]) -> bool:
