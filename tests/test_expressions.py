@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from nodeforge.analysis.expressions import (
     Binary,
     Call,

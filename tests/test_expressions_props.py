@@ -7,6 +7,7 @@ import math
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
 from nodeforge.analysis.expressions import (
     Binary,
     Call,

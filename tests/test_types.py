@@ -4,6 +4,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from nodeforge.analysis.types import (
     ANY,
     BOOL,
