@@ -9,13 +9,10 @@ go-to-definition (small and cached).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from nodeforge.analysis.diagnostics import Diagnostic
-from nodeforge.analysis.engine import Analysis
-from nodeforge.analysis.text import Span
-
+from .actions import code_actions, diagnostics_at
 from .completion import completion
+from .format import format_document, format_edits
+from .hover import hover
 from .model import (
     CodeAction,
     CompletionItem,
@@ -26,6 +23,15 @@ from .model import (
     Symbol,
     TextEdit,
     WorkspaceSymbol,
+)
+from .navigation import (
+    code_lenses,
+    definition,
+    document_symbols,
+    prepare_rename,
+    references,
+    rename,
+    workspace_symbols,
 )
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "code_lenses",
     "completion",
     "definition",
+    "diagnostics_at",
     "document_symbols",
     "format_document",
     "format_edits",
@@ -51,54 +58,3 @@ __all__ = [
     "rename",
     "workspace_symbols",
 ]
-
-
-# -- features -------------------------------------------------------------------
-
-
-def hover(analysis: Analysis, offset: int) -> HoverResult | None:
-    raise NotImplementedError
-
-
-def definition(analysis: Analysis, offset: int) -> list[Location]:
-    raise NotImplementedError
-
-
-def references(analysis: Analysis, offset: int, include_declaration: bool) -> list[Location]:
-    raise NotImplementedError
-
-
-def document_symbols(analysis: Analysis) -> list[Symbol]:
-    raise NotImplementedError
-
-
-def workspace_symbols(analyses: Iterable[Analysis], query: str) -> list[WorkspaceSymbol]:
-    raise NotImplementedError
-
-
-def prepare_rename(analysis: Analysis, offset: int) -> Span | str:
-    """The span of the node id to rename, or the reason renaming is refused."""
-    raise NotImplementedError
-
-
-def rename(analysis: Analysis, offset: int, new_name: str) -> list[TextEdit] | str:
-    """The edits renaming the node id at ``offset``, or the reason it is refused."""
-    raise NotImplementedError
-
-
-def code_actions(analysis: Analysis, span: Span, diagnostics: list[Diagnostic]) -> list[CodeAction]:
-    raise NotImplementedError
-
-
-def format_document(text: str) -> str | None:
-    """The canonical layout of ``text``, or None when it is not valid JSON."""
-    raise NotImplementedError
-
-
-def format_edits(text: str) -> list[TextEdit]:
-    """One whole-document edit to the canonical layout, or none."""
-    raise NotImplementedError
-
-
-def code_lenses(analysis: Analysis) -> list[Lens]:
-    raise NotImplementedError

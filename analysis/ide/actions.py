@@ -1,0 +1,343 @@
+"""Quick fixes built from the ``data`` that diagnostics carry (see rules/checks.py)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from nodeforge.analysis.catalog import migrate_config
+from nodeforge.analysis.diagnostics import Diagnostic
+from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.flow import parse_endpoint
+from nodeforge.analysis.jsontree import JsonNode
+from nodeforge.analysis.text import Span
+from nodeforge.analysis.types import ObjectType, non_null, propose_mapping
+
+from .completion import unique_id
+from .cursor import locate
+from .edits import delete_element, insert_entry, line_indent, member_text, render
+from .facts import dump, input_type, manifest_for, output_type
+from .model import CodeAction, TextEdit
+
+ADAPTER_TYPE = "data/map"
+
+
+def code_actions(analysis: Analysis, span: Span, diagnostics: list[Diagnostic]) -> list[CodeAction]:
+    """The quick fixes for ``diagnostics`` (those the client reports at ``span``)."""
+    out: list[CodeAction] = []
+    seen: set[tuple[str, tuple[TextEdit, ...]]] = set()
+    for diagnostic in diagnostics:
+        provider = _PROVIDERS.get(diagnostic.code)
+        if provider is None:
+            continue
+        try:
+            actions = provider(analysis, diagnostic)
+        except (KeyError, ValueError, TypeError, IndexError):
+            continue  # stale or foreign data: offer nothing rather than a wrong edit
+        for action in actions:
+            key = (action.title, tuple(action.edits))
+            if key not in seen and action.edits:
+                seen.add(key)
+                out.append(action)
+    return out
+
+
+def diagnostics_at(analysis: Analysis, span: Span) -> list[Diagnostic]:
+    """The analysis's diagnostics that touch ``span``: for clients that send none."""
+    return [
+        d for d in analysis.diagnostics if d.span.start <= span.end and span.start <= d.span.end
+    ]
+
+
+def _fix(
+    title: str, diagnostic: Diagnostic, edits: list[TextEdit], preferred: bool = False
+) -> CodeAction:
+    return CodeAction(title, "quickfix", edits, (diagnostic.code,), preferred)
+
+
+def _node_index(analysis: Analysis, span: Span) -> int | None:
+    doc = analysis.document
+    for offset in (span.start + 1, span.start):
+        path = locate(doc.root, doc.text, offset).path
+        if len(path) >= 2 and path[0] == "nodes" and isinstance(path[1], int):
+            return path[1]
+    return None
+
+
+def _find(analysis: Analysis, path: tuple[str | int, ...]) -> JsonNode | None:
+    root = analysis.document.root
+    return root.find(path) if root is not None else None
+
+
+# -- NF004, NF005, NF021: types and versions --------------------------------------------------
+
+
+def _unknown_type(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    suggestion = diagnostic.data.get("suggestion")
+    index = _node_index(analysis, diagnostic.span)
+    if not isinstance(suggestion, str) or index is None:
+        return []
+    type_node = _find(analysis, ("nodes", index, "type"))
+    if type_node is None:
+        return []
+    edits = [TextEdit(type_node.span, dump(suggestion))]
+    catalog = analysis.workspace.catalog
+    version_node = _find(analysis, ("nodes", index, "version"))
+    versions = catalog.versions(suggestion)
+    if version_node is not None and versions and version_node.value not in versions:
+        edits.append(TextEdit(version_node.span, dump(versions[-1])))
+    return [_fix(f"Change type to `{suggestion}`", diagnostic, edits, True)]
+
+
+def _unknown_version(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    latest = diagnostic.data.get("latest")
+    index = _node_index(analysis, diagnostic.span)
+    if not isinstance(latest, str) or index is None:
+        return []
+    version_node = _find(analysis, ("nodes", index, "version"))
+    if version_node is None:
+        return []
+    edit = TextEdit(version_node.span, dump(latest))
+    return [_fix(f"Use version {latest} (the newest)", diagnostic, [edit], True)]
+
+
+def _upgrade(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    data = diagnostic.data
+    type_, old, new = str(data["type"]), str(data["from"]), str(data["to"])
+    index = _node_index(analysis, diagnostic.span)
+    if index is None:
+        return []
+    version_node = _find(analysis, ("nodes", index, "version"))
+    if version_node is None:
+        return []
+    text = analysis.document.text
+    info = analysis.document.nodes[index]
+    edits = [TextEdit(version_node.span, dump(new))]
+    migrated = migrate_config(analysis.workspace.catalog, type_, old, new, info.config)
+    changed = migrated != info.config
+    if changed:
+        config_node = _find(analysis, ("nodes", index, "config"))
+        if config_node is not None and config_node.kind == "object":
+            edits.append(
+                TextEdit(config_node.span, render(migrated, line_indent(text, config_node.start)))
+            )
+        else:
+            node_obj = _find(analysis, ("nodes", index))
+            if node_obj is None:
+                return []
+            edit = insert_entry(text, node_obj, member_text("config", migrated))
+            if edit is None:
+                return []
+            edits.append(edit)
+    title = f"Upgrade `{type_}` to {new}" + (" (migrates the config)" if changed else "")
+    return [_fix(title, diagnostic, sorted(edits, key=lambda e: e.span.start), True)]
+
+
+# -- NF006: config ---------------------------------------------------------------------------
+
+
+def _config(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    data = diagnostic.data
+    index = _node_index(analysis, diagnostic.span)
+    if index is None:
+        return []
+    text = analysis.document.text
+    if isinstance(data.get("defaults"), dict):
+        defaults: dict[str, Any] = data["defaults"]
+        config_node = _find(analysis, ("nodes", index, "config"))
+        if config_node is not None and config_node.kind == "object":
+            present = {p.key for p in config_node.properties}
+            missing = {k: v for k, v in defaults.items() if k not in present}
+            if not missing:
+                return []
+            edit = _insert_members(text, config_node, missing)
+        else:
+            node_obj = _find(analysis, ("nodes", index))
+            if node_obj is None or config_node is not None:
+                return []
+            missing = defaults
+            edit = insert_entry(text, node_obj, member_text("config", defaults))
+        if edit is None:
+            return []
+        keys = ", ".join(f"`{k}`" for k in missing)
+        return [_fix(f"Add missing required config {keys}", diagnostic, [edit], True)]
+    if data.get("validator") == "additionalProperties" and isinstance(data.get("suggestion"), str):
+        suggestion = data["suggestion"]
+        return [
+            _fix(
+                f"Rename `{data.get('key')}` to `{suggestion}`",
+                diagnostic,
+                [TextEdit(diagnostic.span, dump(suggestion))],
+                True,
+            )
+        ]
+    return []
+
+
+def _insert_members(text: str, obj: JsonNode, members: dict[str, Any]) -> TextEdit | None:
+    """One edit adding every member, each on its own line when the object is multi-line."""
+    return insert_entry(text, obj, ",\n".join(member_text(k, v) for k, v in members.items()))
+
+
+# -- NF007, NF023: connections ---------------------------------------------------------------
+
+
+def _remove_connection(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    index = diagnostic.data["index"]
+    connections = _find(analysis, ("connections",))
+    if connections is None or connections.kind != "array" or not isinstance(index, int):
+        return []
+    edit = delete_element(analysis.document.text, connections, index)
+    if edit is None:
+        return []
+    duplicate = diagnostic.code == "NF023"
+    title = "Remove the duplicate connection" if duplicate else "Remove the connection"
+    actions = [_fix(title, diagnostic, [edit], duplicate)]
+    if diagnostic.code == "NF007":
+        actions = _retarget(analysis, diagnostic, index) + actions
+    return actions
+
+
+def _retarget(analysis: Analysis, diagnostic: Diagnostic, index: int) -> list[CodeAction]:
+    """Did-you-mean fixes for an endpoint naming an unknown node or port."""
+    key = diagnostic.data.get("key")
+    if key not in ("from", "to"):
+        return []
+    value_node = _find(analysis, ("connections", index, key))
+    endpoint = parse_endpoint(value_node.value if value_node is not None else None)
+    if value_node is None or endpoint is None:
+        return []
+    doc = analysis.document
+    ids = [n.id for n in doc.nodes if n.id is not None]
+    candidates: list[str] = []
+    if endpoint.node not in ids:
+        for node in difflib.get_close_matches(endpoint.node, ids, n=3, cutoff=0.6):
+            candidates.append(f"{node}.{endpoint.port}" if endpoint.port else node)
+    else:
+        info = doc.node_by_id(endpoint.node)
+        manifest = manifest_for(analysis, info.type, info.version) if info else None
+        if manifest is not None:
+            ports = list(manifest.outputs if key == "from" else manifest.inputs)
+            close = difflib.get_close_matches(endpoint.port or "", ports, n=3, cutoff=0.5)
+            if endpoint.port is None or not close:
+                close = ports if len(ports) <= 3 else close
+            candidates += [f"{endpoint.node}.{p}" for p in close]
+    return [
+        _fix(f"Change to `{c}`", diagnostic, [TextEdit(value_node.span, dump(c))], i == 0)
+        for i, c in enumerate(candidates)
+    ]
+
+
+# -- NF009, NF010: the adapter ---------------------------------------------------------------
+
+
+def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    data = diagnostic.data
+    index = data["index"]
+    source = parse_endpoint(data["from"])
+    target = parse_endpoint(data["to"])
+    if source is None or target is None or source.port is None or target.port is None:
+        return []
+    catalog = analysis.workspace.catalog
+    adapter = catalog.latest(ADAPTER_TYPE)
+    src = output_type(analysis, source.node, source.port)
+    dst = input_type(analysis, target.node, target.port)
+    if adapter is None or src is None or dst is None:
+        return []
+    dst_object = non_null(dst)
+    if not isinstance(dst_object, ObjectType):
+        return []
+    src_object = non_null(src)
+    if not isinstance(src_object, ObjectType):
+        src_object = ObjectType((), None)
+    mapping = _nested_mapping(propose_mapping(src_object, dst_object))
+    doc = analysis.document
+    text = doc.text
+    taken = {n.id for n in doc.nodes if n.id is not None}
+    new_id = unique_id(f"map_{source.node}_to_{target.node}", taken)
+    node: dict[str, Any] = {"id": new_id, "type": ADAPTER_TYPE, "version": adapter.version}
+    position = _midpoint(analysis, source.node, target.node)
+    if position is not None:
+        node["position"] = position
+    node["config"] = {"mapping": mapping}
+    nodes = _find(analysis, ("nodes",))
+    connections = _find(analysis, ("connections",))
+    to_node = _find(analysis, ("connections", index, "to"))
+    if nodes is None or connections is None or to_node is None:
+        return []
+    node_edit = insert_entry(text, nodes, _node_text(node))
+    rewire = TextEdit(to_node.span, dump(f"{new_id}.in"))
+    link = insert_entry(
+        text,
+        connections,
+        f'{{"from": {dump(new_id + ".out")}, "to": {dump(data["to"])}}}',
+        after=index,
+    )
+    if node_edit is None or link is None:
+        return []
+    edits = sorted([node_edit, rewire, link], key=lambda e: e.span.start)
+    title = f"Insert a `{ADAPTER_TYPE}` adapter between `{data['from']}` and `{data['to']}`"
+    return [_fix(title, diagnostic, edits, True)]
+
+
+def _node_text(node: dict[str, Any]) -> str:
+    """A node in the canonical layout (``position`` on one line), relative to column 0."""
+    lines = []
+    for key, value in node.items():
+        if key == "position":
+            rendered = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        else:
+            rendered = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        lines.append(f"  {dump(key)}: {rendered}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def _nested_mapping(mapping: dict[str, str]) -> dict[str, str]:
+    """``{"a.b": e1, "a.c": e2}`` -> ``{"a": '{"b": e1, "c": e2}'}``: data/map's fields are flat."""
+    tree: dict[str, Any] = {}
+    for path, expression in mapping.items():
+        parts = path.split(".")
+        node = tree
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = expression
+
+    def literal(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return "{" + ", ".join(f"{dump(k)}: {literal(v)}" for k, v in value.items()) + "}"
+
+    return {key: literal(value) for key, value in tree.items()}
+
+
+def _midpoint(analysis: Analysis, a: str, b: str) -> dict[str, float | int] | None:
+    points = []
+    for node_id in (a, b):
+        info = analysis.document.node_by_id(node_id)
+        position = info.value.get("position") if info is not None else None
+        if not isinstance(position, dict):
+            return None
+        x, y = position.get("x"), position.get("y")
+        if not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
+            return None
+        points.append((x, y))
+    (x1, y1), (x2, y2) = points
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    return {"x": int(mx) if mx == int(mx) else mx, "y": int(my) if my == int(my) else my}
+
+
+_PROVIDERS: dict[str, Callable[[Analysis, Diagnostic], list[CodeAction]]] = {
+    "NF004": _unknown_type,
+    "NF005": _unknown_version,
+    "NF006": _config,
+    "NF007": _remove_connection,
+    "NF009": _adapter,
+    "NF010": _adapter,
+    "NF021": _upgrade,
+    "NF023": _remove_connection,
+}
