@@ -51,7 +51,7 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(
     object_pairs_hook=_pairs_without_duplicates, parse_constant=_reject_constant
 )
-_scan_once = _DECODER.scan_once
+_scan_once = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +199,7 @@ class _Parser:
     def __init__(self, text: str, errors: list[JsonSyntaxError]) -> None:
         self.text = text
         self.errors = errors
+        self.open: list[str] = []  # brackets of the containers being parsed, outermost first
 
     def error(self, start: int, end: int, message: str) -> None:
         self.errors.append(JsonSyntaxError(Span(start, max(end, start)), message))
@@ -227,12 +228,17 @@ class _Parser:
                 end = self.skip_balanced(pos)
                 self.error(pos, pos + 1, f"Nesting deeper than {MAX_DEPTH} levels is not supported")
                 return JsonNode("invalid", pos, end, None, text), end
-            if ch == "{":
-                props, end = self.object_members(pos, depth)
-                node = JsonNode("object", pos, end, {p.key: _val(p.value) for p in props}, text)
-                node._object = props
-                return node, end
-            items, end = self.array_items(pos, depth)
+            self.open.append(ch)
+            try:
+                if ch == "{":
+                    props, end = self.object_members(pos, depth)
+                    value = {p.key: _val(p.value) for p in props}
+                    node = JsonNode("object", pos, end, value, text)
+                    node._object = props
+                    return node, end
+                items, end = self.array_items(pos, depth)
+            finally:
+                self.open.pop()
             node = JsonNode("array", pos, end, [_val(i) for i in items], text)
             node._array = items
             return node, end
@@ -301,7 +307,10 @@ class _Parser:
                 expect_member = True
                 pos = self.skip_ws(pos + 1)
                 continue
-            if ch in "]":
+            if ch == "]":
+                if "[" in self.open[:-1]:  # it closes an enclosing array: leave it to that one
+                    self.error(open_at, open_at + 1, "Unclosed `{`: add the closing `}`")
+                    return props, pos
                 self.error(pos, pos + 1, "Unexpected `]`: expected `}` to close the object")
                 return props, pos + 1
             if not expect_member:
@@ -362,6 +371,9 @@ class _Parser:
                 pos = self.skip_ws(pos + 1)
                 continue
             if ch in "}:":
+                if ch == "}" and "{" in self.open[:-1]:  # it closes an enclosing object
+                    self.error(open_at, open_at + 1, "Unclosed `[`: add the closing `]`")
+                    return items, pos
                 self.error(pos, pos + 1, f"Unexpected `{ch}` in an array")
                 if ch == "}":
                     return items, pos + 1

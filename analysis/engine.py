@@ -1,0 +1,296 @@
+"""The analysis engine: one flow document in, diagnostics and typed facts out.
+
+Invariants: :func:`analyze` never raises and does no I/O; it reads only the
+document snapshot and the workspace it is handed. Each check runs isolated, so a
+crash in one becomes a single ``NF000`` diagnostic and the rest still report.
+The facts it returns (manifests, port types, expression sites, the graph) are
+what completion, hover, navigation and code generation build on.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeforge.analysis.catalog import NodeManifest, iter_config_strings
+from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity, Tag
+from nodeforge.analysis.expressions import (
+    CheckResult,
+    ExprError,
+    NodeRef,
+    TypeEnv,
+    check,
+    check_template,
+    parse,
+    parse_template,
+)
+from nodeforge.analysis.flow import FlowDocument, JsonPath, NodeInfo, load_document
+from nodeforge.analysis.graph import Edge, FlowGraph
+from nodeforge.analysis.rules.registry import RULES
+from nodeforge.analysis.text import Span
+from nodeforge.analysis.types import (
+    ANY,
+    ArrayType,
+    Field,
+    ObjectType,
+    Type,
+    type_from_schema,
+    union,
+)
+from nodeforge.analysis.workspace import Workspace, load_workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ExpressionSite:
+    """One expression or template string in a node's config."""
+
+    node_id: str
+    path: JsonPath  # full JSON path of the string in the document
+    config_path: tuple[str | int, ...]
+    source: str
+    is_template: bool
+    result: CheckResult | None = None
+    syntax_errors: list[ExprError] = field(default_factory=list)
+    env: TypeEnv | None = None
+
+
+@dataclass(slots=True)
+class NodeFacts:
+    node: NodeInfo
+    manifest: NodeManifest | None
+    input_types: dict[str, Type] = field(default_factory=dict)  # what arrives, per port
+    declared_inputs: dict[str, Type] = field(default_factory=dict)  # what the port accepts
+    output_types: dict[str, Type] = field(default_factory=dict)
+    expressions: list[ExpressionSite] = field(default_factory=list)
+    env: TypeEnv | None = None
+
+
+@dataclass(slots=True)
+class Analysis:
+    document: FlowDocument
+    workspace: Workspace
+    diagnostics: list[Diagnostic]
+    facts: dict[str, NodeFacts]
+    graph: FlowGraph
+
+
+class _Context:
+    """What every check sees: the snapshot, the workspace and a diagnostic sink."""
+
+    def __init__(self, doc: FlowDocument, workspace: Workspace) -> None:
+        self.doc = doc
+        self.workspace = workspace
+        self.diagnostics: list[Diagnostic] = []
+        self.facts: dict[str, NodeFacts] = {}
+        self.graph = FlowGraph((), (), ())
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        *,
+        severity: Severity | None = None,
+        related: tuple[Related, ...] = (),
+        tags: tuple[Tag, ...] = (),
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        rule = RULES[code]
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                severity=severity if severity is not None else rule.severity,
+                span=span,
+                related=related,
+                tags=tags,
+                data=data or {},
+            )
+        )
+
+    def manifest(self, node: NodeInfo) -> NodeManifest | None:
+        if node.type is None or node.version is None:
+            return None
+        return self.workspace.catalog.get(node.type, node.version)
+
+
+Check = Callable[[_Context], None]
+
+
+def analyze(
+    text: str,
+    uri: str = "",
+    version: int | None = None,
+    workspace: Workspace | None = None,
+) -> Analysis:
+    """Analyse one flow document; never raises."""
+    workspace = workspace if workspace is not None else load_workspace(None)
+    doc = load_document(text, uri, version)
+    ctx = _Context(doc, workspace)
+    from nodeforge.analysis.rules import checks  # the checks import this module's types
+
+    for run in checks.ALL_CHECKS:
+        _run_isolated(ctx, run)
+    ctx.diagnostics.sort(key=Diagnostic.sort_key)
+    return Analysis(doc, workspace, ctx.diagnostics, ctx.facts, ctx.graph)
+
+
+def _run_isolated(ctx: _Context, run: Check) -> None:
+    try:
+        run(ctx)
+    except Exception as exc:  # one broken check must not silence the others
+        log.exception("check %s crashed on %s", run.__name__, ctx.doc.uri)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        ctx.report(
+            "NF000",
+            f"Internal error in check `{run.__name__}`: {type(exc).__name__}: {exc} "
+            f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}); other checks still ran",
+            Span(0, 0),
+        )
+
+
+# -- types of ports -------------------------------------------------------------
+
+_OPERATORS = ("$config", "$input", "$expr", "$exprItems", "$exprObject", "$merge")
+
+
+def resolve_port_schema(
+    schema: Any,
+    config: dict[str, Any],
+    inputs: dict[str, Type],
+    expression_type: Callable[[tuple[str | int, ...]], Type],
+) -> Type:
+    """The type of a port schema, with the manifest's derivation operators resolved."""
+    if not isinstance(schema, dict):
+        return ANY
+    if not _has_operator(schema):
+        return type_from_schema(schema)
+    if "$config" in schema:
+        value = config.get(schema["$config"], schema.get("default"))
+        return type_from_schema(value) if value is not None else ANY
+    if "$input" in schema:
+        return inputs.get(schema["$input"], ANY)
+    if "$expr" in schema:
+        return expression_type((schema["$expr"],))
+    if "$exprItems" in schema:
+        listed = expression_type((schema["$exprItems"],))
+        return listed.items if isinstance(listed, ArrayType) else ANY
+    if "$exprObject" in schema:
+        key = schema["$exprObject"]
+        mapping = config.get(key)
+        if not isinstance(mapping, dict):
+            return ObjectType((), ANY)
+        fields = tuple(Field(name, expression_type((key, name)), True, None) for name in mapping)
+        return ObjectType(fields, None)
+    if "$merge" in schema:
+        merged: dict[str, Field] = {}
+        merged_additional: Type | None = None
+        for part in schema["$merge"]:
+            part_type = resolve_port_schema(part, config, inputs, expression_type)
+            if isinstance(part_type, ObjectType):
+                for f in part_type.fields:
+                    merged[f.name] = f
+                if part_type.additional is not None:
+                    merged_additional = part_type.additional
+            else:
+                return ANY
+        return ObjectType(tuple(merged.values()), merged_additional)
+    # Operators nested inside a plain schema: resolve the containers structurally.
+    if isinstance(schema.get("properties"), dict):
+        required = set(schema.get("required", []) or [])
+        props = schema["properties"]
+        fields = tuple(
+            Field(
+                name,
+                resolve_port_schema(sub, config, inputs, expression_type),
+                name in required,
+                sub.get("description") if isinstance(sub, dict) else None,
+            )
+            for name, sub in props.items()
+        )
+        extra = schema.get("additionalProperties", True)
+        additional: Type | None
+        if extra is False:
+            additional = None
+        elif isinstance(extra, dict):
+            additional = type_from_schema(extra)
+        else:
+            additional = ANY
+        return ObjectType(fields, additional)
+    if "items" in schema:
+        return ArrayType(resolve_port_schema(schema["items"], config, inputs, expression_type))
+    return ANY
+
+
+def _has_operator(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        if any(op in schema for op in _OPERATORS):
+            return True
+        return any(_has_operator(v) for v in schema.values() if isinstance(v, (dict, list)))
+    if isinstance(schema, list):
+        return any(_has_operator(v) for v in schema)
+    return False
+
+
+# -- expressions ------------------------------------------------------------------
+
+
+def check_string(
+    source: str, is_template: bool, env: TypeEnv
+) -> tuple[CheckResult, list[ExprError]]:
+    """Parse and type-check one config string: the check, and the syntax errors apart."""
+    if is_template:
+        result = check_template(parse_template(source), env)
+    else:
+        parsed = parse(source)
+        if parsed.expr is None:
+            return CheckResult(ANY, [], []), list(parsed.errors)
+        result = check(parsed.expr, env)
+        result.errors[:0] = parsed.errors
+    syntax = [e for e in result.errors if e.code == "syntax"]
+    result.errors = [e for e in result.errors if e.code != "syntax"]
+    return result, syntax
+
+
+def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> list[ExpressionSite]:
+    node_id = node.id or ""
+    return [
+        ExpressionSite(
+            node_id=node_id,
+            path=(*node.path, "config", *config_path),
+            config_path=tuple(config_path),
+            source=source,
+            is_template=is_template,
+        )
+        for config_path, source, is_template in iter_config_strings(manifest, node.config)
+    ]
+
+
+def active_output_ports(manifest: NodeManifest, config: dict[str, Any]) -> list[str]:
+    """Output ports that can emit with this config (a switch has one per case, plus default)."""
+    if manifest.type == "flow/switch":
+        cases = config.get("cases")
+        count = len(cases) if isinstance(cases, list) else 0
+        return [p for p in manifest.outputs if not p.startswith("case") or int(p[4:]) <= count]
+    return list(manifest.outputs)
+
+
+def union_of(types: list[Type]) -> Type:
+    return union(*types) if types else ANY
+
+
+__all__ = [
+    "Analysis",
+    "Edge",
+    "ExpressionSite",
+    "NodeFacts",
+    "NodeRef",
+    "analyze",
+    "check_string",
+    "resolve_port_schema",
+]

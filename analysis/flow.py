@@ -1,0 +1,165 @@
+"""A tolerant view of a flow document: nodes and connections read from the JSON tree.
+
+Nothing here requires the document to be valid: a node without an id or a
+connection without ``to`` is still listed, with the missing parts as ``None``, so
+that every rule can do its best on half-typed text. Locations are resolved lazily
+from JSON paths, so a clean 5,000-node document never pays for positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeforge.analysis.jsontree import JsonNode, ParsedJson, parse_json, string_offsets
+from nodeforge.analysis.text import LineIndex, Span
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class NodeInfo:
+    index: int
+    id: str | None
+    type: str | None
+    version: str | None
+    config: dict[str, Any]
+    value: dict[str, Any]
+
+    @property
+    def path(self) -> JsonPath:
+        return ("nodes", self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    node: str
+    port: str | None  # None when the endpoint names only a node
+
+
+def parse_endpoint(text: Any) -> Endpoint | None:
+    if not isinstance(text, str) or not text:
+        return None
+    node, dot, port = text.partition(".")
+    return Endpoint(node, port if dot else None)
+
+
+@dataclass(slots=True)
+class ConnectionInfo:
+    index: int
+    source: Endpoint | None
+    target: Endpoint | None
+    value: dict[str, Any]
+
+    @property
+    def path(self) -> JsonPath:
+        return ("connections", self.index)
+
+
+@dataclass(slots=True)
+class FlowDocument:
+    """One immutable snapshot of a flow file's text, parsed."""
+
+    uri: str
+    text: str
+    version: int | None
+    parsed: ParsedJson
+    nodes: list[NodeInfo] = field(default_factory=list)
+    connections: list[ConnectionInfo] = field(default_factory=list)
+    lines: LineIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = LineIndex(self.text)
+
+    @property
+    def root(self) -> JsonNode | None:
+        return self.parsed.root
+
+    @property
+    def value(self) -> dict[str, Any]:
+        root = self.parsed.root
+        return root.value if root is not None and isinstance(root.value, dict) else {}
+
+    def node_by_id(self, node_id: str) -> NodeInfo | None:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        return None
+
+    # -- locations --------------------------------------------------------------
+
+    def span_of(self, path: JsonPath) -> Span:
+        """The span of the value at ``path``, or of its deepest existing ancestor."""
+        if self.root is None:
+            return Span(0, 0)
+        return self.root.deepest(path).span
+
+    def key_span(self, path: JsonPath) -> Span:
+        """The span of the key of the member at ``path`` (falls back to the value)."""
+        if self.root is None or not path or isinstance(path[-1], int):
+            return self.span_of(path)
+        parent = self.root.find(path[:-1])
+        member = parent.member(path[-1]) if parent is not None else None
+        return member.key_span if member is not None else self.span_of(path)
+
+    def string_span(self, path: JsonPath, start: int, end: int) -> Span:
+        """The document span of characters ``start..end`` of the decoded string at ``path``."""
+        node = self.root.find(path) if self.root is not None else None
+        if node is None or node.kind != "string":
+            return self.span_of(path)
+        offsets = string_offsets(node.raw)
+        last = len(offsets) - 1
+        s = offsets[max(0, min(start, last))]
+        e = offsets[max(0, min(end, last))]
+        return Span(node.start + s, node.start + max(e, s))
+
+
+def load_document(text: str, uri: str = "", version: int | None = None) -> FlowDocument:
+    doc = FlowDocument(uri=uri, text=text, version=version, parsed=parse_json(text))
+    value = doc.value
+    raw_nodes = value.get("nodes")
+    if isinstance(raw_nodes, list):
+        for index, raw in enumerate(raw_nodes):
+            if not isinstance(raw, dict):
+                raw = {}
+            config = raw.get("config")
+            doc.nodes.append(
+                NodeInfo(
+                    index=index,
+                    id=_str(raw.get("id")),
+                    type=_str(raw.get("type")),
+                    version=_str(raw.get("version")),
+                    config=config if isinstance(config, dict) else {},
+                    value=raw,
+                )
+            )
+    raw_connections = value.get("connections")
+    if isinstance(raw_connections, list):
+        for index, raw in enumerate(raw_connections):
+            if not isinstance(raw, dict):
+                raw = {}
+            doc.connections.append(
+                ConnectionInfo(
+                    index=index,
+                    source=parse_endpoint(raw.get("from")),
+                    target=parse_endpoint(raw.get("to")),
+                    value=raw,
+                )
+            )
+    return doc
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def decode_source(data: bytes) -> tuple[str, Span | None]:
+    """Decode UTF-8 (BOM allowed); invalid bytes become U+FFFD and their span is returned."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        start = len(data[: exc.start].decode("utf-8", errors="replace"))
+        return text, Span(start, start + 1)

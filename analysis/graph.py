@@ -1,0 +1,136 @@
+"""The flow as a directed graph of nodes: order, reachability, cycles, dominance.
+
+Hand-written rather than networkx: these walks run on every keystroke over up to
+5,000 nodes, and plain dicts of lists keep them in the low milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    source_port: str
+    target: str
+    target_port: str
+    index: int  # index of the connection in the document
+
+
+class FlowGraph:
+    def __init__(
+        self,
+        node_ids: Iterable[str],
+        edges: Iterable[Edge],
+        triggers: Iterable[str],
+        joins: Iterable[str] = (),
+    ) -> None:
+        self.nodes: list[str] = list(dict.fromkeys(node_ids))
+        self.successors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        self.predecessors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        for edge in edges:
+            if edge.source in self.successors and edge.target in self.predecessors:
+                self.successors[edge.source].append(edge)
+                self.predecessors[edge.target].append(edge)
+        self.triggers: list[str] = [t for t in triggers if t in self.successors]
+        # Nodes that wait for all their inputs (e.g. flow/merge) instead of any one.
+        self.joins: frozenset[str] = frozenset(joins)
+        self._reachable: set[str] | None = None
+
+    def reachable(self) -> set[str]:
+        """Nodes that some trigger leads to."""
+        if self._reachable is None:
+            self._reachable = self._walk(self.triggers, blocked=None)
+        return self._reachable
+
+    def _walk(self, starts: Iterable[str], blocked: str | None) -> set[str]:
+        seen: set[str] = set()
+        arrived: dict[str, int] = {}
+        queue = deque(s for s in starts if s != blocked)
+        seen.update(queue)
+        while queue:
+            node = queue.popleft()
+            for edge in self.successors[node]:
+                nxt = edge.target
+                if nxt in seen or nxt == blocked:
+                    continue
+                if nxt in self.joins:
+                    arrived[nxt] = arrived.get(nxt, 0) + 1
+                    needed = len({e.source for e in self.predecessors[nxt]})
+                    if arrived[nxt] < needed:
+                        continue
+                seen.add(nxt)
+                queue.append(nxt)
+        return seen
+
+    def surely_runs_before(self, first: str, then: str) -> bool:
+        """Whether ``first`` has run on every path from a trigger to ``then``."""
+        if first == then or first not in self.successors or then not in self.successors:
+            return False
+        if then not in self.reachable():
+            return True  # unreachable nodes are reported on their own; do not pile on
+        return then not in self._walk(self.triggers, blocked=first)
+
+    def topological_order(self) -> list[str]:
+        """Kahn's order; nodes on cycles follow in document order."""
+        indegree = {n: len(self.predecessors[n]) for n in self.nodes}
+        queue = deque(n for n in self.nodes if indegree[n] == 0)
+        order: list[str] = []
+        while queue:
+            node = queue.popleft()
+            order.append(node)
+            for edge in self.successors[node]:
+                indegree[edge.target] -= 1
+                if indegree[edge.target] == 0:
+                    queue.append(edge.target)
+        if len(order) < len(self.nodes):
+            placed = set(order)
+            order.extend(n for n in self.nodes if n not in placed)
+        return order
+
+    def cycles(self) -> list[list[str]]:
+        """Strongly connected components with a cycle (Tarjan's, iteratively)."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        result: list[list[str]] = []
+        counter = 0
+        for root in self.nodes:
+            if root in index:
+                continue
+            work: list[tuple[str, int]] = [(root, 0)]
+            while work:
+                node, i = work.pop()
+                if i == 0:
+                    index[node] = low[node] = counter
+                    counter += 1
+                    stack.append(node)
+                    on_stack.add(node)
+                succ = self.successors[node]
+                if i < len(succ):
+                    work.append((node, i + 1))
+                    nxt = succ[i].target
+                    if nxt not in index:
+                        work.append((nxt, 0))
+                    elif nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
+                    continue
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    self_loop = any(e.target == node for e in self.successors[node])
+                    if len(component) > 1 or self_loop:
+                        result.append(sorted(component, key=self.nodes.index))
+        return result

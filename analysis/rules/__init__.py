@@ -1,0 +1,1 @@
+"""Rules: the documented registry and the checks that implement it."""

@@ -1,0 +1,261 @@
+"""Every rule as one documented unit: stable code, name, severity and its docs.
+
+``docs/rules.md`` is generated from this table (``python -m nodeforge.gendocs_rules``),
+and a test checks that every code a check can emit is documented here and has a
+broken example flow under ``tests/flows/broken/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nodeforge.analysis.diagnostics import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    why: str
+    fix: str
+    example: str = ""  # name of the broken example flow in tests/flows/broken/
+
+
+_RULES = [
+    Rule(
+        "NF000",
+        "internal-error",
+        Severity.ERROR,
+        "A check crashed on this document.",
+        "One failing check must not hide the others: its crash becomes this diagnostic and "
+        "every other rule still runs. It is always a Nodeforge bug.",
+        "Report the document that triggers it; the other diagnostics remain trustworthy.",
+    ),
+    Rule(
+        "NF001",
+        "syntax-error",
+        Severity.ERROR,
+        "The file is not valid JSON here.",
+        "Flow files are JSON so that the web editor and generic tools can read them. "
+        "Nodeforge recovers from the error and still analyses everything else, but other "
+        "tools (and `nodeforge build`) need valid JSON.",
+        "Add the missing comma, quote or bracket the message names, or remove the trailing "
+        "comma or duplicate key.",
+        "syntax_errors",
+    ),
+    Rule(
+        "NF002",
+        "invalid-flow-structure",
+        Severity.ERROR,
+        "The document does not match the flow file schema.",
+        "Fields with the wrong type or unknown top-level fields are almost always typos; "
+        "the published schema (`flow.schema.json`) defines what a flow file may contain.",
+        "Follow the message: rename the field, change its type, or remove it. Node ids must "
+        "match `[a-z][a-z0-9_]*`, versions are exact `MAJOR.MINOR.PATCH`.",
+        "bad_structure",
+    ),
+    Rule(
+        "NF003",
+        "duplicate-node-id",
+        Severity.ERROR,
+        "Two nodes share one id.",
+        "Connections and expressions name nodes by id; with two nodes of one id, they would "
+        "be ambiguous.",
+        "Rename one of the nodes (the editor's rename updates every reference).",
+        "duplicate_ids",
+    ),
+    Rule(
+        "NF004",
+        "unknown-node-type",
+        Severity.ERROR,
+        "The node type is neither in the catalog nor a custom node of the workspace.",
+        "Nodeforge cannot type-check, build or run a node whose type it does not know.",
+        "Use the suggested type, or add a custom node under the workspace's `nodes/` folder.",
+        "unknown_type",
+    ),
+    Rule(
+        "NF005",
+        "unknown-node-version",
+        Severity.ERROR,
+        "The node type exists, but not in this version.",
+        "Nodes pin an exact version so that a build is reproducible; an unknown version "
+        "cannot be built.",
+        "Pick one of the versions the message lists (the newest is usually right).",
+        "unknown_version",
+    ),
+    Rule(
+        "NF006",
+        "invalid-config",
+        Severity.ERROR,
+        "A node's config does not match the node's config schema.",
+        "A missing required key or a value of the wrong type fails at build or run time; "
+        "catching it at the key saves a round trip.",
+        "Follow the message at the offending key; the quick fix adds missing required keys "
+        "with their defaults.",
+        "bad_config",
+    ),
+    Rule(
+        "NF007",
+        "unknown-endpoint",
+        Severity.ERROR,
+        "A connection names a node or port that does not exist.",
+        "The connection would carry no data; usually a node was renamed or removed.",
+        "Point the connection at an existing `node.port`, or remove it (quick fix).",
+        "bad_connections",
+    ),
+    Rule(
+        "NF008",
+        "wrong-direction",
+        Severity.ERROR,
+        "A connection starts at an input port or ends at an output port.",
+        "Data flows from an output (`from`) to an input (`to`).",
+        "Swap `from` and `to`, or pick the right ports.",
+        "bad_connections",
+    ),
+    Rule(
+        "NF009",
+        "incompatible-connection",
+        Severity.ERROR,
+        "The source port's data can never fit the target port's schema.",
+        "A definite type mismatch (a string where an integer is required, a missing required "
+        "field) fails on every run.",
+        "Insert a `data/map` adapter (quick fix, with a proposed mapping) or change a schema.",
+        "type_mismatch",
+    ),
+    Rule(
+        "NF010",
+        "possibly-incompatible-connection",
+        Severity.WARNING,
+        "The source port's data may not fit the target port's schema.",
+        "An optional field flowing into a required one, or a number into an integer, fails "
+        "only on some inputs: the worst kind of bug to find in production.",
+        "Insert a `data/map` adapter (quick fix) that supplies defaults, or tighten the schema.",
+        "type_mismatch",
+    ),
+    Rule(
+        "NF011",
+        "cycle",
+        Severity.ERROR,
+        "Connections form a cycle that is not driven by a loop node.",
+        "A cycle outside `flow/foreach` would run forever or deadlock.",
+        "Use `flow/foreach` for iteration, or remove the connection that closes the cycle.",
+        "graph_problems",
+    ),
+    Rule(
+        "NF012",
+        "unreachable-node",
+        Severity.WARNING,
+        "No trigger leads to this node.",
+        "A node no trigger reaches never runs: it is dead code, or a connection is missing.",
+        "Connect it downstream of a trigger, or delete it.",
+        "graph_problems",
+    ),
+    Rule(
+        "NF013",
+        "no-trigger",
+        Severity.ERROR,
+        "The flow has no trigger node.",
+        "Without an HTTP, schedule or manual trigger, nothing ever starts the flow. Flows used "
+        "as sub-flows start with `trigger/manual`.",
+        "Add a trigger (`http/trigger`, `trigger/schedule` or `trigger/manual`).",
+        "no_trigger",
+    ),
+    Rule(
+        "NF014",
+        "http-missing-response",
+        Severity.WARNING,
+        "A path from this HTTP trigger can end without an `http/respond` node.",
+        "The client then receives an empty `204 No Content`, which is rarely what was meant "
+        "(Node-RED's linter flags the same).",
+        "Add an `http/respond` node at the end of the path the message names.",
+        "http_problems",
+    ),
+    Rule(
+        "NF015",
+        "duplicate-route",
+        Severity.ERROR,
+        "Two HTTP triggers answer the same method and path.",
+        "Only one of them could ever be called.",
+        "Change the method or path of one trigger.",
+        "http_problems",
+    ),
+    Rule(
+        "NF016",
+        "unconnected-input",
+        Severity.ERROR,
+        "A required input port has no incoming connection.",
+        "The node would never receive data, so it would never run.",
+        "Connect an output to the port.",
+        "graph_problems",
+    ),
+    Rule(
+        "NF017",
+        "expression-syntax",
+        Severity.ERROR,
+        "An expression or template hole does not parse.",
+        "Expressions are compiled to Go at build time; a syntax error stops the build.",
+        "Fix the expression at the character the diagnostic points to (see docs/expressions.md).",
+        "bad_expressions",
+    ),
+    Rule(
+        "NF018",
+        "expression-type",
+        Severity.ERROR,
+        "An expression does not type-check against the data reaching the node.",
+        "Misspelt fields and operations on the wrong types would fail at run time; the "
+        "upstream port schemas let us catch them while typing.",
+        "Use a field that exists (the message suggests one) or convert the value.",
+        "bad_expressions",
+    ),
+    Rule(
+        "NF019",
+        "node-may-not-have-run",
+        Severity.ERROR,
+        "An expression reads the output of a node that may not have run before this one.",
+        "`nodes.<id>` is only defined when that node ran on every path to this node; on a "
+        "path around it the value would be missing.",
+        "Read the data through `input`, or move the reference below a node that every path "
+        "goes through (or merge the paths with `flow/merge`).",
+        "bad_expressions",
+    ),
+    Rule(
+        "NF020",
+        "unknown-connector",
+        Severity.ERROR,
+        "The node refers to a connector the workspace does not define, or of a wrong type.",
+        "Connectors hold credentials outside the flow; a missing one fails at run time.",
+        "Add it with `nodeforge connector add`, or pick one of the listed connectors.",
+        "connector_problems",
+    ),
+    Rule(
+        "NF021",
+        "outdated-node-version",
+        Severity.HINT,
+        "A newer version of this node type is in the catalog.",
+        "Newer versions carry fixes and options; the catalog's migration notes say what changes.",
+        "Run the upgrade quick fix or `nodeforge upgrade`, which migrates the config.",
+        "outdated",
+    ),
+    Rule(
+        "NF022",
+        "deprecated-node",
+        Severity.WARNING,
+        "This node type version is deprecated.",
+        "Deprecated nodes will be removed from a future catalog.",
+        "Follow the deprecation message.",
+        "outdated",
+    ),
+    Rule(
+        "NF023",
+        "duplicate-connection",
+        Severity.WARNING,
+        "The same connection is listed twice.",
+        "It has no effect but makes diffs and reviews noisier.",
+        "Remove the duplicate (quick fix).",
+        "bad_connections",
+    ),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

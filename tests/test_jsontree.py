@@ -1,0 +1,125 @@
+"""The recovering JSON parser: exact spans, recovery, and never raising."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nodeforge.analysis.jsontree import parse_json, string_offsets
+
+
+def errors(text: str) -> list[tuple[str, str]]:
+    """Each syntax error as (the text it covers or the 5 chars after it, message)."""
+    result = parse_json(text)
+    out = []
+    for e in result.errors:
+        covered = text[e.span.start : e.span.end] or text[e.span.start : e.span.start + 5]
+        out.append((covered, e.message))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": 1, "b": [1, 2,]}', [(",", "Trailing comma before `]`")]),
+        ('{"a": 1,}', [(",", "Trailing comma before `}`")]),
+        ('{"a": 1 "b": 2}', [(' "b":', "Missing `,` between properties")]),
+        (
+            '{"a": "x',
+            [
+                ('"x', 'Unterminated string: add the closing `"`'),
+                ("{", "Unclosed `{`: add the closing `}`"),
+            ],
+        ),
+        ('{"a": {"b": 1, "b": 2}}', [('"b"', "Duplicate property `b`")]),
+        ("{a: 1}", [("a", 'Property names must be in double quotes: `"a"`')]),
+        ('{"a": tru}', [("tru", "Invalid value `tru`; strings must be in double quotes")]),
+        ('{"a": NaN}', [("NaN", "Invalid value `NaN` (JSON has only true, false and null)")]),
+        ('{"a": }', [("}", "Missing value for `a`")]),
+        ('{"a" 1}', [(" 1}", "Missing `:` after `a`")]),
+        ('{"a": 1}}', [("}", "Unexpected content after the end of the JSON document")]),
+        ("", [("", "Empty document: expected a JSON object")]),
+    ],
+)
+def test_syntax_errors_are_located(text: str, expected: list[tuple[str, str]]) -> None:
+    assert errors(text) == expected
+
+
+def test_recovery_keeps_everything_that_parses() -> None:
+    text = '{"nodes": [{"id": "a"} {"id": "b",}], "connections": [{"from": "a.out"'
+    result = parse_json(text)
+    assert result.root is not None
+    assert result.root.value["nodes"] == [{"id": "a"}, {"id": "b"}]
+    assert result.root.value["connections"] == [{"from": "a.out"}]
+
+
+def test_a_closing_bracket_of_an_outer_container_closes_the_inner_ones() -> None:
+    text = '{"nodes": [{"id": "a", "config": {"m": "x}}\n], "connections": []}'
+    result = parse_json(text)
+    assert result.root is not None
+    assert result.root.value["connections"] == []
+
+
+def test_valid_documents_expand_lazily_with_exact_spans() -> None:
+    text = '{\n  "nodes": [\n    {"id": "é", "config": {"k": [1, "two"]}}\n  ]\n}'
+    root = parse_json(text).root
+    assert root is not None and root.value == json.loads(text)
+    node = root.find(("nodes", 0, "config", "k", 1))
+    assert node is not None and text[node.start : node.end] == '"two"'
+    member = root.find(("nodes", 0))
+    assert member is not None
+    prop = member.member("id")
+    assert prop is not None and text[prop.key_span.start : prop.key_span.end] == '"id"'
+
+
+def test_deep_nesting_is_reported_not_crashed() -> None:
+    for text in ["[" * 10000, "[" * 3000 + "]" * 3000, '{"a":' * 5000]:
+        result = parse_json(text)
+        assert any("Nesting deeper" in e.message for e in result.errors)
+
+
+def test_string_offsets_follow_escapes() -> None:
+    raw = '"a\\nb\\u00e9\\ud83d\\ude00c"'
+    decoded = json.loads(raw)
+    offsets = string_offsets(raw)
+    assert len(offsets) == len(decoded) + 1
+    assert [raw[o] for o in offsets[:-1]] == ["a", "\\", "b", "\\", "\\", "c"]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_valid_json_round_trips(value: object) -> None:
+    text = json.dumps(value)
+    result = parse_json(text)
+    assert result.errors == []
+    assert result.root is not None and result.root.value == value
+
+
+@given(json_values, st.data())
+def test_mutated_json_never_raises(value: object, data: st.DataObject) -> None:
+    text = json.dumps({"nodes": [value]}, indent=1)
+    position = data.draw(st.integers(0, len(text)))
+    junk = data.draw(st.sampled_from(["", ",", "}", "]", "{", "[", '"', ":", "\\", "\x00", "é"]))
+    cut = data.draw(st.integers(0, 3))
+    mutated = text[:position] + junk + text[position + cut :]
+    result = parse_json(mutated)
+    for error in result.errors:
+        assert 0 <= error.span.start <= error.span.end <= len(mutated)
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    parse_json(text)
