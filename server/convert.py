@@ -1,0 +1,303 @@
+"""Small ``lsp_*`` converters between analysis data and LSP types.
+
+Analysis speaks code-point offsets (:class:`Span`); the protocol speaks lines and
+columns in the negotiated encoding. Everything crossing that line goes through
+this module, so no handler does arithmetic on positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lsprotocol import types as lsp
+
+from nodeforge.analysis import ide
+from nodeforge.analysis.diagnostics import Diagnostic, Severity, Tag
+from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.text import LineIndex, PositionEncoding, Span
+from nodeforge.analysis.text import Position as TextPosition
+from nodeforge.report import rule_url
+from nodeforge.server.settings import Settings
+
+SOURCE = "nodeforge"
+
+ENCODINGS: dict[str, PositionEncoding] = {
+    lsp.PositionEncodingKind.Utf8.value: PositionEncoding.UTF8,
+    lsp.PositionEncodingKind.Utf16.value: PositionEncoding.UTF16,
+    lsp.PositionEncodingKind.Utf32.value: PositionEncoding.UTF32,
+}
+
+
+def text_position(position: lsp.Position) -> TextPosition:
+    return TextPosition(position.line, position.character)
+
+
+def lsp_position(lines: LineIndex, offset: int, encoding: PositionEncoding) -> lsp.Position:
+    p = lines.position(offset, encoding)
+    return lsp.Position(line=p.line, character=p.character)
+
+
+def lsp_range(lines: LineIndex, span: Span, encoding: PositionEncoding) -> lsp.Range:
+    return lsp.Range(
+        start=lsp_position(lines, span.start, encoding),
+        end=lsp_position(lines, span.end, encoding),
+    )
+
+
+def text_span(lines: LineIndex, r: lsp.Range, encoding: PositionEncoding) -> Span:
+    start = lines.offset(text_position(r.start), encoding)
+    end = lines.offset(text_position(r.end), encoding)
+    return Span(start, max(start, end))
+
+
+# -- diagnostics ------------------------------------------------------------------
+
+_TAGS = {
+    Tag.UNNECESSARY: lsp.DiagnosticTag.Unnecessary,
+    Tag.DEPRECATED: lsp.DiagnosticTag.Deprecated,
+}
+
+
+def lsp_diagnostics(
+    diagnostics: Iterable[Diagnostic],
+    uri: str,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+    settings: Settings,
+) -> list[lsp.Diagnostic]:
+    """Convert, apply per-rule severities, and keep at most ``max_diagnostics``."""
+    kept: list[tuple[Severity, Diagnostic]] = []
+    for d in diagnostics:
+        severity = settings.severity_of(d.code, d.severity)
+        if severity is not None:
+            kept.append((severity, d))
+    if len(kept) > settings.max_diagnostics:
+        kept = sorted(kept, key=lambda sd: (sd[0], sd[1].sort_key()))[: settings.max_diagnostics]
+        kept.sort(key=lambda sd: sd[1].sort_key())
+    return [lsp_diagnostic(d, severity, uri, lines, encoding) for severity, d in kept]
+
+
+def lsp_diagnostic(
+    d: Diagnostic,
+    severity: Severity,
+    uri: str,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+) -> lsp.Diagnostic:
+    return lsp.Diagnostic(
+        range=lsp_range(lines, d.span, encoding),
+        message=d.message,
+        severity=lsp.DiagnosticSeverity(int(severity)),
+        code=d.code,
+        code_description=lsp.CodeDescription(href=rule_url(d.code)),
+        source=SOURCE,
+        tags=[_TAGS[t] for t in d.tags] or None,
+        related_information=[
+            lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(uri=uri, range=lsp_range(lines, r.span, encoding)),
+                message=r.message,
+            )
+            for r in d.related
+        ]
+        or None,
+        data=d.data or None,
+    )
+
+
+def analysis_diagnostic(
+    d: lsp.Diagnostic, analysis: Analysis, lines: LineIndex, encoding: PositionEncoding
+) -> Diagnostic | None:
+    """The analysis diagnostic a client sent back (code action context), or None if
+    it is not ours. The analysis's own copy wins (full ``data`` even for clients that
+    drop it); else it is rebuilt from what the client kept."""
+    if d.source != SOURCE or not isinstance(d.code, str):
+        return None
+    span = text_span(lines, d.range, encoding)
+    for own in analysis.diagnostics:
+        if own.code == d.code and own.span == span:
+            return own
+    severity = Severity(int(d.severity)) if d.severity is not None else Severity.ERROR
+    data = d.data if isinstance(d.data, dict) else {}
+    return Diagnostic(code=d.code, message=d.message, severity=severity, span=span, data=data)
+
+
+# -- completion -------------------------------------------------------------------
+
+_COMPLETION_KINDS = {
+    "node-type": lsp.CompletionItemKind.Class,
+    "version": lsp.CompletionItemKind.Constant,
+    "property": lsp.CompletionItemKind.Property,
+    "value": lsp.CompletionItemKind.Value,
+    "port": lsp.CompletionItemKind.Interface,
+    "node": lsp.CompletionItemKind.Reference,
+    "connector": lsp.CompletionItemKind.Module,
+    "field": lsp.CompletionItemKind.Field,
+    "function": lsp.CompletionItemKind.Function,
+    "variable": lsp.CompletionItemKind.Variable,
+    "snippet": lsp.CompletionItemKind.Snippet,
+    "keyword": lsp.CompletionItemKind.Keyword,
+}
+
+_PLACEHOLDER = re.compile(r"\$\{\d+(?::((?:[^}\\]|\\.)*))?\}|\$\d+")
+
+
+def strip_snippet(text: str) -> str:
+    """Plain text for clients without snippet support: placeholders become defaults."""
+    return _PLACEHOLDER.sub(lambda m: (m.group(1) or "").replace("\\}", "}"), text)
+
+
+def lsp_completion_list(
+    result: ide.CompletionList,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+    snippets: bool,
+) -> lsp.CompletionList:
+    return lsp.CompletionList(
+        is_incomplete=result.is_incomplete,
+        items=[lsp_completion_item(item, lines, encoding, snippets) for item in result.items],
+    )
+
+
+def lsp_completion_item(
+    item: ide.CompletionItem, lines: LineIndex, encoding: PositionEncoding, snippets: bool
+) -> lsp.CompletionItem:
+    insert = item.insert_text if item.insert_text is not None else item.label
+    is_snippet = item.is_snippet and snippets
+    if item.is_snippet and not snippets:
+        insert = strip_snippet(insert)
+    edit = (
+        lsp.TextEdit(range=lsp_range(lines, item.edit_span, encoding), new_text=insert)
+        if item.edit_span is not None
+        else None
+    )
+    return lsp.CompletionItem(
+        label=item.label,
+        kind=_COMPLETION_KINDS.get(item.kind, lsp.CompletionItemKind.Text),
+        detail=item.detail,
+        documentation=(
+            lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=item.documentation)
+            if item.documentation
+            else None
+        ),
+        insert_text=None if edit is not None else insert,
+        insert_text_format=(
+            lsp.InsertTextFormat.Snippet if is_snippet else lsp.InsertTextFormat.PlainText
+        ),
+        text_edit=edit,
+        sort_text=item.sort_text,
+        filter_text=item.filter_text,
+        tags=[lsp.CompletionItemTag.Deprecated] if item.deprecated else None,
+    )
+
+
+# -- hover, locations, symbols ------------------------------------------------------
+
+
+def lsp_hover(result: ide.HoverResult, lines: LineIndex, encoding: PositionEncoding) -> lsp.Hover:
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=result.markdown),
+        range=lsp_range(lines, result.span, encoding),
+    )
+
+
+def lsp_location(location: ide.Location, encoding: PositionEncoding) -> lsp.Location:
+    return lsp.Location(uri=location.uri, range=lsp_range(location.lines, location.span, encoding))
+
+
+_SYMBOL_KINDS = {
+    "trigger": lsp.SymbolKind.Event,
+    "node": lsp.SymbolKind.Class,
+    "connection": lsp.SymbolKind.Interface,
+    "test": lsp.SymbolKind.Method,
+    "flow": lsp.SymbolKind.Module,
+}
+
+
+def symbol_kind(kind: str) -> lsp.SymbolKind:
+    return _SYMBOL_KINDS.get(kind, lsp.SymbolKind.Object)
+
+
+def lsp_document_symbol(
+    symbol: ide.Symbol, lines: LineIndex, encoding: PositionEncoding
+) -> lsp.DocumentSymbol:
+    full = lsp_range(lines, symbol.span, encoding)
+    selection = lsp_range(lines, symbol.selection_span, encoding)
+    if not _range_contains(full, selection):  # the protocol requires containment
+        selection = lsp.Range(start=full.start, end=full.start)
+    return lsp.DocumentSymbol(
+        name=symbol.name or "?",
+        detail=symbol.detail,
+        kind=symbol_kind(symbol.kind),
+        range=full,
+        selection_range=selection,
+        children=[lsp_document_symbol(c, lines, encoding) for c in symbol.children] or None,
+    )
+
+
+def _range_contains(outer: lsp.Range, inner: lsp.Range) -> bool:
+    def key(p: lsp.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(outer.start) <= key(inner.start) and key(inner.end) <= key(outer.end)
+
+
+def lsp_symbol_information(
+    symbol: ide.WorkspaceSymbol, encoding: PositionEncoding
+) -> lsp.SymbolInformation:
+    return lsp.SymbolInformation(
+        name=symbol.name,
+        kind=symbol_kind(symbol.kind),
+        location=lsp_location(symbol.location, encoding),
+        container_name=symbol.detail,
+    )
+
+
+# -- edits, actions, lenses -------------------------------------------------------------
+
+
+def lsp_text_edits(
+    edits: Iterable[ide.TextEdit], lines: LineIndex, encoding: PositionEncoding
+) -> list[lsp.TextEdit]:
+    return [
+        lsp.TextEdit(range=lsp_range(lines, e.span, encoding), new_text=e.new_text) for e in edits
+    ]
+
+
+def lsp_workspace_edit(
+    uri: str,
+    version: int,
+    edits: list[lsp.TextEdit],
+    document_changes: bool,
+) -> lsp.WorkspaceEdit:
+    """A versioned edit when the client supports it, so a stale edit is refused."""
+    if document_changes:
+        return lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=version
+                    ),
+                    edits=list(edits),
+                )
+            ]
+        )
+    return lsp.WorkspaceEdit(changes={uri: list(edits)})
+
+
+_ACTION_KINDS = {
+    "quickfix": lsp.CodeActionKind.QuickFix,
+    "refactor": lsp.CodeActionKind.Refactor,
+    "source": lsp.CodeActionKind.Source,
+}
+
+
+def code_action_kind(kind: str) -> lsp.CodeActionKind:
+    return _ACTION_KINDS.get(kind, lsp.CodeActionKind.QuickFix)
+
+
+def lsp_code_lens(lens: ide.Lens, lines: LineIndex, encoding: PositionEncoding) -> lsp.CodeLens:
+    return lsp.CodeLens(
+        range=lsp_range(lines, lens.span, encoding),
+        command=lsp.Command(title=lens.title, command=lens.command, arguments=list(lens.arguments)),
+    )

@@ -1,0 +1,497 @@
+"""The language server: thin handlers over ``analysis.ide`` and the session.
+
+Each handler fetches the newest snapshot and its analysis from the session, calls
+one ``analysis``/``ide`` function, and converts the result with ``convert.lsp_*``.
+The position work runs on a worker thread with the feature itself, so the event
+loop only routes messages even for a 10 MB document. :func:`create_server` builds
+a fresh server (and session) per connection; which features exist is decided
+there, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from nodeforge import __version__
+from nodeforge.analysis import ide
+from nodeforge.analysis.engine import Analysis
+from nodeforge.server.convert import (
+    ENCODINGS,
+    SOURCE,
+    analysis_diagnostic,
+    code_action_kind,
+    lsp_code_lens,
+    lsp_completion_list,
+    lsp_document_symbol,
+    lsp_hover,
+    lsp_location,
+    lsp_range,
+    lsp_symbol_information,
+    lsp_text_edits,
+    lsp_workspace_edit,
+    text_position,
+    text_span,
+)
+from nodeforge.server.documents import Snapshot
+from nodeforge.server.protocol import NodeforgeProtocol
+from nodeforge.server.session import Session, changes_from, is_workspace_config, uri_to_path
+from nodeforge.server.settings import SECTION, parse_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+COMMANDS = ("nodeforge.run", "nodeforge.build", "nodeforge.testNode")
+COMPLETION_TRIGGERS = ['"', ".", "/", ":", "{", " "]
+WATCHERS = ("**/nodeforge.toml", "**/nodes/**", "**/*.flow.json")
+
+
+class RequestFailed(JsonRpcException):
+    """LSP ``RequestFailed``: a valid request the server refuses, with the reason."""
+
+    CODE = -32803
+    MESSAGE = "Request failed"
+
+
+class NodeforgeServer(LanguageServer):
+    protocol: NodeforgeProtocol
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="nodeforge",
+            version=__version__,
+            protocol_cls=NodeforgeProtocol,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+        )
+        self.session = Session(self)
+        self.snippets = False
+        self.document_changes = False
+        self.settings_revision = 0
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Notification handlers that fail are logged and shown; the server goes on."""
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+        super().report_server_error(error, source)
+
+
+def offset_of(snapshot: Snapshot, position: lsp.Position, session: Session) -> int:
+    return snapshot.lines.offset(text_position(position), session.encoding)
+
+
+async def with_document(
+    ls: NodeforgeServer, uri: str, compute: Callable[[Snapshot, Analysis], T]
+) -> T | None:
+    """Run ``compute`` on a worker with the newest snapshot of ``uri`` and its analysis."""
+    got = await ls.session.analysis(uri)
+    if got is None:
+        return None
+    return await ls.session.run(compute, *got)
+
+
+def create_server() -> NodeforgeServer:
+    """A new language server with every feature registered (one per connection)."""
+    server = NodeforgeServer()
+    _register_lifecycle(server)
+    _register_documents(server)
+    _register_features(server)
+    _register_commands(server)
+    return server
+
+
+# -- lifecycle, settings, workspace -----------------------------------------------------
+
+
+def _register_lifecycle(server: NodeforgeServer) -> None:
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: NodeforgeServer, params: lsp.InitializeParams) -> None:
+        session = ls.session
+        session.client = params.capabilities
+        session.encoding = ENCODINGS.get(str(ls.workspace.position_encoding), session.encoding)
+        text = params.capabilities.text_document
+        completion = text.completion if text is not None else None
+        item = completion.completion_item if completion is not None else None
+        ls.snippets = bool(item is not None and item.snippet_support)
+        ws = params.capabilities.workspace
+        edit = ws.workspace_edit if ws is not None else None
+        ls.document_changes = bool(edit is not None and edit.document_changes)
+        folders = [f.uri for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        session.set_folders(folders)
+        _apply_settings(ls, params.initialization_options, "initializationOptions")
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: NodeforgeServer, params: lsp.InitializedParams) -> None:
+        await asyncio.gather(_pull_configuration(ls), _register_watchers(ls))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: NodeforgeServer, params: lsp.DidChangeConfigurationParams
+    ) -> None:
+        if not await _pull_configuration(ls):
+            _apply_settings(ls, params.settings, "didChangeConfiguration")
+        ls.session.reanalyse_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: NodeforgeServer, params: lsp.DidChangeWatchedFilesParams
+    ) -> None:
+        roots: set[Path | None] = set()
+        reload_all = False
+        for event in params.changes:
+            path = uri_to_path(event.uri)
+            if path is None:
+                continue
+            ls.session.forget_disk(path)
+            if is_workspace_config(path):
+                affected = ls.session.roots_affected_by(path)
+                roots |= affected
+                # A new or deleted nodeforge.toml can move a document to another root.
+                reload_all |= path.name == "nodeforge.toml" and event.type != (
+                    lsp.FileChangeType.Changed
+                )
+        if reload_all:
+            ls.session.invalidate_workspaces()
+        elif roots:
+            ls.session.invalidate_workspaces(roots)
+        if reload_all or roots:
+            _refresh_pull_diagnostics(ls)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(
+        ls: NodeforgeServer, params: lsp.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        ls.session.set_folders(ls.workspace.folders.keys())
+        ls.session.invalidate_workspaces()
+
+
+def _apply_settings(ls: NodeforgeServer, raw: Any, origin: str) -> None:
+    settings, problems = parse_settings(raw, ls.session.settings)
+    ls.session.settings = settings
+    ls.settings_revision += 1
+    if problems:
+        ls.session.notify(
+            lsp.MessageType.Warning,
+            f"Nodeforge settings ({origin}): " + "; ".join(problems),
+        )
+
+
+async def _pull_configuration(ls: NodeforgeServer) -> bool:
+    """Read the ``nodeforge`` section through ``workspace/configuration`` if supported."""
+    ws = ls.session.client.workspace
+    if ws is None or not ws.configuration:
+        return False
+    try:
+        values = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
+            ),
+            timeout=10,
+        )
+    except Exception as exc:  # a client that fails here must not stop the server
+        log.warning("workspace/configuration failed: %s", exc)
+        return False
+    if values:
+        _apply_settings(ls, values[0], "workspace/configuration")
+    return True
+
+
+async def _register_watchers(ls: NodeforgeServer) -> None:
+    ws = ls.session.client.workspace
+    watched = ws.did_change_watched_files if ws is not None else None
+    registrations = []
+    if watched is not None and watched.dynamic_registration:
+        registrations.append(
+            lsp.Registration(
+                id="nodeforge-watched-files",
+                method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHERS]
+                ),
+            )
+        )
+    config = ws.did_change_configuration if ws is not None else None
+    if config is not None and config.dynamic_registration:
+        registrations.append(
+            lsp.Registration(
+                id="nodeforge-configuration", method=lsp.WORKSPACE_DID_CHANGE_CONFIGURATION
+            )
+        )
+    if not registrations:
+        return
+    try:
+        await asyncio.wait_for(
+            ls.client_register_capability_async(
+                lsp.RegistrationParams(registrations=registrations)
+            ),
+            timeout=10,
+        )
+    except Exception as exc:
+        log.warning("client/registerCapability failed: %s", exc)
+
+
+def _refresh_pull_diagnostics(ls: NodeforgeServer) -> None:
+    ws = ls.session.client.workspace
+    diagnostics = ws.diagnostics if ws is not None else None
+    if diagnostics is not None and diagnostics.refresh_support:
+        ls.workspace_diagnostic_refresh(None)
+
+
+# -- document synchronisation -------------------------------------------------------------
+
+
+def _register_documents(server: NodeforgeServer) -> None:
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: NodeforgeServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.session.open(doc.uri, doc.version, doc.text, doc.language_id)
+        ls.session.schedule(doc.uri, delay=0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: NodeforgeServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        if ls.session.change(doc.uri, doc.version, changes_from(params.content_changes)):
+            ls.session.schedule(doc.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
+    def did_save(ls: NodeforgeServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        path = uri_to_path(uri)
+        if path is not None and is_workspace_config(path):
+            ls.session.invalidate_workspaces(ls.session.roots_affected_by(path))
+            _refresh_pull_diagnostics(ls)
+        elif uri in ls.session.documents:
+            ls.session.schedule(uri, delay=0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: NodeforgeServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        ls.session.close(params.text_document.uri)
+        ls.session.clear_diagnostics(params.text_document.uri)
+
+
+# -- editor features ---------------------------------------------------------------------
+
+
+def _register_features(server: NodeforgeServer) -> None:
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+        lsp.DiagnosticOptions(
+            identifier=SOURCE, inter_file_dependencies=True, workspace_diagnostics=False
+        ),
+    )
+    async def diagnostic(
+        ls: NodeforgeServer, params: lsp.DocumentDiagnosticParams
+    ) -> lsp.DocumentDiagnosticReport:
+        session = ls.session
+
+        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.DocumentDiagnosticReport:
+            result_id = f"{snapshot.version}:{analysis_generation}:{ls.settings_revision}"
+            if params.previous_result_id == result_id:
+                return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+            items = session.lsp_diagnostics_of(snapshot, analysis)
+            return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+
+        analysis_generation = session.generation
+        report = await with_document(ls, params.text_document.uri, compute)
+        return report if report is not None else lsp.RelatedFullDocumentDiagnosticReport([])
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION,
+        lsp.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS, resolve_provider=False),
+    )
+    async def completion(
+        ls: NodeforgeServer, params: lsp.CompletionParams
+    ) -> lsp.CompletionList | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.CompletionList:
+            result = ide.completion(analysis, offset_of(snapshot, params.position, ls.session))
+            return lsp_completion_list(result, snapshot.lines, ls.session.encoding, ls.snippets)
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: NodeforgeServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.Hover | None:
+            result = ide.hover(analysis, offset_of(snapshot, params.position, ls.session))
+            return lsp_hover(result, snapshot.lines, ls.session.encoding) if result else None
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+    async def definition(
+        ls: NodeforgeServer, params: lsp.DefinitionParams
+    ) -> list[lsp.Location] | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.Location]:
+            found = ide.definition(analysis, offset_of(snapshot, params.position, ls.session))
+            return [lsp_location(loc, ls.session.encoding) for loc in found]
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+    async def references(
+        ls: NodeforgeServer, params: lsp.ReferenceParams
+    ) -> list[lsp.Location] | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.Location]:
+            offset = offset_of(snapshot, params.position, ls.session)
+            found = ide.references(analysis, offset, params.context.include_declaration)
+            return [lsp_location(loc, ls.session.encoding) for loc in found]
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(
+        ls: NodeforgeServer, params: lsp.DocumentSymbolParams
+    ) -> list[lsp.DocumentSymbol] | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.DocumentSymbol]:
+            symbols = ide.document_symbols(analysis)
+            return [lsp_document_symbol(s, snapshot.lines, ls.session.encoding) for s in symbols]
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.WORKSPACE_SYMBOL)
+    async def workspace_symbol(
+        ls: NodeforgeServer, params: lsp.WorkspaceSymbolParams
+    ) -> list[lsp.SymbolInformation]:
+        analyses = await ls.session.all_analyses()
+
+        def compute() -> list[lsp.SymbolInformation]:
+            found = ide.workspace_symbols(analyses, params.query)
+            return [lsp_symbol_information(s, ls.session.encoding) for s in found]
+
+        return await ls.session.run(compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(
+        ls: NodeforgeServer, params: lsp.PrepareRenameParams
+    ) -> lsp.PrepareRenamePlaceholder | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.PrepareRenamePlaceholder:
+            found = ide.prepare_rename(analysis, offset_of(snapshot, params.position, ls.session))
+            if isinstance(found, str):
+                raise RequestFailed(found)
+            return lsp.PrepareRenamePlaceholder(
+                range=lsp_range(snapshot.lines, found, ls.session.encoding),
+                placeholder=snapshot.text[found.start : found.end],
+            )
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_RENAME)
+    async def rename(ls: NodeforgeServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.WorkspaceEdit:
+            offset = offset_of(snapshot, params.position, ls.session)
+            edits = ide.rename(analysis, offset, params.new_name)
+            if isinstance(edits, str):
+                raise RequestFailed(edits)
+            converted = lsp_text_edits(edits, snapshot.lines, ls.session.encoding)
+            return lsp_workspace_edit(
+                snapshot.uri, snapshot.version, converted, ls.document_changes
+            )
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(
+            code_action_kinds=[
+                lsp.CodeActionKind.QuickFix,
+                lsp.CodeActionKind.Refactor,
+                lsp.CodeActionKind.Source,
+            ]
+        ),
+    )
+    async def code_action(
+        ls: NodeforgeServer, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction] | None:
+        def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.CodeAction]:
+            encoding = ls.session.encoding
+            span = text_span(snapshot.lines, params.range, encoding)
+            sent = [
+                analysis_diagnostic(d, analysis, snapshot.lines, encoding)
+                for d in params.context.diagnostics
+            ]
+            ours = [d for d in sent if d is not None]
+            actions = ide.code_actions(analysis, span, ours or ide.diagnostics_at(analysis, span))
+            only = params.context.only
+            out: list[lsp.CodeAction] = []
+            for action in actions:
+                kind = code_action_kind(action.kind)
+                if only and not any(kind.value.startswith(_kind_value(k)) for k in only):
+                    continue
+                edits = lsp_text_edits(action.edits, snapshot.lines, encoding)
+                fixed = [
+                    d
+                    for d in params.context.diagnostics
+                    if d.source == SOURCE and d.code in action.diagnostic_codes
+                ]
+                out.append(
+                    lsp.CodeAction(
+                        title=action.title,
+                        kind=kind,
+                        diagnostics=fixed or None,
+                        is_preferred=action.is_preferred or None,
+                        edit=lsp_workspace_edit(
+                            snapshot.uri, snapshot.version, edits, ls.document_changes
+                        ),
+                    )
+                )
+            return out
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    async def formatting(
+        ls: NodeforgeServer, params: lsp.DocumentFormattingParams
+    ) -> list[lsp.TextEdit] | None:
+        snapshot = ls.session.snapshot(params.text_document.uri)
+        if snapshot is None:
+            return None
+
+        def compute() -> list[lsp.TextEdit]:
+            edits = ide.format_edits(snapshot.text)
+            return lsp_text_edits(edits, snapshot.lines, ls.session.encoding)
+
+        return await ls.session.run(compute)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+    async def code_lens(
+        ls: NodeforgeServer, params: lsp.CodeLensParams
+    ) -> list[lsp.CodeLens] | None:
+        if not ls.session.settings.code_lens:
+            return []
+
+        def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.CodeLens]:
+            lenses = ide.code_lenses(analysis)
+            return [lsp_code_lens(lens, snapshot.lines, ls.session.encoding) for lens in lenses]
+
+        return await with_document(ls, params.text_document.uri, compute)
+
+
+def _kind_value(kind: lsp.CodeActionKind | str) -> str:
+    return kind.value if isinstance(kind, lsp.CodeActionKind) else kind
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def _register_commands(server: NodeforgeServer) -> None:
+    for name in COMMANDS:
+        server.command(name)(_not_available(name))
+
+
+def _not_available(name: str) -> Callable[..., Any]:
+    async def command(ls: NodeforgeServer, *args: Any) -> None:
+        what = name.removeprefix("nodeforge.")
+        ls.session.notify(
+            lsp.MessageType.Info,
+            f"Nodeforge: `{what}` is not available yet in this version "
+            "(the build and test drivers land in a later release).",
+        )
+        return None
+
+    return command

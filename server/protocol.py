@@ -1,0 +1,69 @@
+"""pygls' protocol, adjusted for Nodeforge sessions.
+
+- Documents live in the session's snapshot store, not in pygls' workspace: one copy
+  of each text, and an incremental change splices the line table instead of
+  re-splitting the whole document (pygls does the latter on every keystroke).
+- ``exit`` ends only this connection when a transport installs ``exit_hook``
+  (pygls calls ``sys.exit``, which would stop a gateway serving other clients).
+- With ``redact_errors`` (network transports), error responses carry no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+
+class NodeforgeProtocol(LanguageServerProtocol):
+    exit_hook: Callable[[int], None] | None = None
+    redact_errors: bool = False
+
+    def _user(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(
+        self, params: lsp.DidOpenTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        yield from self._user(lsp.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: lsp.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        yield from self._user(lsp.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: lsp.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        yield from self._user(lsp.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    @lsp_method(lsp.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        if self.exit_hook is None:
+            yield from super().lsp_exit(*args)
+            return
+        if (handler := self.fm.features.get(lsp.EXIT)) is not None:
+            yield handler, args, None
+        self.exit_hook(0 if self._shutdown else 1)
+
+    def _send_response(
+        self,
+        msg_id: Any,
+        result: Any | None = None,
+        error: lsp.ResponseError | None = None,
+    ) -> None:
+        if error is not None and self.redact_errors and error.data is not None:
+            error = lsp.ResponseError(code=error.code, message=error.message)
+        super()._send_response(msg_id, result, error)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests from the client still being handled."""
+        return len(self._request_futures)

@@ -1,0 +1,404 @@
+"""One client's language-server state: documents, workspaces, analyses, settings.
+
+Every connection (stdio, a TCP client, each WebSocket) gets its own
+:class:`Session`, so clients never see each other's documents or settings.
+
+Scheduling follows gopls. Each edit makes a new immutable snapshot. Diagnostics are
+recomputed after a short debounce on a worker thread (the event loop only routes
+messages), stale work is dropped, and a publish carries the version it was computed
+for and only goes out while that version is still the newest. A request (hover,
+completion, ...) needs the analysis of the newest snapshot: it joins the analysis
+already running for that version, or starts one at once without waiting for the
+debounce. Each document runs one analysis at a time; each session has a fixed number
+of worker slots, so a client that floods the server only queues its own work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.uris import from_fs_path, to_fs_path
+
+from nodeforge.analysis.catalog import CatalogError
+from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.text import PositionEncoding
+from nodeforge.analysis.workspace import (
+    CONFIG_FILE,
+    Workspace,
+    WorkspaceError,
+    find_root,
+    load_workspace,
+    standard_catalog,
+)
+from nodeforge.server.convert import lsp_diagnostics
+from nodeforge.server.documents import Snapshot, TextChange, new_snapshot
+from nodeforge.server.settings import Settings
+
+if TYPE_CHECKING:
+    from nodeforge.server.lsp import NodeforgeServer
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_WORKERS = max(4, min(8, (os.cpu_count() or 2) * 2))
+_POOL: ThreadPoolExecutor | None = None
+SLOTS_PER_SESSION = 2
+_SKIPPED_DIRS = {".git", ".nodeforge", "node_modules", "build", ".venv", "__pycache__"}
+
+
+def shared_pool() -> ThreadPoolExecutor:
+    """The worker threads every session shares (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="nodeforge-analysis")
+    return _POOL
+
+
+def uri_to_path(uri: str) -> Path | None:
+    fs = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(fs) if fs else None
+
+
+def is_workspace_config(path: Path) -> bool:
+    """``nodeforge.toml`` or a file under a ``nodes/`` folder: edits change the catalog."""
+    return path.name == CONFIG_FILE or "nodes" in path.parts[:-1]
+
+
+@dataclass(eq=False)
+class DocumentState:
+    snapshot: Snapshot
+    root: Path | None
+    analysis: Analysis | None = None
+    analysis_key: tuple[int, int] | None = None
+    running: asyncio.Future[Analysis] | None = None
+    running_key: tuple[int, int] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    debounce: asyncio.Task[None] | None = None
+    published_version: int | None = None
+
+
+@dataclass(slots=True)
+class DiskEntry:
+    stamp: tuple[int, int, int]
+    analysis: Analysis
+
+
+class Session:
+    """The state behind one connection; handlers reach it as ``ls.session``."""
+
+    def __init__(self, server: NodeforgeServer, executor: Executor | None = None) -> None:
+        self.server = server
+        self.executor = executor if executor is not None else shared_pool()
+        self.settings = Settings()
+        self.encoding = PositionEncoding.UTF16
+        self.folders: list[Path] = []
+        self.documents: dict[str, DocumentState] = {}
+        self.client: lsp.ClientCapabilities = lsp.ClientCapabilities()
+        self._workspaces: dict[Path | None, Workspace] = {}
+        self._workspace_loads: dict[Path | None, asyncio.Future[tuple[Workspace, str | None]]] = {}
+        self._generation = 0  # bumped when a workspace reloads: every analysis is stale
+        self._slots = asyncio.Semaphore(SLOTS_PER_SESSION)
+        self._disk: dict[Path, DiskEntry] = {}
+        self._closed = False
+        self.on_published: Callable[[str, int], None] | None = None  # benchmarks hook
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # -- running work off the event loop ---------------------------------------------
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on a worker thread within this session's slots.
+
+        Cancelling the caller (``$/cancelRequest``) abandons the result at once; the
+        slot is only freed when the thread is done, so cancelled work cannot pile up.
+        """
+        await self._slots.acquire()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return await asyncio.shield(future)
+
+    # -- documents ------------------------------------------------------------------
+
+    def open(self, uri: str, version: int, text: str, language_id: str) -> DocumentState:
+        old = self.documents.pop(uri, None)
+        if old is not None and old.debounce is not None:
+            old.debounce.cancel()
+        state = DocumentState(new_snapshot(uri, version, text, language_id), self.root_for(uri))
+        self.documents[uri] = state
+        return state
+
+    def change(self, uri: str, version: int, changes: Sequence[TextChange]) -> DocumentState | None:
+        state = self.documents.get(uri)
+        if state is None:
+            log.warning("change for a document that is not open: %s", uri)
+            return None
+        state.snapshot = state.snapshot.apply(changes, version, self.encoding)
+        return state
+
+    def close(self, uri: str) -> None:
+        state = self.documents.pop(uri, None)
+        if state is not None and state.debounce is not None:
+            state.debounce.cancel()
+
+    def snapshot(self, uri: str) -> Snapshot | None:
+        state = self.documents.get(uri)
+        return state.snapshot if state is not None else None
+
+    # -- analyses ---------------------------------------------------------------------
+
+    async def analysis(self, uri: str) -> tuple[Snapshot, Analysis] | None:
+        """The newest snapshot of ``uri`` and its analysis (computed now if needed)."""
+        state = self.documents.get(uri)
+        if state is None:
+            return None
+        snapshot = state.snapshot
+        return snapshot, await self._analysis_of(state, snapshot)
+
+    async def _analysis_of(self, state: DocumentState, snapshot: Snapshot) -> Analysis:
+        workspace = await self.workspace(state.root)
+        key = (snapshot.version, self._generation)
+        if state.analysis_key == key and state.analysis is not None:
+            return state.analysis
+        if state.running_key != key or state.running is None:
+            state.running_key = key
+            state.running = asyncio.ensure_future(self._compute(state, snapshot, workspace, key))
+        # Shielded: a cancelled request must not cancel work that others share.
+        return await asyncio.shield(state.running)
+
+    async def _compute(
+        self, state: DocumentState, snapshot: Snapshot, workspace: Workspace, key: tuple[int, int]
+    ) -> Analysis:
+        async with state.lock:  # one analysis per document at a time
+            if state.analysis_key == key and state.analysis is not None:
+                return state.analysis
+            analysis = await self.run(_analyze, snapshot, workspace)
+        if state.snapshot is snapshot and key[1] == self._generation:
+            state.analysis, state.analysis_key = analysis, key
+        return analysis
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        """(Re)start the debounced analysis + publish of ``uri``, dropping pending work."""
+        state = self.documents.get(uri)
+        if state is None or self._closed:
+            return
+        if state.debounce is not None:
+            state.debounce.cancel()
+        wait = self.settings.debounce_ms / 1000 if delay is None else delay
+        state.debounce = asyncio.ensure_future(self._publish_later(state, wait))
+
+    async def _publish_later(self, state: DocumentState, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        snapshot = state.snapshot
+        try:
+            analysis = await self._analysis_of(state, snapshot)
+            if state.snapshot is not snapshot or self.documents.get(snapshot.uri) is not state:
+                return  # a newer version (or a close) superseded this one
+            diagnostics = await self.run(self.lsp_diagnostics_of, snapshot, analysis)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("analysis of %s failed", snapshot.uri)
+            return
+        if state.snapshot is not snapshot or self._closed:
+            return
+        state.published_version = snapshot.version
+        self.server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics
+            )
+        )
+        if self.on_published is not None:
+            self.on_published(snapshot.uri, snapshot.version)
+
+    def lsp_diagnostics_of(self, snapshot: Snapshot, analysis: Analysis) -> list[lsp.Diagnostic]:
+        if not self.settings.diagnostics:
+            return []
+        return lsp_diagnostics(
+            analysis.diagnostics, snapshot.uri, snapshot.lines, self.encoding, self.settings
+        )
+
+    def clear_diagnostics(self, uri: str) -> None:
+        self.server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    def reanalyse_all(self) -> None:
+        for uri in self.documents:
+            self.schedule(uri, delay=0)
+
+    # -- workspaces -----------------------------------------------------------------
+
+    def set_folders(self, uris: Iterable[str]) -> None:
+        folders = [uri_to_path(u) for u in uris]
+        self.folders = [f for f in folders if f is not None]
+
+    def root_for(self, uri: str) -> Path | None:
+        """The workspace a document belongs to: nearest ``nodeforge.toml``, else the
+        innermost workspace folder holding it, else (for non-file documents, as a web
+        editor opens) the only workspace folder."""
+        path = uri_to_path(uri)
+        if path is None:
+            return self.folders[0] if len(self.folders) == 1 else None
+        try:
+            root = find_root(path.parent)
+        except OSError:
+            root = None
+        if root is not None:
+            return root
+        holding = [f for f in self.folders if path.is_relative_to(f)]
+        return max(holding, key=lambda f: len(f.parts)) if holding else None
+
+    async def workspace(self, root: Path | None) -> Workspace:
+        cached = self._workspaces.get(root)
+        if cached is not None:
+            return cached
+        loading = self._workspace_loads.get(root)
+        if loading is None:
+            loading = asyncio.ensure_future(self.run(self._load_workspace, root))
+            self._workspace_loads[root] = loading
+        workspace, problem = await asyncio.shield(loading)
+        if self._workspace_loads.get(root) is loading:
+            self._workspace_loads.pop(root, None)
+            self._workspaces[root] = workspace
+            if problem is not None:
+                self.notify(lsp.MessageType.Warning, problem)
+        return workspace
+
+    @staticmethod
+    def _load_workspace(root: Path | None) -> tuple[Workspace, str | None]:
+        """The workspace at ``root``; a broken one falls back to the standard catalog."""
+        try:
+            return load_workspace(root), None
+        except (WorkspaceError, CatalogError) as exc:
+            log.warning("workspace %s: %s", root, exc)
+            message = f"Nodeforge: {exc}. Using the standard catalog until it is fixed."
+            return Workspace(root=root, catalog=standard_catalog()), message
+
+    def invalidate_workspaces(self, roots: Iterable[Path | None] | None = None) -> None:
+        """Forget loaded workspaces (all, or ``roots``); every open document is re-analysed."""
+        if roots is None:
+            self._workspaces.clear()
+            self._workspace_loads.clear()
+        else:
+            for root in roots:
+                self._workspaces.pop(root, None)
+                self._workspace_loads.pop(root, None)
+        self._generation += 1
+        self._disk.clear()
+        for uri, state in self.documents.items():
+            state.root = self.root_for(uri)
+        self.reanalyse_all()
+
+    def roots_affected_by(self, path: Path) -> set[Path | None]:
+        """Loaded workspaces whose catalog or config a change to ``path`` touches."""
+        return {r for r in self._workspaces if r is not None and path.is_relative_to(r)}
+
+    # -- flow files on disk (workspace symbols) ------------------------------------------
+
+    def forget_disk(self, path: Path) -> None:
+        self._disk.pop(path, None)
+
+    def flow_files(self) -> list[Path]:
+        """Flow files under the workspace folders (bounded by a setting)."""
+        limit = self.settings.workspace_symbol_files
+        found: list[Path] = []
+        for folder in self.folders:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+                for name in sorted(fnmatch.filter(filenames, "*.flow.json")):
+                    found.append(Path(dirpath) / name)
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    async def all_analyses(self) -> list[Analysis]:
+        """Analyses of every open document and of every flow file on disk."""
+        result: list[Analysis] = []
+        open_paths: set[Path] = set()
+        for uri in list(self.documents):
+            got = await self.analysis(uri)
+            if got is not None:
+                result.append(got[1])
+            path = uri_to_path(uri)
+            if path is not None:
+                open_paths.add(path)
+        for path in await self.run(self.flow_files):
+            if path in open_paths:
+                continue
+            workspace = await self.workspace(self.root_for(from_fs_path(str(path)) or ""))
+            disk = await self.run(self._disk_analysis, path, workspace)
+            if disk is not None:
+                result.append(disk)
+        return result
+
+    def _disk_analysis(self, path: Path, workspace: Workspace) -> Analysis | None:
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size, self._generation)
+            cached = self._disk.get(path)
+            if cached is not None and cached.stamp == stamp:
+                return cached.analysis
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        uri = from_fs_path(str(path)) or path.as_uri()
+        analysis = analyze(text, uri, None, workspace)
+        self._disk[path] = DiskEntry(stamp, analysis)
+        return analysis
+
+    # -- messages to the user -------------------------------------------------------
+
+    def notify(self, kind: lsp.MessageType, message: str) -> None:
+        """``window/showMessage``; call on the event loop only."""
+        self.server.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def log_message(self, kind: lsp.MessageType, message: str) -> None:
+        self.server.window_log_message(lsp.LogMessageParams(type=kind, message=message))
+
+    def dispose(self) -> None:
+        """Drop everything (the connection is gone); running threads finish unobserved."""
+        self._closed = True
+        for state in self.documents.values():
+            if state.debounce is not None:
+                state.debounce.cancel()
+        self.documents.clear()
+        self._disk.clear()
+
+
+def _analyze(snapshot: Snapshot, workspace: Workspace) -> Analysis:
+    analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace)
+    analysis.document.lines = snapshot.lines  # same text: share the line table
+    return analysis
+
+
+def changes_from(params: Sequence[Any]) -> list[TextChange]:
+    """LSP ``contentChanges`` as :class:`TextChange` values."""
+    from nodeforge.server.convert import text_position
+
+    out: list[TextChange] = []
+    for change in params:
+        r = getattr(change, "range", None)
+        if r is None:
+            out.append(TextChange(None, None, change.text))
+        else:
+            out.append(TextChange(text_position(r.start), text_position(r.end), change.text))
+    return out

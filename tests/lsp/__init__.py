@@ -1,0 +1,1 @@
+"""Fixtures and helpers for the language-server and WebSocket gateway tests."""
