@@ -89,7 +89,9 @@ def _provide(analysis: Analysis, cursor: Cursor) -> Iterable[CompletionItem]:
     if cursor.role in ("value", "item") and cursor.in_string and cursor.token is not None:
         site = expression_kind(analysis, cursor.value_path)
         if site is not None:
-            return _expression_items(cursor, site)
+            expression_items = _expression_items(cursor, site)
+            if expression_items is not None:
+                return expression_items
     path = cursor.path
     depth = len(path)
     if depth == 0:
@@ -870,7 +872,8 @@ def _fixture_keys(analysis: Analysis, cursor: Cursor) -> list[CompletionItem]:
 # -- expressions ----------------------------------------------------------------------
 
 
-def _expression_items(cursor: Cursor, site: SiteKind) -> list[CompletionItem]:
+def _expression_items(cursor: Cursor, site: SiteKind) -> list[CompletionItem] | None:
+    """Completions inside an expression or a template hole; None outside any hole."""
     token = cursor.token
     assert token is not None
     raw = token.raw
@@ -885,7 +888,7 @@ def _expression_items(cursor: Cursor, site: SiteKind) -> list[CompletionItem]:
                 local_source, local_index = hole.source, index - hole.offset
                 break
         else:
-            return []
+            return None
     proposals = completions_at(local_source, local_index, site.env)
     start = index
     while start > 0 and _WORD.match(source[start - 1]):

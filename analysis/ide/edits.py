@@ -68,7 +68,17 @@ def insert_entry(
     if starts_line(text, last.start):
         indent = line_indent(text, last.start)
         return TextEdit(Span(last.end, last.end), f",\n{indent}{_reindent(entry, indent)}")
-    return TextEdit(Span(last.end, last.end), f", {entry.replace(chr(10), ' ')}")
+    return TextEdit(Span(last.end, last.end), f", {_one_line(entry, node.kind == 'object')}")
+
+
+def _one_line(entry: str, member: bool) -> str:
+    """``entry`` on one line: JSON re-written compactly (``{"a": 1, "b": [2]}``)."""
+    try:
+        value = json.loads("{" + entry + "}" if member else entry)
+    except ValueError:
+        return " ".join(part.strip() for part in entry.splitlines())
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return text[1:-1] if member else text
 
 
 def _reindent(entry: str, indent: str) -> str:
