@@ -1,0 +1,265 @@
+package nf
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// App holds what every flow of a generated app shares: the logger, the open connectors and
+// the executions in flight (so that shutdown can drain them).
+type App struct {
+	Name string
+	Log  *slog.Logger
+
+	mu       sync.Mutex
+	dbs      map[string]*sql.DB
+	inflight sync.WaitGroup
+}
+
+// NewApp reads its settings from the environment: NODEFORGE_LOG_LEVEL (debug, info, warn,
+// error; default info) and NODEFORGE_LOG_FORMAT (json, text; default json).
+func NewApp(name string) *App {
+	level := slog.LevelInfo
+	switch strings.ToLower(os.Getenv("NODEFORGE_LOG_LEVEL")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(os.Stderr, opts)
+	if os.Getenv("NODEFORGE_LOG_FORMAT") == "text" {
+		h = slog.NewTextHandler(os.Stderr, opts)
+	}
+	return &App{Name: name, Log: slog.New(h).With("app", name), dbs: map[string]*sql.DB{}}
+}
+
+// Setting is the connector's setting from the environment:
+// NODEFORGE_CONNECTOR_<NAME>_<KEY>, e.g. NODEFORGE_CONNECTOR_SHOPDB_PATH.
+func Setting(connector, key string) string {
+	return os.Getenv(SettingName(connector, key))
+}
+
+// SettingName is the environment variable of a connector setting.
+func SettingName(connector, key string) string {
+	return "NODEFORGE_CONNECTOR_" + strings.ToUpper(connector) + "_" + strings.ToUpper(key)
+}
+
+// DB returns the connector's database, opened on first use. Drivers register themselves
+// as "sqlite" (nf/sqlite) and "pgx" (nf/postgres). SQLite reads the file from
+// NODEFORGE_CONNECTOR_<NAME>_PATH (default <name>.db); PostgreSQL reads
+// NODEFORGE_CONNECTOR_<NAME>_DSN. A file named by NODEFORGE_CONNECTOR_<NAME>_SCHEMA is
+// executed once when the database opens (CREATE TABLE IF NOT EXISTS ...).
+func (a *App) DB(connector, kind string) (*sql.DB, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if db, ok := a.dbs[connector]; ok {
+		return db, nil
+	}
+	var db *sql.DB
+	var err error
+	switch kind {
+	case "sqlite":
+		path := Setting(connector, "path")
+		if path == "" {
+			path = connector + ".db"
+		}
+		db, err = openSQLite(path)
+	case "postgres":
+		dsn := Setting(connector, "dsn")
+		if dsn == "" {
+			return nil, fmt.Errorf("connector %s: set %s", connector, SettingName(connector, "dsn"))
+		}
+		db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			db.SetMaxOpenConns(16)
+		}
+	default:
+		return nil, fmt.Errorf("connector %s: %s is not a SQL connector", connector, kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connector %s: %w", connector, err)
+	}
+	if schema := Setting(connector, "schema"); schema != "" {
+		text, err := os.ReadFile(schema)
+		if err != nil {
+			return nil, fmt.Errorf("connector %s: schema: %w", connector, err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			return nil, fmt.Errorf("connector %s: schema %s: %w", connector, schema, err)
+		}
+	}
+	a.dbs[connector] = db
+	return db, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	// WAL and a busy timeout let concurrent requests share the file; one writer at a time.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return db, nil
+}
+
+// MustDB is DB for start-up: it logs and exits when the connector cannot open.
+func (a *App) MustDB(connector, kind string) *sql.DB {
+	db, err := a.DB(connector, kind)
+	if err != nil {
+		a.Log.Error("cannot open connector", "connector", connector, "error", err.Error())
+		os.Exit(1)
+	}
+	return db
+}
+
+// Close closes the connectors.
+func (a *App) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for name, db := range a.dbs {
+		if err := db.Close(); err != nil {
+			a.Log.Warn("closing connector", "connector", name, "error", err.Error())
+		}
+	}
+}
+
+// Track counts an execution in flight until done is called; shutdown waits for them.
+func (a *App) Track() (done func()) {
+	a.inflight.Add(1)
+	return a.inflight.Done
+}
+
+// Route is one HTTP endpoint of a flow.
+type Route struct {
+	Pattern string // "POST /orders"
+	Handler http.HandlerFunc
+}
+
+// Job is a scheduled trigger.
+type Job struct {
+	Flow, Trigger string
+	Cron          *Cron
+	Run           func(ctx context.Context, at time.Time)
+}
+
+// Serve answers the routes on NODEFORGE_ADDR (default :8080, or :$PORT) with /healthz, runs
+// the jobs, and on SIGTERM or SIGINT stops accepting, drains requests and executions in
+// flight (NODEFORGE_SHUTDOWN_TIMEOUT, default 10s) and returns.
+func (a *App) Serve(routes []Route, jobs []Job) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	})
+	for _, rt := range routes {
+		mux.HandleFunc(rt.Pattern, rt.Handler)
+	}
+	addr := os.Getenv("NODEFORGE_ADDR")
+	if addr == "" {
+		port := os.Getenv("PORT")
+		if port == "" {
+			port = "8080"
+		}
+		addr = ":" + port
+	}
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("listening", "addr", ln.Addr().String(), "routes", len(routes), "schedules", len(jobs))
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		a.runJobs(ctx, jobs)
+	}()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	timeout := 10 * time.Second
+	if s := os.Getenv("NODEFORGE_SHUTDOWN_TIMEOUT"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			timeout = d
+		}
+	}
+	a.Log.Info("shutting down", "drain_timeout", timeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-jobsDone
+	waited := make(chan struct{})
+	go func() { a.inflight.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-sctx.Done():
+		a.Log.Warn("drain timeout: executions still running")
+	}
+	a.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	a.Log.Info("stopped")
+	return err
+}
+
+func (a *App) runJobs(ctx context.Context, jobs []Job) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next := j.Cron.Next(time.Now())
+				t := time.NewTimer(time.Until(next))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case at := <-t.C:
+					done := a.Track()
+					j.Run(context.WithoutCancel(ctx), at)
+					done()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Atoi parses an integer setting, with a default.
+func Atoi(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,153 @@
+package nf
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// MaxResponse bounds the bytes read from an upstream HTTP response (8 MiB).
+const MaxResponse = 8 << 20
+
+// Client is the HTTP client executors share: connection reuse, no global timeout (each
+// call carries its own deadline).
+var Client = &http.Client{Transport: &http.Transport{
+	Proxy:               http.ProxyFromEnvironment,
+	DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	MaxIdleConnsPerHost: 32,
+	IdleConnTimeout:     90 * time.Second,
+	TLSHandshakeTimeout: 10 * time.Second,
+}}
+
+// Reply is an upstream HTTP response with its JSON body decoded (a body that is not JSON
+// is kept as a string).
+type Reply struct {
+	Status  int
+	Headers map[string]string
+	Body    any
+}
+
+// DoJSON sends body (nil for none; a string as it is; anything else as JSON) and reads the
+// reply, bounded by MaxResponse. Statuses >= 400 come back as NodeError with code
+// "http_<status>" (retryable for 429 and 5xx); transport failures and timeouts as
+// retryable node errors.
+func DoJSON(ctx context.Context, method, url string, headers map[string]string, body any) (Reply, error) {
+	var rd io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+		contentType = "text/plain; charset=utf-8"
+	case []byte:
+		rd = bytes.NewReader(b)
+		contentType = "application/json"
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return Reply{}, NodeError{Message: "encoding the request body: " + err.Error(), Code: "encode"}
+		}
+		rd = bytes.NewReader(data)
+		contentType = "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return Reply{}, NodeError{Message: "bad request: " + err.Error(), Code: "request"}
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := Client.Do(req)
+	if err != nil {
+		code := "connection"
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = "timeout"
+		}
+		return Reply{}, NodeError{Message: err.Error(), Code: code, Retryable: true}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, MaxResponse+1))
+	if err != nil {
+		return Reply{}, NodeError{Message: "reading the response: " + err.Error(), Code: "connection", Retryable: true}
+	}
+	if len(data) > MaxResponse {
+		return Reply{}, NodeError{Message: fmt.Sprintf("the response is larger than %d bytes", MaxResponse), Code: "too_large"}
+	}
+	reply := Reply{Status: res.StatusCode, Headers: make(map[string]string, len(res.Header))}
+	for k, v := range res.Header {
+		reply.Headers[strings.ToLower(k)] = v[0]
+	}
+	if len(bytes.TrimSpace(data)) > 0 {
+		if v, err := DecodeJSON(data); err == nil {
+			reply.Body = v
+		} else {
+			reply.Body = string(data)
+		}
+	}
+	if res.StatusCode >= 400 {
+		msg := fmt.Sprintf("%s %s: HTTP %d", method, redact(url), res.StatusCode)
+		if m := errorMessage(reply.Body); m != "" {
+			msg += ": " + m
+		}
+		return reply, NodeError{Message: msg, Code: fmt.Sprintf("http_%d", res.StatusCode),
+			Retryable: res.StatusCode == 429 || res.StatusCode >= 500}
+	}
+	return reply, nil
+}
+
+func redact(url string) string {
+	if i := strings.IndexByte(url, '?'); i >= 0 {
+		return url[:i]
+	}
+	return url
+}
+
+func errorMessage(body any) string {
+	m, ok := body.(map[string]any)
+	if !ok {
+		return ""
+	}
+	switch e := m["error"].(type) {
+	case string:
+		return e
+	case map[string]any:
+		if s, ok := e["message"].(string); ok {
+			return s
+		}
+	}
+	if s, ok := m["message"].(string); ok {
+		return s
+	}
+	return ""
+}
+
+// Retry runs f up to 1+retries times while it fails with a retryable error, waiting
+// 100 ms, 200 ms, 400 ms... between tries, and stops when ctx ends.
+func Retry[T any](ctx context.Context, retries int, f func() (T, error)) (T, error) {
+	var v T
+	var err error
+	wait := 100 * time.Millisecond
+	for try := 0; ; try++ {
+		v, err = f()
+		if err == nil || try >= retries || !AsNodeError(err).Retryable {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}

@@ -1,0 +1,134 @@
+package nf
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Cron is a five-field cron schedule (minute hour day-of-month month day-of-week) in a
+// time zone. Fields take `*`, numbers, ranges `a-b`, lists `a,b` and steps `*/n`, `a-b/n`;
+// day-of-week 0 and 7 are Sunday. As in Vixie cron, when both day fields are restricted
+// a day matches either.
+type Cron struct {
+	minute, hour, dom, month, dow uint64
+	domStar, dowStar              bool
+	loc                           *time.Location
+	Spec                          string
+}
+
+// ParseCron parses spec in the time zone tz (an IANA name; "" is UTC).
+func ParseCron(spec, tz string) (*Cron, error) {
+	fields := strings.Fields(spec)
+	if len(fields) != 5 {
+		return nil, fmt.Errorf("cron %q: want 5 fields, got %d", spec, len(fields))
+	}
+	loc := time.UTC
+	if tz != "" && tz != "UTC" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, fmt.Errorf("cron time zone %q: %w", tz, err)
+		}
+		loc = l
+	}
+	c := &Cron{loc: loc, Spec: spec}
+	var err error
+	bounds := [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+	out := [5]*uint64{&c.minute, &c.hour, &c.dom, &c.month, &c.dow}
+	for i, f := range fields {
+		if *out[i], err = cronField(f, bounds[i][0], bounds[i][1]); err != nil {
+			return nil, fmt.Errorf("cron %q: field %d: %w", spec, i+1, err)
+		}
+	}
+	if c.dow&(1<<7) != 0 {
+		c.dow |= 1
+	}
+	c.domStar = fields[2] == "*"
+	c.dowStar = fields[4] == "*"
+	return c, nil
+}
+
+// MustCron is ParseCron for schedules that analysis already checked.
+func MustCron(spec, tz string) *Cron {
+	c, err := ParseCron(spec, tz)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func cronField(f string, lo, hi int) (uint64, error) {
+	var bits uint64
+	for _, part := range strings.Split(f, ",") {
+		step := 1
+		if i := strings.IndexByte(part, '/'); i >= 0 {
+			n, err := strconv.Atoi(part[i+1:])
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("bad step in %q", part)
+			}
+			step, part = n, part[:i]
+		}
+		a, b := lo, hi
+		if part != "*" {
+			if i := strings.IndexByte(part, '-'); i >= 0 {
+				x, err1 := strconv.Atoi(part[:i])
+				y, err2 := strconv.Atoi(part[i+1:])
+				if err1 != nil || err2 != nil {
+					return 0, fmt.Errorf("bad range %q", part)
+				}
+				a, b = x, y
+			} else {
+				x, err := strconv.Atoi(part)
+				if err != nil {
+					return 0, fmt.Errorf("bad value %q", part)
+				}
+				a, b = x, x
+				if step > 1 {
+					b = hi
+				}
+			}
+		}
+		if a < lo || b > hi || a > b {
+			return 0, fmt.Errorf("%q is out of range %d-%d", part, lo, hi)
+		}
+		for v := a; v <= b; v += step {
+			bits |= 1 << uint(v)
+		}
+	}
+	return bits, nil
+}
+
+// Next is the first time strictly after t that matches.
+func (c *Cron) Next(t time.Time) time.Time {
+	t = t.In(c.loc).Truncate(time.Minute).Add(time.Minute)
+	for limit := 0; limit < 5*366*24*60; limit++ {
+		if c.month&(1<<uint(t.Month())) == 0 {
+			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, c.loc)
+			continue
+		}
+		if !c.dayMatches(t) {
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, c.loc)
+			continue
+		}
+		if c.hour&(1<<uint(t.Hour())) == 0 {
+			t = t.Truncate(time.Hour).Add(time.Hour)
+			continue
+		}
+		if c.minute&(1<<uint(t.Minute())) == 0 {
+			t = t.Add(time.Minute)
+			continue
+		}
+		return t
+	}
+	return t
+}
+
+func (c *Cron) dayMatches(t time.Time) bool {
+	dom := c.dom&(1<<uint(t.Day())) != 0
+	dow := c.dow&(1<<uint(t.Weekday())) != 0
+	if c.domStar || c.dowStar {
+		return dom && dow
+	}
+	return dom || dow
+}

@@ -1,0 +1,238 @@
+// Package nf is the small runtime that generated Nodeforge apps and node executors share:
+// executions (ids, logging, responses), node errors, the values of expressions whose type is
+// only known at run time, JSON Schema validation of request bodies, connectors and the server.
+//
+// It has no dependencies outside the standard library; the SQL drivers live in the
+// sub-packages nf/sqlite and nf/postgres, imported by an app only when it uses them.
+package nf
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Exec is one execution of a flow, from its trigger to its last node.
+type Exec struct {
+	ID      string
+	Flow    string
+	Trigger string
+
+	ctx      context.Context
+	log      *slog.Logger
+	resp     Responder
+	fixtures map[string]json.RawMessage
+	started  time.Time
+
+	mu        sync.Mutex
+	responded bool
+}
+
+// NewExec starts an execution of flow from trigger; resp receives the HTTP answer (nil
+// for triggers that answer nobody, such as schedules).
+func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder) *Exec {
+	id := newID()
+	return &Exec{
+		ID:      id,
+		Flow:    flow,
+		Trigger: trigger,
+		ctx:     ctx,
+		log:     a.Log,
+		resp:    resp,
+		started: time.Now(),
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	const hex = "0123456789abcdef"
+	u1, u2 := rand.Uint64(), rand.Uint64()
+	for i := 0; i < 8; i++ {
+		b[i] = hex[(u1>>(4*i))&0xf]
+		b[i+8] = hex[(u2>>(4*i))&0xf]
+	}
+	return string(b[:])
+}
+
+// Context is the execution's context: cancelled when the client goes away or the app
+// shuts down past its drain timeout.
+func (x *Exec) Context() context.Context { return x.ctx }
+
+// Logger is a logger carrying the flow, node and execution ids.
+func (x *Exec) Logger(node string) *slog.Logger {
+	return x.log.With("flow", x.Flow, "node", node, "execution", x.ID)
+}
+
+// WithFixtures pins the output of nodes (id -> JSON) instead of running them: flow tests
+// use it to replace real I/O.
+func (x *Exec) WithFixtures(f map[string]json.RawMessage) { x.fixtures = f }
+
+// Fixture returns the pinned output of node, if the execution has one.
+func (x *Exec) Fixture(node string) (any, bool) {
+	raw, ok := x.fixtures[node]
+	if !ok {
+		return nil, false
+	}
+	v, err := DecodeJSON(raw)
+	if err != nil {
+		panic(Errorf("fixture of node %s: %v", node, err))
+	}
+	return v, true
+}
+
+// Start logs that node starts and returns the time, for End.
+func (x *Exec) Start(node string) time.Time {
+	if x.log.Enabled(x.ctx, slog.LevelDebug) {
+		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node start",
+			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID))
+	}
+	return time.Now()
+}
+
+// End logs that node finished successfully.
+func (x *Exec) End(node string, since time.Time) {
+	if x.log.Enabled(x.ctx, slog.LevelDebug) {
+		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node end",
+			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
+			slog.Duration("took", time.Since(since)))
+	}
+}
+
+// Failed logs that node failed and returns its error as the node's error output.
+func (x *Exec) Failed(node string, err error) NodeError {
+	ne := AsNodeError(err)
+	x.log.LogAttrs(x.ctx, slog.LevelWarn, "node error",
+		slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
+		slog.String("error", ne.Message), slog.String("code", ne.Code))
+	return ne
+}
+
+// Respond answers the HTTP request of the execution. Only the first answer counts: a
+// later one is logged and ignored.
+func (x *Exec) Respond(node string, status int, headers map[string]string, body any) error {
+	x.mu.Lock()
+	already := x.responded
+	x.responded = true
+	x.mu.Unlock()
+	if already || x.resp == nil {
+		x.log.LogAttrs(x.ctx, slog.LevelWarn, "response ignored: the execution has already answered or has no HTTP client",
+			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID))
+		return nil
+	}
+	return x.resp.Respond(status, headers, body)
+}
+
+// Responded reports whether the execution has answered its HTTP request.
+func (x *Exec) Responded() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.responded
+}
+
+// Run runs the flow body: a panic (an expression error) or an error that no error output
+// took becomes the flow's error, answered 500 with the execution id; nothing internal
+// leaks to the client. A request that reached no respond node gets 204.
+func (x *Exec) Run(body func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var ee *EvalError
+			switch v := r.(type) {
+			case *EvalError:
+				ee = v
+			case error:
+				ee = &EvalError{Message: v.Error()}
+			default:
+				ee = &EvalError{Message: fmt.Sprint(v)}
+			}
+			err = ee
+		}
+		x.finish(err)
+	}()
+	return body()
+}
+
+func (x *Exec) finish(err error) {
+	took := time.Since(x.started)
+	if err != nil {
+		x.log.LogAttrs(x.ctx, slog.LevelError, "execution failed",
+			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),
+			slog.String("error", err.Error()), slog.Duration("took", took))
+		if !x.Responded() && x.resp != nil {
+			x.Respond(x.Trigger, 500, nil, map[string]string{
+				"error":        "internal error",
+				"execution_id": x.ID,
+			})
+		}
+		return
+	}
+	if x.log.Enabled(x.ctx, slog.LevelDebug) {
+		x.log.LogAttrs(x.ctx, slog.LevelDebug, "execution done",
+			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),
+			slog.Duration("took", took))
+	}
+	if !x.Responded() && x.resp != nil {
+		x.Respond(x.Trigger, 204, nil, nil)
+	}
+}
+
+// NodeError is what a node's `error` output carries.
+type NodeError struct {
+	Message   string `json:"message"`
+	Code      string `json:"code"`
+	Retryable bool   `json:"retryable"`
+}
+
+func (e NodeError) Error() string { return e.Message }
+
+// AsNodeError turns any error into a node error (code "internal" unless it carries one).
+func AsNodeError(err error) NodeError {
+	var ne NodeError
+	if errors.As(err, &ne) {
+		return ne
+	}
+	var pe *NodeError
+	if errors.As(err, &pe) {
+		return *pe
+	}
+	var ee *EvalError
+	if errors.As(err, &ee) {
+		return NodeError{Message: ee.Message, Code: "expression"}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return NodeError{Message: err.Error(), Code: "timeout", Retryable: true}
+	}
+	return NodeError{Message: err.Error(), Code: "internal"}
+}
+
+// EvalError is a run-time error of an expression (a missing field, a bad conversion, a
+// division by zero). Generated code panics with it; Exec.Run turns it into the flow error.
+type EvalError struct {
+	Message string
+	Missing bool
+}
+
+func (e *EvalError) Error() string { return e.Message }
+
+// Errorf panics with an expression error.
+func Errorf(format string, args ...any) *EvalError {
+	return &EvalError{Message: fmt.Sprintf(format, args...)}
+}
+
+// Missing panics with a missing-field expression error.
+func Missing(format string, args ...any) {
+	panic(&EvalError{Message: fmt.Sprintf(format, args...), Missing: true})
+}
+
+// Fail panics with an expression error.
+func Fail(format string, args ...any) {
+	panic(Errorf(format, args...))
+}
+
+// Quote is strconv.Quote, for messages.
+func Quote(s string) string { return strconv.Quote(s) }

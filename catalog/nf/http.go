@@ -1,0 +1,204 @@
+package nf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Responder receives the answer of an execution.
+type Responder interface {
+	Respond(status int, headers map[string]string, body any) error
+}
+
+// HTTPResponder answers an HTTP request with a JSON body.
+type HTTPResponder struct{ W http.ResponseWriter }
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Respond writes the status, the headers and body as JSON (nothing for a nil body).
+func (h HTTPResponder) Respond(status int, headers map[string]string, body any) error {
+	hdr := h.W.Header()
+	for k, v := range headers {
+		hdr.Set(k, v)
+	}
+	if body == nil || status == http.StatusNoContent {
+		h.W.WriteHeader(status)
+		return nil
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	if err := MarshalTo(buf, body); err != nil {
+		return err
+	}
+	if hdr.Get("Content-Type") == "" {
+		hdr.Set("Content-Type", "application/json")
+	}
+	h.W.WriteHeader(status)
+	_, err := h.W.Write(buf.Bytes())
+	return err
+}
+
+// MarshalTo writes v as compact JSON followed by a newline, without escaping HTML.
+func MarshalTo(buf *bytes.Buffer, v any) error {
+	if m, ok := v.(interface{ AppendJSON([]byte) []byte }); ok {
+		buf.Write(m.AppendJSON(buf.AvailableBuffer()))
+		buf.WriteByte('\n')
+		return nil
+	}
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Captured is the answer of an execution run from the command line (`app run`).
+type Captured struct {
+	Status    int               `json:"status"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Body      json.RawMessage   `json:"body,omitempty"`
+	Execution string            `json:"execution_id"`
+	Error     string            `json:"error,omitempty"`
+}
+
+// Respond records the answer.
+func (c *Captured) Respond(status int, headers map[string]string, body any) error {
+	c.Status = status
+	c.Headers = headers
+	if body != nil {
+		var buf bytes.Buffer
+		if err := MarshalTo(&buf, body); err != nil {
+			return err
+		}
+		c.Body = bytes.TrimSpace(buf.Bytes())
+	}
+	return nil
+}
+
+// MaxBody is the largest request body read (NODEFORGE_MAX_BODY_BYTES, default 1 MiB).
+var MaxBody = int64(Atoi(os.Getenv("NODEFORGE_MAX_BODY_BYTES"), 1<<20))
+
+// BadRequest is a request body that is not JSON or does not match the trigger's schema.
+type BadRequest struct {
+	Title    string    `json:"title"`
+	Status   int       `json:"status"`
+	Problems []Problem `json:"errors"`
+}
+
+func (b *BadRequest) Error() string {
+	if len(b.Problems) == 0 {
+		return b.Title
+	}
+	return b.Title + ": " + b.Problems[0].String()
+}
+
+// ReadBody reads the JSON body of r (bounded by MaxBody) and validates it against schema.
+// An empty body reads as null... unless the schema wants something else, then it is a 400.
+func ReadBody(r *http.Request, schema *Schema) (any, *BadRequest) {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &BadRequest{Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+				Problems: []Problem{{Pointer: "", Message: "the body is larger than the limit"}}}
+		}
+		return nil, &BadRequest{Title: "Cannot read the request body", Status: 400}
+	}
+	return CheckBody(data, schema)
+}
+
+// CheckBody parses data as JSON and validates it against schema.
+func CheckBody(data []byte, schema *Schema) (any, *BadRequest) {
+	var v any
+	if len(bytes.TrimSpace(data)) == 0 {
+		if schema == nil || schema.Accepts(nil) {
+			return nil, nil
+		}
+		v = nil
+		return nil, &BadRequest{Title: "Invalid request body", Status: 400,
+			Problems: []Problem{{Pointer: "", Message: "a JSON body is required"}}}
+	}
+	v, err := DecodeJSON(data)
+	if err != nil {
+		p := Problem{Message: err.Error()}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			p.Line, p.Column = lineColumn(data, se.Offset)
+		}
+		return nil, &BadRequest{Title: "Request body is not valid JSON", Status: 400, Problems: []Problem{p}}
+	}
+	if schema != nil {
+		if probs := schema.Validate(v); len(probs) > 0 {
+			return nil, &BadRequest{Title: "Invalid request body", Status: 400, Problems: probs}
+		}
+	}
+	return v, nil
+}
+
+func lineColumn(data []byte, offset int64) (int, int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(offset) - bytes.LastIndexByte(before, '\n')
+	if col > 1 {
+		col-- // the syntax error offset is just past the bad byte
+	}
+	return line, col
+}
+
+// Reject answers a bad request with a problem+json body carrying the execution id.
+func (x *Exec) Reject(b *BadRequest) {
+	x.mu.Lock()
+	x.responded = true
+	x.mu.Unlock()
+	if x.resp == nil {
+		return
+	}
+	x.log.Info("request rejected", "flow", x.Flow, "trigger", x.Trigger, "execution", x.ID, "error", b.Error())
+	x.resp.Respond(b.Status, map[string]string{"Content-Type": "application/problem+json"}, struct {
+		*BadRequest
+		Execution string `json:"execution_id"`
+	}{b, x.ID})
+}
+
+// Query flattens the query string (first value of each name).
+func Query(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	out := make(map[string]string, len(q))
+	for k, v := range q {
+		if len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// Headers flattens the request headers, with lower-cased names.
+func Headers(r *http.Request) map[string]string {
+	out := make(map[string]string, len(r.Header))
+	for k, v := range r.Header {
+		if len(v) > 0 {
+			out[strings.ToLower(k)] = v[0]
+		}
+	}
+	return out
+}
+
+// CheckValue validates a JSON value against schema (flow tests and manual runs, whose
+// bodies arrive already parsed).
+func CheckValue(v any, schema *Schema) *BadRequest {
+	if schema == nil {
+		return nil
+	}
+	if probs := schema.Validate(v); len(probs) > 0 {
+		return &BadRequest{Title: "Invalid request body", Status: 400, Problems: probs}
+	}
+	return nil
+}

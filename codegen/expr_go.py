@@ -1,0 +1,528 @@
+"""Expressions -> Go: a type-directed walk over the AST of ``nodeforge.analysis.expressions``.
+
+The compiled code has the Go type of the type analysis gave the expression (see
+:mod:`nodeforge.codegen.gotypes`): where both operands are typed, plain Go operators
+(``a.Qty >= 100``); where a type is only known at run time (``any``), the helpers of the
+``nf`` runtime package, which implement docs/expressions.md exactly like the Python
+evaluator. Run-time errors (a missing field, a bad conversion, a division by zero) panic
+with ``*nf.EvalError``; ``nf.Exec.Run`` turns them into the flow's error. Sub-expressions
+without any reference (``1.0 - 0.05``) are folded at generation time by the Python
+evaluator itself, so constant arithmetic cannot differ from it (and Go's exact constant
+arithmetic never applies). Every constant reaches Go through the literal encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nodeforge.analysis.expressions import (
+    Binary,
+    Call,
+    EvalError,
+    EvalScope,
+    Expr,
+    Ident,
+    Index,
+    ListLit,
+    Literal,
+    MapLit,
+    Select,
+    Template,
+    TemplateHole,
+    Ternary,
+    TypeEnv,
+    Unary,
+    check,
+    evaluate,
+    walk,
+)
+from nodeforge.analysis.types import (
+    ANY,
+    BOOL,
+    INT,
+    NUMBER,
+    STRING,
+    ArrayType,
+    ObjectType,
+    Type,
+)
+
+from .gotypes import GoStruct, GoTypes, simplify
+from .literal import go_literal, go_string
+
+__all__ = ["CodegenError", "ExprCompiler", "NodeRefResolver", "Scope"]
+
+
+class CodegenError(Exception):
+    """A flow construct the generator cannot compile; the message says which."""
+
+
+NodeRefResolver = Callable[[str, str], "Compiled"]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    code: str
+    go: str  # Go type of ``code``
+    type: Type
+    const: bool = False
+    pointer: str | None = None  # for an optional field: the Go code of its pointer
+
+
+@dataclass
+class Scope:
+    """What an expression sees: ``input`` and the stored outputs of other nodes."""
+
+    input_code: str
+    input_go: str
+    node_ref: NodeRefResolver
+
+
+_SCALAR_GO = {"string", "int64", "float64", "bool"}
+_FROM_ANY = {"string": "nf.Str", "int64": "nf.Int", "float64": "nf.Float", "bool": "nf.Bool"}
+
+
+class ExprCompiler:
+    """Compiles expressions and templates of one config string."""
+
+    def __init__(
+        self,
+        types: GoTypes,
+        env: TypeEnv,
+        scope: Scope,
+        imports: set[str],
+        regexes: dict[str, str],
+        hint: str,
+    ) -> None:
+        self.types = types
+        self.env = env
+        self.scope = scope
+        self.imports = imports
+        self.regexes = regexes  # pattern literal -> Go variable name, per file
+        self.hint = hint
+
+    # -- entry points ------------------------------------------------------------
+
+    def expression(self, e: Expr, want: Type | None = None) -> Compiled:
+        """``e`` compiled to the Go type of ``want`` (default: its checked type)."""
+        t = want if want is not None else self.type_of(e)
+        r = self.c(e)
+        return Compiled(self.coerce(r, t), self.go(t), t)
+
+    def template(self, tpl: Template) -> str:
+        """A Go string expression rendering the template."""
+        parts: list[str] = []
+        for p in tpl.parts:
+            if isinstance(p, TemplateHole):
+                if p.result.expr is None:
+                    raise CodegenError(f"template hole `{p.source}` does not parse")
+                parts.append(self.text_of(self.c(p.result.expr)))
+            elif p.text:
+                parts.append(go_string(p.text))
+        if not parts:
+            return '""'
+        if len(parts) == 1 and parts[0].startswith('"'):
+            return parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        return " + ".join(parts)
+
+    def text_of(self, r: Compiled) -> str:
+        if r.go == "string":
+            return r.code
+        if r.go == "int64":
+            return f"nf.FormatInt({r.code})"
+        if r.go == "float64":
+            return f"nf.FormatFloat({r.code})"
+        if r.go == "bool":
+            return f"nf.FormatBool({r.code})"
+        return f"nf.Text({self.as_any(r)})"
+
+    # -- types -------------------------------------------------------------------
+
+    def type_of(self, e: Expr) -> Type:
+        return check(e, self.env).type
+
+    def go(self, t: Type) -> str:
+        return self.types.go(t, self.hint)
+
+    def coerce(self, r: Compiled, want: Type) -> str:
+        w = self.go(want)
+        if r.go == w:
+            return r.code
+        if w == "any":
+            return self.as_any(r)
+        if r.go == "any":
+            conv = _FROM_ANY.get(w)
+            if conv is not None:
+                return f"{conv}({r.code})"
+            return self.types.decode(want, f"nf.JSONValue({r.code})", '""', self.hint)
+        if r.go == "int64" and w == "float64":
+            return f"float64({r.code})"
+        if w in _SCALAR_GO:
+            conv = _FROM_ANY[w]
+            return f"{conv}({self.as_any(r)})"
+        return self.types.decode(want, f"nf.JSONValue({self.as_any(r)})", '""', self.hint)
+
+    def as_any(self, r: Compiled) -> str:
+        if r.go == "any":
+            return r.code
+        if r.const and r.go == "int64":
+            return f"any(int64({r.code}))"
+        if r.const and r.go == "float64":
+            return f"any(float64({r.code}))"
+        if r.code == "nil":
+            return "nil"
+        return f"any({r.code})"
+
+    # -- the walk ----------------------------------------------------------------
+
+    def c(self, e: Expr) -> Compiled:
+        folded = self.fold(e)
+        if folded is not None:
+            return folded
+        if isinstance(e, Ident):
+            return self.ident(e)
+        if isinstance(e, Select):
+            return self.select(e)
+        if isinstance(e, Index):
+            return self.index(e)
+        if isinstance(e, Unary):
+            return self.unary(e)
+        if isinstance(e, Binary):
+            return self.binary(e)
+        if isinstance(e, Ternary):
+            return self.ternary(e)
+        if isinstance(e, ListLit):
+            return self.list_lit(e)
+        if isinstance(e, MapLit):
+            return self.map_lit(e)
+        if isinstance(e, Call):
+            return self.call(e)
+        raise CodegenError(f"cannot compile {type(e).__name__}")  # pragma: no cover
+
+    def fold(self, e: Expr) -> Compiled | None:
+        """Constant sub-expressions with a scalar value, evaluated by the Python evaluator."""
+        if isinstance(e, Literal):
+            return self.const(e.value, e)
+        for n in walk(e):
+            if isinstance(n, Ident) or (isinstance(n, Call) and n.fn == "now"):
+                return None
+        try:
+            value = evaluate(e, EvalScope())
+        except EvalError as exc:
+            t = self.type_of(e)
+            self.imports.add("nf")
+            go = self.go(t)
+            return Compiled(f"nf.Raise[{go}]({go_string(exc.message)})", go, t)
+        if value is None or isinstance(value, bool | int | float | str):
+            return self.const(value, e)
+        return None
+
+    def const(self, value: object, e: Expr) -> Compiled:
+        if value is None:
+            return Compiled("nil", "any", ANY, const=True)
+        if isinstance(value, bool):
+            return Compiled(go_literal(value), "bool", BOOL, const=True)
+        if isinstance(value, int):
+            return Compiled(go_literal(value), "int64", INT, const=True)
+        if isinstance(value, float):
+            code = go_literal(value)
+            if code.startswith("math."):
+                self.imports.add("math")
+            return Compiled(code, "float64", NUMBER, const=True)
+        if isinstance(value, str):
+            return Compiled(go_string(value), "string", STRING, const=True)
+        raise CodegenError(f"cannot fold {e}")  # pragma: no cover
+
+    def ident(self, e: Ident) -> Compiled:
+        if e.name == "input":
+            return Compiled(self.scope.input_code, self.scope.input_go, self.env.input)
+        if e.name == "env":
+            return Compiled("nf.EnvMap()", "map[string]string", self.type_of(e))
+        raise CodegenError(f"`{e.name}` cannot be compiled on its own")
+
+    def select(self, e: Select) -> Compiled:
+        op = e.operand
+        if isinstance(op, Ident) and op.name == "env":
+            return Compiled(f"nf.Env({go_string(e.field)})", "string", STRING)
+        if isinstance(op, Ident) and op.name == "nodes":
+            raise CodegenError(
+                f"`nodes.{e.field}` needs a port in generated code, like `nodes.{e.field}.out`"
+            )
+        if isinstance(op, Select) and isinstance(op.operand, Ident) and op.operand.name == "nodes":
+            return self.scope.node_ref(op.field, e.field)
+        base = self.c(op)
+        return self.field(base, e.field, self.type_of(e))
+
+    def field(self, base: Compiled, name: str, t: Type) -> Compiled:
+        key = go_string(name)
+        if base.go == "nf.NodeError":
+            go_field = {"message": "Message", "code": "Code", "retryable": "Retryable"}.get(name)
+            if go_field is not None:
+                return Compiled(f"{base.code}.{go_field}", self.go(t), t)
+            return Compiled(f"nf.Raise[any]({go_string('no field `' + name + '`')})", "any", ANY)
+        s = self.types.by_name(base.go)
+        if s is not None:
+            f = s.field(name)
+            if f is None:
+                msg = go_string(f"no field `{name}`")
+                return Compiled(f"nf.Raise[any]({msg})", "any", ANY)
+            access = f"{base.code}.{f.name}"
+            if f.pointer:
+                return Compiled(f"nf.Deref({access}, {key})", f.go[1:], f.type, pointer=access)
+            return Compiled(access, f.go, f.type)
+        if base.go.startswith("map[string]"):
+            return Compiled(f"nf.Get({base.code}, {key})", base.go[len("map[string]") :], t)
+        return Compiled(f"nf.Field({self.as_any(base)}, {key})", "any", ANY)
+
+    def index(self, e: Index) -> Compiled:
+        base = self.c(e.operand)
+        t = self.type_of(e)
+        if base.go.startswith("[]"):
+            idx = self.c(e.index)
+            i = idx.code if idx.go == "int64" else f"nf.AsIndex({self.as_any(idx)})"
+            return Compiled(f"nf.At({base.code}, {i})", base.go[2:], t)
+        if isinstance(e.index, Literal) and isinstance(e.index.value, str):
+            return self.field(base, e.index.value, t)
+        if base.go.startswith("map[string]"):
+            key = self.c(e.index)
+            k = key.code if key.go == "string" else f"nf.Str({self.as_any(key)})"
+            return Compiled(f"nf.Get({base.code}, {k})", base.go[len("map[string]") :], t)
+        idx = self.c(e.index)
+        return Compiled(f"nf.Index({self.as_any(base)}, {self.as_any(idx)})", "any", ANY)
+
+    def unary(self, e: Unary) -> Compiled:
+        r = self.c(e.operand)
+        t = self.type_of(e)
+        if e.op == "!":
+            return Compiled(f"!{self.paren(self.coerce(r, BOOL))}", "bool", BOOL)
+        if r.go == "int64":
+            return Compiled(f"nf.SubInt(0, {r.code})", "int64", INT)
+        if r.go == "float64":
+            return Compiled(f"-{self.paren(r.code)}", "float64", NUMBER)
+        return Compiled(f"nf.Neg({self.as_any(r)})", "any", t)
+
+    @staticmethod
+    def paren(code: str) -> str:
+        simple = code.replace(".", "").replace("_", "")
+        if simple.isalnum() or (code.endswith(")") and code.count("(") == 1):
+            return code
+        return f"({code})"
+
+    def binary(self, e: Binary) -> Compiled:
+        op = e.op
+        a, b = self.c(e.left), self.c(e.right)
+        if op in ("&&", "||"):
+            return Compiled(
+                f"{self.paren(self.coerce(a, BOOL))} {op} {self.paren(self.coerce(b, BOOL))}",
+                "bool",
+                BOOL,
+            )
+        if op in ("==", "!="):
+            if a.go == b.go and a.go in _SCALAR_GO:
+                return Compiled(f"{self.paren(a.code)} {op} {self.paren(b.code)}", "bool", BOOL)
+            if {a.go, b.go} == {"int64", "float64"}:
+                x, y = self.numeric(a, b)
+                return Compiled(f"{x} {op} {y}", "bool", BOOL)
+            eq = f"nf.Equal({self.as_any(a)}, {self.as_any(b)})"
+            return Compiled(eq if op == "==" else f"!{eq}", "bool", BOOL)
+        if op in ("<", "<=", ">", ">="):
+            if a.go in ("int64", "float64") and b.go in ("int64", "float64"):
+                x, y = self.numeric(a, b)
+                return Compiled(f"{x} {op} {y}", "bool", BOOL)
+            if a.go == b.go == "string":
+                return Compiled(f"{self.paren(a.code)} {op} {self.paren(b.code)}", "bool", BOOL)
+            fn = {"<": "Less", "<=": "LessEq", ">": "Greater", ">=": "GreaterEq"}[op]
+            return Compiled(f"nf.{fn}({self.as_any(a)}, {self.as_any(b)})", "bool", BOOL)
+        if op == "in":
+            if b.go.startswith("[]") and b.go[2:] == a.go and a.go in _SCALAR_GO:
+                return Compiled(f"nf.Contains({b.code}, {a.code})", "bool", BOOL)
+            return Compiled(f"nf.In({self.as_any(a)}, {self.as_any(b)})", "bool", BOOL)
+        return self.arith(e, a, b)
+
+    def numeric(self, a: Compiled, b: Compiled) -> tuple[str, str]:
+        if a.go == b.go:
+            return self.paren(a.code), self.paren(b.code)
+        x = f"float64({a.code})" if a.go == "int64" else self.paren(a.code)
+        y = f"float64({b.code})" if b.go == "int64" else self.paren(b.code)
+        return x, y
+
+    def arith(self, e: Binary, a: Compiled, b: Compiled) -> Compiled:
+        op = e.op
+        t = self.type_of(e)
+        if a.go == b.go == "int64":
+            fn = {"+": "AddInt", "-": "SubInt", "*": "MulInt", "/": "DivInt", "%": "ModInt"}[op]
+            return Compiled(f"nf.{fn}({a.code}, {b.code})", "int64", INT)
+        if a.go in ("int64", "float64") and b.go in ("int64", "float64") and op != "%":
+            x, y = self.numeric(a, b)
+            return Compiled(f"{x} {op} {y}", "float64", NUMBER)
+        if op == "+" and a.go == b.go == "string":
+            return Compiled(f"{a.code} + {b.code}", "string", STRING)
+        if op == "+" and a.go == b.go and a.go.startswith("[]"):
+            return Compiled(f"nf.Concat({a.code}, {b.code})", a.go, t)
+        r = Compiled(f"nf.Arith({go_string(op)}, {self.as_any(a)}, {self.as_any(b)})", "any", ANY)
+        return r
+
+    def ternary(self, e: Ternary) -> Compiled:
+        t = simplify(self.type_of(e))
+        go = self.go(t)
+        cond = self.coerce(self.c(e.cond), BOOL)
+        then = self.coerce(self.c(e.then), t)
+        other = self.coerce(self.c(e.otherwise), t)
+        code = f"func() {go} {{\n\tif {cond} {{\n\t\treturn {then}\n\t}}\n\treturn {other}\n}}()"
+        return Compiled(code, go, t)
+
+    def list_lit(self, e: ListLit) -> Compiled:
+        t = self.type_of(e)
+        go = self.go(t)
+        items_t = t.items if isinstance(t, ArrayType) else ANY
+        items = ", ".join(self.coerce(self.c(i), items_t) for i in e.items)
+        if not go.startswith("[]"):  # pragma: no cover - lists are lists
+            go = "[]any"
+        return Compiled(f"{go}{{{items}}}", go, t)
+
+    def map_lit(self, e: MapLit) -> Compiled:
+        t = self.type_of(e)
+        go = self.go(t)
+        s: GoStruct | None = self.types.struct_of(t)
+        if s is not None:
+            fields = []
+            for k, v in e.entries:
+                assert isinstance(k, Literal) and isinstance(k.value, str)
+                f = s.field(k.value)
+                assert f is not None
+                val = self.coerce(self.c(v), f.type)
+                if f.pointer:
+                    val = f"nf.Ptr({val})"
+                fields.append(f"{f.name}: {val}")
+            return Compiled(f"{go}{{{', '.join(fields)}}}", go, t)
+        value_t = t.additional if isinstance(t, ObjectType) and t.additional is not None else ANY
+        if not go.startswith("map[string]"):
+            go, value_t = "map[string]any", ANY
+        entries = []
+        for k, v in e.entries:
+            key = self.coerce(self.c(k), STRING)
+            entries.append(f"{key}: {self.coerce(self.c(v), value_t)}")
+        return Compiled(f"{go}{{{', '.join(entries)}}}", go, t)
+
+    # -- functions -----------------------------------------------------------------
+
+    def call(self, e: Call) -> Compiled:
+        fn = e.fn
+        t = self.type_of(e)
+        if fn == "has":
+            return self.has(e)
+        if fn == "coalesce":
+            return self.coalesce(e, t)
+        args = [self.c(a) for a in ((e.target, *e.args) if e.target is not None else e.args)]
+        if fn == "size":
+            a = args[0]
+            if a.go == "string":
+                return Compiled(f"nf.RuneCount({a.code})", "int64", INT)
+            if a.go.startswith(("[]", "map[")):
+                return Compiled(f"int64(len({a.code}))", "int64", INT)
+            return Compiled(f"nf.Size({self.as_any(a)})", "int64", INT)
+        if fn == "int":
+            a = args[0]
+            conv = {"int64": "{}", "float64": "nf.TruncInt({})", "string": "nf.ParseInt({})"}
+            if a.go in conv:
+                return Compiled(conv[a.go].format(a.code), "int64", INT)
+            return Compiled(f"nf.ToInt({self.as_any(a)})", "int64", INT)
+        if fn == "double":
+            a = args[0]
+            conv = {"int64": "float64({})", "float64": "{}", "string": "nf.ParseFloat({})"}
+            if a.go in conv:
+                return Compiled(conv[a.go].format(a.code), "float64", NUMBER)
+            return Compiled(f"nf.ToFloat({self.as_any(a)})", "float64", NUMBER)
+        if fn == "string":
+            a = args[0]
+            if a.go in _SCALAR_GO:
+                return Compiled(self.text_of(a), "string", STRING)
+            return Compiled(f"nf.ToString({self.as_any(a)})", "string", STRING)
+        strs = [self.coerce(a, STRING) if a.go != "string" else a.code for a in args]
+        simple = {
+            "lower": "strings.ToLower({0})",
+            "upper": "strings.ToUpper({0})",
+            "trim": "nf.Trim({0})",
+            "contains": "strings.Contains({0}, {1})",
+            "startsWith": "strings.HasPrefix({0}, {1})",
+            "endsWith": "strings.HasSuffix({0}, {1})",
+            "split": "nf.Split({0}, {1})",
+        }
+        if fn in simple:
+            if "strings." in simple[fn]:
+                self.imports.add("strings")
+            return Compiled(simple[fn].format(*strs), self.go(t), t)
+        if fn == "matches":
+            pat = e.args[-1]
+            if isinstance(pat, Literal) and isinstance(pat.value, str):
+                var = self.regexes.get(pat.value)
+                if var is None:
+                    var = f"pattern{len(self.regexes) + 1}"
+                    self.regexes[pat.value] = var
+                return Compiled(f"{var}.MatchString({strs[0]})", "bool", BOOL)
+            return Compiled(f"nf.Matches({strs[0]}, {strs[1]})", "bool", BOOL)
+        if fn == "join":
+            sep = strs[1] if len(args) > 1 else '""'
+            a = args[0]
+            if a.go == "[]string":
+                self.imports.add("strings")
+                return Compiled(f"strings.Join({a.code}, {sep})", "string", STRING)
+            return Compiled(f"nf.Join({self.as_any(a)}, {sep})", "string", STRING)
+        if fn == "now":
+            return Compiled("nf.Now()", "string", STRING)
+        raise CodegenError(f"unknown function `{fn}`")
+
+    def has(self, e: Call) -> Compiled:
+        sel = e.args[0]
+        if not isinstance(sel, Select):
+            raise CodegenError("`has` expects a field selection")
+        op = sel.operand
+        if isinstance(op, Ident) and op.name == "env":
+            return Compiled(f"nf.HasEnv({go_string(sel.field)})", "bool", BOOL)
+        if isinstance(op, Ident) and op.name == "nodes":
+            return Compiled("true", "bool", BOOL)
+        base = self.c(op)
+        s = self.types.by_name(base.go)
+        if s is not None:
+            f = s.field(sel.field)
+            if f is None:
+                return Compiled("false", "bool", BOOL)
+            if f.required:
+                return Compiled("true", "bool", BOOL)
+            return Compiled(f"{base.code}.{f.name} != nil", "bool", BOOL)
+        if base.go.startswith("map[string]"):
+            return Compiled(f"nf.HasKey({base.code}, {go_string(sel.field)})", "bool", BOOL)
+        if base.go == "nf.NodeError":
+            known = sel.field in ("message", "code", "retryable")
+            return Compiled("true" if known else "false", "bool", BOOL)
+        return Compiled(f"nf.Has({self.as_any(base)}, {go_string(sel.field)})", "bool", BOOL)
+
+    def coalesce(self, e: Call, t: Type) -> Compiled:
+        t = simplify(t)
+        go = self.go(t)
+        args = [self.c(a) for a in e.args]
+        if len(args) == 2 and args[0].pointer is not None and self.go(args[0].type) == go:
+            return Compiled(f"nf.Or({args[0].pointer}, {self.coerce(args[1], t)})", go, t)
+        lines = [f"func() {go} {{"]
+        for a in args[:-1]:
+            if a.pointer is not None:
+                lines.append(f"\tif p := {a.pointer}; p != nil {{")
+                inner = Compiled("*p", a.go, a.type)
+                lines.append(f"\t\treturn {self.coerce(inner, t)}")
+                lines.append("\t}")
+            elif a.go == "any" or a.code.startswith(("nf.Field(", "nf.Get(", "nf.At(")):
+                lines.append(
+                    f"\tif v, ok := nf.Try(func() any {{ return {self.as_any(a)} }}); ok && v != nil {{"
+                )
+                lines.append(f"\t\treturn {self.coerce(Compiled('v', 'any', ANY), t)}")
+                lines.append("\t}")
+            else:
+                lines.append(f"\treturn {self.coerce(a, t)}")
+                lines.append("}()")
+                return Compiled("\n".join(lines), go, t)
+        lines.append(f"\treturn {self.coerce(args[-1], t)}")
+        lines.append("}()")
+        return Compiled("\n".join(lines), go, t)

@@ -1,0 +1,1234 @@
+"""One flow -> one Go file: the flow's type, its triggers, and one method per node.
+
+Shape of the generated code (see docs/codegen.md for a full example):
+
+* ``type ordersAPIFlow struct`` holds the app and the flow's open connectors;
+  ``Routes``/``Jobs``/``Run`` expose its triggers to ``main.go``.
+* ``type ordersAPIRun struct`` is one execution: the ``nf.Exec`` plus the outputs that
+  later nodes read through ``nodes.<id>.<port>``.
+* one method per node (and per input port of a merge), called by its predecessors with
+  the typed value of the connection; a node's method runs the node and calls the methods
+  of the nodes connected to the port it emits on. Flows are acyclic, so this is plain
+  direct calls: no scheduler, no maps, no reflection.
+
+Node methods come last in the file and carry ``//line`` directives pointing into the
+flow file, so Go compiler errors and panics name the node and the config string.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeforge.analysis.catalog import NodeManifest
+from nodeforge.analysis.engine import Analysis, ExpressionSite, NodeFacts
+from nodeforge.analysis.expressions import (
+    TypeEnv,
+    parse,
+    parse_template,
+)
+from nodeforge.analysis.graph import Edge
+from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
+
+from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
+from .gotypes import GoTypes, lower_camel, pascal
+from .literal import go_comment, go_literal, go_string, json_text
+
+__all__ = ["FlowCode", "LineMark", "executor_package", "generate_flow"]
+
+#: Executor packages: node type -> (package name, the node versions that have one).
+EXECUTORS: dict[str, str] = {
+    "sql/query": "sqlquery",
+    "sql/exec": "sqlexec",
+    "http/respond": "httprespond",
+    "http/request": "httprequest",
+    "util/log": "utillog",
+    "email/send": "emailsend",
+    "llm/generate": "llmgenerate",
+    "llm/classify": "llmclassify",
+    "whatsapp/send": "whatsappsend",
+}
+
+CATALOG_MODULE = "nodeforge.dev/catalog"
+EMPTY = '""'  # the JSON pointer of a whole value
+
+
+def executor_package(node_type: str, version: str) -> tuple[str, str]:
+    """(package name, import path) of a node version's executor."""
+    return EXECUTORS[node_type], f"{CATALOG_MODULE}/{node_type}/{version}"
+
+
+@dataclass(frozen=True)
+class LineMark:
+    """A ``//line`` directive: flow line/column (1-based) -> node and config path."""
+
+    line: int
+    column: int
+    node_id: str
+    config_path: tuple[str | int, ...]
+
+
+@dataclass
+class FlowCode:
+    flow_id: str
+    go_type: str  # e.g. ordersAPIFlow
+    constructor: str
+    file_name: str
+    head: list[str]  # Go source before the node methods (no //line directives)
+    nodes: list[str]  # node methods
+    imports: set[str]
+    packages: dict[str, str]  # import path -> alias
+    marks: list[LineMark]
+    connectors: dict[str, str]  # name -> kind
+    node_versions: dict[str, str]  # "type@version" -> executor import path ("" if inline)
+    uses_tzdata: bool = False
+
+
+@dataclass
+class _Port:
+    node: str
+    port: str
+
+
+@dataclass
+class _Names:
+    used: set[str] = field(default_factory=set)
+
+    def take(self, want: str) -> str:
+        name, n = want, 2
+        while name in self.used:
+            name, n = f"{want}{n}", n + 1
+        self.used.add(name)
+        return name
+
+
+_RESERVED_RUN = {"x", "app", "open", "ID", "Triggers", "Open", "Routes", "Jobs", "Run"}
+
+
+class FlowGen:
+    def __init__(
+        self,
+        analysis: Analysis,
+        flow_file: str,
+        types: GoTypes,
+        connector_kinds: dict[str, str],
+    ) -> None:
+        self.a = analysis
+        self.doc = analysis.document
+        self.flow_file = flow_file
+        self.types = types
+        self.connector_kinds = connector_kinds
+        value = self.doc.value
+        self.flow_id: str = str(value.get("id", "flow"))
+        self.flow_name: str = str(value.get("name") or self.flow_id)
+        self.flow_desc: str = str(value.get("description") or "")
+        base = lower_camel(self.flow_id)
+        if base.endswith("Node"):
+            base = base[:-4]
+        self.ftype = base + "Flow"
+        self.rtype = base + "Run"
+        self.imports: set[str] = {"nf"}
+        self.packages: dict[str, str] = {}
+        self.regexes: dict[str, str] = {}
+        self.marks: list[LineMark] = []
+        self.connectors: dict[str, str] = {}
+        self.node_versions: dict[str, str] = {}
+        self.names = _Names(set(_RESERVED_RUN))
+        self.methods: dict[tuple[str, str], str] = {}  # (node, input port) -> method
+        self.stored: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> (field, go)
+        self.merge_state: dict[str, list[tuple[str, str, str, str]]] = {}
+        self.schemas: list[tuple[str, str]] = []  # (var name, json literal)
+        self.uses_tzdata = False
+        self.row_dests: set[str] = set()
+        self.references: set[tuple[str, str]] = set()
+        self.nodes = [n for n in self.doc.nodes if n.id is not None and n.id in analysis.facts]
+        self.by_id = {n.id: n for n in self.nodes if n.id is not None}
+        # The configs as written: analysis may fill in defaults while validating.
+        self.raw: dict[str, dict[str, Any]] = {}
+        try:
+            for n in json.loads(self.doc.text).get("nodes", []):
+                if isinstance(n, dict) and isinstance(n.get("config"), dict):
+                    self.raw[str(n.get("id"))] = n["config"]
+        except (ValueError, AttributeError):
+            pass
+
+    # -- helpers -------------------------------------------------------------------
+
+    def facts(self, node_id: str) -> NodeFacts:
+        return self.a.facts[node_id]
+
+    def manifest(self, node_id: str) -> NodeManifest:
+        m = self.facts(node_id).manifest
+        if m is None:
+            raise CodegenError(f"node `{node_id}` has no known type")
+        return m
+
+    def config(self, node_id: str) -> dict[str, Any]:
+        node = self.by_id[node_id]
+        manifest = self.manifest(node_id)
+        cfg = manifest.full_default_config() if hasattr(manifest, "full_default_config") else {}
+        cfg = dict(cfg) if isinstance(cfg, dict) else {}
+        cfg.update(node.config)
+        return cfg
+
+    def out_type(self, node_id: str, port: str) -> Type:
+        return self.facts(node_id).output_types.get(port, ANY)
+
+    def in_type(self, node_id: str, port: str = "in") -> Type:
+        return self.facts(node_id).input_types.get(port, ANY)
+
+    def type_hint(self, node_id: str, port: str) -> str:
+        return pascal(node_id) + pascal(port)
+
+    def go_out(self, node_id: str, port: str) -> str:
+        return self.types.go(self.out_type(node_id, port), self.type_hint(node_id, port))
+
+    def go_in(self, node_id: str, port: str = "in") -> str:
+        t = self.in_type(node_id, port)
+        preds = [e for e in self.a.graph.predecessors.get(node_id, []) if e.target_port == port]
+        if len(preds) >= 1:
+            first = preds[0]
+            hint = self.type_hint(first.source, first.source_port)
+            go = self.types.go(t, hint)
+            return go
+        return self.types.go(t, self.type_hint(node_id, port))
+
+    def position(self, path: tuple[str | int, ...]) -> tuple[int, int]:
+        span = self.doc.span_of(path)
+        pos = self.doc.lines.position(span.start)
+        return pos.line + 1, pos.character + 1
+
+    def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:
+        node = self.by_id[node_id]
+        path = (*node.path, "config", *config_path) if config_path else node.path
+        line, col = self.position(path)
+        self.marks.append(LineMark(line, col, node_id, config_path))
+        name = self.flow_file.replace("\n", " ")
+        return f"//line {name}:{line}:{col}"
+
+    def site(self, node_id: str, config_path: tuple[str | int, ...]) -> ExpressionSite | None:
+        for s in self.facts(node_id).expressions:
+            if s.config_path == config_path:
+                return s
+        return None
+
+    def compiler(self, node_id: str, site: ExpressionSite | None, input_code: str) -> ExprCompiler:
+        facts = self.facts(node_id)
+        env = (site.env if site is not None else None) or facts.env or TypeEnv()
+        scope = Scope(input_code, self.go_in(node_id), self.node_ref)
+        return ExprCompiler(self.types, env, scope, self.imports, self.regexes, pascal(node_id))
+
+    def node_ref(self, node_id: str, port: str) -> Compiled:
+        key = (node_id, port)
+        if key not in self.stored:
+            fname = self.names.take(lower_camel(node_id) + pascal(port))
+            self.stored[key] = (fname, self.go_out(node_id, port))
+        fname, go = self.stored[key]
+        return Compiled(f"r.{fname}", go, self.out_type(node_id, port))
+
+    def expr(
+        self,
+        node_id: str,
+        config_path: tuple[str | int, ...],
+        want: Type | None = None,
+        *,
+        source: str | None = None,
+    ) -> Compiled:
+        """Compile the expression at ``config_path`` (or ``source``, e.g. a default)."""
+        site = self.site(node_id, config_path)
+        text = site.source if site is not None else source
+        if text is None:
+            raise CodegenError(f"node `{node_id}`: no expression at {config_path}")
+        parsed = parse(text)
+        if parsed.expr is None:
+            raise CodegenError(f"node `{node_id}`: the expression {text!r} does not parse")
+        return self.compiler(node_id, site, "input").expression(parsed.expr, want)
+
+    def template(self, node_id: str, config_path: tuple[str | int, ...], default: str = "") -> str:
+        site = self.site(node_id, config_path)
+        if site is None:
+            value = self._config_at(node_id, config_path)
+            return go_string(value if isinstance(value, str) else default)
+        tpl = parse_template(site.source)
+        return self.compiler(node_id, site, "input").template(tpl)
+
+    def _config_at(self, node_id: str, path: tuple[str | int, ...]) -> Any:
+        cur: Any = self.config(node_id)
+        for p in path:
+            if isinstance(cur, dict) and isinstance(p, str):
+                cur = cur.get(p)
+            elif isinstance(cur, list) and isinstance(p, int) and p < len(cur):
+                cur = cur[p]
+            else:
+                return None
+        return cur
+
+    def package(self, node_id: str) -> str:
+        node = self.by_id[node_id]
+        assert node.type is not None and node.version is not None
+        name, path = executor_package(node.type, node.version)
+        alias = self.packages.get(path)
+        if alias is None:
+            alias = name
+            if alias in self.packages.values():
+                alias = name + node.version.replace(".", "")
+            self.packages[path] = alias
+        self.node_versions[f"{node.type}@{node.version}"] = path
+        return alias
+
+    def struct_lit(self, t: Type, values: dict[str, str], hint: str) -> str:
+        """A composite literal of ``t``'s Go type from Go code per JSON field name."""
+        go = self.types.go(t, hint)
+        s = self.types.struct_of(t)
+        if s is None:
+            if go == "nf.NodeError":
+                names = {"message": "Message", "code": "Code", "retryable": "Retryable"}
+                inner = ", ".join(f"{names[k]}: {v}" for k, v in values.items())
+                return f"nf.NodeError{{{inner}}}"
+            entries = ", ".join(f"{go_string(k)}: {v}" for k, v in values.items())
+            return f"{go}{{{entries}}}"
+        parts = []
+        for f in s.fields:
+            if f.json in values:
+                v = values[f.json]
+                parts.append(f"{f.name}: {'nf.Ptr(' + v + ')' if f.pointer else v}")
+        if len(parts) > 2:
+            return f"{go}{{\n" + "".join(f"\t{p},\n" for p in parts) + "}"
+        return f"{go}{{{', '.join(parts)}}}"
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def method(self, node_id: str, port: str = "in") -> str:
+        key = (node_id, port)
+        if key not in self.methods:
+            manifest = self.manifest(node_id)
+            base = lower_camel(node_id)
+            if manifest.type == "flow/merge":
+                base += pascal(port)
+            self.methods[key] = self.names.take(base)
+        return self.methods[key]
+
+    def emit(
+        self, node_id: str, port: str, value: str, value_type: Type, value_go: str
+    ) -> list[str]:
+        """Statements that store (if referenced) and pass a port's value on; ends in return."""
+        out: list[str] = []
+        if (node_id, port) in self.stored or self._referenced(node_id, port):
+            ref = self.node_ref(node_id, port)
+            out.append(f"{ref.code} = {value}")
+            value = ref.code
+        edges = [e for e in self.a.graph.successors.get(node_id, []) if e.source_port == port]
+        edges.sort(key=lambda e: e.index)
+        if not edges:
+            out.append("return nil")
+            return out
+        for i, e in enumerate(edges):
+            arg = self.convert(value, value_type, value_go, e)
+            call = f"r.{self.method(e.target, e.target_port)}({arg})"
+            if i < len(edges) - 1:
+                out.append(f"if err := {call}; err != nil {{\n\treturn err\n}}")
+            else:
+                out.append(f"return {call}")
+        return out
+
+    def port_used(self, node_id: str, port: str) -> bool:
+        if (node_id, port) in self.stored or self._referenced(node_id, port):
+            return True
+        return any(e.source_port == port for e in self.a.graph.successors.get(node_id, []))
+
+    def output(self, node_id: str, port: str, value: str, t: Type, go: str) -> list[str]:
+        """Build a port's value only if something uses it, then emit it."""
+        if not self.port_used(node_id, port):
+            return (
+                ["return nil"] if value.isidentifier() else [f"_ = {value} // unused", "return nil"]
+            )
+        if value.isidentifier():
+            return self.emit(node_id, port, value, t, go)
+        return [f"out := {value}", *self.emit(node_id, port, "out", t, go)]
+
+    def _referenced(self, node_id: str, port: str) -> bool:
+        return (node_id, port) in self.references
+
+    def convert(self, value: str, t: Type, go: str, edge: Edge) -> str:
+        want_go = self.go_in(edge.target, edge.target_port)
+        if want_go == go:
+            return value
+        if want_go == "any":
+            return f"any({value})"
+        want_t = self.in_type(edge.target, edge.target_port)
+        return self.types.decode(want_t, f"nf.JSONValue({value})", '""', pascal(edge.target))
+
+    def on_error(self, node_id: str, err: str = "err") -> list[str]:
+        edges = [e for e in self.a.graph.successors.get(node_id, []) if e.source_port == "error"]
+        if not edges and (node_id, "error") not in self.references:
+            return [f"return r.x.Fail({go_string(node_id)}, {err})"]
+        value = f"r.x.Failed({go_string(node_id)}, {err})"
+        lines = [f"failure := {value}"]
+        t = self.out_type(node_id, "error")
+        lines += self.emit(node_id, "error", "failure", t, "nf.NodeError")
+        return lines
+
+    # -- the file ---------------------------------------------------------------------
+
+    def generate(self) -> FlowCode:
+        for facts in self.a.facts.values():
+            for s in facts.expressions:
+                if s.result is not None:
+                    for ref in s.result.references:
+                        if ref.port is not None:
+                            self.references.add((ref.node_id, ref.port))
+        triggers = [n for n in self.by_id if self.manifest(n).kind == "trigger"]
+        reachable = self.a.graph.reachable()
+        order = [n for n in self.a.graph.topological_order() if n in reachable and n in self.by_id]
+        # Names of the trigger methods first, so they read like the flow.
+        for nid in order:
+            self.method(nid)
+        node_code: list[str] = []
+        for nid in order:
+            node_code.extend(self.node(nid))
+        head = self.head(triggers)
+        return FlowCode(
+            flow_id=self.flow_id,
+            go_type=self.ftype,
+            constructor="new" + self.ftype[:1].upper() + self.ftype[1:],
+            file_name=f"flow_{self.flow_id}.go",
+            head=head,
+            nodes=node_code,
+            imports=self.imports,
+            packages=self.packages,
+            marks=self.marks,
+            connectors=self.connectors,
+            node_versions=self.node_versions,
+            uses_tzdata=self.uses_tzdata,
+        )
+
+    def head(self, triggers: list[str]) -> list[str]:
+        lines: list[str] = []
+        doc = [f"{self.ftype} is the flow {self.flow_name!r} ({self.flow_file})."]
+        lines += go_comment(" ".join(doc))
+        if self.flow_desc:
+            lines.append("//")
+            lines += go_comment(self.flow_desc)
+        lines.append(f"type {self.ftype} struct {{")
+        lines.append("\tapp *nf.App")
+        for name in sorted(self.connectors):
+            lines.append(f"\t{self.db_field(name)} *sql.DB")
+        lines.append("}")
+        lines.append("")
+        ctor = "new" + self.ftype[:1].upper() + self.ftype[1:]
+        lines.append(f"func {ctor}(app *nf.App) *{self.ftype} {{")
+        lines.append(f"\treturn &{self.ftype}{{app: app}}")
+        lines.append("}")
+        lines.append("")
+        lines.append(f"func (f *{self.ftype}) ID() string {{ return {go_string(self.flow_id)} }}")
+        lines.append("")
+        tl = ", ".join(go_string(t) for t in triggers)
+        lines.append(f"func (f *{self.ftype}) Triggers() []string {{ return []string{{{tl}}} }}")
+        lines.append("")
+        lines.append("// Open opens the connectors the flow uses.")
+        lines.append(f"func (f *{self.ftype}) Open() error {{")
+        if self.connectors:
+            lines.append("\tvar err error")
+        for name in sorted(self.connectors):
+            kind = self.connectors[name]
+            lines.append(
+                f"\tif f.{self.db_field(name)}, err = f.app.DB({go_string(name)}, "
+                f"{go_string(kind)}); err != nil {{"
+            )
+            lines.append("\t\treturn err")
+            lines.append("\t}")
+        lines.append("\treturn nil")
+        lines.append("}")
+        lines.append("")
+        lines += self.routes(triggers)
+        lines += self.jobs(triggers)
+        lines += self.run_fn(triggers)
+        # The execution state.
+        lines.append(
+            f"// {self.rtype} is one execution of the flow: the outputs that later nodes read."
+        )
+        lines.append(f"type {self.rtype} struct {{")
+        lines.append(f"\t*{self.ftype}")
+        lines.append("\tx *nf.Exec")
+        for (_node, _port), (fname, go) in sorted(self.stored.items(), key=lambda kv: kv[1][0]):
+            lines.append(f"\t{fname} {go}")
+        for _merge, states in sorted(self.merge_state.items()):
+            for fname, go, flag, _port in states:
+                lines.append(f"\t{fname} {go}")
+                lines.append(f"\t{flag} bool")
+        lines.append("}")
+        lines.append("")
+        for var, text in self.schemas:
+            lines.append(f"var {var} = nf.MustSchema({text})")
+        for pattern, var in sorted(self.regexes.items(), key=lambda kv: kv[1]):
+            self.imports.add("regexp")
+            lines.append(f"var {var} = regexp.MustCompile({go_string(pattern)})")
+        if self.schemas or self.regexes:
+            lines.append("")
+        return lines
+
+    def db_field(self, connector: str) -> str:
+        return "db" + pascal(connector)
+
+    # -- triggers -----------------------------------------------------------------------
+
+    def http_triggers(self, triggers: list[str]) -> list[str]:
+        return [t for t in triggers if self.manifest(t).type == "http/trigger"]
+
+    def body_schema(self, trigger: str) -> str | None:
+        cfg = self.raw.get(trigger, {})
+        if "body_schema" not in cfg:
+            return None
+        var = lower_camel(trigger) + "BodySchema"
+        if all(v != var for v, _ in self.schemas):
+            self.schemas.append((var, json_text(cfg["body_schema"])))
+        return var
+
+    def trigger_value(self, trigger: str, values: dict[str, str]) -> str:
+        t = self.out_type(trigger, "out")
+        return self.struct_lit(t, values, self.type_hint(trigger, "out"))
+
+    def body_value(self, trigger: str, body: str) -> str:
+        t = self.out_type(trigger, "out")
+        body_t: Type = ANY
+        if isinstance(t, ObjectType):
+            f = t.field("body")
+            body_t = f.type if f is not None else ANY
+        go = self.types.go(body_t, pascal(trigger) + "Body")
+        if go == "map[string]any":
+            return f"nf.Object({body})"
+        if go == "any":
+            return body
+        return self.types.decode(body_t, body, '""', pascal(trigger) + "Body")
+
+    def routes(self, triggers: list[str]) -> list[str]:
+        lines = [f"func (f *{self.ftype}) Routes() []nf.Route {{"]
+        https = self.http_triggers(triggers)
+        if not https:
+            lines += ["\treturn nil", "}", ""]
+            return lines
+        lines.append("\treturn []nf.Route{")
+        for t in https:
+            cfg = self.config(t)
+            pattern = f"{cfg.get('method', 'GET')} {cfg.get('path', '/')}"
+            lines.append(f"\t\t{{Pattern: {go_string(pattern)}, Handler: f.serve{pascal(t)}}},")
+        lines += ["\t}", "}", ""]
+        for t in https:
+            lines += self.serve_fn(t)
+        return lines
+
+    def path_params(self, trigger: str) -> list[str]:
+        path = str(self.config(trigger).get("path", "/"))
+        names: list[str] = []
+        for seg in path.split("/"):
+            if seg.startswith("{") and seg.endswith("}"):
+                name = seg[1:-1].rstrip(".")
+                if name:
+                    names.append(name)
+        return names
+
+    def serve_fn(self, t: str) -> list[str]:
+        self.imports.add("net/http")
+        schema = self.body_schema(t)
+        cfg = self.config(t)
+        reads_body = cfg.get("method", "GET") not in ("GET", "DELETE", "HEAD")
+        lines = [
+            f"func (f *{self.ftype}) serve{pascal(t)}(w http.ResponseWriter, req *http.Request) {{",
+            f"\tx := f.app.NewExec(req.Context(), {go_string(self.flow_id)}, {go_string(t)}, "
+            "nf.HTTPResponder{W: w})",
+        ]
+        if reads_body:
+            lines.append(f"\tbody, bad := nf.ReadBody(req, {schema or 'nil'})")
+            lines.append("\tif bad != nil {")
+            lines.append("\t\tx.Reject(bad)")
+            lines.append("\t\treturn")
+            lines.append("\t}")
+            body = "body"
+        else:
+            body = "nil"
+        params = self.path_params(t)
+        p = ", ".join(f"{go_string(n)}: req.PathValue({go_string(n)})" for n in params)
+        values = {
+            "method": "req.Method",
+            "path": "req.URL.Path",
+            "params": f"map[string]string{{{p}}}",
+            "query": "nf.Query(req)",
+            "headers": "nf.Headers(req)",
+            "body": self.body_value(t, body),
+        }
+        lines.append(f"\tr := &{self.rtype}{{{self.ftype}: f, x: x}}")
+        lines.append("\tx.Run(func() error {")
+        lines.append(f"\t\treturn r.{self.method(t)}({self.trigger_value(t, values)})")
+        lines.append("\t})")
+        lines.append("}")
+        lines.append("")
+        return lines
+
+    def jobs(self, triggers: list[str]) -> list[str]:
+        scheds = [t for t in triggers if self.manifest(t).type == "trigger/schedule"]
+        lines = [f"func (f *{self.ftype}) Jobs() []nf.Job {{"]
+        if not scheds:
+            return [*lines, "\treturn nil", "}", ""]
+        self.imports.update({"context", "time"})
+        lines.append("\treturn []nf.Job{")
+        for t in scheds:
+            cfg = self.config(t)
+            tz = str(cfg.get("timezone") or "UTC")
+            if tz != "UTC":
+                self.uses_tzdata = True
+            lines.append("\t\t{")
+            lines.append(f"\t\t\tFlow: {go_string(self.flow_id)}, Trigger: {go_string(t)},")
+            lines.append(
+                f"\t\t\tCron: nf.MustCron({go_string(str(cfg.get('cron', '')))}, {go_string(tz)}),"
+            )
+            lines.append(f"\t\t\tRun:  f.schedule{pascal(t)},")
+            lines.append("\t\t},")
+        lines += ["\t}", "}", ""]
+        for t in scheds:
+            lines.append(
+                f"func (f *{self.ftype}) schedule{pascal(t)}(ctx context.Context, at time.Time) {{"
+            )
+            lines.append(
+                f"\tx := f.app.NewExec(ctx, {go_string(self.flow_id)}, {go_string(t)}, nil)"
+            )
+            lines.append(f"\tr := &{self.rtype}{{{self.ftype}: f, x: x}}")
+            value = self.trigger_value(t, {"time": 'at.UTC().Format("2006-01-02T15:04:05Z")'})
+            lines.append(f"\tx.Run(func() error {{ return r.{self.method(t)}({value}) }})")
+            lines.append("}")
+            lines.append("")
+        return lines
+
+    def run_fn(self, triggers: list[str]) -> list[str]:
+        self.imports.update({"context", "encoding/json"})
+        lines = [
+            "// Run runs one execution from trigger with input, the trigger's output data as",
+            "// JSON values (missing HTTP fields take the trigger's defaults).",
+            f"func (f *{self.ftype}) Run(ctx context.Context, trigger string, input any, "
+            "fixtures map[string]json.RawMessage) *nf.Captured {",
+            "\tin := nf.Object(input)",
+            "\tswitch trigger {",
+        ]
+        for t in triggers:
+            m = self.manifest(t)
+            lines.append(f"\tcase {go_string(t)}:")
+            lines.append(
+                f"\t\treturn f.app.RunCaptured(ctx, {go_string(self.flow_id)}, {go_string(t)}, "
+                "fixtures, func(x *nf.Exec) error {"
+            )
+            lines.append(f"\t\t\tr := &{self.rtype}{{{self.ftype}: f, x: x}}")
+            out_t = self.out_type(t, "out")
+            hint = self.type_hint(t, "out")
+            if m.type == "http/trigger":
+                cfg = self.config(t)
+                schema = self.body_schema(t)
+                if schema is not None:
+                    lines.append(
+                        f'\t\t\tif bad := nf.CheckValue(nf.Default(in, "body", nil), {schema}); '
+                        "bad != nil {"
+                    )
+                    lines.append("\t\t\t\tx.Reject(bad)")
+                    lines.append("\t\t\t\treturn nil")
+                    lines.append("\t\t\t}")
+                defaults = {
+                    "method": go_string(str(cfg.get("method", "GET"))),
+                    "path": go_string(str(cfg.get("path", "/"))),
+                    "params": "map[string]any{}",
+                    "query": "map[string]any{}",
+                    "headers": "map[string]any{}",
+                    "body": "map[string]any{}" if schema is None else "nil",
+                }
+                entries = "".join(
+                    f"\t\t\t\t{go_string(k)}: nf.Default(in, {go_string(k)}, {v}),\n"
+                    for k, v in defaults.items()
+                )
+                value = f"map[string]any{{\n{entries}\t\t\t}}"
+                lines.append(
+                    f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
+                )
+            elif m.type == "trigger/schedule":
+                value = 'map[string]any{"time": nf.Default(in, "time", nf.Now())}'
+                lines.append(
+                    f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
+                )
+            else:
+                lines.append(
+                    f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, 'input', EMPTY, hint)})"
+                )
+            lines.append("\t\t})")
+        lines.append("\t}")
+        lines.append(
+            '\treturn &nf.Captured{Error: "flow " + '
+            f'{go_string(self.flow_id)} + " has no trigger " + nf.Quote(trigger)}}'
+        )
+        lines.append("}")
+        lines.append("")
+        return lines
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def node(self, nid: str) -> list[str]:
+        m = self.manifest(nid)
+        title = self.by_id[nid].value.get("title")
+        kind = m.type
+        gen = _GENERATORS.get(kind)
+        if gen is None:
+            raise CodegenError(f"node `{nid}`: {kind}@{m.version} has no code generator yet")
+        if kind not in EXECUTORS:
+            self.node_versions.setdefault(f"{kind}@{m.version}", "")
+        if m.type == "flow/merge":
+            return gen(self, nid)
+        doc = f"{self.method(nid)} runs node {nid} ({kind} {m.version})"
+        if isinstance(title, str) and title:
+            doc += f": {title}"
+        lines = [*go_comment(doc + "."), self.line(nid)]
+        if m.kind == "trigger":
+            param = f"out {self.go_out(nid, 'out')}"
+        else:
+            param = f"input {self.go_in(nid)}"
+        lines.append(f"func (r *{self.rtype}) {self.method(nid)}({param}) error {{")
+        body = gen(self, nid)
+        lines += [_indent(s) for s in body]
+        lines.append("}")
+        lines.append("")
+        return lines
+
+    def start(self, nid: str) -> str:
+        return f"start := r.x.Start({go_string(nid)})"
+
+    def end(self, nid: str) -> str:
+        return f"r.x.End({go_string(nid)}, start)"
+
+    def fixture(self, nid: str, port: str = "out") -> list[str]:
+        if not self.port_used(nid, port):
+            return [f"if _, ok := r.x.Fixture({go_string(nid)}); ok {{", "\treturn nil", "}"]
+        t = self.out_type(nid, port)
+        go = self.go_out(nid, port)
+        value = self.types.decode(t, "v", go_string("fixture:" + nid), self.type_hint(nid, port))
+        return [
+            f"if v, ok := r.x.Fixture({go_string(nid)}); ok {{",
+            *[_indent(s) for s in self.emit(nid, port, value, t, go)],
+            "}",
+        ]
+
+    def at(self, nid: str, path: tuple[str | int, ...], stmt: str) -> str:
+        """A statement preceded by the //line directive of its config string."""
+        return f"{self.line(nid, path)}\n{stmt}"
+
+    def connector_check(self, nid: str, name: str) -> None:
+        if name not in self.connector_kinds:
+            raise CodegenError(f"node `{nid}`: connector `{name}` is not in nodeforge.toml")
+
+    def connector(self, nid: str) -> str:
+        name = str(self.config(nid).get("connector", ""))
+        kind = self.connector_kinds.get(name)
+        if kind is None:
+            raise CodegenError(f"node `{nid}`: connector `{name}` is not in nodeforge.toml")
+        self.connectors[name] = kind
+        return f"r.{self.db_field(name)}"
+
+
+def _indent(s: str) -> str:
+    return "\n".join(
+        ("\t" + line if line and not line.startswith("//line ") else line) for line in s.split("\n")
+    )
+
+
+# -- per node type ------------------------------------------------------------------------------
+
+
+def _trigger(g: FlowGen, nid: str) -> list[str]:
+    return g.emit(nid, "out", "out", g.out_type(nid, "out"), g.go_out(nid, "out"))
+
+
+def _respond(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    status = cfg.get("status", 200)
+    lines = [g.start(nid)]
+    site = g.site(nid, ("body",))
+    if site is not None or "body" not in g.raw.get(nid, {}):
+        body = g.expr(nid, ("body",), source="input")
+        lines.append(g.at(nid, ("body",), f"body := {body.code}"))
+    else:
+        lines.append("var body any")
+    headers = cfg.get("headers") or {}
+    hdr = "nil"
+    if isinstance(headers, dict) and headers:
+        entries = []
+        for k in sorted(headers):
+            entries.append(f"{go_string(str(k))}: {g.template(nid, ('headers', k))}")
+        hdr = "map[string]string{" + ", ".join(entries) + "}"
+    lines.append(
+        f"if err := {pkg}.Run(r.x, {go_string(nid)}, {go_literal(int(status))}, {hdr}, body); err != nil {{"
+    )
+    lines.append(f"\treturn r.x.Fail({go_string(nid)}, err)")
+    lines.append("}")
+    lines.append(g.end(nid))
+    lines.append("return nil")
+    return lines
+
+
+def _params(g: FlowGen, nid: str) -> str:
+    cfg = g.config(nid)
+    params = cfg.get("params") or []
+    items = []
+    for i in range(len(params)):
+        c = g.expr(nid, ("params", i), ANY)
+        items.append(unwrap_any(c.code))
+    return "[]any{" + ", ".join(items) + "}"
+
+
+def unwrap_any(code: str) -> str:
+    """``any(x)`` -> ``x`` where Go converts implicitly (kept for constants: any(int64(1)))."""
+    if not (code.startswith("any(") and code.endswith(")")) or code.startswith("any(int64("):
+        return code
+    inner = code[4:-1]
+    depth = 0
+    for ch in inner:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return code
+    return inner if depth == 0 else code
+
+
+def _sql_exec(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    db = g.connector(nid)
+    cfg = g.config(nid)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    lines = [*g.fixture(nid), g.start(nid)]
+    params = _params(g, nid)
+    if params == "[]any{}":
+        params = "nil"
+    else:
+        lines.append(g.at(nid, ("params",), f"args := {params}"))
+        params = "args"
+    lines.append(
+        f"n, err := {pkg}.Run(r.x, {db}, {go_string(str(cfg.get('statement', '')))}, {params})"
+    )
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    lines += g.output(
+        nid, "out", g.struct_lit(t, {"rows_affected": "n"}, g.type_hint(nid, "out")), t, go
+    )
+    return lines
+
+
+def _sql_query(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    db = g.connector(nid)
+    cfg = g.config(nid)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    row_t: Type = ANY
+    if isinstance(t, ObjectType):
+        f = t.field("rows")
+        if f is not None and isinstance(f.type, ArrayType):
+            row_t = f.type.items
+    g.types.go(row_t, pascal(nid) + "Row")  # names the row struct after this node
+    s = g.types.struct_of(row_t)
+    if s is not None:
+        dest = "dest" + s.name
+        g.row_dests.add(s.name)
+    else:
+        dest = f"{pkg}.MapDest"
+    lines = [*g.fixture(nid), g.start(nid)]
+    params = _params(g, nid)
+    if params == "[]any{}":
+        params = "nil"
+    else:
+        lines.append(g.at(nid, ("params",), f"args := {params}"))
+        params = "args"
+    lines.append(
+        f"rows, err := {pkg}.Run(r.x, {db}, {go_string(str(cfg.get('query', '')))}, {params}, {dest})"
+    )
+    lines.append("if err != nil {")
+    lines += [_indent(x) for x in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    values = {"rows": "rows", "count": "int64(len(rows))"}
+    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+def _if(g: FlowGen, nid: str) -> list[str]:
+    cond = g.expr(nid, ("condition",), _BOOL_T)
+    t = g.in_type(nid)
+    go = g.go_in(nid)
+    lines = [g.at(nid, ("condition",), f"if {cond.code} {{")]
+    lines += [_indent(s) for s in g.emit(nid, "true", "input", t, go)]
+    lines.append("}")
+    lines += g.emit(nid, "false", "input", t, go)
+    return lines
+
+
+def _switch(g: FlowGen, nid: str) -> list[str]:
+    cases = g.config(nid).get("cases") or []
+    t = g.in_type(nid)
+    go = g.go_in(nid)
+    lines: list[str] = []
+    for i in range(len(cases)):
+        cond = g.expr(nid, ("cases", i, "when"), _BOOL_T)
+        lines.append(g.at(nid, ("cases", i, "when"), f"if {cond.code} {{"))
+        lines += [_indent(s) for s in g.emit(nid, f"case{i + 1}", "input", t, go)]
+        lines.append("}")
+    lines += g.emit(nid, "default", "input", t, go)
+    return lines
+
+
+def _foreach(g: FlowGen, nid: str) -> list[str]:
+    listed = g.expr(nid, ("list",))
+    item_t = g.out_type(nid, "item")
+    item_go = g.go_out(nid, "item")
+    lines = [g.at(nid, ("list",), f"items := {listed.code}")]
+    items = (
+        "items" if listed.go.startswith("[]") else 'nf.AsList(nf.JSONValue(items), "", nf.AsAny)'
+    )
+    have_go = listed.go[2:] if listed.go.startswith("[]") else "any"
+    lines.append(f"for _, item := range {items} {{")
+    arg = "item"
+    if have_go != item_go:
+        arg = g.types.decode(item_t, "nf.JSONValue(item)", '""', pascal(nid) + "Item")
+    body = g.emit(nid, "item", arg, item_t, item_go)
+    # emit ends in `return ...`; inside the loop, only stop on errors.
+    for s in body[:-1]:
+        lines.append(_indent(s))
+    last = body[-1]
+    if last != "return nil":
+        call = last[len("return ") :]
+        lines.append(_indent(f"if err := {call}; err != nil {{\n\treturn err\n}}"))
+    lines.append("}")
+    lines += g.emit(nid, "done", "input", g.in_type(nid), g.go_in(nid))
+    return lines
+
+
+def _merge(g: FlowGen, nid: str) -> list[str]:
+    m = g.manifest(nid)
+    ports = list(m.inputs)
+    states = []
+    for p in ports:
+        field_name = g.names.take(lower_camel(nid) + pascal(p))
+        flag = g.names.take(lower_camel(nid) + "Has" + pascal(p))
+        states.append((field_name, g.go_in(nid, p), flag, p))
+    g.merge_state[nid] = states
+    run = g.names.take(lower_camel(nid) + "Run")
+    lines: list[str] = []
+    for field_name, go, flag, p in states:
+        lines += go_comment(f"{g.method(nid, p)} receives input {p} of node {nid} (flow/merge).")
+        lines.append(g.line(nid))
+        lines.append(f"func (r *{g.rtype}) {g.method(nid, p)}(input {go}) error {{")
+        lines.append(f"\tr.{field_name}, r.{flag} = input, true")
+        lines.append(f"\treturn r.{run}()")
+        lines.append("}")
+        lines.append("")
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    ready = " && ".join(f"r.{flag}" for _, _, flag, _ in states)
+    lines += go_comment(f"{run} runs node {nid} once all its inputs have arrived.")
+    lines.append(g.line(nid))
+    lines.append(f"func (r *{g.rtype}) {run}() error {{")
+    lines.append(f"\tif !({ready}) {{")
+    lines.append("\t\treturn nil")
+    lines.append("\t}")
+    values = {p: f"r.{f}" for f, _, _, p in states}
+    lines.append(_indent(f"out := {g.struct_lit(t, values, g.type_hint(nid, 'out'))}"))
+    lines += [_indent(s) for s in g.emit(nid, "out", "out", t, go)]
+    lines.append("}")
+    lines.append("")
+    return lines
+
+
+def _map(g: FlowGen, nid: str) -> list[str]:
+    mapping = g.config(nid).get("mapping") or {}
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    lines = []
+    values: dict[str, str] = {}
+    s = g.types.struct_of(t)
+    for i, key in enumerate(mapping):
+        want: Type | None = None
+        if s is not None:
+            f = s.field(key)
+            want = f.type if f is not None else None
+        c = g.expr(nid, ("mapping", key), want if want is not None else (None if s else ANY))
+        var = f"v{i + 1}"
+        lines.append(g.at(nid, ("mapping", key), f"{var} := {c.code}"))
+        values[key] = var
+    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+def _set(g: FlowGen, nid: str) -> list[str]:
+    values_cfg = g.config(nid).get("values") or {}
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    s = g.types.struct_of(t)
+    lines = []
+    values: dict[str, str] = {}
+    for i, key in enumerate(values_cfg):
+        want: Type = ANY
+        if s is not None:
+            f = s.field(key)
+            want = f.type if f is not None else ANY
+        c = g.expr(nid, ("values", key), want)
+        var = f"v{i + 1}"
+        lines.append(g.at(nid, ("values", key), f"{var} := {c.code}"))
+        values[key] = var
+    if s is not None:
+        in_s = g.types.by_name(g.go_in(nid))
+        for f in s.fields:
+            if f.json in values:
+                continue
+            src = in_s.field(f.json) if in_s is not None else None
+            if src is None:
+                raise CodegenError(f"node `{nid}`: cannot copy field `{f.json}` from the input")
+            values[f.json] = f"input.{src.name}"
+        lit = g.struct_lit(t, {k: v for k, v in values.items()}, g.type_hint(nid, "out"))
+        # struct_lit wraps pointers; copied optional fields are pointers already.
+        for f in s.fields:
+            if f.pointer and values[f.json].startswith("input."):
+                lit = lit.replace(f"nf.Ptr({values[f.json]})", values[f.json])
+    else:
+        extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
+        lit = f"nf.Merge(input, map[string]any{{{extra}}})"
+        go = "map[string]any"
+    lines += g.output(nid, "out", lit, t, go)
+    return lines
+
+
+def _template(g: FlowGen, nid: str) -> list[str]:
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    text = g.template(nid, ("template",))
+    lines = [g.at(nid, ("template",), f"text := {text}")]
+    lines += g.output(nid, "out", g.struct_lit(t, {"text": "text"}, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+def _log(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    msg = g.template(nid, ("message",))
+    lines = [g.at(nid, ("message",), f"message := {msg}")]
+    fields = cfg.get("fields") or {}
+    args = []
+    for i, key in enumerate(fields):
+        c = g.expr(nid, ("fields", key), ANY)
+        var = f"f{i + 1}"
+        lines.append(g.at(nid, ("fields", key), f"{var} := {unwrap_any(c.code)}"))
+        args.append(f"{go_string(str(key))}, {var}")
+    extra = "".join(", " + a for a in args)
+    level = go_string(str(cfg.get("level", "info")))
+    lines.append(f"{pkg}.Run(r.x, {go_string(nid)}, {level}, message{extra})")
+    lines += g.emit(nid, "out", "input", g.in_type(nid), g.go_in(nid))
+    return lines
+
+
+def _email(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    name = str(cfg.get("connector", ""))
+    g.connector_check(nid, name)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    lines = [*g.fixture(nid), g.start(nid)]
+    parts = {}
+    for key in ("from", "to", "subject", "body"):
+        var = key if key != "from" else "sender"
+        lines.append(g.at(nid, (key,), f"{var} := {g.template(nid, (key,))}"))
+        parts[key] = var
+    html = go_literal(bool(cfg.get("html", False)))
+    lines.append(
+        f"id, err := {pkg}.Run(r.x, {go_string(name)}, {pkg}.Message{{From: sender, To: to, "
+        f"Subject: subject, Body: body, HTML: {html}}})"
+    )
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    lines += g.output(
+        nid, "out", g.struct_lit(t, {"message_id": "id"}, g.type_hint(nid, "out")), t, go
+    )
+    return lines
+
+
+def _llm_generate(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    name = str(cfg.get("connector", ""))
+    g.connector_check(nid, name)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    lines = [*g.fixture(nid), g.start(nid)]
+    lines.append(g.at(nid, ("system",), f"system := {g.template(nid, ('system',))}"))
+    lines.append(g.at(nid, ("prompt",), f"prompt := {g.template(nid, ('prompt',))}"))
+    req = (
+        f"{pkg}.Request{{Model: {go_string(str(cfg.get('model', '')))}, System: system, "
+        f"Prompt: prompt, Temperature: {go_literal(float(cfg.get('temperature', 0.7)))}, "
+        f"MaxTokens: {go_literal(int(cfg.get('max_tokens', 1024)))}}}"
+    )
+    lines.append(f"res, err := {pkg}.Run(r.x, {go_string(name)}, {req})")
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    usage_t: Type = ANY
+    if isinstance(t, ObjectType):
+        f = t.field("usage")
+        usage_t = f.type if f is not None else ANY
+    usage = g.struct_lit(
+        usage_t,
+        {"input_tokens": "res.InputTokens", "output_tokens": "res.OutputTokens"},
+        pascal(nid) + "Usage",
+    )
+    lines += g.output(
+        nid,
+        "out",
+        g.struct_lit(t, {"text": "res.Text", "usage": usage}, g.type_hint(nid, "out")),
+        t,
+        go,
+    )
+    return lines
+
+
+def _llm_classify(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    name = str(cfg.get("connector", ""))
+    g.connector_check(nid, name)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    labels = ", ".join(go_string(str(x)) for x in cfg.get("labels") or [])
+    lines = [*g.fixture(nid), g.start(nid)]
+    lines.append(g.at(nid, ("text",), f"text := {g.template(nid, ('text',))}"))
+    lines.append(
+        f"label, confidence, err := {pkg}.Run(r.x, {go_string(name)}, "
+        f"{go_string(str(cfg.get('model', '')))}, []string{{{labels}}}, text, "
+        f"{go_string(str(cfg.get('instructions', '')))})"
+    )
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    values = {"label": "label", "confidence": "confidence"}
+    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+def _whatsapp(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    name = str(cfg.get("connector", ""))
+    g.connector_check(nid, name)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    lines = [*g.fixture(nid), g.start(nid)]
+    lines.append(g.at(nid, ("to",), f"to := {g.template(nid, ('to',))}"))
+    text_key = "body" if "body" in g.manifest(nid).properties else "text"
+    lines.append(g.at(nid, (text_key,), f"text := {g.template(nid, (text_key,))}"))
+    preview = go_literal(bool(cfg.get("preview_url", False)))
+    lines.append(f"id, err := {pkg}.Run(r.x, {go_string(name)}, to, text, {preview})")
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    lines.append(g.end(nid))
+    lines += g.output(
+        nid, "out", g.struct_lit(t, {"message_id": "id"}, g.type_hint(nid, "out")), t, go
+    )
+    return lines
+
+
+def _http_request(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    node = g.by_id[nid]
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    g.imports.add("time")
+    lines = [*g.fixture(nid), g.start(nid)]
+    lines.append(g.at(nid, ("url",), f"url := {g.template(nid, ('url',))}"))
+    headers = cfg.get("headers") or {}
+    hdr = "nil"
+    if isinstance(headers, dict) and headers:
+        entries = [f"{go_string(str(k))}: {g.template(nid, ('headers', k))}" for k in headers]
+        hdr = "map[string]string{" + ", ".join(entries) + "}"
+        lines.append(g.at(nid, ("headers",), f"headers := {hdr}"))
+        hdr = "headers"
+    body = "nil"
+    if "body" in g.raw.get(nid, {}):
+        c = g.expr(nid, ("body",), ANY)
+        lines.append(g.at(nid, ("body",), f"body := {c.code}"))
+        body = "body"
+    fields = [
+        f"Method: {go_string(str(cfg.get('method', 'GET')))}",
+        "URL: url",
+        f"Headers: {hdr}",
+        f"Body: {body}",
+    ]
+    if node.version != "1.0.0":
+        fields.append(
+            f"Timeout: {go_literal(int(cfg.get('timeout_ms', 30000)))} * time.Millisecond"
+        )
+        fields.append(f"Retries: {go_literal(int(cfg.get('retries', 0)))}")
+    lines.append(f"reply, err := {pkg}.Run(r.x, {pkg}.Request{{{', '.join(fields)}}})")
+    lines.append("if err != nil {")
+    lines += [_indent(s) for s in g.on_error(nid)]
+    lines.append("}")
+    body_t: Type = ANY
+    if isinstance(t, ObjectType):
+        f = t.field("body")
+        body_t = f.type if f is not None else ANY
+    body_go = g.types.go(body_t, pascal(nid) + "Body")
+    if body_go == "any":
+        conv = "reply.Body"
+    else:
+        dec = g.types.decoder(body_t, pascal(nid) + "Body")
+        conv = f'nf.Convert(func() {body_go} {{ return {dec}(reply.Body, "") }})'
+        lines.append(f"respBody, err := {conv}")
+        lines.append("if err != nil {")
+        lines += [_indent(s) for s in g.on_error(nid)]
+        lines.append("}")
+        conv = "respBody"
+    lines.append(g.end(nid))
+    values = {"status": "int64(reply.Status)", "headers": "reply.Headers", "body": conv}
+    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+_BOOL_T: Type = BOOL
+
+_GENERATORS = {
+    "http/trigger": _trigger,
+    "trigger/schedule": _trigger,
+    "trigger/manual": _trigger,
+    "http/respond": _respond,
+    "sql/exec": _sql_exec,
+    "sql/query": _sql_query,
+    "flow/if": _if,
+    "flow/switch": _switch,
+    "flow/foreach": _foreach,
+    "flow/merge": _merge,
+    "data/map": _map,
+    "data/set": _set,
+    "data/template": _template,
+    "util/log": _log,
+    "email/send": _email,
+    "llm/generate": _llm_generate,
+    "llm/classify": _llm_classify,
+    "whatsapp/send": _whatsapp,
+    "http/request": _http_request,
+}
+
+
+def generate_flow(
+    analysis: Analysis, flow_file: str, types: GoTypes, connector_kinds: dict[str, str]
+) -> tuple[FlowCode, set[str]]:
+    """Generate one flow; returns its code and the row structs needing scan functions."""
+    g = FlowGen(analysis, flow_file, types, connector_kinds)
+    code = g.generate()
+    return code, g.row_dests

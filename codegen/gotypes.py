@@ -1,0 +1,331 @@
+"""Port types -> Go types: named structs from schemas, names with an initialisms table.
+
+One :class:`GoTypes` registry serves a whole generated module, so a type that two nodes
+share (structurally equal) is declared once. Mapping rules (see docs/codegen.md):
+
+* ``boolean`` ``integer`` ``number`` ``string`` -> ``bool`` ``int64`` ``float64`` ``string``
+* ``array`` of T -> ``[]T``
+* an object with known fields -> a named struct; a required field holds its value, an
+  optional scalar or struct field a pointer (nil: absent), an optional list, map or
+  ``any`` field the value itself (nil: absent); unknown extra fields are dropped
+* an object with only ``additionalProperties: T`` -> ``map[string]T``
+* unknown, ``null`` and mixed unions -> ``any`` holding JSON values
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nodeforge.analysis.types import (
+    AnyType,
+    ArrayType,
+    BoolType,
+    IntType,
+    NullType,
+    NumberType,
+    ObjectType,
+    StringType,
+    Type,
+    UnionType,
+)
+
+from .literal import go_string
+
+__all__ = ["GoField", "GoStruct", "GoTypes", "go_name", "lower_camel", "pascal"]
+
+INITIALISMS = frozenset(
+    {
+        "acl", "api", "ascii", "cpu", "css", "dns", "eof", "guid", "html", "http", "https",
+        "id", "ip", "json", "lhs", "qps", "ram", "rhs", "rpc", "sla", "smtp", "sql", "ssh",
+        "tcp", "tls", "ttl", "udp", "ui", "uid", "uuid", "uri", "url", "utf8", "vm", "xml",
+        "xmpp", "xsrf", "xss", "sku", "llm", "otp", "sms", "db",
+    }
+)  # fmt: skip
+
+GO_KEYWORDS = frozenset(
+    {
+        "break", "case", "chan", "const", "continue", "default", "defer", "else",
+        "fallthrough", "for", "func", "go", "goto", "if", "import", "interface", "map",
+        "package", "range", "return", "select", "struct", "switch", "type", "var",
+    }
+)  # fmt: skip
+
+PREDECLARED = frozenset(
+    {
+        "any", "append", "bool", "byte", "cap", "clear", "close", "comparable", "complex",
+        "copy", "delete", "error", "false", "float32", "float64", "imag", "int", "int16",
+        "int32", "int64", "int8", "iota", "len", "make", "max", "min", "new", "nil", "panic",
+        "print", "println", "real", "recover", "rune", "string", "true", "uint", "uint16",
+        "uint32", "uint64", "uint8", "uintptr", "main", "init",
+    }
+)  # fmt: skip
+
+_WORD = re.compile(r"[A-Za-z]+[a-z0-9]*|[0-9]+|[A-Z]+(?![a-z])")
+_TAG_NAME = re.compile(r"^[A-Za-z0-9_\-.@$!#%&()*+/:;<=>?\[\]^{|}~ ]+$")
+
+
+def _words(text: str) -> list[str]:
+    parts: list[str] = []
+    for chunk in re.split(r"[^A-Za-z0-9]+", text):
+        parts.extend(m.group(0) for m in _WORD.finditer(chunk))
+    return parts
+
+
+def pascal(text: str) -> str:
+    """``customer_email`` -> ``CustomerEmail``; ``order_id`` -> ``OrderID``."""
+    out = []
+    for w in _words(text):
+        lw = w.lower()
+        out.append(lw.upper() if lw in INITIALISMS else w[:1].upper() + w[1:])
+    name = "".join(out)
+    if not name:
+        name = "Field"
+    if name[0].isdigit():
+        name = "F" + name
+    return name
+
+
+def lower_camel(text: str) -> str:
+    """``insert_order`` -> ``insertOrder``; ``id`` -> ``id``; ``url_check`` -> ``urlCheck``."""
+    words = _words(text)
+    if not words:
+        return "node"
+    first = words[0].lower()
+    rest = pascal("_".join(words[1:])) if len(words) > 1 else ""
+    name = first + rest
+    if name[0].isdigit():
+        name = "n" + name
+    if name in GO_KEYWORDS or name in PREDECLARED:
+        name += "Node"
+    return name
+
+
+def go_name(text: str) -> str:
+    return pascal(text)
+
+
+@dataclass
+class GoField:
+    name: str  # Go field name
+    json: str  # JSON key
+    type: Type
+    go: str  # Go type of the field (pointer for optional scalars)
+    required: bool
+    pointer: bool  # optional, held through a pointer
+
+
+@dataclass
+class GoStruct:
+    name: str
+    type: ObjectType
+    fields: list[GoField] = field(default_factory=list)
+    doc: str = ""
+
+    def field(self, json_name: str) -> GoField | None:
+        for f in self.fields:
+            if f.json == json_name:
+                return f
+        return None
+
+
+_SCALARS = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringType: "string"}
+_ERROR_FIELDS = (("message", StringType), ("code", StringType), ("retryable", BoolType))
+
+
+def _key(t: Type) -> object:
+    """A structural key: equal for types that get the same Go type (descriptions, string
+    enums and formats do not matter)."""
+    if isinstance(t, StringType):
+        return "string"
+    if isinstance(t, ArrayType):
+        return ("list", _key(t.items))
+    if isinstance(t, ObjectType):
+        add = None if t.additional is None else _key(t.additional)
+        return ("obj", tuple((f.name, f.required, _key(f.type)) for f in t.fields), add)
+    if isinstance(t, UnionType):
+        return ("union", tuple(_key(o) for o in t.options))
+    return type(t).__name__
+
+
+def is_node_error(t: Type) -> bool:
+    """The `error` output every failing node shares: it maps to ``nf.NodeError``."""
+    if not isinstance(t, ObjectType) or len(t.fields) != 3:
+        return False
+    return all(
+        f.name == name and isinstance(f.type, kind) and f.required
+        for f, (name, kind) in zip(t.fields, _ERROR_FIELDS, strict=True)
+    )
+
+
+def simplify(t: Type) -> Type:
+    """Unions whose options share one Go type collapse to it (string enums, T | null)."""
+    if isinstance(t, UnionType):
+        opts = [o for o in t.options if not isinstance(o, NullType)]
+        if opts and all(_key(o) == _key(opts[0]) for o in opts):
+            return opts[0]
+    return t
+
+
+class GoTypes:
+    """The registry of named Go types of one generated module."""
+
+    def __init__(self) -> None:
+        self.structs: dict[object, GoStruct] = {}
+        self.names: set[str] = {"NodeError"}
+        self.order: list[GoStruct] = []
+        self.decoders: dict[str, tuple[str, str, Type]] = {}  # name -> (go type, body, type)
+
+    # -- Go types ----------------------------------------------------------------
+
+    def go(self, t: Type, hint: str = "Value") -> str:
+        t = simplify(t)
+        scalar = _SCALARS.get(type(t))
+        if scalar is not None:
+            return scalar
+        if isinstance(t, ArrayType):
+            return "[]" + self.go(t.items, singular(hint))
+        if isinstance(t, ObjectType):
+            if is_node_error(t):
+                return "nf.NodeError"
+            if not self.is_struct(t):
+                if t.additional is None or isinstance(t.additional, AnyType):
+                    return "map[string]any"
+                return "map[string]" + self.go(t.additional, hint + "Value")
+            return self.struct(t, hint).name
+        return "any"
+
+    def is_struct(self, t: Type) -> bool:
+        t = simplify(t)
+        if not isinstance(t, ObjectType) or not t.fields:
+            return False
+        if is_node_error(t):
+            return True
+        return all(_TAG_NAME.match(f.name) and "," not in f.name for f in t.fields)
+
+    def struct(self, t: ObjectType, hint: str) -> GoStruct:
+        key = _key(t)
+        found = self.structs.get(key)
+        if found is not None:
+            return found
+        name = self._unique(pascal(hint) if not hint[:1].isupper() else hint)
+        s = GoStruct(name, t)
+        self.structs[key] = s
+        self.order.append(s)
+        used: set[str] = set()
+        for f in t.fields:
+            fname = pascal(f.name)
+            base, n = fname, 2
+            while fname in used:
+                fname, n = f"{base}{n}", n + 1
+            used.add(fname)
+            inner = self.go(f.type, name_join(name, f.name))
+            pointer = not f.required and (inner in _SCALARS.values() or self.is_named(inner))
+            go = ("*" + inner) if pointer else inner
+            s.fields.append(GoField(fname, f.name, f.type, go, f.required, pointer))
+        return s
+
+    def is_named(self, go: str) -> bool:
+        return go in self.names and go != "NodeError"
+
+    def by_name(self, name: str) -> GoStruct | None:
+        for s in self.order:
+            if s.name == name:
+                return s
+        return None
+
+    def struct_of(self, t: Type) -> GoStruct | None:
+        t = simplify(t)
+        if isinstance(t, ObjectType) and self.is_struct(t) and not is_node_error(t):
+            return self.structs.get(_key(t))
+        return None
+
+    def _unique(self, name: str) -> str:
+        base, n = name, 2
+        while name in self.names or name in GO_KEYWORDS or name in PREDECLARED:
+            name, n = f"{base}{n}", n + 1
+        self.names.add(name)
+        return name
+
+    # -- decoding JSON values into typed values -----------------------------------
+
+    def decode(self, t: Type, value: str, at: str, hint: str = "Value") -> str:
+        """Go code converting the JSON value ``value`` (at JSON pointer ``at``) to the Go
+        type of ``t``."""
+        return f"{self.decoder(t, hint)}({value}, {at})"
+
+    def decoder(self, t: Type, hint: str = "Value") -> str:
+        """The name of a ``func(any, string) T`` converting JSON values to ``t``'s type."""
+        t = simplify(t)
+        go = self.go(t, hint)
+        simple = {
+            "string": "nf.AsString",
+            "int64": "nf.AsInt",
+            "float64": "nf.AsFloat",
+            "bool": "nf.AsBool",
+            "any": "nf.AsAny",
+            "map[string]any": "nf.AsObject",
+            "nf.NodeError": "nf.AsNodeErrorValue",
+        }
+        if go in simple:
+            return simple[go]
+        fn = "decode" + _go_type_ident(go)
+        if fn in self.decoders:
+            return fn
+        self.decoders[fn] = ("", "", t)  # reserve against recursion
+        if isinstance(t, ArrayType):
+            body = f"\treturn nf.AsList(v, at, {self.decoder(t.items, hint)})"
+        elif isinstance(t, ObjectType) and not self.is_struct(t):
+            assert t.additional is not None
+            body = f"\treturn nf.AsMap(v, at, {self.decoder(t.additional, hint)})"
+        else:
+            s = self.struct_of(t)
+            assert s is not None, go
+            lines = ["\tm := nf.AsObject(v, at)", f"\tvar out {go}", "\tif m == nil {"]
+            lines.append('\t\tnf.Fail("%s: expected an object, got null", at)')
+            lines.append("\t\treturn out")
+            lines.append("\t}")
+            for f in s.fields:
+                key = go_string(f.json)
+                sub = f'at+"/"+{go_string(_escape_pointer(f.json))}'
+                conv = self.decoder(f.type, name_join(s.name, f.json))
+                if f.required:
+                    lines.append(f"\tout.{f.name} = {conv}(nf.Required(m, {key}, at), {sub})")
+                elif f.pointer:
+                    lines.append(f"\tif x, ok := m[{key}]; ok && x != nil {{")
+                    lines.append(f"\t\tout.{f.name} = nf.Ptr({conv}(x, {sub}))")
+                    lines.append("\t}")
+                else:
+                    lines.append(f"\tif x, ok := m[{key}]; ok {{")
+                    lines.append(f"\t\tout.{f.name} = {conv}(x, {sub})")
+                    lines.append("\t}")
+            lines.append("\treturn out")
+            body = "\n".join(lines)
+        self.decoders[fn] = (go, body, t)
+        return fn
+
+
+def _escape_pointer(s: str) -> str:
+    return s.replace("~", "~0").replace("/", "~1")
+
+
+def _go_type_ident(go: str) -> str:
+    out = go.replace("[]", "List").replace("map[string]", "Map").replace("*", "Ptr")
+    out = out.replace("nf.", "").replace(".", "")
+    return out[:1].upper() + out[1:]
+
+
+def name_join(parent: str, field_name: str) -> str:
+    for suffix in ("Out", "In"):
+        if parent.endswith(suffix) and len(parent) > len(suffix):
+            parent = parent[: -len(suffix)]
+            break
+    return parent + pascal(field_name)
+
+
+def singular(hint: str) -> str:
+    if hint.endswith("ies") and len(hint) > 4:
+        return hint[:-3] + "y"
+    if hint.endswith("s") and not hint.endswith("ss") and len(hint) > 3:
+        return hint[:-1]
+    return hint + "Item"
