@@ -641,6 +641,7 @@ def test_completion_speed_on_1000_nodes() -> None:
         text.index('"input.body"', middle) + len('"input.bo'),
         text.index('"to": "n700.in"') + len('"to": "n700.'),
         text.index('"to": "n700.in"') - len('.out", '),
+        text.index('"to": "n700.in"') - len('start.out", '),
     ]
     completion(analysis, cases[0])  # the first query expands the node list once
     for offset in cases:
@@ -651,3 +652,17 @@ def test_completion_speed_on_1000_nodes() -> None:
             times.append(time.perf_counter() - t0)
         assert result.items
         assert sorted(times)[2] < 0.020, (offset, times)
+
+
+def test_endpoints_on_big_flows_are_cut_and_incomplete() -> None:
+    text = big_flow(1000)
+    analysis = analysis_of(text)
+    at = text.index('"to": "n700.in"') - len('start.out", ')
+    result = completion(analysis, at)
+    assert result.is_incomplete
+    assert 0 < len(result.items) <= 300
+    # Typing narrows the list on the next request.
+    source, offset = split_cursor(text[:at] + "n70$0" + text[at + len("start") :])
+    narrowed = completion(analysis_of(source), offset)
+    assert not narrowed.is_incomplete
+    assert {i.label for i in narrowed.items} == {f"n{i}.out" for i in [70, *range(700, 710)]}

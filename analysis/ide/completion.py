@@ -13,7 +13,8 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.engine import Analysis
@@ -23,7 +24,7 @@ from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.types import Type, check_assignable, describe
 
-from .cursor import Cursor, decode_string, decoded_index, is_terminated, locate
+from .cursor import Cursor, decode_string, decoded_index, is_terminated_span, locate
 from .docs import node_type_markdown, port_type
 from .facts import (
     CONNECTION_KEYS,
@@ -50,6 +51,8 @@ from .model import CompletionItem, CompletionList
 
 #: Rank compatible ports first only below this many candidates (each costs a type check).
 MAX_RANKED_ENDPOINTS = 300
+#: At most this many `node.port` items when no node is typed yet; more mark the list incomplete.
+MAX_ENDPOINT_ITEMS = 300
 
 _WORD = re.compile(r"[A-Za-z0-9_]")
 _ID_CHARS = re.compile(r"[^a-z0-9_]+")
@@ -59,8 +62,13 @@ def completion(analysis: Analysis, offset: int) -> CompletionList:
     """The completions at ``offset``; works inside half-typed, broken JSON."""
     doc = analysis.document
     cursor = locate(doc.root, doc.text, offset)
-    items = list(_provide(analysis, cursor))
-    return CompletionList(_ranked(items), is_incomplete=False)
+    provided = _provide(analysis, cursor)
+    incomplete = isinstance(provided, _Truncated)
+    return CompletionList(_ranked(list(provided)), is_incomplete=incomplete)
+
+
+class _Truncated(list[CompletionItem]):
+    """Items cut at a limit: the client must ask again as the user types."""
 
 
 def _ranked(items: list[CompletionItem]) -> list[CompletionItem]:
@@ -127,16 +135,33 @@ def _provide(analysis: Analysis, cursor: Cursor) -> Iterable[CompletionItem]:
 # -- building items -------------------------------------------------------------------
 
 
+class _Slot(NamedTuple):
+    """Where an item's text goes: the span it replaces, whether a comma must follow, and
+    whether the span starts with a quote (then the filter text is the quoted value)."""
+
+    span: Span
+    comma: bool
+    quoted: bool
+
+
+@lru_cache(maxsize=8)
+def _slot(cursor: Cursor) -> _Slot:
+    """Computed once per request, however many items share it."""
+    span = _edit_span(cursor)
+    text = cursor.text
+    return _Slot(span, _needs_comma_after(text, span), text[span.start : span.start + 1] == '"')
+
+
 def _edit_span(cursor: Cursor) -> Span:
     token = cursor.token
-    if cursor.role == "key" and cursor.member is not None and cursor.token is None:
+    if cursor.role == "key" and cursor.member is not None and token is None:
         span = cursor.span
-        if cursor.in_string and not _span_terminated(cursor, span):
+        if cursor.in_string and not is_terminated_span(cursor.text, span):
             return Span(span.start, max(cursor.offset, span.start))
         return span
     if token is None:
         return cursor.span
-    if token.kind == "string" and not is_terminated(token, _text(cursor)):
+    if token.kind == "string" and not is_terminated_span(cursor.text, token.span):
         return Span(token.start, max(cursor.offset, token.start))
     return token.span
 
@@ -145,14 +170,8 @@ def _text(cursor: Cursor) -> str:
     return cursor.text
 
 
-def _span_terminated(cursor: Cursor, span: Span) -> bool:
-    raw = _text(cursor)[span.start : span.end]
-    return len(raw) >= 2 and raw.endswith('"') and not raw.endswith('\\"')
-
-
-def _needs_comma_after(cursor: Cursor, span: Span) -> bool:
+def _needs_comma_after(text: str, span: Span) -> bool:
     """Whether another member or element follows the edit without a comma."""
-    text = _text(cursor)
     i = span.end
     while i < len(text) and text[i] in " \t\r\n":
         i += 1
@@ -172,12 +191,10 @@ def _value_item(
     deprecated: bool = False,
 ) -> CompletionItem:
     """An item that puts the JSON value ``json_text`` (or a snippet) at the cursor."""
-    span = _edit_span(cursor)
+    span, comma, quoted = _slot(cursor)
     insert = snippet if snippet is not None else json_text
-    if _needs_comma_after(cursor, span):
+    if comma:
         insert += ","
-    text = _text(cursor)
-    quoted = text[span.start : span.start + 1] == '"'
     return CompletionItem(
         label=label,
         kind=kind,
@@ -203,20 +220,18 @@ def _key_item(
     deprecated: bool = False,
 ) -> CompletionItem:
     """An item that types the member name ``key`` and, if there is none yet, its value."""
-    span = _edit_span(cursor)
+    span, comma, quoted = _slot(cursor)
     text = _text(cursor)
     has_value = cursor.member is not None and (
         cursor.member.value is not None or _colon_follows(text, span.end)
     )
     quoted_key = dump(key)
     if has_value:
-        insert, is_snippet = _snippet_escape(quoted_key), False
-        insert = quoted_key
+        insert, is_snippet = quoted_key, False
     else:
         insert, is_snippet = f"{_snippet_escape(quoted_key)}: {value_snippet}", True
-        if _needs_comma_after(cursor, span):
+        if comma:
             insert += ","
-    quoted = text[span.start : span.start + 1] == '"'
     return CompletionItem(
         label=key,
         kind="property",
@@ -372,8 +387,8 @@ def _node_skeletons(
     catalog = analysis.workspace.catalog
     taken = {n.id for n in analysis.document.nodes if n.id is not None}
     indent = _line_indent(cursor)
-    span = replace if replace is not None else _edit_span(cursor)
-    comma = "," if _needs_comma_after(cursor, span) else ""
+    span = replace if replace is not None else _slot(cursor).span
+    comma = "," if _needs_comma_after(cursor.text, span) else ""
     items = []
     for i, type_ in enumerate(catalog.types()):
         manifest = catalog.latest(type_)
@@ -681,8 +696,8 @@ def _connector_items(
 
 
 def _connection_skeleton(cursor: Cursor) -> CompletionItem:
-    span = _edit_span(cursor)
-    comma = "," if _needs_comma_after(cursor, span) else ""
+    span, needs_comma, _quoted = _slot(cursor)
+    comma = "," if needs_comma else ""
     return CompletionItem(
         label="connection",
         kind="snippet",
@@ -725,9 +740,11 @@ def _endpoint_items(analysis: Analysis, cursor: Cursor, *, output: bool) -> list
     nodes = analysis.document.nodes
     rank = other_type is not None and len(nodes) <= MAX_RANKED_ENDPOINTS
     for info in nodes:
-        if info.id is None:
+        if info.id is None or (prefix and prefix not in info.id):
             continue
         items += _port_items(analysis, cursor, info.index, info.id, output, other_type, rank=rank)
+        if len(items) >= MAX_ENDPOINT_ITEMS:
+            return _Truncated(items)
     return items
 
 
@@ -808,8 +825,8 @@ def _other_end_type(analysis: Analysis, cursor: Cursor, *, output: bool) -> Type
 
 
 def _test_skeleton(analysis: Analysis, cursor: Cursor) -> CompletionItem:
-    span = _edit_span(cursor)
-    comma = "," if _needs_comma_after(cursor, span) else ""
+    span, needs_comma, _quoted = _slot(cursor)
+    comma = "," if needs_comma else ""
     triggers = _trigger_ids(analysis)
     trigger = f"${{2|{','.join(_choice_escape(t) for t in triggers)}|}}" if triggers else "$2"
     return CompletionItem(

@@ -265,5 +265,6 @@ def string_token_span(token: JsonNode, text: str, start: int, end: int) -> Span:
     return Span(token.start + s, token.start + max(e, s))
 
 
-def is_terminated(token: JsonNode, text: str) -> bool:
-    return _terminated(text, token.span)
+def is_terminated_span(text: str, span: Span) -> bool:
+    """Whether the string token at ``span`` has its closing quote."""
+    return _terminated(text, span)
