@@ -113,7 +113,9 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
     def initialize(ls: NodeforgeServer, params: lsp.InitializeParams) -> None:
         session = ls.session
         session.client = params.capabilities
-        session.encoding = ENCODINGS.get(str(ls.workspace.position_encoding), session.encoding)
+        chosen = ls.workspace.position_encoding  # pygls picks the client's first supported
+        name = chosen.value if isinstance(chosen, lsp.PositionEncodingKind) else str(chosen)
+        session.encoding = ENCODINGS.get(name, session.encoding)
         text = params.capabilities.text_document
         completion = text.completion if text is not None else None
         item = completion.completion_item if completion is not None else None
@@ -126,10 +128,15 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
             folders = [params.root_uri]
         session.set_folders(folders)
         _apply_settings(ls, params.initialization_options, "initializationOptions")
+        if ws is None or not ws.configuration:
+            session.configured.set()
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: NodeforgeServer, params: lsp.InitializedParams) -> None:
-        await asyncio.gather(_pull_configuration(ls), _register_watchers(ls))
+        try:
+            await asyncio.gather(_pull_configuration(ls), _register_watchers(ls))
+        finally:
+            ls.session.configured.set()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(

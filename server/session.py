@@ -16,6 +16,7 @@ of worker slots, so a client that floods the server only queues its own work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import logging
 import os
@@ -54,6 +55,7 @@ T = TypeVar("T")
 _WORKERS = max(4, min(8, (os.cpu_count() or 2) * 2))
 _POOL: ThreadPoolExecutor | None = None
 SLOTS_PER_SESSION = 2
+CONFIGURATION_TIMEOUT = 5.0
 _SKIPPED_DIRS = {".git", ".nodeforge", "node_modules", "build", ".venv", "__pycache__"}
 
 
@@ -112,6 +114,9 @@ class Session:
         self._disk: dict[Path, DiskEntry] = {}
         self._closed = False
         self.on_published: Callable[[str, int], None] | None = None  # benchmarks hook
+        # Set once the client's settings are read, so no diagnostics go out with
+        # severities the user has overridden.
+        self.configured = asyncio.Event()
 
     @property
     def generation(self) -> int:
@@ -207,6 +212,9 @@ class Session:
     async def _publish_later(self, state: DocumentState, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
+        if not self.configured.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
         snapshot = state.snapshot
         try:
             analysis = await self._analysis_of(state, snapshot)

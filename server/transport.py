@@ -30,7 +30,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, BinaryIO
 
-from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
 from nodeforge.server.lsp import NodeforgeServer, create_server
@@ -196,8 +195,10 @@ def _message_id(data: bytes | str) -> int | str | None:
 
 def _reply_error(server: NodeforgeServer, msg_id: int | str | None, code: int, text: str) -> None:
     log.warning("rejecting a message: %s", text)
+    # A plain dict: JSON-RPC wants ``"id": null`` when the id is unknown, which the
+    # lsprotocol converter would drop.
     server.protocol._send_data(
-        lsp.ResponseErrorMessage(id=msg_id, error=lsp.ResponseError(code=code, message=text))
+        {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": text}}
     )
 
 

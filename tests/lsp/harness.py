@@ -193,3 +193,41 @@ def position_of(text: str, needle: str, delta: int = 0) -> lsp.Position:
 
 def doc_id(uri: str) -> lsp.TextDocumentIdentifier:
     return lsp.TextDocumentIdentifier(uri=uri)
+
+
+def offset_of(text: str, position: lsp.Position) -> int:
+    """The code-point offset of a UTF-16 position."""
+    lines = text.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[: position.line])
+    line = lines[position.line] if position.line < len(lines) else ""
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= position.character:
+            return start + i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return start + len(line.rstrip("\r\n"))
+
+
+def apply_edits(text: str, edits: list[lsp.TextEdit]) -> str:
+    spans = sorted(
+        ((offset_of(text, e.range.start), offset_of(text, e.range.end), e.new_text) for e in edits),
+        reverse=True,
+    )
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def workspace_edits(edit: lsp.WorkspaceEdit | None) -> dict[str, list[lsp.TextEdit]]:
+    """The text edits of a workspace edit per document, whichever form it takes."""
+    out: dict[str, list[lsp.TextEdit]] = {}
+    if edit is None:
+        return out
+    for uri, edits in (edit.changes or {}).items():
+        out.setdefault(uri, []).extend(edits)
+    for change in edit.document_changes or []:
+        assert isinstance(change, lsp.TextDocumentEdit)
+        out.setdefault(change.text_document.uri, []).extend(
+            e for e in change.edits if isinstance(e, lsp.TextEdit)
+        )
+    return out
