@@ -469,21 +469,24 @@ def match_config_path(pattern: PathPattern, path: Sequence[str | int]) -> bool:
 
 def _walk_pattern(
     pattern: PathPattern, value: Any, prefix: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    if not pattern:
-        yield prefix, value
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "[]":
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from _walk_pattern(rest, item, (*prefix, i))
-    elif head == "*":
-        if isinstance(value, dict):
-            for k, item in value.items():
-                yield from _walk_pattern(rest, item, (*prefix, k))
-    elif isinstance(value, dict) and head in value:
-        yield from _walk_pattern(rest, value[head], (*prefix, head))
+) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Every (path, value) the pattern matches; breadth-first over plain lists (hot path)."""
+    level: list[tuple[tuple[str | int, ...], Any]] = [(prefix, value)]
+    for head in pattern:
+        nxt: list[tuple[tuple[str | int, ...], Any]] = []
+        for path, item in level:
+            if head == "[]":
+                if isinstance(item, list):
+                    nxt.extend(((*path, i), sub) for i, sub in enumerate(item))
+            elif head == "*":
+                if isinstance(item, dict):
+                    nxt.extend(((*path, k), sub) for k, sub in item.items())
+            elif isinstance(item, dict) and head in item:
+                nxt.append(((*path, head), item[head]))
+        if not nxt:
+            return nxt
+        level = nxt
+    return level
 
 
 def iter_config_strings(

@@ -70,6 +70,37 @@ class NodeFacts:
     env: TypeEnv | None = None
 
 
+_MISSING: Any = object()
+
+
+class Memo:
+    """Results of earlier analyses, reused while their inputs are the very same objects.
+
+    An edit inside one node re-parses only that node (``reparse_json``): every other
+    node keeps its Python value object, so results keyed by object identity (schema
+    checks, config checks, typed facts) stay valid. Each entry holds its key object,
+    which keeps ids unique; entries not used by an analysis are dropped after it.
+    """
+
+    def __init__(self, previous: Memo | None = None) -> None:
+        self._old: dict[tuple[str, int], tuple[Any, Any, Any]] = (
+            previous._entries if previous is not None else {}
+        )
+        self._entries: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+
+    def get(self, kind: str, key: Any, extra: Any = None) -> Any:
+        """The stored value, or ``_MISSING``; ``extra`` must be equal too."""
+        slot = (kind, id(key))
+        hit = self._entries.get(slot) or self._old.get(slot)
+        if hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+            return _MISSING
+        self._entries[slot] = hit
+        return hit[2]
+
+    def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
+        self._entries[(kind, id(key))] = (key, extra, value)
+
+
 @dataclass(slots=True)
 class Analysis:
     document: FlowDocument
@@ -77,14 +108,16 @@ class Analysis:
     diagnostics: list[Diagnostic]
     facts: dict[str, NodeFacts]
     graph: FlowGraph
+    memo: Memo = field(default_factory=Memo)
 
 
 class _Context:
     """What every check sees: the snapshot, the workspace and a diagnostic sink."""
 
-    def __init__(self, doc: FlowDocument, workspace: Workspace) -> None:
+    def __init__(self, doc: FlowDocument, workspace: Workspace, memo: Memo) -> None:
         self.doc = doc
         self.workspace = workspace
+        self.memo = memo
         self.diagnostics: list[Diagnostic] = []
         self.facts: dict[str, NodeFacts] = {}
         self.graph = FlowGraph((), (), ())
@@ -127,17 +160,24 @@ def analyze(
     uri: str = "",
     version: int | None = None,
     workspace: Workspace | None = None,
+    previous: Analysis | None = None,
 ) -> Analysis:
-    """Analyse one flow document; never raises."""
+    """Analyse one flow document; never raises.
+
+    Pass the ``previous`` analysis of the same document (same workspace) to reuse
+    its work: an edit inside one node then costs little more than that node.
+    """
     workspace = workspace if workspace is not None else load_workspace(None)
-    doc = load_document(text, uri, version)
-    ctx = _Context(doc, workspace)
+    reuse = previous is not None and previous.workspace is workspace
+    previous = previous if reuse else None
+    doc = load_document(text, uri, version, previous=previous.document if previous else None)
+    ctx = _Context(doc, workspace, Memo(previous.memo if previous is not None else None))
     from nodeforge.analysis.rules import checks  # the checks import this module's types
 
     for run in checks.ALL_CHECKS:
         _run_isolated(ctx, run)
     ctx.diagnostics.sort(key=Diagnostic.sort_key)
-    return Analysis(doc, workspace, ctx.diagnostics, ctx.facts, ctx.graph)
+    return Analysis(doc, workspace, ctx.diagnostics, ctx.facts, ctx.graph, ctx.memo)
 
 
 def _run_isolated(ctx: _Context, run: Check) -> None:
@@ -227,13 +267,28 @@ def resolve_port_schema(
     return ANY
 
 
+_HAS_OPERATOR: dict[int, tuple[Any, bool]] = {}
+
+
 def _has_operator(schema: Any) -> bool:
+    """Whether a port schema uses derivation operators; cached, manifests never change."""
+    cached = _HAS_OPERATOR.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    result = _scan_operator(schema)
+    if len(_HAS_OPERATOR) > 4096:
+        _HAS_OPERATOR.clear()
+    _HAS_OPERATOR[id(schema)] = (schema, result)  # keeps the schema alive: ids stay unique
+    return result
+
+
+def _scan_operator(schema: Any) -> bool:
     if isinstance(schema, dict):
         if any(op in schema for op in _OPERATORS):
             return True
-        return any(_has_operator(v) for v in schema.values() if isinstance(v, (dict, list)))
+        return any(_scan_operator(v) for v in schema.values() if isinstance(v, (dict, list)))
     if isinstance(schema, list):
-        return any(_has_operator(v) for v in schema)
+        return any(_scan_operator(v) for v in schema)
     return False
 
 

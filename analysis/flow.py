@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeforge.analysis.jsontree import JsonNode, ParsedJson, parse_json, string_offsets
+from nodeforge.analysis.jsontree import (
+    JsonNode,
+    ParsedJson,
+    parse_json,
+    reparse_json,
+    string_offsets,
+)
 from nodeforge.analysis.text import LineIndex, Span
 
 JsonPath = tuple[str | int, ...]
@@ -65,11 +71,18 @@ class FlowDocument:
     version: int | None
     parsed: ParsedJson
     nodes: list[NodeInfo] = field(default_factory=list)
-    connections: list[ConnectionInfo] = field(default_factory=list)
     lines: LineIndex = field(init=False)
+    _connections: list[ConnectionInfo] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.lines = LineIndex(self.text)
+
+    @property
+    def connections(self) -> list[ConnectionInfo]:
+        """The connections, read on first use (an unchanged graph does not need them)."""
+        if self._connections is None:
+            self._connections = _read_connections(self.value.get("connections"))
+        return self._connections
 
     @property
     def root(self) -> JsonNode | None:
@@ -114,12 +127,20 @@ class FlowDocument:
         return Span(node.start + s, node.start + max(e, s))
 
 
-def load_document(text: str, uri: str = "", version: int | None = None) -> FlowDocument:
-    doc = FlowDocument(uri=uri, text=text, version=version, parsed=parse_json(text))
+def load_document(
+    text: str, uri: str = "", version: int | None = None, previous: FlowDocument | None = None
+) -> FlowDocument:
+    """Parse ``text``; with the ``previous`` parse of the same document, reuse it."""
+    parsed = reparse_json(previous.parsed, text) if previous is not None else parse_json(text)
+    doc = FlowDocument(uri=uri, text=text, version=version, parsed=parsed)
     value = doc.value
     raw_nodes = value.get("nodes")
+    old_nodes = previous.nodes if previous is not None else []
     if isinstance(raw_nodes, list):
         for index, raw in enumerate(raw_nodes):
+            if index < len(old_nodes) and old_nodes[index].value is raw:
+                doc.nodes.append(old_nodes[index])  # the same object: nothing to re-read
+                continue
             if not isinstance(raw, dict):
                 raw = {}
             config = raw.get("config")
@@ -133,20 +154,25 @@ def load_document(text: str, uri: str = "", version: int | None = None) -> FlowD
                     value=raw,
                 )
             )
-    raw_connections = value.get("connections")
-    if isinstance(raw_connections, list):
-        for index, raw in enumerate(raw_connections):
-            if not isinstance(raw, dict):
-                raw = {}
-            doc.connections.append(
-                ConnectionInfo(
-                    index=index,
-                    source=parse_endpoint(raw.get("from")),
-                    target=parse_endpoint(raw.get("to")),
-                    value=raw,
-                )
-            )
     return doc
+
+
+def _read_connections(raw_connections: Any) -> list[ConnectionInfo]:
+    if not isinstance(raw_connections, list):
+        return []
+    connections = []
+    for index, raw in enumerate(raw_connections):
+        if not isinstance(raw, dict):
+            raw = {}
+        connections.append(
+            ConnectionInfo(
+                index=index,
+                source=parse_endpoint(raw.get("from")),
+                target=parse_endpoint(raw.get("to")),
+                value=raw,
+            )
+        )
+    return connections
 
 
 def _str(value: Any) -> str | None:

@@ -39,6 +39,7 @@ class FlowGraph:
         # Nodes that wait for all their inputs (e.g. flow/merge) instead of any one.
         self.joins: frozenset[str] = frozenset(joins)
         self._reachable: set[str] | None = None
+        self._cycles: list[list[str]] | None = None
 
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
@@ -93,6 +94,11 @@ class FlowGraph:
 
     def cycles(self) -> list[list[str]]:
         """Strongly connected components with a cycle (Tarjan's, iteratively)."""
+        if self._cycles is None:
+            self._cycles = self._find_cycles()
+        return self._cycles
+
+    def _find_cycles(self) -> list[list[str]]:
         index: dict[str, int] = {}
         low: dict[str, int] = {}
         on_stack: set[str] = set()

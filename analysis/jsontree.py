@@ -106,6 +106,11 @@ class JsonNode:
         if self._object is None:
             parser = _Parser(self._text, [])
             self._object = parser.object_members(self.start, 0)[0]
+            # Share the parent's value objects, so that values keep one identity.
+            if isinstance(self.value, dict):
+                for prop in self._object:
+                    if prop.value is not None and prop.key in self.value:
+                        prop.value.value = self.value[prop.key]
         return self._object
 
     @property
@@ -115,6 +120,9 @@ class JsonNode:
         if self._array is None:
             parser = _Parser(self._text, [])
             self._array = parser.array_items(self.start, 0)[0]
+            if isinstance(self.value, list) and len(self.value) == len(self._array):
+                for item, value in zip(self._array, self.value, strict=True):
+                    item.value = value
         return self._array
 
     def get(self, key: str) -> JsonNode | None:
@@ -459,3 +467,114 @@ def string_offsets(raw: str) -> list[int]:
             i += 2
     offsets.append(min(i, end))
     return offsets
+
+
+def _common_affixes(old: str, new: str) -> tuple[int, int]:
+    """Lengths of the common prefix and suffix (not overlapping), by binary search on
+    slice equality, which compares in C."""
+    limit = min(len(old), len(new))
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[:mid] == new[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = lo
+    lo, hi = 0, limit - prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return prefix, lo
+
+
+def _shifted(node: JsonNode, delta: int, text: str) -> JsonNode:
+    """The same value at a shifted place in a new text, with what was expanded of it."""
+    moved = JsonNode(node.kind, node.start + delta, node.end + delta, node.value, text)
+    if node._array is not None:
+        moved._array = [_shifted(item, delta, text) for item in node._array]
+    if node._object is not None:
+        moved._object = [
+            Property(
+                p.key,
+                p.key_span.shifted(delta),
+                None if p.value is None else _shifted(p.value, delta, text),
+            )
+            for p in node._object
+        ]
+    return moved
+
+
+def reparse_json(old: ParsedJson, text: str) -> ParsedJson:
+    """Parse ``text``, reusing ``old`` when the edit lies inside one element of a
+    top-level array (a node or a connection): that element alone is parsed again,
+    and every other value keeps its Python object, so per-value caches keyed by
+    identity stay valid. Falls back to a full parse otherwise."""
+    root = old.root
+    if old.errors or root is None or root.kind != "object":
+        return parse_json(text)
+    prefix, suffix = _common_affixes(old.text, text)
+    edit_start, edit_end = prefix, len(old.text) - suffix
+    delta = len(text) - len(old.text)
+    props = root.properties  # expanded once; later reparses inherit the expansion
+    for p_index, prop in enumerate(props):
+        array = prop.value
+        if array is None or not (array.start < edit_start and edit_end < array.end):
+            continue
+        if array.kind != "array":
+            return parse_json(text)
+        items = array.items
+        for i, item in enumerate(items):
+            if not (item.start < edit_start and edit_end < item.end):
+                continue
+            if item.kind not in ("object", "array"):
+                return parse_json(text)
+            try:
+                value, end = _scan_once(text, item.start)
+            except (ValueError, StopIteration, RecursionError):
+                return parse_json(text)
+            if end != item.end + delta:
+                return parse_json(text)
+            new_item = JsonNode(item.kind, item.start, end, value, text)
+            new_items = [
+                *(_shifted_same(x, text) for x in items[:i]),
+                new_item,
+                *(_shifted(x, delta, text) for x in items[i + 1 :]),
+            ]
+            new_values = list(array.value)
+            new_values[i] = value
+            new_array = JsonNode("array", array.start, array.end + delta, new_values, text)
+            new_array._array = new_items
+            new_props = [
+                *(Property(p.key, p.key_span, _same(p.value, text)) for p in props[:p_index]),
+                Property(prop.key, prop.key_span, new_array),
+                *(
+                    Property(p.key, p.key_span.shifted(delta), _moved(p.value, delta, text))
+                    for p in props[p_index + 1 :]
+                ),
+            ]
+            root_value = dict(root.value)
+            root_value[prop.key] = new_values
+            new_root = JsonNode("object", root.start, root.end + delta, root_value, text)
+            new_root._object = new_props
+            return ParsedJson(text, new_root, [])
+        return parse_json(text)
+    return parse_json(text)
+
+
+def _shifted_same(node: JsonNode, text: str) -> JsonNode:
+    """A node before the edit: same place, same expansion, new text."""
+    copy = JsonNode(node.kind, node.start, node.end, node.value, text)
+    copy._object, copy._array = node._object, node._array
+    return copy
+
+
+def _same(node: JsonNode | None, text: str) -> JsonNode | None:
+    return None if node is None else _shifted_same(node, text)
+
+
+def _moved(node: JsonNode | None, delta: int, text: str) -> JsonNode | None:
+    return None if node is None else _shifted(node, delta, text)

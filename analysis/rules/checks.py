@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +18,7 @@ import jsonschema
 
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
+    _MISSING,
     Check,
     NodeFacts,
     _Context,
@@ -27,7 +29,7 @@ from nodeforge.analysis.engine import (
     union_of,
 )
 from nodeforge.analysis.expressions import TypeEnv
-from nodeforge.analysis.flow import ConnectionInfo, Endpoint, NodeInfo
+from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import flow_json_schema
 from nodeforge.analysis.text import Span
@@ -49,6 +51,43 @@ def _structure_validator() -> Any:
     return fastjsonschema.compile(flow_json_schema())
 
 
+@lru_cache(maxsize=1)
+def _node_validator() -> Any:
+    schema = flow_json_schema()
+    return fastjsonschema.compile({"$defs": schema["$defs"], **schema["$defs"]["Node"]})
+
+
+def _is_valid(validator: Any, value: Any) -> bool:
+    try:
+        validator(value)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def _structure_is_valid(ctx: _Context, value: dict[str, Any]) -> bool:
+    """The fast path: nodes one by one (remembered per node object), then the rest."""
+    nodes = value.get("nodes")
+    if not isinstance(nodes, list):
+        return _is_valid(_structure_validator(), value)
+    for node in nodes:
+        valid = ctx.memo.get("structure", node)
+        if valid is _MISSING:
+            valid = _is_valid(_node_validator(), node)
+            ctx.memo.put("structure", node, None, valid)
+        if not valid:
+            return False
+    connections = value.get("connections")
+    shell = {**value, "nodes": []}
+    if isinstance(connections, list) and ctx.memo.get("structure", connections) is True:
+        shell["connections"] = []
+    if not _is_valid(_structure_validator(), shell):
+        return False
+    if isinstance(connections, list):
+        ctx.memo.put("structure", connections, None, True)
+    return True
+
+
 def check_structure(ctx: _Context) -> None:
     root = ctx.doc.root
     if root is None:
@@ -56,11 +95,8 @@ def check_structure(ctx: _Context) -> None:
     if root.kind != "object":
         ctx.report("NF002", "A flow file must be a JSON object", root.span)
         return
-    try:
-        _structure_validator()(root.value)
+    if _structure_is_valid(ctx, root.value):
         return
-    except fastjsonschema.JsonSchemaException:
-        pass
     validator = jsonschema.Draft202012Validator(flow_json_schema())
     for error in validator.iter_errors(root.value):
         path = tuple(error.absolute_path)
@@ -95,7 +131,10 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def _did_you_mean(word: str, options: set[str] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    # Only names of a similar length can pass the cutoff; skipping the rest keeps a
+    # lookup among thousands of node ids cheap.
+    near = [o for o in options if abs(len(o) - len(word)) <= max(2, len(word) // 2)]
+    close = difflib.get_close_matches(word, near, n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
@@ -167,7 +206,11 @@ def _check_config(ctx: _Context, node: NodeInfo, manifest: Any) -> None:
     raw_config = node.value.get("config")
     if raw_config is not None and not isinstance(raw_config, dict):
         return  # NF002 already says that config must be an object
-    for error in manifest.validate_config(node.config):
+    errors = ctx.memo.get("config", node.config, manifest)
+    if errors is _MISSING:
+        errors = manifest.validate_config(node.config)
+        ctx.memo.put("config", node.config, manifest, errors)
+    for error in errors:
         path = (*config_path, *error.path)
         data: dict[str, Any] = {"validator": error.validator}
         if error.validator == "additionalProperties" and error.key is not None:
@@ -215,29 +258,74 @@ def _check_connector(ctx: _Context, node: NodeInfo, manifest: Any) -> None:
 # -- NF007, NF008, NF023 connections and the graph ---------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A diagnostic located by JSON path, so that it can be replayed on a later
+    snapshot where the same path sits at another offset."""
+
+    code: str
+    message: str
+    path: JsonPath
+    data: dict[str, Any]
+    tags: tuple[Tag, ...] = ()
+    related: tuple[tuple[JsonPath, str], ...] = ()
+
+    def report(self, ctx: _Context) -> None:
+        doc = ctx.doc
+        ctx.report(
+            self.code,
+            self.message,
+            doc.span_of(self.path),
+            tags=self.tags,
+            related=tuple(Related(doc.span_of(p), m) for p, m in self.related),
+            data=self.data,
+        )
+
+
 def check_connections(ctx: _Context) -> None:
+    """Resolve every connection to an edge between existing ports; build the graph.
+
+    The result depends only on the connections and on each node's id, type and
+    version, so it is reused while those are unchanged (edits inside a config)."""
+    doc = ctx.doc
+    signature = tuple((n.id, n.type, n.version) for n in doc.nodes)
+    connections = doc.value.get("connections")
+    cached = ctx.memo.get("connections", connections, signature)
+    if cached is _MISSING:
+        cached = _resolve_connections(ctx)
+        if connections is not None:
+            ctx.memo.put("connections", connections, signature, cached)
+    problems, ctx.graph = cached
+    for problem in problems:
+        problem.report(ctx)
+
+
+def _resolve_connections(ctx: _Context) -> tuple[list[_Problem], FlowGraph]:
     doc = ctx.doc
     nodes: dict[str, NodeInfo] = {}
     for node in doc.nodes:
         if node.id is not None:
             nodes.setdefault(node.id, node)
     manifests = {nid: ctx.manifest(node) for nid, node in nodes.items()}
+    problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
     for conn in doc.connections:
-        source = _endpoint(ctx, conn, "from", conn.source, nodes, manifests, output=True)
-        target = _endpoint(ctx, conn, "to", conn.target, nodes, manifests, output=False)
+        source = _endpoint(problems, conn, "from", conn.source, nodes, manifests, output=True)
+        target = _endpoint(problems, conn, "to", conn.target, nodes, manifests, output=False)
         if source is None or target is None:
             continue
         key = (source.node, source.port or "", target.node, target.port or "")
         if key in seen:
-            ctx.report(
-                "NF023",
-                f"Duplicate connection `{conn.value.get('from')}` -> `{conn.value.get('to')}`",
-                doc.span_of(conn.path),
-                tags=(Tag.UNNECESSARY,),
-                related=(Related(doc.span_of(seen[key].path), "first listed here"),),
-                data={"index": conn.index},
+            problems.append(
+                _Problem(
+                    "NF023",
+                    f"Duplicate connection `{conn.value.get('from')}` -> `{conn.value.get('to')}`",
+                    conn.path,
+                    {"index": conn.index},
+                    tags=(Tag.UNNECESSARY,),
+                    related=((seen[key].path, "first listed here"),),
+                )
             )
             continue
         seen[key] = conn
@@ -257,11 +345,11 @@ def check_connections(ctx: _Context) -> None:
         for nid, m in manifests.items()
         if m is not None and sum(1 for p in m.inputs.values() if p.required) > 1
     ]
-    ctx.graph = FlowGraph(nodes, edges, triggers, joins)
+    return problems, FlowGraph(nodes, edges, triggers, joins)
 
 
 def _endpoint(
-    ctx: _Context,
+    problems: list[_Problem],
     conn: ConnectionInfo,
     key: str,
     endpoint: Endpoint | None,
@@ -270,52 +358,42 @@ def _endpoint(
     *,
     output: bool,
 ) -> Endpoint | None:
-    """The endpoint if it names an existing port of the right direction, else report."""
+    """The endpoint if it names an existing port of the right direction, else a problem."""
     if endpoint is None:
         return None  # missing or not a string: NF002 reports it
-    doc = ctx.doc
-    span = doc.span_of((*conn.path, key))
+    path = (*conn.path, key)
     data = {"index": conn.index, "key": key}
     if endpoint.node not in nodes:
         hint = _did_you_mean(endpoint.node, list(nodes))
-        ctx.report("NF007", f"Unknown node `{endpoint.node}`{hint}", span, data=data)
+        problems.append(_Problem("NF007", f"Unknown node `{endpoint.node}`{hint}", path, data))
         return None
     manifest = manifests[endpoint.node]
     if manifest is None:
         return endpoint  # unknown type: NF004 reports it; keep the edge for the graph
     ports = manifest.outputs if output else manifest.inputs
+    if endpoint.port in ports:
+        return endpoint
     other = manifest.inputs if output else manifest.outputs
     direction = "output" if output else "input"
+    names = ", ".join(ports) or "none"
     if endpoint.port is None:
         if len(ports) == 1:
             return Endpoint(endpoint.node, next(iter(ports)))
-        names = ", ".join(ports) or "none"
-        ctx.report(
-            "NF007",
-            f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {names})",
-            span,
-            data=data,
-        )
+        message = f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {names})"
+        problems.append(_Problem("NF007", message, path, data))
         return None
-    if endpoint.port in ports:
-        return endpoint
     if endpoint.port in other:
-        ctx.report(
-            "NF008",
+        message = (
             f"`{endpoint.node}.{endpoint.port}` is an {'input' if output else 'output'} port; "
-            f"`{key}` needs an {direction} port ({', '.join(ports) or 'none'})",
-            span,
-            data=data,
+            f"`{key}` needs an {direction} port ({names})"
         )
+        problems.append(_Problem("NF008", message, path, data))
         return None
     hint = _did_you_mean(endpoint.port, list(ports))
-    names = ", ".join(ports) or "none"
-    ctx.report(
-        "NF007",
-        f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {names})",
-        span,
-        data=data,
+    message = (
+        f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {names})"
     )
+    problems.append(_Problem("NF007", message, path, data))
     return None
 
 
@@ -375,6 +453,7 @@ def check_graph(ctx: _Context) -> None:
 
 
 def check_types(ctx: _Context) -> None:
+    """Propagate port types in topological order and type-check every expression."""
     doc, graph = ctx.doc, ctx.graph
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     known = frozenset(nodes)
@@ -385,12 +464,32 @@ def check_types(ctx: _Context) -> None:
         facts[nid] = NodeFacts(node, manifest)
         outputs[nid] = {p: ANY for p in manifest.outputs} if manifest else {}
     ctx.facts = facts
+    # The facts of the previous analysis of this very graph (same nodes, same edges):
+    # a node whose value object is unchanged and whose upstream outputs are the same
+    # objects is the same node; its facts are shared instead of recomputed.
+    previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
+    if previous is _MISSING:
+        previous = {}
     for nid in graph.topological_order():
         fact = facts[nid]
         manifest = fact.manifest
         if manifest is None:
             continue
-        node = fact.node
+        before = previous.get(nid)
+        if (
+            before is not None
+            and before.node.value is fact.node.value
+            and before.manifest is manifest
+            and all(
+                outputs[e.source] is previous[e.source].output_types
+                for e in graph.predecessors[nid]
+                if e.source in previous
+            )
+        ):
+            facts[nid] = before
+            outputs[nid] = before.output_types
+            _report_expressions(ctx, before, known)
+            continue
         arriving: dict[str, list[Type]] = {}
         for edge in graph.predecessors[nid]:
             source_type = outputs.get(edge.source, {}).get(edge.source_port, ANY)
@@ -400,57 +499,81 @@ def check_types(ctx: _Context) -> None:
             input_type = next(iter(fact.input_types.values()))
         else:
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
-        env = TypeEnv(
-            input=input_type,
-            nodes=outputs,
-            visible_nodes=None,
-            env_names=None,
-            known_nodes=known,
+        fact.env = TypeEnv(
+            input=input_type, nodes=outputs, visible_nodes=None, env_names=None, known_nodes=known
         )
-        fact.env = env
-        fact.expressions = collect_expression_sites(node, manifest)
-        types_by_path: dict[tuple[str | int, ...], Type] = {}
-        for site in fact.expressions:
-            site.env = env
-            result, syntax_errors = check_string(site.source, site.is_template, env)
-            site.result, site.syntax_errors = result, syntax_errors
-            types_by_path[site.config_path] = result.type
-            for err in syntax_errors:
-                ctx.report("NF017", err.message, doc.string_span(site.path, err.start, err.end))
-            for err in result.errors:
-                code = "NF019" if err.code == "not-dominated" else "NF018"
-                ctx.report(
-                    code,
-                    err.message,
-                    doc.string_span(site.path, err.start, err.end),
-                    severity=Severity.WARNING if err.severity == "warning" else None,
+        # A node whose value object and incoming types are unchanged keeps its types,
+        # unless its expressions read other nodes (whose types may have changed).
+        inputs_key = (manifest, tuple(fact.input_types.values()))
+        cached = ctx.memo.get("facts", fact.node.value, inputs_key)
+        if cached is not _MISSING:
+            fact.expressions, fact.declared_inputs, fact.output_types = cached
+            for site in fact.expressions:
+                site.env = fact.env
+        else:
+            _type_node(fact, manifest)
+            if not any(s.result and s.result.references for s in fact.expressions):
+                ctx.memo.put(
+                    "facts",
+                    fact.node.value,
+                    inputs_key,
+                    (fact.expressions, fact.declared_inputs, fact.output_types),
                 )
-            for ref in result.references:
-                if ref.node_id in known and not graph.surely_runs_before(ref.node_id, nid):
-                    ctx.report(
-                        "NF019",
-                        f"`nodes.{ref.node_id}` may not have run on every path to `{nid}`: "
-                        "read it through `input`, or merge the paths first",
-                        doc.string_span(site.path, ref.start, ref.end),
-                        data={"node": ref.node_id},
-                    )
-
-        def expression_type(
-            path: tuple[str | int, ...], types: dict[tuple[str | int, ...], Type] = types_by_path
-        ) -> Type:
-            return types.get(path, ANY)
-
-        config = node.config
-        fact.declared_inputs = {
-            port: resolve_port_schema(spec.schema_, config, {}, expression_type)
-            for port, spec in manifest.inputs.items()
-        }
-        fact.output_types = {
-            port: resolve_port_schema(spec.schema_, config, fact.input_types, expression_type)
-            for port, spec in manifest.outputs.items()
-        }
+        _report_expressions(ctx, fact, known)
+        if before is not None and before.output_types == fact.output_types:
+            fact.output_types = before.output_types  # equal: keep identity for downstream
         outputs[nid] = fact.output_types
+    ctx.memo.put("facts-by-graph", graph, None, facts)
     _check_connection_types(ctx, outputs)
+
+
+def _type_node(fact: NodeFacts, manifest: Any) -> None:
+    """Check the node's expressions and resolve its port types."""
+    assert fact.env is not None
+    fact.expressions = collect_expression_sites(fact.node, manifest)
+    types_by_path: dict[tuple[str | int, ...], Type] = {}
+    for site in fact.expressions:
+        site.env = fact.env
+        site.result, site.syntax_errors = check_string(site.source, site.is_template, fact.env)
+        types_by_path[site.config_path] = site.result.type
+
+    def expression_type(path: tuple[str | int, ...]) -> Type:
+        return types_by_path.get(path, ANY)
+
+    config = fact.node.config
+    fact.declared_inputs = {
+        port: resolve_port_schema(spec.schema_, config, {}, expression_type)
+        for port, spec in manifest.inputs.items()
+    }
+    fact.output_types = {
+        port: resolve_port_schema(spec.schema_, config, fact.input_types, expression_type)
+        for port, spec in manifest.outputs.items()
+    }
+
+
+def _report_expressions(ctx: _Context, fact: NodeFacts, known: frozenset[str]) -> None:
+    doc, nid = ctx.doc, fact.node.id or ""
+    for site in fact.expressions:
+        for err in site.syntax_errors:
+            ctx.report("NF017", err.message, doc.string_span(site.path, err.start, err.end))
+        if site.result is None:
+            continue
+        for err in site.result.errors:
+            ctx.report(
+                "NF019" if err.code == "not-dominated" else "NF018",
+                err.message,
+                doc.string_span(site.path, err.start, err.end),
+                severity=Severity.WARNING if err.severity == "warning" else None,
+            )
+        for ref in site.result.references:
+            if ref.node_id in known and not ctx.graph.surely_runs_before(ref.node_id, nid):
+                ctx.report(
+                    "NF019",
+                    f"`nodes.{ref.node_id}` may not have run on every path to `{nid}`: "
+                    "read it through `input`, or merge the paths first",
+                    doc.string_span(site.path, ref.start, ref.end),
+                    data={"node": ref.node_id},
+                )
 
 
 def _field(name: str, t: Type) -> Field:
@@ -466,7 +589,10 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
                 continue
             dst = target.declared_inputs[edge.target_port]
             src = outputs.get(edge.source, {}).get(edge.source_port, ANY)
-            mismatches = check_assignable(src, dst)
+            mismatches = ctx.memo.get("assignable", src, dst) if src is not ANY else []
+            if mismatches is _MISSING:
+                mismatches = check_assignable(src, dst)
+                ctx.memo.put("assignable", src, dst, mismatches)
             if not mismatches:
                 continue
             worst = min(mismatches, key=lambda m: 0 if m.severity == "error" else 1)

@@ -1,0 +1,121 @@
+"""Benchmark full and incremental analysis on generated flows (issue: foundation).
+
+    python -m bench.analysis_bench            # 100, 1,000 and 5,000 nodes
+    python -m bench.analysis_bench 1000 -r 30 # one size, more repeats
+
+For each size it reports medians (ms) of: stdlib ``json.loads``; a plain
+``jsonschema`` validation of the whole document against the flow file schema plus
+every node's config schema (what a generic schema-driven tool does); Nodeforge's
+full analysis (parse and all rules) on a fresh engine and with warm expression and
+schema caches; and re-analysis after a one-node edit given the previous analysis
+(as the language server does on ``didChange``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import jsonschema
+
+from bench.genflow import generate_text
+from nodeforge.analysis import types as nf_types
+from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.expressions import parser as expr_parser
+from nodeforge.analysis.model import flow_json_schema
+from nodeforge.analysis.workspace import load_workspace
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def plain_jsonschema(text: str) -> None:
+    """A whole-document jsonschema validation, as a generic tool would run it."""
+    workspace = load_workspace(None)
+    document = json.loads(text)
+    jsonschema.Draft202012Validator(flow_json_schema()).is_valid(document)
+    for node in document["nodes"]:
+        manifest = workspace.catalog.get(node["type"], node["version"])
+        if manifest is not None:
+            jsonschema.Draft202012Validator(manifest.config_schema).is_valid(node["config"])
+
+
+def edits(text: str, count: int) -> list[str]:
+    """Successive versions of ``text``, each changing one expression in one node."""
+    versions, current = [], text
+    needle = '"input.total * 2"'
+    positions = [i for i in range(len(text)) if text.startswith(needle, i)]
+    for k in range(count):
+        at = positions[(k * 7919) % len(positions)]
+        replacement = f'"input.total * {3 + k % 5}"'[: len(needle)].ljust(len(needle))
+        replacement = replacement[:-1] + '"' if not replacement.endswith('"') else replacement
+        current = current[:at] + replacement + current[at + len(needle) :]
+        versions.append(current)
+    return versions
+
+
+def bench(n: int, repeats: int) -> dict[str, float]:
+    text = generate_text(n)
+    workspace = load_workspace(None)
+    results: dict[str, float] = {"kb": len(text.encode()) / 1024}
+    results["json.loads"] = median_ms(lambda: json.loads(text), repeats)
+    results["jsonschema"] = median_ms(lambda: plain_jsonschema(text), max(3, repeats // 4))
+
+    def cold() -> Analysis:
+        expr_parser.parse.cache_clear()
+        nf_types.clear_schema_cache()
+        return analyze(text, workspace=workspace)
+
+    results["full (cold caches)"] = median_ms(cold, max(3, repeats // 2))
+    results["full"] = median_ms(lambda: analyze(text, workspace=workspace), repeats)
+
+    previous = analyze(text, workspace=workspace)
+    versions = edits(text, repeats + 1)
+    previous = analyze(versions[0], workspace=workspace, previous=previous)  # warms expansion
+    times = []
+    for version in versions[1:]:
+        gc.collect()
+        start = time.perf_counter()
+        current = analyze(version, workspace=workspace, previous=previous)
+        times.append((time.perf_counter() - start) * 1000)
+        previous = current
+    results["one-node edit"] = statistics.median(times)
+    check = analyze(versions[-1], workspace=workspace)
+    assert [d.code for d in check.diagnostics] == [d.code for d in previous.diagnostics]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 5000])
+    parser.add_argument("-r", "--repeats", type=int, default=15)
+    args = parser.parse_args()
+    print(
+        f"# {platform.node()} {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+    header = None
+    for n in args.sizes:
+        results = bench(n, args.repeats)
+        if header is None:
+            header = ["nodes", *results]
+            print("| " + " | ".join(header) + " |")
+            print("|" + " --- |" * len(header))
+        cells = [str(n), *(f"{v:.1f}" for v in results.values())]
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
