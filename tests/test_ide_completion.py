@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
-from nodeforge.analysis.ide import CompletionItem, completion
+from nodeforge.analysis.ide import CompletionItem, completion, snippet_plain_text
 from tests.test_ide_common import (
     CONNECTIONS,
     NODES,
@@ -47,19 +46,6 @@ def item(text: str, label: str) -> CompletionItem:
     return found[0]
 
 
-_PLACEHOLDER = re.compile(r"\$\{\d+:((?:\\.|[^}\\])*)\}|\$\{\d+\|((?:\\.|[^,|\\])*)[^}]*\}|\$\d+")
-
-
-def expand_snippet(snippet: str) -> str:
-    """What the editor shows after accepting a snippet with each placeholder's default."""
-
-    def one(m: re.Match[str]) -> str:
-        return m.group(1) if m.group(1) is not None else (m.group(2) or "")
-
-    expanded = _PLACEHOLDER.sub(one, snippet)
-    return re.sub(r"\\([\\$},|])", r"\1", expanded)
-
-
 def accept(text: str, label: str) -> str:
     """The document after accepting the item ``label`` at the cursor."""
     source, offset = split_cursor(text)
@@ -68,7 +54,7 @@ def accept(text: str, label: str) -> str:
     assert span is not None and span.start <= offset <= span.end
     insert = chosen.insert_text if chosen.insert_text is not None else chosen.label
     if chosen.is_snippet:
-        insert = expand_snippet(insert)
+        insert = snippet_plain_text(insert)
     return source[: span.start] + insert + source[span.end :]
 
 
@@ -666,3 +652,19 @@ def test_endpoints_on_big_flows_are_cut_and_incomplete() -> None:
     narrowed = completion(analysis_of(source), offset)
     assert not narrowed.is_incomplete
     assert {i.label for i in narrowed.items} == {f"n{i}.out" for i in [70, *range(700, 710)]}
+
+
+@pytest.mark.parametrize(
+    ("snippet", "text"),
+    [
+        ('"${1:GET}"', '"GET"'),
+        ('"${1|GET,POST|}"', '"GET"'),
+        ("${1|false,true|}", "false"),
+        ('{"x": ${1:0}, "y": ${2:0}}$0', '{"x": 0, "y": 0}'),
+        ("[$1]", "[]"),
+        ("${1:a\\}b}", "a}b"),
+        ("\\$HOME ${1|a\\,b,c|}", "$HOME a,b"),
+    ],
+)
+def test_snippet_plain_text(snippet: str, text: str) -> None:
+    assert snippet_plain_text(snippet) == text

@@ -33,6 +33,7 @@ from .navigation import (
     rename,
     workspace_symbols,
 )
+from .snippets import snippet_plain_text
 
 __all__ = [
     "CodeAction",
@@ -56,5 +57,6 @@ __all__ = [
     "prepare_rename",
     "references",
     "rename",
+    "snippet_plain_text",
     "workspace_symbols",
 ]
