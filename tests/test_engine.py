@@ -1,0 +1,179 @@
+"""The analysis engine: never raises, isolates crashing checks, reuses work correctly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.genflow import generate_text
+from nodeforge.analysis import engine
+from nodeforge.analysis.engine import analyze
+from nodeforge.analysis.rules import checks
+from nodeforge.analysis.workspace import load_workspace
+from tests.conftest import EXAMPLES
+
+EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.flow.json"))]
+WORKSPACE = load_workspace(EXAMPLES)
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in analyze(text, workspace=WORKSPACE).diagnostics]
+
+
+def test_examples_are_clean() -> None:
+    for text in EXAMPLE_TEXTS:
+        assert codes(text) == []
+
+
+@given(st.sampled_from(EXAMPLE_TEXTS), st.data())
+@settings(max_examples=200)
+def test_mutated_examples_never_raise(text: str, data: st.DataObject) -> None:
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 12))
+        junk = data.draw(
+            st.sampled_from(
+                [
+                    "",
+                    ",",
+                    "}",
+                    "]",
+                    "{",
+                    '"',
+                    ":",
+                    "nodes.",
+                    "{{",
+                    "}}",
+                    "\\u",
+                    "\ud800",
+                    "é",
+                    "\x00",
+                ]
+            )
+            | st.text(max_size=8)
+        )
+        text = text[:at] + junk + text[at + cut :]
+    result = analyze(text, workspace=WORKSPACE)
+    for diagnostic in result.diagnostics:
+        assert 0 <= diagnostic.span.start <= diagnostic.span.end <= len(text)
+        assert diagnostic.code != "NF000", diagnostic.message
+
+
+hostile_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["nodeforge", "id", "nodes", "connections", "tests", "x"]), hostile_values
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "type", "version", "config", "from", "to"]), hostile_values
+        ),
+        max_size=5,
+    ),
+)
+@settings(max_examples=200)
+def test_random_structures_never_raise(top: dict[str, object], nodes: list[object]) -> None:
+    document = {**top, "nodes": nodes, "connections": nodes}
+    result = analyze(json.dumps(document), workspace=WORKSPACE)
+    assert all(d.code != "NF000" for d in result.diagnostics)
+
+
+def test_hostile_strings_in_expressions_and_ids() -> None:
+    hostile = [
+        '"; rm -rf / #',
+        "`$(id)`",
+        "*/ panic() /*",
+        "{{ {{ }} }}",
+        "\u202e\u0000",
+        "a" * 10000,
+    ]
+    for value in hostile:
+        document = json.loads(EXAMPLE_TEXTS[0])
+        document["nodes"][0]["id"] = value
+        document["nodes"][1]["config"] = {"condition": value, "mapping": {value: value}}
+        result = analyze(json.dumps(document), workspace=WORKSPACE)
+        assert all(d.code != "NF000" for d in result.diagnostics)
+
+
+def test_deep_nesting_and_huge_documents() -> None:
+    deep = '{"nodeforge": "1", "id": "x", "nodes": [' + "[" * 50000 + "]" * 50000 + "]}"
+    assert "NF001" in codes(deep)
+    big = generate_text(5000)
+    padding = " " * (10 * 1024 * 1024 - len(big))
+    huge = big[:-2] + padding + big[-2:]
+    assert len(huge) >= 10 * 1024 * 1024
+    result = analyze(huge, workspace=WORKSPACE)
+    assert all(d.code != "NF000" for d in result.diagnostics)
+
+
+def test_a_crashing_check_becomes_one_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: engine._Context) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(checks, "ALL_CHECKS", (checks.check_syntax, broken, checks.check_nodes))
+    text = EXAMPLE_TEXTS[0].replace('"version": "1.0.0"', '"version": "9.9.9"', 1)
+    found = codes(text)
+    assert found.count("NF000") == 1
+    assert "NF005" in found  # the checks after the crash still ran
+
+
+def test_incremental_analysis_matches_a_fresh_one() -> None:
+    text = generate_text(300)
+    previous = analyze(text, workspace=WORKSPACE)
+    for k, (old, new) in enumerate(
+        [
+            ('"input.total * 2"', '"input.total * 3"'),
+            ('"input.total * 2"', '"input.nope * 2"'),
+            ('"input.total > 100"', '"input.total > \\"x\\""'),
+            ('"flow/if"', '"flow/iff"'),
+            ('"n5.in"', '"n7.in"'),
+            ('"level": "info"', '"level": "loud"'),
+        ]
+    ):
+        at = text.find(old, len(text) // (k + 2))
+        text = text[:at] + new + text[at + len(old) :]
+        current = analyze(text, workspace=WORKSPACE, previous=previous)
+        fresh = analyze(text, workspace=WORKSPACE)
+        assert [(d.code, d.span, d.message) for d in current.diagnostics] == [
+            (d.code, d.span, d.message) for d in fresh.diagnostics
+        ]
+        assert {k: f.output_types for k, f in current.facts.items()} == {
+            k: f.output_types for k, f in fresh.facts.items()
+        }
+        previous = current
+
+
+def test_custom_nodes_from_the_workspace_are_used(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "nodeforge.toml", tmp_path / "nodeforge.toml")
+    node_dir = tmp_path / "nodes" / "acme" / "shout" / "1.0.0"
+    node_dir.mkdir(parents=True)
+    base = WORKSPACE.catalog.get("util/log", "1.0.0")
+    assert base is not None
+    custom = json.loads(base.path.read_text(encoding="utf-8"))
+    custom.update({"type": "acme/shout", "category": "acme", "title": "Shout"})
+    (node_dir / "node.json").write_text(json.dumps(custom), encoding="utf-8")
+    workspace = load_workspace(tmp_path)
+    flow = {
+        "nodeforge": "1",
+        "id": "custom",
+        "nodes": [
+            {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {"id": "yell", "type": "acme/shout", "version": "1.0.0", "config": {"message": "hi"}},
+        ],
+        "connections": [{"from": "start.out", "to": "yell.in"}],
+    }
+    assert analyze(json.dumps(flow), workspace=workspace).diagnostics == []
+    assert "NF004" in [d.code for d in analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics]
