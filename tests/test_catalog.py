@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+
 from nodeforge.analysis.catalog import (
     Catalog,
     CatalogError,
@@ -22,7 +23,6 @@ from nodeforge.analysis.catalog import (
     parse_path_pattern,
     semver_key,
 )
-
 from nodeforge.gendocs_catalog import DEFAULT_OUTPUT, render_catalog_markdown
 
 
