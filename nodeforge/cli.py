@@ -57,7 +57,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser("schema", help="print the flow file JSON Schema")
     docs.set_defaults(handler=_lazy("nodeforge.commands.check", "print_schema"))
+    _add_build_parsers(sub)
     return parser
+
+
+def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Code generation and builds: generate, build, run, test, watch (docs/codegen.md)."""
+    fmt_choices = ("text", "json", "sarif", "github")
+
+    generate = sub.add_parser("generate", help="write the Go module of a flow or workspace")
+    generate.add_argument("path", type=Path, help="a flow file or a workspace folder")
+    generate.add_argument(
+        "--output", "-o", type=Path, help="module folder (default: .nodeforge/gen/)"
+    )
+    generate.add_argument("--format", choices=fmt_choices, default="text")
+    generate.set_defaults(handler=_lazy("nodeforge.commands.generate", "run"))
+
+    build = sub.add_parser("build", help="compile a flow or workspace to one binary")
+    build.add_argument("path", type=Path, help="a flow file or a workspace folder")
+    build.add_argument(
+        "--output", "-o", type=Path, help="the binary (default: .nodeforge/bin/<project>)"
+    )
+    build.add_argument("--out-dir", type=Path, help="module folder (default: .nodeforge/gen/)")
+    build.add_argument("--format", choices=fmt_choices, default="text")
+    build.add_argument("--json", action="store_true", help="print the build result as JSON")
+    build.set_defaults(handler=_lazy("nodeforge.commands.build", "run"))
+
+    run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")
+    run.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    run.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
+    run.add_argument("app_args", nargs=argparse.REMAINDER, help="arguments for the app")
+    run.set_defaults(handler=_lazy("nodeforge.commands.run_app", "run"))
+
+    test = sub.add_parser("test", help="run the flows' tests against the compiled app")
+    test.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    test.add_argument("-k", help="only tests whose name contains this")
+    test.add_argument("--json", action="store_true")
+    test.set_defaults(handler=_lazy("nodeforge.commands.test_flows", "run"))
+
+    watch = sub.add_parser("watch", help="rebuild and restart the app when flows change")
+    watch.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    watch.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
+    watch.add_argument("--no-run", action="store_true", help="only rebuild, do not run the app")
+    watch.add_argument("--debounce-ms", type=int, default=200)
+    watch.set_defaults(handler=_lazy("nodeforge.commands.watch", "run"))
 
 
 def _lazy(module: str, name: str) -> Handler:

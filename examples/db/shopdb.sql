@@ -1,0 +1,10 @@
+-- Schema of the `shopdb` SQLite connector (orders_api.flow.json). `nodeforge run` and
+-- `nodeforge test` apply it through NODEFORGE_CONNECTOR_SHOPDB_SCHEMA; it must be idempotent.
+CREATE TABLE IF NOT EXISTS orders (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sku TEXT NOT NULL,
+  qty INTEGER NOT NULL CHECK (qty > 0),
+  customer_email TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'new',
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);

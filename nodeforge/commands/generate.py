@@ -1,0 +1,51 @@
+"""``nodeforge generate PATH -o DIR``: write the Go module of a flow or a workspace."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nodeforge.analysis.catalog import CatalogError
+from nodeforge.analysis.text import LineIndex
+from nodeforge.analysis.workspace import WorkspaceError
+from nodeforge.codegen.build import BuildResult, generate
+from nodeforge.report import FileReport, render
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = generate(args.path, args.output)
+    except (OSError, CatalogError, WorkspaceError) as exc:
+        print(f"nodeforge generate: {exc}", file=sys.stderr)
+        return 2
+    if not result.ok:
+        print_diagnostics(result, getattr(args, "format", "text"))
+        return 1
+    module = result.module
+    count = len(module.files) if module else 0
+    print(f"generated {count} files in {_display(result.out_dir)} ({len(result.written)} changed)")
+    return 0
+
+
+def print_diagnostics(result: BuildResult, fmt: str = "text") -> None:
+    """Build problems as the editor shows them: on the flow nodes they come from."""
+    reports: list[FileReport] = []
+    for rel, diags in sorted(result.diagnostics.items()):
+        flow = result.flows.get(rel)
+        if flow is None:
+            for d in diags:
+                print(f"error {d.code} {d.message}", file=sys.stderr)
+            continue
+        reports.append(FileReport(flow.path, _display(flow.path), LineIndex(flow.text), diags))
+    if reports:
+        sys.stdout.write(render(reports, fmt))
+    if not result.diagnostics and result.output:
+        print(result.output, file=sys.stderr)
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
