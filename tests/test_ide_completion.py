@@ -138,19 +138,25 @@ def test_deprecated_type_is_marked() -> None:
 
 def test_node_type_accept() -> None:
     check_accept(
-        '{"nodes": [{"id": "n", "type": "ht$0"}]}',
+        '{"nodes": [{"id": "n", "type": "ht$0", "version": "1.0.0"}]}',
         "http/request",
-        '{"nodes": [{"id": "n", "type": "http/request"}]}',
+        '{"nodes": [{"id": "n", "type": "http/request", "version": "1.0.0"}]}',
     )
     check_accept(
-        '{"nodes": [{"id": "n", "type": ht$0}]}',
+        '{"nodes": [{"id": "n", "version": "1.0.0", "type": ht$0}]}',
         "http/request",
-        '{"nodes": [{"id": "n", "type": "http/request"}]}',
+        '{"nodes": [{"id": "n", "version": "1.0.0", "type": "http/request"}]}',
     )
+    # Without a version, the newest is pinned as well.
     check_accept(
         '{"nodes": [{"id": "n", "type": $0}]}',
         "flow/if",
-        '{"nodes": [{"id": "n", "type": "flow/if"}]}',
+        '{"nodes": [{"id": "n", "type": "flow/if", "version": "1.0.0"}]}',
+    )
+    check_accept(
+        '{"nodes": [{"id": "n", "type": "ht$0"}]}',
+        "http/request",
+        '{"nodes": [{"id": "n", "type": "http/request", "version": "1.1.0"}]}',
     )
     # A following member without a comma gets one.
     check_accept(
@@ -161,8 +167,8 @@ def test_node_type_accept() -> None:
 
 
 def test_unclosed_string_is_replaced_up_to_the_cursor() -> None:
-    out = accept('{"nodes": [{"id": "n", "type": "ht$0\n]}', "http/request")
-    assert out == '{"nodes": [{"id": "n", "type": "http/request"\n]}'
+    out = accept('{"nodes": [{"id": "n", "version": "1.1.0", "type": "ht$0\n]}', "http/request")
+    assert out == '{"nodes": [{"id": "n", "version": "1.1.0", "type": "http/request"\n]}'
 
 
 # -- node skeletons ------------------------------------------------------------------

@@ -55,6 +55,7 @@ MAX_RANKED_ENDPOINTS = 300
 MAX_ENDPOINT_ITEMS = 300
 
 _WORD = re.compile(r"[A-Za-z0-9_]")
+_VERSION_KEY = re.compile(r'"version"\s*:')
 _ID_CHARS = re.compile(r"[^a-z0-9_]+")
 
 
@@ -187,12 +188,14 @@ def _value_item(
     detail: str | None = None,
     documentation: str | None = None,
     snippet: str | None = None,
+    insert_text: str | None = None,
     sort_text: str | None = None,
     deprecated: bool = False,
 ) -> CompletionItem:
-    """An item that puts the JSON value ``json_text`` (or a snippet) at the cursor."""
+    """An item that puts the JSON value ``json_text`` at the cursor (or ``insert_text``,
+    or a snippet, when more than the value is typed)."""
     span, comma, quoted = _slot(cursor)
-    insert = snippet if snippet is not None else json_text
+    insert = snippet if snippet is not None else insert_text or json_text
     if comma:
         insert += ","
     return CompletionItem(
@@ -513,12 +516,18 @@ def _suggest_node_id(analysis: Analysis, index: int) -> str:
 
 
 def _type_items(analysis: Analysis, cursor: Cursor) -> list[CompletionItem]:
+    """Every node type; a node without a ``version`` gets the newest pinned too."""
     catalog = analysis.workspace.catalog
+    container = cursor.container
+    raw = cursor.text[container.start : container.end] if container is not None else ""
+    # The text too: a half-typed member may have swallowed `"version": ...` as its value.
+    pin_version = "version" not in _existing_keys(cursor) and not _VERSION_KEY.search(raw)
     items = []
     for i, type_ in enumerate(catalog.types()):
-        manifest = catalog.latest(type_, include_prerelease=True)
+        manifest = catalog.latest(type_)
         if manifest is None:
             continue
+        pinned = f'{dump(type_)}, "version": {dump(manifest.version)}' if pin_version else None
         items.append(
             _value_item(
                 cursor,
@@ -527,6 +536,7 @@ def _type_items(analysis: Analysis, cursor: Cursor) -> list[CompletionItem]:
                 "node-type",
                 detail=manifest.title,
                 documentation=node_type_markdown(manifest),
+                insert_text=pinned,
                 sort_text=f"1{i:04d}",
                 deprecated=bool(manifest.deprecated),
             )
