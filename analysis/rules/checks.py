@@ -706,6 +706,26 @@ def _path_without_response(ctx: _Context, trigger: str) -> str | None:
     return uncovered_end(trigger)
 
 
+def check_tests(ctx: _Context) -> None:
+    tests = ctx.doc.value.get("tests")
+    if not isinstance(tests, list):
+        return
+    triggers = set(ctx.graph.triggers)
+    for index, test in enumerate(tests):
+        trigger = test.get("trigger") if isinstance(test, dict) else None
+        if not isinstance(trigger, str) or trigger in triggers:
+            continue
+        known = ", ".join(f"`{t}`" for t in ctx.graph.triggers) or "none"
+        what = "is not a trigger" if trigger in ctx.graph.successors else "is not a node"
+        ctx.report(
+            "NF024",
+            f"Test trigger `{trigger}` {what} of this flow{_did_you_mean(trigger, triggers)} "
+            f"(triggers: {known})",
+            ctx.doc.span_of(("tests", index, "trigger")),
+            data={"triggers": list(ctx.graph.triggers)},
+        )
+
+
 ALL_CHECKS: tuple[Check, ...] = (
     check_syntax,
     check_structure,
@@ -714,4 +734,5 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_graph,
     check_types,
     check_http,
+    check_tests,
 )

@@ -256,6 +256,16 @@ _RULES = [
         "Remove the duplicate (quick fix).",
         "bad_connections",
     ),
+    Rule(
+        "NF024",
+        "invalid-flow-test",
+        Severity.ERROR,
+        "A flow-level test fires a node that is not a trigger of this flow.",
+        "`nodeforge test` starts each test at its `trigger`; a test naming a missing or "
+        "non-trigger node cannot run, and usually means the trigger was renamed.",
+        "Set `trigger` to the id of one of the flow's trigger nodes.",
+        "bad_tests",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
