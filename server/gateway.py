@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from nodeforge.server.transport import QueueWriter, serve_session
@@ -49,10 +50,14 @@ class GatewayConfig:
     max_message_bytes: int = 16 * 1024 * 1024
     max_clients: int = 256
     ping_interval: float | None = 20.0
+    send_budget_bytes: int | None = None
+    """Output queued for one client before it counts as stalled and is dropped
+    (default: four maximal messages, at least 64 MiB)."""
 
     @property
     def max_pending_bytes(self) -> int:
-        """Queued output per client before it counts as stalled and is dropped."""
+        if self.send_budget_bytes is not None:
+            return self.send_budget_bytes
         return max(4 * self.max_message_bytes, 64 * 1024 * 1024)
 
 
@@ -159,7 +164,13 @@ class Gateway:
                 return None
 
         try:
-            await serve_session(receive, writer, framed=False, redact_errors=True)
+            await serve_session(
+                receive,
+                writer,
+                framed=False,
+                redact_errors=True,
+                is_open=lambda: ws.state is State.OPEN,
+            )
             await writer.drain(timeout=2)
         except Exception:
             log.exception("session for %s failed", peer)

@@ -137,6 +137,7 @@ async def serve_session(
     redact_errors: bool,
     max_in_flight: int = MAX_IN_FLIGHT,
     server: NodeforgeServer | None = None,
+    is_open: Callable[[], bool] | None = None,
 ) -> int:
     """Serve one client until ``exit`` or the end of its input; returns the exit code."""
     server = server if server is not None else create_server()
@@ -148,8 +149,8 @@ async def serve_session(
     try:
         while not exit_code:
             data = await receive()
-            if data is None:
-                break
+            if data is None or (is_open is not None and not is_open()):
+                break  # a gone client's queued messages are not worth any work
             while protocol.in_flight >= max_in_flight:
                 await asyncio.sleep(0.005)
             dispatch(server, data)

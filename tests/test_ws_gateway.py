@@ -1,0 +1,257 @@
+"""The WebSocket gateway: concurrent isolated clients, text frames, token, Origin,
+size cap, disconnects, floods and stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from nodeforge.server.gateway import ConfigError, Gateway, GatewayConfig
+from tests.lsp.harness import BROKEN, ROOT, WORKSPACE
+from tests.lsp.wsclient import WsClient
+
+PINGER = WORKSPACE / "flows" / "pinger.flow.json"
+TOKEN = "s3cret-token"
+
+
+async def start(**options: Any) -> Gateway:
+    gateway = Gateway(GatewayConfig(port=0, ping_interval=None, **options))
+    await gateway.start()
+    return gateway
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    gw = await start(token=TOKEN)
+    yield gw
+    assert gw.server is not None
+    gw.server.close()
+    await gw.server.wait_closed()
+
+
+def url(gw: Gateway, token: str | None = TOKEN) -> str:
+    return f"ws://127.0.0.1:{gw.port}/" + (f"?token={token}" if token else "")
+
+
+async def ready_client(gw: Gateway, **kwargs: Any) -> WsClient:
+    client = await WsClient.connect(url(gw), **kwargs)
+    await client.initialize(WORKSPACE.as_uri())
+    return client
+
+
+def hover_params(uri: str) -> dict[str, Any]:
+    return {"textDocument": {"uri": uri}, "position": {"line": 6, "character": 34}}
+
+
+async def test_two_concurrent_clients_are_isolated(gateway: Gateway) -> None:
+    a, b = await asyncio.gather(ready_client(gateway), ready_client(gateway))
+    broken = PINGER.read_text().replace('"util/log"', '"util/lgo"')
+    uri_a = a.open(PINGER)
+    uri_b = b.open(PINGER, broken)  # same document, different text in the other session
+    assert uri_a == uri_b
+    diagnostics_a, diagnostics_b = await asyncio.gather(a.published(uri_a), b.published(uri_b))
+    assert diagnostics_a == []
+    assert [d["code"] for d in diagnostics_b] == ["NF004"]
+    hovers = await asyncio.gather(
+        *(c.request("textDocument/hover", hover_params(uri_a)) for c in (a, b) for _ in range(5))
+    )
+    assert all("acme/ping" in h["result"]["contents"]["value"] for h in hovers)
+    assert a.frame_types == {str} and b.frame_types == {str}  # one message per TEXT frame
+    assert len(gateway.clients) == 2
+    await asyncio.gather(a.stop(), b.stop())
+
+
+async def test_exit_closes_only_that_connection(gateway: Gateway) -> None:
+    a, b = await asyncio.gather(ready_client(gateway), ready_client(gateway))
+    assert await a.stop() == 0
+    await asyncio.wait_for(a.ws.wait_closed(), 5)
+    uri = b.open(PINGER)
+    assert await b.published(uri) == []
+    await b.stop()
+
+
+@pytest.mark.parametrize("how", ["query", "header", "subprotocol"])
+async def test_token_accepted_three_ways(gateway: Gateway, how: str) -> None:
+    base = url(gateway, token=None)
+    if how == "query":
+        client = await WsClient.connect(base + f"?token={TOKEN}")
+    elif how == "header":
+        client = await WsClient.connect(
+            base, additional_headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+    else:
+        client = await WsClient.connect(base, subprotocols=[f"nodeforge.token.{TOKEN}"])  # type: ignore[list-item]
+    result = await client.initialize(None)
+    assert result["result"]["serverInfo"]["name"] == "nodeforge"
+    await client.stop()
+
+
+@pytest.mark.parametrize("token", [None, "wrong", TOKEN + "x"])
+async def test_bad_token_refused(gateway: Gateway, token: str | None) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(url(gateway, token=token))
+    assert refused.value.response.status_code == 401
+    assert not gateway.clients
+
+
+async def test_origin_allow_list() -> None:
+    gw = await start(allowed_origins=("https://editor.example.com",))
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url(gw, None), origin="https://evil.example.net")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        ok = await WsClient.connect(url(gw, None), origin="https://editor.example.com")  # type: ignore[arg-type]
+        await ok.initialize(None)
+        await ok.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+async def test_default_origins_are_loopback_pages_only() -> None:
+    gw = await start()
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url(gw, None), origin="https://evil.example.net")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        for origin in ("http://localhost:3000", "http://127.0.0.1:8080", None):
+            kwargs = {"origin": origin} if origin else {}
+            client = await WsClient.connect(url(gw, None), **kwargs)
+            await client.initialize(None)
+            await client.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+async def test_oversized_message_closes_only_that_client() -> None:
+    gw = await start(max_message_bytes=64 * 1024)
+    try:
+        a, b = await asyncio.gather(ready_client(gw), ready_client(gw))
+        a.open(PINGER, " " * 100_000 + PINGER.read_text())
+        await asyncio.wait_for(a.ws.wait_closed(), 5)
+        assert a.ws.close_code == 1009  # message too big
+        uri = b.open(PINGER)
+        assert await b.published(uri) == []
+        assert "result" in await b.request("textDocument/hover", hover_params(uri))
+        await b.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+async def test_abrupt_disconnect_harms_no_other(gateway: Gateway) -> None:
+    a, b = await asyncio.gather(ready_client(gateway), ready_client(gateway))
+    uri = a.open(BROKEN / "type_mismatch.flow.json")
+    a.start_request("textDocument/hover", hover_params(uri))
+    a.start_request("workspace/symbol", {"query": ""})
+    await asyncio.sleep(0.05)
+    a.ws.transport.abort()  # no close frame, mid-request
+    uri_b = b.open(PINGER)
+    assert await b.published(uri_b) == []
+    assert "result" in await b.request("textDocument/hover", hover_params(uri_b))
+    for _ in range(200):
+        if len(gateway.clients) == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert len(gateway.clients) == 1
+    await b.stop()
+
+
+async def test_flooding_client_does_not_starve_another(gateway: Gateway) -> None:
+    a, b = await asyncio.gather(ready_client(gateway), ready_client(gateway))
+    uri_a = a.open(PINGER)
+    uri_b = b.open(PINGER)
+    await asyncio.gather(a.published(uri_a), b.published(uri_b))
+    for _ in range(3000):
+        a.start_request("textDocument/completion", hover_params(uri_a))
+    started = time.monotonic()
+    for _ in range(5):
+        assert "result" in await b.request("textDocument/hover", hover_params(uri_b))
+    elapsed = time.monotonic() - started
+    print(f"5 hovers under a flood: {elapsed:.3f} s")
+    assert elapsed < 3.0, f"5 hovers took {elapsed:.2f} s under a flood"
+    await b.stop()
+    a.ws.transport.abort()
+    for _ in range(300):
+        if len(gateway.clients) == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert not gateway.clients, "a gone client's backlog is dropped, not worked through"
+
+
+async def test_stalled_client_is_dropped() -> None:
+    gw = await start(send_budget_bytes=256 * 1024)
+    try:
+        a, b = await asyncio.gather(ready_client(gw), ready_client(gw))
+        uri = a.open(BROKEN / "type_mismatch.flow.json")
+        await a.published(uri)
+        a.reader.cancel()  # a stops reading; its socket and then its budget fill up
+        for _ in range(4000):
+            a.start_request("workspace/symbol", {"query": ""})
+        for _ in range(500):
+            if len(gw.clients) == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert len(gw.clients) == 1, "the stalled client is dropped"
+        uri_b = b.open(PINGER)
+        assert await b.published(uri_b) == []
+        await b.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+def test_non_loopback_bind_needs_a_token() -> None:
+    with pytest.raises(ConfigError, match="token"):
+        Gateway(GatewayConfig(host="0.0.0.0", port=0))
+    Gateway(GatewayConfig(host="0.0.0.0", port=0, token=TOKEN))  # fine with one
+
+
+def test_cli_refuses_public_bind_without_token() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NODEFORGE_WS_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "nodeforge", "lsp", "--ws", "0.0.0.0:0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "token" in result.stderr
+
+
+async def test_cli_gateway_end_to_end() -> None:
+    env = {**os.environ, "NODEFORGE_WS_TOKEN": TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nodeforge", "lsp", "--ws", "127.0.0.1:0",
+        stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        address = line.rsplit("ws://", 1)[1].strip()
+        with pytest.raises(InvalidStatus):
+            await connect(f"ws://{address}")
+        client = await WsClient.connect(f"ws://{address}?token={TOKEN}")
+        await client.initialize(WORKSPACE.as_uri())
+        uri = client.open(PINGER)
+        assert await client.published(uri) == []
+        answer = await client.request("textDocument/hover", hover_params(uri))
+        assert json.dumps(answer).count("acme/ping") >= 1
+        await client.stop()
+        assert process.returncode is None, "one client's exit does not stop the gateway"
+    finally:
+        process.terminate()
+        await process.wait()
