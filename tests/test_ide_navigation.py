@@ -369,3 +369,14 @@ def test_code_lenses() -> None:
     ]
     assert all(lens.arguments[0] == "file:///work/flows/orders.flow.json" for lens in lenses)
     assert text[lenses[2].span.start] == "{"
+
+
+def test_symbol_selection_is_the_id_wherever_it_is() -> None:
+    nodes = (
+        '{ "id" : "first", "type": "flow/if", "version": "1.0.0"}, '
+        '{"type": "flow/if", "config": {"id": "not me"}, "id": "late", "version": "1.0.0"}'
+    )
+    text = flow(nodes, "")
+    symbols = document_symbols(analysis_of(text))
+    selected = [text[s.selection_span.start : s.selection_span.end] for s in symbols[:2]]
+    assert selected == ['"first"', '"late"']

@@ -10,7 +10,7 @@ from typing import Any
 
 from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.engine import Analysis
-from nodeforge.analysis.flow import parse_endpoint
+from nodeforge.analysis.flow import FlowDocument, NodeInfo, parse_endpoint
 from nodeforge.analysis.jsontree import JsonNode, parse_json
 from nodeforge.analysis.text import LineIndex, Span
 
@@ -196,7 +196,7 @@ def document_symbols(analysis: Analysis) -> list[Symbol]:
         manifest = manifest_for(analysis, info.type, info.version)
         is_trigger = manifest is not None and manifest.kind == "trigger"
         span = doc.span_of(info.path)
-        selection = doc.span_of((*info.path, "id")) if info.id is not None else span
+        selection = _id_span(doc, info, span) if info.id is not None else span
         detail = info.type
         title = info.value.get("title")
         if isinstance(title, str) and title:
@@ -251,6 +251,22 @@ def document_symbols(analysis: Analysis) -> list[Symbol]:
     return out
 
 
+_FIRST_ID = re.compile(r'\{\s*"id"\s*:\s*("(?:[^"\\\n]|\\.)*")')
+
+
+def _id_span(doc: FlowDocument, info: NodeInfo, node_span: Span) -> Span:
+    """The span of a node's ``"id"`` value.
+
+    When ``id`` is the node's first member (the canonical layout) a regular expression
+    finds it without expanding the node's members, which keeps an outline of 1,000
+    nodes cheap on every edit; otherwise the tree answers.
+    """
+    m = _FIRST_ID.match(doc.text, node_span.start, node_span.end)
+    if m is not None:
+        return Span(m.start(1), m.end(1))
+    return doc.span_of((*info.path, "id"))
+
+
 def workspace_symbols(analyses: Iterable[Analysis], query: str) -> list[WorkspaceSymbol]:
     """Flows and nodes across documents whose name fuzzily matches ``query``."""
     scored: list[tuple[int, str, WorkspaceSymbol]] = []
@@ -273,7 +289,8 @@ def workspace_symbols(analyses: Iterable[Analysis], query: str) -> list[Workspac
                 continue
             manifest = manifest_for(analysis, info.type, info.version)
             kind = "trigger" if manifest is not None and manifest.kind == "trigger" else "node"
-            location = Location(doc.uri, doc.span_of((*info.path, "id")), doc.lines)
+            id_span = _id_span(doc, info, doc.span_of(info.path))
+            location = Location(doc.uri, id_span, doc.lines)
             symbol = WorkspaceSymbol(info.id, info.type, kind, location)
             scored.append((score, info.id, symbol))
     scored.sort(key=lambda s: (s[0], s[1]))
