@@ -57,8 +57,133 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser("schema", help="print the flow file JSON Schema")
     docs.set_defaults(handler=_lazy("nodeforge.commands.check", "print_schema"))
+    _add_project_parsers(sub)
     _add_build_parsers(sub)
     return parser
+
+
+def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Projects: init, metadata, history, connectors, upgrades, forks (docs/projects.md)."""
+
+    def workspace_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--workspace", "-w", type=Path, help="the workspace folder (default: found from here)"
+        )
+
+    init = sub.add_parser("init", help="create a workspace (nodeforge.toml, flows/, nodes/)")
+    init.add_argument("path", nargs="?", type=Path, default=Path("."), help="folder (default: .)")
+    init.add_argument("--name", help="project name (default: the folder's name)")
+    init.add_argument("--description", default="")
+    init.add_argument("--owner", default="")
+    init.add_argument("--example", action="store_true", help="add flows/hello.flow.json")
+    init.set_defaults(handler=_lazy("nodeforge.commands.init", "run"))
+
+    project = sub.add_parser("project", help="show or edit the project metadata")
+    project.add_argument("action", nargs="?", choices=("show", "set"), default="show")
+    project.add_argument("--name")
+    project.add_argument("--description")
+    project.add_argument("--owner")
+    project.add_argument("--json", action="store_true")
+    workspace_option(project)
+    project.set_defaults(handler=_lazy("nodeforge.commands.project", "run"))
+
+    save = sub.add_parser("save", help="record flows in the internal history")
+    save.add_argument("flows", nargs="*", type=Path, help="flow files (default: every flow)")
+    save.add_argument("--message", "-m", help="what changed")
+    save.add_argument("--json", action="store_true")
+    workspace_option(save)
+    save.set_defaults(handler=_lazy("nodeforge.commands.save", "run"))
+
+    history = sub.add_parser("history", help="saved versions of a flow, newest first")
+    history.add_argument("flow", nargs="?", type=Path, help="flow file (default: all saves)")
+    history.add_argument("--limit", "-n", type=int)
+    history.add_argument("--json", action="store_true")
+    workspace_option(history)
+    history.set_defaults(handler=_lazy("nodeforge.commands.history", "run"))
+
+    diff = sub.add_parser("diff", help="semantic and text diff of two versions of a flow")
+    diff.add_argument("flow", type=Path)
+    diff.add_argument("a", nargs="?", help="revision: commit id or @N (default: @0, the newest)")
+    diff.add_argument("b", nargs="?", help="revision (default: the file on disk)")
+    diff.add_argument("--json", action="store_true")
+    diff.add_argument("--no-text", action="store_true", help="only the semantic summary")
+    workspace_option(diff)
+    diff.set_defaults(handler=_lazy("nodeforge.commands.diff", "run"))
+
+    restore = sub.add_parser("restore", help="bring back a saved version (as a new save)")
+    restore.add_argument("flow", type=Path)
+    restore.add_argument("rev", help="commit id or @N")
+    restore.add_argument(
+        "--force", action="store_true", help="discard changes of the file that are not saved"
+    )
+    workspace_option(restore)
+    restore.set_defaults(handler=_lazy("nodeforge.commands.restore", "run"))
+
+    connector = sub.add_parser("connector", help="encrypted connector settings")
+    csub = connector.add_subparsers(dest="connector_command", metavar="ACTION", required=True)
+    cadd = csub.add_parser("add", help="add or replace a connector")
+    cadd.add_argument("name")
+    cadd.add_argument("--type", "-t", required=True, dest="kind")
+    cadd.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a setting (repeatable)"
+    )
+    cadd.add_argument(
+        "--set-env",
+        action="append",
+        default=[],
+        metavar="KEY=ENVVAR",
+        help="a setting read from an environment variable (keeps secrets off the command line)",
+    )
+    cadd.add_argument(
+        "--stdin", action="store_true", help="read settings as a JSON object from stdin"
+    )
+    cadd.add_argument("--replace", action="store_true", help="replace an existing connector")
+    cadd.add_argument("--no-prompt", action="store_true", help="never ask for missing secrets")
+    for name, help_ in (
+        ("list", "list connectors"),
+        ("show", "show a connector, secrets masked"),
+        ("test", "connect with a connector's settings"),
+        ("remove", "remove a connector"),
+    ):
+        p = csub.add_parser(name, help=help_)
+        if name != "list":
+            p.add_argument("name")
+        if name in ("list", "show", "test"):
+            p.add_argument("--json", action="store_true")
+        if name == "test":
+            p.add_argument("--timeout", type=float, default=10.0)
+    cenv = csub.add_parser("env", help="write connector settings for a built app (0600 file)")
+    cenv.add_argument("names", nargs="*", help="connectors (default: all)")
+    cenv.add_argument("--output", "-o", type=Path, required=True, help="file to write")
+    cenv.add_argument("--format", choices=("env", "json"), default="env")
+    cexec = csub.add_parser("exec", help="run a built app with connector settings in its env")
+    cexec.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
+    csub.add_parser("keygen", help="print a new random NODEFORGE_SECRET_KEY")
+    csub.add_parser("types", help="connector types and their settings")
+    for p in csub.choices.values():
+        workspace_option(p)
+    connector.set_defaults(handler=_lazy("nodeforge.commands.connector", "run"))
+
+    upgrade = sub.add_parser("upgrade", help="upgrade node versions, applying config migrations")
+    upgrade.add_argument("flows", nargs="*", type=Path, help="flow files (default: every flow)")
+    upgrade.add_argument("--to", metavar="VERSION", help="target version (needs one node type)")
+    upgrade.add_argument("--type", dest="node_type", help="only nodes of this type")
+    upgrade.add_argument("--node", action="append", default=[], help="only this node id")
+    upgrade.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    upgrade.add_argument(
+        "--force", action="store_true", help="write even when the upgrade adds errors"
+    )
+    upgrade.add_argument("--json", action="store_true")
+    workspace_option(upgrade)
+    upgrade.set_defaults(handler=_lazy("nodeforge.commands.upgrade", "run"))
+
+    fork = sub.add_parser("fork", help="copy a standard node into nodes/ to change it")
+    fork.add_argument("node", nargs="?", metavar="TYPE@VERSION")
+    fork.add_argument("--as", dest="as_name", metavar="NAME", help="new type or name")
+    fork.add_argument("--status", action="store_true", help="list forks and newer bases")
+    fork.add_argument("--json", action="store_true")
+    workspace_option(fork)
+    fork.set_defaults(handler=_lazy("nodeforge.commands.fork", "run"))
 
 
 def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
