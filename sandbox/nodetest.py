@@ -1,0 +1,195 @@
+"""Test one node of a flow with a given input: its real Go code, built into a harness and
+run inside the sandbox. Used by ``nodeforge test-node`` and the ``nodeforge.testNode``
+language server command.
+
+Custom code (``code/go`` nodes) gets a generated harness that calls the node's ``Run``;
+harness binaries are cached by node type, version and the hash of the code, so a warm
+test does not compile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
+from nodeforge.sandbox import harness as hz
+from nodeforge.sandbox.limits import DEFAULT_LIMITS, Limits
+from nodeforge.sandbox.runner import (
+    Mount,
+    RunResult,
+    Status,
+    run_sandboxed,
+    run_unconfined,
+    unavailable_reason,
+)
+
+HARNESS_DIR = "/sandbox/harness"
+CODE_TYPES = ("code/go",)
+
+
+class NodeTestError(Exception):
+    """The request is wrong (unknown node, a node type that cannot be tested)."""
+
+
+@dataclass
+class NodeTestResult:
+    status: Status
+    node: str
+    type: str = ""
+    version: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0  # end to end: build (if any) + run
+    run_ms: float = 0.0
+    build_ms: float = 0.0
+    cached: bool = False
+    message: str = ""
+    build_errors: str = ""
+    confined: bool = True
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "node": self.node,
+            "type": self.type,
+            "version": self.version,
+            "outputs": self.outputs,
+            "logs": self.logs,
+            "duration_ms": round(self.duration_ms, 3),
+            "run_ms": round(self.run_ms, 3),
+            "build_ms": round(self.build_ms, 3),
+            "cached": self.cached,
+            "message": self.message,
+            "build_errors": self.build_errors,
+            "confined": self.confined,
+            "limits": self.limits,
+        }
+
+
+def load_flow(path: Path) -> Analysis:
+    workspace: Workspace = load_workspace(find_root(path.parent))
+    return analyze(path.read_text(encoding="utf-8"), uri=path.as_uri(), workspace=workspace)
+
+
+def harness_files(analysis: Analysis, node_id: str) -> tuple[str, str, dict[str, str]]:
+    node = analysis.document.node_by_id(node_id)
+    if node is None:
+        ids = ", ".join(n.id for n in analysis.document.nodes if n.id)
+        raise NodeTestError(f"the flow has no node `{node_id}` (nodes: {ids})")
+    if node.type is None or node.version is None:
+        raise NodeTestError(f"node `{node_id}` has no type or version")
+    facts = analysis.facts.get(node_id)
+    if facts is None or facts.manifest is None:
+        raise NodeTestError(f"node `{node_id}`: unknown node type {node.type} {node.version}")
+    if node.type in CODE_TYPES:
+        return node.type, node.version, hz.code_go_files(node.config)
+    raise NodeTestError(
+        f"node `{node_id}` ({node.type} {node.version}): sandboxed tests run custom Go code "
+        "(code/go nodes); standard nodes are tried with `nodeforge simulate`"
+    )
+
+
+def run_node_test(
+    analysis: Analysis,
+    node_id: str,
+    input_value: Any,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    unsafe_no_sandbox: bool = False,
+) -> NodeTestResult:
+    """Build (or reuse) the node's harness and run it on ``input_value``.
+
+    Refuses (status ``sandbox_unavailable``) when the sandbox cannot be set up, unless
+    ``unsafe_no_sandbox``: only the command line may pass that, never the server.
+    """
+    started = time.monotonic()
+    node_type, version, files = harness_files(analysis, node_id)
+    result = NodeTestResult(Status.OK, node_id, node_type, version, limits=limits.as_dict())
+    reason = unavailable_reason()
+    if reason is not None and not unsafe_no_sandbox:
+        result.status, result.message, result.confined = (
+            Status.SANDBOX_UNAVAILABLE,
+            f"refusing to run untrusted code: the sandbox is unavailable: {reason} "
+            "(the command line's --unsafe-no-sandbox runs it unconfined)",
+            False,
+        )
+        return result
+    try:
+        built = hz.build(node_type, version, files)
+    except hz.BuildError as exc:
+        result.status, result.message, result.build_errors = (
+            Status.NODE_ERROR,
+            str(exc),
+            exc.output,
+        )
+        result.duration_ms = (time.monotonic() - started) * 1000
+        return result
+    result.cached, result.build_ms = built.cached, built.build_ms
+    node = analysis.document.node_by_id(node_id)
+    assert node is not None
+    timeout_ms = node.config.get("timeout_ms", 5000)
+    request = json.dumps({"input": input_value, "timeout_ms": timeout_ms}).encode()
+    if reason is None:
+        with _reachable(built.binary.parent) as folder:
+            run = run_sandboxed(
+                [f"{HARNESS_DIR}/harness"],
+                mounts=[Mount(folder, HARNESS_DIR)],
+                stdin=request,
+                limits=limits,
+            )
+    else:
+        run = run_unconfined(
+            [str(built.binary)], cwd=built.binary.parent, stdin=request, limits=limits
+        )
+    _fill(result, run)
+    result.duration_ms = (time.monotonic() - started) * 1000
+    return result
+
+
+@contextlib.contextmanager
+def _reachable(folder: Path) -> Iterator[Path]:
+    """``folder``, or a copy of it that the sandbox's uid can reach (bubblewrap resolves
+    bound folders with the sandbox's uid, so a cache under a private home needs a copy)."""
+    if hz.world_traversable(folder):
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="nodeforge-stage-") as tmp:
+        os.chmod(tmp, 0o755)
+        staged = Path(tmp) / "h"
+        shutil.copytree(folder, staged)
+        yield staged
+
+
+def _fill(result: NodeTestResult, run: RunResult) -> None:
+    result.run_ms, result.confined = run.duration_ms, run.confined
+    result.logs = hz.parse_logs(run.stderr)
+    result.status, result.message = run.status, run.message
+    if run.status != Status.OK:
+        if run.status == Status.NODE_ERROR:
+            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+            result.message = run.message + (": " + " | ".join(tail) if tail else "")
+        return
+    try:
+        data = json.loads(run.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        outputs = data["outputs"]
+        assert isinstance(outputs, dict)
+    except (ValueError, KeyError, IndexError, AssertionError):
+        result.status = Status.NODE_ERROR
+        result.message = "the node's code wrote no result (did it exit early?)"
+        return
+    result.outputs = outputs
+    if "error" in outputs:
+        result.status = Status.NODE_ERROR
+        err = outputs["error"]
+        result.message = err.get("message", "") if isinstance(err, dict) else str(err)

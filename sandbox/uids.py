@@ -1,0 +1,91 @@
+"""A fresh uid per sandbox: leased under a file lock, checked empty, swept after the run.
+
+RLIMIT_NPROC counts every process of a uid across the machine and does nothing for uid
+0, so each run gets a uid that nothing else uses: a process limit then holds for that
+run alone, and every process the run left behind can be found by its uid and killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import random
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+UID_BASE = 1_640_000_000
+UID_COUNT = 65_536
+LOCK_DIR = Path(os.environ.get("NODEFORGE_SANDBOX_LOCKS", "/run/nodeforge-sandbox"))
+
+
+class NoFreeUid(RuntimeError):
+    pass
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of every live process whose real or effective uid is ``uid``.
+
+    Zombies are left out: they run nothing and hold no resources, and the ones a sandbox
+    leaves (bwrap's pid-1 process, orphaned when the outer bwrap exits) are reaped by init.
+    """
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"State:") and b"Z" in line:
+                        break
+                    if line.startswith(b"Uid:"):
+                        fields = line.split()
+                        if int(fields[1]) == uid or int(fields[2]) == uid:
+                            pids.append(int(entry.name))
+                        break
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+            continue
+    return pids
+
+
+def sweep(uid: int, deadline_seconds: float = 2.0) -> list[int]:
+    """SIGKILL every process of ``uid`` until none is left; returns those that survived."""
+    end = time.monotonic() + deadline_seconds
+    while True:
+        pids = processes_of(uid)
+        if not pids:
+            return []
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if time.monotonic() > end:
+            return processes_of(uid)
+        time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def lease_uid() -> Iterator[int]:
+    """Hold a uid no other sandbox holds and no process runs as, for one run."""
+    LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    start = random.randrange(UID_COUNT)
+    for i in range(256):
+        uid = UID_BASE + (start + i * 7919) % UID_COUNT
+        fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            if sweep(uid):  # a leftover of a crashed run that will not die: skip it
+                continue
+            yield uid
+            sweep(uid)
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(LOCK_DIR / f"{uid}.lock")
+            os.close(fd)
+    raise NoFreeUid("no free sandbox uid")
