@@ -7,7 +7,6 @@ this module, so no handler does arithmetic on positions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from lsprotocol import types as lsp
@@ -139,33 +138,38 @@ _COMPLETION_KINDS = {
     "keyword": lsp.CompletionItemKind.Keyword,
 }
 
-_PLACEHOLDER = re.compile(r"\$\{\d+(?::((?:[^}\\]|\\.)*))?\}|\$\d+")
-
-
-def strip_snippet(text: str) -> str:
-    """Plain text for clients without snippet support: placeholders become defaults."""
-    return _PLACEHOLDER.sub(lambda m: (m.group(1) or "").replace("\\}", "}"), text)
-
 
 def lsp_completion_list(
     result: ide.CompletionList,
     lines: LineIndex,
     encoding: PositionEncoding,
     snippets: bool,
+    markdown: bool = True,
 ) -> lsp.CompletionList:
     return lsp.CompletionList(
         is_incomplete=result.is_incomplete,
-        items=[lsp_completion_item(item, lines, encoding, snippets) for item in result.items],
+        items=[
+            lsp_completion_item(item, lines, encoding, snippets, markdown) for item in result.items
+        ],
     )
 
 
+def markup(text: str, markdown: bool) -> lsp.MarkupContent:
+    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
+    return lsp.MarkupContent(kind=kind, value=text)
+
+
 def lsp_completion_item(
-    item: ide.CompletionItem, lines: LineIndex, encoding: PositionEncoding, snippets: bool
+    item: ide.CompletionItem,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+    snippets: bool,
+    markdown: bool = True,
 ) -> lsp.CompletionItem:
     insert = item.insert_text if item.insert_text is not None else item.label
     is_snippet = item.is_snippet and snippets
     if item.is_snippet and not snippets:
-        insert = strip_snippet(insert)
+        insert = ide.snippet_plain_text(insert)
     edit = (
         lsp.TextEdit(range=lsp_range(lines, item.edit_span, encoding), new_text=insert)
         if item.edit_span is not None
@@ -176,7 +180,7 @@ def lsp_completion_item(
         kind=_COMPLETION_KINDS.get(item.kind, lsp.CompletionItemKind.Text),
         detail=item.detail,
         documentation=(
-            lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=item.documentation)
+            (markup(item.documentation, True) if markdown else item.documentation)
             if item.documentation
             else None
         ),
@@ -184,6 +188,8 @@ def lsp_completion_item(
         insert_text_format=(
             lsp.InsertTextFormat.Snippet if is_snippet else lsp.InsertTextFormat.PlainText
         ),
+        # Multi-line inserts come indented for the cursor's line: no re-indenting.
+        insert_text_mode=lsp.InsertTextMode.AsIs if "\n" in insert else None,
         text_edit=edit,
         sort_text=item.sort_text,
         filter_text=item.filter_text,
@@ -194,9 +200,11 @@ def lsp_completion_item(
 # -- hover, locations, symbols ------------------------------------------------------
 
 
-def lsp_hover(result: ide.HoverResult, lines: LineIndex, encoding: PositionEncoding) -> lsp.Hover:
+def lsp_hover(
+    result: ide.HoverResult, lines: LineIndex, encoding: PositionEncoding, markdown: bool = True
+) -> lsp.Hover:
     return lsp.Hover(
-        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=result.markdown),
+        contents=markup(result.markdown, markdown),
         range=lsp_range(lines, result.span, encoding),
     )
 

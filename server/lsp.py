@@ -72,6 +72,8 @@ class NodeforgeServer(LanguageServer):
         )
         self.session = Session(self)
         self.snippets = False
+        self.markdown_completion = False
+        self.markdown_hover = False
         self.document_changes = False
         self.settings_revision = 0
 
@@ -120,6 +122,12 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
         completion = text.completion if text is not None else None
         item = completion.completion_item if completion is not None else None
         ls.snippets = bool(item is not None and item.snippet_support)
+        formats = (item.documentation_format if item is not None else None) or []
+        ls.markdown_completion = lsp.MarkupKind.Markdown in formats
+        hover = text.hover if text is not None else None
+        ls.markdown_hover = lsp.MarkupKind.Markdown in (
+            (hover.content_format if hover else None) or []
+        )
         ws = params.capabilities.workspace
         edit = ws.workspace_edit if ws is not None else None
         ls.document_changes = bool(edit is not None and edit.document_changes)
@@ -318,7 +326,9 @@ def _register_features(server: NodeforgeServer) -> None:
     ) -> lsp.CompletionList | None:
         def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.CompletionList:
             result = ide.completion(analysis, offset_of(snapshot, params.position, ls.session))
-            return lsp_completion_list(result, snapshot.lines, ls.session.encoding, ls.snippets)
+            return lsp_completion_list(
+                result, snapshot.lines, ls.session.encoding, ls.snippets, ls.markdown_completion
+            )
 
         return await with_document(ls, params.text_document.uri, compute)
 
@@ -326,7 +336,9 @@ def _register_features(server: NodeforgeServer) -> None:
     async def hover(ls: NodeforgeServer, params: lsp.HoverParams) -> lsp.Hover | None:
         def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.Hover | None:
             result = ide.hover(analysis, offset_of(snapshot, params.position, ls.session))
-            return lsp_hover(result, snapshot.lines, ls.session.encoding) if result else None
+            if result is None:
+                return None
+            return lsp_hover(result, snapshot.lines, ls.session.encoding, ls.markdown_hover)
 
         return await with_document(ls, params.text_document.uri, compute)
 

@@ -83,6 +83,7 @@ class DocumentState:
     root: Path | None
     analysis: Analysis | None = None
     analysis_key: tuple[int, int] | None = None
+    latest: Analysis | None = None  # newest finished, maybe stale: reused by the next
     running: asyncio.Future[Analysis] | None = None
     running_key: tuple[int, int] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -194,7 +195,8 @@ class Session:
         async with state.lock:  # one analysis per document at a time
             if state.analysis_key == key and state.analysis is not None:
                 return state.analysis
-            analysis = await self.run(_analyze, snapshot, workspace)
+            analysis = await self.run(_analyze, snapshot, workspace, state.latest)
+            state.latest = analysis
         if state.snapshot is snapshot and key[1] == self._generation:
             state.analysis, state.analysis_key = analysis, key
         return analysis
@@ -392,8 +394,9 @@ class Session:
         self._disk.clear()
 
 
-def _analyze(snapshot: Snapshot, workspace: Workspace) -> Analysis:
-    analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace)
+def _analyze(snapshot: Snapshot, workspace: Workspace, previous: Analysis | None) -> Analysis:
+    """Analyse on a worker; ``previous`` (same document) lets an edit reuse the rest."""
+    analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace, previous)
     analysis.document.lines = snapshot.lines  # same text: share the line table
     return analysis
 
