@@ -195,6 +195,16 @@ def test_did_you_mean_endpoint() -> None:
     check_fix(text, "NF007", "Change to `check.true`", flow())
 
 
+def test_swap_backwards_connection() -> None:
+    text = flow(
+        NODES,
+        CONNECTIONS.replace(
+            '{"from": "start.out", "to": "check.in"}', '{"from": "check.in", "to": "start.out"}'
+        ),
+    )
+    check_fix(text, "NF008", "Swap `from` and `to`", flow())
+
+
 def test_remove_duplicate_connection() -> None:
     text = flow(NODES, CONNECTIONS + ', {"from": "start.out", "to": "check.in"}')
     check_fix(text, "NF023", "Remove the duplicate connection", flow())

@@ -289,6 +289,11 @@ def test_node_id_suggestion(text: str, expected: list[str]) -> None:
     check_completion(text, expected)
 
 
+def test_position_keys() -> None:
+    check_completion('{"nodes": [{"id": "a", "position": {$0}}]}', ["x", "y"])
+    check_completion('{"nodes": [{"id": "a", "position": {"x": 1, $0}}]}', ["y"])
+
+
 def test_position_and_config_values() -> None:
     check_accept(
         '{"nodes": [{"id": "a", "position": $0}]}',

@@ -230,6 +230,18 @@ def _retarget(analysis: Analysis, diagnostic: Diagnostic, index: int) -> list[Co
     ]
 
 
+def _swap(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    """A connection drawn backwards: exchange its ``from`` and ``to``."""
+    index = diagnostic.data["index"]
+    source = _find(analysis, ("connections", index, "from"))
+    target = _find(analysis, ("connections", index, "to"))
+    if source is None or target is None or source.kind != "string" or target.kind != "string":
+        return []
+    edits = [TextEdit(source.span, target.raw), TextEdit(target.span, source.raw)]
+    edits.sort(key=lambda e: e.span.start)
+    return [_fix("Swap `from` and `to`", diagnostic, edits, True)]
+
+
 # -- NF009, NF010: the adapter ---------------------------------------------------------------
 
 
@@ -336,6 +348,7 @@ _PROVIDERS: dict[str, Callable[[Analysis, Diagnostic], list[CodeAction]]] = {
     "NF005": _unknown_version,
     "NF006": _config,
     "NF007": _remove_connection,
+    "NF008": _swap,
     "NF009": _adapter,
     "NF010": _adapter,
     "NF021": _upgrade,

@@ -113,6 +113,9 @@ def _provide(analysis: Analysis, cursor: Cursor) -> Iterable[CompletionItem]:
             index = path[1]
             if depth == 2:
                 return _node_member(analysis, cursor, index)
+            if depth == 3 and path[2] == "position" and cursor.role == "key":
+                existing = _existing_keys(cursor)
+                return [_key_item(cursor, k, "${1:0}") for k in ("x", "y") if k not in existing]
             if path[2] == "config":
                 return _config(analysis, cursor, index, path[3:])
         return []

@@ -54,13 +54,13 @@ def _manifest_target(analysis: Analysis, offset: int) -> list[Location] | None:
         index = path[1]
         if len(path) == 2 and cursor.role == "value" and cursor.key in ("type", "version"):
             manifest = manifest_of_node(analysis, index)
-            return [_manifest_location(manifest, (cursor.key,))] if manifest else []
+            return _manifest_location(manifest, (cursor.key,)) if manifest else []
         if len(path) == 3 and path[2] == "config" and cursor.role == "key" and cursor.key:
             manifest = manifest_of_node(analysis, index)
             if manifest is None:
                 return []
             where = ("config_schema", "properties", cursor.key)
-            return [_manifest_location(manifest, where, key=True)]
+            return _manifest_location(manifest, where, key=True)
     if (
         len(path) == 2
         and path[0] == "connections"
@@ -79,7 +79,7 @@ def _manifest_target(analysis: Analysis, offset: int) -> list[Location] | None:
         if manifest is None:
             return []
         direction = "outputs" if cursor.key == "from" else "inputs"
-        return [_manifest_location(manifest, (direction, endpoint.port), key=True)]
+        return _manifest_location(manifest, (direction, endpoint.port), key=True)
     return None
 
 
@@ -113,22 +113,24 @@ def _read_manifest(path: Path) -> _ManifestFile | None:
 
 def _manifest_location(
     manifest: NodeManifest, where: tuple[str, ...], *, key: bool = False
-) -> Location:
-    path = manifest.path.resolve() if manifest.path != Path() else manifest.path
-    uri = path.as_uri() if path.is_absolute() else str(path)
+) -> list[Location]:
+    """The place ``where`` (a JSON path) in the manifest's file; none for in-memory ones."""
+    if manifest.path == Path():
+        return []
+    path = manifest.path.resolve()
     entry = _read_manifest(path)
-    if entry is None or entry.root is None:
-        return Location(uri, Span(0, 0), LineIndex(entry.text if entry else ""))
-    node = entry.root.find(where)
+    if entry is None:
+        return []
     span = Span(0, 0)
+    node = entry.root.find(where) if entry.root is not None else None
     if node is not None:
         span = node.span
-        if key:
+        if key and entry.root is not None:
             parent = entry.root.find(where[:-1])
             member = parent.member(where[-1]) if parent is not None else None
             if member is not None:
                 span = member.key_span
-    return Location(uri, span, entry.lines)
+    return [Location(path.as_uri(), span, entry.lines)]
 
 
 # -- references and rename ------------------------------------------------------------------
