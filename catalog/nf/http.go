@@ -129,6 +129,9 @@ func CheckBody(data []byte, schema *Schema) (any, *BadRequest) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			p.Line, p.Column = lineColumn(data, se.Offset)
+		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+			p.Message = "unexpected end of JSON input"
+			p.Line, p.Column = lineColumn(data, int64(len(data))+1)
 		}
 		return nil, &BadRequest{Title: "Request body is not valid JSON", Status: 400, Problems: []Problem{p}}
 	}
