@@ -399,6 +399,13 @@ def test_config_key_in_string_with_value_inserts_only_the_key() -> None:
     assert '"timeout_ms": 5' in out and is_json(out)
 
 
+def test_half_typed_key_above_another_member_gets_a_value() -> None:
+    text = request('"method": "GET",\n  "$0\n  "url": "x"')
+    out = accept(text, "timeout_ms")
+    assert '"timeout_ms": 30000,\n  "url": "x"' in out, out
+    assert is_json(out)
+
+
 def test_config_key_before_another_key_adds_comma() -> None:
     out = accept(request('$0 "url": "x"'), "method")
     assert is_json(out), out

@@ -228,9 +228,9 @@ def _key_item(
     """An item that types the member name ``key`` and, if there is none yet, its value."""
     span, comma, quoted = _slot(cursor)
     text = _text(cursor)
-    has_value = cursor.member is not None and (
-        cursor.member.value is not None or _colon_follows(text, span.end)
-    )
+    # The text decides, not the tree: recovery may have taken the next line's key for
+    # this half-typed key's value.
+    has_value = cursor.member is not None and _colon_follows(text, cursor.member.key_span.end)
     quoted_key = dump(key)
     if has_value:
         insert, is_snippet = quoted_key, False
