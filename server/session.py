@@ -72,6 +72,19 @@ def uri_to_path(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
+FLOW_LANGUAGES = ("nodeforge", "nodeforge-flow", "flow")
+
+
+def is_flow_document(uri: str, language_id: str) -> bool:
+    """Flows are ``*.flow.json`` files, or any document a (web) editor opens without
+    a file behind it or marks with a flow language. Other JSON, such as a manifest
+    opened by go-to-definition, is kept in sync but never analysed as a flow."""
+    if language_id in FLOW_LANGUAGES:
+        return True
+    path = uri_to_path(uri)
+    return path is None or path.name.endswith(".flow.json")
+
+
 def is_workspace_config(path: Path) -> bool:
     """``nodeforge.toml`` or a file under a ``nodes/`` folder: edits change the catalog."""
     return path.name == CONFIG_FILE or "nodes" in path.parts[:-1]
@@ -89,6 +102,7 @@ class DocumentState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     debounce: asyncio.Task[None] | None = None
     published_version: int | None = None
+    is_flow: bool = True
 
 
 @dataclass(slots=True)
@@ -148,6 +162,7 @@ class Session:
         if old is not None and old.debounce is not None:
             old.debounce.cancel()
         state = DocumentState(new_snapshot(uri, version, text, language_id), self.root_for(uri))
+        state.is_flow = is_flow_document(uri, language_id)
         self.documents[uri] = state
         return state
 
@@ -171,9 +186,10 @@ class Session:
     # -- analyses ---------------------------------------------------------------------
 
     async def analysis(self, uri: str) -> tuple[Snapshot, Analysis] | None:
-        """The newest snapshot of ``uri`` and its analysis (computed now if needed)."""
+        """The newest snapshot of ``uri`` and its analysis (computed now if needed);
+        None when the document is not open or is not a flow."""
         state = self.documents.get(uri)
-        if state is None:
+        if state is None or not state.is_flow:
             return None
         snapshot = state.snapshot
         return snapshot, await self._analysis_of(state, snapshot)
@@ -183,11 +199,17 @@ class Session:
         key = (snapshot.version, self._generation)
         if state.analysis_key == key and state.analysis is not None:
             return state.analysis
-        if state.running_key != key or state.running is None:
-            state.running_key = key
-            state.running = asyncio.ensure_future(self._compute(state, snapshot, workspace, key))
+        running = state.running
+        failed = (
+            running is not None
+            and running.done()
+            and (running.cancelled() or running.exception() is not None)
+        )
+        if state.running_key != key or running is None or failed:
+            running = asyncio.ensure_future(self._compute(state, snapshot, workspace, key))
+            state.running_key, state.running = key, running
         # Shielded: a cancelled request must not cancel work that others share.
-        return await asyncio.shield(state.running)
+        return await asyncio.shield(running)
 
     async def _compute(
         self, state: DocumentState, snapshot: Snapshot, workspace: Workspace, key: tuple[int, int]
@@ -204,7 +226,7 @@ class Session:
     def schedule(self, uri: str, delay: float | None = None) -> None:
         """(Re)start the debounced analysis + publish of ``uri``, dropping pending work."""
         state = self.documents.get(uri)
-        if state is None or self._closed:
+        if state is None or self._closed or not state.is_flow:
             return
         if state.debounce is not None:
             state.debounce.cancel()
@@ -298,10 +320,13 @@ class Session:
         """The workspace at ``root``; a broken one falls back to the standard catalog."""
         try:
             return load_workspace(root), None
-        except (WorkspaceError, CatalogError) as exc:
+        except (WorkspaceError, CatalogError, OSError) as exc:
             log.warning("workspace %s: %s", root, exc)
             message = f"Nodeforge: {exc}. Using the standard catalog until it is fixed."
-            return Workspace(root=root, catalog=standard_catalog()), message
+        except Exception as exc:  # a bug in loading must not stop every request
+            log.exception("loading workspace %s failed", root)
+            message = f"Nodeforge: internal error loading the workspace ({exc})."
+        return Workspace(root=root, catalog=standard_catalog()), message
 
     def invalidate_workspaces(self, roots: Iterable[Path | None] | None = None) -> None:
         """Forget loaded workspaces (all, or ``roots``); every open document is re-analysed."""

@@ -320,3 +320,17 @@ async def test_code_lenses_and_commands(client: Client) -> None:
             break
         await asyncio.sleep(0.01)
     assert "not available yet" in client.messages[-1].message
+
+
+async def test_other_json_is_not_analysed_as_a_flow(client: Client) -> None:
+    manifest = WORKSPACE / "nodes" / "acme" / "ping" / "node.json"
+    manifest_uri = open_document(client, manifest)  # as go-to-definition opens it
+    flow_uri = open_document(client, WORKSPACE / "flows" / "second.flow.json")
+    await diagnostics_for(client, flow_uri, 1)
+    assert all(p.uri != manifest_uri for p in client.published)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=doc_id(manifest_uri), position=lsp.Position(line=1, character=5)
+        )
+    )
+    assert hover is None
