@@ -143,6 +143,18 @@ def test_rename_unknown_config_key() -> None:
     check_fix(text, "NF006", "Rename `statuss` to `status`", flow())
 
 
+def test_use_a_fitting_connector() -> None:
+    node = (
+        '{"id": "q", "type": "sql/query", "version": "1.0.0", '
+        '"config": {"connector": "shop_db", "query": "SELECT 1"}}'
+    )
+    text = flow(NODES + ", " + node, CONNECTIONS + ', {"from": "start.out", "to": "q.in"}')
+    _analysis, actions = actions_for(text, "NF020")
+    assert [a.title for a in actions] == ["Use connector `shopdb`", "Use connector `reports_db`"]
+    assert actions[0].is_preferred
+    check_fix(text, "NF020", "Use connector `shopdb`", text.replace('"shop_db"', '"shopdb"'))
+
+
 # -- NF007, NF023 ------------------------------------------------------------------------
 
 
@@ -310,3 +322,22 @@ def test_every_action_on_broken_examples_applies_cleanly(path: Path) -> None:
             fixed = apply_edits(text, action.edits)
             if is_json(text):
                 assert is_json(fixed), (action.title, fixed)
+
+
+def test_adapter_in_a_one_line_flow() -> None:
+    nodes = (
+        '{"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {"input_schema": '
+        '{"type": "object", "required": ["n"], "properties": {"n": {"type": "string"}}}}}, '
+        '{"id": "strict", "type": "code/go", "version": "1.0.0", "config": {"source": "x", '
+        '"input_schema": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}}}'
+    )
+    text = flow(nodes, '{"from": "start.out", "to": "strict.in"}')
+    fixed = fix(text, "NF009", "Insert a `data/map` adapter between `start.out` and `strict.in`")
+    assert "\n" not in fixed
+    doc = json.loads(fixed)
+    assert doc["nodes"][-1]["config"] == {"mapping": {"n": "int(input.n)"}}
+    assert doc["connections"] == [
+        {"from": "start.out", "to": "map_start_to_strict.in"},
+        {"from": "map_start_to_strict.out", "to": "strict.in"},
+    ]
+    assert not [d for d in analysis_of(fixed).diagnostics if d.code in ("NF009", "NF010")]

@@ -181,6 +181,24 @@ def _insert_members(text: str, obj: JsonNode, members: dict[str, Any]) -> TextEd
     return insert_entry(text, obj, ",\n".join(member_text(k, v) for k, v in members.items()))
 
 
+def _connector(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    """Point the node at one of the workspace's connectors of a fitting type."""
+    fitting = diagnostic.data["connectors"]
+    index = _node_index(analysis, diagnostic.span)
+    if not isinstance(fitting, list) or index is None:
+        return []
+    value = _find(analysis, ("nodes", index, "config", "connector"))
+    if value is None:
+        return []
+    current = value.value if isinstance(value.value, str) else ""
+    ranked = difflib.get_close_matches(current, fitting, n=len(fitting), cutoff=0.0)
+    return [
+        _fix(f"Use connector `{name}`", diagnostic, [TextEdit(value.span, dump(name))], i == 0)
+        for i, name in enumerate(ranked)
+        if isinstance(name, str)
+    ]
+
+
 # -- NF007, NF023: connections ---------------------------------------------------------------
 
 
@@ -351,6 +369,7 @@ _PROVIDERS: dict[str, Callable[[Analysis, Diagnostic], list[CodeAction]]] = {
     "NF008": _swap,
     "NF009": _adapter,
     "NF010": _adapter,
+    "NF020": _connector,
     "NF021": _upgrade,
     "NF023": _remove_connection,
 }
