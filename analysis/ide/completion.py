@@ -63,9 +63,12 @@ def completion(analysis: Analysis, offset: int) -> CompletionList:
     """The completions at ``offset``; works inside half-typed, broken JSON."""
     doc = analysis.document
     cursor = locate(doc.root, doc.text, offset)
-    provided = _provide(analysis, cursor)
-    incomplete = isinstance(provided, _Truncated)
-    return CompletionList(_ranked(list(provided)), is_incomplete=incomplete)
+    try:
+        provided = _provide(analysis, cursor)
+        incomplete = isinstance(provided, _Truncated)
+        return CompletionList(_ranked(list(provided)), is_incomplete=incomplete)
+    finally:
+        _slot.cache_clear()  # keep no snapshot alive between requests
 
 
 class _Truncated(list[CompletionItem]):
