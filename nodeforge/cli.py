@@ -59,7 +59,44 @@ def build_parser() -> argparse.ArgumentParser:
     docs.set_defaults(handler=_lazy("nodeforge.commands.check", "print_schema"))
     _add_project_parsers(sub)
     _add_build_parsers(sub)
+    _add_dev_parsers(sub)
     return parser
+
+
+def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Development mode: flow simulation and sandboxed node tests (docs/sandbox.md)."""
+    simulate = sub.add_parser("simulate", help="run a flow in the simulator, I/O mocked")
+    simulate.add_argument("flow", type=Path, help="the flow file")
+    simulate.add_argument(
+        "--input", "-i", type=Path, help="JSON file: the trigger's data (- stdin)"
+    )
+    simulate.add_argument("--trigger", "-t", help="trigger node id (default: the first)")
+    simulate.add_argument(
+        "--fixtures", type=Path, help="JSON file: node id -> pinned output (as `app run`)"
+    )
+    simulate.add_argument("--env", type=Path, help="JSON file: environment (default: this one)")
+    simulate.add_argument("--now", help="fixed time for now(), e.g. 2026-01-01T00:00:00Z")
+    simulate.add_argument("--format", choices=("text", "json"), default="text")
+    simulate.set_defaults(handler=_lazy("nodeforge.commands.simulate", "run"))
+
+    test_node = sub.add_parser("test-node", help="run one node's Go code in the sandbox")
+    test_node.add_argument("flow", type=Path, help="the flow file")
+    test_node.add_argument("node", help="the node id")
+    test_node.add_argument("--input", "-i", type=Path, help="JSON file: the node's input (- stdin)")
+    test_node.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="sandbox limit, e.g. wall_seconds=5 (repeatable; see docs/sandbox.md)",
+    )
+    test_node.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run the code WITHOUT the sandbox when it is unavailable (dangerous)",
+    )
+    test_node.add_argument("--format", choices=("text", "json"), default="text")
+    test_node.set_defaults(handler=_lazy("nodeforge.commands.test_node", "run"))
 
 
 def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

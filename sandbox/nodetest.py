@@ -78,6 +78,7 @@ class NodeTestResult:
 
 
 def load_flow(path: Path) -> Analysis:
+    path = path.resolve()
     workspace: Workspace = load_workspace(find_root(path.parent))
     return analyze(path.read_text(encoding="utf-8"), uri=path.as_uri(), workspace=workspace)
 

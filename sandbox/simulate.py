@@ -1,0 +1,508 @@
+"""Simulate a whole flow in Python: instant feedback with I/O mocked.
+
+One execution runs from a trigger with an input, depth first in connection order, as the
+generated Go code does (a node's outputs go to its successors in the order of the
+connections, each branch to its end before the next; a flow/foreach runs every item's
+branch, then ``done``; a flow/merge fires once both inputs have arrived). Expressions and
+templates are evaluated by ``analysis.expressions`` (the semantics the Go code follows).
+
+Recorded: every value that crossed every connection, every node's input, outputs, logs
+and time, the execution order, the HTTP answer. Nodes doing real I/O take their pinned
+output from ``fixtures`` (node id -> output value, the format the compiled app's
+``run --fixtures`` reads; ``{"$error": {"message", "code"}}`` pins a failure instead) or a
+value made from their output schema; the result then says ``faithful: false`` and why.
+
+Breakpoints: :class:`Simulation` pauses *before* running a node listed in
+``breakpoints``; :meth:`Simulation.resume` continues to the next breakpoint, or runs just
+one node with ``step=True``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.expressions import EvalScope
+from nodeforge.analysis.expressions.errors import EvalError
+from nodeforge.analysis.graph import Edge
+from nodeforge.analysis.types import ANY, Type
+from nodeforge.sandbox import simulations as sims
+
+MAX_VALUES_PER_CONNECTION = 100
+MAX_STEPS = 100_000
+
+
+class SimulationError(Exception):
+    """The request is wrong: no such trigger, the flow has errors that stop a run."""
+
+
+@dataclass
+class Delivery:
+    node: str
+    port: str  # input port ("" for a trigger)
+    value: Any
+    edge: int | None  # index of the connection it came through
+
+
+@dataclass
+class NodeRecord:
+    id: str
+    type: str
+    version: str
+    status: str = "not_run"  # not_run | ok | error | pinned | simulated
+    runs: int = 0
+    inputs: dict[str, Any] = field(default_factory=dict)  # port -> last value
+    outputs: dict[str, Any] = field(default_factory=dict)  # port -> last value
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0
+    faithful: bool = True
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "type": self.type,
+            "version": self.version,
+            "status": self.status,
+            "runs": self.runs,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "logs": self.logs,
+            "duration_ms": round(self.duration_ms, 3),
+            "faithful": self.faithful,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+@dataclass
+class ConnectionRecord:
+    index: int
+    source: str  # "node.port"
+    target: str
+    values: list[Any] = field(default_factory=list)
+    count: int = 0
+
+    def as_dict(self, with_values: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "index": self.index,
+            "from": self.source,
+            "to": self.target,
+            "count": self.count,
+        }
+        if with_values:
+            d["values"] = self.values
+            d["truncated"] = self.count > len(self.values)
+        return d
+
+
+def default_trigger(analysis: Analysis) -> str:
+    if not analysis.graph.triggers:
+        raise SimulationError("the flow has no trigger node")
+    return analysis.graph.triggers[0]
+
+
+class Simulation:
+    """One simulated execution, pausable at breakpoints."""
+
+    def __init__(
+        self,
+        analysis: Analysis,
+        *,
+        trigger: str | None = None,
+        input_value: Any = None,
+        fixtures: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        now: str | None = None,
+        breakpoints: Iterable[str] = (),
+    ) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.analysis = analysis
+        self.graph = analysis.graph
+        self.trigger = trigger or default_trigger(analysis)
+        if self.trigger not in self.graph.triggers:
+            known = ", ".join(self.graph.triggers) or "none"
+            raise SimulationError(f"`{self.trigger}` is not a trigger of the flow ({known})")
+        unknown = [n for n in (fixtures or {}) if analysis.document.node_by_id(n) is None]
+        if unknown:
+            raise SimulationError(f"fixtures for unknown node(s): {', '.join(sorted(unknown))}")
+        self.fixtures = dict(fixtures or {})
+        self.env = dict(os.environ if env is None else env)
+        self.now = now
+        self.breakpoints = set(breakpoints)
+        self.nodes: dict[str, NodeRecord] = {}
+        for n in analysis.document.nodes:
+            if n.id is not None and n.id in self.graph.successors:
+                self.nodes[n.id] = NodeRecord(n.id, n.type or "", n.version or "")
+        self.raw = _raw_configs(analysis)
+        self.connections: dict[int, ConnectionRecord] = {}
+        for edges in self.graph.successors.values():
+            for e in edges:
+                self.connections[e.index] = ConnectionRecord(
+                    e.index, f"{e.source}.{e.source_port}", f"{e.target}.{e.target_port}"
+                )
+        self.outputs: dict[str, dict[str, Any]] = {}  # node -> port -> last value (nodes.*)
+        self.merge_state: dict[str, dict[str, Any]] = {}
+        self.trace: list[str] = []
+        self.response: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.status = "ready"  # ready | paused | done | failed
+        self.stack: list[Delivery] = [Delivery(self.trigger, "", input_value, None)]
+        self.elapsed_ms = 0.0
+        self.steps = 0
+        self._resume_past: Delivery | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def resume(self, *, step: bool = False) -> dict[str, Any]:
+        """Run to the next breakpoint (or, with ``step``, run one node) and report."""
+        if self.status in ("done", "failed"):
+            return self.result()
+        started = time.perf_counter()
+        ran_one = False
+        try:
+            while self.stack:
+                top = self.stack[-1]
+                if ran_one and step:
+                    self.status = "paused"
+                    break
+                if (
+                    top.node in self.breakpoints
+                    and top is not self._resume_past
+                    and not (step and not ran_one)
+                ):
+                    self.status = "paused"
+                    self._resume_past = top
+                    break
+                self.stack.pop()
+                self._run_node(top)
+                ran_one = True
+                self.steps += 1
+                if self.steps > MAX_STEPS:
+                    raise _Abort(f"the simulation ran more than {MAX_STEPS} node steps")
+            else:
+                self._finish(None)
+        except _Abort as stop:
+            self._finish(stop.message)
+        self.elapsed_ms += (time.perf_counter() - started) * 1000
+        return self.result()
+
+    def run(self) -> dict[str, Any]:
+        """Run to the end, ignoring breakpoints."""
+        self.breakpoints = set()
+        return self.resume()
+
+    def _finish(self, error: str | None) -> None:
+        self.stack.clear()
+        self.error = error
+        self.status = "failed" if error else "done"
+        if self.response is None:
+            if error:
+                self.response = {
+                    "status": 500,
+                    "body": {"error": "internal error", "execution_id": self.id},
+                }
+            else:
+                self.response = {"status": 204}
+
+    def _run_node(self, d: Delivery) -> None:
+        rec = self.nodes[d.node]
+        facts = self.analysis.facts.get(d.node)
+        node = self.analysis.document.node_by_id(d.node)
+        assert node is not None
+        rec.runs += 1
+        if d.port:
+            rec.inputs[d.port] = d.value
+        else:
+            rec.inputs["trigger"] = d.value
+        self.trace.append(d.node)
+        started = time.perf_counter()
+        try:
+            self._dispatch(d, rec, node.config, facts)
+        finally:
+            rec.duration_ms += (time.perf_counter() - started) * 1000
+
+    def _dispatch(self, d: Delivery, rec: NodeRecord, config: dict[str, Any], facts: Any) -> None:
+        node_type, version = rec.type, rec.version
+        if node_type == "flow/merge":
+            state = self.merge_state.setdefault(d.node, {})
+            state[d.port] = d.value
+            ports = list(facts.manifest.inputs) if facts and facts.manifest else ["a", "b"]
+            if all(p in state for p in ports):
+                rec.status = "ok"
+                self._emit(d.node, [("out", {p: state[p] for p in ports})])
+            else:
+                rec.logs.append(
+                    {
+                        "level": "DEBUG",
+                        "msg": f"waiting for {', '.join(p for p in ports if p not in state)}",
+                    }
+                )
+            return
+        scope = self._scope(d.value)
+        run = sims.NodeRun(d.node, node_type, version, config, d.port, d.value, scope, rec.logs)
+        if node_type == "http/respond":
+            self._respond(run, rec)
+            return
+        if d.node in self.fixtures:
+            pinned = self.fixtures[d.node]
+            rec.status = "pinned"
+            rec.logs.append({"level": "INFO", "msg": "output pinned by the fixtures"})
+            if isinstance(pinned, dict) and set(pinned) == {"$error"}:
+                err = pinned["$error"] if isinstance(pinned["$error"], dict) else {}
+                failure = sims.NodeFailure(
+                    str(err.get("message", "pinned failure")),
+                    str(err.get("code", "internal")),
+                    bool(err.get("retryable", False)),
+                )
+                self._fail(d.node, rec, failure)
+                return
+            self._emit(d.node, [("out", copy.deepcopy(pinned))])
+            return
+        if d.node == self.trigger and not d.port:
+            self._trigger(run, rec)
+            return
+        simulate = sims.lookup(node_type, version)
+        if simulate is None:
+            reason = sims.not_simulated_reason(node_type)
+            rec.status, rec.faithful = "simulated", False
+            rec.reason = f"{node_type} {reason}: no fixture pins its output, so it emits a value made from its output schema"
+            rec.logs.append({"level": "WARN", "msg": rec.reason})
+            value = sims.sample(self._out_type(d.node, "out"))
+            self._emit(d.node, [("out", value)])
+            return
+        try:
+            emissions = simulate(run)
+        except sims.NodeFailure as failure:
+            self._fail(d.node, rec, failure)
+            return
+        except EvalError as exc:
+            rec.status = "error"
+            rec.logs.append({"level": "ERROR", "msg": f"expression error: {exc.message}"})
+            raise _Abort(exc.message) from None
+        rec.status = "ok"
+        self._emit(d.node, emissions)
+
+    def _trigger(self, run: sims.NodeRun, rec: NodeRecord) -> None:
+        value = run.input
+        if rec.type == "http/trigger":
+            given = value if isinstance(value, dict) else {}
+            cfg = run.config
+            schema = self.raw.get(run.node_id, {}).get("body_schema")
+            value = {
+                "method": given.get("method", cfg.get("method", "GET")),
+                "path": given.get("path", cfg.get("path", "/")),
+                "params": given.get("params", {}),
+                "query": given.get("query", {}),
+                "headers": given.get("headers", {}),
+                "body": given.get("body", {} if schema is None else None),
+            }
+            if schema is not None:
+                problems = _validate(value["body"], schema)
+                if problems:
+                    rec.status = "ok"
+                    rec.logs.append(
+                        {"level": "INFO", "msg": "request rejected", "errors": problems}
+                    )
+                    self.response = {
+                        "status": 400,
+                        "headers": {"Content-Type": "application/problem+json"},
+                        "body": {
+                            "title": "Invalid request body",
+                            "status": 400,
+                            "errors": problems,
+                        },
+                    }
+                    self.stack.clear()
+                    return
+        elif rec.type == "trigger/schedule":
+            given = value if isinstance(value, dict) else {}
+            value = {"time": given.get("time", self.now or _utc_now())}
+        elif value is None:
+            value = {}
+        rec.status = "ok"
+        self._emit(run.node_id, [("out", value)])
+
+    def _respond(self, run: sims.NodeRun, rec: NodeRecord) -> None:
+        cfg = run.config
+        try:
+            written = "body" in self.raw.get(run.node_id, {})
+            body = run.expr(cfg["body"], "body") if written else run.input
+            headers = {str(k): run.template(v) for k, v in (cfg.get("headers") or {}).items()}
+        except EvalError as exc:
+            rec.status = "error"
+            rec.logs.append({"level": "ERROR", "msg": f"expression error: {exc.message}"})
+            raise _Abort(exc.message) from None
+        rec.status = "ok"
+        answer: dict[str, Any] = {"status": int(cfg.get("status", 200))}
+        if headers:
+            answer["headers"] = headers
+        if body is not None:
+            answer["body"] = body
+        rec.outputs["response"] = answer
+        if self.response is None:
+            self.response = answer
+        else:
+            rec.logs.append(
+                {"level": "WARN", "msg": "response ignored: the execution has already answered"}
+            )
+
+    def _fail(self, node_id: str, rec: NodeRecord, failure: sims.NodeFailure) -> None:
+        rec.status = "error"
+        rec.logs.append(
+            {"level": "WARN", "msg": "node error", "error": failure.message, "code": failure.code}
+        )
+        handled = any(e.source_port == "error" for e in self.graph.successors.get(node_id, []))
+        if not handled:
+            raise _Abort(f"node {node_id}: {failure.message}")
+        self._emit(node_id, [("error", failure.as_value())])
+
+    def _emit(self, node_id: str, emissions: list[tuple[str, Any]]) -> None:
+        """Record each port's value and queue its deliveries, depth first in order."""
+        queued: list[Delivery] = []
+        rec = self.nodes[node_id]
+        for port, raw in emissions:
+            value = sims.shape(raw, self._out_type(node_id, port))
+            rec.outputs[port] = value
+            self.outputs.setdefault(node_id, {})[port] = value
+            edges: list[Edge] = sorted(
+                (e for e in self.graph.successors.get(node_id, []) if e.source_port == port),
+                key=lambda e: e.index,
+            )
+            for e in edges:
+                conn = self.connections[e.index]
+                conn.count += 1
+                if len(conn.values) < MAX_VALUES_PER_CONNECTION:
+                    conn.values.append(value)
+                queued.append(Delivery(e.target, e.target_port, value, e.index))
+        # The stack runs its top first: push in reverse so the first edge runs first.
+        self.stack.extend(reversed(queued))
+
+    def _out_type(self, node_id: str, port: str) -> Type:
+        facts = self.analysis.facts.get(node_id)
+        if facts is None:
+            return ANY
+        return facts.output_types.get(port, ANY)
+
+    def _scope(self, value: Any) -> EvalScope:
+        return EvalScope(input=value, nodes=self.outputs, env=self.env, now=self.now)
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def unfaithful(self) -> list[dict[str, str]]:
+        return [
+            {"node": r.id, "reason": r.reason}
+            for r in self.nodes.values()
+            if not r.faithful and r.runs
+        ]
+
+    def paused_at(self) -> dict[str, Any] | None:
+        if self.status != "paused" or not self.stack:
+            return None
+        top = self.stack[-1]
+        return {"node": top.node, "port": top.port, "value": top.value, "connection": top.edge}
+
+    def result(self, *, with_values: bool = True) -> dict[str, Any]:
+        unfaithful = self.unfaithful()
+        return {
+            "session": self.id,
+            "flow": self.analysis.document.value.get("id"),
+            "trigger": self.trigger,
+            "status": self.status,
+            "paused_at": self.paused_at(),
+            "response": self.response,
+            "error": self.error,
+            "faithful": not unfaithful,
+            "unfaithful": unfaithful,
+            "trace": self.trace,
+            "nodes": {k: v.as_dict() for k, v in self.nodes.items()},
+            "connections": [
+                c.as_dict(with_values)
+                for c in sorted(self.connections.values(), key=lambda c: c.index)
+            ],
+            "duration_ms": round(self.elapsed_ms, 3),
+        }
+
+    def connection_data(self, selector: int | str) -> dict[str, Any] | None:
+        """The values of one connection: by index, or ``"from->to"`` / ``"from"``."""
+        for c in self.connections.values():
+            if selector in (c.index, f"{c.source}->{c.target}", str(c.index)):
+                return c.as_dict()
+        return None
+
+
+_RAW_CACHE: dict[int, tuple[Any, dict[str, dict[str, Any]]]] = {}
+
+
+def _raw_configs(analysis: Analysis) -> dict[str, dict[str, Any]]:
+    """The node configs as written (analysis fills in defaults while validating)."""
+    doc = analysis.document
+    hit = _RAW_CACHE.get(id(doc))
+    if hit is not None and hit[0] is doc:
+        return hit[1]
+    raw: dict[str, dict[str, Any]] = {}
+    try:
+        for n in json.loads(doc.text).get("nodes", []):
+            if isinstance(n, dict) and isinstance(n.get("config"), dict):
+                raw[str(n.get("id"))] = n["config"]
+    except (ValueError, AttributeError):
+        pass
+    if len(_RAW_CACHE) > 64:
+        _RAW_CACHE.clear()
+    _RAW_CACHE[id(doc)] = (doc, raw)
+    return raw
+
+
+class _Abort(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _validate(value: Any, schema: Any) -> list[dict[str, str]]:
+    import jsonschema
+
+    try:
+        validator = jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        errors = list(validator.iter_errors(value))
+    except jsonschema.SchemaError as exc:
+        return [{"path": "", "message": f"invalid body_schema: {exc.message}"}]
+    return [
+        {"path": "/" + "/".join(str(p) for p in e.absolute_path), "message": e.message}
+        for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+
+
+def simulate(
+    analysis: Analysis,
+    input_value: Any = None,
+    *,
+    trigger: str | None = None,
+    fixtures: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    now: str | None = None,
+) -> dict[str, Any]:
+    """Run one whole simulated execution and return its result."""
+    sim = Simulation(
+        analysis, trigger=trigger, input_value=input_value, fixtures=fixtures, env=env, now=now
+    )
+    return sim.run()
+
+
+def dumps(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, ensure_ascii=False, default=str)
