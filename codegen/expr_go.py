@@ -108,7 +108,12 @@ class ExprCompiler:
         """``e`` compiled to the Go type of ``want`` (default: its checked type)."""
         t = want if want is not None else self.type_of(e)
         r = self.c(e)
-        return Compiled(self.coerce(r, t), self.go(t), t)
+        code = self.coerce(r, t)
+        if r.const and code == r.code and r.go == "int64":
+            code = f"int64({code})"  # an untyped constant would become an int
+        if code == "nil":
+            code = "any(nil)"
+        return Compiled(code, self.go(t), t)
 
     def template(self, tpl: Template) -> str:
         """A Go string expression rendering the template."""
@@ -166,14 +171,14 @@ class ExprCompiler:
         return self.types.decode(want, f"nf.JSONValue({self.as_any(r)})", '""', self.hint)
 
     def as_any(self, r: Compiled) -> str:
+        if r.code == "nil":
+            return "any(nil)"
         if r.go == "any":
             return r.code
         if r.const and r.go == "int64":
             return f"any(int64({r.code}))"
         if r.const and r.go == "float64":
             return f"any(float64({r.code}))"
-        if r.code == "nil":
-            return "nil"
         return f"any({r.code})"
 
     # -- the walk ----------------------------------------------------------------

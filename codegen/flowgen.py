@@ -485,6 +485,15 @@ class FlowGen:
             self.schemas.append((var, json_text(cfg["body_schema"])))
         return var
 
+    def input_schema(self, trigger: str) -> str | None:
+        cfg = self.raw.get(trigger, {})
+        if "input_schema" not in cfg:
+            return None
+        var = lower_camel(trigger) + "InputSchema"
+        if all(v != var for v, _ in self.schemas):
+            self.schemas.append((var, json_text(cfg["input_schema"])))
+        return var
+
     def trigger_value(self, trigger: str, values: dict[str, str]) -> str:
         t = self.out_type(trigger, "out")
         return self.struct_lit(t, values, self.type_hint(trigger, "out"))
@@ -606,9 +615,10 @@ class FlowGen:
             "// JSON values (missing HTTP fields take the trigger's defaults).",
             f"func (f *{self.ftype}) Run(ctx context.Context, trigger string, input any, "
             "fixtures map[string]json.RawMessage) *nf.Captured {",
-            "\tin := nf.Object(input)",
-            "\tswitch trigger {",
         ]
+        if any(self.manifest(t).type in ("http/trigger", "trigger/schedule") for t in triggers):
+            lines.append("\tin := nf.Object(input)")
+        lines.append("\tswitch trigger {")
         for t in triggers:
             m = self.manifest(t)
             lines.append(f"\tcase {go_string(t)}:")
@@ -652,9 +662,14 @@ class FlowGen:
                     f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
                 )
             else:
-                lines.append(
-                    f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, 'input', EMPTY, hint)})"
-                )
+                schema = self.input_schema(t)
+                if schema is not None:
+                    lines.append(f"\t\t\tif bad := nf.CheckValue(input, {schema}); bad != nil {{")
+                    lines.append("\t\t\t\tx.Reject(bad)")
+                    lines.append("\t\t\t\treturn nil")
+                    lines.append("\t\t\t}")
+                value = self.types.decode(out_t, "input", EMPTY, hint)
+                lines.append(f"\t\t\treturn r.{self.method(t)}({value})")
             lines.append("\t\t})")
         lines.append("\t}")
         lines.append(

@@ -114,7 +114,7 @@ def json_text(value: Any) -> str:
     return go_string(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-_COMMENT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+_COMMENT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufeff\ud800-\udfff]")
 
 
 def go_comment(text: str, width: int = 90) -> list[str]:

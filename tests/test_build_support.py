@@ -64,3 +64,34 @@ def wait_http(port: int, timeout: float = 15.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port}")
+
+
+def make_workspace(folder: Path, *flows: dict[str, object], connectors: str = "") -> Path:
+    """A workspace folder with ``flows`` (flow file dicts) and a nodeforge.toml."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nodeforge.toml").write_text(f'[project]\nname = "t"\n{connectors}')
+    for flow in flows:
+        (folder / f"{flow['id']}.flow.json").write_text(json.dumps(flow, indent=2))
+    return folder
+
+
+def run_app(
+    binary: Path, flow: str, trigger: str, payload: object, env: dict[str, str] | None = None
+) -> tuple[dict[str, object], str]:
+    """``app run FLOW --trigger T --input -``: the captured result and the logs."""
+    import json
+    import os
+
+    proc = subprocess.run(
+        [str(binary), "run", flow, "--trigger", trigger, "--input", "-"],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    lines = proc.stdout.strip().split("\n")
+    assert lines, f"no output (exit {proc.returncode}): {proc.stderr}"
+    return json.loads(lines[-1]), proc.stderr
