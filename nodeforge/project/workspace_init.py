@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeforge.analysis.workspace import CONFIG_FILE, CONNECTOR_TYPES
-from nodeforge.project.fsutil import STATE_DIR, ProjectError, atomic_write
+from nodeforge.project.fsutil import STATE_DIR, ProjectError, atomic_write, state_dir
 
 PROJECT_FIELDS = ("name", "description", "owner")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -234,6 +234,21 @@ def check_connector_name(name: str) -> None:
 
 
 def _edit(root: Path, change: Any) -> None:
+    """Apply ``change`` (lines -> lines) to ``nodeforge.toml`` under a file lock, so that
+    concurrent edits (two ``connector add`` runs) both land."""
+    import fcntl
+    import os
+
+    lock = state_dir(root) / "config.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _edit_locked(root, change)
+    finally:
+        os.close(fd)
+
+
+def _edit_locked(root: Path, change: Any) -> None:
     path = root / CONFIG_FILE
     try:
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,66 @@
+"""``nodeforge upgrade [FLOW...] [--to VERSION]``: newer node versions, config migrated."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nodeforge.analysis.catalog import CatalogError
+from nodeforge.analysis.workspace import WorkspaceError, load_workspace
+from nodeforge.project.fsutil import ProjectError, require_root
+from nodeforge.project.history import all_flow_files
+from nodeforge.project.upgrade import upgrade_file
+
+
+def run(args: argparse.Namespace) -> int:
+    flows: list[Path] = list(args.flows)
+    try:
+        root = require_root(flows[0] if flows else None, explicit=args.workspace)
+        try:
+            workspace = load_workspace(root)
+        except (CatalogError, WorkspaceError) as exc:
+            raise ProjectError(str(exc)) from exc
+        if not flows:
+            flows = list(all_flow_files(root))
+        results = [
+            upgrade_file(
+                root,
+                flow,
+                workspace,
+                to=args.to,
+                node_type=args.node_type,
+                node_ids=args.node or None,
+                dry_run=args.dry_run,
+                force=args.force,
+            )
+            for flow in flows
+        ]
+    except ProjectError as exc:
+        print(f"nodeforge upgrade: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+    failed = False
+    for r in results:
+        if args.json:
+            failed = failed or bool(r.new_errors and not r.written and r.upgrades)
+            continue
+        for u in r.upgrades:
+            extra = " (config migrated)" if u.config_migrated else ""
+            print(f"{r.path}: {u.node} {u.type} {u.from_version} -> {u.to_version}{extra}")
+        for note in r.skipped:
+            print(f"{r.path}: skipped {note}")
+        for err in r.new_errors:
+            print(f"{r.path}: the upgrade adds an error: {err}")
+        if args.dry_run and r.diff:
+            sys.stdout.write(r.diff)
+        if r.upgrades and r.new_errors and not r.written and not args.dry_run:
+            print(f"{r.path}: not written (the upgrade adds errors; --force writes anyway)")
+            failed = True
+        elif r.written:
+            print(f"{r.path}: written; `nodeforge save {r.path}` records it in the history")
+    if not args.json and not any(r.upgrades for r in results):
+        print("every node is at its newest version" if not args.to else "nothing to upgrade")
+    return 1 if failed else 0

@@ -1,0 +1,213 @@
+"""Project commands over LSP: history, connectors, upgrades, forks, project metadata.
+
+Thin wrappers over :mod:`nodeforge.project.commands`: each ``workspace/executeCommand``
+named ``nodeforge.<name>`` takes one JSON object argument, runs on a worker thread,
+and returns JSON. A refused operation answers ``RequestFailed`` with the reason.
+
+Wiring (in ``server/lsp.py``)::
+
+    from nodeforge.server import project_commands
+    ...
+    def create_server():
+        ...
+        project_commands.register(server)      # the commands
+
+    # in did_save, for a flow document:
+        project_commands.record_save(ls, uri)  # one history commit per save
+
+    # in initialized:
+        project_commands.report_recovery(ls)   # saves a killed process interrupted
+
+What the server adds to the plain functions: the workspace root from the ``flow``
+argument (or ``root``, or the only workspace folder), the editor state of the flow for
+``history.restore`` (an open document whose text differs from the file is dirty, and
+the restore is refused unless ``force``) and for ``history.diff`` (the buffer is the
+default right-hand side).
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+from nodeforge.analysis.workspace import find_root
+from nodeforge.project.commands import COMMANDS, init_workspace_command, run_command
+from nodeforge.project.fsutil import ProjectError
+from nodeforge.server.session import uri_to_path
+
+if TYPE_CHECKING:
+    from nodeforge.server.lsp import NodeforgeServer
+
+log = logging.getLogger(__name__)
+PREFIX = "nodeforge."
+#: Every command this module registers (for the client's command list and docs).
+COMMAND_NAMES = (*(PREFIX + name for name in COMMANDS), PREFIX + "project.init")
+
+
+def register(server: NodeforgeServer) -> None:
+    for name in COMMANDS:
+        server.command(PREFIX + name)(_handler(name))
+    server.command(PREFIX + "project.init")(_init)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    if hasattr(value, "__dict__"):
+        return dict(vars(value))
+    raise ProjectError("the command's argument must be a JSON object")
+
+
+def _to_path(value: str) -> Path:
+    if value.startswith("file:"):
+        path = uri_to_path(value)
+        if path is None:
+            raise ProjectError(f"not a file URI: {value}")
+        return path
+    return Path(value)
+
+
+def _flow_uri(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def workspace_root(ls: NodeforgeServer, params: dict[str, Any]) -> Path:
+    """The workspace a command acts on."""
+    for key in ("root", "flow"):
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            path = _to_path(value)
+            if key == "flow" and not path.is_absolute():
+                continue
+            root = find_root(path if path.is_dir() else path.parent)
+            if root is not None:
+                return root
+    roots = {r for f in ls.session.folders if (r := find_root(f)) is not None}
+    if len(roots) == 1:
+        return roots.pop()
+    if not roots:
+        raise ProjectError("no Nodeforge workspace is open (no nodeforge.toml)")
+    raise ProjectError("several workspaces are open: pass `root` or an absolute `flow`")
+
+
+def _open_text(ls: NodeforgeServer, path: Path) -> str | None:
+    uri = _flow_uri(path)
+    for doc_uri, state in ls.session.documents.items():
+        if doc_uri == uri or urllib.parse.unquote(doc_uri) == urllib.parse.unquote(uri):
+            return state.snapshot.text
+    return None
+
+
+def editor_dirty(ls: NodeforgeServer, path: Path) -> bool:
+    """The flow is open and its buffer differs from the file: unsaved edits."""
+    text = _open_text(ls, path)
+    if text is None:
+        return False
+    try:
+        return text != path.read_text(encoding="utf-8")
+    except OSError:
+        return True
+
+
+def _handler(name: str) -> Any:
+    # ``ls`` is not annotated: pygls resolves the handler's annotations at call time,
+    # and NodeforgeServer is only imported for type checking (an import cycle otherwise).
+    async def command(ls: Any, *args: Any) -> Any:
+        from nodeforge.server.lsp import RequestFailed
+
+        try:
+            params = _as_dict(args[0] if args else None)
+            root = workspace_root(ls, params)
+            flow = params.get("flow")
+            if isinstance(flow, str) and flow:
+                path = _to_path(flow)
+                path = path if path.is_absolute() else root / path
+                params["flow"] = str(path)
+                if name == "history.restore" and not params.get("dirty"):
+                    params["dirty"] = editor_dirty(ls, path)
+                if name == "history.diff" and "text" not in params and not params.get("b"):
+                    text = _open_text(ls, path)
+                    if text is not None:
+                        params["text"] = text
+            return await ls.session.run(run_command, root, name, params)
+        except ProjectError as exc:
+            raise RequestFailed(str(exc)) from exc
+
+    command.__name__ = "nodeforge_" + name.replace(".", "_")
+    return command
+
+
+async def _init(ls: Any, *args: Any) -> Any:
+    from nodeforge.server.lsp import RequestFailed
+
+    try:
+        params = _as_dict(args[0] if args else None)
+        if not params.get("path") and len(ls.session.folders) == 1:
+            params["path"] = str(ls.session.folders[0])
+        result = await ls.session.run(init_workspace_command, params)
+    except ProjectError as exc:
+        raise RequestFailed(str(exc)) from exc
+    ls.session.invalidate_workspaces({Path(result["root"])})
+    return result
+
+
+async def record_save_async(ls: NodeforgeServer, uri: str) -> dict[str, Any] | None:
+    """Commit a saved flow document to the internal history; None when not applicable.
+    Problems are shown, never raised: a save in the editor must not fail because of us."""
+    path = uri_to_path(uri)
+    if path is None or not path.name.endswith(".flow.json"):
+        return None
+    root = find_root(path.parent)
+    if root is None:
+        return None
+    try:
+        result = await ls.session.run(
+            run_command, root, "history.save", {"flow": str(path), "message": "saved in the editor"}
+        )
+    except ProjectError as exc:
+        ls.session.log_message(lsp.MessageType.Warning, f"Nodeforge history: {exc}")
+        return None
+    except Exception as exc:  # never break the editor's save
+        log.exception("history save of %s failed", uri)
+        ls.session.notify(lsp.MessageType.Error, f"Nodeforge could not record the save: {exc}")
+        return None
+    for note in result.get("notes", []):
+        ls.session.notify(lsp.MessageType.Warning, f"Nodeforge history: {note}")
+    saved: dict[str, Any] = result
+    return saved
+
+
+def record_save(ls: NodeforgeServer, uri: str) -> None:
+    """Fire-and-forget :func:`record_save_async` from a (sync) didSave handler."""
+    import asyncio
+
+    task = asyncio.get_running_loop().create_task(record_save_async(ls, uri))
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+_TASKS: set[Any] = set()
+
+
+async def report_recovery(ls: NodeforgeServer) -> list[str]:
+    """Report saves that a killed process interrupted, once per workspace folder."""
+    notes: list[str] = []
+    for folder in ls.session.folders:
+        root = find_root(folder)
+        if root is None or not (root / ".nodeforge" / "history.git").exists():
+            continue
+        try:
+            found = await ls.session.run(run_command, root, "history.recover", {})
+        except ProjectError as exc:
+            ls.session.log_message(lsp.MessageType.Warning, f"Nodeforge history: {exc}")
+            continue
+        for note in found.get("notes", []):
+            notes.append(note)
+            ls.session.notify(lsp.MessageType.Warning, f"Nodeforge history: {note}")
+    return notes
