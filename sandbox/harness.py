@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ class Harness:
     key: str
     cached: bool
     build_ms: float = 0.0
-    files: dict[str, str] = field(default_factory=dict)
 
 
 def cache_root() -> Path:
@@ -131,9 +130,9 @@ def user_source(source: str) -> str:
     """The node's source as a file of package ``main``: the package clause and the
     imports are optional in the node's config, so they are added when missing (imports
     of the standard packages the code names, like goimports would)."""
-    body = _PACKAGE_RE.sub("", source, count=1)
+    body = _PACKAGE_RE.sub("", source, count=1)  # keeps its line: line numbers hold
     if _IMPORT_RE.search(body):
-        return "package main\n\n" + body.lstrip("\n")
+        return "package main\n\n//line source:1\n" + body
     code = _COMMENTS_STRINGS.sub(" ", body)
     used = sorted(
         {
@@ -144,7 +143,8 @@ def user_source(source: str) -> str:
     )
     imports = "".join(f"\t{json.dumps(p)}\n" for p in used)
     head = f"package main\n\nimport (\n{imports})\n\n" if used else "package main\n\n"
-    return head + body.lstrip("\n")
+    # Compiler errors point at the lines of the node's source.
+    return head + "//line source:1\n" + body
 
 
 def _go_type(t: Type, name: str, decls: list[str], seen: dict[str, str]) -> str:
@@ -326,19 +326,33 @@ def harness_key(node_type: str, version: str, files: dict[str, str]) -> str:
 
 def go_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("GOFLAGS", "-mod=mod")
+    env.setdefault("GOFLAGS", "-mod=readonly")
+    env.setdefault("GOTOOLCHAIN", "local")
     env["CGO_ENABLED"] = "0"
     return env
 
 
-def build(node_type: str, version: str, files: dict[str, str]) -> Harness:
-    """The harness binary for ``files``, from the cache or built now (outside the sandbox)."""
-    key = harness_key(node_type, version, files)
+def build(
+    node_type: str,
+    version: str,
+    files: dict[str, str] | dict[str, bytes],
+    *,
+    content_hash: str | None = None,
+) -> Harness:
+    """The harness binary for ``files``, from the cache or built now (outside the sandbox).
+
+    ``content_hash`` (already computed by the code generator) stands for the files' hash
+    in the cache key."""
+    if content_hash is not None:
+        safe = re.sub(r"[^a-z0-9]+", "-", f"{node_type}-{version}".lower()).strip("-")
+        key = f"{safe}-{content_hash[:20]}"
+    else:
+        key = harness_key(node_type, version, files)  # type: ignore[arg-type]
     root = cache_root()
     final = root / key
     binary = final / "harness"
     if binary.is_file():
-        return Harness(binary, key, cached=True, files=files)
+        return Harness(binary, key, cached=True)
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
     go = shutil.which("go") or "/usr/local/go/bin/go"
@@ -346,9 +360,12 @@ def build(node_type: str, version: str, files: dict[str, str]) -> Harness:
     with tempfile.TemporaryDirectory(prefix="build-", dir=root) as tmp:
         src = Path(tmp) / "src"
         src.mkdir()
-        for name, text in files.items():
+        for name, data in files.items():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
-            (src / name).write_text(text)
+            if isinstance(data, bytes):
+                (src / name).write_bytes(data)
+            else:
+                (src / name).write_text(data)
         out_dir = Path(tmp) / "out"
         out_dir.mkdir()
         proc = subprocess.run(
@@ -366,9 +383,7 @@ def build(node_type: str, version: str, files: dict[str, str]) -> Harness:
         os.chmod(out_dir / "harness", 0o755)
         with contextlib.suppress(OSError):  # another process built it meanwhile
             os.rename(out_dir, final)
-    return Harness(
-        binary, key, cached=False, build_ms=(time.monotonic() - started) * 1000, files=files
-    )
+    return Harness(binary, key, cached=False, build_ms=(time.monotonic() - started) * 1000)
 
 
 def parse_logs(stderr: bytes, limit: int = 1000) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Any
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 from nodeforge.sandbox import harness as hz
+from nodeforge.sandbox import stdnode
 from nodeforge.sandbox.limits import DEFAULT_LIMITS, Limits
 from nodeforge.sandbox.runner import (
     Mount,
@@ -34,7 +35,7 @@ from nodeforge.sandbox.runner import (
 )
 
 HARNESS_DIR = "/sandbox/harness"
-CODE_TYPES = ("code/go",)
+CODE_TYPES = ("code/go",)  # custom code: the generated harness calls its Run
 
 
 class NodeTestError(Exception):
@@ -83,7 +84,19 @@ def load_flow(path: Path) -> Analysis:
     return analyze(path.read_text(encoding="utf-8"), uri=path.as_uri(), workspace=workspace)
 
 
-def harness_files(analysis: Analysis, node_id: str) -> tuple[str, str, dict[str, str]]:
+@dataclass
+class Plan:
+    """What to build and how to call it for one node test."""
+
+    node_type: str
+    version: str
+    files: dict[str, str] | dict[str, bytes]
+    content_hash: str | None
+    argv_tail: list[str]  # arguments after the harness binary
+    kind: str  # "code" (custom code harness) | "flow" (compiled one-node flow)
+
+
+def plan(analysis: Analysis, node_id: str) -> Plan:
     node = analysis.document.node_by_id(node_id)
     if node is None:
         ids = ", ".join(n.id for n in analysis.document.nodes if n.id)
@@ -94,10 +107,20 @@ def harness_files(analysis: Analysis, node_id: str) -> tuple[str, str, dict[str,
     if facts is None or facts.manifest is None:
         raise NodeTestError(f"node `{node_id}`: unknown node type {node.type} {node.version}")
     if node.type in CODE_TYPES:
-        return node.type, node.version, hz.code_go_files(node.config)
-    raise NodeTestError(
-        f"node `{node_id}` ({node.type} {node.version}): sandboxed tests run custom Go code "
-        "(code/go nodes); standard nodes are tried with `nodeforge simulate`"
+        return Plan(node.type, node.version, hz.code_go_files(node.config), None, [], "code")
+    try:
+        files, content_hash = stdnode.module_files(analysis, node_id)
+    except stdnode.Unsupported as exc:
+        raise NodeTestError(
+            f"node `{node_id}` ({node.type} {node.version}) cannot be tested alone: {exc}"
+        ) from exc
+    return Plan(
+        node.type,
+        node.version,
+        files,
+        content_hash,
+        ["run", stdnode.FLOW_ID, "--input", "-"],
+        "flow",
     )
 
 
@@ -115,8 +138,8 @@ def run_node_test(
     ``unsafe_no_sandbox``: only the command line may pass that, never the server.
     """
     started = time.monotonic()
-    node_type, version, files = harness_files(analysis, node_id)
-    result = NodeTestResult(Status.OK, node_id, node_type, version, limits=limits.as_dict())
+    p = plan(analysis, node_id)
+    result = NodeTestResult(Status.OK, node_id, p.node_type, p.version, limits=limits.as_dict())
     reason = unavailable_reason()
     if reason is not None and not unsafe_no_sandbox:
         result.status, result.message, result.confined = (
@@ -127,7 +150,7 @@ def run_node_test(
         )
         return result
     try:
-        built = hz.build(node_type, version, files)
+        built = hz.build(p.node_type, p.version, p.files, content_hash=p.content_hash)
     except hz.BuildError as exc:
         result.status, result.message, result.build_errors = (
             Status.NODE_ERROR,
@@ -139,21 +162,30 @@ def run_node_test(
     result.cached, result.build_ms = built.cached, built.build_ms
     node = analysis.document.node_by_id(node_id)
     assert node is not None
-    timeout_ms = node.config.get("timeout_ms", 5000)
-    request = json.dumps({"input": input_value, "timeout_ms": timeout_ms}).encode()
+    if p.kind == "code":
+        timeout_ms = node.config.get("timeout_ms", 5000)
+        request = json.dumps({"input": input_value, "timeout_ms": timeout_ms}).encode()
+    else:
+        request = json.dumps(input_value).encode()
     if reason is None:
         with _reachable(built.binary.parent) as folder:
             run = run_sandboxed(
-                [f"{HARNESS_DIR}/harness"],
+                [f"{HARNESS_DIR}/harness", *p.argv_tail],
                 mounts=[Mount(folder, HARNESS_DIR)],
                 stdin=request,
                 limits=limits,
             )
     else:
         run = run_unconfined(
-            [str(built.binary)], cwd=built.binary.parent, stdin=request, limits=limits
+            [str(built.binary), *p.argv_tail],
+            cwd=built.binary.parent,
+            stdin=request,
+            limits=limits,
         )
-    _fill(result, run)
+    if p.kind == "code":
+        _fill(result, run)
+    else:
+        _fill_flow(result, run)
     result.duration_ms = (time.monotonic() - started) * 1000
     return result
 
@@ -170,6 +202,35 @@ def _reachable(folder: Path) -> Iterator[Path]:
         staged = Path(tmp) / "h"
         shutil.copytree(folder, staged)
         yield staged
+
+
+def _fill_flow(result: NodeTestResult, run: RunResult) -> None:
+    """Outputs from the compiled one-node flow's captured answer."""
+    result.run_ms, result.confined = run.duration_ms, run.confined
+    result.logs = hz.parse_logs(run.stderr)
+    result.status, result.message = run.status, run.message
+    if run.status not in (Status.OK, Status.NODE_ERROR):
+        return
+    captured = stdnode.parse_captured(run.stdout)
+    if captured is None:
+        result.status = Status.NODE_ERROR
+        tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        result.message = "the node's harness wrote no result: " + " | ".join(tail)
+        return
+    body = captured.get("body")
+    if result.type == "http/respond":
+        result.outputs = {"response": {k: v for k, v in captured.items() if k != "execution_id"}}
+    elif isinstance(body, dict) and set(body) == {"port", "value"}:
+        result.outputs = {str(body["port"]): body["value"]}
+    if captured.get("error"):
+        result.status = Status.NODE_ERROR
+        result.message = str(captured["error"])
+    elif "error" in result.outputs:
+        result.status = Status.NODE_ERROR
+        err = result.outputs["error"]
+        result.message = err.get("message", "") if isinstance(err, dict) else str(err)
+    else:
+        result.status, result.message = Status.OK, ""
 
 
 def _fill(result: NodeTestResult, run: RunResult) -> None:

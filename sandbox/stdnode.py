@@ -1,0 +1,126 @@
+"""The harness of a standard (or forked) node: a one-node flow compiled by ``codegen``.
+
+The node is wrapped in a small flow: a manual trigger whose payload has the type that
+reaches the node in the real flow, the node with its config, and one ``http/respond`` per
+output port answering ``{"port": P, "value": input}``. The code generator turns that into
+a Go module with the node's real executor (copied from the catalog or the workspace's
+fork) and typed wiring; the compiled app's ``run`` command then runs one execution on the
+input and prints the captured answer, which says which port fired with what value.
+
+Config is compiled in, so the harness cache key is the hash of the generated module: node
+type, version, config and executor source (a fork's edits) all change it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.types import ANY, schema_from_type
+
+TRIGGER_ID = "nf_test_input"
+FLOW_ID = "nf_node_harness"  # not *_test: its Go file would be a test file
+
+
+class Unsupported(Exception):
+    pass
+
+
+def node_test_flow(analysis: Analysis, node_id: str) -> tuple[str, list[str]]:
+    """The text of the one-node flow around ``node_id``, and the output ports wired."""
+    facts = analysis.facts[node_id]
+    manifest = facts.manifest
+    assert manifest is not None
+    if manifest.kind == "trigger":
+        raise Unsupported("a trigger has no code to test; simulate the flow instead")
+    for site in facts.expressions:
+        refs = site.result.references if site.result is not None else []
+        others = sorted({r.node_id for r in refs if r.node_id != node_id})
+        if others:
+            raise Unsupported(
+                f"its config reads other nodes ({', '.join(others)}); "
+                "simulate the flow to test it with their data"
+            )
+    ports = list(manifest.inputs)
+    if len(ports) != 1:
+        raise Unsupported("only nodes with one input port can be tested alone")
+    in_type = facts.input_types.get(ports[0]) or facts.declared_inputs.get(ports[0]) or ANY
+    raw = _raw_node(analysis, node_id)
+    nodes: list[dict[str, Any]] = [
+        {
+            "id": TRIGGER_ID,
+            "type": "trigger/manual",
+            "version": "1.0.0",
+            "config": {"input_schema": schema_from_type(in_type)},
+        },
+        {
+            "id": node_id,
+            "type": raw.get("type"),
+            "version": raw.get("version"),
+            "config": raw.get("config", {}),
+        },
+    ]
+    connections = [{"from": f"{TRIGGER_ID}.out", "to": f"{node_id}.{ports[0]}"}]
+    wired: list[str] = []
+    for port in manifest.outputs:
+        rid = f"nf_out_{port}"
+        nodes.append(
+            {
+                "id": rid,
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {
+                    "status": 200,
+                    "body": f'{{"port": {json.dumps(port)}, "value": input}}',
+                },
+            }
+        )
+        connections.append({"from": f"{node_id}.{port}", "to": f"{rid}.in"})
+        wired.append(port)
+    flow = {
+        "nodeforge": "1",
+        "id": FLOW_ID,
+        "name": f"test of node {node_id}",
+        "nodes": nodes,
+        "connections": connections,
+    }
+    return json.dumps(flow, indent=2), wired
+
+
+def _raw_node(analysis: Analysis, node_id: str) -> dict[str, Any]:
+    for n in json.loads(analysis.document.text).get("nodes", []):
+        if isinstance(n, dict) and n.get("id") == node_id:
+            return n
+    raise KeyError(node_id)
+
+
+def module_files(analysis: Analysis, node_id: str) -> tuple[dict[str, bytes], str]:
+    """The generated Go module of the node's test flow, and its content hash."""
+    from nodeforge.codegen.expr_go import CodegenError
+    from nodeforge.codegen.module import FlowInput, generate_module
+
+    text, _ = node_test_flow(analysis, node_id)
+    root = analysis.workspace.root
+    where = (root or Path("/nonexistent")) / f"{FLOW_ID}.flow.json"
+    try:
+        module = generate_module(root, [FlowInput(where, f"{FLOW_ID}.flow.json", text)])
+    except CodegenError as exc:
+        raise Unsupported(f"cannot generate its Go code: {exc}") from exc
+    if not module.ok:
+        problems = [d.message for ds in module.diagnostics.values() for d in ds]
+        raise Unsupported("cannot generate its Go code: " + "; ".join(problems[:3]))
+    return module.files, module.content_hash
+
+
+def parse_captured(stdout: bytes) -> dict[str, Any] | None:
+    """The app's ``run`` answer (the last JSON line of its stdout)."""
+    for line in reversed(stdout.decode("utf-8", "replace").strip().splitlines()):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None

@@ -1,0 +1,265 @@
+"""``nodeforge test-node``: standard nodes through a compiled one-node flow, custom code
+through its harness, the harness cache, build errors, refusal and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.sandbox.nodetest import NodeTestError, run_node_test
+from nodeforge.sandbox.runner import Status, unavailable_reason
+from nodeforge.sandbox.testing import code_node_analysis, code_node_flow
+
+pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
+
+FLOW = {
+    "nodeforge": "1",
+    "id": "tn",
+    "name": "tn",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "trigger/manual",
+            "version": "1.0.0",
+            "config": {
+                "input_schema": {
+                    "type": "object",
+                    "required": ["qty"],
+                    "properties": {"qty": {"type": "integer"}, "name": {"type": "string"}},
+                }
+            },
+        },
+        {
+            "id": "big",
+            "type": "flow/if",
+            "version": "1.0.0",
+            "config": {"condition": "input.qty >= 100"},
+        },
+        {
+            "id": "shape",
+            "type": "data/map",
+            "version": "1.0.0",
+            "config": {"mapping": {"n": "input.qty * 2", "who": "upper(input.name)"}},
+        },
+        {
+            "id": "note",
+            "type": "util/log",
+            "version": "1.0.0",
+            "config": {"message": "qty {{ input.qty }}", "level": "warn"},
+        },
+        {
+            "id": "reply",
+            "type": "http/respond",
+            "version": "1.0.0",
+            "config": {"status": 202, "body": '{"seen": input.qty}'},
+        },
+        {
+            "id": "ref",
+            "type": "data/map",
+            "version": "1.0.0",
+            "config": {"mapping": {"n": "nodes.start.out.qty"}},
+        },
+    ],
+    "connections": [
+        {"from": "start.out", "to": "big.in"},
+        {"from": "big.true", "to": "shape.in"},
+        {"from": "big.false", "to": "note.in"},
+        {"from": "note.out", "to": "reply.in"},
+        {"from": "shape.out", "to": "ref.in"},
+    ],
+}
+
+
+def require_sandbox() -> None:
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI") and os.geteuid() == 0:
+        pytest.fail(f"the sandbox must work in CI (as root): {reason}")
+    pytest.skip(f"sandbox unavailable here: {reason}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness_cache() -> Iterator[Path]:
+    old = os.environ.get("NODEFORGE_CACHE")
+    folder = Path(tempfile.mkdtemp(prefix="nf-test-node-cache-"))
+    os.chmod(folder, 0o755)
+    os.environ["NODEFORGE_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("NODEFORGE_CACHE", None)
+    else:
+        os.environ["NODEFORGE_CACHE"] = old
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    a = analyze(json.dumps(FLOW), uri="file:///tn.flow.json")
+    assert not [d for d in a.diagnostics if d.severity.name == "ERROR"], a.diagnostics
+    return a
+
+
+def test_if_node_fires_the_right_port(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "big", {"qty": 150, "name": "ada"})
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"true": {"qty": 150, "name": "ada"}}
+    assert r.confined
+    r2 = run_node_test(analysis, "big", {"qty": 5})
+    assert r2.outputs == {"false": {"qty": 5}}
+    assert r2.cached  # config unchanged: the harness is reused
+
+
+def test_map_node_evaluates_its_expressions_in_go(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "shape", {"qty": 21, "name": "ada"})
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"out": {"n": 42, "who": "ADA"}}
+
+
+def test_log_node_logs(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "note", {"qty": 3})
+    assert r.status == Status.OK
+    assert r.outputs == {"out": {"qty": 3}}
+    warn = [entry for entry in r.logs if entry.get("msg") == "qty 3"]
+    assert warn and warn[0]["level"] == "WARN" and warn[0]["node"] == "note"
+
+
+def test_respond_node_gives_its_answer(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "reply", {"qty": 3})
+    assert r.status == Status.OK, r.message
+    assert r.outputs["response"]["status"] == 202
+    assert r.outputs["response"]["body"] == {"seen": 3}
+
+
+def test_expression_error_is_a_node_error(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "shape", {"qty": 1})  # name missing: upper() of nothing
+    assert r.status == Status.NODE_ERROR
+    assert r.message
+
+
+def test_nodes_reading_other_nodes_cannot_be_tested_alone(analysis: Analysis) -> None:
+    with pytest.raises(NodeTestError, match="reads other nodes"):
+        run_node_test(analysis, "ref", {})
+    with pytest.raises(NodeTestError, match="no node"):
+        run_node_test(analysis, "ghost", {})
+
+
+def test_custom_code_is_cached_by_its_hash() -> None:
+    require_sandbox()
+    src = 'func Run(ctx context.Context, in Input) (Output, error) {\n\treturn Output{"v": %d}, nil\n}\n'
+    first = run_node_test(code_node_analysis(src % 1), "code", {})
+    again = run_node_test(code_node_analysis(src % 1), "code", {})
+    edited = run_node_test(code_node_analysis(src % 2), "code", {})
+    assert first.outputs == {"out": {"v": 1}} and not first.cached
+    assert again.cached and again.outputs == {"out": {"v": 1}}
+    assert not edited.cached and edited.outputs == {"out": {"v": 2}}
+
+
+def test_typed_custom_code() -> None:
+    require_sandbox()
+    src = (
+        "func Run(ctx context.Context, in Input) (Output, error) {\n"
+        "\treturn Output{Total: float64(in.Qty) * in.Price, Label: strings.ToUpper(in.SKU)}, nil\n}\n"
+    )
+    a = code_node_analysis(
+        src,
+        input_schema={
+            "type": "object",
+            "required": ["sku", "qty", "price"],
+            "properties": {
+                "sku": {"type": "string"},
+                "qty": {"type": "integer"},
+                "price": {"type": "number"},
+            },
+        },
+        output_schema={
+            "type": "object",
+            "required": ["total", "label"],
+            "properties": {"total": {"type": "number"}, "label": {"type": "string"}},
+        },
+    )
+    r = run_node_test(a, "code", {"sku": "a1", "qty": 3, "price": 2.5})
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"out": {"total": 7.5, "label": "A1"}}
+    bad = run_node_test(a, "code", {"sku": 1})
+    assert bad.status == Status.NODE_ERROR and bad.outputs["error"]["code"] == "input"
+
+
+def test_build_errors_are_reported() -> None:
+    r = run_node_test(
+        code_node_analysis(
+            "func Run(ctx context.Context, in Input) (Output, error) {\n\treturn nil\n}\n"
+        ),
+        "code",
+        {},
+    )
+    if r.status == Status.SANDBOX_UNAVAILABLE:
+        pytest.skip(r.message)
+    assert r.status == Status.NODE_ERROR
+    assert "does not compile" in r.message
+    assert "source:2:" in r.build_errors  # line 2 of the node's source
+
+
+def _cli(
+    args: list[str], *, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nodeforge", "test-node", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_cli(tmp_path: Path) -> None:
+    require_sandbox()
+    flow = tmp_path / "tn.flow.json"
+    flow.write_text(json.dumps(FLOW))
+    proc = _cli(
+        [str(flow), "shape", "--input", "-", "--format", "json"], stdin='{"qty": 2, "name": "b"}'
+    )
+    assert proc.returncode == 0, proc.stderr
+    out: dict[str, Any] = json.loads(proc.stdout)
+    assert out["status"] == "ok" and out["outputs"] == {"out": {"n": 4, "who": "B"}}
+    proc = _cli([str(flow), "shape", "--limit", "wall_seconds=9999"])
+    assert proc.returncode == 2 and "wall_seconds" in proc.stderr
+    proc = _cli([str(flow), "ref"])
+    assert proc.returncode == 2 and "reads other nodes" in proc.stderr
+
+
+def test_cli_refuses_without_sandbox_unless_unsafe(tmp_path: Path) -> None:
+    go = shutil.which("go")
+    assert go is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "go").symlink_to(go)
+    marker = tmp_path / "ran"
+    src = f'func Run(ctx context.Context, in Input) (Output, error) {{\n\tos.WriteFile("{marker}", nil, 0o644)\n\treturn Output{{}}, nil\n}}\n'
+    flow = tmp_path / "code.flow.json"
+    flow.write_text(code_node_flow(src))
+    env = {**os.environ, "PATH": str(bin_dir)}
+    proc = _cli([str(flow), "code"], env=env)
+    assert proc.returncode == 1
+    assert "sandbox_unavailable" in proc.stdout and "bubblewrap" in proc.stdout
+    assert not marker.exists()
+    proc = _cli([str(flow), "code", "--unsafe-no-sandbox"], env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "NOT SANDBOXED" in proc.stdout and "WARNING" in proc.stderr
+    assert marker.exists()
