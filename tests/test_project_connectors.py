@@ -582,16 +582,35 @@ def test_planted_secret_is_nowhere(
                         "version": "1.0.0",
                         "config": {
                             "connector": "mail",
-                            "to": "'a@b.c'",
+                            "from": "me@example.com",
+                            "to": "a@example.com",
                             "subject": "hi",
                             "body": "x",
                         },
                     },
+                    {
+                        "id": "reply",
+                        "type": "http/respond",
+                        "version": "1.0.0",
+                        "config": {"status": 200},
+                    },
                 ],
-                "connections": [{"from": "hook.out", "to": "send.in"}],
+                "connections": [
+                    {"from": "hook.out", "to": "send.in"},
+                    {"from": "send.out", "to": "reply.in"},
+                ],
             }
         )
     )
+    # generated code (codegen writes under .nodeforge/gen, scanned with the rest below)
+    try:
+        from nodeforge.codegen.build import generate
+    except ImportError:  # pragma: no cover - codegen not there
+        generate = None
+    if generate is not None:
+        generated = generate(ws)
+        assert generated.ok, generated.diagnostics
+        assert any(name.endswith(".go") for name in generated.written)
     h = History(ws)
     h.save(flow, "with a connector")
     h.save(ws / "flows/hello.flow.json")

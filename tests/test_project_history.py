@@ -362,6 +362,17 @@ def test_kill_at_each_step_of_a_save(tmp_path: Path, point: str) -> None:
         assert "interrupted" in (root / ".nodeforge/history.log").read_text()
 
 
+def test_half_made_repository_is_replaced(tmp_path: Path) -> None:
+    root = make_ws(tmp_path)
+    state = root / ".nodeforge"
+    (state / "history.git.tmp-99999").mkdir(parents=True)  # a killed init
+    (state / "history.git").mkdir()  # no HEAD: never completed
+    h = History(root)
+    assert h.save(root / FLOW).created
+    assert h.fsck()[0]
+    assert not list(state.glob("history.git.tmp-*"))
+
+
 def test_stale_git_lock_is_recovered(tmp_path: Path) -> None:
     root = make_ws(tmp_path)
     h = History(root)
