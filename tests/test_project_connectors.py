@@ -376,7 +376,7 @@ def _start_local_postgres(base: Path) -> str | None:
                 str(data),
                 "-U",
                 "postgres",
-                "--auth-host=scram-sha-256",
+                "--auth-host=md5",  # md5 in pg_hba: SCRAM for SCRAM-hashed roles, MD5 for md5
                 "--auth-local=trust",
                 f"--pwfile={pwfile}",
             ],
@@ -401,9 +401,36 @@ def _start_local_postgres(base: Path) -> str | None:
             capture_output=True,
             timeout=60,
         )
+        # a second role whose password is stored as MD5: the server then asks for MD5 auth
+        psql = shutil.which("psql") or str(bindir / "psql")
+        subprocess.run(
+            [
+                *prefix,
+                psql,
+                "-h",
+                str(base),
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                "SET password_encryption = 'md5'",
+                "-c",
+                "CREATE ROLE md5user LOGIN PASSWORD 'md5-pass'",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except (subprocess.SubprocessError, OSError):
         return None
+    _LOCAL_PG["md5"] = f"postgres://md5user:md5-pass@127.0.0.1:{port}/postgres"
     return f"postgres://postgres:pg-admin-pass@127.0.0.1:{port}/postgres"
+
+
+_LOCAL_PG: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -459,6 +486,38 @@ def test_postgres_login(ws: Path, pg_dsn: str) -> None:
     assert not result.ok and "28P01" in result.message  # invalid_password
     env = c.runtime_env(ws, ["db"])
     assert env["NODEFORGE_CONNECTOR_DB_DSN"].startswith(f"postgres://{settings['user']}:")
+
+
+def test_postgres_auth_methods(pg_dsn: str) -> None:
+    settings = _pg_settings(pg_dsn)
+    info = c.postgres_login(
+        host=settings["host"],
+        port=int(settings["port"]),
+        user=settings["user"],
+        password=settings["password"],
+        database=settings["database"],
+        sslmode=settings["sslmode"],
+    )
+    assert info["auth"] in ("scram-sha-256", "md5", "password") and info["server_version"]
+    if "md5" not in _LOCAL_PG:
+        pytest.skip("the MD5 role exists only on the server the tests start themselves")
+    md5 = _pg_settings(_LOCAL_PG["md5"])
+    info = c.postgres_login(
+        host=md5["host"],
+        port=int(md5["port"]),
+        user=md5["user"],
+        password=md5["password"],
+        database=md5["database"],
+    )
+    assert info["auth"] == "md5"
+    with pytest.raises(c.PostgresError, match="28P01"):
+        c.postgres_login(
+            host=md5["host"],
+            port=int(md5["port"]),
+            user=md5["user"],
+            password="wrong",
+            database=md5["database"],
+        )
 
 
 # -- runtime delivery ---------------------------------------------------------------------------
