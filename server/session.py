@@ -75,14 +75,15 @@ def uri_to_path(uri: str) -> Path | None:
 FLOW_LANGUAGES = ("nodeforge", "nodeforge-flow", "flow")
 
 
-def is_flow_document(uri: str, language_id: str) -> bool:
-    """Flows are ``*.flow.json`` files, or any document a (web) editor opens without
-    a file behind it or marks with a flow language. Other JSON, such as a manifest
-    opened by go-to-definition, is kept in sync but never analysed as a flow."""
-    if language_id in FLOW_LANGUAGES:
+def is_flow_document(uri: str, language_id: str, text: str = "") -> bool:
+    """Flows are ``*.flow.json`` files, documents with no file behind them (a web
+    editor's models, on disk or not), documents marked with a flow language, and
+    JSON that declares ``"nodeforge"``. Other JSON, such as a manifest opened by
+    go-to-definition, is kept in sync but never analysed as a flow."""
+    if language_id in FLOW_LANGUAGES or '"nodeforge"' in text[:4096]:
         return True
     path = uri_to_path(uri)
-    return path is None or path.name.endswith(".flow.json")
+    return path is None or path.name.endswith(".flow.json") or not path.exists()
 
 
 def is_workspace_config(path: Path) -> bool:
@@ -162,7 +163,7 @@ class Session:
         if old is not None and old.debounce is not None:
             old.debounce.cancel()
         state = DocumentState(new_snapshot(uri, version, text, language_id), self.root_for(uri))
-        state.is_flow = is_flow_document(uri, language_id)
+        state.is_flow = is_flow_document(uri, language_id, text)
         self.documents[uri] = state
         return state
 
