@@ -177,3 +177,27 @@ def test_custom_nodes_from_the_workspace_are_used(tmp_path: Path) -> None:
     }
     assert analyze(json.dumps(flow), workspace=workspace).diagnostics == []
     assert "NF004" in [d.code for d in analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics]
+
+
+def test_long_chains_do_not_recurse() -> None:
+    nodes: list[dict[str, object]] = [
+        {
+            "id": "t",
+            "type": "http/trigger",
+            "version": "1.0.0",
+            "config": {"method": "GET", "path": "/x"},
+        }
+    ]
+    connections, previous = [], "t.out"
+    for i in range(3000):
+        nodes.append(
+            {"id": f"l{i}", "type": "util/log", "version": "1.0.0", "config": {"message": "m"}}
+        )
+        connections.append({"from": previous, "to": f"l{i}.in"})
+        previous = f"l{i}.out"
+    flow = {"nodeforge": "1", "id": "chain", "nodes": nodes, "connections": connections}
+    found = [d.code for d in analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics]
+    assert found == ["NF014"]
+    nodes.append({"id": "r", "type": "http/respond", "version": "1.0.0", "config": {}})
+    connections.append({"from": previous, "to": "r.in"})
+    assert analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics == []

@@ -672,38 +672,47 @@ def _path_without_response(ctx: _Context, trigger: str) -> str | None:
     memo: dict[str, str | None] = {}
     in_progress: set[str] = set()
 
-    def uncovered_end(nid: str) -> str | None:
-        if nid in memo:
-            return memo[nid]
-        if nid in in_progress:
-            return nid  # a cycle; reported by NF011
+    def targets_by_port(nid: str) -> dict[str, list[str]]:
+        by_port: dict[str, list[str]] = {}
+        for edge in graph.successors[nid]:
+            by_port.setdefault(edge.source_port, []).append(edge.target)
+        return by_port
+
+    def result_of(nid: str) -> str | None:
+        """Combine the already computed results of ``nid``'s successors."""
         fact = facts.get(nid)
         manifest = fact.manifest if fact else None
         if manifest is None or manifest.responds:
             return None  # unknown types are reported elsewhere; do not guess
-        in_progress.add(nid)
-        by_port: dict[str, list[str]] = {}
-        for edge in graph.successors[nid]:
-            by_port.setdefault(edge.source_port, []).append(edge.target)
+        by_port = targets_by_port(nid)
         ends: list[str | None] = []
         for port in active_output_ports(manifest, fact.node.config if fact else {}):
             targets = by_port.get(port)
             if not targets:
                 ends.append(None if port == "error" else nid)
                 continue
-            port_ends = [uncovered_end(t) for t in targets]
+            port_ends = [memo.get(t, t) for t in targets]
             ends.append(None if None in port_ends else port_ends[0])
         if not manifest.outputs:
             ends.append(nid)
-        in_progress.discard(nid)
         if manifest.type == "flow/foreach":
-            result = None if None in ends else next(e for e in ends if e is not None)
-        else:
-            result = next((e for e in ends if e is not None), None)
-        memo[nid] = result
-        return result
+            return None if None in ends else next(e for e in ends if e is not None)
+        return next((e for e in ends if e is not None), None)
 
-    return uncovered_end(trigger)
+    # Iterative post-order walk: flows can be chains of thousands of nodes.
+    stack: list[tuple[str, bool]] = [(trigger, False)]
+    while stack:
+        nid, children_done = stack.pop()
+        if children_done:
+            in_progress.discard(nid)
+            memo[nid] = result_of(nid)
+            continue
+        if nid in memo or nid in in_progress:
+            continue  # done, or on a cycle (NF011): an unfinished node counts as an end
+        in_progress.add(nid)
+        stack.append((nid, True))
+        stack.extend((e.target, False) for e in graph.successors[nid] if e.target not in memo)
+    return memo.get(trigger)
 
 
 def check_tests(ctx: _Context) -> None:
