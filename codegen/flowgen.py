@@ -24,15 +24,23 @@ from typing import Any
 from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.engine import Analysis, ExpressionSite, NodeFacts
 from nodeforge.analysis.expressions import (
+    Call,
+    Expr,
+    Ident,
+    Index,
+    Literal,
+    Select,
     TypeEnv,
     parse,
     parse_template,
+    walk,
 )
 from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gotypes import GoTypes, lower_camel, pascal
+from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 
 __all__ = ["FlowCode", "LineMark", "executor_package", "generate_flow"]
@@ -113,7 +121,9 @@ class FlowGen:
         flow_file: str,
         types: GoTypes,
         connector_kinds: dict[str, str],
+        readers: ReaderGen | None = None,
     ) -> None:
+        self.readers = readers if readers is not None else ReaderGen(types)
         self.a = analysis
         self.doc = analysis.document
         self.flow_file = flow_file
@@ -141,6 +151,7 @@ class FlowGen:
         self.schemas: list[tuple[str, str]] = []  # (var name, json literal)
         self.uses_tzdata = False
         self.row_dests: set[str] = set()
+        self._request_fields: set[str] | None = None
         self.references: set[tuple[str, str]] = set()
         self.nodes = [n for n in self.doc.nodes if n.id is not None and n.id in analysis.facts]
         self.by_id = {n.id: n for n in self.nodes if n.id is not None}
@@ -547,7 +558,16 @@ class FlowGen:
             f"\tx := f.app.NewExec(req.Context(), {go_string(self.flow_id)}, {go_string(t)}, "
             "nf.HTTPResponder{W: w})",
         ]
-        if reads_body:
+        reader = None
+        if reads_body and schema is not None:
+            reader = self.readers.reader(self.raw[t]["body_schema"], pascal(t) + "Body")
+        if reader is not None:
+            lines.append(f"\tbody, bad := nf.ReadRequest(req, {reader})")
+            lines.append("\tif bad != nil {")
+            lines.append("\t\tx.Reject(bad)")
+            lines.append("\t\treturn")
+            lines.append("\t}")
+        elif reads_body:
             lines.append(f"\tbody, bad := nf.ReadBody(req, {schema or 'nil'})")
             lines.append("\tif bad != nil {")
             lines.append("\t\tx.Reject(bad)")
@@ -562,10 +582,15 @@ class FlowGen:
             "method": "req.Method",
             "path": "req.URL.Path",
             "params": f"map[string]string{{{p}}}",
-            "query": "nf.Query(req)",
-            "headers": "nf.Headers(req)",
-            "body": self.body_value(t, body),
+            "body": "body" if reader is not None else self.body_value(t, body),
         }
+        # The query and headers maps cost allocations on every request: build them only
+        # when some expression can see them.
+        used = self.request_fields_used()
+        if "query" in used:
+            values["query"] = "nf.Query(req)"
+        if "headers" in used:
+            values["headers"] = "nf.Headers(req)"
         lines.append(f"\tr := &{self.rtype}{{{self.ftype}: f, x: x}}")
         lines.append("\tx.Run(func() error {")
         lines.append(f"\t\treturn r.{self.method(t)}({self.trigger_value(t, values)})")
@@ -573,6 +598,29 @@ class FlowGen:
         lines.append("}")
         lines.append("")
         return lines
+
+    def request_fields_used(self) -> set[str]:
+        """Which of ``query``/``headers`` the flow's expressions may read. A bare value
+        (``input``, ``nodes.t.out``: it may be returned or logged whole) counts as all."""
+        if self._request_fields is not None:
+            return self._request_fields
+        used: set[str] = set()
+        everything = {"query", "headers"}
+        for nid in self.by_id:
+            m = self.manifest(nid)
+            if m.type == "http/respond" and "body" not in self.raw.get(nid, {}):
+                used |= everything  # the default body is `input`
+            for site in self.facts(nid).expressions:
+                texts = [site.source]
+                if site.is_template:
+                    tpl = parse_template(site.source)
+                    texts = [h.source for h in tpl.holes]
+                for text in texts:
+                    parsed = parse(text)
+                    if parsed.expr is not None:
+                        used |= _fields_read(parsed.expr, everything)
+        self._request_fields = used
+        return used
 
     def jobs(self, triggers: list[str]) -> list[str]:
         scheds = [t for t in triggers if self.manifest(t).type == "trigger/schedule"]
@@ -741,6 +789,34 @@ class FlowGen:
             raise CodegenError(f"node `{nid}`: connector `{name}` is not in nodeforge.toml")
         self.connectors[name] = kind
         return f"r.{self.db_field(name)}"
+
+
+def _fields_read(e: Expr, names: set[str]) -> set[str]:
+    """Names in ``names`` that ``e`` selects, or all of them if ``e`` uses a value whole."""
+    found: set[str] = set()
+    selected: set[int] = set()
+    for n in walk(e):
+        if isinstance(n, Select):
+            selected.add(id(n.operand))
+            if n.field in names:
+                found.add(n.field)
+        elif isinstance(n, Index):
+            selected.add(id(n.operand))
+            if isinstance(n.index, Literal) and n.index.value in names:
+                found.add(str(n.index.value))
+        elif isinstance(n, Call) and n.fn == "has":
+            selected.update(id(a) for a in n.args)
+    for n in walk(e):
+        bare_input = isinstance(n, Ident) and n.name == "input"
+        bare_node = (
+            isinstance(n, Select)
+            and isinstance(n.operand, Select)
+            and isinstance(n.operand.operand, Ident)
+            and n.operand.operand.name == "nodes"
+        )
+        if (bare_input or bare_node) and id(n) not in selected:
+            return set(names)
+    return found
 
 
 def _indent(s: str) -> str:
@@ -1241,9 +1317,13 @@ _GENERATORS = {
 
 
 def generate_flow(
-    analysis: Analysis, flow_file: str, types: GoTypes, connector_kinds: dict[str, str]
+    analysis: Analysis,
+    flow_file: str,
+    types: GoTypes,
+    connector_kinds: dict[str, str],
+    readers: ReaderGen | None = None,
 ) -> tuple[FlowCode, set[str]]:
     """Generate one flow; returns its code and the row structs needing scan functions."""
-    g = FlowGen(analysis, flow_file, types, connector_kinds)
+    g = FlowGen(analysis, flow_file, types, connector_kinds, readers)
     code = g.generate()
     return code, g.row_dests

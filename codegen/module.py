@@ -15,6 +15,7 @@ Every Go file is passed through gofmt; a formatting failure is a generator bug.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -30,7 +31,8 @@ from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
 from .expr_go import CodegenError
 from .flowgen import FlowCode, LineMark, generate_flow
-from .gotypes import GoTypes
+from .gotypes import GoStruct, GoTypes
+from .jsonread import ReaderGen
 from .literal import go_comment, go_string
 
 __all__ = [
@@ -115,6 +117,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     ws = load_workspace(root)
     project = _project_name(ws, root)
     types = GoTypes()
+    readers = ReaderGen(types)
     analyses: list[tuple[FlowInput, Analysis]] = []
     result = GeneratedModule({}, {}, {}, project=project)
     for f in flows:
@@ -130,7 +133,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     rows: set[str] = set()
     for f, a in analyses:
         try:
-            code, row_dests = generate_flow(a, f.rel, types, ws.connectors)
+            code, row_dests = generate_flow(a, f.rel, types, ws.connectors, readers)
         except CodegenError as exc:
             result.diagnostics[f.rel] = [
                 Diagnostic("NF900", f"cannot generate Go: {exc}", Severity.ERROR, _first_span(a))
@@ -151,7 +154,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
             )
         seen_ids[code.flow_id] = f.rel
         files[code.file_name] = _flow_file(code, f.rel)
-    files["models.go"] = _models_file(types, rows)
+    files["models.go"] = _models_file(types, rows, readers)
     connector_kinds = {k for c in codes for k in c.connectors.values()}
     files["main.go"] = _jinja.get_template("main.go.j2").render(
         header=HEADER,
@@ -267,7 +270,7 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def _models_file(types: GoTypes, rows: set[str]) -> str:
+def _models_file(types: GoTypes, rows: set[str], readers: ReaderGen) -> str:
     lines = [HEADER, "", "package main", ""]
     body: list[str] = []
     for s in types.order:
@@ -278,6 +281,8 @@ def _models_file(types: GoTypes, rows: set[str]) -> str:
             body.append(f"\t{f.name} {f.go} `json:{go_string(tag)}`")
         body.append("}")
         body.append("")
+    for s in types.order:
+        body += _append_json_method(s)
     for fn in sorted(types.decoders):
         go, code, _t = types.decoders[fn]
         body.append(f"func {fn}(v any, at string) {go} {{")
@@ -302,10 +307,76 @@ def _models_file(types: GoTypes, rows: set[str]) -> str:
         body.append("\treturn dest")
         body.append("}")
         body.append("")
+    body.append(readers.source())
     text = "\n".join(body)
+    std = [p for p in ("math", "regexp") if f"{p}." in text]
+    imports = [f'"{p}"' for p in std]
     if "nf." in text:
-        lines += ['import "nodeforge.dev/catalog/nf"', ""]
+        if imports:
+            imports.append("")
+        imports.append('"nodeforge.dev/catalog/nf"')
+    if imports:
+        lines += ["import (", *[f"\t{i}" if i else "" for i in imports], ")", ""]
     return "\n".join(lines + body) + "\n"
+
+
+def _encoder(go: str, value: str) -> str:
+    """Go code appending ``value`` (of Go type ``go``) to ``b`` as JSON."""
+    simple = {
+        "string": "nf.AppendString",
+        "int64": "nf.AppendInt",
+        "float64": "nf.AppendFloat",
+        "bool": "nf.AppendBool",
+        "any": "nf.AppendAny",
+    }
+    if go in simple:
+        return f"{simple[go]}(b, {value})"
+    if go.startswith("[]"):
+        return f"nf.AppendList(b, {value}, {_encoder_func(go[2:])})"
+    if go.startswith("map[string]"):
+        return f"nf.AppendMap(b, {value}, {_encoder_func(go[len('map[string]') :])})"
+    return f"{value}.AppendJSON(b)"
+
+
+def _encoder_func(go: str) -> str:
+    simple = {
+        "string": "nf.AppendString",
+        "int64": "nf.AppendInt",
+        "float64": "nf.AppendFloat",
+        "bool": "nf.AppendBool",
+        "any": "nf.AppendAny",
+    }
+    if go in simple:
+        return simple[go]
+    return f"func(b []byte, v {go}) []byte {{ return {_encoder(go, 'v')} }}"
+
+
+def _append_json_method(s: GoStruct) -> list[str]:
+    lines = [
+        "// AppendJSON appends v as JSON: schema-specialised, no reflection.",
+        f"func (v {s.name}) AppendJSON(b []byte) []byte {{",
+        "\tb = append(b, '{')",
+    ]
+    for f in s.fields:
+        key = go_string(json.dumps(f.json, ensure_ascii=False))
+        if f.required:
+            lines.append(f"\tb = nf.Key(b, {key})")
+            lines.append(f"\tb = {_encoder(f.go, 'v.' + f.name)}")
+        elif f.pointer:
+            lines.append(f"\tif v.{f.name} != nil {{")
+            lines.append(f"\t\tb = nf.Key(b, {key})")
+            lines.append(f"\t\tb = {_encoder(f.go[1:], '*v.' + f.name)}")
+            lines.append("\t}")
+        else:
+            cond = f"v.{f.name} != nil" if f.go == "any" else f"len(v.{f.name}) > 0"
+            lines.append(f"\tif {cond} {{")
+            lines.append(f"\t\tb = nf.Key(b, {key})")
+            lines.append(f"\t\tb = {_encoder(f.go, 'v.' + f.name)}")
+            lines.append("\t}")
+    lines.append("\treturn append(b, '}')")
+    lines.append("}")
+    lines.append("")
+    return lines
 
 
 def gofmt(text: str, name: str = "generated.go") -> str:

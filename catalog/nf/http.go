@@ -19,6 +19,8 @@ type Responder interface {
 // HTTPResponder answers an HTTP request with a JSON body.
 type HTTPResponder struct{ W http.ResponseWriter }
 
+var jsonContentType = []string{"application/json"}
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Respond writes the status, the headers and body as JSON (nothing for a nil body).
@@ -37,8 +39,8 @@ func (h HTTPResponder) Respond(status int, headers map[string]string, body any) 
 	if err := MarshalTo(buf, body); err != nil {
 		return err
 	}
-	if hdr.Get("Content-Type") == "" {
-		hdr.Set("Content-Type", "application/json")
+	if _, ok := hdr["Content-Type"]; !ok {
+		hdr["Content-Type"] = jsonContentType
 	}
 	h.W.WriteHeader(status)
 	_, err := h.W.Write(buf.Bytes())
@@ -46,15 +48,19 @@ func (h HTTPResponder) Respond(status int, headers map[string]string, body any) 
 }
 
 // MarshalTo writes v as compact JSON followed by a newline, without escaping HTML.
-func MarshalTo(buf *bytes.Buffer, v any) error {
-	if m, ok := v.(interface{ AppendJSON([]byte) []byte }); ok {
-		buf.Write(m.AppendJSON(buf.AvailableBuffer()))
-		buf.WriteByte('\n')
-		return nil
-	}
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+func MarshalTo(buf *bytes.Buffer, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*EvalError)
+			if !ok {
+				panic(r)
+			}
+			err = e
+		}
+	}()
+	buf.Write(AppendAny(buf.AvailableBuffer(), v))
+	buf.WriteByte('\n')
+	return nil
 }
 
 // Captured is the answer of an execution run from the command line (`app run`).

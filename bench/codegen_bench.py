@@ -1,0 +1,144 @@
+"""Code generation speed: generating a 1,000-node flow, and a warm rebuild after a one-node
+edit of a 50-node flow (docs/benchmarks.md, "Generated code").
+
+    python -m bench.codegen_bench [--write-docs]
+
+Targets (issue 4): codegen of a 1,000-node flow at most 200 ms; a warm rebuild after a
+one-node edit of a 50-node flow at most 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.genflow import generate_flow
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Generated code"
+
+
+def _workspace(folder: Path, flow: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nodeforge.toml").write_text('[project]\nname = "bench"\n')
+    (folder / "big.flow.json").write_text(json.dumps(flow, indent=2))
+    return folder
+
+
+def codegen_time(n: int, repeat: int = 5) -> dict[str, float]:
+    """Analysis + Go generation (gofmt included) of an n-node flow, in ms."""
+    from nodeforge.analysis.engine import analyze
+    from nodeforge.analysis.workspace import load_workspace
+    from nodeforge.codegen.module import collect_flows, generate_module
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = _workspace(Path(tmp), generate_flow(n, error_rate=0.0))
+        root, flows = collect_flows(ws)
+        workspace = load_workspace(root)
+        totals, analysis = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            analyze(flows[0].text, flows[0].path.as_uri(), None, workspace)
+            t1 = time.perf_counter()
+            module = generate_module(root, flows)
+            t2 = time.perf_counter()
+            assert module.ok, module.diagnostics
+            analysis.append((t1 - t0) * 1000)
+            totals.append((t2 - t1) * 1000)
+    return {
+        "nodes": n,
+        "generate_ms": statistics.median(totals),
+        "analysis_ms": statistics.median(analysis),
+    }
+
+
+def warm_rebuild(n: int = 50) -> dict[str, float]:
+    """Build an n-node flow, edit one node, rebuild: seconds for each step."""
+    from nodeforge.codegen.build import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        flow = generate_flow(n, error_rate=0.0)
+        ws = _workspace(Path(tmp) / "ws", flow)
+        t0 = time.perf_counter()
+        first = build(ws)
+        cold = time.perf_counter() - t0
+        assert first.ok, first.output
+        t0 = time.perf_counter()
+        again = build(ws)  # nothing changed
+        noop = time.perf_counter() - t0
+        edited = next(nd for nd in flow["nodes"] if nd["type"] == "data/set")
+        key = next(iter(edited["config"]["values"]))
+        edited["config"]["values"][key] = "input.total * 3"
+        (ws / "big.flow.json").write_text(json.dumps(flow, indent=2))
+        t0 = time.perf_counter()
+        rebuilt = build(ws)
+        warm = time.perf_counter() - t0
+        assert again.ok and rebuilt.ok and rebuilt.written, rebuilt.written
+        size = rebuilt.binary.stat().st_size if rebuilt.binary else 0
+    return {
+        "nodes": n,
+        "first_build_s": cold,
+        "noop_build_s": noop,
+        "one_node_edit_rebuild_s": warm,
+        "files_rewritten": len(rebuilt.written),
+        "binary_mb": size / 1e6,
+    }
+
+
+def write_docs_section(part: str, text: str) -> None:
+    """Replace the ``<!-- part -->`` block of docs/benchmarks.md's "Generated code" section
+    (creating the file or section if needed); other sections are left alone."""
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if SECTION not in doc:
+        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\nMeasured by `python -m bench.http_bench` and `python -m bench.codegen_bench`.\n"
+    start, end = f"<!-- {part}:start -->", f"<!-- {part}:end -->"
+    block = f"{start}\n{text.strip()}\n{end}"
+    head, _, rest = doc.partition(SECTION)
+    nxt = re.search(r"^## ", rest, flags=re.M)
+    body, tail = (rest[: nxt.start()], rest[nxt.start():]) if nxt else (rest, "")
+    if start in body:
+        body = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, body, flags=re.S)
+    else:
+        body = body.rstrip("\n") + "\n\n" + block + "\n"
+    DOCS.write_text(head + SECTION + body + ("\n" + tail if tail and not body.endswith("\n\n") else tail))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--write-docs", action="store_true")
+    args = ap.parse_args(argv)
+    big = codegen_time(1000)
+    print(f"codegen of a {big['nodes']}-node flow: {big['generate_ms']:.0f} ms "
+          f"(analysis before it: {big['analysis_ms']:.0f} ms)")
+    mid = codegen_time(50)
+    rb = warm_rebuild(50)
+    print(f"50-node flow: first build {rb['first_build_s']:.2f}s, no-op {rb['noop_build_s']:.2f}s, "
+          f"one-node edit rebuild {rb['one_node_edit_rebuild_s']:.2f}s "
+          f"({rb['files_rewritten']} files rewritten), binary {rb['binary_mb']:.1f} MB")
+    table = "\n".join([
+        "Code generation and builds (`python -m bench.codegen_bench`, median of 5 for codegen):",
+        "",
+        "| measure | result | target |",
+        "| --- | ---: | ---: |",
+        f"| generate Go for a 1,000-node flow (after analysis; gofmt included) | {big['generate_ms']:.0f} ms | 200 ms |",
+        f"| analysis of the same flow | {big['analysis_ms']:.0f} ms | |",
+        f"| generate Go for a 50-node flow | {mid['generate_ms']:.0f} ms | |",
+        f"| warm rebuild after a one-node edit of a 50-node flow | {rb['one_node_edit_rebuild_s']:.2f} s | 1.5 s |",
+        f"| no-op rebuild (nothing changed) | {rb['noop_build_s']:.2f} s | |",
+        f"| binary of the 50-node flow | {rb['binary_mb']:.1f} MB | |",
+    ])
+    print(table)
+    if args.write_docs:
+        write_docs_section("codegen", table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

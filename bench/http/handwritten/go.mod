@@ -1,0 +1,3 @@
+module bench/handwritten
+
+go 1.26.0

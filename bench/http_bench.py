@@ -1,0 +1,306 @@
+"""Side-by-side HTTP benchmark of generated code (docs/benchmarks.md, "Generated code").
+
+    python -m bench.http_bench [--duration 10] [--connections 16] [--write-docs]
+
+In one run, on loopback, with ``wrk -t1 -cN``:
+
+1. ``quote``: an HTTP flow with no I/O (JSON body validated against its schema, a
+   condition, a mapping with a few expressions, a JSON answer), as (a) the binary
+   Nodeforge generates from ``bench/http/quote/quote.flow.json``, (b) the same endpoint
+   hand-written in idiomatic Go (``bench/http/handwritten``) and (c) Node-RED 4 running
+   the equivalent http-in -> function -> http-response flow (``bench/http/nodered``;
+   skipped when Node-RED is not installed: ``npm install node-red@4`` into
+   ``build/bench-nodered``).
+2. ``orders``: ``examples/orders_api.flow.json`` on SQLite, ``GET /orders/{id}`` and
+   ``POST /orders``, against its hand-written twin (``bench/http/orders_handwritten``).
+
+Each server gets a warm-up, then one measured run; peak RSS is the process's VmHWM.
+Results go to ``build/bench/http.json``; ``--write-docs`` rewrites the "Generated code"
+section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP = ROOT / "bench" / "http"
+OUT = ROOT / "build" / "bench"
+NODERED_DIR = ROOT / "build" / "bench-nodered"
+
+QUOTE_BODY = json.dumps(
+    {
+        "customer": {"email": "Ana@Example.com", "country": "es", "vip": False},
+        "items": [{"sku": "A-1", "qty": 3, "unit_price": 12.5}, {"sku": "B-2", "qty": 1, "unit_price": 99.0}],
+    }
+)
+ORDER_BODY = json.dumps({"sku": "A-100", "qty": 2, "customer_email": "ana@example.com"})
+
+
+@dataclass
+class Result:
+    scenario: str
+    server: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    rss_mb: float
+    errors: int
+    non2xx: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"port {port} never opened")
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def wrk_script(method: str, body: str | None) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"wrk_{method.lower()}_{abs(hash(body)) % 10**8}.lua"
+    lines = [f'wrk.method = "{method}"', 'wrk.headers["Content-Type"] = "application/json"']
+    if body is not None:
+        lines.append(f"wrk.body = {json.dumps(body)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        return float("nan")
+    value, unit = float(m[1]), m[2]
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
+    cmd = [
+        "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, flags=re.M))
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": _ms(lat.get("50", "nan")),
+        "p99": _ms(lat.get("99", "nan")),
+        "errors": sum(int(x) for x in errs.groups()) if errs else 0,
+        "non2xx": int(non2xx[1]) if non2xx else 0,
+    }
+
+
+def measure(
+    scenario: str,
+    server: str,
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    path: str,
+    method: str,
+    body: str | None,
+    duration: int,
+    connections: int,
+) -> Result:
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_port(port)
+        url = f"http://127.0.0.1:{port}{path}"
+        script = wrk_script(method, body)
+        run_wrk(url, script, 2, connections)  # warm-up (JIT, caches, connection pools)
+        r = run_wrk(url, script, duration, connections)
+        rss = peak_rss_mb(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    res = Result(scenario, server, r["rps"], r["p50"], r["p99"], rss, int(r["errors"]), int(r["non2xx"]))
+    print(
+        f"{scenario:8} {server:22} {res.rps:10.0f} req/s  p50 {res.p50_ms:6.2f} ms  "
+        f"p99 {res.p99_ms:6.2f} ms  RSS {res.rss_mb:6.1f} MB  errors {res.errors} non2xx {res.non2xx}",
+        flush=True,
+    )
+    return res
+
+
+def build_generated(path: Path, name: str) -> Path:
+    from nodeforge.codegen.build import build
+
+    out = OUT / name
+    result = build(path, out_dir=out / "gen", binary=out / "app")
+    if not result.ok or result.binary is None:
+        sys.exit(f"build of {path} failed: {result.output} {result.diagnostics}")
+    return result.binary
+
+
+def build_go(src: Path, binary: Path) -> Path:
+    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
+    subprocess.run(["go", "build", "-trimpath", "-o", str(binary), "."], cwd=src, env=env, check=True)
+    return binary
+
+
+def node_red() -> list[str] | None:
+    exe = os.environ.get("NODE_RED") or str(NODERED_DIR / "node_modules" / ".bin" / "node-red")
+    return [exe] if Path(exe).exists() or shutil.which(exe) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--only", choices=("quote", "orders"))
+    args = ap.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    d, c = args.duration, args.connections
+    results: list[Result] = []
+    sizes: dict[str, int] = {}
+
+    if args.only in (None, "quote"):
+        gen = build_generated(HTTP / "quote", "quote")
+        hand = build_go(HTTP / "handwritten", OUT / "quote_handwritten")
+        sizes["quote (generated)"] = gen.stat().st_size
+        sizes["quote (hand-written)"] = hand.stat().st_size
+        port = free_port()
+        env = {"NODEFORGE_ADDR": f"127.0.0.1:{port}", "NODEFORGE_LOG_LEVEL": "warn"}
+        results.append(measure("quote", "Nodeforge (generated)", [str(gen)], env, port, "/quote", "POST", QUOTE_BODY, d, c))
+        port = free_port()
+        results.append(
+            measure("quote", "hand-written Go", [str(hand)], {"ADDR": f"127.0.0.1:{port}"}, port, "/quote", "POST", QUOTE_BODY, d, c)
+        )
+        nr = node_red()
+        if nr is not None:
+            user = OUT / "nodered-user"
+            user.mkdir(parents=True, exist_ok=True)
+            flows = user / "flows.json"
+            shutil.copy(HTTP / "nodered" / "flows.json", flows)
+            port = free_port()
+            env = {"PORT": str(port), "NODERED_FLOWS": str(flows), "NODERED_USERDIR": str(user)}
+            cmd = [*nr, "--userDir", str(user), "--settings", str(HTTP / "nodered" / "settings.js")]
+            results.append(measure("quote", "Node-RED 4", cmd, env, port, "/quote", "POST", QUOTE_BODY, d, c))
+        else:
+            print("Node-RED not installed: skipped (npm install node-red@4 in build/bench-nodered)")
+
+    if args.only in (None, "orders"):
+        gen = build_generated(ROOT / "examples" / "orders_api.flow.json", "orders")
+        hand = build_go(HTTP / "orders_handwritten", OUT / "orders_handwritten")
+        sizes["orders (generated)"] = gen.stat().st_size
+        sizes["orders (hand-written)"] = hand.stat().st_size
+        for server, binary in (("Nodeforge (generated)", gen), ("hand-written Go", hand)):
+            db = OUT / f"orders_{binary.name}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            with sqlite3.connect(db) as conn:
+                conn.executescript((ROOT / "examples" / "db" / "shopdb.sql").read_text())
+                conn.execute("INSERT INTO orders (sku, qty, customer_email) VALUES ('A-1', 2, 'a@example.com')")
+            port = free_port()
+            env = {
+                "NODEFORGE_ADDR": f"127.0.0.1:{port}",
+                "NODEFORGE_LOG_LEVEL": "warn",
+                "NODEFORGE_CONNECTOR_SHOPDB_PATH": str(db),
+            }
+            results.append(measure("orders GET", server, [str(binary)], env, port, "/orders/1", "GET", None, d, c))
+            port = free_port()
+            env["NODEFORGE_ADDR"] = f"127.0.0.1:{port}"
+            results.append(measure("orders POST", server, [str(binary)], env, port, "/orders", "POST", ORDER_BODY, d, c))
+
+    data = {
+        "machine": {"cpus": os.cpu_count(), "wrk": f"-t1 -c{c} -d{d}s"},
+        "results": [asdict(r) for r in results],
+        "binary_bytes": sizes,
+    }
+    (OUT / "http.json").write_text(json.dumps(data, indent=2) + "\n")
+    table = markdown(results, sizes, c, d)
+    print()
+    print(table)
+    if args.write_docs:
+        from bench.codegen_bench import write_docs_section
+
+        write_docs_section("http", table)
+    return 0
+
+
+def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int) -> str:
+    lines = [
+        f"HTTP throughput, one run, loopback, `wrk -t1 -c{c} -d{d}s` after a 2 s warm-up, "
+        f"{os.cpu_count()} cores (`python -m bench.http_bench`):",
+        "",
+        "| scenario | server | req/s | p50 | p99 | peak RSS |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.scenario} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | {r.rss_mb:.0f} MB |"
+        )
+    by = {(r.scenario, r.server): r for r in results}
+    ratios = []
+    gen = by.get(("quote", "Nodeforge (generated)"))
+    hand = by.get(("quote", "hand-written Go"))
+    nr = by.get(("quote", "Node-RED 4"))
+    if gen and hand:
+        ratios.append(
+            f"quote: generated / hand-written throughput {gen.rps / hand.rps:.2f}x, "
+            f"p99 {gen.p99_ms / hand.p99_ms:.2f}x"
+        )
+    if gen and nr:
+        ratios.append(
+            f"quote: generated / Node-RED throughput {gen.rps / nr.rps:.1f}x, "
+            f"peak RSS {gen.rss_mb / nr.rss_mb:.2f}x"
+        )
+    for sc in ("orders GET", "orders POST"):
+        g, h = by.get((sc, "Nodeforge (generated)")), by.get((sc, "hand-written Go"))
+        if g and h:
+            ratios.append(
+                f"{sc}: generated / hand-written throughput {g.rps / h.rps:.2f}x, p99 {g.p99_ms / h.p99_ms:.2f}x"
+            )
+    if ratios:
+        lines += ["", *[f"- {x}" for x in ratios]]
+    if sizes:
+        lines += ["", "Binary sizes (`go build -trimpath`, not stripped): " + ", ".join(
+            f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()
+        ) + "."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
