@@ -97,17 +97,22 @@ def write_docs_section(part: str, text: str) -> None:
     (creating the file or section if needed); other sections are left alone."""
     doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     if SECTION not in doc:
-        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\nMeasured by `python -m bench.http_bench` and `python -m bench.codegen_bench`.\n"
+        doc = (
+            doc.rstrip("\n")
+            + f"\n\n{SECTION}\n\nMeasured by `python -m bench.http_bench` and `python -m bench.codegen_bench`.\n"
+        )
     start, end = f"<!-- {part}:start -->", f"<!-- {part}:end -->"
     block = f"{start}\n{text.strip()}\n{end}"
     head, _, rest = doc.partition(SECTION)
     nxt = re.search(r"^## ", rest, flags=re.M)
-    body, tail = (rest[: nxt.start()], rest[nxt.start():]) if nxt else (rest, "")
+    body, tail = (rest[: nxt.start()], rest[nxt.start() :]) if nxt else (rest, "")
     if start in body:
         body = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, body, flags=re.S)
     else:
         body = body.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.write_text(head + SECTION + body + ("\n" + tail if tail and not body.endswith("\n\n") else tail))
+    DOCS.write_text(
+        head + SECTION + body + ("\n" + tail if tail and not body.endswith("\n\n") else tail)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,25 +120,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args(argv)
     big = codegen_time(1000)
-    print(f"codegen of a {big['nodes']}-node flow: {big['generate_ms']:.0f} ms "
-          f"(analysis before it: {big['analysis_ms']:.0f} ms)")
+    print(
+        f"codegen of a {big['nodes']}-node flow: {big['generate_ms']:.0f} ms "
+        f"(analysis before it: {big['analysis_ms']:.0f} ms)"
+    )
     mid = codegen_time(50)
     rb = warm_rebuild(50)
-    print(f"50-node flow: first build {rb['first_build_s']:.2f}s, no-op {rb['noop_build_s']:.2f}s, "
-          f"one-node edit rebuild {rb['one_node_edit_rebuild_s']:.2f}s "
-          f"({rb['files_rewritten']} files rewritten), binary {rb['binary_mb']:.1f} MB")
-    table = "\n".join([
-        "Code generation and builds (`python -m bench.codegen_bench`, median of 5 for codegen):",
-        "",
-        "| measure | result | target |",
-        "| --- | ---: | ---: |",
-        f"| generate Go for a 1,000-node flow (after analysis; gofmt included) | {big['generate_ms']:.0f} ms | 200 ms |",
-        f"| analysis of the same flow | {big['analysis_ms']:.0f} ms | |",
-        f"| generate Go for a 50-node flow | {mid['generate_ms']:.0f} ms | |",
-        f"| warm rebuild after a one-node edit of a 50-node flow | {rb['one_node_edit_rebuild_s']:.2f} s | 1.5 s |",
-        f"| no-op rebuild (nothing changed) | {rb['noop_build_s']:.2f} s | |",
-        f"| binary of the 50-node flow | {rb['binary_mb']:.1f} MB | |",
-    ])
+    print(
+        f"50-node flow: first build {rb['first_build_s']:.2f}s, no-op {rb['noop_build_s']:.2f}s, "
+        f"one-node edit rebuild {rb['one_node_edit_rebuild_s']:.2f}s "
+        f"({rb['files_rewritten']} files rewritten), binary {rb['binary_mb']:.1f} MB"
+    )
+    table = "\n".join(
+        [
+            "Code generation and builds (`python -m bench.codegen_bench`, median of 5 for codegen):",
+            "",
+            "| measure | result | target |",
+            "| --- | ---: | ---: |",
+            f"| generate Go for a 1,000-node flow (after analysis; gofmt included) | {big['generate_ms']:.0f} ms | 200 ms |",
+            f"| analysis of the same flow | {big['analysis_ms']:.0f} ms | |",
+            f"| generate Go for a 50-node flow | {mid['generate_ms']:.0f} ms | |",
+            f"| warm rebuild after a one-node edit of a 50-node flow | {rb['one_node_edit_rebuild_s']:.2f} s | 1.5 s |",
+            f"| no-op rebuild (nothing changed) | {rb['noop_build_s']:.2f} s | |",
+            f"| binary of the 50-node flow | {rb['binary_mb']:.1f} MB | |",
+        ]
+    )
     print(table)
     if args.write_docs:
         write_docs_section("codegen", table)

@@ -43,7 +43,10 @@ NODERED_DIR = ROOT / "build" / "bench-nodered"
 QUOTE_BODY = json.dumps(
     {
         "customer": {"email": "Ana@Example.com", "country": "es", "vip": False},
-        "items": [{"sku": "A-1", "qty": 3, "unit_price": 12.5}, {"sku": "B-2", "qty": 1, "unit_price": 99.0}],
+        "items": [
+            {"sku": "A-1", "qty": 3, "unit_price": 12.5},
+            {"sku": "B-2", "qty": 1, "unit_price": 99.0},
+        ],
     }
 )
 ORDER_BODY = json.dumps({"sku": "A-100", "qty": 2, "customer_email": "ana@example.com"})
@@ -152,7 +155,9 @@ def measure(
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
-    res = Result(scenario, server, r["rps"], r["p50"], r["p99"], rss, int(r["errors"]), int(r["non2xx"]))
+    res = Result(
+        scenario, server, r["rps"], r["p50"], r["p99"], rss, int(r["errors"]), int(r["non2xx"])
+    )
     print(
         f"{scenario:8} {server:22} {res.rps:10.0f} req/s  p50 {res.p50_ms:6.2f} ms  "
         f"p99 {res.p99_ms:6.2f} ms  RSS {res.rss_mb:6.1f} MB  errors {res.errors} non2xx {res.non2xx}",
@@ -173,7 +178,9 @@ def build_generated(path: Path, name: str) -> Path:
 
 def build_go(src: Path, binary: Path) -> Path:
     env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
-    subprocess.run(["go", "build", "-trimpath", "-o", str(binary), "."], cwd=src, env=env, check=True)
+    subprocess.run(
+        ["go", "build", "-trimpath", "-o", str(binary), "."], cwd=src, env=env, check=True
+    )
     return binary
 
 
@@ -183,7 +190,9 @@ def node_red() -> list[str] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--write-docs", action="store_true")
@@ -203,10 +212,34 @@ def main(argv: list[str] | None = None) -> int:
         sizes["quote (hand-written)"] = hand.stat().st_size
         port = free_port()
         env = {"NODEFORGE_ADDR": f"127.0.0.1:{port}", "NODEFORGE_LOG_LEVEL": "warn"}
-        results.append(measure("quote", "Nodeforge (generated)", [str(gen)], env, port, "/quote", "POST", QUOTE_BODY, d, c))
+        results.append(
+            measure(
+                "quote",
+                "Nodeforge (generated)",
+                [str(gen)],
+                env,
+                port,
+                "/quote",
+                "POST",
+                QUOTE_BODY,
+                d,
+                c,
+            )
+        )
         port = free_port()
         results.append(
-            measure("quote", "hand-written Go", [str(hand)], {"ADDR": f"127.0.0.1:{port}"}, port, "/quote", "POST", QUOTE_BODY, d, c)
+            measure(
+                "quote",
+                "hand-written Go",
+                [str(hand)],
+                {"ADDR": f"127.0.0.1:{port}"},
+                port,
+                "/quote",
+                "POST",
+                QUOTE_BODY,
+                d,
+                c,
+            )
         )
         nr = node_red()
         if nr is not None:
@@ -217,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             env = {"PORT": str(port), "NODERED_FLOWS": str(flows), "NODERED_USERDIR": str(user)}
             cmd = [*nr, "--userDir", str(user), "--settings", str(HTTP / "nodered" / "settings.js")]
-            results.append(measure("quote", "Node-RED 4", cmd, env, port, "/quote", "POST", QUOTE_BODY, d, c))
+            results.append(
+                measure("quote", "Node-RED 4", cmd, env, port, "/quote", "POST", QUOTE_BODY, d, c)
+            )
         else:
             print("Node-RED not installed: skipped (npm install node-red@4 in build/bench-nodered)")
 
@@ -232,17 +267,36 @@ def main(argv: list[str] | None = None) -> int:
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             with sqlite3.connect(db) as conn:
                 conn.executescript((ROOT / "examples" / "db" / "shopdb.sql").read_text())
-                conn.execute("INSERT INTO orders (sku, qty, customer_email) VALUES ('A-1', 2, 'a@example.com')")
+                conn.execute(
+                    "INSERT INTO orders (sku, qty, customer_email) VALUES ('A-1', 2, 'a@example.com')"
+                )
             port = free_port()
             env = {
                 "NODEFORGE_ADDR": f"127.0.0.1:{port}",
                 "NODEFORGE_LOG_LEVEL": "warn",
                 "NODEFORGE_CONNECTOR_SHOPDB_PATH": str(db),
             }
-            results.append(measure("orders GET", server, [str(binary)], env, port, "/orders/1", "GET", None, d, c))
+            results.append(
+                measure(
+                    "orders GET", server, [str(binary)], env, port, "/orders/1", "GET", None, d, c
+                )
+            )
             port = free_port()
             env["NODEFORGE_ADDR"] = f"127.0.0.1:{port}"
-            results.append(measure("orders POST", server, [str(binary)], env, port, "/orders", "POST", ORDER_BODY, d, c))
+            results.append(
+                measure(
+                    "orders POST",
+                    server,
+                    [str(binary)],
+                    env,
+                    port,
+                    "/orders",
+                    "POST",
+                    ORDER_BODY,
+                    d,
+                    c,
+                )
+            )
 
     data = {
         "machine": {"cpus": os.cpu_count(), "wrk": f"-t1 -c{c} -d{d}s"},
@@ -296,9 +350,12 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int) -> st
     if ratios:
         lines += ["", *[f"- {x}" for x in ratios]]
     if sizes:
-        lines += ["", "Binary sizes (`go build -trimpath`, not stripped): " + ", ".join(
-            f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()
-        ) + "."]
+        lines += [
+            "",
+            "Binary sizes (`go build -trimpath`, not stripped): "
+            + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+            + ".",
+        ]
     return "\n".join(lines)
 
 
