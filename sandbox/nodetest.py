@@ -47,6 +47,7 @@ class NodeTestResult:
     status: Status
     node: str
     type: str = ""
+    to: str | None = None  # the last node of a segment test
     version: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +64,7 @@ class NodeTestResult:
         return {
             "status": str(self.status),
             "node": self.node,
+            "to": self.to,
             "type": self.type,
             "version": self.version,
             "outputs": self.outputs,
@@ -96,7 +98,7 @@ class Plan:
     kind: str  # "code" (custom code harness) | "flow" (compiled one-node flow)
 
 
-def plan(analysis: Analysis, node_id: str) -> Plan:
+def plan(analysis: Analysis, node_id: str, to: str | None = None) -> Plan:
     node = analysis.document.node_by_id(node_id)
     if node is None:
         ids = ", ".join(n.id for n in analysis.document.nodes if n.id)
@@ -106,10 +108,12 @@ def plan(analysis: Analysis, node_id: str) -> Plan:
     facts = analysis.facts.get(node_id)
     if facts is None or facts.manifest is None:
         raise NodeTestError(f"node `{node_id}`: unknown node type {node.type} {node.version}")
-    if node.type in CODE_TYPES:
+    if to is not None and analysis.document.node_by_id(to) is None:
+        raise NodeTestError(f"the flow has no node `{to}`")
+    if node.type in CODE_TYPES and (to is None or to == node_id):
         return Plan(node.type, node.version, hz.code_go_files(node.config), None, [], "code")
     try:
-        files, content_hash = stdnode.module_files(analysis, node_id)
+        files, content_hash = stdnode.module_files(analysis, node_id, to)
     except stdnode.Unsupported as exc:
         raise NodeTestError(
             f"node `{node_id}` ({node.type} {node.version}) cannot be tested alone: {exc}"
@@ -131,15 +135,20 @@ def run_node_test(
     *,
     limits: Limits = DEFAULT_LIMITS,
     unsafe_no_sandbox: bool = False,
+    to: str | None = None,
 ) -> NodeTestResult:
     """Build (or reuse) the node's harness and run it on ``input_value``.
 
     Refuses (status ``sandbox_unavailable``) when the sandbox cannot be set up, unless
     ``unsafe_no_sandbox``: only the command line may pass that, never the server.
+    With ``to``, the segment of the flow from ``node_id`` to ``to`` runs, and the
+    outputs are those of ``to``.
     """
     started = time.monotonic()
-    p = plan(analysis, node_id)
-    result = NodeTestResult(Status.OK, node_id, p.node_type, p.version, limits=limits.as_dict())
+    p = plan(analysis, node_id, to)
+    result = NodeTestResult(
+        Status.OK, node_id, type=p.node_type, version=p.version, to=to, limits=limits.as_dict()
+    )
     reason = unavailable_reason()
     if reason is not None and not unsafe_no_sandbox:
         result.status, result.message, result.confined = (
@@ -185,7 +194,8 @@ def run_node_test(
     if p.kind == "code":
         _fill(result, run)
     else:
-        _fill_flow(result, run)
+        last = analysis.document.node_by_id(to or node_id)
+        _fill_flow(result, run, last.type if last is not None else None)
     result.duration_ms = (time.monotonic() - started) * 1000
     return result
 
@@ -204,7 +214,7 @@ def _reachable(folder: Path) -> Iterator[Path]:
         yield staged
 
 
-def _fill_flow(result: NodeTestResult, run: RunResult) -> None:
+def _fill_flow(result: NodeTestResult, run: RunResult, last_type: str | None) -> None:
     """Outputs from the compiled one-node flow's captured answer."""
     result.run_ms, result.confined = run.duration_ms, run.confined
     result.logs = hz.parse_logs(run.stderr)
@@ -218,7 +228,7 @@ def _fill_flow(result: NodeTestResult, run: RunResult) -> None:
         result.message = "the node's harness wrote no result: " + " | ".join(tail)
         return
     body = captured.get("body")
-    if result.type == "http/respond":
+    if last_type == "http/respond":
         result.outputs = {"response": {k: v for k, v in captured.items() if k != "execution_id"}}
     elif isinstance(body, dict) and set(body) == {"port", "value"}:
         result.outputs = {str(body["port"]): body["value"]}
@@ -231,6 +241,8 @@ def _fill_flow(result: NodeTestResult, run: RunResult) -> None:
         result.message = err.get("message", "") if isinstance(err, dict) else str(err)
     else:
         result.status, result.message = Status.OK, ""
+        if not result.outputs:
+            result.message = f"the execution did not reach `{result.to or result.node}`'s outputs"
 
 
 def _fill(result: NodeTestResult, run: RunResult) -> None:

@@ -28,43 +28,91 @@ class Unsupported(Exception):
     pass
 
 
-def node_test_flow(analysis: Analysis, node_id: str) -> tuple[str, list[str]]:
-    """The text of the one-node flow around ``node_id``, and the output ports wired."""
+def segment(analysis: Analysis, first: str, last: str | None) -> list[str]:
+    """The nodes of the segment from ``first`` to ``last``: those on some path between
+    them (``first`` alone without ``last``), in document order."""
+    if last is None or last == first:
+        return [first]
+    graph = analysis.graph
+    down = _walk(first, lambda n: [e.target for e in graph.successors.get(n, [])])
+    if last not in down:
+        raise Unsupported(f"`{last}` is not reached from `{first}`")
+    up = _walk(last, lambda n: [e.source for e in graph.predecessors.get(n, [])])
+    keep = down & up
+    return [n.id for n in analysis.document.nodes if n.id in keep]
+
+
+def _walk(start: str, step: Any) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in step(todo.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def node_test_flow(
+    analysis: Analysis, node_id: str, to: str | None = None
+) -> tuple[str, list[str]]:
+    """The text of the flow around ``node_id`` (or the segment from it to ``to``), and
+    the output ports of the last node that are wired to answers."""
+    members = segment(analysis, node_id, to)
+    last = to or node_id
+    inside = set(members)
+    for member in members:
+        facts = analysis.facts[member]
+        if facts.manifest is None:
+            raise Unsupported(f"`{member}` has an unknown node type")
+        if facts.manifest.kind == "trigger":
+            raise Unsupported(
+                f"`{member}` is a trigger, which has no code to test; simulate the flow instead"
+            )
+        for site in facts.expressions:
+            refs = site.result.references if site.result is not None else []
+            others = sorted({r.node_id for r in refs if r.node_id not in inside})
+            if others:
+                raise Unsupported(
+                    f"the config of `{member}` reads other nodes ({', '.join(others)}); "
+                    "simulate the flow to test it with their data"
+                )
     facts = analysis.facts[node_id]
     manifest = facts.manifest
     assert manifest is not None
-    if manifest.kind == "trigger":
-        raise Unsupported("a trigger has no code to test; simulate the flow instead")
-    for site in facts.expressions:
-        refs = site.result.references if site.result is not None else []
-        others = sorted({r.node_id for r in refs if r.node_id != node_id})
-        if others:
-            raise Unsupported(
-                f"its config reads other nodes ({', '.join(others)}); "
-                "simulate the flow to test it with their data"
-            )
     ports = list(manifest.inputs)
     if len(ports) != 1:
-        raise Unsupported("only nodes with one input port can be tested alone")
+        raise Unsupported("only nodes with one input port can start a test")
     in_type = facts.input_types.get(ports[0]) or facts.declared_inputs.get(ports[0]) or ANY
-    raw = _raw_node(analysis, node_id)
     nodes: list[dict[str, Any]] = [
         {
             "id": TRIGGER_ID,
             "type": "trigger/manual",
             "version": "1.0.0",
             "config": {"input_schema": schema_from_type(in_type)},
-        },
-        {
-            "id": node_id,
-            "type": raw.get("type"),
-            "version": raw.get("version"),
-            "config": raw.get("config", {}),
-        },
+        }
     ]
+    for member in members:
+        raw = _raw_node(analysis, member)
+        nodes.append(
+            {
+                "id": member,
+                "type": raw.get("type"),
+                "version": raw.get("version"),
+                "config": raw.get("config", {}),
+            }
+        )
     connections = [{"from": f"{TRIGGER_ID}.out", "to": f"{node_id}.{ports[0]}"}]
+    for member in members:
+        for e in sorted(analysis.graph.successors.get(member, []), key=lambda e: e.index):
+            if e.target in inside and member != last:
+                connections.append(
+                    {"from": f"{e.source}.{e.source_port}", "to": f"{e.target}.{e.target_port}"}
+                )
+    last_manifest = analysis.facts[last].manifest
+    assert last_manifest is not None
     wired: list[str] = []
-    for port in manifest.outputs:
+    for port in last_manifest.outputs:
         rid = f"nf_out_{port}"
         nodes.append(
             {
@@ -77,12 +125,12 @@ def node_test_flow(analysis: Analysis, node_id: str) -> tuple[str, list[str]]:
                 },
             }
         )
-        connections.append({"from": f"{node_id}.{port}", "to": f"{rid}.in"})
+        connections.append({"from": f"{last}.{port}", "to": f"{rid}.in"})
         wired.append(port)
     flow = {
         "nodeforge": "1",
         "id": FLOW_ID,
-        "name": f"test of node {node_id}",
+        "name": f"test of {node_id}" + (f" to {to}" if to else ""),
         "nodes": nodes,
         "connections": connections,
     }
@@ -96,12 +144,14 @@ def _raw_node(analysis: Analysis, node_id: str) -> dict[str, Any]:
     raise KeyError(node_id)
 
 
-def module_files(analysis: Analysis, node_id: str) -> tuple[dict[str, bytes], str]:
-    """The generated Go module of the node's test flow, and its content hash."""
+def module_files(
+    analysis: Analysis, node_id: str, to: str | None = None
+) -> tuple[dict[str, bytes], str]:
+    """The generated Go module of the node's (or segment's) test flow, and its hash."""
     from nodeforge.codegen.expr_go import CodegenError
     from nodeforge.codegen.module import FlowInput, generate_module
 
-    text, _ = node_test_flow(analysis, node_id)
+    text, _ = node_test_flow(analysis, node_id, to)
     root = analysis.workspace.root
     where = (root or Path("/nonexistent")) / f"{FLOW_ID}.flow.json"
     try:

@@ -3,8 +3,9 @@ breakpoints, and the data of any connection.
 
 Each ``workspace/executeCommand`` takes one JSON object argument and returns JSON:
 
-``nodeforge.testNode`` ``{uri, node, input?, limits?}``
-    Run the node's real Go code in the sandbox (see :mod:`nodeforge.sandbox.nodetest`).
+``nodeforge.testNode`` ``{uri, node, to?, input?, limits?}``
+    Run the node's real Go code in the sandbox (see :mod:`nodeforge.sandbox.nodetest`);
+    with ``to``, the segment of the flow from ``node`` to ``to``.
     The server never runs code outside the sandbox: where it cannot be set up the result
     has status ``sandbox_unavailable`` and the reason.
 ``nodeforge.simulate`` ``{uri, input?, trigger?, fixtures?, env?, now?, breakpoints?}``
@@ -138,7 +139,10 @@ async def test_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
 
     def run() -> dict[str, Any]:
         # Never unsafe_no_sandbox here: only the command line may run code unconfined.
-        result = run_node_test(analysis, node, params.get("input"), limits=limits)
+        to = params.get("to")
+        result = run_node_test(
+            analysis, node, params.get("input"), limits=limits, to=to if to else None
+        )
         return result.as_dict()
 
     try:
@@ -222,7 +226,8 @@ def _command(fn: Any) -> Any:
 
 
 def register(server: Any) -> None:
-    """Add the commands and the request to ``server`` (replacing placeholders)."""
+    """Add the commands and the request to ``server`` (replacing placeholders; calling it
+    again replaces its own handlers)."""
     handlers = {
         TEST_NODE: test_node,
         SIMULATE: simulate,
@@ -243,4 +248,5 @@ def register(server: Any) -> None:
         except DevError as exc:
             raise RequestFailed(str(exc)) from exc
 
+    server.protocol.fm.features.pop(CONNECTION_DATA, None)  # registering twice is harmless
     server.feature(CONNECTION_DATA)(_connection_data)

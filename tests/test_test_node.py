@@ -152,6 +152,22 @@ def test_expression_error_is_a_node_error(analysis: Analysis) -> None:
     assert r.message
 
 
+def test_segment_from_a_node_to_another(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "big", {"qty": 5}, to="reply")
+    assert r.status == Status.OK, r.message
+    assert r.to == "reply"
+    assert r.outputs["response"]["status"] == 202
+    assert r.outputs["response"]["body"] == {"seen": 5}
+    assert any(entry.get("msg") == "qty 5" for entry in r.logs)  # `note` ran on the way
+    r = run_node_test(analysis, "big", {"qty": 500, "name": "z"}, to="shape")
+    assert r.outputs == {"out": {"n": 1000, "who": "Z"}}
+    r = run_node_test(analysis, "big", {"qty": 5}, to="shape")  # takes the other branch
+    assert r.status == Status.OK and r.outputs == {} and "did not reach" in r.message
+    with pytest.raises(NodeTestError, match="not reached"):
+        run_node_test(analysis, "shape", {}, to="note")
+
+
 def test_nodes_reading_other_nodes_cannot_be_tested_alone(analysis: Analysis) -> None:
     with pytest.raises(NodeTestError, match="reads other nodes"):
         run_node_test(analysis, "ref", {})

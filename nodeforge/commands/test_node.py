@@ -1,5 +1,6 @@
-"""``nodeforge test-node FLOW NODE_ID --input FILE``: run one node's real Go code on an
-input, inside the sandbox.
+"""``nodeforge test-node FLOW NODE_ID [--to NODE_ID] --input FILE``: run one node's real
+Go code (or the segment of the flow from NODE_ID to the ``--to`` node) on an input,
+inside the sandbox.
 
 Exit codes: 0 the node ran and returned (status ok), 1 any other status (node error,
 timeout, memory or output limit, killed, sandbox unavailable), 2 usage.
@@ -49,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         result = run_node_test(
-            analysis, args.node, value, limits=limits, unsafe_no_sandbox=args.unsafe_no_sandbox
+            analysis,
+            args.node,
+            value,
+            limits=limits,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            to=getattr(args, "to", None),
         )
     except (OSError, ValueError, NodeTestError, WorkspaceError) as exc:
         print(f"nodeforge test-node: {exc}", file=sys.stderr)
@@ -65,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
 def render_text(r: dict[str, Any]) -> str:
     where = "sandboxed" if r["confined"] else "NOT SANDBOXED"
     cache = "cached harness" if r["cached"] else f"built in {r['build_ms']:.0f} ms"
+    what = f"segment {r['node']} -> {r['to']}" if r.get("to") else f"node {r['node']}"
     lines = [
-        f"node {r['node']} ({r['type']} {r['version']}): {r['status']}"
+        f"{what} ({r['type']} {r['version']}): {r['status']}"
         f" in {r['duration_ms']:.0f} ms ({where}, {cache}, run {r['run_ms']:.0f} ms)"
     ]
     if r["message"]:
