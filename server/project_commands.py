@@ -49,9 +49,13 @@ COMMAND_NAMES = (*(PREFIX + name for name in COMMANDS), PREFIX + "project.init")
 
 
 def register(server: NodeforgeServer) -> None:
+    """Register every project command (idempotent: names already there are kept)."""
+    registered = server.protocol.fm.commands
     for name in COMMANDS:
-        server.command(PREFIX + name)(_handler(name))
-    server.command(PREFIX + "project.init")(_init)
+        if PREFIX + name not in registered:
+            server.command(PREFIX + name)(_handler(name))
+    if PREFIX + "project.init" not in registered:
+        server.command(PREFIX + "project.init")(_init)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

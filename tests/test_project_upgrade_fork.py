@@ -12,7 +12,7 @@ import pytest
 from nodeforge.analysis.engine import analyze
 from nodeforge.analysis.workspace import load_workspace
 from nodeforge.cli import main
-from nodeforge.project.fork import fork_hints, fork_node, fork_status
+from nodeforge.project.fork import fork_base, fork_hints, fork_node, fork_status
 from nodeforge.project.fsutil import ProjectError
 from nodeforge.project.history import History
 from nodeforge.project.lockfile import verify_lock
@@ -167,6 +167,10 @@ def test_fork(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert record["forked_from"]["version"] == "1.0.0"
     go = (folder / "request.go").read_text()
     assert "\npackage httpacmerequest\n" in go
+    base = fork_base(folder / "node.json")
+    assert base is not None and (base.base_type, base.base_version) == ("http/request", "1.0.0")
+    assert base.go_package == "httpacmerequest"
+    assert fork_base(Path(str(workspace_catalog_manifest()))) is None
     # analysis uses it
     workspace = load_workspace(ws)
     assert workspace.catalog.get("http/acme_request", "1.0.0") is not None
@@ -199,6 +203,14 @@ def test_fork(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     statuses = json.loads(out[out.index("[") :])
     assert {s["type"] for s in statuses} == {"http/acme_request", "acme/mailer_http"}
     assert not list((ws / ".nodeforge").glob("fork-tmp/*"))
+
+
+def workspace_catalog_manifest() -> Path:
+    from nodeforge.analysis.workspace import standard_catalog
+
+    manifest = standard_catalog().get("http/request", "1.0.0")
+    assert manifest is not None
+    return manifest.path
 
 
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")

@@ -11,7 +11,7 @@ Secrets never leave through here: connector commands return masked settings only
 =====================  ==================================================  =================
 command                arguments                                           result
 =====================  ==================================================  =================
-project.info           {}                                                  ProjectInfo
+project.info           {}                                                  ProjectInfo+build
 project.set            {name?, description?, owner?}                       ProjectInfo
 history.save           {flow, message?, text?}                             SaveResult
 history.list           {flow?, limit?}                                     [Revision]
@@ -78,9 +78,16 @@ def _need(args: Args, key: str) -> str:
 
 
 def project_info(root: Path, args: Args) -> Any:
+    """The metadata plus the build state (``.nodeforge/build.json``, codegen's)."""
     from nodeforge.project.workspace_init import project_info as info
 
-    return info(root).to_json()
+    out: dict[str, Any] = info(root).to_json()
+    try:
+        from nodeforge.codegen.build import read_state
+    except ImportError:  # pragma: no cover - codegen not installed
+        return out
+    out["build"] = read_state(root)
+    return out
 
 
 def project_set(root: Path, args: Args) -> Any:

@@ -205,3 +205,31 @@ def fork_hints(root: Path) -> list[str]:
         for f in fork_status(root)
         if f.newer_base
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ForkBase:
+    """What a workspace node was forked from (for code generation and the sandbox: a fork
+    is generated like its base type, with the executor package from ``folder``)."""
+
+    base_type: str
+    base_version: str
+    folder: Path
+    go_package: str
+
+
+def fork_base(manifest_path: Path) -> ForkBase | None:
+    """The base of the node whose ``node.json`` is ``manifest_path``; None if not a fork."""
+    record_path = manifest_path.parent / FORK_FILE
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        base = record["forked_from"]
+        return ForkBase(
+            str(base["type"]),
+            str(base["version"]),
+            manifest_path.parent,
+            go_package(str(manifest["type"])),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
