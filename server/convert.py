@@ -8,6 +8,7 @@ this module, so no handler does arithmetic on positions.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -304,8 +305,17 @@ def code_action_kind(kind: str) -> lsp.CodeActionKind:
     return _ACTION_KINDS.get(kind, lsp.CodeActionKind.QuickFix)
 
 
-def lsp_code_lens(lens: ide.Lens, lines: LineIndex, encoding: PositionEncoding) -> lsp.CodeLens:
+def lsp_code_lens(
+    lens: ide.Lens,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+    arguments: list[Any] | None = None,
+) -> lsp.CodeLens:
     return lsp.CodeLens(
         range=lsp_range(lines, lens.span, encoding),
-        command=lsp.Command(title=lens.title, command=lens.command, arguments=list(lens.arguments)),
+        command=lsp.Command(
+            title=lens.title,
+            command=lens.command,
+            arguments=arguments if arguments is not None else list(lens.arguments),
+        ),
     )

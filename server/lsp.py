@@ -23,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 from nodeforge import __version__
 from nodeforge.analysis import ide
 from nodeforge.analysis.engine import Analysis
+from nodeforge.server import commands, dev_commands, project_commands
 from nodeforge.server.convert import (
     ENCODINGS,
     SOURCE,
@@ -48,7 +49,6 @@ from nodeforge.server.settings import SECTION, parse_settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COMMANDS = ("nodeforge.run", "nodeforge.build", "nodeforge.testNode")
 COMPLETION_TRIGGERS = ['"', ".", "/", ":", "{", " "]
 WATCHERS = ("**/nodeforge.toml", "**/nodes/**", "**/*.flow.json")
 
@@ -145,6 +145,10 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
             await asyncio.gather(_pull_configuration(ls), _register_watchers(ls))
         finally:
             ls.session.configured.set()
+        try:  # saves a killed process interrupted: reported, never fatal
+            await project_commands.report_recovery(ls)
+        except Exception:
+            log.exception("history recovery check failed")
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -284,6 +288,7 @@ def _register_documents(server: NodeforgeServer) -> None:
             _refresh_pull_diagnostics(ls)
         elif uri in ls.session.documents:
             ls.session.schedule(uri, delay=0)
+            project_commands.record_save(ls, uri)  # one history commit per save
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NodeforgeServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -307,7 +312,7 @@ def _register_features(server: NodeforgeServer) -> None:
         session = ls.session
 
         def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.DocumentDiagnosticReport:
-            result_id = f"{snapshot.version}:{analysis_generation}:{ls.settings_revision}"
+            result_id = f"{snapshot.version}:{analysis_generation}:{ls.settings_revision}:{session.revision}"
             if params.previous_result_id == result_id:
                 return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
             items = session.lsp_diagnostics_of(snapshot, analysis)
@@ -486,7 +491,15 @@ def _register_features(server: NodeforgeServer) -> None:
 
         def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.CodeLens]:
             lenses = ide.code_lenses(analysis)
-            return [lsp_code_lens(lens, snapshot.lines, ls.session.encoding) for lens in lenses]
+            return [
+                lsp_code_lens(
+                    lens,
+                    snapshot.lines,
+                    ls.session.encoding,
+                    commands.lens_arguments(lens.command, list(lens.arguments)),
+                )
+                for lens in lenses
+            ]
 
         return await with_document(ls, params.text_document.uri, compute)
 
@@ -499,18 +512,6 @@ def _kind_value(kind: lsp.CodeActionKind | str) -> str:
 
 
 def _register_commands(server: NodeforgeServer) -> None:
-    for name in COMMANDS:
-        server.command(name)(_not_available(name))
-
-
-def _not_available(name: str) -> Callable[..., Any]:
-    async def command(ls: NodeforgeServer, *args: Any) -> None:
-        what = name.removeprefix("nodeforge.")
-        ls.session.notify(
-            lsp.MessageType.Info,
-            f"Nodeforge: `{what}` is not available yet in this version "
-            "(the build and test drivers land in a later release).",
-        )
-        return None
-
-    return command
+    commands.register(server)  # build, run (and a testNode placeholder)
+    dev_commands.register(server)  # testNode, simulate, continue, step, ...
+    project_commands.register(server)  # history, connectors, upgrades, forks

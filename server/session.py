@@ -30,6 +30,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path, to_fs_path
 
 from nodeforge.analysis.catalog import CatalogError
+from nodeforge.analysis.diagnostics import Diagnostic
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.text import PositionEncoding
 from nodeforge.analysis.workspace import (
@@ -52,9 +53,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_WORKERS = max(4, min(8, (os.cpu_count() or 2) * 2))
+_WORKERS = 16  # threads are cheap and share the GIL: more of them keep everyone moving
 _POOL: ThreadPoolExecutor | None = None
-SLOTS_PER_SESSION = 2
+SLOTS_PER_SESSION = 2  # per lane: analyses, editor features, long jobs (builds)
 CONFIGURATION_TIMEOUT = 5.0
 _SKIPPED_DIRS = {".git", ".nodeforge", "node_modules", "build", ".venv", "__pycache__"}
 
@@ -126,7 +127,11 @@ class Session:
         self._workspaces: dict[Path | None, Workspace] = {}
         self._workspace_loads: dict[Path | None, asyncio.Future[tuple[Workspace, str | None]]] = {}
         self._generation = 0  # bumped when a workspace reloads: every analysis is stale
-        self._slots = asyncio.Semaphore(SLOTS_PER_SESSION)
+        self._analysis_slots = asyncio.Semaphore(SLOTS_PER_SESSION)
+        self._feature_slots = asyncio.Semaphore(SLOTS_PER_SESSION)
+        self._job_slots = asyncio.Semaphore(1)
+        self.extra: dict[str, tuple[int, list[Diagnostic]]] = {}  # e.g. build errors
+        self.revision = 0  # bumped whenever published diagnostics may change
         self._disk: dict[Path, DiskEntry] = {}
         self._closed = False
         self.on_published: Callable[[str, int], None] | None = None  # benchmarks hook
@@ -141,19 +146,28 @@ class Session:
     # -- running work off the event loop ---------------------------------------------
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn`` on a worker thread within this session's slots.
+        """Run an editor feature (or any short work) on a worker thread."""
+        return await self._in_lane(self._feature_slots, lambda: fn(*args, **kwargs))
 
-        Cancelling the caller (``$/cancelRequest``) abandons the result at once; the
-        slot is only freed when the thread is done, so cancelled work cannot pile up.
-        """
-        await self._slots.acquire()
+    async def run_analysis(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run analysis work; its own lane, so features never queue behind it."""
+        return await self._in_lane(self._analysis_slots, lambda: fn(*args, **kwargs))
+
+    async def run_job(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a long job (a build); one at a time per session."""
+        return await self._in_lane(self._job_slots, lambda: fn(*args, **kwargs))
+
+    async def _in_lane(self, slots: asyncio.Semaphore, call: Callable[[], T]) -> T:
+        """Cancelling the caller (``$/cancelRequest``) abandons the result at once; the
+        slot is only freed when the thread is done, so cancelled work cannot pile up."""
+        await slots.acquire()
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+            future = loop.run_in_executor(self.executor, call)
         except BaseException:
-            self._slots.release()
+            slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda _: slots.release())
         return await asyncio.shield(future)
 
     # -- documents ------------------------------------------------------------------
@@ -176,6 +190,7 @@ class Session:
         return state
 
     def close(self, uri: str) -> None:
+        self.extra.pop(uri, None)
         state = self.documents.pop(uri, None)
         if state is not None and state.debounce is not None:
             state.debounce.cancel()
@@ -218,7 +233,7 @@ class Session:
         async with state.lock:  # one analysis per document at a time
             if state.analysis_key == key and state.analysis is not None:
                 return state.analysis
-            analysis = await self.run(_analyze, snapshot, workspace, state.latest)
+            analysis = await self.run_analysis(_analyze, snapshot, workspace, state.latest)
             state.latest = analysis
         if state.snapshot is snapshot and key[1] == self._generation:
             state.analysis, state.analysis_key = analysis, key
@@ -265,9 +280,17 @@ class Session:
     def lsp_diagnostics_of(self, snapshot: Snapshot, analysis: Analysis) -> list[lsp.Diagnostic]:
         if not self.settings.diagnostics:
             return []
-        return lsp_diagnostics(
-            analysis.diagnostics, snapshot.uri, snapshot.lines, self.encoding, self.settings
-        )
+        found = analysis.diagnostics
+        extra = self.extra.get(snapshot.uri)
+        if extra is not None and extra[0] == snapshot.version and extra[1]:
+            found = sorted([*found, *extra[1]], key=Diagnostic.sort_key)
+        return lsp_diagnostics(found, snapshot.uri, snapshot.lines, self.encoding, self.settings)
+
+    def set_extra_diagnostics(self, uri: str, version: int, found: list[Diagnostic]) -> None:
+        """Diagnostics from outside the analysis (a build) for one version of a document;
+        they vanish with the next edit, whose positions they would no longer match."""
+        self.extra[uri] = (version, found)
+        self.revision += 1
 
     def clear_diagnostics(self, uri: str) -> None:
         self.server.text_document_publish_diagnostics(
@@ -306,7 +329,7 @@ class Session:
             return cached
         loading = self._workspace_loads.get(root)
         if loading is None:
-            loading = asyncio.ensure_future(self.run(self._load_workspace, root))
+            loading = asyncio.ensure_future(self.run_analysis(self._load_workspace, root))
             self._workspace_loads[root] = loading
         workspace, problem = await asyncio.shield(loading)
         if self._workspace_loads.get(root) is loading:
@@ -377,11 +400,11 @@ class Session:
             path = uri_to_path(uri)
             if path is not None:
                 open_paths.add(path)
-        for path in await self.run(self.flow_files):
+        for path in await self.run_analysis(self.flow_files):
             if path in open_paths:
                 continue
             workspace = await self.workspace(self.root_for(from_fs_path(str(path)) or ""))
-            disk = await self.run(self._disk_analysis, path, workspace)
+            disk = await self.run_analysis(self._disk_analysis, path, workspace)
             if disk is not None:
                 result.append(disk)
         return result
