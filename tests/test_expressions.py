@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from nodeforge.analysis.expressions import (
@@ -379,22 +377,3 @@ def test_evaluate_errors(src: str, fragment: str) -> None:
     with pytest.raises(EvalError) as ei:
         evaluate(r.expr, SCOPE)
     assert fragment in ei.value.message
-
-
-# ---------------------------------------------------------------- performance
-
-
-def test_performance_budget() -> None:
-    srcs = [f"input.body.qty >= {i} && input.body.sku.startsWith('A')" for i in range(2000)]
-    t0 = time.perf_counter()
-    for s in srcs:
-        r = parse(s)
-        assert r.expr is not None
-        check(r.expr, ENV)
-    per = (time.perf_counter() - t0) / len(srcs)
-    assert per < 200e-6  # generous for CI; ~40 µs measured on the dev box
-    # re-checking cached parses (the steady state of an editor session)
-    t0 = time.perf_counter()
-    for s in srcs * 5:
-        check(parse(s).expr, ENV)
-    assert time.perf_counter() - t0 < 1.0
