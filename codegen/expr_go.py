@@ -393,16 +393,13 @@ class ExprCompiler:
         go = self.go(t)
         s: GoStruct | None = self.types.struct_of(t)
         if s is not None:
-            fields = []
+            values: dict[str, str] = {}
             for k, v in e.entries:
                 assert isinstance(k, Literal) and isinstance(k.value, str)
                 f = s.field(k.value)
                 assert f is not None
-                val = self.coerce(self.c(v), f.type)
-                if f.pointer:
-                    val = f"nf.Ptr({val})"
-                fields.append(f"{f.name}: {val}")
-            return Compiled(f"{go}{{{', '.join(fields)}}}", go, t)
+                values[k.value] = self.coerce(self.c(v), f.type)
+            return Compiled(self.types.composite(s, values), go, t)
         value_t = t.additional if isinstance(t, ObjectType) and t.additional is not None else ANY
         if not go.startswith("map[string]"):
             go, value_t = "map[string]any", ANY

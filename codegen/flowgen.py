@@ -299,14 +299,7 @@ class FlowGen:
                 return f"nf.NodeError{{{inner}}}"
             entries = ", ".join(f"{go_string(k)}: {v}" for k, v in values.items())
             return f"{go}{{{entries}}}"
-        parts = []
-        for f in s.fields:
-            if f.json in values:
-                v = values[f.json]
-                parts.append(f"{f.name}: {'nf.Ptr(' + v + ')' if f.pointer else v}")
-        if len(parts) > 2:
-            return f"{go}{{\n" + "".join(f"\t{p},\n" for p in parts) + "}"
-        return f"{go}{{{', '.join(parts)}}}"
+        return self.types.composite(s, values)
 
     # -- wiring ----------------------------------------------------------------------
 
@@ -1072,18 +1065,22 @@ def _set(g: FlowGen, nid: str) -> list[str]:
         values[key] = var
     if s is not None:
         in_s = g.types.by_name(g.go_in(nid))
-        for f in s.fields:
-            if f.json in values:
-                continue
-            src = in_s.field(f.json) if in_s is not None else None
-            if src is None:
-                raise CodegenError(f"node `{nid}`: cannot copy field `{f.json}` from the input")
-            values[f.json] = f"input.{src.name}"
-        lit = g.struct_lit(t, {k: v for k, v in values.items()}, g.type_hint(nid, "out"))
-        # struct_lit wraps pointers; copied optional fields are pointers already.
-        for f in s.fields:
-            if f.pointer and values[f.json].startswith("input."):
-                lit = lit.replace(f"nf.Ptr({values[f.json]})", values[f.json])
+        base_keys = {f.json for f in s.base.all_fields()} if s.base is not None else set()
+        if s.base is not None and s.base is in_s and not base_keys & set(values):
+            # The output extends the input: embed it whole.
+            lit = g.types.composite(s, values, base_value="input")
+        else:
+            copied: set[str] = set()
+            for f in s.all_fields():
+                if f.json in values:
+                    continue
+                src = in_s.field(f.json) if in_s is not None else None
+                if src is None:
+                    raise CodegenError(f"node `{nid}`: cannot copy field `{f.json}` from the input")
+                values[f.json] = f"input.{src.name}"
+                if src.pointer:
+                    copied.add(f.json)
+            lit = g.types.composite(s, values, raw=frozenset(copied))
     else:
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         lit = f"nf.Merge(input, map[string]any{{{extra}}})"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nodeforge.analysis.types import (
     AnyType,
@@ -72,6 +73,7 @@ def _words(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=65536)
 def pascal(text: str) -> str:
     """``customer_email`` -> ``CustomerEmail``; ``order_id`` -> ``OrderID``."""
     out = []
@@ -86,6 +88,7 @@ def pascal(text: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65536)
 def lower_camel(text: str) -> str:
     """``insert_order`` -> ``insertOrder``; ``id`` -> ``id``; ``url_check`` -> ``urlCheck``."""
     words = _words(text)
@@ -117,25 +120,62 @@ class GoField:
 
 @dataclass
 class GoStruct:
+    """A named struct. ``fields`` are its own; with a ``base`` (a struct whose fields are a
+    prefix of this one's, e.g. the input of a ``data/set``), the base is embedded and its
+    fields are promoted, so chains of nodes that each add a field stay linear in size."""
+
     name: str
     type: ObjectType
     fields: list[GoField] = field(default_factory=list)
     doc: str = ""
+    base: GoStruct | None = None
+    _index: dict[str, GoField] = field(default_factory=dict, repr=False)
 
     def field(self, json_name: str) -> GoField | None:
-        for f in self.fields:
-            if f.json == json_name:
-                return f
-        return None
+        """The field for a JSON key, its own or promoted from the base."""
+        found = self._index.get(json_name)
+        if found is not None:
+            return found
+        return self.base.field(json_name) if self.base is not None else None
+
+    def add(self, f: GoField) -> None:
+        self.fields.append(f)
+        self._index.setdefault(f.json, f)
+
+    def all_fields(self) -> list[GoField]:
+        """Every field, promoted ones first, in JSON order."""
+        own = list(self.fields)
+        return [*self.base.all_fields(), *own] if self.base is not None else own
+
+    def go_names(self) -> set[str]:
+        names = {f.name for f in self.fields}
+        if self.base is not None:
+            names |= self.base.go_names() | {self.base.name}
+        return names
 
 
 _SCALARS = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringType: "string"}
 _ERROR_FIELDS = (("message", StringType), ("code", StringType), ("retryable", BoolType))
 
 
+_KEYS: dict[int, tuple[Type, object]] = {}
+
+
 def _key(t: Type) -> object:
     """A structural key: equal for types that get the same Go type (descriptions, string
-    enums and formats do not matter)."""
+    enums and formats do not matter). Memoized by identity: analysis shares type objects
+    between ports, and flows of a thousand nodes ask for the same keys many times."""
+    hit = _KEYS.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    key = _compute_key(t)
+    if len(_KEYS) > 100_000:
+        _KEYS.clear()
+    _KEYS[id(t)] = (t, key)
+    return key
+
+
+def _compute_key(t: Type) -> object:
     if isinstance(t, StringType):
         return "string"
     if isinstance(t, ArrayType):
@@ -175,6 +215,8 @@ class GoTypes:
         self.names: set[str] = {"NodeError"}
         self.order: list[GoStruct] = []
         self.decoders: dict[str, tuple[str, str, Type]] = {}  # name -> (go type, body, type)
+        self._prefixes: dict[int, list[GoStruct]] = {}
+        self._by_name: dict[str, GoStruct] = {}
 
     # -- Go types ----------------------------------------------------------------
 
@@ -199,9 +241,12 @@ class GoTypes:
         t = simplify(t)
         if not isinstance(t, ObjectType) or not t.fields:
             return False
+        key = _key(t)
+        if key in self.structs:
+            return True
         if is_node_error(t):
             return True
-        return all(_TAG_NAME.match(f.name) and "," not in f.name for f in t.fields)
+        return all(_tag_ok(f.name) for f in t.fields)
 
     def struct(self, t: ObjectType, hint: str) -> GoStruct:
         key = _key(t)
@@ -209,30 +254,75 @@ class GoTypes:
         if found is not None:
             return found
         name = self._unique(pascal(hint) if not hint[:1].isupper() else hint)
-        s = GoStruct(name, t)
+        base, chain = self._find_base(t)
+        s = GoStruct(name, t, base=base)
         self.structs[key] = s
         self.order.append(s)
-        used: set[str] = set()
-        for f in t.fields:
+        self._prefixes.setdefault(chain[-1], []).append(s)
+        used: set[str] = base.go_names() if base is not None else set()
+        skip = len(base.all_fields()) if base is not None else 0
+        for f in t.fields[skip:]:
             fname = pascal(f.name)
-            base, n = fname, 2
+            stem, n = fname, 2
             while fname in used:
-                fname, n = f"{base}{n}", n + 1
+                fname, n = f"{stem}{n}", n + 1
             used.add(fname)
             inner = self.go(f.type, name_join(name, f.name))
             pointer = not f.required and (inner in _SCALARS.values() or self.is_named(inner))
             go = ("*" + inner) if pointer else inner
-            s.fields.append(GoField(fname, f.name, f.type, go, f.required, pointer))
+            s.add(GoField(fname, f.name, f.type, go, f.required, pointer))
         return s
+
+    def _find_base(self, t: ObjectType) -> tuple[GoStruct | None, list[int]]:
+        """The largest known struct whose fields are a prefix of ``t``'s (at least half of
+        them, at least two), and the chain hashes of ``t``'s field prefixes."""
+        chain: list[int] = []
+        h = 0
+        for f in t.fields:
+            h = hash((h, f.name, f.required, _key(f.type)))
+            chain.append(h)
+        n = len(t.fields)
+        for k in range(n - 1, max(2, (n + 1) // 2) - 1, -1):
+            for cand in self._prefixes.get(chain[k - 1], []):
+                fields = cand.type.fields
+                if len(fields) == k and all(
+                    a.name == b.name and a.required == b.required and _key(a.type) == _key(b.type)
+                    for a, b in zip(fields, t.fields[:k], strict=True)
+                ):
+                    return cand, chain
+        return None, chain
+
+    def composite(
+        self,
+        s: GoStruct,
+        values: dict[str, str],
+        base_value: str | None = None,
+        raw: frozenset[str] = frozenset(),
+    ) -> str:
+        """A composite literal of ``s`` from Go code per JSON key (optional scalars are
+        wrapped in ``nf.Ptr`` unless listed in ``raw``, already pointers); ``base_value``
+        fills the embedded base whole."""
+        parts: list[str] = []
+        if s.base is not None:
+            inner = base_value or self.composite(s.base, values, raw=raw)
+            if inner != s.base.name + "{}":
+                parts.append(f"{s.base.name}: {inner}")
+        for f in s.fields:
+            if f.json in values:
+                v = values[f.json]
+                wrap = f.pointer and f.json not in raw
+                parts.append(f"{f.name}: {'nf.Ptr(' + v + ')' if wrap else v}")
+        if len(parts) > 2:
+            return f"{s.name}{{\n" + "".join(f"\t{p},\n" for p in parts) + "}"
+        return f"{s.name}{{{', '.join(parts)}}}"
 
     def is_named(self, go: str) -> bool:
         return go in self.names and go != "NodeError"
 
     def by_name(self, name: str) -> GoStruct | None:
-        for s in self.order:
-            if s.name == name:
-                return s
-        return None
+        if len(self._by_name) != len(self.order):
+            self._by_name = {s.name: s for s in self.order}
+        return self._by_name.get(name)
 
     def struct_of(self, t: Type) -> GoStruct | None:
         t = simplify(t)
@@ -285,6 +375,8 @@ class GoTypes:
             lines.append('\t\tnf.Fail("%s: expected an object, got null", at)')
             lines.append("\t\treturn out")
             lines.append("\t}")
+            if s.base is not None:
+                lines.append(f"\tout.{s.base.name} = {self.decoder(s.base.type)}(v, at)")
             for f in s.fields:
                 key = go_string(f.json)
                 sub = f'at+"/"+{go_string(_escape_pointer(f.json))}'
@@ -303,6 +395,11 @@ class GoTypes:
             body = "\n".join(lines)
         self.decoders[fn] = (go, body, t)
         return fn
+
+
+@lru_cache(maxsize=65536)
+def _tag_ok(name: str) -> bool:
+    return bool(_TAG_NAME.match(name)) and "," not in name
 
 
 def _escape_pointer(s: str) -> str:

@@ -276,6 +276,8 @@ def _models_file(types: GoTypes, rows: set[str], readers: ReaderGen) -> str:
     for s in types.order:
         body += go_comment(f"{s.name} is a value of the flows' ports.")
         body.append(f"type {s.name} struct {{")
+        if s.base is not None:
+            body.append(f"\t{s.base.name}")
         for f in s.fields:
             tag = f.json if f.required else f.json + ",omitempty"
             body.append(f"\t{f.name} {f.go} `json:{go_string(tag)}`")
@@ -297,7 +299,7 @@ def _models_file(types: GoTypes, rows: set[str], readers: ReaderGen) -> str:
         body.append("\tdest := make([]any, len(cols))")
         body.append("\tfor i, c := range cols {")
         body.append("\t\tswitch c {")
-        for f in row.fields:
+        for f in row.all_fields():
             body.append(f"\t\tcase {go_string(f.json)}:")
             body.append(f"\t\t\tdest[i] = &row.{f.name}")
         body.append("\t\tdefault:")
@@ -355,8 +357,13 @@ def _append_json_method(s: GoStruct) -> list[str]:
     lines = [
         "// AppendJSON appends v as JSON: schema-specialised, no reflection.",
         f"func (v {s.name}) AppendJSON(b []byte) []byte {{",
-        "\tb = append(b, '{')",
+        "\treturn append(v.appendFields(append(b, '{')), '}')",
+        "}",
+        "",
+        f"func (v {s.name}) appendFields(b []byte) []byte {{",
     ]
+    if s.base is not None:
+        lines.append(f"\tb = v.{s.base.name}.appendFields(b)")
     for f in s.fields:
         key = go_string(json.dumps(f.json, ensure_ascii=False))
         if f.required:
@@ -373,7 +380,7 @@ def _append_json_method(s: GoStruct) -> list[str]:
             lines.append(f"\t\tb = nf.Key(b, {key})")
             lines.append(f"\t\tb = {_encoder(f.go, 'v.' + f.name)}")
             lines.append("\t}")
-    lines.append("\treturn append(b, '}')")
+    lines.append("\treturn b")
     lines.append("}")
     lines.append("")
     return lines
