@@ -15,7 +15,13 @@ import os
 import sys
 from pathlib import Path
 
-from nodeforge.server.gateway import TOKEN_ENV, ConfigError, GatewayConfig, run_gateway
+from nodeforge.server.gateway import (
+    TOKEN_ENV,
+    ConfigError,
+    GatewayConfig,
+    is_loopback,
+    run_gateway,
+)
 from nodeforge.server.transport import (
     BlockingWriter,
     FdReader,
@@ -117,6 +123,12 @@ async def serve_tcp(host: str, port: int, max_bytes: int) -> int:
             writer.close()
             stream.close()
 
+    if not is_loopback(host):
+        print(
+            f"nodeforge lsp: warning: TCP on {host} has no authentication; anyone who can "
+            "reach the port can read the workspace (prefer --ws with a token)",
+            file=sys.stderr,
+        )
     server = await asyncio.start_server(client, host, port, limit=1 << 16)
     addresses = ", ".join(str(s.getsockname()) for s in server.sockets)
     log.info("listening for LSP clients on %s", addresses)
