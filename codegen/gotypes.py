@@ -130,28 +130,41 @@ class GoStruct:
     doc: str = ""
     base: GoStruct | None = None
     _index: dict[str, GoField] = field(default_factory=dict, repr=False)
+    _all: list[GoField] | None = field(default=None, repr=False)
+    _names: set[str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.base is not None:  # promoted fields answer in one lookup
+            self._index.update({f.json: f for f in self.base.all_fields()})
 
     def field(self, json_name: str) -> GoField | None:
         """The field for a JSON key, its own or promoted from the base."""
         found = self._index.get(json_name)
-        if found is not None:
+        if found is not None or self.base is None:
             return found
-        return self.base.field(json_name) if self.base is not None else None
+        return self.base.field(json_name)
 
     def add(self, f: GoField) -> None:
         self.fields.append(f)
-        self._index.setdefault(f.json, f)
+        self._index[f.json] = f
+        self._all = None
+        self._names = None
 
     def all_fields(self) -> list[GoField]:
         """Every field, promoted ones first, in JSON order."""
-        own = list(self.fields)
-        return [*self.base.all_fields(), *own] if self.base is not None else own
+        if self._all is None:
+            own = list(self.fields)
+            self._all = [*self.base.all_fields(), *own] if self.base is not None else own
+        return self._all
 
     def go_names(self) -> set[str]:
-        names = {f.name for f in self.fields}
-        if self.base is not None:
-            names |= self.base.go_names() | {self.base.name}
-        return names
+        """Go names taken in the struct: its fields, promoted ones and embedded types."""
+        if self._names is None:
+            names = {f.name for f in self.fields}
+            if self.base is not None:
+                names |= self.base.go_names() | {self.base.name}
+            self._names = names
+        return self._names
 
 
 _SCALARS = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringType: "string"}
