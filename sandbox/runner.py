@@ -363,6 +363,12 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | N
         delay = min(delay * 2, 0.01)
 
 
+def _cpu_floor_ms(limits: Limits) -> float:
+    """The least wall time in which a program can use its CPU limit (on every core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return limits.cpu_seconds * 1000 * 0.9 / max(cores, 1)
+
+
 OOM_MARKERS = (b"out of memory", b"cannot allocate memory", b"memory limit")
 
 
@@ -396,10 +402,8 @@ def _classify(
         result.message = f"the program ran longer than {limits.wall_seconds:g} s (wall clock)"
     # RLIMIT_CPU sends SIGXCPU, then SIGKILL a second later. The CPU time of the killed
     # program is not in the rusage we get (bwrap's pid 1 dies with it), so a SIGKILL after
-    # at least the CPU limit in wall time counts as the CPU limit.
-    elif (
-        sig in (signal.SIGXCPU, signal.SIGKILL) and max(cpu, duration) >= limits.cpu_seconds * 1000
-    ):
+    # long enough to use the CPU limit on every core counts as the CPU limit.
+    elif sig in (signal.SIGXCPU, signal.SIGKILL) and max(cpu, duration) >= _cpu_floor_ms(limits):
         result.status = Status.TIMEOUT
         result.message = f"the program used more than {limits.cpu_seconds} s of CPU time"
     elif code != 0 and any(m in lower for m in OOM_MARKERS):
