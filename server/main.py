@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from nodeforge.server import idlegc
 from nodeforge.server.gateway import (
     TOKEN_ENV,
     ConfigError,
@@ -39,6 +40,7 @@ DEFAULT_WS_PORT = 8765
 
 def run(args: argparse.Namespace) -> int:
     setup_logging(getattr(args, "log_file", None))
+    idlegc.enable()
     max_bytes = int(getattr(args, "max_message_bytes", 16 * 1024 * 1024))
     try:
         if getattr(args, "ws", None):

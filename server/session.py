@@ -41,6 +41,7 @@ from nodeforge.analysis.workspace import (
     load_workspace,
     standard_catalog,
 )
+from nodeforge.server import idlegc
 from nodeforge.server.convert import lsp_diagnostics
 from nodeforge.server.documents import Snapshot, TextChange, new_snapshot
 from nodeforge.server.settings import Settings
@@ -274,6 +275,7 @@ class Session:
                 uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics
             )
         )
+        idlegc.settle()
         if self.on_published is not None:
             self.on_published(snapshot.uri, snapshot.version)
 

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from pygls.exceptions import JsonRpcException
 
+from nodeforge.server import idlegc
 from nodeforge.server.lsp import NodeforgeServer, create_server
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ async def serve_session(
             while protocol.in_flight >= max_in_flight:
                 await asyncio.sleep(0.005)
             dispatch(server, data)
+            idlegc.poke()
     finally:
         server.session.dispose()
         for future in list(protocol._request_futures.values()):
