@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -29,6 +30,8 @@ type pathElem struct {
 	key   string
 	index int // -1 for object keys
 }
+
+var readerPool = sync.Pool{New: func() any { return new(Reader) }}
 
 // NewReader reads data.
 func NewReader(data []byte) *Reader {
@@ -59,7 +62,13 @@ func ReadRequest[T any](req *http.Request, read func(r *Reader, out *T)) (T, *Ba
 // DecodeBody decodes data with read.
 func DecodeBody[T any](data []byte, read func(r *Reader, out *T)) (T, *BadRequest) {
 	var out T
-	r := NewReader(data)
+	r := readerPool.Get().(*Reader)
+	*r = Reader{data: data}
+	r.path = r.pathBuf[:0]
+	defer func() {
+		r.data, r.probs, r.syntax = nil, nil, nil
+		readerPool.Put(r)
+	}()
 	r.skipSpace()
 	if r.pos >= len(r.data) {
 		return out, &BadRequest{Title: "Invalid request body", Status: 400,

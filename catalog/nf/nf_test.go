@@ -185,3 +185,16 @@ func TestDoJSONClassifiesFailures(t *testing.T) {
 		t.Fatalf("%+v", ne)
 	}
 }
+
+func TestIsEmail(t *testing.T) {
+	for _, ok := range []string{"ana@example.com", "a.b+tag@sub.example.co", "x@localhost", "ñ@dominio.es"} {
+		if !IsEmail(ok) {
+			t.Errorf("%q rejected", ok)
+		}
+	}
+	for _, bad := range []string{"", "ana", "@x.com", "ana@", "a..b@x.com", ".a@x.com", "a@-x.com", "a@x..com", "a b@x.com", "a@x.com.", "Ana <a@x.com>"} {
+		if IsEmail(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
