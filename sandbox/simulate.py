@@ -270,6 +270,15 @@ class Simulation:
             self._trigger(run, rec)
             return
         simulate = sims.lookup(node_type, version)
+        if simulate is None and facts is not None and facts.manifest is not None:
+            base = sims.fork_base(facts.manifest.path)
+            simulate = sims.lookup(*base) if base is not None else None
+            if simulate is not None and base is not None:
+                rec.faithful = False
+                rec.reason = (
+                    f"{node_type} {version} is a fork of {base[0]} {base[1]}: simulated as its "
+                    "base, so changes to its Go code are not reflected (test it with test-node)"
+                )
         if simulate is None:
             reason = sims.not_simulated_reason(node_type)
             rec.status, rec.faithful = "simulated", False

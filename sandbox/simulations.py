@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nodeforge.analysis.expressions import (
@@ -207,6 +208,33 @@ NOT_SIMULATED: dict[str, str] = {
 
 def lookup(node_type: str, version: str) -> Simulation | None:
     return SIMULATIONS.get(f"{node_type}@{version}") or SIMULATIONS.get(node_type)
+
+
+_FORK_CACHE: dict[str, tuple[float, tuple[str, str] | None]] = {}
+
+
+def fork_base(manifest_path: Path | None) -> tuple[str, str] | None:
+    """The type and version a workspace fork was copied from (its ``fork.json``)."""
+    if manifest_path is None or not str(manifest_path):
+        return None
+    record = manifest_path.parent / "fork.json"
+    try:
+        mtime = record.stat().st_mtime
+    except OSError:
+        return None
+    hit = _FORK_CACHE.get(str(record))
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    base: tuple[str, str] | None = None
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        src = data.get("forked_from", {})
+        if isinstance(src.get("type"), str) and isinstance(src.get("version"), str):
+            base = (src["type"], src["version"])
+    except (OSError, ValueError, AttributeError):
+        base = None
+    _FORK_CACHE[str(record)] = (mtime, base)
+    return base
 
 
 def not_simulated_reason(node_type: str) -> str:

@@ -358,3 +358,34 @@ def _timed(fn: Any) -> float:
     t = time.perf_counter()
     fn()
     return (time.perf_counter() - t) * 1000
+
+
+def test_a_fork_is_simulated_as_its_base_and_says_so(tmp_path: Path) -> None:
+    def cli(*args: str) -> None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nodeforge", *args], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    cli("init", str(tmp_path))
+    cli("fork", "util/log@1.0.0", "--as", "acme/log", "-w", str(tmp_path))
+    path = tmp_path / "flows" / "f.flow.json"
+    path.write_text(
+        json.dumps(
+            {
+                "nodeforge": "1",
+                "id": "f",
+                "name": "f",
+                "nodes": [
+                    node("start", "trigger/manual"),
+                    node("note", "acme/log", {"message": "hello {{ input.who }}"}),
+                ],
+                "connections": [{"from": "start.out", "to": "note.in"}],
+            }
+        )
+    )
+    r = simulate(load_flow(path), {"who": "x"})
+    assert r["status"] == "done"
+    assert r["nodes"]["note"]["logs"][0]["msg"] == "hello x"
+    assert not r["faithful"]
+    assert "fork of util/log" in r["unfaithful"][0]["reason"]

@@ -80,7 +80,7 @@ def render_text(result: dict[str, Any]) -> str:
     if response:
         lines.append(f"  response: {response.get('status')} {_short(response.get('body'))}")
     if not result["faithful"]:
-        lines.append("  not faithful (real I/O was mocked):")
+        lines.append("  not faithful (nodes whose real behaviour was not run):")
         for u in result["unfaithful"]:
             lines.append(f"    {u['node']}: {u['reason']}")
     lines.append("nodes:")
