@@ -302,3 +302,36 @@ def test_refuses_without_a_sandbox_and_never_runs_the_code(
     assert r.status == Status.SANDBOX_UNAVAILABLE
     assert "bubblewrap is not installed" in r.message and "refusing" in r.message
     assert not marker.exists()
+
+
+def test_hostile_code_through_the_command_line(tmp_path: Path) -> None:
+    """The way the suite is checked from outside: `nodeforge test-node` as root."""
+    require_sandbox()
+    import json
+    import sys
+
+    from nodeforge.sandbox.testing import code_node_flow
+
+    flow = tmp_path / "hostile.flow.json"
+    flow.write_text(code_node_flow((HOSTILE / "sleep_forever.go").read_text()))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nodeforge",
+            "test-node",
+            str(flow),
+            "code",
+            "--limit",
+            "wall_seconds=1",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "timeout" and out["confined"]
