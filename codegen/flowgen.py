@@ -18,6 +18,7 @@ flow file, so Go compiler errors and panics name the node and the config string.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -853,6 +854,54 @@ def _respond(g: FlowGen, nid: str) -> list[str]:
     return lines
 
 
+def rebind_postgres(sql: str) -> str:
+    """``?`` placeholders -> ``$1``, ``$2``... (outside quotes and comments), so one flow
+    runs on SQLite and PostgreSQL. Statements that already use ``$n`` stay as they are."""
+    if re.search(r"\$\d", sql):
+        return sql
+    out: list[str] = []
+    i, n, count = 0, len(sql), 0
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i : j + 1])
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            out.append(sql[i:j])
+            i = j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(sql[i:j])
+            i = j
+        elif c == "?":
+            count += 1
+            out.append(f"${count}")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _sql_text(g: FlowGen, nid: str, key: str) -> str:
+    text = str(g.config(nid).get(key, ""))
+    name = str(g.config(nid).get("connector", ""))
+    if g.connector_kinds.get(name) == "postgres":
+        text = rebind_postgres(text)
+    return go_string(text)
+
+
 def _params(g: FlowGen, nid: str) -> str:
     cfg = g.config(nid)
     params = cfg.get("params") or []
@@ -880,7 +929,6 @@ def unwrap_any(code: str) -> str:
 def _sql_exec(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
     db = g.connector(nid)
-    cfg = g.config(nid)
     t = g.out_type(nid, "out")
     go = g.go_out(nid, "out")
     lines = [*g.fixture(nid), g.start(nid)]
@@ -890,9 +938,7 @@ def _sql_exec(g: FlowGen, nid: str) -> list[str]:
     else:
         lines.append(g.at(nid, ("params",), f"args := {params}"))
         params = "args"
-    lines.append(
-        f"n, err := {pkg}.Run(r.x, {db}, {go_string(str(cfg.get('statement', '')))}, {params})"
-    )
+    lines.append(f"n, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'statement')}, {params})")
     lines.append("if err != nil {")
     lines += [_indent(s) for s in g.on_error(nid)]
     lines.append("}")
@@ -906,7 +952,6 @@ def _sql_exec(g: FlowGen, nid: str) -> list[str]:
 def _sql_query(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
     db = g.connector(nid)
-    cfg = g.config(nid)
     t = g.out_type(nid, "out")
     go = g.go_out(nid, "out")
     row_t: Type = ANY
@@ -929,7 +974,7 @@ def _sql_query(g: FlowGen, nid: str) -> list[str]:
         lines.append(g.at(nid, ("params",), f"args := {params}"))
         params = "args"
     lines.append(
-        f"rows, err := {pkg}.Run(r.x, {db}, {go_string(str(cfg.get('query', '')))}, {params}, {dest})"
+        f"rows, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'query')}, {params}, {dest})"
     )
     lines.append("if err != nil {")
     lines += [_indent(x) for x in g.on_error(nid)]
