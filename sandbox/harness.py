@@ -383,7 +383,24 @@ def build(
         os.chmod(out_dir / "harness", 0o755)
         with contextlib.suppress(OSError):  # another process built it meanwhile
             os.rename(out_dir, final)
+    prune(root)
     return Harness(binary, key, cached=False, build_ms=(time.monotonic() - started) * 1000)
+
+
+MAX_CACHED = 256
+
+
+def prune(root: Path, keep: int = MAX_CACHED) -> None:
+    """Drop the least recently built harnesses beyond ``keep``."""
+    try:
+        entries = [e for e in os.scandir(root) if e.is_dir() and not e.name.startswith("build-")]
+    except OSError:
+        return
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime)
+    for entry in entries[: len(entries) - keep]:
+        shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def parse_logs(stderr: bytes, limit: int = 1000) -> list[dict[str, Any]]:

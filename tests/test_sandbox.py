@@ -189,3 +189,13 @@ def test_parse_logs() -> None:
         {"level": "INFO", "msg": "hi", "n": 1},
         {"level": "INFO", "msg": "{broken"},
     ]
+
+
+def test_prune_keeps_the_newest_harnesses(tmp_path: Path) -> None:
+    for i in range(5):
+        d = tmp_path / f"h{i}"
+        d.mkdir()
+        os.utime(d, (1000 + i, 1000 + i))
+    (tmp_path / "build-x").mkdir()  # a build in progress is never pruned
+    hz.prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build-x", "h3", "h4"]
