@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -157,14 +158,20 @@ class Simulation:
         self.stack: list[Delivery] = [Delivery(self.trigger, "", input_value, None)]
         self.elapsed_ms = 0.0
         self.steps = 0
+        self.with_values = True  # include every connection's values in results
         self._resume_past: Delivery | None = None
+        self._lock = threading.Lock()
 
     # -- running -------------------------------------------------------------------------
 
     def resume(self, *, step: bool = False) -> dict[str, Any]:
         """Run to the next breakpoint (or, with ``step``, run one node) and report."""
+        with self._lock:  # a language server may get two requests for one session
+            return self._resume(step)
+
+    def _resume(self, step: bool) -> dict[str, Any]:
         if self.status in ("done", "failed"):
-            return self.result()
+            return self.result(with_values=self.with_values)
         started = time.perf_counter()
         ran_one = False
         try:
@@ -192,7 +199,7 @@ class Simulation:
         except _Abort as stop:
             self._finish(stop.message)
         self.elapsed_ms += (time.perf_counter() - started) * 1000
-        return self.result()
+        return self.result(with_values=self.with_values)
 
     def run(self) -> dict[str, Any]:
         """Run to the end, ignoring breakpoints."""

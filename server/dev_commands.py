@@ -8,8 +8,9 @@ Each ``workspace/executeCommand`` takes one JSON object argument and returns JSO
     with ``to``, the segment of the flow from ``node`` to ``to``.
     The server never runs code outside the sandbox: where it cannot be set up the result
     has status ``sandbox_unavailable`` and the reason.
-``nodeforge.simulate`` ``{uri, input?, trigger?, fixtures?, env?, now?, breakpoints?}``
-    Simulate the flow (the open buffer's text). With ``breakpoints`` (node ids) the run
+``nodeforge.simulate`` ``{uri, input?, trigger?, fixtures?, env?, now?, breakpoints?, values?}``
+    Simulate the flow (the open buffer's text); ``values: false`` leaves the
+    connections' values out of the results (fetch them with ``nodeforge/connectionData``). With ``breakpoints`` (node ids) the run
     pauses before each of them: the result has ``status: "paused"``, ``paused_at`` and a
     ``session`` id for the commands below. ``env`` defaults to none (``{}``): the
     server's own environment is not exposed to flows.
@@ -177,6 +178,7 @@ async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
             now=params.get("now"),
             breakpoints=breakpoints,
         )
+        sim.with_values = params.get("values", True) is not False
         result = sim.resume()
         sessions_of(ls).add(sim)
         return result

@@ -144,8 +144,13 @@ async def test_simulate_uses_the_buffer_not_the_file(tmp_path: Path) -> None:
                 "contentChanges": [{"text": json.dumps(edited)}],
             },
         )
-        r = await client.command(dev_commands.SIMULATE, {"uri": uri, "input": {}})
+        r = await client.command(dev_commands.SIMULATE, {"uri": uri, "input": {}, "values": False})
         assert r["result"]["nodes"]["three"]["outputs"]["out"] == {"n": 60}
+        assert "values" not in r["result"]["connections"][0]
+        data = await client.request(
+            dev_commands.CONNECTION_DATA, {"session": r["result"]["session"], "connection": 2}
+        )
+        assert data["result"]["values"] == [{"n": 6}]
     finally:
         await client.stop()
 
