@@ -75,7 +75,11 @@ def lease_uid() -> Iterator[int]:
         fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # The holder before us may have unlinked the file after we opened it: the lock
+            # counts only if the name still points at the file we locked.
+            if os.stat(LOCK_DIR / f"{uid}.lock").st_ino != os.fstat(fd).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
             os.close(fd)
             continue
         try:

@@ -199,3 +199,13 @@ def test_prune_keeps_the_newest_harnesses(tmp_path: Path) -> None:
     (tmp_path / "build-x").mkdir()  # a build in progress is never pruned
     hz.prune(tmp_path, keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build-x", "h3", "h4"]
+
+
+def test_concurrent_runs_get_distinct_uids() -> None:
+    needs_sandbox()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: run_sandboxed(["/bin/sh", "-c", "id -u"]), range(16)))
+    assert all(r.status == Status.OK for r in results)
+    assert len({r.stdout for r in results}) == 16
