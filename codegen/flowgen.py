@@ -56,6 +56,7 @@ EXECUTORS: dict[str, str] = {
     "email/send": "emailsend",
     "llm/generate": "llmgenerate",
     "llm/classify": "llmclassify",
+    "llm/extract": "llmextract",
     "whatsapp/send": "whatsappsend",
 }
 
@@ -1333,6 +1334,101 @@ def _http_request(g: FlowGen, nid: str) -> list[str]:
     return lines
 
 
+def _schema_var(g: FlowGen, nid: str, key: str) -> tuple[str, Any]:
+    """A package-level ``nf.Schema`` for the node's config schema at ``key``."""
+    schema = g.raw.get(nid, {}).get(key, g.config(nid).get(key) or {})
+    var = lower_camel(nid) + pascal(key)
+    if all(v != var for v, _ in g.schemas):
+        g.schemas.append((var, json_text(schema)))
+    return var, schema
+
+
+def _llm_extract(g: FlowGen, nid: str) -> list[str]:
+    pkg = g.package(nid)
+    cfg = g.config(nid)
+    name = str(cfg.get("connector", ""))
+    g.connector_check(nid, name)
+    t = g.out_type(nid, "out")
+    go = g.go_out(nid, "out")
+    var, schema = _schema_var(g, nid, "schema")
+    data_t: Type = ANY
+    if isinstance(t, ObjectType):
+        f = t.field("data")
+        data_t = f.type if f is not None else ANY
+    data_go = g.types.go(data_t, pascal(nid) + "Data")
+    lines = [*g.fixture(nid), g.start(nid)]
+    lines.append(g.at(nid, ("text",), f"text := {g.template(nid, ('text',))}"))
+    schema_text = json_text(schema)
+    lines.append(
+        f"raw, err := {pkg}.Run(r.x, {go_string(name)}, {go_string(str(cfg.get('model', '')))}, "
+        f"text, {var}, {schema_text}, {go_string(str(cfg.get('instructions', '')))})"
+    )
+    lines.append("if err != nil {")
+    lines += [_indent(x) for x in g.on_error(nid)]
+    lines.append("}")
+    data = "raw"
+    if data_go != "any":
+        dec = g.types.decoder(data_t, pascal(nid) + "Data")
+        lines.append(f'data, err := nf.Convert(func() {data_go} {{ return {dec}(raw, "") }})')
+        lines.append("if err != nil {")
+        lines += [_indent(x) for x in g.on_error(nid)]
+        lines.append("}")
+        data = "data"
+    lines.append(g.end(nid))
+    lines += g.output(nid, "out", g.struct_lit(t, {"data": data}, g.type_hint(nid, "out")), t, go)
+    return lines
+
+
+def _validate(g: FlowGen, nid: str) -> list[str]:
+    var, _schema = _schema_var(g, nid, "schema")
+    in_t, in_go = g.in_type(nid), g.go_in(nid)
+    lines = [g.at(nid, ("schema",), f"problems := {var}.Validate(nf.JSONValue(input))")]
+    lines.append("if len(problems) == 0 {")
+    valid_t = g.out_type(nid, "valid")
+    valid_go = g.go_out(nid, "valid")
+    if not g.port_used(nid, "valid"):
+        lines.append("	return nil")
+    elif valid_go == in_go:
+        lines += [_indent(x) for x in g.emit(nid, "valid", "input", valid_t, valid_go)]
+    else:
+        dec = g.types.decode(valid_t, "nf.JSONValue(input)", '""', g.type_hint(nid, "valid"))
+        lines += [_indent(x) for x in g.output(nid, "valid", dec, valid_t, valid_go)]
+    lines.append("}")
+    inv_t = g.out_type(nid, "invalid")
+    inv_go = g.go_out(nid, "invalid")
+    if not g.port_used(nid, "invalid"):
+        lines.append("return nil")
+        return lines
+    s = g.types.struct_of(inv_t)
+    errs_f = s.field("errors") if s is not None else None
+    if s is None or errs_f is None or not errs_f.go.startswith("[]"):
+        lines.append(
+            'out := nf.Merge(map[string]any{}, map[string]any{"errors": nf.JSONValue(problems), "input": any(input)})'
+        )
+        lines += g.emit(nid, "invalid", "out", inv_t, "map[string]any")
+        return lines
+    item_go = errs_f.go[2:]
+    item_s = g.types.by_name(item_go)
+    item = (
+        g.types.composite(item_s, {"path": "p.Pointer", "message": "p.Message"})
+        if item_s is not None
+        else "p"
+    )
+    lines.append(f"errs := make({errs_f.go}, len(problems))")
+    lines.append("for i, p := range problems {")
+    lines.append(f"\terrs[i] = {item}")
+    lines.append("}")
+    lines += g.output(
+        nid,
+        "invalid",
+        g.struct_lit(inv_t, {"errors": "errs", "input": "input"}, g.type_hint(nid, "invalid")),
+        inv_t,
+        inv_go,
+    )
+    _ = in_t
+    return lines
+
+
 _BOOL_T: Type = BOOL
 
 _GENERATORS = {
@@ -1353,6 +1449,8 @@ _GENERATORS = {
     "email/send": _email,
     "llm/generate": _llm_generate,
     "llm/classify": _llm_classify,
+    "llm/extract": _llm_extract,
+    "data/validate": _validate,
     "whatsapp/send": _whatsapp,
     "http/request": _http_request,
 }

@@ -1,0 +1,187 @@
+"""Node types beyond the examples, compiled and run: data/validate, llm/extract (against a
+local OpenAI-compatible server), data/template, flow/foreach over typed lists."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_build_support import built, make_workspace, needs_go, run_app
+
+pytestmark = needs_go
+
+PERSON = {
+    "type": "object",
+    "required": ["name", "age"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "age": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _flows() -> list[dict[str, Any]]:
+    validate = {
+        "nodeforge": "1",
+        "id": "check",
+        "nodes": [
+            {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {
+                "id": "person",
+                "type": "data/validate",
+                "version": "1.0.0",
+                "config": {"schema": PERSON},
+            },
+            {
+                "id": "ok",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {
+                    "status": 200,
+                    "body": '{"hello": input.name, "next_year": input.age + 1}',
+                },
+            },
+            {
+                "id": "bad",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {"status": 422, "body": "input.errors"},
+            },
+        ],
+        "connections": [
+            {"from": "start.out", "to": "person.in"},
+            {"from": "person.valid", "to": "ok.in"},
+            {"from": "person.invalid", "to": "bad.in"},
+        ],
+    }
+    extract = {
+        "nodeforge": "1",
+        "id": "booking",
+        "nodes": [
+            {
+                "id": "start",
+                "type": "trigger/manual",
+                "version": "1.0.0",
+                "config": {
+                    "input_schema": {
+                        "type": "object",
+                        "required": ["text"],
+                        "properties": {"text": {"type": "string"}},
+                    }
+                },
+            },
+            {
+                "id": "read",
+                "type": "llm/extract",
+                "version": "1.0.0",
+                "config": {"connector": "ai", "text": "{{ input.text }}", "schema": PERSON},
+            },
+            {
+                "id": "each",
+                "type": "flow/foreach",
+                "version": "1.0.0",
+                "config": {"list": 'split(nodes.read.out.data.name, " ")'},
+            },
+            {
+                "id": "word",
+                "type": "data/template",
+                "version": "1.0.0",
+                "config": {"template": "<{{ input }}>"},
+            },
+            {
+                "id": "say",
+                "type": "util/log",
+                "version": "1.0.0",
+                "config": {"level": "error", "message": "{{ input.text }}"},
+            },
+            {
+                "id": "done",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {
+                    "status": 200,
+                    "body": '{"name": nodes.read.out.data.name, "age": nodes.read.out.data.age}',
+                },
+            },
+            {
+                "id": "failed",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {"status": 502, "body": '{"code": input.code}'},
+            },
+        ],
+        "connections": [
+            {"from": "start.out", "to": "read.in"},
+            {"from": "read.out", "to": "each.in"},
+            {"from": "read.error", "to": "failed.in"},
+            {"from": "each.item", "to": "word.in"},
+            {"from": "word.out", "to": "say.in"},
+            {"from": "each.done", "to": "done.in"},
+        ],
+    }
+    return [validate, extract]
+
+
+@pytest.fixture(scope="module")
+def llm() -> Any:
+    answers: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            content = answers.pop(0) if answers else "{}"
+            data = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, answers
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = make_workspace(
+        tmp_path_factory.mktemp("nodes"), *_flows(), connectors='[connectors.ai]\ntype = "llm"\n'
+    )
+    result = built(ws)
+    assert result.binary is not None
+    return result.binary
+
+
+def test_data_validate_routes_valid_and_invalid_input(binary: Path) -> None:
+    got, _ = run_app(binary, "check", "start", {"name": "Ana", "age": 41})
+    assert (got["status"], got["body"]) == (200, {"hello": "Ana", "next_year": 42})
+    got, _ = run_app(binary, "check", "start", {"name": "", "age": -1})
+    assert got["status"] == 422
+    assert {(e["path"], e["message"]) for e in got["body"]} == {  # type: ignore[union-attr]
+        ("/name", "must be at least 1 characters long"),
+        ("/age", "must be >= 0"),
+    }
+
+
+def test_llm_extract_foreach_and_templates(binary: Path, llm: Any) -> None:
+    server, answers = llm
+    env = {"NODEFORGE_CONNECTOR_AI_URL": f"http://127.0.0.1:{server.server_address[1]}/v1"}
+    answers.append('{"name": "Ana María", "age": 41}')
+    got, logs = run_app(binary, "booking", "start", {"text": "Ana María, 41 years"}, env)
+    assert (got["status"], got["body"]) == (200, {"name": "Ana María", "age": 41})
+    said = [
+        json.loads(x)["msg"] for x in logs.split("\n") if x.startswith("{") and '"node":"say"' in x
+    ]
+    assert said == ["<Ana>", "<María>"]
+    answers.append('{"name": "Bo"}')  # no age: does not match the schema
+    got, _ = run_app(binary, "booking", "start", {"text": "Bo"}, env)
+    assert (got["status"], got["body"]) == (502, {"code": "llm_schema"})
