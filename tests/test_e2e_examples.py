@@ -63,6 +63,8 @@ class Upstream:
             def do_GET(self) -> None:
                 upstream.requests.append(("GET", self.path, None))
                 parts = self.path.strip("/").split("/")
+                if parts[-1] == "slow" or parts[1:2] == ["slow"]:
+                    time.sleep(1.0)
                 if parts[0] == "customers":
                     if parts[1] == "404":
                         self.reply(404, {"error": "no such customer"})
@@ -474,7 +476,7 @@ def test_daily_report_runs_by_hand(app: App) -> None:
 # -- process behaviour ----------------------------------------------------------------------------
 
 
-def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
+def test_sigterm_drains_in_flight_requests_and_exits_cleanly(tmp_path: Path) -> None:
     result = built_examples()
     assert result.binary is not None
     upstream = Upstream()
@@ -484,8 +486,17 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
     env = _env(tmp_path, upstream, smtp, port)
     log = tmp_path / "app.log"
     proc = _start(result.binary, env, port, log)
-    proc.send_signal(signal.SIGTERM)
+    app = App(proc, port, tmp_path / "shop.db", env, upstream, smtp, log)
+    answers: list[tuple[int, Any]] = []
+    slow = threading.Thread(
+        target=lambda: answers.append(app.request("GET", "/customers/slow/overview")[::2])
+    )
+    slow.start()
+    _wait(lambda: any(p == "/customers/slow" for _, p, _ in upstream.requests))
+    proc.send_signal(signal.SIGTERM)  # while the request waits on the slow upstream
+    slow.join(timeout=10)
     assert proc.wait(timeout=10) == 0
+    assert answers and answers[0][0] == 200 and answers[0][1]["id"] == "slow"
     text = log.read_text()
     assert '"msg":"shutting down"' in text and '"msg":"stopped"' in text
     smtp.shutdown()
