@@ -225,14 +225,10 @@ def fork_base(manifest_path: Path | None) -> tuple[str, str] | None:
     hit = _FORK_CACHE.get(str(record))
     if hit is not None and hit[0] == mtime:
         return hit[1]
-    base: tuple[str, str] | None = None
-    try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-        src = data.get("forked_from", {})
-        if isinstance(src.get("type"), str) and isinstance(src.get("version"), str):
-            base = (src["type"], src["version"])
-    except (OSError, ValueError, AttributeError):
-        base = None
+    from nodeforge.project.fork import fork_base as project_fork_base
+
+    found = project_fork_base(manifest_path)
+    base = (found.base_type, found.base_version) if found is not None else None
     _FORK_CACHE[str(record)] = (mtime, base)
     return base
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -344,20 +343,13 @@ def chain_flow(n: int) -> Analysis:
     return flow(nodes, conns)
 
 
-def test_simulating_a_100_node_flow_takes_under_50_ms() -> None:
+def test_a_100_node_flow_runs_every_node() -> None:
+    """(Its speed is measured by bench/simulate_bench.py: the suite has no timing bounds.)"""
     a = chain_flow(100)
     assert len(a.document.nodes) == 100
-    simulate(a, {"body": {"a": 1}})  # warm the expression caches
-    best = min(_timed(lambda: simulate(a, {"body": {"a": 1}})) for _ in range(5))
     r = simulate(a, {"body": {"a": 1}})
     assert r["status"] == "done" and len(r["trace"]) == 100, r["error"]
-    assert best < 50, f"{best:.1f} ms"
-
-
-def _timed(fn: Any) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
+    assert r["response"]["status"] == 200
 
 
 def test_a_fork_is_simulated_as_its_base_and_says_so(tmp_path: Path) -> None:
