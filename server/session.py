@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -310,20 +311,24 @@ class Session:
         self.folders = [f for f in folders if f is not None]
 
     def root_for(self, uri: str) -> Path | None:
-        """The workspace a document belongs to: nearest ``nodeforge.toml``, else the
-        innermost workspace folder holding it, else (for non-file documents, as a web
-        editor opens) the only workspace folder."""
+        """The workspace a document belongs to: the nearest ``nodeforge.toml`` above
+        it, else the innermost workspace folder holding it, else the only workspace
+        folder, else the workspace the server was started in (its working directory).
+        The last two serve web editors, whose models have no file behind them."""
         path = uri_to_path(uri)
-        if path is None:
-            return self.folders[0] if len(self.folders) == 1 else None
-        try:
-            root = find_root(path.parent)
-        except OSError:
-            root = None
-        if root is not None:
-            return root
-        holding = [f for f in self.folders if path.is_relative_to(f)]
-        return max(holding, key=lambda f: len(f.parts)) if holding else None
+        if path is not None:
+            try:
+                root = find_root(path.parent)
+            except OSError:
+                root = None
+            if root is not None:
+                return root
+            holding = [f for f in self.folders if path.is_relative_to(f)]
+            if holding:
+                return max(holding, key=lambda f: len(f.parts))
+        if len(self.folders) == 1:
+            return self.folders[0]
+        return _started_in()
 
     async def workspace(self, root: Path | None) -> Workspace:
         cached = self._workspaces.get(root)
@@ -443,6 +448,15 @@ class Session:
                 state.debounce.cancel()
         self.documents.clear()
         self._disk.clear()
+
+
+@functools.lru_cache(maxsize=1)
+def _started_in() -> Path | None:
+    """The workspace holding the server's working directory, if any."""
+    try:
+        return find_root(Path.cwd())
+    except OSError:
+        return None
 
 
 def _analyze(snapshot: Snapshot, workspace: Workspace, previous: Analysis | None) -> Analysis:

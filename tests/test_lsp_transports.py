@@ -88,3 +88,22 @@ async def test_stdio_end_of_input_stops_the_server() -> None:
     assert process.stdin is not None
     process.stdin.close()
     assert await asyncio.wait_for(process.wait(), 10) == 1
+
+
+async def test_virtual_documents_use_the_workspace_the_server_started_in() -> None:
+    """A browser editor's models have no file behind them and often no workspace
+    folder: they get the workspace of the server's working directory (custom nodes
+    and connectors included)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nodeforge", "lsp", "--stdio",
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=WORKSPACE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stdin is not None
+    client = FramedClient(process.stdout, process.stdin)
+    await client.initialize(None)
+    for uri in ("inmemory://model/1", "file:///nowhere/pinger.flow.json"):
+        client.open(uri, PINGER.read_text())
+        assert await client.published(uri) == [], uri  # acme/ping is known
+    await client.request("shutdown", None)
+    client.notify("exit", None)
+    assert await asyncio.wait_for(process.wait(), 10) == 0
