@@ -249,7 +249,6 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")
     run.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
     run.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
-    run.add_argument("app_args", nargs=argparse.REMAINDER, help="arguments for the app")
     run.set_defaults(handler=_lazy("nodeforge.commands.run_app", "run"))
 
     test = sub.add_parser("test", help="run the flows' tests against the compiled app")

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         host = "127.0.0.1" + host
     for method, path in routes:
         print(f"  {method} http://{host}{path}", file=sys.stderr)
-    proc = subprocess.Popen([str(result.binary), *args.app_args], env=env)
+    proc = subprocess.Popen([str(result.binary)], env=env)
+    signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
     try:
         return proc.wait()
     except KeyboardInterrupt:
