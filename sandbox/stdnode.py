@@ -147,21 +147,82 @@ def _raw_node(analysis: Analysis, node_id: str) -> dict[str, Any]:
 def module_files(
     analysis: Analysis, node_id: str, to: str | None = None
 ) -> tuple[dict[str, bytes], str]:
-    """The generated Go module of the node's (or segment's) test flow, and its hash."""
+    """The generated Go module of the node's (or segment's) test flow, and its hash.
+
+    A workspace fork the code generator does not know yet is generated as its base type,
+    with the base's executor package replaced by the fork's own Go files: the fork's real
+    code is what runs."""
     from nodeforge.codegen.expr_go import CodegenError
     from nodeforge.codegen.module import FlowInput, generate_module
 
     text, _ = node_test_flow(analysis, node_id, to)
+    forks = _forks(analysis, segment(analysis, node_id, to))
     root = analysis.workspace.root
     where = (root or Path("/nonexistent")) / f"{FLOW_ID}.flow.json"
+
+    def generate(flow_text: str) -> tuple[dict[str, bytes], str]:
+        try:
+            module = generate_module(root, [FlowInput(where, f"{FLOW_ID}.flow.json", flow_text)])
+        except CodegenError as exc:
+            raise Unsupported(f"cannot generate its Go code: {exc}") from exc
+        if not module.ok:
+            problems = [d.message for ds in module.diagnostics.values() for d in ds]
+            raise Unsupported("cannot generate its Go code: " + "; ".join(problems[:3]))
+        return module.files, module.content_hash
+
     try:
-        module = generate_module(root, [FlowInput(where, f"{FLOW_ID}.flow.json", text)])
-    except CodegenError as exc:
-        raise Unsupported(f"cannot generate its Go code: {exc}") from exc
-    if not module.ok:
-        problems = [d.message for ds in module.diagnostics.values() for d in ds]
-        raise Unsupported("cannot generate its Go code: " + "; ".join(problems[:3]))
-    return module.files, module.content_hash
+        return generate(text)
+    except Unsupported:
+        if not forks:
+            raise
+    flow = json.loads(text)
+    for n in flow["nodes"]:
+        fork = forks.get(n["id"])
+        if fork is not None:
+            n["type"], n["version"] = fork.base_type, fork.base_version
+    files, _ = generate(json.dumps(flow, indent=2))
+    return _with_fork_executors(files, forks)
+
+
+def _forks(analysis: Analysis, members: list[str]) -> dict[str, Any]:
+    from nodeforge.project.fork import fork_base
+
+    found = {}
+    for member in members:
+        manifest = analysis.facts[member].manifest
+        if manifest is not None and str(manifest.path) not in ("", "."):
+            base = fork_base(manifest.path)
+            if base is not None:
+                found[member] = base
+    return found
+
+
+def _with_fork_executors(
+    files: dict[str, bytes], forks: dict[str, Any]
+) -> tuple[dict[str, bytes], str]:
+    import hashlib
+    import re
+
+    from nodeforge.codegen.flowgen import EXECUTORS
+
+    out = dict(files)
+    for fork in forks.values():
+        package = EXECUTORS.get(fork.base_type)
+        if package is None:
+            raise Unsupported(f"{fork.base_type} has no executor package a fork could replace")
+        folder = f"catalog/{fork.base_type}/{fork.base_version}/"
+        for name in [k for k in out if k.startswith(folder) and k.endswith(".go")]:
+            del out[name]
+        for src in sorted(fork.folder.glob("*.go")):
+            if src.name.endswith("_test.go"):
+                continue
+            code = src.read_text(encoding="utf-8")
+            code = re.sub(r"^package\s+\w+", f"package {package}", code, count=1, flags=re.M)
+            out[folder + src.name] = code.encode()
+    h = hashlib.sha256()
+    for name in sorted(out):
+        h.update(name.encode() + b"\0" + out[name] + b"\0")
+    return out, h.hexdigest()
 
 
 def parse_captured(stdout: bytes) -> dict[str, Any] | None:

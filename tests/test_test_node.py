@@ -279,3 +279,56 @@ def test_cli_refuses_without_sandbox_unless_unsafe(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "NOT SANDBOXED" in proc.stdout and "WARNING" in proc.stderr
     assert marker.exists()
+
+
+def test_a_fork_runs_its_own_go_code(tmp_path: Path) -> None:
+    require_sandbox()
+    for args in (
+        ["init", str(tmp_path)],
+        ["fork", "util/log@1.0.0", "--as", "acme/log", "-w", str(tmp_path)],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "nodeforge", *args], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    executor = tmp_path / "nodes" / "log" / "log.go"
+    code = executor.read_text()
+    assert "x.Logger(node).Log(x.Context(), l, message, fields...)" in code
+    executor.write_text(
+        code.replace(
+            "x.Logger(node).Log(x.Context(), l, message, fields...)",
+            'x.Logger(node).Log(x.Context(), l, "forked: "+message, fields...)',
+        )
+    )
+    flow = tmp_path / "flows" / "f.flow.json"
+    flow.write_text(
+        json.dumps(
+            {
+                "nodeforge": "1",
+                "id": "f",
+                "name": "f",
+                "nodes": [
+                    {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+                    {
+                        "id": "note",
+                        "type": "acme/log",
+                        "version": "1.0.0",
+                        "config": {"message": "hi {{ input.who }}"},
+                    },
+                ],
+                "connections": [{"from": "start.out", "to": "note.in"}],
+            }
+        )
+    )
+    from nodeforge.sandbox.nodetest import load_flow
+
+    r = run_node_test(load_flow(flow), "note", {"who": "ada"})
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"out": {"who": "ada"}}
+    assert any(entry.get("msg") == "forked: hi ada" for entry in r.logs), r.logs
+    again = run_node_test(load_flow(flow), "note", {"who": "bo"})
+    assert again.cached
+    executor.write_text(executor.read_text().replace('"forked: "', '"fork v2: "'))
+    edited = run_node_test(load_flow(flow), "note", {"who": "cy"})
+    assert not edited.cached
+    assert any(entry.get("msg") == "fork v2: hi cy" for entry in edited.logs), edited.logs
