@@ -67,7 +67,8 @@ def sweep(uid: int, deadline_seconds: float = 2.0) -> list[int]:
 
 @contextlib.contextmanager
 def lease_uid() -> Iterator[int]:
-    """Hold a uid no other sandbox holds and no process runs as, for one run."""
+    """Hold a uid no other sandbox holds and no process runs as, for one run; the caller
+    must :func:`sweep` it before leaving the block."""
     LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     start = random.randrange(UID_COUNT)
     for i in range(256):
@@ -85,8 +86,7 @@ def lease_uid() -> Iterator[int]:
         try:
             if sweep(uid):  # a leftover of a crashed run that will not die: skip it
                 continue
-            yield uid
-            sweep(uid)
+            yield uid  # the caller sweeps the uid after its run (and reports survivors)
             return
         finally:
             with contextlib.suppress(OSError):
