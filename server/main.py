@@ -13,9 +13,10 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
-from nodeforge.server import idlegc
+from nodeforge.server import idlegc, session
 from nodeforge.server.gateway import (
     TOKEN_ENV,
     ConfigError,
@@ -97,7 +98,33 @@ def run_stdio(max_bytes: int) -> int:
         receive = stdin_receiver(stdin, max_bytes, writer.write_framed)
         return await serve_session(receive, writer, framed=True, redact_errors=False)
 
-    return asyncio.run(main())
+    code = asyncio.run(main())
+    stop_workers(timeout=EXIT_GRACE_SECONDS, code=code)
+    return code
+
+
+EXIT_GRACE_SECONDS = 3.0
+
+
+def stop_workers(timeout: float, code: int) -> None:
+    """After ``exit``: let worker threads finish briefly, then leave regardless.
+
+    A 10 MB analysis still running must not keep the process alive after the editor
+    said goodbye (the interpreter would join the pool's threads at shutdown).
+    """
+    pool = session.shared_pool_if_started()
+    if pool is None:
+        return
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + timeout
+    busy = [t for t in list(getattr(pool, "_threads", ())) if t.is_alive()]
+    for thread in busy:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in busy):
+        log.warning("leaving with analyses still running")
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 async def serve_tcp(host: str, port: int, max_bytes: int) -> int:

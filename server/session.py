@@ -70,6 +70,10 @@ def shared_pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def shared_pool_if_started() -> ThreadPoolExecutor | None:
+    return _POOL
+
+
 def uri_to_path(uri: str) -> Path | None:
     fs = to_fs_path(uri) if uri.startswith("file:") else None
     return Path(fs) if fs else None

@@ -107,3 +107,19 @@ async def test_virtual_documents_use_the_workspace_the_server_started_in() -> No
     await client.request("shutdown", None)
     client.notify("exit", None)
     assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_exit_does_not_wait_for_a_long_analysis() -> None:
+    from bench.genflow import generate_text
+
+    process = await spawn("--stdio")
+    assert process.stdout is not None and process.stdin is not None
+    client = FramedClient(process.stdout, process.stdin)
+    await client.initialize(WORKSPACE.as_uri())
+    client.open((WORKSPACE / "flows" / "huge.flow.json").as_uri(), generate_text(34_000))
+    await asyncio.sleep(1.0)  # its analysis (seconds) is running on a worker
+    await client.request("shutdown", None)
+    started = asyncio.get_running_loop().time()
+    client.notify("exit", None)
+    assert await asyncio.wait_for(process.wait(), 20) == 0
+    assert asyncio.get_running_loop().time() - started < 6
