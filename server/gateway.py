@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_ENV = "NODEFORGE_WS_TOKEN"
 SUBPROTOCOL_TOKEN_PREFIX = "nodeforge.token."
+HEALTH_PATH = "/healthz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,8 @@ class Gateway:
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Runs before the upgrade: refuse without ever creating a session."""
+        if urlsplit(request.path).path == HEALTH_PATH and "Upgrade" not in request.headers:
+            return connection.respond(HTTPStatus.OK, "ok\n")  # for load balancers; no data
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, self.config.allowed_origins):
             log.warning("refused origin %r from %s", origin, connection.remote_address)

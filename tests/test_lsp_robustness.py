@@ -155,3 +155,29 @@ async def test_ten_megabyte_document_does_not_freeze_others(client: Client) -> N
     # And the big document gets its diagnostics in the end.
     big_diagnostics = await diagnostics_for(client, big, 1, timeout=120)
     assert big_diagnostics
+
+
+async def test_notification_handler_exception_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nodeforge.server.session import Session
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("change exploded")
+
+    client = MemoryClient()
+    await client.start(WORKSPACE)
+    uri = client.open(PINGER)
+    await client.published(uri)
+    monkeypatch.setattr(Session, "change", broken)
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "{}"}]},
+    )
+    for _ in range(200):
+        shown = [m for m in client.notifications if m["method"] == "window/showMessage"]
+        if shown:
+            break
+        await asyncio.sleep(0.01)
+    assert shown and "change exploded" in shown[-1]["params"]["message"]
+    monkeypatch.undo()
+    assert "result" in await client.request("textDocument/hover", hover_params(uri))
+    await client.stop()

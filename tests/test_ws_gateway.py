@@ -255,3 +255,11 @@ async def test_cli_gateway_end_to_end() -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_health_check_needs_no_token(gateway: Gateway) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    status = await asyncio.wait_for(reader.readline(), 5)
+    assert status.startswith(b"HTTP/1.1 200")
+    writer.close()
