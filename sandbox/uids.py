@@ -7,6 +7,7 @@ run alone, and every process the run left behind can be found by its uid and kil
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import os
@@ -23,6 +24,12 @@ LOCK_DIR = Path(os.environ.get("NODEFORGE_SANDBOX_LOCKS", "/run/nodeforge-sandbo
 
 class NoFreeUid(RuntimeError):
     pass
+
+
+#: The uids this process leased, oldest first (the last 1,000; for tests and audits), and
+#: how many leases it made in all.
+LEASED: collections.deque[int] = collections.deque(maxlen=1000)
+LEASE_COUNT = 0
 
 
 def processes_of(uid: int) -> list[int]:
@@ -86,6 +93,9 @@ def lease_uid() -> Iterator[int]:
         try:
             if sweep(uid):  # a leftover of a crashed run that will not die: skip it
                 continue
+            global LEASE_COUNT
+            LEASED.append(uid)
+            LEASE_COUNT += 1
             yield uid  # the caller sweeps the uid after its run (and reports survivors)
             return
         finally:

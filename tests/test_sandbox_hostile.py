@@ -76,7 +76,7 @@ def prebuilt(harness_cache: Path) -> None:
         list(pool.map(one, sorted(HOSTILE.glob("*.go"))))
 
 
-def live_sandbox_processes() -> list[int]:
+def live_processes_of(watched: set[int]) -> list[int]:
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -88,20 +88,24 @@ def live_sandbox_processes() -> list[int]:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if "Z" in fields.get("State", ""):
             continue
-        uid = int(fields.get("Uid", "0").split()[0])
-        if uids.UID_BASE <= uid < uids.UID_BASE + uids.UID_COUNT:
+        if int(fields.get("Uid", "0").split()[0]) in watched:
             found.append(int(entry.name))
     return found
 
 
 @pytest.fixture(autouse=True)
 def host_unaffected() -> Iterator[None]:
+    """After each test: nothing runs as, and no lease holds, a uid this test used. (Only
+    this process's uids: other test runs on the machine may be using the sandbox too.)"""
+    before = uids.LEASE_COUNT
     before_stage = set(Path(tempfile.gettempdir()).glob("nodeforge-stage-*"))
     yield
-    assert live_sandbox_processes() == [], "a sandboxed process outlived its run"
-    locks = list(uids.LOCK_DIR.glob("*.lock")) if uids.LOCK_DIR.is_dir() else []
-    assert locks == [], f"uid leases left behind: {locks}"
-    assert set(Path(tempfile.gettempdir()).glob("nodeforge-stage-*")) == before_stage
+    made = uids.LEASE_COUNT - before
+    used = set(list(uids.LEASED)[-made:]) if made else set()
+    assert live_processes_of(used) == [], "a sandboxed process outlived its run"
+    locks = [uids.LOCK_DIR / f"{uid}.lock" for uid in used]
+    assert [p for p in locks if p.exists()] == [], "uid leases left behind"
+    assert set(Path(tempfile.gettempdir()).glob("nodeforge-stage-*")) <= before_stage
 
 
 def run_hostile(name: str, input_value: Any = None, limits: Limits = FAST) -> NodeTestResult:
@@ -120,7 +124,9 @@ def outputs_text(result: NodeTestResult) -> str:
 
 
 def test_well_behaved_node_runs_confined_with_outputs_and_logs() -> None:
+    leases = uids.LEASE_COUNT
     r = run_hostile("well_behaved", {"a": 1})
+    assert uids.LEASE_COUNT == leases + 1  # so the host checks after each test see its uid
     assert r.status == Status.OK, r.message
     assert r.confined
     assert r.outputs["out"]["echo"] == {"a": 1}
@@ -192,7 +198,6 @@ def test_fork_bomb_is_contained() -> None:
     assert r.run_ms < 6000
     # The host still forks fine, and nothing of the bomb is left.
     assert subprocess.run(["true"], check=False).returncode == 0
-    assert len(live_sandbox_processes()) == 0
     assert len(os.listdir("/proc")) < before + 200
 
 
