@@ -7,6 +7,7 @@ a warm machine rebuilds the examples in about a second.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ GOLDEN = ROOT / "tests" / "golden" / "codegen"
 needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed")
 
 _TMP = Path(tempfile.mkdtemp(prefix="nodeforge-codegen-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 
 @cache
