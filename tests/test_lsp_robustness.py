@@ -181,3 +181,48 @@ async def test_notification_handler_exception_is_reported(monkeypatch: pytest.Mo
     monkeypatch.undo()
     assert "result" in await client.request("textDocument/hover", hover_params(uri))
     await client.stop()
+
+
+async def test_every_feature_answers_everywhere_without_errors() -> None:
+    """Sweep the examples and broken flows: no request may answer with an error."""
+    from tests.lsp.harness import BROKEN, EXAMPLES
+
+    client = MemoryClient()
+    await client.start(EXAMPLES)
+    files = sorted(EXAMPLES.glob("*.flow.json")) + sorted(BROKEN.glob("*.flow.json"))
+    errors: list[str] = []
+    for path in files:
+        text = path.read_text()
+        uri = client.open(path, text)
+        await client.published(uri)
+        lines = text.splitlines()
+        for line_no in range(0, len(lines), 3):
+            for column in range(0, len(lines[line_no]) + 1, 11):
+                position = {"line": line_no, "character": column}
+                where = {"textDocument": {"uri": uri}, "position": position}
+                span = {"start": position, "end": position}
+                for method, params in (
+                    ("textDocument/hover", where),
+                    ("textDocument/completion", where),
+                    ("textDocument/definition", where),
+                    (
+                        "textDocument/codeAction",
+                        {**where, "range": span, "context": {"diagnostics": []}},
+                    ),
+                ):
+                    answer = await client.request(method, params)
+                    if "error" in answer:
+                        errors.append(f"{path.name}:{line_no}:{column} {method}: {answer['error']}")
+        for method in (
+            "textDocument/documentSymbol",
+            "textDocument/codeLens",
+            "textDocument/formatting",
+        ):
+            params: dict[str, Any] = {"textDocument": {"uri": uri}}
+            if method.endswith("formatting"):
+                params["options"] = {"tabSize": 2, "insertSpaces": True}
+            answer = await client.request(method, params)
+            if "error" in answer:
+                errors.append(f"{path.name} {method}: {answer['error']}")
+    assert not errors, "\n".join(errors[:20])
+    await client.stop()
