@@ -199,7 +199,9 @@ def _bwrap_argv(
     cmd += ["--tmpfs", "/tmp", "--dir", WORK_DIR]
     for fd, target in mounts:
         cmd += ["--ro-bind-fd", str(fd), target]
-    cmd += ["--remount-ro", "/", "--chdir", WORK_DIR]
+    # bwrap's /dev is a tmpfs without a size (and holds /dev/shm): read-only, so the
+    # size-capped /tmp is the only place the program can write.
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
     heap = max(limits.memory_bytes - GO_RUNTIME_RESERVE, 32 * MiB)
     base_env = {
         "HOME": WORK_DIR,

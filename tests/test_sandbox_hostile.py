@@ -340,3 +340,10 @@ def test_hostile_code_through_the_command_line(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
     assert out["status"] == "timeout" and out["confined"]
+
+
+def test_memory_backed_file_systems_outside_the_work_dir_are_read_only() -> None:
+    r = run_hostile("fill_memory_fs")
+    assert r.status == Status.OK, r.message
+    for where, what in r.outputs["out"].items():
+        assert what.startswith("stopped after 0 MiB"), (where, what)
