@@ -6,6 +6,8 @@
 - ``exit`` ends only this connection when a transport installs ``exit_hook``
   (pygls calls ``sys.exit``, which would stop a gateway serving other clients).
 - With ``redact_errors`` (network transports), error responses carry no traceback.
+- Finished notification futures are forgotten (see :attr:`in_flight`): pygls keeps
+  them forever.
 """
 
 from __future__ import annotations
@@ -65,5 +67,13 @@ class NodeforgeProtocol(LanguageServerProtocol):
 
     @property
     def in_flight(self) -> int:
-        """Requests from the client still being handled."""
-        return len(self._request_futures)
+        """Requests still being handled (the client's, and ours awaiting answers).
+
+        Also forgets finished futures: pygls files the future of every notification
+        handler that is a coroutine or generator (``didOpen``, ``didChange``, ...)
+        under a fresh id and never removes it, which would grow without bound.
+        """
+        futures = self._request_futures
+        for msg_id in [k for k, f in futures.items() if f.done()]:
+            del futures[msg_id]
+        return len(futures)

@@ -226,3 +226,51 @@ async def test_every_feature_answers_everywhere_without_errors() -> None:
                 errors.append(f"{path.name} {method}: {answer['error']}")
     assert not errors, "\n".join(errors[:20])
     await client.stop()
+
+
+async def test_half_typed_documents_keep_working() -> None:
+    """Typing a flow from scratch: every prefix gets diagnostics and completions."""
+    from tests.lsp.harness import EXAMPLES
+
+    client = MemoryClient()
+    await client.start(EXAMPLES)
+    text = (EXAMPLES / "orders_api.flow.json").read_text()
+    uri = client.open(EXAMPLES / "typing.flow.json", "")
+    for version, cut in enumerate(range(0, len(text), 89), start=2):
+        prefix = text[:cut]
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": prefix}],
+            },
+        )
+        line = prefix.count("\n")
+        column = len(prefix) - (prefix.rfind("\n") + 1)
+        where = {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}
+        answer = await client.request("textDocument/completion", where)
+        assert "error" not in answer, (cut, answer)
+        assert "error" not in await client.request("textDocument/hover", where)
+    report = await client.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+    assert report["result"]["kind"] == "full"
+    await client.stop()
+
+
+async def test_notifications_do_not_accumulate() -> None:
+    """pygls keeps a future per notification forever; the session must not (it would
+    leak, and look like 64 requests in flight, stalling the connection)."""
+    from nodeforge.server.lsp import create_server
+
+    server = create_server()
+    client = MemoryClient()
+    await client.start(WORKSPACE, server=server)
+    text = PINGER.read_text()
+    uri = client.open(PINGER, text)
+    for version in range(2, 302):
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]},
+        )
+    assert "result" in await client.request("textDocument/hover", hover_params(uri))
+    assert len(server.protocol._request_futures) < 10
+    await client.stop()

@@ -25,9 +25,9 @@ class MemoryClient:
         self._ids = itertools.count(1)
         self.task: asyncio.Task[int] | None = None
 
-    async def start(self, root: Path, options: Any = None) -> dict[str, Any]:
+    async def start(self, root: Path, options: Any = None, server: Any = None) -> dict[str, Any]:
         self.task = asyncio.create_task(
-            serve_session(self.inbox.get, self, framed=False, redact_errors=True)
+            serve_session(self.inbox.get, self, framed=False, redact_errors=True, server=server)
         )
         result = await self.request(
             "initialize",
