@@ -94,7 +94,7 @@ async def with_document(
     got = await ls.session.analysis(uri)
     if got is None:
         return None
-    return await ls.session.run(compute, *got)
+    return await ls.session.run_on(uri, compute, *got)
 
 
 def create_server() -> NodeforgeServer:

@@ -107,6 +107,9 @@ class DocumentState:
     latest: Analysis | None = None  # newest finished, maybe stale: reused by the next
     running: asyncio.Future[Analysis] | None = None
     running_key: tuple[int, int] | None = None
+    # Held by an analysis of this document and by each feature computed on one of its
+    # analyses: analyses expand their JSON trees lazily, and the next analysis reuses
+    # the previous one, so two threads never work on one document's data at once.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     debounce: asyncio.Task[None] | None = None
     published_version: int | None = None
@@ -155,6 +158,13 @@ class Session:
         """Run an editor feature (or any short work) on a worker thread."""
         return await self._in_lane(self._feature_slots, lambda: fn(*args, **kwargs))
 
+    async def run_on(self, uri: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a feature on one document's data, never concurrently with other work
+        on that document (an analysis reusing it, another feature)."""
+        state = self.documents.get(uri)
+        lock = state.lock if state is not None else None
+        return await self._in_lane(self._feature_slots, lambda: fn(*args, **kwargs), lock)
+
     async def run_analysis(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run analysis work; its own lane, so features never queue behind it."""
         return await self._in_lane(self._analysis_slots, lambda: fn(*args, **kwargs))
@@ -163,17 +173,33 @@ class Session:
         """Run a long job (a build); one at a time per session."""
         return await self._in_lane(self._job_slots, lambda: fn(*args, **kwargs))
 
-    async def _in_lane(self, slots: asyncio.Semaphore, call: Callable[[], T]) -> T:
+    async def _in_lane(
+        self, slots: asyncio.Semaphore, call: Callable[[], T], lock: asyncio.Lock | None = None
+    ) -> T:
         """Cancelling the caller (``$/cancelRequest``) abandons the result at once; the
-        slot is only freed when the thread is done, so cancelled work cannot pile up."""
-        await slots.acquire()
+        slot (and the document's lock) are only freed when the thread is done, so
+        cancelled work can neither pile up nor overlap the next."""
+        if lock is not None:
+            await lock.acquire()
+        try:
+            await slots.acquire()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+        def release(_: object) -> None:
+            slots.release()
+            if lock is not None:
+                lock.release()
+
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(self.executor, call)
         except BaseException:
-            slots.release()
+            release(None)
             raise
-        future.add_done_callback(lambda _: slots.release())
+        future.add_done_callback(release)
         return await asyncio.shield(future)
 
     # -- documents ------------------------------------------------------------------
