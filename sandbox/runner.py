@@ -27,12 +27,13 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from nodeforge.sandbox import cgroups
 from nodeforge.sandbox.limits import DEFAULT_LIMITS, Limits, MiB
 from nodeforge.sandbox.seccomp_filter import SeccompUnavailable, filter_bpf, filter_fd
 from nodeforge.sandbox.uids import NoFreeUid, lease_uid, sweep
@@ -244,35 +245,67 @@ def _run(
             "--core=0",
             "--",
         ]
+        setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
         with lease_uid() as uid:
-            proc = subprocess.Popen(
-                prlimit + bwrap,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=fds,
-                cwd="/",
-                env={"PATH": "/usr/bin:/bin"},  # visible in the sandbox as pid 1's environ
-                user=uid,
-                group=uid,
-                extra_groups=[],
-                start_new_session=True,
+            use_groups = cgroups.available() and setpriv is not None
+            group = (
+                cgroups.create(uid, limits.memory_bytes, limits.processes) if use_groups else None
             )
             try:
-                result = _supervise(proc, stdin, limits, uid=uid)
+                if group is not None:
+                    # A root shell moves itself into the run's cgroups, then drops to the
+                    # run's uid: every process of the run starts inside them.
+                    argv0 = [
+                        "/bin/sh",
+                        "-c",
+                        'echo $$ > "$1" && echo $$ > "$2" && shift 2 && exec "$@"',
+                        "nodeforge-sandbox",
+                        *group.procs_files,
+                        str(setpriv),
+                        f"--reuid={uid}",
+                        f"--regid={uid}",
+                        "--clear-groups",
+                        "--",
+                    ]
+                    ids: dict[str, Any] = {}
+                else:
+                    argv0 = []
+                    ids = {"user": uid, "group": uid, "extra_groups": []}
+                proc = subprocess.Popen(
+                    argv0 + prlimit + bwrap,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=fds,
+                    cwd="/",
+                    env={"PATH": "/usr/bin:/bin"},  # visible in the sandbox as pid 1's environ
+                    start_new_session=True,
+                    **ids,
+                )
+                try:
+                    result = _supervise(
+                        proc, stdin, limits, uid=uid, oom=group.oom_killed if group else None
+                    )
+                finally:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    result_leftovers = sweep(uid)
+                result.leftovers = result_leftovers
+                return result
             finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                result_leftovers = sweep(uid)
-            result.leftovers = result_leftovers
-            return result
+                if group is not None:
+                    group.remove()
     finally:
         for fd in fds:
             os.close(fd)
 
 
 def _supervise(
-    proc: subprocess.Popen[bytes], stdin: bytes, limits: Limits, uid: int | None
+    proc: subprocess.Popen[bytes],
+    stdin: bytes,
+    limits: Limits,
+    uid: int | None,
+    oom: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Feed stdin, collect capped output, enforce the wall clock, reap and classify."""
     started = time.monotonic()
@@ -348,7 +381,10 @@ def _supervise(
     cpu = (rusage.ru_utime + rusage.ru_stime) * 1000 if rusage is not None else 0.0
     assert status is not None
     code = os.waitstatus_to_exitcode(status)
-    return _classify(code, stdout, stderr, duration, cpu, limits, timed_out, over_output)
+    oom_killed = oom() if oom is not None else False
+    return _classify(
+        code, stdout, stderr, duration, cpu, limits, timed_out, over_output, oom_killed
+    )
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, Any]:
@@ -383,6 +419,7 @@ def _classify(
     limits: Limits,
     timed_out: bool,
     over_output: bool,
+    oom_killed: bool = False,
 ) -> RunResult:
     # bwrap reports a program killed by signal N as exit code 128+N; Popen gives -N.
     sig = -code if code < 0 else (code - 128 if code > 128 else None)
@@ -399,6 +436,12 @@ def _classify(
     if over_output:
         result.status = Status.OUTPUT_LIMIT
         result.message = f"the program wrote more than {limits.output_bytes} bytes of output"
+    elif oom_killed:  # before the wall clock: a run that lost processes to it then hung
+        result.status = Status.MEMORY_LIMIT
+        result.message = (
+            f"the program used more than {limits.memory_bytes // MiB} MiB of memory "
+            "(the run's memory cgroup)"
+        )
     elif timed_out:
         result.status = Status.TIMEOUT
         result.message = f"the program ran longer than {limits.wall_seconds:g} s (wall clock)"

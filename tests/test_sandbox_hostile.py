@@ -253,8 +253,9 @@ def test_host_secrets_are_not_readable(tmp_path: Path) -> None:
     assert "TOP-SECRET-KEY-42" not in text and "HOME-SECRET-43" not in text
     assert "root:" not in text  # neither /etc/shadow nor /etc/passwd
     out = r.outputs["out"]
-    # pid 1 inside is bubblewrap, started with an environment of PATH alone
-    assert out.pop("/proc/1/environ") in ("read: PATH=/usr/bin:/bin\x00", "read: ")
+    # pid 1 inside is bubblewrap, started with an environment of PATH (and PWD) alone
+    environ = out.pop("/proc/1/environ")
+    assert set(environ.removeprefix("read: ").split("\x00")) <= {"PATH=/usr/bin:/bin", "PWD=/", ""}
     assert not any(str(v).startswith(("read:", "listed:")) for v in out.values()), out
 
 
@@ -347,3 +348,13 @@ def test_memory_backed_file_systems_outside_the_work_dir_are_read_only() -> None
     assert r.status == Status.OK, r.message
     for where, what in r.outputs["out"].items():
         assert what.startswith("stopped after 0 MiB"), (where, what)
+
+
+def test_many_processes_share_one_memory_limit() -> None:
+    from nodeforge.sandbox import cgroups
+
+    if not cgroups.available():
+        pytest.skip("no writable memory cgroup here: only per-process address-space limits")
+    r = run_hostile("alloc_many", limits=Limits(wall_seconds=8, cpu_seconds=20))
+    assert r.status == Status.MEMORY_LIMIT, (r.status, r.message)
+    assert "cgroup" in r.message
