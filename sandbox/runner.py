@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import os
 import selectors
 import shutil
@@ -37,6 +38,8 @@ from nodeforge.sandbox import cgroups
 from nodeforge.sandbox.limits import DEFAULT_LIMITS, Limits, MiB
 from nodeforge.sandbox.seccomp_filter import SeccompUnavailable, filter_bpf, filter_fd
 from nodeforge.sandbox.uids import NoFreeUid, lease_uid, sweep
+
+log = logging.getLogger(__name__)
 
 WORK_DIR = "/tmp/work"
 GO_RUNTIME_RESERVE = 700 * MiB
@@ -247,10 +250,12 @@ def _run(
         ]
         setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
         with lease_uid() as uid:
-            use_groups = cgroups.available() and setpriv is not None
-            group = (
-                cgroups.create(uid, limits.memory_bytes, limits.processes) if use_groups else None
-            )
+            group = None
+            if cgroups.available() and setpriv is not None:
+                try:
+                    group = cgroups.create(uid, limits.memory_bytes, limits.processes)
+                except OSError as exc:  # the rlimits still hold
+                    log.warning("no cgroups for this sandbox run: %s", exc)
             try:
                 if group is not None:
                     # A root shell moves itself into the run's cgroups, then drops to the
