@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -189,12 +190,26 @@ def node_red() -> list[str] | None:
     return [exe] if Path(exe).exists() or shutil.which(exe) else None
 
 
+@dataclass
+class Spec:
+    scenario: str
+    server: str
+    cmd: list[str]
+    env: dict[str, str]
+    path: str
+    method: str
+    body: str | None
+    port_var: str  # the environment variable that carries the port ("" for Node-RED's PORT)
+    setup: object = None  # callable run before each measurement (fresh database)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument("--only", choices=("quote", "orders"))
     args = ap.parse_args(argv)
@@ -202,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("wrk is not installed (apt-get install wrk)")
     OUT.mkdir(parents=True, exist_ok=True)
     d, c = args.duration, args.connections
-    results: list[Result] = []
+    specs: list[Spec] = []
     sizes: dict[str, int] = {}
 
     if args.only in (None, "quote"):
@@ -210,36 +225,21 @@ def main(argv: list[str] | None = None) -> int:
         hand = build_go(HTTP / "handwritten", OUT / "quote_handwritten")
         sizes["quote (generated)"] = gen.stat().st_size
         sizes["quote (hand-written)"] = hand.stat().st_size
-        port = free_port()
-        env = {"NODEFORGE_ADDR": f"127.0.0.1:{port}", "NODEFORGE_LOG_LEVEL": "warn"}
-        results.append(
-            measure(
+        quiet = {"NODEFORGE_LOG_LEVEL": "warn"}
+        specs.append(
+            Spec(
                 "quote",
                 "Nodeforge (generated)",
                 [str(gen)],
-                env,
-                port,
+                quiet,
                 "/quote",
                 "POST",
                 QUOTE_BODY,
-                d,
-                c,
+                "NODEFORGE_ADDR",
             )
         )
-        port = free_port()
-        results.append(
-            measure(
-                "quote",
-                "hand-written Go",
-                [str(hand)],
-                {"ADDR": f"127.0.0.1:{port}"},
-                port,
-                "/quote",
-                "POST",
-                QUOTE_BODY,
-                d,
-                c,
-            )
+        specs.append(
+            Spec("quote", "hand-written Go", [str(hand)], {}, "/quote", "POST", QUOTE_BODY, "ADDR")
         )
         nr = node_red()
         if nr is not None:
@@ -247,11 +247,10 @@ def main(argv: list[str] | None = None) -> int:
             user.mkdir(parents=True, exist_ok=True)
             flows = user / "flows.json"
             shutil.copy(HTTP / "nodered" / "flows.json", flows)
-            port = free_port()
-            env = {"PORT": str(port), "NODERED_FLOWS": str(flows), "NODERED_USERDIR": str(user)}
+            env = {"NODERED_FLOWS": str(flows), "NODERED_USERDIR": str(user)}
             cmd = [*nr, "--userDir", str(user), "--settings", str(HTTP / "nodered" / "settings.js")]
-            results.append(
-                measure("quote", "Node-RED 4", cmd, env, port, "/quote", "POST", QUOTE_BODY, d, c)
+            specs.append(
+                Spec("quote", "Node-RED 4", cmd, env, "/quote", "POST", QUOTE_BODY, "PORT")
             )
         else:
             print("Node-RED not installed: skipped (npm install node-red@4 in build/bench-nodered)")
@@ -263,48 +262,62 @@ def main(argv: list[str] | None = None) -> int:
         sizes["orders (hand-written)"] = hand.stat().st_size
         for server, binary in (("Nodeforge (generated)", gen), ("hand-written Go", hand)):
             db = OUT / f"orders_{binary.name}.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-            with sqlite3.connect(db) as conn:
-                conn.executescript((ROOT / "examples" / "db" / "shopdb.sql").read_text())
-                conn.execute(
-                    "INSERT INTO orders (sku, qty, customer_email) VALUES ('A-1', 2, 'a@example.com')"
-                )
-            port = free_port()
-            env = {
-                "NODEFORGE_ADDR": f"127.0.0.1:{port}",
-                "NODEFORGE_LOG_LEVEL": "warn",
-                "NODEFORGE_CONNECTOR_SHOPDB_PATH": str(db),
-            }
-            results.append(
-                measure(
-                    "orders GET", server, [str(binary)], env, port, "/orders/1", "GET", None, d, c
-                )
-            )
-            port = free_port()
-            env["NODEFORGE_ADDR"] = f"127.0.0.1:{port}"
-            results.append(
-                measure(
-                    "orders POST",
-                    server,
-                    [str(binary)],
-                    env,
-                    port,
-                    "/orders",
-                    "POST",
-                    ORDER_BODY,
-                    d,
-                    c,
-                )
-            )
+            env = {"NODEFORGE_LOG_LEVEL": "warn", "NODEFORGE_CONNECTOR_SHOPDB_PATH": str(db)}
 
+            def fresh(db: Path = db) -> None:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                with sqlite3.connect(db) as conn:
+                    conn.executescript((ROOT / "examples" / "db" / "shopdb.sql").read_text())
+                    conn.execute(
+                        "INSERT INTO orders (sku, qty, customer_email) "
+                        "VALUES ('A-1', 2, 'a@example.com')"
+                    )
+
+            for sc, path, method, body in (
+                ("orders GET", "/orders/1", "GET", None),
+                ("orders POST", "/orders", "POST", ORDER_BODY),
+            ):
+                specs.append(
+                    Spec(
+                        sc, server, [str(binary)], env, path, method, body, "NODEFORGE_ADDR", fresh
+                    )
+                )
+
+    runs: dict[tuple[str, str], list[Result]] = {}
+    for rnd in range(args.rounds):
+        print(f"-- round {rnd + 1}/{args.rounds}", flush=True)
+        for sp in specs:
+            if callable(sp.setup):
+                sp.setup()
+            port = free_port()
+            value = f"127.0.0.1:{port}" if sp.port_var != "PORT" else str(port)
+            env = {**sp.env, sp.port_var: value}
+            res = measure(
+                sp.scenario, sp.server, sp.cmd, env, port, sp.path, sp.method, sp.body, d, c
+            )
+            runs.setdefault((sp.scenario, sp.server), []).append(res)
+    results = [
+        Result(
+            sc,
+            server,
+            statistics.median(r.rps for r in rs),
+            statistics.median(r.p50_ms for r in rs),
+            statistics.median(r.p99_ms for r in rs),
+            max(r.rss_mb for r in rs),
+            sum(r.errors for r in rs),
+            sum(r.non2xx for r in rs),
+        )
+        for (sc, server), rs in runs.items()
+    ]
     data = {
-        "machine": {"cpus": os.cpu_count(), "wrk": f"-t1 -c{c} -d{d}s"},
+        "machine": {"cpus": os.cpu_count(), "wrk": f"-t1 -c{c} -d{d}s", "rounds": args.rounds},
         "results": [asdict(r) for r in results],
+        "runs": {f"{k[0]} / {k[1]}": [asdict(r) for r in v] for k, v in runs.items()},
         "binary_bytes": sizes,
     }
     (OUT / "http.json").write_text(json.dumps(data, indent=2) + "\n")
-    table = markdown(results, sizes, c, d)
+    table = markdown(results, sizes, c, d, args.rounds)
     print()
     print(table)
     if args.write_docs:
@@ -314,10 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int) -> str:
+def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, rounds: int) -> str:
     lines = [
-        f"HTTP throughput, one run, loopback, `wrk -t1 -c{c} -d{d}s` after a 2 s warm-up, "
-        f"{os.cpu_count()} cores (`python -m bench.http_bench`):",
+        f"HTTP throughput on loopback, `wrk -t1 -c{c} -d{d}s` after a 2 s warm-up, median of "
+        f"{rounds} interleaved rounds, {os.cpu_count()} cores shared with other work "
+        "(`python -m bench.http_bench`; every run in `build/bench/http.json`):",
         "",
         "| scenario | server | req/s | p50 | p99 | peak RSS |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
