@@ -38,23 +38,37 @@ def processes_of(uid: int) -> list[int]:
     Zombies are left out: they run nothing and hold no resources, and the ones a sandbox
     leaves (bwrap's pid-1 process, orphaned when the outer bwrap exits) are reaped by init.
     """
-    pids = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"State:") and b"Z" in line:
-                        break
-                    if line.startswith(b"Uid:"):
-                        fields = line.split()
-                        if int(fields[1]) == uid or int(fields[2]) == uid:
-                            pids.append(int(entry.name))
-                        break
-        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
-            continue
-    return pids
+    return [int(e.name) for e in os.scandir("/proc") if e.name.isdigit() and _runs_as(e.name, uid)]
+
+
+def _runs_as(pid: str | int, uid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"State:") and b"Z" in line:
+                    return False
+                if line.startswith(b"Uid:"):
+                    fields = line.split()
+                    return int(fields[1]) == uid or int(fields[2]) == uid
+    except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+        pass
+    return False
+
+
+def _kill(pid: int, uid: int) -> None:
+    """SIGKILL ``pid`` if it still runs as ``uid``: through a pidfd, so a pid reused by
+    another process between the check and the signal is never hit."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        return
+    try:
+        if _runs_as(pid, uid):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except (ProcessLookupError, OSError):
+        pass
+    finally:
+        os.close(fd)
 
 
 def sweep(uid: int, deadline_seconds: float = 2.0) -> list[int]:
@@ -65,8 +79,7 @@ def sweep(uid: int, deadline_seconds: float = 2.0) -> list[int]:
         if not pids:
             return []
         for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+            _kill(pid, uid)
         if time.monotonic() > end:
             return processes_of(uid)
         time.sleep(0.005)
