@@ -292,8 +292,9 @@ def _run(
                         proc, stdin, limits, uid=uid, oom=group.oom_killed if group else None
                     )
                 finally:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.killpg(proc.pid, signal.SIGKILL)
+                    if proc.returncode is None:  # not reaped: its group id is still ours
+                        with contextlib.suppress(ProcessLookupError, PermissionError):
+                            os.killpg(proc.pid, signal.SIGKILL)
                     result_leftovers = sweep(uid)
                 result.leftovers = result_leftovers
                 return result
