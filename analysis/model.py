@@ -61,6 +61,11 @@ class FlowTest(_Strict):
 
 
 class Flow(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_uri: str | None = Field(
+        default=None, alias="$schema", description="Optional: the JSON Schema, for generic editors."
+    )
     nodeforge: str = Field(pattern=r"^1$", description="Format version; always `1`.")
     id: str = Field(pattern=NODE_ID_PATTERN, description="Flow identifier.")
     name: str | None = None
