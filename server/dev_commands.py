@@ -157,6 +157,12 @@ async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
     from nodeforge.sandbox.simulate import Simulation, SimulationError
 
     analysis = await _analysis(ls, params)
+    errors = [d for d in analysis.diagnostics if d.severity.name == "ERROR"]
+    if errors:
+        raise DevError(
+            f"the flow has {len(errors)} error(s) to fix before it can run; "
+            f"first: {errors[0].code} {errors[0].message}"
+        )
     breakpoints = params.get("breakpoints") or []
     if not isinstance(breakpoints, list) or not all(isinstance(b, str) for b in breakpoints):
         raise DevError("`breakpoints` must be a list of node ids")

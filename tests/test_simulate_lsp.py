@@ -126,6 +126,17 @@ async def test_simulate_refuses_bad_requests(tmp_path: Path) -> None:
         assert "not an open flow" in r["error"]["message"]
         r = await client.command(dev_commands.TEST_NODE, {"uri": uri})
         assert "`node`" in r["error"]["message"]
+        broken = json.loads(json.dumps(FLOW))
+        broken["connections"].append({"from": "three.out", "to": "ghost.in"})
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [{"text": json.dumps(broken)}],
+            },
+        )
+        r = await client.command(dev_commands.SIMULATE, {"uri": uri})
+        assert "error(s) to fix" in r["error"]["message"]
     finally:
         await client.stop()
 
