@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     lsp.add_argument("--log-file", type=Path)
     lsp.set_defaults(handler=_lazy("nodeforge.server.main", "run"))
 
+    fmt = sub.add_parser("format", help="rewrite flow files in the canonical layout")
+    fmt.add_argument("paths", nargs="+", type=Path, help="flow files or folders (recursive)")
+    fmt.add_argument("--check", action="store_true", help="only report files that would change")
+    fmt.set_defaults(handler=_lazy("nodeforge.commands.format", "run"))
+
     docs = sub.add_parser("schema", help="print the flow file JSON Schema")
     docs.set_defaults(handler=_lazy("nodeforge.commands.check", "print_schema"))
     _add_project_parsers(sub)
