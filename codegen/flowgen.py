@@ -397,7 +397,7 @@ class FlowGen:
         return FlowCode(
             flow_id=self.flow_id,
             go_type=self.ftype,
-            constructor="new" + self.ftype[:1].upper() + self.ftype[1:],
+            constructor="new" + pascal(self.flow_id) + "Flow",
             file_name=f"flow_{self.flow_id}.go",
             head=head,
             nodes=node_code,
@@ -422,7 +422,7 @@ class FlowGen:
             lines.append(f"\t{self.db_field(name)} *sql.DB")
         lines.append("}")
         lines.append("")
-        ctor = "new" + self.ftype[:1].upper() + self.ftype[1:]
+        ctor = "new" + pascal(self.flow_id) + "Flow"
         lines.append(f"func {ctor}(app *nf.App) *{self.ftype} {{")
         lines.append(f"\treturn &{self.ftype}{{app: app}}")
         lines.append("}")

@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +157,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         files[code.file_name] = _flow_file(code, f.rel)
     files["models.go"] = _models_file(types, rows, readers)
     connector_kinds = {k for c in codes for k in c.connectors.values()}
+    tracing = codegen_settings(root).get("tracing", True) is not False
     files["main.go"] = _jinja.get_template("main.go.j2").render(
         header=HEADER,
         project=project,
@@ -163,6 +165,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         sqlite="sqlite" in connector_kinds,
         postgres="postgres" in connector_kinds,
         tzdata=any(c.uses_tzdata for c in codes),
+        tracing=tracing,
         flow_files=[f.rel for f, _ in analyses],
     )
     out: dict[str, bytes] = {}
@@ -177,6 +180,8 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         packages.add("nf/sqlite")
     if "postgres" in connector_kinds:
         packages.add("nf/postgres")
+    if tracing:
+        packages.add("nf/otel")
     for path in result.node_versions.values():
         if path:
             packages.add(path.removeprefix("nodeforge.dev/catalog/"))
@@ -192,6 +197,20 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         h.update(name.encode() + b"\0" + out[name] + b"\0")
     result.content_hash = h.hexdigest()
     return result
+
+
+def codegen_settings(root: Path | None) -> dict[str, object]:
+    """The ``[codegen]`` table of nodeforge.toml: ``tracing = false`` leaves OpenTelemetry
+    out of the binary (it adds about 10 MB; at run time it costs nothing unless
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set)."""
+    if root is None:
+        return {}
+    try:
+        data = tomllib.loads((root / "nodeforge.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    table = data.get("codegen", {})
+    return table if isinstance(table, dict) else {}
 
 
 def _first_span(a: Analysis) -> Span:

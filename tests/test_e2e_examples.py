@@ -504,6 +504,56 @@ def test_sigterm_drains_in_flight_requests_and_exits_cleanly(tmp_path: Path) -> 
     upstream.server.shutdown()
 
 
+def test_opentelemetry_spans_are_exported_over_otlp(tmp_path: Path) -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append((self.path, self.headers.get("Content-Type", ""), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    result = built_examples()
+    assert result.binary is not None
+    upstream = Upstream()
+    upstream.start()
+    smtp = SMTPSink()
+    port = free_port()
+    env = _env(tmp_path, upstream, smtp, port)
+    env.update(
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
+        OTEL_SERVICE_NAME="shop",
+        OTEL_BSP_SCHEDULE_DELAY="100",
+    )
+    log = tmp_path / "app.log"
+    proc = _start(result.binary, env, port, log)
+    app = App(proc, port, tmp_path / "shop.db", env, upstream, smtp, log)
+    status, _, _ = app.request(
+        "POST", "/orders", {"sku": "T-1", "qty": 1, "customer_email": "t@example.com"}
+    )
+    assert status == 201
+    _wait(lambda: any(b"insert_order" in body for _, _, body in received), timeout=10)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    collector.shutdown()
+    smtp.shutdown()
+    assert upstream.server is not None
+    upstream.server.shutdown()
+    path, ctype, _ = received[0]
+    assert path == "/v1/traces" and ctype == "application/x-protobuf"
+    spans = b"".join(body for _, _, body in received)
+    for name in (b"orders_api create_order", b"insert_order", b"created", b"shop"):
+        assert name in spans
+
+
 def test_nodeforge_test_runs_the_flow_tests_against_the_binary() -> None:
     from nodeforge.codegen.build import BuildResult
     from nodeforge.commands.test_flows import run_flow_tests

@@ -32,13 +32,15 @@ type Exec struct {
 
 	mu        sync.Mutex
 	responded bool
+	endExec   func(error)
+	nodeSpans map[string]func(error)
 }
 
 // NewExec starts an execution of flow from trigger; resp receives the HTTP answer (nil
 // for triggers that answer nobody, such as schedules).
 func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder) *Exec {
 	id := newID()
-	return &Exec{
+	x := &Exec{
 		ID:      id,
 		Flow:    flow,
 		Trigger: trigger,
@@ -47,6 +49,8 @@ func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder)
 		resp:    resp,
 		started: time.Now(),
 	}
+	x.startExecutionSpan()
+	return x
 }
 
 func newID() string {
@@ -86,8 +90,9 @@ func (x *Exec) Fixture(node string) (any, bool) {
 	return v, true
 }
 
-// Start logs that node starts and returns the time, for End.
+// Start logs that node starts (and opens its span) and returns the time, for End.
 func (x *Exec) Start(node string) time.Time {
+	x.startNodeSpan(node)
 	if x.log.Enabled(x.ctx, slog.LevelDebug) {
 		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node start",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID))
@@ -97,6 +102,7 @@ func (x *Exec) Start(node string) time.Time {
 
 // End logs that node finished successfully.
 func (x *Exec) End(node string, since time.Time) {
+	x.endNodeSpan(node, nil)
 	if x.log.Enabled(x.ctx, slog.LevelDebug) {
 		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node end",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
@@ -107,6 +113,7 @@ func (x *Exec) End(node string, since time.Time) {
 // Failed logs that node failed and returns its error as the node's error output.
 func (x *Exec) Failed(node string, err error) NodeError {
 	ne := AsNodeError(err)
+	x.endNodeSpan(node, err)
 	x.log.LogAttrs(x.ctx, slog.LevelWarn, "node error",
 		slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
 		slog.String("error", ne.Message), slog.String("code", ne.Code))
@@ -159,6 +166,12 @@ func (x *Exec) Run(body func() error) (err error) {
 
 func (x *Exec) finish(err error) {
 	took := time.Since(x.started)
+	if x.endExec != nil {
+		for node := range x.nodeSpans {
+			x.endNodeSpan(node, err)
+		}
+		defer x.endExec(err)
+	}
 	if err != nil {
 		x.log.LogAttrs(x.ctx, slog.LevelError, "execution failed",
 			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),

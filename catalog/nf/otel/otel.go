@@ -1,0 +1,59 @@
+// Package otel exports the spans of a generated app over OTLP/HTTP when the standard
+// OpenTelemetry variables ask for it (OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_SERVICE_NAME names the service, default the
+// app's name). Without them it installs nothing and tracing costs nothing.
+package otel
+
+import (
+	"context"
+	"os"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"nodeforge.dev/catalog/nf"
+)
+
+// Setup installs OTLP tracing if configured; the returned function flushes and stops it.
+func Setup(app *nf.App) func(context.Context) error {
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+		return func(context.Context) error { return nil }
+	}
+	exp, err := otlptracehttp.New(context.Background())
+	if err != nil {
+		app.Log.Error("OpenTelemetry exporter", "error", err.Error())
+		return func(context.Context) error { return nil }
+	}
+	name := os.Getenv("OTEL_SERVICE_NAME")
+	if name == "" {
+		name = app.Name
+	}
+	res, _ := resource.Merge(resource.Default(), resource.NewSchemaless(attribute.String("service.name", name)))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	nf.SetTracing(tracer{tp.Tracer("nodeforge")})
+	app.Log.Info("OpenTelemetry tracing on", "service", name)
+	return tp.Shutdown
+}
+
+type tracer struct{ t trace.Tracer }
+
+func (t tracer) Start(ctx context.Context, name string, attrs map[string]string) (context.Context, func(error)) {
+	kv := make([]attribute.KeyValue, 0, len(attrs))
+	for k, v := range attrs {
+		kv = append(kv, attribute.String(k, v))
+	}
+	ctx, span := t.t.Start(ctx, name, trace.WithAttributes(kv...))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}

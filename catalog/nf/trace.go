@@ -1,0 +1,53 @@
+package nf
+
+import "context"
+
+// Tracing receives spans: one per execution and one per node. Generated apps install an
+// OpenTelemetry implementation (package nf/otel) when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set; without one, tracing costs one nil check per node.
+type Tracing interface {
+	// Start opens a span named name under ctx; end closes it, with the error if any.
+	Start(ctx context.Context, name string, attrs map[string]string) (context.Context, func(err error))
+}
+
+var tracing Tracing
+
+// SetTracing installs t (nil turns tracing off). Call it before serving.
+func SetTracing(t Tracing) { tracing = t }
+
+func (x *Exec) startExecutionSpan() {
+	if tracing == nil {
+		return
+	}
+	x.ctx, x.endExec = tracing.Start(x.ctx, x.Flow+" "+x.Trigger, map[string]string{
+		"nodeforge.flow": x.Flow, "nodeforge.trigger": x.Trigger, "nodeforge.execution": x.ID,
+	})
+}
+
+func (x *Exec) startNodeSpan(node string) {
+	if tracing == nil {
+		return
+	}
+	_, end := tracing.Start(x.ctx, node, map[string]string{
+		"nodeforge.flow": x.Flow, "nodeforge.node": node, "nodeforge.execution": x.ID,
+	})
+	x.mu.Lock()
+	if x.nodeSpans == nil {
+		x.nodeSpans = map[string]func(error){}
+	}
+	x.nodeSpans[node] = end
+	x.mu.Unlock()
+}
+
+func (x *Exec) endNodeSpan(node string, err error) {
+	if tracing == nil {
+		return
+	}
+	x.mu.Lock()
+	end := x.nodeSpans[node]
+	delete(x.nodeSpans, node)
+	x.mu.Unlock()
+	if end != nil {
+		end(err)
+	}
+}
