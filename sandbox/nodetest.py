@@ -175,7 +175,7 @@ def run_node_test(
         timeout_ms = node.config.get("timeout_ms", 5000)
         request = json.dumps({"input": input_value, "timeout_ms": timeout_ms}).encode()
     else:
-        request = json.dumps(input_value).encode()
+        request = json.dumps(_completed(analysis, node_id, input_value)).encode()
     if reason is None:
         with _reachable(built.binary.parent) as folder:
             run = run_sandboxed(
@@ -214,6 +214,18 @@ def _reachable(folder: Path) -> Iterator[Path]:
         yield staged
 
 
+def _completed(analysis: Analysis, node_id: str, value: Any) -> Any:
+    """The input with the required fields it leaves out filled with zero values."""
+    from nodeforge.sandbox.simulations import complete
+
+    facts = analysis.facts[node_id]
+    ports = list(facts.manifest.inputs) if facts.manifest is not None else []
+    if len(ports) != 1:
+        return value
+    t = facts.input_types.get(ports[0]) or facts.declared_inputs.get(ports[0])
+    return complete(value, t) if t is not None else value
+
+
 def _fill_flow(result: NodeTestResult, run: RunResult, last_type: str | None) -> None:
     """Outputs from the compiled one-node flow's captured answer."""
     result.run_ms, result.confined = run.duration_ms, run.confined
@@ -228,6 +240,19 @@ def _fill_flow(result: NodeTestResult, run: RunResult, last_type: str | None) ->
         result.message = "the node's harness wrote no result: " + " | ".join(tail)
         return
     body = captured.get("body")
+    if (
+        captured.get("status") == 400
+        and isinstance(body, dict)
+        and body.get("title") == "Invalid request body"
+    ):
+        problems = "; ".join(
+            f"{p.get('pointer') or p.get('path') or '/'}: {p.get('message', '')}"
+            for p in body.get("errors") or []
+            if isinstance(p, dict)
+        )
+        result.status = Status.NODE_ERROR
+        result.message = f"the input does not match what the node receives: {problems}"
+        return
     if last_type == "http/respond":
         result.outputs = {"response": {k: v for k, v in captured.items() if k != "execution_id"}}
     elif isinstance(body, dict) and set(body) == {"port", "value"}:

@@ -275,6 +275,27 @@ def sample(t: Type, depth: int = 0) -> Any:
     return None
 
 
+def complete(value: Any, t: Type, depth: int = 0) -> Any:
+    """``value`` with each missing required field of an object filled with
+    :func:`sample` (a test input may leave out what the node does not read)."""
+    if depth > 16:
+        return value
+    if isinstance(t, UnionType):
+        options = [o for o in t.options if not isinstance(o, NullType)]
+        return complete(value, options[0], depth + 1) if len(options) == 1 else value
+    if isinstance(t, ObjectType) and isinstance(value, dict):
+        out = dict(value)
+        for f in t.fields:
+            if f.name in out:
+                out[f.name] = complete(out[f.name], f.type, depth + 1)
+            elif f.required:
+                out[f.name] = sample(f.type, depth + 1)
+        return out
+    if isinstance(t, ArrayType) and isinstance(value, list):
+        return [complete(v, t.items, depth + 1) for v in value]
+    return value
+
+
 def shape(value: Any, t: Type, depth: int = 0) -> Any:
     """``value`` as the generated Go code holds it in a variable of type ``t``: objects
     typed with known fields (Go structs) keep only those fields."""

@@ -332,3 +332,13 @@ def test_a_fork_runs_its_own_go_code(tmp_path: Path) -> None:
     edited = run_node_test(load_flow(flow), "note", {"who": "cy"})
     assert not edited.cached
     assert any(entry.get("msg") == "fork v2: hi cy" for entry in edited.logs), edited.logs
+
+
+def test_input_is_completed_and_checked(analysis: Analysis) -> None:
+    require_sandbox()
+    r = run_node_test(analysis, "note", {})  # `qty` is required: filled with 0
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"out": {"qty": 0}}
+    bad = run_node_test(analysis, "note", {"qty": "many"})
+    assert bad.status == Status.NODE_ERROR
+    assert "does not match" in bad.message and "/qty" in bad.message
