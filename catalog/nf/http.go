@@ -167,6 +167,9 @@ func (x *Exec) Reject(b *BadRequest) {
 	x.mu.Lock()
 	x.responded = true
 	x.mu.Unlock()
+	if x.endExec != nil {
+		defer x.endExec(b)
+	}
 	if x.resp == nil {
 		return
 	}
