@@ -88,6 +88,9 @@ def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     test_node.add_argument("flow", type=Path, help="the flow file")
     test_node.add_argument("node", help="the node id (the first node of a segment)")
     test_node.add_argument("--to", metavar="NODE", help="test the segment up to this node")
+    test_node.add_argument(
+        "--env", type=Path, help="JSON file: the environment inside the sandbox (default: none)"
+    )
     test_node.add_argument("--input", "-i", type=Path, help="JSON file: the node's input (- stdin)")
     test_node.add_argument(
         "--limit",

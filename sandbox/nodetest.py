@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,14 +137,17 @@ def run_node_test(
     limits: Limits = DEFAULT_LIMITS,
     unsafe_no_sandbox: bool = False,
     to: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> NodeTestResult:
     """Build (or reuse) the node's harness and run it on ``input_value``.
 
     Refuses (status ``sandbox_unavailable``) when the sandbox cannot be set up, unless
     ``unsafe_no_sandbox``: only the command line may pass that, never the server.
     With ``to``, the segment of the flow from ``node_id`` to ``to`` runs, and the
-    outputs are those of ``to``.
+    outputs are those of ``to``. ``env`` is the program's environment (`env.NAME` in
+    expressions; nothing of the caller's environment goes in otherwise).
     """
+    env = _checked_env(env)
     started = time.monotonic()
     p = plan(analysis, node_id, to)
     result = NodeTestResult(
@@ -183,6 +187,7 @@ def run_node_test(
                 mounts=[Mount(folder, HARNESS_DIR)],
                 stdin=request,
                 limits=limits,
+                env=env,
             )
     else:
         run = run_unconfined(
@@ -190,6 +195,7 @@ def run_node_test(
             cwd=built.binary.parent,
             stdin=request,
             limits=limits,
+            env=env,
         )
     if p.kind == "code":
         _fill(result, run)
@@ -212,6 +218,18 @@ def _reachable(folder: Path) -> Iterator[Path]:
         staged = Path(tmp) / "h"
         shutil.copytree(folder, staged)
         yield staged
+
+
+RESERVED_ENV = frozenset({"HOME", "TMPDIR", "PATH", "GOMEMLIMIT", "GOTRACEBACK"})
+
+
+def _checked_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (env or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)) or str(key) in RESERVED_ENV:
+            raise NodeTestError(f"environment variable name not allowed: {key!r}")
+        out[str(key)] = str(value)
+    return out
 
 
 def _completed(analysis: Analysis, node_id: str, value: Any) -> Any:

@@ -3,7 +3,7 @@ breakpoints, and the data of any connection.
 
 Each ``workspace/executeCommand`` takes one JSON object argument and returns JSON:
 
-``nodeforge.testNode`` ``{uri, node, to?, input?, limits?}``
+``nodeforge.testNode`` ``{uri, node, to?, input?, limits?, env?}``
     Run the node's real Go code in the sandbox (see :mod:`nodeforge.sandbox.nodetest`);
     with ``to``, the segment of the flow from ``node`` to ``to``.
     The server never runs code outside the sandbox: where it cannot be set up the result
@@ -141,8 +141,14 @@ async def test_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         # Never unsafe_no_sandbox here: only the command line may run code unconfined.
         to = params.get("to")
+        env = params.get("env")
         result = run_node_test(
-            analysis, node, params.get("input"), limits=limits, to=to if to else None
+            analysis,
+            node,
+            params.get("input"),
+            limits=limits,
+            to=to if to else None,
+            env=env if isinstance(env, dict) else None,
         )
         return result.as_dict()
 

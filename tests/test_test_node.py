@@ -342,3 +342,23 @@ def test_input_is_completed_and_checked(analysis: Analysis) -> None:
     bad = run_node_test(analysis, "note", {"qty": "many"})
     assert bad.status == Status.NODE_ERROR
     assert "does not match" in bad.message and "/qty" in bad.message
+
+
+def test_environment_is_only_what_the_test_gives() -> None:
+    require_sandbox()
+    src = 'func Run(ctx context.Context, in Input) (Output, error) {\n\treturn Output{"api": os.Getenv("API_URL"), "home": os.Getenv("HOME"), "user": os.Getenv("USER")}, nil\n}\n'
+    r = run_node_test(code_node_analysis(src), "code", {}, env={"API_URL": "https://x.test"})
+    assert r.status == Status.OK, r.message
+    assert r.outputs["out"] == {"api": "https://x.test", "home": "/tmp/work", "user": ""}
+    with pytest.raises(NodeTestError, match="not allowed"):
+        run_node_test(code_node_analysis(src), "code", {}, env={"PATH": "/evil"})
+
+
+def test_env_reaches_expressions_of_standard_nodes() -> None:
+    require_sandbox()
+    doc = json.loads(json.dumps(FLOW))
+    doc["nodes"][2]["config"]["mapping"] = {"u": "env.API_URL"}
+    a = analyze(json.dumps(doc), uri="file:///tn.flow.json")
+    r = run_node_test(a, "shape", {"qty": 1}, env={"API_URL": "https://x.test"})
+    assert r.status == Status.OK, r.message
+    assert r.outputs == {"out": {"u": "https://x.test"}}

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             limits=limits,
             unsafe_no_sandbox=args.unsafe_no_sandbox,
             to=getattr(args, "to", None),
+            env=_read_env(getattr(args, "env", None)),
         )
     except (OSError, ValueError, NodeTestError, WorkspaceError) as exc:
         print(f"nodeforge test-node: {exc}", file=sys.stderr)
@@ -66,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_text(data))
     return EXIT_OK if result.status == Status.OK else EXIT_FAILED
+
+
+def _read_env(path: Any) -> dict[str, str] | None:
+    if path is None:
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"--env {path}: expected a JSON object of NAME -> value")
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def render_text(r: dict[str, Any]) -> str:
