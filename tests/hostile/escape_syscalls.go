@@ -19,5 +19,10 @@ func Run(ctx context.Context, in Input) (Output, error) {
 	record("packet", err)
 	_, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
 	record("udp", err)
+	// Families a network namespace does not cover: the hypervisor's host, kernel crypto.
+	_, err = syscall.Socket(40, syscall.SOCK_STREAM, 0) // AF_VSOCK
+	record("vsock", err)
+	_, err = syscall.Socket(38, syscall.SOCK_SEQPACKET, 0) // AF_ALG
+	record("alg", err)
 	return out, nil
 }
