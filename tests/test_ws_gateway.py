@@ -263,3 +263,15 @@ async def test_health_check_needs_no_token(gateway: Gateway) -> None:
     status = await asyncio.wait_for(reader.readline(), 5)
     assert status.startswith(b"HTTP/1.1 200")
     writer.close()
+
+
+def test_origin_rules() -> None:
+    from nodeforge.server.gateway import origin_allowed
+
+    assert origin_allowed(None, ())
+    assert origin_allowed("http://localhost:5173", ())
+    assert origin_allowed("http://[::1]:8080", ())
+    assert not origin_allowed("null", ())  # file:// pages and sandboxed iframes
+    assert origin_allowed("null", ("null",))
+    assert not origin_allowed("http://localhost:5173", ("https://editor.example.com",))
+    assert origin_allowed("https://anything.example", ("*",))
