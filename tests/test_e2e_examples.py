@@ -80,6 +80,8 @@ class Upstream:
                 body = json.loads(self.rfile.read(length) or b"null")
                 upstream.requests.append(("POST", self.path, body))
                 if self.path.endswith("/chat/completions"):
+                    if "slowly" in json.dumps(body):
+                        time.sleep(1.5)
                     if body.get("response_format"):
                         text = body["messages"][-1]["content"]
                         label = "complaint" if "broken" in text else "question"
@@ -428,6 +430,20 @@ def test_support_bot_answers_a_question_on_whatsapp(app: App) -> None:
     msg = next(b for b in sent() if b["to"] == "34600111222")
     assert msg["text"]["body"] == "Your order ships tomorrow."
     assert msg["messaging_product"] == "whatsapp"
+
+
+def test_webhook_is_answered_before_the_slow_rest_of_the_flow(app: App) -> None:
+    started = time.monotonic()
+    status, _, body = app.request(
+        "POST", "/webhooks/whatsapp", {"from": "34600555444", "text": "answer slowly please"}
+    )
+    answered = time.monotonic() - started
+    assert (status, body) == (200, {"received": True})
+    assert answered < 1.0, f"the ack waited {answered:.2f}s for the LLM"
+    _wait(
+        lambda: any(b and b.get("to") == "34600555444" for _, p, b in app.upstream.requests if b),
+        timeout=10,
+    )
 
 
 def test_support_bot_escalates_a_complaint_by_email(app: App) -> None:

@@ -40,6 +40,11 @@ type Exec struct {
 // for triggers that answer nobody, such as schedules).
 func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder) *Exec {
 	id := newID()
+	if _, ok := resp.(HTTPResponder); ok {
+		// An execution runs to its end even when the client leaves: its respond node may
+		// have answered already, and the nodes after it still have work to do.
+		ctx = context.WithoutCancel(ctx)
+	}
 	x := &Exec{
 		ID:      id,
 		Flow:    flow,
@@ -64,8 +69,8 @@ func newID() string {
 	return string(b[:])
 }
 
-// Context is the execution's context: cancelled when the client goes away or the app
-// shuts down past its drain timeout.
+// Context is the execution's context (it carries the trace span). HTTP executions do not
+// end when their client leaves; executors bound their own calls with timeouts.
 func (x *Exec) Context() context.Context { return x.ctx }
 
 // Logger is a logger carrying the flow, node and execution ids.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -42,8 +43,14 @@ func (h HTTPResponder) Respond(status int, headers map[string]string, body any) 
 	if _, ok := hdr["Content-Type"]; !ok {
 		hdr["Content-Type"] = jsonContentType
 	}
+	// A known length lets the client have the whole answer at once, while the rest of
+	// the flow (after its respond node) goes on.
+	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	h.W.WriteHeader(status)
 	_, err := h.W.Write(buf.Bytes())
+	if f, ok := h.W.(http.Flusher); ok {
+		f.Flush()
+	}
 	return err
 }
 
