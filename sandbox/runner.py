@@ -42,6 +42,7 @@ from nodeforge.sandbox.uids import NoFreeUid, lease_uid, sweep
 log = logging.getLogger(__name__)
 
 WORK_DIR = "/tmp/work"
+NICENESS = 10
 GO_RUNTIME_RESERVE = 700 * MiB
 
 
@@ -238,7 +239,10 @@ def _run(
             fds.append(fd)
             bound.append((fd, m.target))
         bwrap = _bwrap_argv(argv, bound, seccomp_fd, limits, env)
+        # Below the editor's priority: a spinning node must not make the server lag.
+        nice = ["nice", "-n", str(NICENESS)] if shutil.which("nice", path="/usr/bin:/bin") else []
         prlimit = [
+            *nice,
             "prlimit",
             f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
             f"--as={limits.memory_bytes}",
