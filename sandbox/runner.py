@@ -1,17 +1,21 @@
-"""Run one untrusted program confined: bubblewrap + seccomp + rlimits + a fresh uid.
+"""Run one untrusted program confined: bubblewrap + seccomp + rlimits + a fresh uid
+(+ per-run cgroups where root can make them).
 
-The launch chain is ``python -> prlimit -> bwrap -> program``:
+The launch chain is ``python -> [sh -> setpriv] -> nice -> prlimit -> bwrap -> program``:
 
-- Python's ``subprocess`` (no ``preexec_fn``, so it is safe from a threaded server) starts
-  a new session (the process group the wall clock kills), drops every group and switches
-  to a uid leased for this run alone;
-- ``prlimit`` sets RLIMIT_CPU, AS, FSIZE, NOFILE, NPROC and CORE=0, then execs
+- Python's ``subprocess`` (no ``preexec_fn``, so it is safe from a threaded server)
+  starts a new session (the process group the wall clock kills). With cgroups, the first
+  process is a root shell that moves itself into the run's memory and pids groups and
+  ``setpriv`` drops to the run's uid with no groups; without, ``subprocess`` switches to
+  that uid itself. The uid is leased for this run alone (:mod:`uids`).
+- ``nice`` lowers the run's priority; ``prlimit`` sets RLIMIT_CPU, AS, FSIZE, NOFILE,
+  NPROC and CORE=0, then execs
 - ``bwrap`` with every namespace unshared (no network, a private pid namespace whose
   processes die with it), user namespaces disabled inside, a read-only root holding only
-  ``/usr`` (so no ``/etc``, ``/home``, ``/root`` or workspace), ``/proc``, a minimal
-  ``/dev``, a size-capped tmpfs ``/tmp`` with the work directory ``/tmp/work``, the
-  program's directories bound read-only by file descriptor, every capability dropped and
-  the seccomp filter of :mod:`seccomp_filter`.
+  ``/usr`` (so no ``/etc``, ``/home``, ``/root`` or workspace), ``/proc``, a read-only
+  minimal ``/dev``, a size-capped tmpfs ``/tmp`` with the work directory ``/tmp/work``,
+  the program's directories bound read-only by file descriptor, every capability dropped
+  and the seccomp filter of :mod:`seccomp_filter`.
 
 Output (stdout + stderr) is read with a cap; past it, or past the wall clock, the whole
 process group is killed, and after every run every process of the leased uid is swept.
