@@ -73,7 +73,10 @@ def make_workspace(folder: Path, *flows: dict[str, object], connectors: str = ""
     import json
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nodeforge.toml").write_text(f'[project]\nname = "t"\n{connectors}')
+    # No OpenTelemetry: smaller binaries link faster (the examples' tests cover tracing).
+    (folder / "nodeforge.toml").write_text(
+        f'[project]\nname = "t"\n[codegen]\ntracing = false\n{connectors}'
+    )
     for flow in flows:
         (folder / f"{flow['id']}.flow.json").write_text(json.dumps(flow, indent=2))
     return folder
