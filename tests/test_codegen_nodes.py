@@ -185,3 +185,30 @@ def test_llm_extract_foreach_and_templates(binary: Path, llm: Any) -> None:
     answers.append('{"name": "Bo"}')  # no age: does not match the schema
     got, _ = run_app(binary, "booking", "start", {"text": "Bo"}, env)
     assert (got["status"], got["body"]) == (502, {"code": "llm_schema"})
+
+
+KITCHEN = json.loads(
+    (Path(__file__).parent / "golden" / "codegen" / "_inputs" / "kitchen.flow.json").read_text()
+)
+
+
+def test_kitchen_sink_flow_builds_and_runs_every_trigger(tmp_path: Path) -> None:
+    """Three kinds of trigger, switch with unconnected cases, both http/request versions
+    with error ports, SQL, foreach, templates with escapes, merge, respond headers."""
+    ws = make_workspace(tmp_path / "ks", KITCHEN, connectors='[connectors.db]\ntype = "sqlite"\n')
+    result = built(ws)
+    assert result.binary is not None
+    env = {"NODEFORGE_CONNECTOR_DB_PATH": str(tmp_path / "db.sqlite")}
+    got, _ = run_app(result.binary, "kitchen", "hook", {"params": {"a": "0", "b": "0"}}, env)
+    assert (got["status"], got["body"]) == (200, {"rows": [{"one": 1, "s": "x"}], "count": 1})
+    assert got["headers"] == {"X-Flow": "kitchen 2"}
+    got, _ = run_app(result.binary, "kitchen", "hook", {"params": {"a": "1", "b": "0"}}, env)
+    assert got["status"] == 502 and got["body"]["code"] == "connection"  # type: ignore[index]
+    got, _ = run_app(
+        result.binary, "kitchen", "hook", {"params": {"a": "0", "b": "0"}, "query": {"x": "z"}}, env
+    )
+    assert got["status"] == 204
+    got, _ = run_app(result.binary, "kitchen", "manual", {"hello": [1, "two"]}, env)
+    assert got["body"] == {"m": {"hello": [1, "two"]}, "now": True}
+    got, logs = run_app(result.binary, "kitchen", "every", {"time": "2026-01-01T07:00:00Z"}, env)
+    assert "error" not in got and "tick at 2026-01-01T07:00:00Z" in logs
