@@ -25,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,6 +34,8 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
+from nodeforge.server.lsp import create_server
+from nodeforge.server.session import SessionLimits
 from nodeforge.server.transport import QueueWriter, serve_session
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,25 @@ class GatewayConfig:
     max_message_bytes: int = 16 * 1024 * 1024
     max_clients: int = 256
     ping_interval: float | None = 20.0
+    max_documents: int = 1000
+    """Open documents per client."""
+    max_open_text: int | None = None
+    """Characters of open documents per client (default: four maximal messages)."""
+    base: Path | None = None
+    """Clients may only use workspace folders (and read files) under this directory;
+    default: the directory the gateway was started in."""
     send_budget_bytes: int | None = None
     """Output queued for one client before it counts as stalled and is dropped
     (default: four maximal messages, at least 64 MiB)."""
+
+    def session_limits(self) -> SessionLimits:
+        return SessionLimits(
+            max_documents=self.max_documents,
+            max_text=self.max_open_text
+            if self.max_open_text is not None
+            else 4 * self.max_message_bytes,
+            base=self.base if self.base is not None else Path.cwd(),
+        )
 
     @property
     def max_pending_bytes(self) -> int:
@@ -173,6 +192,7 @@ class Gateway:
                 framed=False,
                 redact_errors=True,
                 is_open=lambda: ws.state is State.OPEN,
+                server=create_server(self.config.session_limits()),
             )
             await writer.drain(timeout=2)
         except Exception:

@@ -43,7 +43,13 @@ from nodeforge.server.convert import (
 )
 from nodeforge.server.documents import Snapshot
 from nodeforge.server.protocol import NodeforgeProtocol
-from nodeforge.server.session import Session, changes_from, is_workspace_config, uri_to_path
+from nodeforge.server.session import (
+    Session,
+    SessionLimits,
+    changes_from,
+    is_workspace_config,
+    uri_to_path,
+)
 from nodeforge.server.settings import SECTION, parse_settings
 
 log = logging.getLogger(__name__)
@@ -63,14 +69,14 @@ class RequestFailed(JsonRpcException):
 class NodeforgeServer(LanguageServer):
     protocol: NodeforgeProtocol
 
-    def __init__(self) -> None:
+    def __init__(self, limits: SessionLimits | None = None) -> None:
         super().__init__(
             name="nodeforge",
             version=__version__,
             protocol_cls=NodeforgeProtocol,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
         )
-        self.session = Session(self)
+        self.session = Session(self, limits=limits)
         self.snippets = False
         self.markdown_completion = False
         self.markdown_hover = False
@@ -97,9 +103,9 @@ async def with_document(
     return await ls.session.run_on(uri, compute, *got)
 
 
-def create_server() -> NodeforgeServer:
+def create_server(limits: SessionLimits | None = None) -> NodeforgeServer:
     """A new language server with every feature registered (one per connection)."""
-    server = NodeforgeServer()
+    server = NodeforgeServer(limits)
     _register_lifecycle(server)
     _register_documents(server)
     _register_features(server)
@@ -270,8 +276,8 @@ def _register_documents(server: NodeforgeServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NodeforgeServer, params: lsp.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
-        ls.session.open(doc.uri, doc.version, doc.text, doc.language_id)
-        ls.session.schedule(doc.uri, delay=0)
+        if ls.session.open(doc.uri, doc.version, doc.text, doc.language_id) is not None:
+            ls.session.schedule(doc.uri, delay=0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: NodeforgeServer, params: lsp.DidChangeTextDocumentParams) -> None:

@@ -82,15 +82,15 @@ def uri_to_path(uri: str) -> Path | None:
 FLOW_LANGUAGES = ("nodeforge", "nodeforge-flow", "flow")
 
 
-def is_flow_document(uri: str, language_id: str, text: str = "") -> bool:
+def is_flow_document(uri: str, language_id: str, text: str = "", on_disk: bool = True) -> bool:
     """Flows are ``*.flow.json`` files, documents with no file behind them (a web
-    editor's models, on disk or not), documents marked with a flow language, and
-    JSON that declares ``"nodeforge"``. Other JSON, such as a manifest opened by
-    go-to-definition, is kept in sync but never analysed as a flow."""
+    editor's models), documents marked with a flow language, and JSON that declares
+    ``"nodeforge"``. Other JSON, such as a manifest opened by go-to-definition, is
+    kept in sync but never analysed as a flow."""
     if language_id in FLOW_LANGUAGES or '"nodeforge"' in text[:4096]:
         return True
     path = uri_to_path(uri)
-    return path is None or path.name.endswith(".flow.json") or not path.exists()
+    return path is None or path.name.endswith(".flow.json") or not on_disk
 
 
 def is_workspace_config(path: Path) -> bool:
@@ -116,6 +116,15 @@ class DocumentState:
     is_flow: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class SessionLimits:
+    """What one connection may hold; the WebSocket gateway sets these, stdio does not."""
+
+    max_documents: int | None = None
+    max_text: int | None = None  # characters of open documents, all together
+    base: Path | None = None  # workspace folders (and files) outside it are ignored
+
+
 @dataclass(slots=True)
 class DiskEntry:
     stamp: tuple[int, int, int]
@@ -125,8 +134,15 @@ class DiskEntry:
 class Session:
     """The state behind one connection; handlers reach it as ``ls.session``."""
 
-    def __init__(self, server: NodeforgeServer, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        server: NodeforgeServer,
+        executor: Executor | None = None,
+        limits: SessionLimits | None = None,
+    ) -> None:
         self.server = server
+        self.limits = limits if limits is not None else SessionLimits()
+        self._text_total = 0
         self.executor = executor if executor is not None else shared_pool()
         self.settings = Settings()
         self.encoding = PositionEncoding.UTF16
@@ -204,28 +220,53 @@ class Session:
 
     # -- documents ------------------------------------------------------------------
 
-    def open(self, uri: str, version: int, text: str, language_id: str) -> DocumentState:
-        old = self.documents.pop(uri, None)
-        if old is not None and old.debounce is not None:
-            old.debounce.cancel()
+    def open(self, uri: str, version: int, text: str, language_id: str) -> DocumentState | None:
+        """Track a document; None (and a message) when it would exceed the limits."""
+        self.close(uri)
+        limits = self.limits
+        refusal = None
+        if limits.max_documents is not None and len(self.documents) >= limits.max_documents:
+            refusal = f"this connection already has {len(self.documents)} documents open"
+        elif limits.max_text is not None and self._text_total + len(text) > limits.max_text:
+            refusal = (
+                f"this connection's open documents would exceed {limits.max_text:,} characters"
+            )
+        if refusal is not None:
+            self.notify(lsp.MessageType.Error, f"Nodeforge: not opening {uri}: {refusal}.")
+            return None
         state = DocumentState(new_snapshot(uri, version, text, language_id), self.root_for(uri))
-        state.is_flow = is_flow_document(uri, language_id, text)
+        state.is_flow = is_flow_document(uri, language_id, text, self.on_disk(uri))
         self.documents[uri] = state
+        self._text_total += len(text)
         return state
 
     def change(self, uri: str, version: int, changes: Sequence[TextChange]) -> DocumentState | None:
         state = self.documents.get(uri)
         if state is None:
-            log.warning("change for a document that is not open: %s", uri)
+            log.info("change for a document that is not open: %s", uri)
             return None
+        before = len(state.snapshot.text)
         state.snapshot = state.snapshot.apply(changes, version, self.encoding)
+        self._text_total += len(state.snapshot.text) - before
+        limit = self.limits.max_text
+        if limit is not None and self._text_total > limit:
+            self.close(uri)
+            self.clear_diagnostics(uri)
+            self.notify(
+                lsp.MessageType.Error,
+                f"Nodeforge: closed {uri}: this connection's open documents exceed "
+                f"{limit:,} characters.",
+            )
+            return None
         return state
 
     def close(self, uri: str) -> None:
         self.extra.pop(uri, None)
         state = self.documents.pop(uri, None)
-        if state is not None and state.debounce is not None:
-            state.debounce.cancel()
+        if state is not None:
+            self._text_total -= len(state.snapshot.text)
+            if state.debounce is not None:
+                state.debounce.cancel()
 
     def snapshot(self, uri: str) -> Snapshot | None:
         state = self.documents.get(uri)
@@ -337,8 +378,29 @@ class Session:
     # -- workspaces -----------------------------------------------------------------
 
     def set_folders(self, uris: Iterable[str]) -> None:
-        folders = [uri_to_path(u) for u in uris]
-        self.folders = [f for f in folders if f is not None]
+        folders = [f for f in (uri_to_path(u) for u in uris) if f is not None]
+        kept = [f for f in folders if self.on_disk_allowed(f)]
+        if len(kept) < len(folders):
+            ignored = ", ".join(str(f) for f in folders if f not in kept)
+            self.notify(
+                lsp.MessageType.Warning,
+                f"Nodeforge: ignoring workspace folders outside {self.limits.base}: {ignored}",
+            )
+        self.folders = kept
+
+    def on_disk_allowed(self, path: Path) -> bool:
+        """May this session read ``path`` on disk (it is under the gateway's base)?"""
+        base = self.limits.base
+        if base is None:
+            return True
+        try:
+            return path.resolve().is_relative_to(base.resolve())
+        except OSError:
+            return False
+
+    def on_disk(self, uri: str) -> bool:
+        path = uri_to_path(uri)
+        return path is not None and self.on_disk_allowed(path) and path.exists()
 
     def root_for(self, uri: str) -> Path | None:
         """The workspace a document belongs to: the nearest ``nodeforge.toml`` above
@@ -346,7 +408,7 @@ class Session:
         folder, else the workspace the server was started in (its working directory).
         The last two serve web editors, whose models have no file behind them."""
         path = uri_to_path(uri)
-        if path is not None:
+        if path is not None and self.on_disk_allowed(path):
             try:
                 root = find_root(path.parent)
             except OSError:

@@ -275,3 +275,64 @@ def test_origin_rules() -> None:
     assert origin_allowed("null", ("null",))
     assert not origin_allowed("http://localhost:5173", ("https://editor.example.com",))
     assert origin_allowed("https://anything.example", ("*",))
+
+
+async def test_clients_stay_inside_the_gateway_base() -> None:
+    from tests.lsp.harness import EXAMPLES
+
+    gw = await start(base=WORKSPACE)
+    try:
+        client = await WsClient.connect(url(gw, None))
+        await client.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": EXAMPLES.as_uri(),
+                "workspaceFolders": [{"uri": EXAMPLES.as_uri(), "name": "examples"}],
+                "capabilities": {},
+            },
+        )
+        client.notify("initialized", {})
+        shown = [
+            m["params"]["message"]
+            for m in client.notifications
+            if m["method"] == "window/showMessage"
+        ]
+        assert any("ignoring workspace folders outside" in m for m in shown), shown
+        found = await client.request("workspace/symbol", {"query": "create_order"})
+        assert found["result"] == []
+        await client.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+async def test_open_documents_are_capped_per_client() -> None:
+    gw = await start(max_open_text=5_000)
+    try:
+        client = await ready_client(gw)
+        small = client.open(PINGER)
+        assert await client.published(small) == []
+        big_uri = client.open(
+            WORKSPACE / "flows" / "big.flow.json", PINGER.read_text() + " " * 10_000
+        )
+        for _ in range(200):
+            shown = [
+                m["params"]["message"]
+                for m in client.notifications
+                if m["method"] == "window/showMessage"
+            ]
+            if shown:
+                break
+            await asyncio.sleep(0.01)
+        assert any("not opening" in m for m in shown), shown
+        assert "result" in await client.request("textDocument/hover", hover_params(small))
+        assert all(
+            m["params"]["uri"] != big_uri
+            for m in client.notifications
+            if m["method"] == "textDocument/publishDiagnostics"
+        )
+        await client.stop()
+    finally:
+        assert gw.server is not None
+        gw.server.close()
