@@ -9,8 +9,10 @@ messages), stale work is dropped, and a publish carries the version it was compu
 for and only goes out while that version is still the newest. A request (hover,
 completion, ...) needs the analysis of the newest snapshot: it joins the analysis
 already running for that version, or starts one at once without waiting for the
-debounce. Each document runs one analysis at a time; each session has a fixed number
-of worker slots, so a client that floods the server only queues its own work.
+debounce. Work on one document never overlaps (an analysis, or a feature computed
+on one of its analyses). Each session has its own worker slots in three lanes
+(analyses, editor features, long jobs), so a client that floods the server only
+queues its own work, and a hover never waits behind a big analysis or a build.
 """
 
 from __future__ import annotations
