@@ -334,3 +334,38 @@ async def test_other_json_is_not_analysed_as_a_flow(client: Client) -> None:
         )
     )
     assert hover is None
+
+
+@pytest.mark.parametrize(
+    ("flow", "code", "title"),
+    [
+        ("outdated", "NF021", "Upgrade `http/request` to 1.1.0"),
+        ("bad_connections", "NF007", "Remove the connection"),
+        ("bad_connections", "NF023", "Remove the duplicate connection"),
+        ("bad_config", "NF006", "Add missing required config `method`"),
+        ("unknown_version", "NF005", "Use version 1.1.0"),
+        ("connector_problems", "NF020", "Use connector `shopdb`"),
+    ],
+)
+async def test_quick_fixes_remove_their_diagnostic(
+    client: Client, flow: str, code: str, title: str
+) -> None:
+    text = (BROKEN / f"{flow}.flow.json").read_text()
+    uri = open_document(client, BROKEN / f"{flow}_{code}.flow.json", text)  # a fresh document
+    diagnostics = await diagnostics_for(client, uri, 1)
+    for diagnostic in (d for d in diagnostics if d.code == code):
+        actions = await code_actions(client, uri, diagnostic)
+        fix = next((a for a in actions if a.title.startswith(title)), None)
+        if fix is not None:
+            break
+    assert fix is not None, [a.title for a in actions]
+    fixed = apply_edits(text, workspace_edits(fix.edit)[uri])
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)],
+        )
+    )
+    after = await diagnostics_for(client, uri, 2)
+    before_count = sum(1 for d in diagnostics if d.code == code)
+    assert sum(1 for d in after if d.code == code) == before_count - 1, [d.message for d in after]
