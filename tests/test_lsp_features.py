@@ -369,3 +369,27 @@ async def test_quick_fixes_remove_their_diagnostic(
     after = await diagnostics_for(client, uri, 2)
     before_count = sum(1 for d in diagnostics if d.code == code)
     assert sum(1 for d in after if d.code == code) == before_count - 1, [d.message for d in after]
+
+
+async def test_rename_updates_connections_expressions_and_tests(client: Client) -> None:
+    text = (EXAMPLES / "orders_api.flow.json").read_text()
+    assert '"trigger": "create_order"' in text and "nodes.create_order." in text
+    uri = open_document(client, EXAMPLES / "renamed_orders.flow.json", text)
+    assert await diagnostics_for(client, uri, 1) == []
+    edit = await client.text_document_rename_async(
+        lsp.RenameParams(
+            text_document=doc_id(uri),
+            position=position_of(text, '"id": "create_order"', 8),
+            new_name="new_order",
+        )
+    )
+    renamed = apply_edits(text, workspace_edits(edit)[uri])
+    assert "create_order" not in renamed
+    assert '"trigger": "new_order"' in renamed and "nodes.new_order." in renamed
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=renamed)],
+        )
+    )
+    assert await diagnostics_for(client, uri, 2) == []
