@@ -113,7 +113,7 @@ class _Names:
         return name
 
 
-_RESERVED_RUN = {"x", "app", "open", "ID", "Triggers", "Open", "Routes", "Jobs", "Run"}
+_RESERVED_RUN = {"x", "mu", "app", "open", "ID", "Triggers", "Open", "Routes", "Jobs", "Run"}
 
 
 class FlowGen:
@@ -153,6 +153,8 @@ class FlowGen:
         self.schemas: list[tuple[str, str]] = []  # (var name, json literal)
         self.uses_tzdata = False
         self.row_dests: set[str] = set()
+        self.merge_done: list[str] = []
+        self.parallel = False
         self._request_fields: set[str] | None = None
         self.references: set[tuple[str, str]] = set()
         self.nodes = [n for n in self.doc.nodes if n.id is not None and n.id in analysis.facts]
@@ -329,14 +331,40 @@ class FlowGen:
         if not edges:
             out.append("return nil")
             return out
-        for i, e in enumerate(edges):
+        calls = []
+        for e in edges:
             arg = self.convert(value, value_type, value_go, e)
-            call = f"r.{self.method(e.target, e.target_port)}({arg})"
-            if i < len(edges) - 1:
+            calls.append(f"r.{self.method(e.target, e.target_port)}({arg})")
+        if len(edges) > 1 and self.branches_meet(edges):
+            # The branches meet again at a merge: run them at the same time.
+            self.imports.add("nf")
+            self.parallel = True
+            funcs = "".join(f"\tfunc() error {{ return {c} }},\n" for c in calls)
+            out.append(f"return nf.Parallel(\n{funcs})")
+            return out
+        for i, call in enumerate(calls):
+            if i < len(calls) - 1:
                 out.append(f"if err := {call}; err != nil {{\n\treturn err\n}}")
             else:
                 out.append(f"return {call}")
         return out
+
+    def branches_meet(self, edges: list[Edge]) -> bool:
+        """Whether two of the branches starting at ``edges`` reach the same flow/merge."""
+        seen_by: list[set[str]] = []
+        for e in edges:
+            seen: set[str] = set()
+            todo = [e.target]
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                todo.extend(x.target for x in self.a.graph.successors.get(n, []))
+            seen_by.append({n for n in seen if n in self.a.graph.joins})
+        return any(
+            seen_by[i] & seen_by[j] for i in range(len(seen_by)) for j in range(i + 1, len(seen_by))
+        )
 
     def port_used(self, node_id: str, port: str) -> bool:
         if (node_id, port) in self.stored or self._referenced(node_id, port):
@@ -463,6 +491,11 @@ class FlowGen:
             for fname, go, flag, _port in states:
                 lines.append(f"\t{fname} {go}")
                 lines.append(f"\t{flag} bool")
+        for done in self.merge_done:
+            lines.append(f"\t{done} bool")
+        if self.merge_state:
+            self.imports.add("sync")
+            lines.append("\tmu sync.Mutex // merges may be reached from parallel branches")
         lines.append("}")
         lines.append("")
         for var, text in self.schemas:
@@ -1042,29 +1075,35 @@ def _merge(g: FlowGen, nid: str) -> list[str]:
     ports = list(m.inputs)
     states = []
     for p in ports:
-        field_name = g.names.take(lower_camel(nid) + pascal(p))
+        field_name = g.names.take(lower_camel(nid) + "In" + pascal(p))
         flag = g.names.take(lower_camel(nid) + "Has" + pascal(p))
         states.append((field_name, g.go_in(nid, p), flag, p))
     g.merge_state[nid] = states
     run = g.names.take(lower_camel(nid) + "Run")
+    done = g.names.take(lower_camel(nid) + "Done")
+    g.merge_done.append(done)
+    ready = " && ".join(f"r.{flag}" for _, _, flag, _ in states)
     lines: list[str] = []
     for field_name, go, flag, p in states:
         lines += go_comment(f"{g.method(nid, p)} receives input {p} of node {nid} (flow/merge).")
         lines.append(g.line(nid))
         lines.append(f"func (r *{g.rtype}) {g.method(nid, p)}(input {go}) error {{")
+        lines.append("\tr.mu.Lock()")
         lines.append(f"\tr.{field_name}, r.{flag} = input, true")
+        lines.append(f"\tready := {ready} && !r.{done}")
+        lines.append(f"\tr.{done} = r.{done} || ready")
+        lines.append("\tr.mu.Unlock()")
+        lines.append("\tif !ready {")
+        lines.append("\t\treturn nil")
+        lines.append("\t}")
         lines.append(f"\treturn r.{run}()")
         lines.append("}")
         lines.append("")
     t = g.out_type(nid, "out")
     go = g.go_out(nid, "out")
-    ready = " && ".join(f"r.{flag}" for _, _, flag, _ in states)
-    lines += go_comment(f"{run} runs node {nid} once all its inputs have arrived.")
+    lines += go_comment(f"{run} runs node {nid}: all its inputs have arrived.")
     lines.append(g.line(nid))
     lines.append(f"func (r *{g.rtype}) {run}() error {{")
-    lines.append(f"\tif !({ready}) {{")
-    lines.append("\t\treturn nil")
-    lines.append("\t}")
     values = {p: f"r.{f}" for f, _, _, p in states}
     lines.append(_indent(f"out := {g.struct_lit(t, values, g.type_hint(nid, 'out'))}"))
     lines += [_indent(s) for s in g.emit(nid, "out", "out", t, go)]

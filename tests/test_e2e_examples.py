@@ -407,6 +407,14 @@ def test_api_aggregator_merges_two_upstream_answers(app: App) -> None:
     assert "/customers/42" in paths and "/accounts/42/balance" in paths
 
 
+def test_api_aggregator_calls_both_upstreams_at_once(app: App) -> None:
+    started = time.monotonic()
+    status, _, body = app.request("GET", "/customers/slow/overview")  # each upstream: 1 s
+    took = time.monotonic() - started
+    assert status == 200 and body["id"] == "slow"
+    assert took < 1.8, f"{took:.2f}s: the two upstream calls did not overlap"
+
+
 def test_api_aggregator_upstream_error_is_502(app: App) -> None:
     status, _, body = app.request("GET", "/customers/404/overview")
     assert status == 502
