@@ -7,6 +7,7 @@ this module, so no handler does arithmetic on positions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -101,8 +102,18 @@ def lsp_diagnostic(
             for r in d.related
         ]
         or None,
-        data=d.data or None,
+        data=json_safe(d.data) if d.data else None,
     )
+
+
+def json_safe(value: dict[str, Any]) -> Any:
+    """``value`` if JSON can encode it, else a copy with odd values as strings: one
+    diagnostic's odd ``data`` must not make the whole publish fail to serialise."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str, skipkeys=True))
+    return value
 
 
 def analysis_diagnostic(
