@@ -489,19 +489,9 @@ def _utc_now() -> str:
 
 
 def _validate(value: Any, schema: Any) -> list[dict[str, str]]:
-    import jsonschema
+    from nodeforge.sandbox.schemacheck import validate
 
-    try:
-        validator = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
-        errors = list(validator.iter_errors(value))
-    except jsonschema.SchemaError as exc:
-        return [{"path": "", "message": f"invalid body_schema: {exc.message}"}]
-    return [
-        {"path": "/" + "/".join(str(p) for p in e.absolute_path), "message": e.message}
-        for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
-    ]
+    return validate(value, schema)
 
 
 def simulate(

@@ -145,17 +145,11 @@ def _template(run: NodeRun) -> list[Emission]:
 
 
 def _validate(run: NodeRun) -> list[Emission]:
-    import jsonschema
+    from nodeforge.sandbox.schemacheck import validate
 
-    schema = run.config.get("schema") or {}
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    errors = [
-        {"path": "/" + "/".join(str(p) for p in e.absolute_path), "message": e.message}
-        for e in sorted(validator.iter_errors(run.input), key=lambda e: list(e.absolute_path))
-    ]
-    if errors:
+    problems = validate(run.input, run.config.get("schema") or {})
+    if problems:
+        errors = [{"path": p["pointer"], "message": p["message"]} for p in problems]
         return [("invalid", {"errors": errors, "input": run.input})]
     return [("valid", run.input)]
 

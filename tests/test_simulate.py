@@ -221,7 +221,7 @@ def test_validate_node() -> None:
     assert "valid" in simulate(a, {"email": "a@b"})["nodes"]["check"]["outputs"]
     out = simulate(a, {"name": "x"})["nodes"]["check"]["outputs"]["invalid"]
     assert out["input"] == {"name": "x"}
-    assert "email" in out["errors"][0]["message"]
+    assert out["errors"] == [{"path": "/email", "message": "required field is missing"}]
 
 
 def test_env_and_now_are_given_to_expressions() -> None:
@@ -381,3 +381,45 @@ def test_a_fork_is_simulated_as_its_base_and_says_so(tmp_path: Path) -> None:
     assert r["nodes"]["note"]["logs"][0]["msg"] == "hello x"
     assert not r["faithful"]
     assert "fork of util/log" in r["unfaithful"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("value", "schema", "problems"),
+    [
+        ({"a": 1}, {"type": "object", "required": ["b"]}, [("/b", "required field is missing")]),
+        ("x", {"type": "integer"}, [("", "expected integer, got string")]),
+        (2.0, {"type": "integer"}, []),
+        (
+            {"z": 1, "a": "no"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"a": {"type": "integer"}},
+            },
+            [("/a", "expected integer, got string"), ("/z", "unknown field")],
+        ),
+        (
+            1.5,
+            {"minimum": 2, "exclusiveMaximum": 1.25},
+            [("", "must be >= 2"), ("", "must be < 1.25")],
+        ),
+        ("b", {"enum": ["a", 1]}, [("", 'must be one of "a", 1')]),
+        ([], {"minItems": 1}, [("", "must have at least 1 items")]),
+        (
+            "ab",
+            {"minLength": 3, "pattern": "^z"},
+            [("", "must be at least 3 characters long"), ("", 'must match the pattern "^z"')],
+        ),
+        ("a@b", {"format": "email"}, []),
+        ("a@-b", {"format": "email"}, [("", "must be a valid email")]),
+        ("2026-01-02T03:04:05Z", {"format": "date-time"}, []),
+        ("2026-1-2", {"format": "date"}, [("", "must be a valid date")]),
+        (None, {"type": "string", "nullable": True}, []),
+    ],
+)
+def test_schema_checks_match_the_go_runtime(
+    value: Any, schema: dict[str, Any], problems: list[tuple[str, str]]
+) -> None:
+    from nodeforge.sandbox.schemacheck import validate
+
+    assert [(p["pointer"], p["message"]) for p in validate(value, schema)] == problems
