@@ -50,7 +50,7 @@ from nodeforge.server.session import (
     is_workspace_config,
     uri_to_path,
 )
-from nodeforge.server.settings import SECTION, parse_settings
+from nodeforge.server.settings import SECTION, Settings, parse_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +82,7 @@ class NodeforgeServer(LanguageServer):
         self.markdown_hover = False
         self.document_changes = False
         self.settings_revision = 0
+        self.initial_settings = Settings()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Notification handlers that fail are logged and shown; the server goes on."""
@@ -142,6 +143,7 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
             folders = [params.root_uri]
         session.set_folders(folders)
         _apply_settings(ls, params.initialization_options, "initializationOptions")
+        ls.initial_settings = session.settings
         if ws is None or not ws.configuration:
             session.configured.set()
 
@@ -198,7 +200,9 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
 
 
 def _apply_settings(ls: NodeforgeServer, raw: Any, origin: str) -> None:
-    settings, problems = parse_settings(raw, ls.session.settings)
+    """Settings from ``raw`` over those of ``initializationOptions`` (so a key the
+    user removes from the configuration falls back to them, not to its last value)."""
+    settings, problems = parse_settings(raw, ls.initial_settings)
     ls.session.settings = settings
     ls.settings_revision += 1
     if problems:
