@@ -320,31 +320,34 @@ class Simulation:
                 "headers": given.get("headers", {}),
                 "body": given.get("body", {} if schema is None else None),
             }
-            if schema is not None:
-                problems = _validate(value["body"], schema)
-                if problems:
-                    rec.status = "ok"
-                    rec.logs.append(
-                        {"level": "INFO", "msg": "request rejected", "errors": problems}
-                    )
-                    self.response = {
-                        "status": 400,
-                        "headers": {"Content-Type": "application/problem+json"},
-                        "body": {
-                            "title": "Invalid request body",
-                            "status": 400,
-                            "errors": problems,
-                        },
-                    }
-                    self.stack.clear()
-                    return
+            if schema is not None and self._rejected(rec, value["body"], schema):
+                return
         elif rec.type == "trigger/schedule":
             given = value if isinstance(value, dict) else {}
             value = {"time": given.get("time", self.now or _utc_now())}
-        elif value is None:
-            value = {}
+        else:
+            schema = self.raw.get(run.node_id, {}).get("input_schema")
+            if schema is not None and self._rejected(rec, value, schema):
+                return
+            if value is None:
+                value = {}
         rec.status = "ok"
         self._emit(run.node_id, [("out", value)])
+
+    def _rejected(self, rec: NodeRecord, value: Any, schema: Any) -> bool:
+        """Answer 400 (as the Go runtime does) when the trigger's data breaks its schema."""
+        problems = _validate(value, schema)
+        if not problems:
+            return False
+        rec.status = "ok"
+        rec.logs.append({"level": "INFO", "msg": "request rejected", "errors": problems})
+        self.response = {
+            "status": 400,
+            "headers": {"Content-Type": "application/problem+json"},
+            "body": {"title": "Invalid request body", "status": 400, "errors": problems},
+        }
+        self.stack.clear()
+        return True
 
     def _respond(self, run: sims.NodeRun, rec: NodeRecord) -> None:
         cfg = run.config

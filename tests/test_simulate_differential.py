@@ -469,6 +469,13 @@ def generated_input(rnd: random.Random) -> dict[str, Any]:
     }
     if rnd.random() < 0.5:
         value["x"] = rnd.choice([0.5, -2.25, 10.0])
+    broken = rnd.random()
+    if broken < 0.06:  # the trigger's input_schema rejects these: both must answer 400
+        del value["flag"]
+    elif broken < 0.12:
+        value["n"] = str(value["n"])
+    elif broken < 0.15 and value["items"]:
+        value["items"][0]["qty"] = 1.5
     return value
 
 
