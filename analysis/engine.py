@@ -68,6 +68,7 @@ class NodeFacts:
     output_types: dict[str, Type] = field(default_factory=dict)
     expressions: list[ExpressionSite] = field(default_factory=list)
     env: TypeEnv | None = None
+    quiet: bool = True  # no expression errors and no node references to re-check
 
 
 _MISSING: Any = object()

@@ -40,6 +40,7 @@ class FlowGraph:
         self.joins: frozenset[str] = frozenset(joins)
         self._reachable: set[str] | None = None
         self._cycles: list[list[str]] | None = None
+        self._order: list[str] | None = None
 
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
@@ -77,6 +78,11 @@ class FlowGraph:
 
     def topological_order(self) -> list[str]:
         """Kahn's order; nodes on cycles follow in document order."""
+        if self._order is None:
+            self._order = self._kahn()
+        return self._order
+
+    def _kahn(self) -> list[str]:
         indegree = {n: len(self.predecessors[n]) for n in self.nodes}
         queue = deque(n for n in self.nodes if indegree[n] == 0)
         order: list[str] = []

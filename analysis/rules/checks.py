@@ -141,8 +141,33 @@ def _did_you_mean(word: str, options: set[str] | list[str]) -> str:
 # -- NF003-NF006, NF020-NF022 nodes ---------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A diagnostic located by JSON path, so that it can be replayed on a later
+    snapshot where the same path sits at another offset."""
+
+    code: str
+    message: str
+    path: JsonPath
+    data: dict[str, Any]
+    tags: tuple[Tag, ...] = ()
+    related: tuple[tuple[JsonPath, str], ...] = ()
+    at_key: bool = False  # locate the member's key rather than its value
+
+    def report(self, ctx: _Context) -> None:
+        doc = ctx.doc
+        ctx.report(
+            self.code,
+            self.message,
+            doc.key_span(self.path) if self.at_key else doc.span_of(self.path),
+            tags=self.tags,
+            related=tuple(Related(doc.span_of(p), m) for p, m in self.related),
+            data=self.data,
+        )
+
+
 def check_nodes(ctx: _Context) -> None:
-    doc, catalog = ctx.doc, ctx.workspace.catalog
+    doc = ctx.doc
     first_of: dict[str, NodeInfo] = {}
     for node in doc.nodes:
         if node.id is not None:
@@ -156,130 +181,104 @@ def check_nodes(ctx: _Context) -> None:
                 )
             else:
                 first_of[node.id] = node
-        if node.type is None:
-            continue
-        versions = catalog.versions(node.type)
-        if not versions:
-            suggestion = catalog.suggest(node.type)
-            hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-            ctx.report(
-                "NF004",
-                f"Unknown node type `{node.type}`{hint}",
-                doc.span_of((*node.path, "type")),
-                data={"suggestion": suggestion} if suggestion else {},
-            )
-            continue
-        if node.version is None:
-            continue
-        manifest = catalog.get(node.type, node.version)
-        if manifest is None:
-            ctx.report(
-                "NF005",
-                f"`{node.type}` has no version `{node.version}`; "
-                f"known versions: {', '.join(versions)}",
-                doc.span_of((*node.path, "version")),
-                data={"versions": versions, "latest": versions[-1]},
-            )
-            continue
-        _check_config(ctx, node, manifest)
-        _check_connector(ctx, node, manifest)
-        latest = versions[-1]
-        if manifest.deprecated:
-            ctx.report(
-                "NF022",
-                f"`{node.type}@{node.version}` is deprecated: {manifest.deprecated}",
-                doc.span_of((*node.path, "type")),
-                tags=(Tag.DEPRECATED,),
-            )
-        if latest != node.version:
-            ctx.report(
-                "NF021",
-                f"`{node.type}` {node.version} can be upgraded to {latest}",
-                doc.span_of((*node.path, "version")),
-                data={"type": node.type, "from": node.version, "to": latest},
-            )
+        # A node's own problems depend on its value alone (and the fixed workspace),
+        # and are located by path: an unchanged node replays them at its new place.
+        problems = ctx.memo.get("node-problems", node.value, node.index)
+        if problems is _MISSING:
+            problems = _node_problems(ctx, node)
+            ctx.memo.put("node-problems", node.value, node.index, problems)
+        for problem in problems:
+            problem.report(ctx)
 
 
-def _check_config(ctx: _Context, node: NodeInfo, manifest: Any) -> None:
-    doc = ctx.doc
+def _node_problems(ctx: _Context, node: NodeInfo) -> list[_Problem]:
+    catalog = ctx.workspace.catalog
+    problems: list[_Problem] = []
+    if node.type is None:
+        return problems
+    versions = catalog.versions(node.type)
+    if not versions:
+        suggestion = catalog.suggest(node.type)
+        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+        data = {"suggestion": suggestion} if suggestion else {}
+        message = f"Unknown node type `{node.type}`{hint}"
+        return [_Problem("NF004", message, (*node.path, "type"), data)]
+    if node.version is None:
+        return problems
+    manifest = catalog.get(node.type, node.version)
+    if manifest is None:
+        message = (
+            f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
+        )
+        data = {"versions": versions, "latest": versions[-1]}
+        return [_Problem("NF005", message, (*node.path, "version"), data)]
+    problems += _config_problems(ctx, node, manifest)
+    problems += _connector_problems(ctx, node, manifest)
+    latest = versions[-1]
+    if manifest.deprecated:
+        message = f"`{node.type}@{node.version}` is deprecated: {manifest.deprecated}"
+        problems.append(
+            _Problem("NF022", message, (*node.path, "type"), {}, tags=(Tag.DEPRECATED,))
+        )
+    if latest != node.version:
+        message = f"`{node.type}` {node.version} can be upgraded to {latest}"
+        data = {"type": node.type, "from": node.version, "to": latest}
+        problems.append(_Problem("NF021", message, (*node.path, "version"), data))
+    return problems
+
+
+def _config_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_Problem]:
     config_path = (*node.path, "config")
     raw_config = node.value.get("config")
     if raw_config is not None and not isinstance(raw_config, dict):
-        return  # NF002 already says that config must be an object
-    errors = ctx.memo.get("config", node.config, manifest)
-    if errors is _MISSING:
-        errors = manifest.validate_config(node.config)
-        ctx.memo.put("config", node.config, manifest, errors)
-    for error in errors:
+        return []  # NF002 already says that config must be an object
+    problems = []
+    for error in manifest.validate_config(node.config):
         path = (*config_path, *error.path)
         data: dict[str, Any] = {"validator": error.validator}
+        at_key = False
         if error.validator == "additionalProperties" and error.key is not None:
-            span = doc.key_span(path)  # the path ends at the unknown key itself
+            at_key = True  # the path ends at the unknown key itself
             data["key"] = error.key
             if error.suggestion:
                 data["suggestion"] = error.suggestion
         elif error.validator == "required":
-            span = doc.key_span(path) if raw_config is not None else doc.span_of(node.path)
+            if raw_config is not None:
+                at_key = True
+            else:
+                path = node.path
             if not error.path:
                 data["defaults"] = manifest.default_config()
-        else:
-            span = doc.span_of(path)
-        ctx.report("NF006", error.message, span, data=data)
+        problems.append(_Problem("NF006", error.message, path, data, at_key=at_key))
+    return problems
 
 
-def _check_connector(ctx: _Context, node: NodeInfo, manifest: Any) -> None:
+def _connector_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_Problem]:
     name = node.config.get("connector")
     if not manifest.connectors or not isinstance(name, str):
-        return
+        return []
     connectors = ctx.workspace.connectors
-    span = ctx.doc.span_of((*node.path, "config", "connector"))
+    path = (*node.path, "config", "connector")
     fitting = sorted(n for n, kind in connectors.items() if kind in manifest.connectors)
     if name not in connectors:
         hint = _did_you_mean(name, fitting)
         if not hint and fitting:
             hint = f"; defined: {', '.join(fitting)}"
-        ctx.report(
-            "NF020",
+        message = (
             f"Unknown connector `{name}`{hint}. "
-            f"Add it with `nodeforge connector add {name} --type {manifest.connectors[0]}`",
-            span,
-            data={"connectors": fitting},
+            f"Add it with `nodeforge connector add {name} --type {manifest.connectors[0]}`"
         )
-    elif connectors[name] not in manifest.connectors:
-        ctx.report(
-            "NF020",
+        return [_Problem("NF020", message, path, {"connectors": fitting})]
+    if connectors[name] not in manifest.connectors:
+        message = (
             f"Connector `{name}` is of type {connectors[name]}; `{manifest.type}` needs "
-            f"{' or '.join(manifest.connectors)}",
-            span,
-            data={"connectors": fitting},
+            f"{' or '.join(manifest.connectors)}"
         )
+        return [_Problem("NF020", message, path, {"connectors": fitting})]
+    return []
 
 
 # -- NF007, NF008, NF023 connections and the graph ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    """A diagnostic located by JSON path, so that it can be replayed on a later
-    snapshot where the same path sits at another offset."""
-
-    code: str
-    message: str
-    path: JsonPath
-    data: dict[str, Any]
-    tags: tuple[Tag, ...] = ()
-    related: tuple[tuple[JsonPath, str], ...] = ()
-
-    def report(self, ctx: _Context) -> None:
-        doc = ctx.doc
-        ctx.report(
-            self.code,
-            self.message,
-            doc.span_of(self.path),
-            tags=self.tags,
-            related=tuple(Related(doc.span_of(p), m) for p, m in self.related),
-            data=self.data,
-        )
 
 
 def check_connections(ctx: _Context) -> None:
@@ -410,29 +409,46 @@ def check_graph(ctx: _Context) -> None:
             "The flow has no trigger: add `http/trigger`, `trigger/schedule` or `trigger/manual`",
             span if span.end - span.start < 200 else Span(span.start, span.start + 1),
         )
+    problems = ctx.memo.get("graph-problems", graph)
+    if problems is _MISSING:
+        problems = _graph_problems(ctx, nodes)
+        ctx.memo.put("graph-problems", graph, None, problems)
+    for problem in problems:
+        problem.report(ctx)
+
+
+def _graph_problems(ctx: _Context, nodes: dict[str, NodeInfo]) -> list[_Problem]:
+    """Cycles, unreachable nodes and open inputs: facts of the graph alone, so they are
+    computed once per graph and replayed while no id, type or connection changes."""
+    graph = ctx.graph
+    problems: list[_Problem] = []
     loops = {nid for nid, node in nodes.items() if node.type == "flow/foreach"}
     for cycle in graph.cycles():
         if loops.intersection(cycle):
             continue
-        first = nodes[cycle[0]]
-        ctx.report(
-            "NF011",
-            f"Cycle without a loop node: {' -> '.join([*cycle, cycle[0]])}",
-            doc.span_of((*first.path, "id")),
-            related=tuple(
-                Related(doc.span_of((*nodes[n].path, "id")), f"`{n}` is on the cycle")
-                for n in cycle[1:]
-            ),
+        problems.append(
+            _Problem(
+                "NF011",
+                f"Cycle without a loop node: {' -> '.join([*cycle, cycle[0]])}",
+                (*nodes[cycle[0]].path, "id"),
+                {},
+                related=tuple(
+                    ((*nodes[n].path, "id"), f"`{n}` is on the cycle") for n in cycle[1:]
+                ),
+            )
         )
     if graph.triggers:
         reachable = graph.reachable()
         for nid in graph.nodes:
             if nid not in reachable:
-                ctx.report(
-                    "NF012",
-                    f"Node `{nid}` is not reachable from any trigger",
-                    doc.span_of((*nodes[nid].path, "id")),
-                    tags=(Tag.UNNECESSARY,),
+                problems.append(
+                    _Problem(
+                        "NF012",
+                        f"Node `{nid}` is not reachable from any trigger",
+                        (*nodes[nid].path, "id"),
+                        {},
+                        tags=(Tag.UNNECESSARY,),
+                    )
                 )
     for nid in graph.nodes:
         manifest = ctx.manifest(nodes[nid])
@@ -441,12 +457,15 @@ def check_graph(ctx: _Context) -> None:
         connected = {e.target_port for e in graph.predecessors[nid]}
         for port, spec in manifest.inputs.items():
             if spec.required and port not in connected:
-                ctx.report(
-                    "NF016",
-                    f"Input `{nid}.{port}` is not connected: connect an output to it",
-                    doc.span_of((*nodes[nid].path, "id")),
-                    data={"node": nid, "port": port},
+                problems.append(
+                    _Problem(
+                        "NF016",
+                        f"Input `{nid}.{port}` is not connected: connect an output to it",
+                        (*nodes[nid].path, "id"),
+                        {"node": nid, "port": port},
+                    )
                 )
+    return problems
 
 
 # -- NF009, NF010, NF017-NF019 types and expressions ---------------------------------------------
@@ -457,38 +476,36 @@ def check_types(ctx: _Context) -> None:
     doc, graph = ctx.doc, ctx.graph
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     known = frozenset(nodes)
-    outputs: dict[str, dict[str, Type]] = {}
-    facts: dict[str, NodeFacts] = {}
-    for nid, node in nodes.items():
-        manifest = ctx.manifest(node)
-        facts[nid] = NodeFacts(node, manifest)
-        outputs[nid] = {p: ANY for p in manifest.outputs} if manifest else {}
-    ctx.facts = facts
     # The facts of the previous analysis of this very graph (same nodes, same edges):
-    # a node whose value object is unchanged and whose upstream outputs are the same
-    # objects is the same node; its facts are shared instead of recomputed.
+    # a node whose NodeInfo (hence value object) is unchanged and whose upstream
+    # outputs are the same objects is the same node; its facts are shared.
     previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
     if previous is _MISSING:
         previous = {}
-    for nid in graph.topological_order():
-        fact = facts[nid]
-        manifest = fact.manifest
-        if manifest is None:
-            continue
+    outputs: dict[str, dict[str, Type]] = {}
+    for nid, node in nodes.items():
         before = previous.get(nid)
-        if (
-            before is not None
-            and before.node.value is fact.node.value
-            and before.manifest is manifest
-            and all(
-                outputs[e.source] is previous[e.source].output_types
-                for e in graph.predecessors[nid]
-                if e.source in previous
-            )
-        ):
+        if before is not None and before.node is node:
+            outputs[nid] = before.output_types
+        else:
+            outputs[nid] = _any_ports(ctx.manifest(node))
+    facts: dict[str, NodeFacts] = {}
+    ctx.facts = facts
+    for nid in graph.topological_order():
+        node = nodes[nid]
+        before = previous.get(nid)
+        same_node = before is not None and before.node is node
+        if same_node and _same_upstream(graph.predecessors[nid], outputs, previous):
+            assert before is not None
             facts[nid] = before
             outputs[nid] = before.output_types
-            _report_expressions(ctx, before, known)
+            if not before.quiet:
+                _report_expressions(ctx, before, known)
+            continue
+        manifest = before.manifest if same_node and before is not None else ctx.manifest(node)
+        fact = facts[nid] = NodeFacts(node, manifest)
+        if manifest is None:
+            outputs[nid] = {}
             continue
         arriving: dict[str, list[Type]] = {}
         for edge in graph.predecessors[nid]:
@@ -519,12 +536,43 @@ def check_types(ctx: _Context) -> None:
                     inputs_key,
                     (fact.expressions, fact.declared_inputs, fact.output_types),
                 )
-        _report_expressions(ctx, fact, known)
+        fact.quiet = all(
+            not site.syntax_errors
+            and site.result is not None
+            and not (site.result.errors or site.result.references)
+            for site in fact.expressions
+        )
+        if not fact.quiet:
+            _report_expressions(ctx, fact, known)
         if before is not None and before.output_types == fact.output_types:
             fact.output_types = before.output_types  # equal: keep identity for downstream
         outputs[nid] = fact.output_types
     ctx.memo.put("facts-by-graph", graph, None, facts)
     _check_connection_types(ctx, outputs)
+
+
+_ANY_PORTS: dict[int, tuple[Any, dict[str, Type]]] = {}
+
+
+def _any_ports(manifest: Any) -> dict[str, Type]:
+    """``{port: ANY}`` for a manifest's outputs: the type of a node not typed yet.
+    Shared per manifest; never mutated (entries of ``outputs`` are replaced)."""
+    if manifest is None:
+        return {}
+    hit = _ANY_PORTS.get(id(manifest))
+    if hit is None or hit[0] is not manifest:
+        hit = _ANY_PORTS[id(manifest)] = (manifest, {p: ANY for p in manifest.outputs})
+    return hit[1]
+
+
+def _same_upstream(
+    edges: list[Edge], outputs: dict[str, dict[str, Type]], previous: dict[str, NodeFacts]
+) -> bool:
+    for edge in edges:
+        before = previous.get(edge.source)
+        if before is not None and outputs[edge.source] is not before.output_types:
+            return False
+    return True
 
 
 def _type_node(fact: NodeFacts, manifest: Any) -> None:
@@ -554,6 +602,12 @@ def _type_node(fact: NodeFacts, manifest: Any) -> None:
 def _report_expressions(ctx: _Context, fact: NodeFacts, known: frozenset[str]) -> None:
     doc, nid = ctx.doc, fact.node.id or ""
     for site in fact.expressions:
+        if (
+            not site.syntax_errors
+            and site.result is not None
+            and not (site.result.errors or site.result.references)
+        ):
+            continue
         for err in site.syntax_errors:
             ctx.report("NF017", err.message, doc.string_span(site.path, err.start, err.end))
         if site.result is None:
@@ -582,17 +636,32 @@ def _field(name: str, t: Type) -> Field:
 
 def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) -> None:
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
+    # Per edge of this graph: the types last compared and the result; an edge whose
+    # two types are the very same objects as last time has the same result.
+    previous: dict[int, tuple[Type, Type, list[Any]]] = ctx.memo.get("edge-types", graph, None)
+    if previous is _MISSING:
+        previous = {}
+    results: dict[int, tuple[Type, Type, list[Any]]] = {}
     for nid in graph.nodes:
+        target = facts[nid]
+        if target.manifest is None:
+            continue
         for edge in graph.predecessors[nid]:
-            target = facts[nid]
-            if target.manifest is None or edge.target_port not in target.declared_inputs:
+            dst = target.declared_inputs.get(edge.target_port)
+            if dst is None:
                 continue
-            dst = target.declared_inputs[edge.target_port]
             src = outputs.get(edge.source, {}).get(edge.source_port, ANY)
-            mismatches = ctx.memo.get("assignable", src, dst) if src is not ANY else []
-            if mismatches is _MISSING:
-                mismatches = check_assignable(src, dst)
-                ctx.memo.put("assignable", src, dst, mismatches)
+            before = previous.get(edge.index)
+            if before is not None and before[0] is src and before[1] is dst:
+                mismatches = before[2]
+            elif src is ANY:
+                mismatches = []
+            else:
+                mismatches = ctx.memo.get("assignable", src, dst)
+                if mismatches is _MISSING:
+                    mismatches = check_assignable(src, dst)
+                    ctx.memo.put("assignable", src, dst, mismatches)
+            results[edge.index] = (src, dst, mismatches)
             if not mismatches:
                 continue
             worst = min(mismatches, key=lambda m: 0 if m.severity == "error" else 1)
@@ -619,6 +688,7 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
                     "to": f"{nid}.{edge.target_port}",
                 },
             )
+    ctx.memo.put("edge-types", graph, None, results)
 
 
 # -- NF014, NF015 HTTP ------------------------------------------------------------------------
