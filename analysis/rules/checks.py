@@ -210,8 +210,8 @@ def _node_problems(ctx: _Context, node: NodeInfo) -> list[_Problem]:
         message = (
             f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
         )
-        data = {"versions": versions, "latest": versions[-1]}
-        return [_Problem("NF005", message, (*node.path, "version"), data)]
+        known: dict[str, Any] = {"versions": versions, "latest": versions[-1]}
+        return [_Problem("NF005", message, (*node.path, "version"), known)]
     problems += _config_problems(ctx, node, manifest)
     problems += _connector_problems(ctx, node, manifest)
     latest = versions[-1]
