@@ -94,7 +94,9 @@ class ExprCompiler:
         imports: set[str],
         regexes: dict[str, str],
         hint: str,
+        var_prefix: str = "",
     ) -> None:
+        self.var_prefix = var_prefix  # package-level names are per flow
         self.types = types
         self.env = env
         self.scope = scope
@@ -462,7 +464,8 @@ class ExprCompiler:
             if isinstance(pat, Literal) and isinstance(pat.value, str):
                 var = self.regexes.get(pat.value)
                 if var is None:
-                    var = f"pattern{len(self.regexes) + 1}"
+                    var = f"{self.var_prefix}Pattern{len(self.regexes) + 1}"
+                    var = var[:1].lower() + var[1:]
                     self.regexes[pat.value] = var
                 return Compiled(f"{var}.MatchString({strs[0]})", "bool", BOOL)
             return Compiled(f"nf.Matches({strs[0]}, {strs[1]})", "bool", BOOL)

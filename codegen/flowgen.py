@@ -139,6 +139,7 @@ class FlowGen:
         if base.endswith("Node"):
             base = base[:-4]
         self.ftype = base + "Flow"
+        self.var_base = base
         self.rtype = base + "Run"
         self.imports: set[str] = {"nf"}
         self.packages: dict[str, str] = {}
@@ -232,7 +233,9 @@ class FlowGen:
         facts = self.facts(node_id)
         env = (site.env if site is not None else None) or facts.env or TypeEnv()
         scope = Scope(input_code, self.go_in(node_id), self.node_ref)
-        return ExprCompiler(self.types, env, scope, self.imports, self.regexes, pascal(node_id))
+        return ExprCompiler(
+            self.types, env, scope, self.imports, self.regexes, pascal(node_id), self.var_base
+        )
 
     def node_ref(self, node_id: str, port: str) -> Compiled:
         key = (node_id, port)
@@ -507,6 +510,11 @@ class FlowGen:
             lines.append("")
         return lines
 
+    def var_name(self, node_id: str, what: str) -> str:
+        """A package-level variable of this flow: flows share package main, so the name
+        starts with the flow's (``ordersAPICreateOrderBodySchema``)."""
+        return self.var_base + pascal(node_id) + what
+
     def db_field(self, connector: str) -> str:
         return "db" + pascal(connector)
 
@@ -519,7 +527,7 @@ class FlowGen:
         cfg = self.raw.get(trigger, {})
         if "body_schema" not in cfg:
             return None
-        var = lower_camel(trigger) + "BodySchema"
+        var = self.var_name(trigger, "BodySchema")
         if all(v != var for v, _ in self.schemas):
             self.schemas.append((var, json_text(cfg["body_schema"])))
         return var
@@ -528,7 +536,7 @@ class FlowGen:
         cfg = self.raw.get(trigger, {})
         if "input_schema" not in cfg:
             return None
-        var = lower_camel(trigger) + "InputSchema"
+        var = self.var_name(trigger, "InputSchema")
         if all(v != var for v, _ in self.schemas):
             self.schemas.append((var, json_text(cfg["input_schema"])))
         return var
@@ -1376,7 +1384,7 @@ def _http_request(g: FlowGen, nid: str) -> list[str]:
 def _schema_var(g: FlowGen, nid: str, key: str) -> tuple[str, Any]:
     """A package-level ``nf.Schema`` for the node's config schema at ``key``."""
     schema = g.raw.get(nid, {}).get(key, g.config(nid).get(key) or {})
-    var = lower_camel(nid) + pascal(key)
+    var = g.var_name(nid, pascal(key))
     if all(v != var for v, _ in g.schemas):
         g.schemas.append((var, json_text(schema)))
     return var, schema

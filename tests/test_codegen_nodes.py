@@ -212,3 +212,45 @@ def test_kitchen_sink_flow_builds_and_runs_every_trigger(tmp_path: Path) -> None
     assert got["body"] == {"m": {"hello": [1, "two"]}, "now": True}
     got, logs = run_app(result.binary, "kitchen", "every", {"time": "2026-01-01T07:00:00Z"}, env)
     assert "error" not in got and "tick at 2026-01-01T07:00:00Z" in logs
+
+
+def test_flows_sharing_node_ids_share_one_package(tmp_path: Path) -> None:
+    """Package-level names (schemas, patterns) are per flow: two flows with the same node
+    ids, body schemas, validations and regular expressions build together."""
+
+    def flow(flow_id: str) -> dict[str, Any]:
+        return {
+            "nodeforge": "1",
+            "id": flow_id,
+            "nodes": [
+                {
+                    "id": "hook",
+                    "type": "http/trigger",
+                    "version": "1.0.0",
+                    "config": {"method": "POST", "path": f"/{flow_id}", "body_schema": PERSON},
+                },
+                {
+                    "id": "check",
+                    "type": "data/validate",
+                    "version": "1.0.0",
+                    "config": {"schema": {"type": "object", "required": ["body"]}},
+                },
+                {
+                    "id": "reply",
+                    "type": "http/respond",
+                    "version": "1.0.0",
+                    "config": {"body": '{"ok": input.body.name.matches("^[A-Z]")}'},
+                },
+            ],
+            "connections": [
+                {"from": "hook.out", "to": "check.in"},
+                {"from": "check.valid", "to": "reply.in"},
+            ],
+        }
+
+    ws = make_workspace(tmp_path / "two", flow("first"), flow("second"))
+    result = built(ws)
+    assert result.binary is not None
+    for flow_id in ("first", "second"):
+        got, _ = run_app(result.binary, flow_id, "hook", {"body": {"name": "Ana", "age": 3}})
+        assert (got["status"], got["body"]) == (200, {"ok": True})
