@@ -81,6 +81,11 @@ def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     simulate.add_argument("--env", type=Path, help="JSON file: environment (default: this one)")
     simulate.add_argument("--now", help="fixed time for now(), e.g. 2026-01-01T00:00:00Z")
+    simulate.add_argument(
+        "--run-code",
+        action="store_true",
+        help="run code/go nodes for real, in the sandbox (else they need fixtures)",
+    )
     simulate.add_argument("--format", choices=("text", "json"), default="text")
     simulate.set_defaults(handler=_lazy("nodeforge.commands.simulate", "run"))
 

@@ -123,6 +123,7 @@ class Simulation:
         env: Mapping[str, str] | None = None,
         now: str | None = None,
         breakpoints: Iterable[str] = (),
+        run_code: bool = False,
     ) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.analysis = analysis
@@ -136,8 +137,10 @@ class Simulation:
             raise SimulationError(f"fixtures for unknown node(s): {', '.join(sorted(unknown))}")
         self.fixtures = dict(fixtures or {})
         self.env = dict(os.environ if env is None else env)
+        self._given_env = dict(env or {})  # never the process environment for custom code
         self.now = now
         self.breakpoints = set(breakpoints)
+        self.run_code = run_code  # code/go nodes run for real, in the sandbox
         self.nodes: dict[str, NodeRecord] = {}
         for n in analysis.document.nodes:
             if n.id is not None and n.id in self.graph.successors:
@@ -276,6 +279,9 @@ class Simulation:
         if d.node == self.trigger and not d.port:
             self._trigger(run, rec)
             return
+        if self.run_code and node_type in ("code/go",):
+            self._run_code(d, rec)
+            return
         simulate = sims.lookup(node_type, version)
         if simulate is None and facts is not None and facts.manifest is not None:
             base = sims.fork_base(facts.manifest.path)
@@ -305,6 +311,42 @@ class Simulation:
             raise _Abort(exc.message) from None
         rec.status = "ok"
         self._emit(d.node, emissions)
+
+    def _run_code(self, d: Delivery, rec: NodeRecord) -> None:
+        """Custom Go code run for real: its harness, in the sandbox (never unconfined)."""
+        from nodeforge.sandbox.nodetest import run_node_test
+        from nodeforge.sandbox.runner import Status
+
+        test = run_node_test(self.analysis, d.node, d.value, env=self.code_env())
+        rec.logs.extend(test.logs)
+        if test.status == Status.OK:
+            rec.status = "ok"
+            self._emit(d.node, list(test.outputs.items()))
+            return
+        if test.status == Status.NODE_ERROR and isinstance(test.outputs.get("error"), dict):
+            err = test.outputs["error"]
+            failure = sims.NodeFailure(
+                str(err.get("message", "")),
+                str(err.get("code", "internal")),
+                bool(err.get("retryable")),
+            )
+            self._fail(d.node, rec, failure)
+            return
+        rec.status = "error"
+        rec.logs.append({"level": "ERROR", "msg": f"{test.status}: {test.message}"})
+        if test.status == Status.SANDBOX_UNAVAILABLE:
+            rec.faithful = False
+            rec.reason = test.message
+        raise _Abort(f"node {d.node}: {test.status}: {test.message}")
+
+    def code_env(self) -> dict[str, str]:
+        """What custom code sees of the environment: the env given to the simulation (never
+        the process environment), minus names the sandbox sets itself."""
+        from nodeforge.sandbox.nodetest import RESERVED_ENV
+
+        return {
+            k: v for k, v in self._given_env.items() if k.isidentifier() and k not in RESERVED_ENV
+        }
 
     def _trigger(self, run: sims.NodeRun, rec: NodeRecord) -> None:
         value = run.input

@@ -8,9 +8,10 @@ Each ``workspace/executeCommand`` takes one JSON object argument and returns JSO
     with ``to``, the segment of the flow from ``node`` to ``to``.
     The server never runs code outside the sandbox: where it cannot be set up the result
     has status ``sandbox_unavailable`` and the reason.
-``nodeforge.simulate`` ``{uri, input?, trigger?, fixtures?, env?, now?, breakpoints?, values?}``
+``nodeforge.simulate`` ``{uri, input?, trigger?, fixtures?, env?, now?, breakpoints?, values?, runCode?}``
     Simulate the flow (the open buffer's text); ``values: false`` leaves the
-    connections' values out of the results (fetch them with ``nodeforge/connectionData``). With ``breakpoints`` (node ids) the run
+    connections' values out of the results (fetch them with ``nodeforge/connectionData``);
+    ``runCode: true`` runs ``code/go`` nodes for real, in the sandbox. With ``breakpoints`` (node ids) the run
     pauses before each of them: the result has ``status: "paused"``, ``paused_at`` and a
     ``session`` id for the commands below. ``env`` defaults to none (``{}``): the
     server's own environment is not exposed to flows.
@@ -189,6 +190,7 @@ async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
             env={str(k): str(v) for k, v in env.items()},
             now=params.get("now"),
             breakpoints=breakpoints,
+            run_code=params.get("runCode") is True or params.get("run_code") is True,
         )
         sim.with_values = params.get("values", True) is not False
         result = sim.resume()

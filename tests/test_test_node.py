@@ -362,3 +362,52 @@ def test_env_reaches_expressions_of_standard_nodes() -> None:
     r = run_node_test(a, "shape", {"qty": 1}, env={"API_URL": "https://x.test"})
     assert r.status == Status.OK, r.message
     assert r.outputs == {"out": {"u": "https://x.test"}}
+
+
+def test_simulation_can_run_custom_code_in_the_sandbox() -> None:
+    require_sandbox()
+    from nodeforge.sandbox.simulate import Simulation
+
+    doc = {
+        "nodeforge": "1",
+        "id": "mix",
+        "name": "mix",
+        "nodes": [
+            {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {
+                "id": "code",
+                "type": "code/go",
+                "version": "1.0.0",
+                "config": {
+                    "source": 'func Run(ctx context.Context, in Input) (Output, error) {\n\tif in["fail"] == true {\n\t\treturn nil, errors.New("no")\n\t}\n\treturn Output{"doubled": in["n"].(float64) * 2, "key": os.Getenv("KEY"), "home": os.Getenv("HOME_SECRET")}, nil\n}\n'
+                },
+            },
+            {
+                "id": "after",
+                "type": "data/map",
+                "version": "1.0.0",
+                "config": {"mapping": {"v": "input"}},
+            },
+            {"id": "oops", "type": "http/respond", "version": "1.0.0", "config": {"status": 502}},
+        ],
+        "connections": [
+            {"from": "start.out", "to": "code.in"},
+            {"from": "code.out", "to": "after.in"},
+            {"from": "code.error", "to": "oops.in"},
+        ],
+    }
+    a = analyze(json.dumps(doc), uri="file:///mix.flow.json")
+    os.environ["HOME_SECRET"] = "must-not-leak"
+    try:
+        r = Simulation(a, input_value={"n": 4}, env={"KEY": "k1"}, run_code=True).run()
+        # With no env given, expressions see the process environment, custom code nothing.
+        r2 = Simulation(a, input_value={"n": 4}, run_code=True).run()
+    finally:
+        del os.environ["HOME_SECRET"]
+    assert r2["nodes"]["after"]["outputs"]["out"]["v"]["home"] == ""
+    assert r["status"] == "done" and r["faithful"], r
+    assert r["nodes"]["after"]["outputs"]["out"] == {"v": {"doubled": 8, "key": "k1", "home": ""}}
+    r = Simulation(a, input_value={"n": 1, "fail": True}, env={}, run_code=True).run()
+    assert r["response"]["status"] == 502
+    r = Simulation(a, input_value={"n": 1}, env={}).run()  # without run_code: mocked
+    assert not r["faithful"]

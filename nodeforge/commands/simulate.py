@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             fixtures=fixtures,
             env={str(k): str(v) for k, v in env.items()} if env is not None else None,
             now=args.now,
+            run_code=bool(getattr(args, "run_code", False)),
         )
         result = sim.run()
     except (OSError, SimulationError, WorkspaceError) as exc:
