@@ -190,13 +190,14 @@ def run_node_test(
                 env=env,
             )
     else:
-        run = run_unconfined(
-            [str(built.binary), *p.argv_tail],
-            cwd=built.binary.parent,
-            stdin=request,
-            limits=limits,
-            env=env,
-        )
+        with tempfile.TemporaryDirectory(prefix="nodeforge-unsafe-") as work:
+            run = run_unconfined(  # in a scratch folder, not in the harness cache
+                [str(built.binary), *p.argv_tail],
+                cwd=Path(work),
+                stdin=request,
+                limits=limits,
+                env=env,
+            )
     if p.kind == "code":
         _fill(result, run)
     else:
