@@ -264,21 +264,22 @@ def _case_id(case: tuple[str, str, Any, dict[str, Any]]) -> str:
     return f"{case[0]}-{case[1]}-{EXAMPLE_CASES.index(case)}"
 
 
-@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=_case_id)
+def _pins_failure(case: tuple[str, str, Any, dict[str, Any]]) -> bool:
+    return any(isinstance(v, dict) and "$error" in v for v in case[3].values())
+
+
+# `$error` pins are simulator-only (the binary would decode them as an output): those
+# cases are checked by test_failure_pins_follow_the_error_port.
+@pytest.mark.parametrize("case", [c for c in EXAMPLE_CASES if not _pins_failure(c)], ids=_case_id)
 def test_examples_agree(case: tuple[str, str, Any, dict[str, Any]], tmp_path: Path) -> None:
     flow_name, trigger, value, overrides = case
     path = EXAMPLES / f"{flow_name}.flow.json"
     fixtures = io_fixtures(path, overrides)
-    # `$error` pins are simulator-only: the binary would decode them as an output. Those
-    # cases compare the simulator with the binary fed the failure's own error path instead.
-    go_fixtures = {k: v for k, v in fixtures.items() if not (isinstance(v, dict) and "$error" in v)}
-    if len(go_fixtures) != len(fixtures):
-        pytest.skip("failure pins are compared in test_failure_pins_follow_the_error_port")
     built = examples_binary()
     assert built.binary is not None
     sim = simulate(load_flow(path), value, trigger=trigger, fixtures=fixtures, env={}, now=NOW)
     assert sim["faithful"], sim["unfaithful"]
-    go = run_binary(built.binary, EXAMPLES, flow_name, trigger, value, go_fixtures, tmp_path)
+    go = run_binary(built.binary, EXAMPLES, flow_name, trigger, value, fixtures, tmp_path)
     s, g = normalise_sim(sim), normalise_go(go)
     assert same(s, g), (
         f"simulator {s}\n   binary {g}\nsim error: {sim['error']}\ngo error: {go.get('error')}"
@@ -286,14 +287,20 @@ def test_examples_agree(case: tuple[str, str, Any, dict[str, Any]], tmp_path: Pa
 
 
 def test_failure_pins_follow_the_error_port() -> None:
-    """A pinned failure goes to the error port (api_aggregator answers 502)."""
-    path = EXAMPLES / "api_aggregator.flow.json"
-    case = EXAMPLE_CASES[12]
-    sim = simulate(
-        load_flow(path), case[2], trigger=case[1], fixtures=io_fixtures(path, case[3]), env={}
-    )
-    assert sim["response"]["status"] == 502
-    assert sim["response"]["body"]["detail"] == "billing down"
+    """A pinned failure goes to the error port (api_aggregator answers 502) or, with only
+    a log node on it, ends the execution there (daily_report)."""
+    failing = [c for c in EXAMPLE_CASES if _pins_failure(c)]
+    assert len(failing) == 2
+    for flow_name, trigger, value, overrides in failing:
+        path = EXAMPLES / f"{flow_name}.flow.json"
+        fixtures = io_fixtures(path, overrides)
+        sim = simulate(load_flow(path), value, trigger=trigger, fixtures=fixtures, env={}, now=NOW)
+        if flow_name == "api_aggregator":
+            assert sim["response"]["status"] == 502
+            assert sim["response"]["body"]["detail"] == "billing down"
+        else:
+            assert sim["status"] == "done", sim["error"]
+            assert sim["nodes"]["query_failed"]["runs"] == 1
 
 
 # -- a generated corpus ------------------------------------------------------------------------
