@@ -231,7 +231,9 @@ class NodeManifest(BaseModel):
         fast = self._fast
         if fast is None:
             try:
-                fast = fastjsonschema.compile(self.config_schema, use_formats=False)
+                fast = fastjsonschema.compile(
+                    self.config_schema, use_formats=False, use_default=False
+                )
             except Exception:  # schema uses something fastjsonschema lacks: slow path only
                 fast = False
             self._fast = fast

@@ -201,3 +201,9 @@ def test_long_chains_do_not_recurse() -> None:
     nodes.append({"id": "r", "type": "http/respond", "version": "1.0.0", "config": {}})
     connections.append({"from": previous, "to": "r.in"})
     assert analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics == []
+
+
+def test_analysis_never_writes_into_the_document() -> None:
+    text = EXAMPLE_TEXTS[0]
+    result = analyze(text, workspace=WORKSPACE)
+    assert result.document.value == json.loads(text)  # no defaults filled in, nothing dropped

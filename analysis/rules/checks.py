@@ -48,13 +48,14 @@ def check_syntax(ctx: _Context) -> None:
 
 @lru_cache(maxsize=1)
 def _structure_validator() -> Any:
-    return fastjsonschema.compile(flow_json_schema())
+    return fastjsonschema.compile(flow_json_schema(), use_default=False)
 
 
 @lru_cache(maxsize=1)
 def _node_validator() -> Any:
     schema = flow_json_schema()
-    return fastjsonschema.compile({"$defs": schema["$defs"], **schema["$defs"]["Node"]})
+    node = {"$defs": schema["$defs"], **schema["$defs"]["Node"]}
+    return fastjsonschema.compile(node, use_default=False)  # never write into the document
 
 
 def _is_valid(validator: Any, value: Any) -> bool:

@@ -266,6 +266,19 @@ _RULES = [
         "Set `trigger` to the id of one of the flow's trigger nodes.",
         "bad_tests",
     ),
+    Rule(
+        "NF900",
+        "go-build-error",
+        Severity.ERROR,
+        "The Go compiler rejected the code generated for this node (reported by builds).",
+        "A flow that checks clean can still fail to build, for example when a custom or "
+        "forked node's Go code does not compile. `//line` directives in the generated code "
+        "map the compiler's message back to the node and config value it came from, so it "
+        "shows where the flow was written, not in generated files.",
+        "Fix the node's Go code or config at the place the diagnostic points to, then build "
+        "again (`nodeforge build`, or the editor's Build lens). Not reported by "
+        "`nodeforge check`, which does not compile.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
