@@ -17,6 +17,7 @@ validator as the fast path and only falls back to ``jsonschema`` to explain fail
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -231,8 +232,8 @@ class NodeManifest(BaseModel):
         fast = self._fast
         if fast is None:
             try:
-                fast = fastjsonschema.compile(
-                    self.config_schema, use_formats=False, use_default=False
+                fast = fastjsonschema.compile(  # it rewrites `$ref`s: give it a copy
+                    copy.deepcopy(self.config_schema), use_formats=False, use_default=False
                 )
             except Exception:  # schema uses something fastjsonschema lacks: slow path only
                 fast = False

@@ -7,6 +7,7 @@ checks after it (the graph, the typed ports). Messages say what to do, and
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from dataclasses import dataclass
@@ -48,12 +49,13 @@ def check_syntax(ctx: _Context) -> None:
 
 @lru_cache(maxsize=1)
 def _structure_validator() -> Any:
-    return fastjsonschema.compile(flow_json_schema(), use_default=False)
+    # fastjsonschema rewrites `$ref`s in the schema it is given: hand it a copy.
+    return fastjsonschema.compile(copy.deepcopy(flow_json_schema()), use_default=False)
 
 
 @lru_cache(maxsize=1)
 def _node_validator() -> Any:
-    schema = flow_json_schema()
+    schema = copy.deepcopy(flow_json_schema())
     node = {"$defs": schema["$defs"], **schema["$defs"]["Node"]}
     return fastjsonschema.compile(node, use_default=False)  # never write into the document
 
