@@ -284,18 +284,22 @@ def app_env(root: Path, data_dir: Path | None = None) -> dict[str, str]:
     under ``data_dir`` (default ``.nodeforge/data``) and its schema from ``db/<name>.sql``
     when the workspace has one. Variables already set in the environment win."""
     from nodeforge.analysis.workspace import load_workspace
+    from nodeforge.project.connectors import runtime_env
 
     ws = load_workspace(root)
     data = data_dir or state_dir(root) / "data"
-    env: dict[str, str] = {}
+    # Settings stored with `nodeforge connector add` (decrypted only into this process
+    # environment), then a private SQLite file for SQLite connectors without a path.
+    env: dict[str, str] = runtime_env(root)
     for name, kind in sorted(ws.connectors.items()):
         if kind != "sqlite":
             continue
         data.mkdir(parents=True, exist_ok=True)
-        env[_setting(name, "path")] = str(data / f"{name}.db")
+        if data_dir is not None or _setting(name, "path") not in env:  # tests: fresh files
+            env[_setting(name, "path")] = str(data / f"{name}.db")
         schema = root / "db" / f"{name}.sql"
         if schema.is_file():
-            env[_setting(name, "schema")] = str(schema)
+            env.setdefault(_setting(name, "schema"), str(schema))
     for key in list(env):
         if key in os.environ:
             env[key] = os.environ[key]

@@ -17,6 +17,7 @@ import sys
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import BuildResult, app_env, build
+from nodeforge.project.fsutil import ProjectError
 
 from .generate import _display, print_diagnostics
 
@@ -31,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
         print_diagnostics(result)
         return 1
     env = dict(os.environ)
-    env.update(app_env(result.root))
+    try:
+        env.update(app_env(result.root))
+    except ProjectError as exc:  # e.g. stored connectors but no key to decrypt them
+        print(f"nodeforge run: {exc}", file=sys.stderr)
+        return 2
     env.setdefault("NODEFORGE_ADDR", args.addr)
     print(f"built {_display(result.binary)} in {result.seconds:.1f}s", file=sys.stderr)
     routes = _routes(result)
