@@ -6,9 +6,9 @@ when the client supports work-done progress; the result is shown as a message an
 returned as JSON; Go compiler errors mapped back to nodes (``NF900``) are published
 with the flow's diagnostics for as long as the document is unchanged since the build.
 
-``nodeforge.run`` (build and start the app) is not available in the editor yet: it
-says so and points to ``nodeforge run``. ``nodeforge.testNode``, the simulation and
-the project commands come from :mod:`.dev_commands` and :mod:`.project_commands`.
+``nodeforge.generate``, ``nodeforge.run`` and ``nodeforge.stop`` live in
+:mod:`.app_commands`; ``nodeforge.testNode``, the simulation and the project commands
+come from :mod:`.dev_commands` and :mod:`.project_commands`.
 
 Code lenses carry positional arguments (``[uri, node_id]``); commands take one JSON
 object. :func:`lens_arguments` converts, so a lens click and a direct call agree.
@@ -56,7 +56,6 @@ def lens_arguments(command: str, arguments: list[Any]) -> list[Any]:
 
 def register(server: NodeforgeServer) -> None:
     server.command(BUILD)(build_command)
-    server.command(RUN)(run_command)
     server.command(TEST_NODE)(_not_available(TEST_NODE))  # dev_commands replaces it
 
 
@@ -138,14 +137,6 @@ def _publish_build_diagnostics(ls: NodeforgeServer, result: Any) -> int:
     for uri in touched:
         session.schedule(uri, delay=0)
     return count
-
-
-async def run_command(ls: Any, *args: Any) -> None:
-    ls.session.notify(
-        lsp.MessageType.Info,
-        "Nodeforge: running the app from the editor is not available yet; "
-        "use `nodeforge run` in a terminal (or the nodeforge.simulate command).",
-    )
 
 
 def _not_available(name: str) -> Any:

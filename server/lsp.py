@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from nodeforge import __version__
 from nodeforge.analysis import ide
 from nodeforge.analysis.engine import Analysis
-from nodeforge.server import commands, dev_commands, project_commands
+from nodeforge.server import app_commands, commands, dev_commands, project_commands
 from nodeforge.server.convert import (
     ENCODINGS,
     SOURCE,
@@ -522,6 +522,7 @@ def _kind_value(kind: lsp.CodeActionKind | str) -> str:
 
 
 def _register_commands(server: NodeforgeServer) -> None:
-    commands.register(server)  # build, run (and a testNode placeholder)
+    commands.register(server)  # build (and a testNode placeholder)
+    app_commands.register(server)  # generate, run, stop
     dev_commands.register(server)  # testNode, simulate, continue, step, ...
     project_commands.register(server)  # history, connectors, upgrades, forks

@@ -537,6 +537,9 @@ class Session:
     def dispose(self) -> None:
         """Drop everything (the connection is gone); running threads finish unobserved."""
         self._closed = True
+        from nodeforge.server import app_commands  # imports this module
+
+        app_commands.terminate(self)
         for state in self.documents.values():
             if state.debounce is not None:
                 state.debounce.cancel()

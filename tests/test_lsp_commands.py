@@ -127,3 +127,49 @@ async def _until(client: MemoryClient, uri: str, check: Any, timeout: float = 20
             return
         await asyncio.sleep(0.01)
     raise TimeoutError("diagnostics never matched")
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed")
+async def test_run_starts_the_app_and_stop_ends_it(workspace: Path) -> None:
+    import asyncio
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    addr = f"127.0.0.1:{port}"
+    client = MemoryClient()
+    await client.start(workspace)
+    uri = client.open(workspace / "flows" / "second.flow.json")
+    await client.published(uri)
+    answer = await client.request(
+        "workspace/executeCommand",
+        {"command": "nodeforge.run", "arguments": [{"uri": uri, "addr": addr}]},
+        timeout=300,
+    )
+    result = answer["result"]
+    assert result["running"] is True, result
+    health = None
+    for _ in range(100):
+        try:
+            health = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(f"http://{addr}/healthz", timeout=2).status
+            )
+            break
+        except OSError:
+            await asyncio.sleep(0.1)
+    assert health == 200
+    stopped = await client.request(
+        "workspace/executeCommand", {"command": "nodeforge.stop", "arguments": []}, timeout=30
+    )
+    assert stopped["result"] == {"stopped": True, "exit_code": 0}
+    logs = [
+        m["params"]["message"] for m in client.notifications if m["method"] == "window/logMessage"
+    ]
+    assert any(m.startswith("[app] ") and "listening" in m for m in logs), logs
+    again = await client.request(
+        "workspace/executeCommand", {"command": "nodeforge.stop", "arguments": []}
+    )
+    assert again["result"]["stopped"] is False
+    await client.stop()
