@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -133,10 +134,29 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _did_you_mean(word: str, options: set[str] | list[str]) -> str:
-    # Only names of a similar length can pass the cutoff; skipping the rest keeps a
-    # lookup among thousands of node ids cheap.
-    near = [o for o in options if abs(len(o) - len(word)) <= max(2, len(word) // 2)]
+class _NamesByLength:
+    """Names bucketed by length: only names of a similar length can pass difflib's
+    cutoff, so a did-you-mean among thousands of node ids looks at a few buckets."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.buckets: dict[int, list[str]] = {}
+        for name in names:
+            self.buckets.setdefault(len(name), []).append(name)
+
+    def near(self, word: str) -> list[str]:
+        slack = max(2, len(word) // 2)
+        return [
+            name
+            for size in range(max(0, len(word) - slack), len(word) + slack + 1)
+            for name in self.buckets.get(size, ())
+        ]
+
+
+def _did_you_mean(word: str, options: set[str] | list[str] | _NamesByLength) -> str:
+    if isinstance(options, _NamesByLength):
+        near = options.near(word)
+    else:
+        near = [o for o in options if abs(len(o) - len(word)) <= max(2, len(word) // 2)]
     close = difflib.get_close_matches(word, near, n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 
@@ -312,9 +332,12 @@ def _resolve_connections(ctx: _Context) -> tuple[list[_Problem], FlowGraph]:
     problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
+    names = _NamesByLength(nodes)
     for conn in doc.connections:
-        source = _endpoint(problems, conn, "from", conn.source, nodes, manifests, output=True)
-        target = _endpoint(problems, conn, "to", conn.target, nodes, manifests, output=False)
+        source = _endpoint(
+            problems, conn, "from", conn.source, nodes, names, manifests, output=True
+        )
+        target = _endpoint(problems, conn, "to", conn.target, nodes, names, manifests, output=False)
         if source is None or target is None:
             continue
         key = (source.node, source.port or "", target.node, target.port or "")
@@ -356,6 +379,7 @@ def _endpoint(
     key: str,
     endpoint: Endpoint | None,
     nodes: dict[str, NodeInfo],
+    names: _NamesByLength,
     manifests: dict[str, Any],
     *,
     output: bool,
@@ -366,7 +390,7 @@ def _endpoint(
     path = (*conn.path, key)
     data = {"index": conn.index, "key": key}
     if endpoint.node not in nodes:
-        hint = _did_you_mean(endpoint.node, list(nodes))
+        hint = _did_you_mean(endpoint.node, names)
         problems.append(_Problem("NF007", f"Unknown node `{endpoint.node}`{hint}", path, data))
         return None
     manifest = manifests[endpoint.node]
