@@ -401,23 +401,23 @@ def _endpoint(
         return endpoint
     other = manifest.inputs if output else manifest.outputs
     direction = "output" if output else "input"
-    names = ", ".join(ports) or "none"
+    port_names = ", ".join(ports) or "none"
     if endpoint.port is None:
         if len(ports) == 1:
             return Endpoint(endpoint.node, next(iter(ports)))
-        message = f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {names})"
+        message = f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {port_names})"
         problems.append(_Problem("NF007", message, path, data))
         return None
     if endpoint.port in other:
         message = (
             f"`{endpoint.node}.{endpoint.port}` is an {'input' if output else 'output'} port; "
-            f"`{key}` needs an {direction} port ({names})"
+            f"`{key}` needs an {direction} port ({port_names})"
         )
         problems.append(_Problem("NF008", message, path, data))
         return None
     hint = _did_you_mean(endpoint.port, list(ports))
     message = (
-        f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {names})"
+        f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {port_names})"
     )
     problems.append(_Problem("NF007", message, path, data))
     return None
