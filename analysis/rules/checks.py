@@ -405,7 +405,9 @@ def _endpoint(
     if endpoint.port is None:
         if len(ports) == 1:
             return Endpoint(endpoint.node, next(iter(ports)))
-        message = f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {port_names})"
+        message = (
+            f"Name the {direction} port: `{endpoint.node}.<port>` ({direction}s: {port_names})"
+        )
         problems.append(_Problem("NF007", message, path, data))
         return None
     if endpoint.port in other:
@@ -416,9 +418,7 @@ def _endpoint(
         problems.append(_Problem("NF008", message, path, data))
         return None
     hint = _did_you_mean(endpoint.port, list(ports))
-    message = (
-        f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {port_names})"
-    )
+    message = f"`{manifest.type}` has no {direction} port `{endpoint.port}`{hint} ({direction}s: {port_names})"
     problems.append(_Problem("NF007", message, path, data))
     return None
 
