@@ -207,3 +207,58 @@ def test_analysis_never_writes_into_the_document() -> None:
     text = EXAMPLE_TEXTS[0]
     result = analyze(text, workspace=WORKSPACE)
     assert result.document.value == json.loads(text)  # no defaults filled in, nothing dropped
+
+
+node_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.sampled_from(["a", "b_1", "Bad", "", 3]),
+        "type": st.sampled_from(["util/log", "x", None]),
+        "version": st.sampled_from(["1.0.0", "1.0", 1]),
+        "title": st.sampled_from(["t", None, 1]),
+        "position": st.sampled_from(
+            [{"x": 1, "y": 2.5}, {"x": "1", "y": 2}, {"x": True, "y": 1}, {}]
+        ),
+        "config": st.sampled_from([{}, {"a": [1]}, [], None]),
+        "extra": st.just(1),
+    },
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "nodeforge": st.sampled_from(["1", "2", 1]),
+            "id": st.sampled_from(["f", "F", None]),
+            "$schema": st.sampled_from(["https://x", 5]),
+            "name": st.sampled_from(["n", None, 2]),
+            "nodes": st.lists(node_fields, max_size=3),
+            "connections": st.lists(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "from": st.sampled_from(["a.out", "a", "A.b", 1]),
+                        "to": st.just("b.in"),
+                    },
+                ),
+                max_size=2,
+            ),
+            "tests": st.lists(
+                st.fixed_dictionaries(
+                    {"name": st.just("t"), "trigger": st.sampled_from(["a", "A"])}
+                ),
+                max_size=1,
+            ),
+            "other": st.just(1),
+        },
+    )
+)
+@settings(max_examples=300)
+def test_fast_structure_check_agrees_with_the_published_schema(document: dict[str, object]) -> None:
+    import jsonschema
+
+    from nodeforge.analysis.model import flow_json_schema
+
+    expected = jsonschema.Draft202012Validator(flow_json_schema()).is_valid(document)
+    assert checks.structure_is_valid(document) == expected

@@ -7,16 +7,14 @@ checks after it (the graph, the typed ports). Messages say what to do, and
 
 from __future__ import annotations
 
-import copy
 import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import fastjsonschema
 import jsonschema
+from pydantic import TypeAdapter, ValidationError
 
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
@@ -33,7 +31,7 @@ from nodeforge.analysis.engine import (
 from nodeforge.analysis.expressions import TypeEnv
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
-from nodeforge.analysis.model import flow_json_schema
+from nodeforge.analysis.model import Flow, Node, flow_json_schema
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.types import ANY, Field, ObjectType, Type, check_assignable, describe
 
@@ -48,44 +46,38 @@ def check_syntax(ctx: _Context) -> None:
 # -- NF002 file structure ------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _structure_validator() -> Any:
-    # fastjsonschema rewrites `$ref`s in the schema it is given: hand it a copy.
-    return fastjsonschema.compile(copy.deepcopy(flow_json_schema()), use_default=False)
+_NODES = TypeAdapter(list[Node])
 
 
-@lru_cache(maxsize=1)
-def _node_validator() -> Any:
-    schema = copy.deepcopy(flow_json_schema())
-    node = {"$defs": schema["$defs"], **schema["$defs"]["Node"]}
-    return fastjsonschema.compile(node, use_default=False)  # never write into the document
-
-
-def _is_valid(validator: Any, value: Any) -> bool:
+def structure_is_valid(value: Any) -> bool:
+    """Whether a whole document matches the file format (pydantic-core, strict JSON
+    semantics). The same models generate the published JSON Schema, whose validator
+    then explains what is wrong (a test checks that the two agree)."""
     try:
-        validator(value)
-    except fastjsonschema.JsonSchemaException:
+        Flow.model_validate(value, strict=True)
+    except ValidationError:
         return False
     return True
 
 
 def _structure_is_valid(ctx: _Context, value: dict[str, Any]) -> bool:
-    """The fast path: nodes one by one (remembered per node object), then the rest."""
+    """The fast path: nodes not seen before (remembered per node object), then the rest."""
     nodes = value.get("nodes")
     if not isinstance(nodes, list):
-        return _is_valid(_structure_validator(), value)
-    for node in nodes:
-        valid = ctx.memo.get("structure", node)
-        if valid is _MISSING:
-            valid = _is_valid(_node_validator(), node)
-            ctx.memo.put("structure", node, None, valid)
-        if not valid:
+        return structure_is_valid(value)
+    fresh = [node for node in nodes if ctx.memo.get("structure", node) is not True]
+    if fresh:
+        try:
+            _NODES.validate_python(fresh, strict=True)
+        except ValidationError:
             return False
+        for node in fresh:
+            ctx.memo.put("structure", node, None, True)
     connections = value.get("connections")
     shell = {**value, "nodes": []}
     if isinstance(connections, list) and ctx.memo.get("structure", connections) is True:
         shell["connections"] = []
-    if not _is_valid(_structure_validator(), shell):
+    if not structure_is_valid(shell):
         return False
     if isinstance(connections, list):
         ctx.memo.put("structure", connections, None, True)
