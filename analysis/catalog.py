@@ -294,7 +294,8 @@ _TYPE_NAMES = {
 }
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a JSON value (``integer`` before ``number``)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -365,7 +366,7 @@ def _convert_error(err: jsonschema.ValidationError) -> list[ConfigError]:
     if v == "type":
         types: list[str] = [str(t) for t in val] if isinstance(val, list) else [str(val)]
         want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-        got = _json_type(inst)
+        got = json_type(inst)
         msg = f"{where} must be {want}; got {got} {_json(inst)}"
         return [ConfigError(path, msg, v, None, tuple(types))]
     if v == "const":

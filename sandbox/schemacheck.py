@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from nodeforge.analysis.expressions.evaluator import value_kind
+
 MAX_PROBLEMS = 20
 
 
@@ -22,22 +24,7 @@ def validate(value: Any, schema: Any) -> list[dict[str, str]]:
     return out
 
 
-def kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "list"
-    if isinstance(v, dict):
-        return "map"
-    return type(v).__name__
+kind = value_kind  # one naming of value kinds, shared with the expression evaluator
 
 
 def _types(s: dict[str, Any]) -> list[str]:

@@ -42,7 +42,8 @@ class MissingError(EvalError):
     """A missing field or key (``has``/``coalesce`` treat it as absence)."""
 
 
-def _kind(v: object) -> str:
+def value_kind(v: object) -> str:
+    """The expression language's name for a value's kind (``list``, ``map``, ...)."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -75,7 +76,7 @@ def values_equal(a: object, b: object) -> bool:
     must match (``1 == true`` is false), lists and maps compare deeply."""
     if _is_num(a) and _is_num(b):
         return a == b
-    ka, kb = _kind(a), _kind(b)
+    ka, kb = value_kind(a), value_kind(b)
     if ka != kb:
         return False
     if isinstance(a, list) and isinstance(b, list):
@@ -122,7 +123,7 @@ def to_string(v: object, e: Expr) -> str:
         return str(v)
     if isinstance(v, float):
         return format_double(v)
-    raise EvalError(f"string() expects a scalar, got {_kind(v)}", e.start, e.end)
+    raise EvalError(f"string() expects a scalar, got {value_kind(v)}", e.start, e.end)
 
 
 class _Evaluator:
@@ -166,7 +167,7 @@ class _Evaluator:
                 return base[key]
             except KeyError:
                 raise MissingError(f"no field `{key}`", e.start, e.end) from None
-        raise EvalError(f"cannot select field `{key}` of {_kind(base)}", e.start, e.end)
+        raise EvalError(f"cannot select field `{key}` of {value_kind(base)}", e.start, e.end)
 
     def index(self, e: Index) -> object:
         base = self.ev(e.operand)
@@ -175,7 +176,9 @@ class _Evaluator:
             if isinstance(idx, float) and idx.is_integer():
                 idx = int(idx)
             if not isinstance(idx, int) or isinstance(idx, bool):
-                raise EvalError(f"list index must be an integer, got {_kind(idx)}", e.start, e.end)
+                raise EvalError(
+                    f"list index must be an integer, got {value_kind(idx)}", e.start, e.end
+                )
             if idx < 0 or idx >= len(base):
                 raise MissingError(
                     f"index {idx} out of range (list has {len(base)} elements)", e.start, e.end
@@ -183,18 +186,18 @@ class _Evaluator:
             return base[idx]
         if isinstance(base, dict):
             if not isinstance(idx, str):
-                raise EvalError(f"map key must be a string, got {_kind(idx)}", e.start, e.end)
+                raise EvalError(f"map key must be a string, got {value_kind(idx)}", e.start, e.end)
             return self.get(base, idx, e)
-        raise EvalError(f"cannot index {_kind(base)}", e.start, e.end)
+        raise EvalError(f"cannot index {value_kind(base)}", e.start, e.end)
 
     def unary(self, e: Unary) -> object:
         v = self.ev(e.operand)
         if e.op == "!":
             if not isinstance(v, bool):
-                raise EvalError(f"`!` expects a boolean, got {_kind(v)}", e.start, e.end)
+                raise EvalError(f"`!` expects a boolean, got {value_kind(v)}", e.start, e.end)
             return not v
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise EvalError(f"cannot negate {_kind(v)}", e.start, e.end)
+            raise EvalError(f"cannot negate {value_kind(v)}", e.start, e.end)
         if isinstance(v, int):
             return _check_int(-v, e)
         return -v
@@ -204,12 +207,12 @@ class _Evaluator:
         if op == "&&" or op == "||":
             left = self.ev(e.left)
             if not isinstance(left, bool):
-                raise EvalError(f"`{op}` expects booleans, got {_kind(left)}", e.start, e.end)
+                raise EvalError(f"`{op}` expects booleans, got {value_kind(left)}", e.start, e.end)
             if (op == "&&") != left:
                 return left
             right = self.ev(e.right)
             if not isinstance(right, bool):
-                raise EvalError(f"`{op}` expects booleans, got {_kind(right)}", e.start, e.end)
+                raise EvalError(f"`{op}` expects booleans, got {value_kind(right)}", e.start, e.end)
             return right
         a = self.ev(e.left)
         b = self.ev(e.right)
@@ -222,13 +225,15 @@ class _Evaluator:
                 return any(values_equal(a, x) for x in b)
             if isinstance(b, dict):
                 if not isinstance(a, str):
-                    raise EvalError(f"map keys are strings, got {_kind(a)}", e.start, e.end)
+                    raise EvalError(f"map keys are strings, got {value_kind(a)}", e.start, e.end)
                 return a in b
-            raise EvalError(f"`in` expects a list or a map, got {_kind(b)}", e.start, e.end)
+            raise EvalError(f"`in` expects a list or a map, got {value_kind(b)}", e.start, e.end)
         if op in ("<", "<=", ">", ">="):
             ok = (_is_num(a) and _is_num(b)) or (type(a) is type(b) and isinstance(a, str | bool))
             if not ok:
-                raise EvalError(f"cannot compare {_kind(a)} with {_kind(b)}", e.start, e.end)
+                raise EvalError(
+                    f"cannot compare {value_kind(a)} with {value_kind(b)}", e.start, e.end
+                )
             if op == "<":
                 return a < b  # type: ignore[operator]
             if op == "<=":
@@ -277,13 +282,15 @@ class _Evaluator:
                 return a + b
             if isinstance(a, list) and isinstance(b, list):
                 return a + b
-            raise EvalError(f"cannot add {_kind(a)} and {_kind(b)}", e.start, e.end)
-        raise EvalError(f"cannot apply `{op}` to {_kind(a)} and {_kind(b)}", e.start, e.end)
+            raise EvalError(f"cannot add {value_kind(a)} and {value_kind(b)}", e.start, e.end)
+        raise EvalError(
+            f"cannot apply `{op}` to {value_kind(a)} and {value_kind(b)}", e.start, e.end
+        )
 
     def ternary(self, e: Ternary) -> object:
         c = self.ev(e.cond)
         if not isinstance(c, bool):
-            raise EvalError(f"condition must be a boolean, got {_kind(c)}", e.start, e.end)
+            raise EvalError(f"condition must be a boolean, got {value_kind(c)}", e.start, e.end)
         return self.ev(e.then if c else e.otherwise)
 
     def list_lit(self, e: ListLit) -> object:
@@ -294,7 +301,7 @@ class _Evaluator:
         for k, v in e.entries:
             key = self.ev(k)
             if not isinstance(key, str):
-                raise EvalError(f"map keys must be strings, got {_kind(key)}", k.start, k.end)
+                raise EvalError(f"map keys must be strings, got {value_kind(key)}", k.start, k.end)
             out[key] = self.ev(v)
         return out
 
@@ -322,7 +329,7 @@ class _Evaluator:
                 return False
             if not isinstance(base, dict):
                 raise EvalError(
-                    f"`has` expects a field of a map, got {_kind(base)}", e.start, e.end
+                    f"`has` expects a field of a map, got {value_kind(base)}", e.start, e.end
                 )
             return sel.field in base
         if fn == "coalesce":
@@ -364,7 +371,7 @@ def _arity(e: Call, args: list[object], lo: int, hi: int) -> None:
 
 def _str_arg(e: Call, v: object, what: str = "a string") -> str:
     if not isinstance(v, str):
-        raise EvalError(f"`{e.fn}` expects {what}, got {_kind(v)}", e.start, e.end)
+        raise EvalError(f"`{e.fn}` expects {what}, got {value_kind(v)}", e.start, e.end)
     return v
 
 
@@ -373,7 +380,7 @@ def _size(ev: _Evaluator, e: Call, args: list[object]) -> object:
     v = args[0]
     if isinstance(v, str | list | dict):
         return len(v)
-    raise EvalError(f"`size` expects a string, list or map, got {_kind(v)}", e.start, e.end)
+    raise EvalError(f"`size` expects a string, list or map, got {value_kind(v)}", e.start, e.end)
 
 
 def _int(ev: _Evaluator, e: Call, args: list[object]) -> object:
@@ -391,7 +398,7 @@ def _int(ev: _Evaluator, e: Call, args: list[object]) -> object:
         if not _INT_RE.match(v):
             raise EvalError(f"cannot convert {v!r} to an integer", e.start, e.end)
         return _check_int(int(v), e)
-    raise EvalError(f"`int` expects a number or a string, got {_kind(v)}", e.start, e.end)
+    raise EvalError(f"`int` expects a number or a string, got {value_kind(v)}", e.start, e.end)
 
 
 def _double(ev: _Evaluator, e: Call, args: list[object]) -> object:
@@ -405,7 +412,7 @@ def _double(ev: _Evaluator, e: Call, args: list[object]) -> object:
         if not _FLOAT_RE.match(v):
             raise EvalError(f"cannot convert {v!r} to a number", e.start, e.end)
         return float(v)
-    raise EvalError(f"`double` expects a number or a string, got {_kind(v)}", e.start, e.end)
+    raise EvalError(f"`double` expects a number or a string, got {value_kind(v)}", e.start, e.end)
 
 
 def _string(ev: _Evaluator, e: Call, args: list[object]) -> object:

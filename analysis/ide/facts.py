@@ -10,7 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from nodeforge.analysis.catalog import NodeManifest, match_config_path, parse_path_pattern
+from nodeforge.analysis.catalog import (
+    NodeManifest,
+    json_type,
+    match_config_path,
+    parse_path_pattern,
+)
 from nodeforge.analysis.engine import Analysis, NodeFacts
 from nodeforge.analysis.expressions import TypeEnv
 from nodeforge.analysis.flow import JsonPath, NodeInfo
@@ -158,26 +163,12 @@ def schema_types(schema: dict[str, Any]) -> list[str]:
     if isinstance(t, list):
         return [x for x in t if isinstance(x, str)]
     if "enum" in schema:
-        return sorted({_json_type(v) for v in schema["enum"]})
+        return sorted({json_type(v) for v in schema["enum"]})
     if "properties" in schema:
         return ["object"]
     if "items" in schema:
         return ["array"]
     return []
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def schema_label(schema: dict[str, Any]) -> str:
