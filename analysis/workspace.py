@@ -16,6 +16,7 @@ connectors (never their secrets, which live encrypted under ``.nodeforge/``):
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,9 @@ class Workspace:
     description: str = ""
     owner: str = ""
     connectors: dict[str, str] = field(default_factory=dict)  # name -> connector type
+    # Custom nodes forked from a standard node (their `fork.json`): (type, version) ->
+    # (base type, base version), so analysis can say when the base has moved on.
+    forks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path | None:
@@ -91,8 +95,28 @@ def load_workspace(root: Path | None) -> Workspace:
     return Workspace(
         root=root,
         catalog=catalog,
+        forks=_read_forks(catalog, nodes_dir),
         name=str(project.get("name", root.name)),
         description=str(project.get("description", "")),
         owner=str(project.get("owner", "")),
         connectors=connectors,
     )
+
+
+FORK_FILE = "fork.json"
+
+
+def _read_forks(catalog: Catalog, nodes_dir: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """The base of every forked custom node; a missing or broken record means no fork."""
+    forks: dict[tuple[str, str], tuple[str, str]] = {}
+    for manifest in catalog.all():
+        folder = manifest.path.parent
+        if nodes_dir not in folder.parents or not (folder / FORK_FILE).is_file():
+            continue
+        try:
+            record = json.loads((folder / FORK_FILE).read_text(encoding="utf-8"))
+            base = record["forked_from"]
+            forks[(manifest.type, manifest.version)] = (str(base["type"]), str(base["version"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return forks

@@ -235,6 +235,16 @@ def _node_problems(ctx: _Context, node: NodeInfo) -> list[_Problem]:
         problems.append(
             _Problem("NF022", message, (*node.path, "type"), {}, tags=(Tag.DEPRECATED,))
         )
+    fork = ctx.workspace.forks.get((node.type, node.version))
+    if fork is not None:
+        base_versions = catalog.versions(fork[0])
+        if base_versions and base_versions[-1] != fork[1]:
+            message = (
+                f"`{node.type}` is a fork of `{fork[0]}@{fork[1]}`; the base is now at "
+                f"{base_versions[-1]} (see `nodeforge fork --status`)"
+            )
+            data = {"base": fork[0], "from": fork[1], "to": base_versions[-1]}
+            problems.append(_Problem("NF025", message, (*node.path, "type"), data))
     if latest != node.version:
         message = f"`{node.type}` {node.version} can be upgraded to {latest}"
         data = {"type": node.type, "from": node.version, "to": latest}

@@ -267,6 +267,18 @@ _RULES = [
         "bad_tests",
     ),
     Rule(
+        "NF025",
+        "fork-base-outdated",
+        Severity.HINT,
+        "This node is a fork of a standard node that has a newer version now.",
+        "A fork (`nodeforge fork`) is a copy: fixes and options added to its base after the "
+        "copy do not reach it. The hint says when the base moved on, so the fork's owner "
+        "can compare and port what matters.",
+        "Compare the fork with the newer base (`nodeforge fork --status`), port the changes "
+        "into the fork, then record the new base by forking again or editing `fork.json`.",
+        "fork_outdated",
+    ),
+    Rule(
         "NF900",
         "go-build-error",
         Severity.ERROR,

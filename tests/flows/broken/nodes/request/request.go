@@ -1,0 +1,25 @@
+// Package acmerequest is the executor of acme/request (fork of http/request) 1.0.0: one HTTP call with a JSON
+// body and a fixed 30 s timeout (1.1.0 makes it configurable and adds retries).
+package acmerequest
+
+import (
+	"context"
+	"time"
+
+	"nodeforge.dev/catalog/nf"
+)
+
+// Request is the call to make.
+type Request struct {
+	Method  string
+	URL     string
+	Headers map[string]string
+	Body    any
+}
+
+// Run makes the call.
+func Run(x *nf.Exec, req Request) (nf.Reply, error) {
+	ctx, cancel := context.WithTimeout(x.Context(), 30*time.Second)
+	defer cancel()
+	return nf.DoJSON(ctx, req.Method, req.URL, req.Headers, req.Body)
+}
