@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nodeforge.analysis.catalog import NodeManifest
@@ -93,6 +94,8 @@ class FlowCode:
     connectors: dict[str, str]  # name -> kind
     node_versions: dict[str, str]  # "type@version" -> executor import path ("" if inline)
     uses_tzdata: bool = False
+    # Executors of forked nodes (`nodeforge fork`): import path -> the fork's folder.
+    fork_sources: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,6 +150,7 @@ class FlowGen:
         self.marks: list[LineMark] = []
         self.connectors: dict[str, str] = {}
         self.node_versions: dict[str, str] = {}
+        self.fork_sources: dict[str, Path] = {}
         self.names = _Names(set(_RESERVED_RUN))
         self.methods: dict[tuple[str, str], str] = {}  # (node, input port) -> method
         self.stored: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> (field, go)
@@ -282,10 +286,24 @@ class FlowGen:
                 return None
         return cur
 
+    def base_type(self, node_id: str) -> str:
+        """The node's type, or for a fork the standard type it was copied from: a fork
+        keeps its base's config and ports, so its base's generator serves it."""
+        m = self.manifest(node_id)
+        fork = self.a.workspace.forks.get((m.type, m.version))
+        return fork[0] if fork is not None else m.type
+
     def package(self, node_id: str) -> str:
         node = self.by_id[node_id]
         assert node.type is not None and node.version is not None
-        name, path = executor_package(node.type, node.version)
+        m = self.manifest(node_id)
+        if (m.type, m.version) in self.a.workspace.forks:
+            # The fork's own Go files, as a package named after the fork's type.
+            name = node.type.replace("/", "").replace("_", "")
+            path = f"{CATALOG_MODULE}/{node.type}/{node.version}"
+            self.fork_sources[path] = m.path.parent
+        else:
+            name, path = executor_package(node.type, node.version)
         alias = self.packages.get(path)
         if alias is None:
             alias = name
@@ -438,6 +456,7 @@ class FlowGen:
             connectors=self.connectors,
             node_versions=self.node_versions,
             uses_tzdata=self.uses_tzdata,
+            fork_sources=self.fork_sources,
         )
 
     def head(self, triggers: list[str]) -> list[str]:
@@ -769,7 +788,7 @@ class FlowGen:
     def node(self, nid: str) -> list[str]:
         m = self.manifest(nid)
         title = self.by_id[nid].value.get("title")
-        kind = m.type
+        kind = self.base_type(nid)
         gen = _GENERATORS.get(kind)
         if gen is None:
             raise CodegenError(f"node `{nid}`: {kind}@{m.version} has no code generator yet")

@@ -121,6 +121,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     readers = ReaderGen(types)
     analyses: list[tuple[FlowInput, Analysis]] = []
     result = GeneratedModule({}, {}, {}, project=project)
+    fork_sources: dict[str, Path] = {}
     for f in flows:
         a = analyze(f.text, f.path.as_uri(), None, ws)
         errors = [d for d in a.diagnostics if d.severity == Severity.ERROR]
@@ -144,6 +145,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         rows |= row_dests
         result.marks[f.rel] = code.marks
         result.node_versions.update(code.node_versions)
+        fork_sources.update(code.fork_sources)
     if not result.ok:
         return result
     files: dict[str, str] = {}
@@ -188,7 +190,8 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     out["catalog/go.mod"] = go_mod.encode()
     out["catalog/go.sum"] = (cat / "go.sum").read_bytes()
     for pkg in sorted(packages):
-        for src in sorted((cat / pkg).glob("*.go")):
+        folder = fork_sources.get(f"nodeforge.dev/catalog/{pkg}", cat / pkg)
+        for src in sorted(folder.glob("*.go")):
             if not src.name.endswith("_test.go"):
                 out[f"catalog/{pkg}/{src.name}"] = src.read_bytes()
     result.files = out
