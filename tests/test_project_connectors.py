@@ -5,6 +5,7 @@ planted-secret scan of everything the workspace and its history hold."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import json
 import os
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -661,15 +663,37 @@ def test_planted_secret_is_nowhere(
             }
         )
     )
-    # generated code (codegen writes under .nodeforge/gen, scanned with the rest below)
+    # generated code and the build (written under .nodeforge/, scanned with the rest
+    # below), the build log, and the logs of the running app, which does get the
+    # decrypted settings in its environment
+    from nodeforge.codegen.build import app_env, build
+
+    built = build(ws)
+    assert built.ok and built.binary is not None, built.diagnostics
+    assert SECRET not in built.output
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        addr = f"127.0.0.1:{probe.getsockname()[1]}"
+    env = {**os.environ, **app_env(ws), "NODEFORGE_ADDR": addr}
+    assert SECRET in "".join(env.values())  # the app really receives the secret
+    app = subprocess.Popen(
+        [str(built.binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
-        from nodeforge.codegen.build import generate
-    except ImportError:  # pragma: no cover - codegen not there
-        generate = None
-    if generate is not None:
-        generated = generate(ws)
-        assert generated.ok, generated.diagnostics
-        assert any(name.endswith(".go") for name in generated.written)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://{addr}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(f"http://{addr}/m", data=b"{}", method="POST")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=10).read()
+    finally:
+        app.terminate()
+        app_log, _ = app.communicate(timeout=30)
+    assert b"mail" in app_log or b"listening" in app_log  # the app did log
+    assert SECRET.encode() not in app_log
     h = History(ws)
     h.save(flow, "with a connector")
     h.save(ws / "flows/hello.flow.json")
