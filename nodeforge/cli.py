@@ -257,6 +257,11 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     build.add_argument("--out-dir", type=Path, help="module folder (default: .nodeforge/gen/)")
     build.add_argument("--format", choices=fmt_choices, default="text")
     build.add_argument("--json", action="store_true", help="print the build result as JSON")
+    build.add_argument(
+        "--at",
+        metavar="REV",
+        help="rebuild a flow exactly as saved at REV (a commit id or @N) in the history",
+    )
     build.set_defaults(handler=_lazy("nodeforge.commands.build", "run"))
 
     run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")

@@ -15,6 +15,8 @@ from .generate import _display, print_diagnostics
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.at is not None:
+            return _rebuild(args)
         result = build(args.path, out_dir=args.out_dir, binary=args.output)
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge build: {exc}", file=sys.stderr)
@@ -47,4 +49,26 @@ def run(args: argparse.Namespace) -> int:
         f"built {_display(result.binary)} in {result.seconds:.1f}s "
         f"({len(result.written)} generated files changed)"
     )
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from nodeforge.analysis.workspace import find_root
+    from nodeforge.project.fsutil import ProjectError
+    from nodeforge.project.rebuild import rebuild_at
+
+    flow = args.path
+    root = find_root(flow.parent) if flow.is_file() else None
+    if root is None:
+        print("nodeforge build --at: pass a flow file inside a workspace", file=sys.stderr)
+        return 2
+    try:
+        commit, result = rebuild_at(root, flow, args.at)
+    except ProjectError as exc:
+        print(f"nodeforge build: {exc}", file=sys.stderr)
+        return 1
+    if not result.ok or result.binary is None:
+        print_diagnostics(result, args.format)
+        return 1
+    print(f"rebuilt {flow} as saved at {commit[:10]}: {_display(result.binary)}")
     return 0
