@@ -811,6 +811,17 @@ class FlowGen:
         lines.append("")
         return lines
 
+    def check_err(self, nid: str) -> list[str]:
+        """``if err != nil { <the node's error path> }`` after an executor call."""
+        return ["if err != nil {", *(_indent(s) for s in self.on_error(nid)), "}"]
+
+    def finish(self, nid: str, values: dict[str, str]) -> list[str]:
+        """End the node's span, then send its ``out`` port the struct built from
+        ``values`` (Go code per JSON field name)."""
+        t, go = self.out_type(nid, "out"), self.go_out(nid, "out")
+        literal = self.struct_lit(t, values, self.type_hint(nid, "out"))
+        return [self.end(nid), *self.output(nid, "out", literal, t, go)]
+
     def start(self, nid: str) -> str:
         return f"start := r.x.Start({go_string(nid)})"
 
@@ -990,8 +1001,6 @@ def unwrap_any(code: str) -> str:
 def _sql_exec(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
     db = g.connector(nid)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     lines = [*g.fixture(nid), g.start(nid)]
     params = _params(g, nid)
     if params == "[]any{}":
@@ -1000,13 +1009,8 @@ def _sql_exec(g: FlowGen, nid: str) -> list[str]:
         lines.append(g.at(nid, ("params",), f"args := {params}"))
         params = "args"
     lines.append(f"n, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'statement')}, {params})")
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
-    lines.append(g.end(nid))
-    lines += g.output(
-        nid, "out", g.struct_lit(t, {"rows_affected": "n"}, g.type_hint(nid, "out")), t, go
-    )
+    lines += g.check_err(nid)
+    lines += g.finish(nid, {"rows_affected": "n"})
     return lines
 
 
@@ -1014,7 +1018,6 @@ def _sql_query(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
     db = g.connector(nid)
     t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     row_t: Type = ANY
     if isinstance(t, ObjectType):
         f = t.field("rows")
@@ -1040,9 +1043,8 @@ def _sql_query(g: FlowGen, nid: str) -> list[str]:
     lines.append("if err != nil {")
     lines += [_indent(x) for x in g.on_error(nid)]
     lines.append("}")
-    lines.append(g.end(nid))
     values = {"rows": "rows", "count": "int64(len(rows))"}
-    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    lines += g.finish(nid, values)
     return lines
 
 
@@ -1234,8 +1236,6 @@ def _email(g: FlowGen, nid: str) -> list[str]:
     cfg = g.config(nid)
     name = str(cfg.get("connector", ""))
     g.connector_check(nid, name)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     lines = [*g.fixture(nid), g.start(nid)]
     parts = {}
     for key in ("from", "to", "subject", "body"):
@@ -1247,13 +1247,8 @@ def _email(g: FlowGen, nid: str) -> list[str]:
         f"id, err := {pkg}.Run(r.x, {go_string(name)}, {pkg}.Message{{From: sender, To: to, "
         f"Subject: subject, Body: body, HTML: {html}}})"
     )
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
-    lines.append(g.end(nid))
-    lines += g.output(
-        nid, "out", g.struct_lit(t, {"message_id": "id"}, g.type_hint(nid, "out")), t, go
-    )
+    lines += g.check_err(nid)
+    lines += g.finish(nid, {"message_id": "id"})
     return lines
 
 
@@ -1273,9 +1268,7 @@ def _llm_generate(g: FlowGen, nid: str) -> list[str]:
         f"MaxTokens: {go_literal(int(cfg.get('max_tokens', 1024)))}}}"
     )
     lines.append(f"res, err := {pkg}.Run(r.x, {go_string(name)}, {req})")
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
+    lines += g.check_err(nid)
     lines.append(g.end(nid))
     usage_t: Type = ANY
     if isinstance(t, ObjectType):
@@ -1301,8 +1294,6 @@ def _llm_classify(g: FlowGen, nid: str) -> list[str]:
     cfg = g.config(nid)
     name = str(cfg.get("connector", ""))
     g.connector_check(nid, name)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     labels = ", ".join(go_string(str(x)) for x in cfg.get("labels") or [])
     lines = [*g.fixture(nid), g.start(nid)]
     lines.append(g.at(nid, ("text",), f"text := {g.template(nid, ('text',))}"))
@@ -1311,12 +1302,9 @@ def _llm_classify(g: FlowGen, nid: str) -> list[str]:
         f"{go_string(str(cfg.get('model', '')))}, []string{{{labels}}}, text, "
         f"{go_string(str(cfg.get('instructions', '')))})"
     )
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
-    lines.append(g.end(nid))
+    lines += g.check_err(nid)
     values = {"label": "label", "confidence": "confidence"}
-    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    lines += g.finish(nid, values)
     return lines
 
 
@@ -1325,21 +1313,14 @@ def _whatsapp(g: FlowGen, nid: str) -> list[str]:
     cfg = g.config(nid)
     name = str(cfg.get("connector", ""))
     g.connector_check(nid, name)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     lines = [*g.fixture(nid), g.start(nid)]
     lines.append(g.at(nid, ("to",), f"to := {g.template(nid, ('to',))}"))
     text_key = "body" if "body" in g.manifest(nid).properties else "text"
     lines.append(g.at(nid, (text_key,), f"text := {g.template(nid, (text_key,))}"))
     preview = go_literal(bool(cfg.get("preview_url", False)))
     lines.append(f"id, err := {pkg}.Run(r.x, {go_string(name)}, to, text, {preview})")
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
-    lines.append(g.end(nid))
-    lines += g.output(
-        nid, "out", g.struct_lit(t, {"message_id": "id"}, g.type_hint(nid, "out")), t, go
-    )
+    lines += g.check_err(nid)
+    lines += g.finish(nid, {"message_id": "id"})
     return lines
 
 
@@ -1348,7 +1329,6 @@ def _http_request(g: FlowGen, nid: str) -> list[str]:
     cfg = g.config(nid)
     node = g.by_id[nid]
     t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
     g.imports.add("time")
     lines = [*g.fixture(nid), g.start(nid)]
     lines.append(g.at(nid, ("url",), f"url := {g.template(nid, ('url',))}"))
@@ -1376,9 +1356,7 @@ def _http_request(g: FlowGen, nid: str) -> list[str]:
         )
         fields.append(f"Retries: {go_literal(int(cfg.get('retries', 0)))}")
     lines.append(f"reply, err := {pkg}.Run(r.x, {pkg}.Request{{{', '.join(fields)}}})")
-    lines.append("if err != nil {")
-    lines += [_indent(s) for s in g.on_error(nid)]
-    lines.append("}")
+    lines += g.check_err(nid)
     body_t: Type = ANY
     if isinstance(t, ObjectType):
         f = t.field("body")
@@ -1390,13 +1368,10 @@ def _http_request(g: FlowGen, nid: str) -> list[str]:
         dec = g.types.decoder(body_t, pascal(nid) + "Body")
         conv = f'nf.Convert(func() {body_go} {{ return {dec}(reply.Body, "") }})'
         lines.append(f"respBody, err := {conv}")
-        lines.append("if err != nil {")
-        lines += [_indent(s) for s in g.on_error(nid)]
-        lines.append("}")
+        lines += g.check_err(nid)
         conv = "respBody"
-    lines.append(g.end(nid))
     values = {"status": "int64(reply.Status)", "headers": "reply.Headers", "body": conv}
-    lines += g.output(nid, "out", g.struct_lit(t, values, g.type_hint(nid, "out")), t, go)
+    lines += g.finish(nid, values)
     return lines
 
 
