@@ -261,12 +261,7 @@ class FramedReader:
                 if length is not None:
                     return length
                 continue
-            name, _, value = line.decode("ascii", "replace").partition(":")
-            if name.strip().lower() == "content-length":
-                try:
-                    length = int(value.strip())
-                except ValueError:
-                    log.warning("bad Content-Length header: %r", line)
+            length = _content_length(line, length)
 
     async def _read_exactly(self, n: int) -> bytes:
         chunks: list[bytes] = []
@@ -391,6 +386,18 @@ def stdin_receiver(
     return queue.get
 
 
+def _content_length(line: bytes, length: int | None) -> int | None:
+    """Fold one header line into the Content-Length read so far (others are ignored)."""
+    name, _, value = line.decode("ascii", "replace").partition(":")
+    if name.strip().lower() != "content-length":
+        return length
+    try:
+        return int(value.strip())
+    except ValueError:
+        log.warning("bad Content-Length header: %r", line)
+        return length
+
+
 def _sync_headers(stream: FdReader) -> int | None:
     length: int | None = None
     while True:
@@ -401,9 +408,4 @@ def _sync_headers(stream: FdReader) -> int | None:
             if length is not None:
                 return length
             continue
-        name, _, value = line.decode("ascii", "replace").partition(":")
-        if name.strip().lower() == "content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                log.warning("bad Content-Length header: %r", line)
+        length = _content_length(line, length)
