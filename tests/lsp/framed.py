@@ -7,6 +7,8 @@ import itertools
 import json
 from typing import Any
 
+from tests.lsp.messages import latest_diagnostics
+
 
 class FramedClient:
     def __init__(self, reader: asyncio.StreamReader, writer: Any) -> None:
@@ -68,17 +70,7 @@ class FramedClient:
         return answer
 
     async def published(self, uri: str, timeout: float = 20) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            for message in reversed(self.notifications):
-                if (
-                    message["method"] == "textDocument/publishDiagnostics"
-                    and message["params"]["uri"] == uri
-                ):
-                    return list(message["params"]["diagnostics"])
-            await asyncio.sleep(0.005)
-        raise TimeoutError(f"no diagnostics for {uri}")
+        return await latest_diagnostics(self.notifications, uri, timeout)
 
     def open(self, uri: str, text: str) -> None:
         self.notify(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeforge.server.transport import serve_session
+from tests.lsp.messages import latest_diagnostics
 
 
 class MemoryClient:
@@ -108,17 +109,7 @@ class MemoryClient:
         return uri
 
     async def published(self, uri: str, timeout: float = 20) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            for message in reversed(self.notifications):
-                if (
-                    message["method"] == "textDocument/publishDiagnostics"
-                    and message["params"]["uri"] == uri
-                ):
-                    return list(message["params"]["diagnostics"])
-            await asyncio.sleep(0.005)
-        raise TimeoutError(f"no diagnostics for {uri}")
+        return await latest_diagnostics(self.notifications, uri, timeout)
 
     async def stop(self) -> int:
         await self.request("shutdown", None)
