@@ -26,8 +26,9 @@ from nodeforge.sandbox import harness as hz
 from nodeforge.sandbox import uids
 from nodeforge.sandbox.limits import Limits
 from nodeforge.sandbox.nodetest import NodeTestResult, run_node_test
-from nodeforge.sandbox.runner import Status, unavailable_reason
+from nodeforge.sandbox.runner import Status
 from nodeforge.sandbox.testing import code_node_analysis
+from tests.sandbox_support import private_harness_cache, require_sandbox
 
 HOSTILE = Path(__file__).parent / "hostile"
 FAST = Limits(wall_seconds=4.0, cpu_seconds=3, output_bytes=1024 * 1024)
@@ -37,28 +38,11 @@ pytestmark = [
 ]
 
 
-def require_sandbox() -> None:
-    reason = unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI") and os.geteuid() == 0:
-        pytest.fail(f"the sandbox must work in CI (as root): {reason}")
-    pytest.skip(f"sandbox unavailable here: {reason}")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def harness_cache() -> Iterator[Path]:
     """One harness cache for the session (world-traversable, removed at the end)."""
-    old = os.environ.get("NODEFORGE_CACHE")
-    folder = Path(tempfile.mkdtemp(prefix="nf-hostile-cache-"))
-    os.chmod(folder, 0o755)
-    os.environ["NODEFORGE_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("NODEFORGE_CACHE", None)
-    else:
-        os.environ["NODEFORGE_CACHE"] = old
-    shutil.rmtree(folder, ignore_errors=True)
+    with private_harness_cache("nf-hostile-cache-") as folder:
+        yield folder
 
 
 @pytest.fixture(scope="session", autouse=True)

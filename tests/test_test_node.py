@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ import pytest
 
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.sandbox.nodetest import NodeTestError, run_node_test
-from nodeforge.sandbox.runner import Status, unavailable_reason
+from nodeforge.sandbox.runner import Status
 from nodeforge.sandbox.testing import code_node_analysis, code_node_flow
+from tests.sandbox_support import private_harness_cache, require_sandbox
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 
@@ -80,27 +80,10 @@ FLOW = {
 }
 
 
-def require_sandbox() -> None:
-    reason = unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI") and os.geteuid() == 0:
-        pytest.fail(f"the sandbox must work in CI (as root): {reason}")
-    pytest.skip(f"sandbox unavailable here: {reason}")
-
-
 @pytest.fixture(scope="module", autouse=True)
 def harness_cache() -> Iterator[Path]:
-    old = os.environ.get("NODEFORGE_CACHE")
-    folder = Path(tempfile.mkdtemp(prefix="nf-test-node-cache-"))
-    os.chmod(folder, 0o755)
-    os.environ["NODEFORGE_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("NODEFORGE_CACHE", None)
-    else:
-        os.environ["NODEFORGE_CACHE"] = old
-    shutil.rmtree(folder, ignore_errors=True)
+    with private_harness_cache("nf-test-node-cache-") as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")
