@@ -14,6 +14,7 @@ from nodeforge.codegen import build as driver
 from nodeforge.server.commands import lens_arguments
 from tests.lsp.harness import WORKSPACE
 from tests.lsp.inprocess import MemoryClient
+from tests.test_build_support import free_port
 
 
 @pytest.fixture
@@ -132,13 +133,9 @@ async def _until(client: MemoryClient, uri: str, check: Any, timeout: float = 20
 @pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed")
 async def test_run_starts_the_app_and_stop_ends_it(workspace: Path) -> None:
     import asyncio
-    import socket
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    addr = f"127.0.0.1:{port}"
+    addr = f"127.0.0.1:{free_port()}"
     client = MemoryClient()
     await client.start(workspace)
     uri = client.open(workspace / "flows" / "second.flow.json")

@@ -29,6 +29,7 @@ from nodeforge.project import connectors as c
 from nodeforge.project.fsutil import ProjectError
 from nodeforge.project.history import History
 from nodeforge.project.workspace_init import init_workspace, project_info
+from tests.test_build_support import free_port
 
 SECRET = "pl4nted-S3CRET-value-7f3a9"
 
@@ -671,9 +672,7 @@ def test_planted_secret_is_nowhere(
     built = build(ws)
     assert built.ok and built.binary is not None, built.diagnostics
     assert SECRET not in built.output
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        addr = f"127.0.0.1:{probe.getsockname()[1]}"
+    addr = f"127.0.0.1:{free_port()}"
     env = {**os.environ, **app_env(ws), "NODEFORGE_ADDR": addr}
     assert SECRET in "".join(env.values())  # the app really receives the secret
     app = subprocess.Popen(

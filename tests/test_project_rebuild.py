@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_broken_flows import run_cli
+from tests.test_build_support import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed")
 
@@ -44,9 +44,7 @@ def flow(status: int, node_type: str = "http/respond") -> str:
 
 
 def status_of(binary: Path) -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        addr = f"127.0.0.1:{probe.getsockname()[1]}"
+    addr = f"127.0.0.1:{free_port()}"
     app = subprocess.Popen(
         [str(binary)],
         env={"NODEFORGE_ADDR": addr},
