@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodeforge.analysis.types import ObjectType, Type, type_from_schema
+from nodeforge.codegen.usercode import types_source, user_source
 
 HARNESS_VERSION = "1"
 GO_VERSION_LINE = "go 1.26"
@@ -77,136 +77,7 @@ def world_traversable(path: Path) -> bool:
     return True
 
 
-# -- code/go -------------------------------------------------------------------------------
-
-STD_PACKAGES = {
-    "bufio": "bufio",
-    "bytes": "bytes",
-    "context": "context",
-    "errors": "errors",
-    "fmt": "fmt",
-    "io": "io",
-    "json": "encoding/json",
-    "base64": "encoding/base64",
-    "hex": "encoding/hex",
-    "csv": "encoding/csv",
-    "log": "log",
-    "slog": "log/slog",
-    "math": "math",
-    "rand": "math/rand/v2",
-    "big": "math/big",
-    "net": "net",
-    "http": "net/http",
-    "url": "net/url",
-    "os": "os",
-    "exec": "os/exec",
-    "signal": "os/signal",
-    "filepath": "path/filepath",
-    "path": "path",
-    "regexp": "regexp",
-    "runtime": "runtime",
-    "slices": "slices",
-    "maps": "maps",
-    "sort": "sort",
-    "strconv": "strconv",
-    "strings": "strings",
-    "sync": "sync",
-    "atomic": "sync/atomic",
-    "syscall": "syscall",
-    "time": "time",
-    "unicode": "unicode",
-    "utf8": "unicode/utf8",
-    "sha256": "crypto/sha256",
-    "hmac": "crypto/hmac",
-    "md5": "crypto/md5",
-}
-
-_PACKAGE_RE = re.compile(r"^\s*package\s+\w+\s*$", re.M)
-_IMPORT_RE = re.compile(r"^\s*import\b", re.M)
-_COMMENTS_STRINGS = re.compile(r"//[^\n]*|/\*.*?\*/|`[^`]*`|\"(?:\\.|[^\"\\\n])*\"", re.S)
-
-
-def user_source(source: str) -> str:
-    """The node's source as a file of package ``main``: the package clause and the
-    imports are optional in the node's config, so they are added when missing (imports
-    of the standard packages the code names, like goimports would)."""
-    body = _PACKAGE_RE.sub("", source, count=1)  # keeps its line: line numbers hold
-    if _IMPORT_RE.search(body):
-        return "package main\n\n//line source:1\n" + body
-    code = _COMMENTS_STRINGS.sub(" ", body)
-    used = sorted(
-        {
-            path
-            for name, path in STD_PACKAGES.items()
-            if re.search(rf"(?<![\w.]){name}\.[A-Za-z_]", code)
-        }
-    )
-    imports = "".join(f"\t{json.dumps(p)}\n" for p in used)
-    head = f"package main\n\nimport (\n{imports})\n\n" if used else "package main\n\n"
-    # Compiler errors point at the lines of the node's source.
-    return head + "//line source:1\n" + body
-
-
-def _go_type(t: Type, name: str, decls: list[str], seen: dict[str, str]) -> str:
-    from nodeforge.analysis.types import (
-        ArrayType,
-        BoolType,
-        IntType,
-        NumberType,
-        StringType,
-        UnionType,
-    )
-
-    if isinstance(t, UnionType):
-        opts = [o for o in t.options if type(o).__name__ != "NullType"]
-        if (
-            opts
-            and all(type(o) is type(opts[0]) for o in opts)
-            and not isinstance(opts[0], ObjectType | ArrayType)
-        ):
-            t = opts[0]
-    scalars = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringType: "string"}
-    if type(t) in scalars:
-        return scalars[type(t)]
-    if isinstance(t, ArrayType):
-        return "[]" + _go_type(t.items, name + "Item", decls, seen)
-    if isinstance(t, ObjectType) and t.fields:
-        from nodeforge.codegen.gotypes import pascal
-
-        lines = [f"type {name} struct {{"]
-        used: set[str] = set()
-        for f in t.fields:
-            fname = pascal(f.name) or "Field"
-            base, n = fname, 2
-            while fname in used:
-                fname, n = f"{base}{n}", n + 1
-            used.add(fname)
-            inner = _go_type(f.type, name + fname, decls, seen)
-            scalar = inner in scalars.values() or inner in seen.values()
-            go = "*" + inner if not f.required and scalar else inner
-            tag = json.dumps(f.name + ("" if f.required else ",omitempty"))
-            lines.append(f"\t{fname} {go} `json:{tag}`")
-        lines.append("}")
-        seen[name] = name
-        decls.append("\n".join(lines))
-        return name
-    if isinstance(t, ObjectType):
-        if t.additional is not None and type(t.additional).__name__ != "AnyType":
-            return "map[string]" + _go_type(t.additional, name + "Value", decls, seen)
-        return "map[string]any"
-    return "any"
-
-
-def types_source(input_schema: Any, output_schema: Any) -> str:
-    """``Input`` and ``Output`` from the node's schemas (types of the JSON Schema subset)."""
-    decls: list[str] = []
-    seen: dict[str, str] = {}
-    for name, schema in (("Input", input_schema), ("Output", output_schema)):
-        t = type_from_schema(schema if isinstance(schema, dict) else {"type": "object"})
-        go = _go_type(t, name, decls, seen)
-        if go != name:
-            decls.append(f"type {name} = {go}")
-    return "package main\n\n" + "\n\n".join(decls) + "\n"
+# The node's code: codegen/usercode.py (shared with the compiled app).
 
 
 HARNESS_MAIN = r"""package main
