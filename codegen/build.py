@@ -29,6 +29,7 @@ from typing import Any
 
 from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.flow import load_document
+from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
 
 from .expr_go import CodegenError
@@ -234,6 +235,15 @@ def map_go_errors(
         if m is None:
             continue
         file, line, col, msg = m["file"], int(m["line"]), int(m["col"]), m["msg"]
+        flow_rel, _, code_node = file.rpartition("@")
+        if flow_rel in flows:
+            # In the Go code of a code/go node (its `//line <flow>@<node>:1`).
+            span = _locate_source(flows[flow_rel], code_node, line, col)
+            message = f"Go build error in node `{code_node}` (source line {line}): {msg}"
+            out.setdefault(flow_rel, []).append(
+                Diagnostic(BUILD_CODE, message, Severity.ERROR, span, data={"go": raw.strip()})
+            )
+            continue
         rel = next((r for r in flows if r == file or file.endswith("/" + r)), None)
         if rel is None:
             base = os.path.basename(file)
@@ -277,6 +287,33 @@ def _locate(flow: FlowInput, marks: list[LineMark], line: int, col: int) -> tupl
     if not mark.config_path:
         span = doc.key_span((*node.path, "id")) if node.id else span
     return span, where
+
+
+def _locate_source(flow: FlowInput, node_id: str, line: int, col: int) -> Span:
+    """The range, inside the JSON string of a code/go node's ``source``, of the token at
+    Go position ``line:col`` (1-based; columns count bytes) of that source."""
+    doc = load_document(flow.text, flow.path.as_uri())
+    node = doc.node_by_id(node_id)
+    if node is None:
+        return Span(0, 0)
+    token = doc.span_of((*node.path, "config", "source"))
+    source = node.config.get("source")
+    raw = doc.text[token.start : token.end]
+    if not isinstance(source, str) or not raw.startswith('"'):
+        return token
+    lines = source.split("\n")
+    if not 1 <= line <= len(lines):
+        return token
+    text = lines[line - 1]
+    column = len(text.encode()[: max(col - 1, 0)].decode(errors="ignore"))
+    start = sum(len(x) + 1 for x in lines[: line - 1]) + min(column, len(text))
+    word = re.match(r"\w+|\S?", text[min(column, len(text)) :])
+    end = start + max(len(word.group(0)) if word else 0, 1)
+    offsets = string_offsets(raw)
+    return Span(
+        token.start + offsets[min(start, len(offsets) - 1)],
+        token.start + offsets[min(end, len(offsets) - 1)],
+    )
 
 
 def app_env(root: Path, data_dir: Path | None = None) -> dict[str, str]:

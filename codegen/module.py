@@ -135,7 +135,9 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     rows: set[str] = set()
     for f, a in analyses:
         try:
-            code, row_dests = generate_flow(a, f.rel, types, ws.connectors, readers)
+            code, row_dests = generate_flow(
+                a, f.rel, types, ws.connectors, readers, f"nodeforge.app/{project}"
+            )
         except CodegenError as exc:
             result.diagnostics[f.rel] = [
                 Diagnostic("NF900", f"cannot generate Go: {exc}", Severity.ERROR, _first_span(a))
@@ -175,6 +177,11 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
         out[name] = gofmt(text, name).encode()
     cat = catalog_dir()
     go_mod = (cat / "go.mod").read_text()
+    for code in codes:
+        for name, text in code.code_files.items():
+            # The user's own code is copied as written: its lines must stay put.
+            typed = name.endswith("/types.go")
+            out[name] = (gofmt(text, name) if typed else text).encode()
     out["go.mod"] = _app_go_mod(project, go_mod).encode()
     out["go.sum"] = (cat / "go.sum").read_bytes()
     packages = {"nf"}

@@ -66,7 +66,7 @@ def user_source(source: str, package: str = "main", origin: str = "source") -> s
     directive before the source makes compiler errors and panics count lines from the
     node's own first line."""
     body = _PACKAGE_RE.sub("", source, count=1)  # keeps its line: line numbers hold
-    directive = f"//line {origin}:1\n"
+    directive = f"//line {origin}:1:1\n"
     if _IMPORT_RE.search(body):
         return f"package {package}\n\n{directive}{body}"
     code = _COMMENTS_STRINGS.sub(" ", body)
