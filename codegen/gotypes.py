@@ -171,34 +171,68 @@ _SCALARS = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringTyp
 _ERROR_FIELDS = (("message", StringType), ("code", StringType), ("retryable", BoolType))
 
 
-_KEYS: dict[int, tuple[Type, object]] = {}
+class _Keys:
+    """Structural keys of types, as small interned ints: equal for types that get the same
+    Go type (descriptions, string enums and formats do not matter).
+
+    A key is computed once per type object (types are immutable; analysis shares them
+    between ports) from the keys of its parts, so it costs O(1) to hash and compare. An
+    object's fields are keyed as a chain of prefixes, each prefix interned from the one
+    before it and one field: a ``data/set`` node whose output adds one field to its
+    input's costs one step per field, and its input's struct is found from the chain by
+    one dict lookup (see :meth:`GoTypes._find_base`). Keys are meaningful only within
+    one ``_Keys``.
+    """
+
+    __slots__ = ("_chains", "_ids", "_memo")
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Type, int]] = {}  # id(type) -> (type kept alive, key)
+        self._ids: dict[object, int] = {}  # structural tuple -> key
+        self._chains: dict[int, tuple[int, ...]] = {}  # object key -> its field prefix keys
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def _intern(self, parts: object) -> int:
+        found = self._ids.get(parts)
+        if found is None:
+            found = self._ids[parts] = len(self._ids) + 1
+        return found
+
+    def key(self, t: Type) -> int:
+        hit = self._memo.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        key = self._compute(t)
+        self._memo[id(t)] = (t, key)
+        return key
+
+    def chain(self, t: ObjectType) -> tuple[int, ...]:
+        """The keys of ``t``'s field prefixes: element ``k - 1`` keys the first ``k``."""
+        return self._chains[self.key(t)]
+
+    def _compute(self, t: Type) -> int:
+        if isinstance(t, StringType):
+            return self._intern("string")
+        if isinstance(t, ArrayType):
+            return self._intern(("list", self.key(t.items)))
+        if isinstance(t, ObjectType):
+            chain: list[int] = []
+            prefix = 0
+            for f in t.fields:
+                prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
+                chain.append(prefix)
+            add = None if t.additional is None else self.key(t.additional)
+            key = self._intern(("obj", prefix, add))
+            self._chains.setdefault(key, tuple(chain))
+            return key
+        if isinstance(t, UnionType):
+            return self._intern(("union", tuple(self.key(o) for o in t.options)))
+        return self._intern(type(t).__name__)
 
 
-def _key(t: Type) -> object:
-    """A structural key: equal for types that get the same Go type (descriptions, string
-    enums and formats do not matter). Memoized by identity: analysis shares type objects
-    between ports, and flows of a thousand nodes ask for the same keys many times."""
-    hit = _KEYS.get(id(t))
-    if hit is not None and hit[0] is t:
-        return hit[1]
-    key = _compute_key(t)
-    if len(_KEYS) > 100_000:
-        _KEYS.clear()
-    _KEYS[id(t)] = (t, key)
-    return key
-
-
-def _compute_key(t: Type) -> object:
-    if isinstance(t, StringType):
-        return "string"
-    if isinstance(t, ArrayType):
-        return ("list", _key(t.items))
-    if isinstance(t, ObjectType):
-        add = None if t.additional is None else _key(t.additional)
-        return ("obj", tuple((f.name, f.required, _key(f.type)) for f in t.fields), add)
-    if isinstance(t, UnionType):
-        return ("union", tuple(_key(o) for o in t.options))
-    return type(t).__name__
+_SHARED = _Keys()  # for :func:`simplify` outside a registry
 
 
 def is_node_error(t: Type) -> bool:
@@ -213,10 +247,21 @@ def is_node_error(t: Type) -> bool:
 
 def simplify(t: Type) -> Type:
     """Unions whose options share one Go type collapse to it (string enums, T | null)."""
+    global _SHARED
+    if not isinstance(t, UnionType):
+        return t
+    if len(_SHARED) > 100_000:  # bound the memory of long-running processes
+        _SHARED = _Keys()
+    return _simplify(t, _SHARED)
+
+
+def _simplify(t: Type, keys: _Keys) -> Type:
     if isinstance(t, UnionType):
         opts = [o for o in t.options if not isinstance(o, NullType)]
-        if opts and all(_key(o) == _key(opts[0]) for o in opts):
-            return opts[0]
+        if opts:
+            first = keys.key(opts[0])
+            if all(keys.key(o) == first for o in opts):
+                return opts[0]
     return t
 
 
@@ -224,17 +269,18 @@ class GoTypes:
     """The registry of named Go types of one generated module."""
 
     def __init__(self) -> None:
-        self.structs: dict[object, GoStruct] = {}
+        self.structs: dict[int, GoStruct] = {}  # structural key -> struct
         self.names: set[str] = {"NodeError"}
         self.order: list[GoStruct] = []
         self.decoders: dict[str, tuple[str, str, Type]] = {}  # name -> (go type, body, type)
-        self._prefixes: dict[int, list[GoStruct]] = {}
+        self._keys = _Keys()
+        self._prefixes: dict[int, GoStruct] = {}  # key of a struct's fields -> first struct
         self._by_name: dict[str, GoStruct] = {}
 
     # -- Go types ----------------------------------------------------------------
 
     def go(self, t: Type, hint: str = "Value") -> str:
-        t = simplify(t)
+        t = _simplify(t, self._keys)
         scalar = _SCALARS.get(type(t))
         if scalar is not None:
             return scalar
@@ -251,10 +297,10 @@ class GoTypes:
         return "any"
 
     def is_struct(self, t: Type) -> bool:
-        t = simplify(t)
+        t = _simplify(t, self._keys)
         if not isinstance(t, ObjectType) or not t.fields:
             return False
-        key = _key(t)
+        key = self._keys.key(t)
         if key in self.structs:
             return True
         if is_node_error(t):
@@ -262,7 +308,7 @@ class GoTypes:
         return all(_tag_ok(f.name) for f in t.fields)
 
     def struct(self, t: ObjectType, hint: str) -> GoStruct:
-        key = _key(t)
+        key = self._keys.key(t)
         found = self.structs.get(key)
         if found is not None:
             return found
@@ -271,7 +317,7 @@ class GoTypes:
         s = GoStruct(name, t, base=base)
         self.structs[key] = s
         self.order.append(s)
-        self._prefixes.setdefault(chain[-1], []).append(s)
+        self._prefixes.setdefault(chain[-1], s)
         used: set[str] = base.go_names() if base is not None else set()
         skip = len(base.all_fields()) if base is not None else 0
         for f in t.fields[skip:]:
@@ -286,23 +332,16 @@ class GoTypes:
             s.add(GoField(fname, f.name, f.type, go, f.required, pointer))
         return s
 
-    def _find_base(self, t: ObjectType) -> tuple[GoStruct | None, list[int]]:
+    def _find_base(self, t: ObjectType) -> tuple[GoStruct | None, tuple[int, ...]]:
         """The largest known struct whose fields are a prefix of ``t``'s (at least half of
-        them, at least two), and the chain hashes of ``t``'s field prefixes."""
-        chain: list[int] = []
-        h = 0
-        for f in t.fields:
-            h = hash((h, f.name, f.required, _key(f.type)))
-            chain.append(h)
+        them, at least two; the first one declared if several), and the keys of ``t``'s
+        field prefixes."""
+        chain = self._keys.chain(t)
         n = len(t.fields)
         for k in range(n - 1, max(2, (n + 1) // 2) - 1, -1):
-            for cand in self._prefixes.get(chain[k - 1], []):
-                fields = cand.type.fields
-                if len(fields) == k and all(
-                    a.name == b.name and a.required == b.required and _key(a.type) == _key(b.type)
-                    for a, b in zip(fields, t.fields[:k], strict=True)
-                ):
-                    return cand, chain
+            found = self._prefixes.get(chain[k - 1])
+            if found is not None:
+                return found, chain
         return None, chain
 
     def composite(
@@ -338,9 +377,9 @@ class GoTypes:
         return self._by_name.get(name)
 
     def struct_of(self, t: Type) -> GoStruct | None:
-        t = simplify(t)
+        t = _simplify(t, self._keys)
         if isinstance(t, ObjectType) and self.is_struct(t) and not is_node_error(t):
-            return self.structs.get(_key(t))
+            return self.structs.get(self._keys.key(t))
         return None
 
     def _unique(self, name: str) -> str:
@@ -359,7 +398,7 @@ class GoTypes:
 
     def decoder(self, t: Type, hint: str = "Value") -> str:
         """The name of a ``func(any, string) T`` converting JSON values to ``t``'s type."""
-        t = simplify(t)
+        t = _simplify(t, self._keys)
         go = self.go(t, hint)
         simple = {
             "string": "nf.AsString",
