@@ -146,6 +146,7 @@ def generate(path: Path, out_dir: Path | None = None) -> BuildResult:
         result.diagnostics = {"": [Diagnostic(BUILD_CODE, str(exc), Severity.ERROR, Span(0, 0))]}
         return result
     result.module = module
+    result.flows = {f.rel: f for f in module.flows}
     if not module.ok:
         result.diagnostics = module.diagnostics
         return result

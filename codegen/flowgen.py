@@ -46,7 +46,14 @@ from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .usercode import types_source, user_source
 
-__all__ = ["FlowCode", "LineMark", "executor_package", "generate_flow"]
+__all__ = [
+    "FlowCode",
+    "LineMark",
+    "executor_package",
+    "flow_type_names",
+    "generate_flow",
+    "subflow_calls",
+]
 
 #: Executor packages: node type -> (package name, the node versions that have one).
 EXECUTORS: dict[str, str] = {
@@ -64,6 +71,27 @@ EXECUTORS: dict[str, str] = {
 
 CATALOG_MODULE = "nodeforge.dev/catalog"
 EMPTY = '""'  # the JSON pointer of a whole value
+
+
+def flow_type_names(flow_id: str) -> tuple[str, str]:
+    """(Go type, constructor) of a flow: ``ordersAPIFlow``, ``newOrdersAPIFlow``."""
+    base = lower_camel(flow_id)
+    if base.endswith("Node"):
+        base = base[:-4]
+    return base + "Flow", "new" + pascal(flow_id) + "Flow"
+
+
+def subflow_calls(analysis: Analysis) -> dict[str, str]:
+    """The flow/subflow nodes of a flow: node id -> the id of the flow it calls."""
+    calls: dict[str, str] = {}
+    for nid, facts in analysis.facts.items():
+        m = facts.manifest
+        node = analysis.document.node_by_id(nid)
+        if m is not None and m.type == "flow/subflow" and node is not None:
+            target = node.config.get("flow")
+            if isinstance(target, str):
+                calls[nid] = target
+    return calls
 
 
 def executor_package(node_type: str, version: str) -> tuple[str, str]:
@@ -131,9 +159,11 @@ class FlowGen:
         connector_kinds: dict[str, str],
         readers: ReaderGen | None = None,
         module: str = "nodeforge.app/app",
+        called: frozenset[str] = frozenset(),
     ) -> None:
         self.readers = readers if readers is not None else ReaderGen(types)
         self.module = module
+        self.called = called  # ids of the module's flows that flow/subflow nodes call
         self.code_files: dict[str, str] = {}
         self.a = analysis
         self.doc = analysis.document
@@ -144,10 +174,8 @@ class FlowGen:
         self.flow_id: str = str(value.get("id", "flow"))
         self.flow_name: str = str(value.get("name") or self.flow_id)
         self.flow_desc: str = str(value.get("description") or "")
-        base = lower_camel(self.flow_id)
-        if base.endswith("Node"):
-            base = base[:-4]
-        self.ftype = base + "Flow"
+        self.ftype, self.constructor = flow_type_names(self.flow_id)
+        base = self.ftype.removesuffix("Flow")
         self.var_base = base
         self.rtype = base + "Run"
         self.imports: set[str] = {"nf"}
@@ -158,6 +186,7 @@ class FlowGen:
         self.node_versions: dict[str, str] = {}
         self.fork_sources: dict[str, Path] = {}
         self.names = _Names(set(_RESERVED_RUN))
+        self.callees: dict[str, str] = {}  # called flow id -> field of the flow struct
         self.methods: dict[tuple[str, str], str] = {}  # (node, input port) -> method
         self.stored: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> (field, go)
         self.merge_state: dict[str, list[tuple[str, str, str, str]]] = {}
@@ -344,6 +373,13 @@ class FlowGen:
         self.packages[f"{self.module}/{folder}"] = name
         return name
 
+    def callee(self, flow_id: str) -> str:
+        """The field holding the flow that a flow/subflow node calls (each calling flow
+        holds its own instance; connectors are shared through the app)."""
+        if flow_id not in self.callees:
+            self.callees[flow_id] = self.names.take("flow" + pascal(flow_id))
+        return self.callees[flow_id]
+
     def struct_lit(self, t: Type, values: dict[str, str], hint: str) -> str:
         """A composite literal of ``t``'s Go type from Go code per JSON field name."""
         go = self.types.go(t, hint)
@@ -477,7 +513,7 @@ class FlowGen:
         return FlowCode(
             flow_id=self.flow_id,
             go_type=self.ftype,
-            constructor="new" + pascal(self.flow_id) + "Flow",
+            constructor=self.constructor,
             file_name=f"flow_{self.flow_id}.go",
             head=head,
             nodes=node_code,
@@ -502,11 +538,16 @@ class FlowGen:
         lines.append("\tapp *nf.App")
         for name in sorted(self.connectors):
             lines.append(f"\t{self.db_field(name)} *sql.DB")
+        callees = sorted(self.callees.items(), key=lambda kv: kv[1])
+        for flow_id, fname in callees:
+            lines.append(f"\t{fname} *{flow_type_names(flow_id)[0]} // called by flow/subflow")
         lines.append("}")
         lines.append("")
-        ctor = "new" + pascal(self.flow_id) + "Flow"
-        lines.append(f"func {ctor}(app *nf.App) *{self.ftype} {{")
-        lines.append(f"\treturn &{self.ftype}{{app: app}}")
+        inits = "".join(
+            f", {fname}: {flow_type_names(flow_id)[1]}(app)" for flow_id, fname in callees
+        )
+        lines.append(f"func {self.constructor}(app *nf.App) *{self.ftype} {{")
+        lines.append(f"\treturn &{self.ftype}{{app: app{inits}}}")
         lines.append("}")
         lines.append("")
         lines.append(f"func (f *{self.ftype}) ID() string {{ return {go_string(self.flow_id)} }}")
@@ -516,6 +557,10 @@ class FlowGen:
         lines.append("")
         lines.append("// Open opens the connectors the flow uses.")
         lines.append(f"func (f *{self.ftype}) Open() error {{")
+        for _flow_id, fname in callees:
+            lines.append(f"\tif err := f.{fname}.Open(); err != nil {{")
+            lines.append("\t\treturn err")
+            lines.append("\t}")
         if self.connectors:
             lines.append("\tvar err error")
         for name in sorted(self.connectors):
@@ -532,6 +577,8 @@ class FlowGen:
         lines += self.routes(triggers)
         lines += self.jobs(triggers)
         lines += self.run_fn(triggers)
+        if self.flow_id in self.called:
+            lines += self.call_fn(triggers)
         # The execution state.
         lines.append(
             f"// {self.rtype} is one execution of the flow: the outputs that later nodes read."
@@ -813,6 +860,36 @@ class FlowGen:
         )
         lines.append("}")
         lines.append("")
+        return lines
+
+    def call_fn(self, triggers: list[str]) -> list[str]:
+        """``Call``: the flow run by another flow's flow/subflow node, from its first
+        manual trigger."""
+        manual = [t for t in triggers if self.manifest(t).type == "trigger/manual"]
+        if not manual:
+            raise CodegenError(
+                f"flow `{self.flow_id}` is called by a flow/subflow node but has no "
+                "trigger/manual node"
+            )
+        t = manual[0]
+        lines = [
+            f"// Call runs the flow from its manual trigger {t} for the flow/subflow node",
+            "// node of the execution parent, and returns what its respond node answered.",
+            f"func (f *{self.ftype}) Call(parent *nf.Exec, node string, "
+            "input map[string]any) (any, error) {",
+            f"\treturn f.app.CallFlow(parent, node, {go_string(self.flow_id)}, {go_string(t)}, "
+            "func(x *nf.Exec) error {",
+            f"\t\tr := &{self.rtype}{{{self.ftype}: f, x: x}}",
+            "\t\tin := nf.JSONValue(input)",
+        ]
+        schema = self.input_schema(t)
+        if schema is not None:
+            lines.append(f"\t\tif bad := nf.CheckValue(in, {schema}); bad != nil {{")
+            lines.append("\t\t\treturn bad")
+            lines.append("\t\t}")
+        value = self.types.decode(self.out_type(t, "out"), "in", EMPTY, self.type_hint(t, "out"))
+        lines.append(f"\t\treturn r.{self.method(t)}({value})")
+        lines += ["\t})", "}", ""]
         return lines
 
     # -- nodes -----------------------------------------------------------------------------
@@ -1515,6 +1592,34 @@ def _validate(g: FlowGen, nid: str) -> list[str]:
     return lines
 
 
+def _subflow(g: FlowGen, nid: str) -> list[str]:
+    cfg = g.config(nid)
+    field_name = g.callee(str(cfg.get("flow", "")))
+    lines = [*g.fixture(nid), g.start(nid)]
+    args = cfg.get("arguments") or {}
+    values: list[str] = []
+    for i, key in enumerate(args):
+        c = g.expr(nid, ("arguments", key), ANY)
+        var = f"a{i + 1}"
+        lines.append(g.at(nid, ("arguments", key), f"{var} := {unwrap_any(c.code)}"))
+        values.append(f"{go_string(str(key))}: {var}")
+    lines.append(
+        f"res, err := r.{field_name}.Call(r.x, {go_string(nid)}, "
+        f"map[string]any{{{', '.join(values)}}})"
+    )
+    lines += g.check_err(nid)
+    t, go = g.out_type(nid, "out"), g.go_out(nid, "out")
+    value = "res"
+    if go != "any":
+        decode = g.types.decode(t, "res", EMPTY, g.type_hint(nid, "out"))
+        lines.append(f"out, err := nf.Convert(func() {go} {{ return {decode} }})")
+        lines += g.check_err(nid)
+        value = "out"
+    lines.append(g.end(nid))
+    lines += g.output(nid, "out", value, t, go)
+    return lines
+
+
 def _code_go(g: FlowGen, nid: str) -> list[str]:
     pkg = g.code_package(nid)
     g.imports.add("time")
@@ -1562,6 +1667,7 @@ _GENERATORS = {
     "whatsapp/send": _whatsapp,
     "http/request": _http_request,
     "code/go": _code_go,
+    "flow/subflow": _subflow,
 }
 
 
@@ -1572,8 +1678,10 @@ def generate_flow(
     connector_kinds: dict[str, str],
     readers: ReaderGen | None = None,
     module: str = "nodeforge.app/app",
+    called: frozenset[str] = frozenset(),
 ) -> tuple[FlowCode, set[str]]:
-    """Generate one flow; returns its code and the row structs needing scan functions."""
-    g = FlowGen(analysis, flow_file, types, connector_kinds, readers, module)
+    """Generate one flow; returns its code and the row structs needing scan functions.
+    ``called`` names the module's flows that flow/subflow nodes call (they get ``Call``)."""
+    g = FlowGen(analysis, flow_file, types, connector_kinds, readers, module, called)
     code = g.generate()
     return code, g.row_dests

@@ -31,7 +31,7 @@ from nodeforge.analysis.text import Span
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
 from .expr_go import CodegenError
-from .flowgen import FlowCode, LineMark, generate_flow
+from .flowgen import FlowCode, LineMark, generate_flow, subflow_calls
 from .gotypes import GoStruct, GoTypes
 from .jsonread import ReaderGen
 from .literal import go_comment, go_string
@@ -71,6 +71,8 @@ class GeneratedModule:
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)  # flow rel -> errors
     project: str = ""
     content_hash: str = ""
+    # Every flow compiled in: those asked for, and the flows their subflow nodes call.
+    flows: list[FlowInput] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,21 +124,60 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     analyses: list[tuple[FlowInput, Analysis]] = []
     result = GeneratedModule({}, {}, {}, project=project)
     fork_sources: dict[str, Path] = {}
-    for f in flows:
+    flows = result.flows = list(flows)
+    pending = list(flows)
+    known_ids: dict[str, FlowInput] = {}
+    workspace_flows: dict[str, FlowInput] | None = None
+    calls: dict[str, dict[str, str]] = {}  # flow id -> {subflow node -> called flow id}
+    while pending:
+        f = pending.pop(0)
         a = analyze(f.text, f.path.as_uri(), None, ws)
         errors = [d for d in a.diagnostics if d.severity == Severity.ERROR]
         if errors:
             result.diagnostics[f.rel] = errors
             continue
         analyses.append((f, a))
+        flow_id = str(a.document.value.get("id", ""))
+        known_ids.setdefault(flow_id, f)
+        calls[flow_id] = subflow_calls(a)
+        for node_id, target in calls[flow_id].items():
+            if target in known_ids or any(_flow_id_of(p) == target for p in pending):
+                continue
+            # Building one flow compiles the flows it calls along with it.
+            if workspace_flows is None:
+                workspace_flows = _workspace_flows(root, flows)
+            found = workspace_flows.get(target)
+            if found is None:
+                result.diagnostics.setdefault(f.rel, []).append(
+                    _node_error(
+                        a,
+                        node_id,
+                        f"flow/subflow node `{node_id}` calls flow `{target}`, "
+                        "which is not in the workspace",
+                    )
+                )
+                continue
+            flows.append(found)
+            pending.append(found)
+    for f, a in analyses:
+        cycle = _call_cycle(str(a.document.value.get("id", "")), calls)
+        if cycle:
+            node_id = next(n for n, target in calls[cycle[0]].items() if target == cycle[1])
+            result.diagnostics.setdefault(f.rel, []).append(
+                _node_error(
+                    a, node_id, "flow/subflow calls go round in a cycle: " + " -> ".join(cycle)
+                )
+            )
+            break
     if not result.ok:
         return result
+    called = frozenset(t for c in calls.values() for t in c.values())
     codes: list[FlowCode] = []
     rows: set[str] = set()
     for f, a in analyses:
         try:
             code, row_dests = generate_flow(
-                a, f.rel, types, ws.connectors, readers, f"nodeforge.app/{project}"
+                a, f.rel, types, ws.connectors, readers, f"nodeforge.app/{project}", called
             )
         except CodegenError as exc:
             result.diagnostics[f.rel] = [
@@ -225,6 +266,52 @@ def codegen_settings(root: Path | None) -> dict[str, object]:
 
 def _first_span(a: Analysis) -> Span:
     return Span(0, 0)
+
+
+def _node_error(a: Analysis, node_id: str, message: str) -> Diagnostic:
+    """An NF900 error on the ``flow`` setting of node ``node_id``."""
+    node = a.document.node_by_id(node_id)
+    span = a.document.span_of((*node.path, "config", "flow")) if node is not None else Span(0, 0)
+    return Diagnostic("NF900", f"cannot generate Go: {message}", Severity.ERROR, span)
+
+
+def _flow_id_of(flow: FlowInput) -> str | None:
+    try:
+        value = json.loads(flow.text)
+    except ValueError:
+        return None
+    flow_id = value.get("id") if isinstance(value, dict) else None
+    return flow_id if isinstance(flow_id, str) else None
+
+
+def _workspace_flows(root: Path | None, given: list[FlowInput]) -> dict[str, FlowInput]:
+    """The workspace's flows by id (the first file wins), for subflow calls that leave the
+    flows being built."""
+    found: dict[str, FlowInput] = {}
+    if root is None:
+        return found
+    _, flows = collect_flows(root)
+    paths = {f.path for f in given}
+    for f in flows:
+        flow_id = _flow_id_of(f)
+        if flow_id is not None and f.path not in paths:
+            found.setdefault(flow_id, f)
+    return found
+
+
+def _call_cycle(start: str, calls: dict[str, dict[str, str]]) -> list[str]:
+    """A cycle of subflow calls through ``start`` (``[a, b, a]``), or ``[]``."""
+    path: list[str] = [start]
+
+    def visit(flow_id: str, seen: set[str]) -> bool:
+        for target in sorted(set(calls.get(flow_id, {}).values())):
+            path.append(target)
+            if target == start or (target not in seen and visit(target, seen | {target})):
+                return True
+            path.pop()
+        return False
+
+    return path if visit(start, {start}) else []
 
 
 def _app_go_mod(project: str, catalog_mod: str) -> str:

@@ -124,3 +124,134 @@ def test_code_go_package_is_generated_once_per_node(tmp_path: Path) -> None:
     flow_go = (gen / "flow_greet.go").read_text()
     assert 'nf.RunCode(r.x, "hello", 200*time.Millisecond, input, code_hello.Run)' in flow_go
     assert json.loads((ws / "greet.flow.json").read_text())["id"] == "greet"
+
+
+# -- flow/subflow ---------------------------------------------------------------------------
+
+
+def price_flow() -> dict[str, Any]:
+    """Called flow: a manual trigger with a schema; answers 404 for unknown products."""
+    return {
+        "nodeforge": "1",
+        "id": "price",
+        "nodes": [
+            _node(
+                "start",
+                "trigger/manual",
+                {
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {
+                            "product": {"type": "string"},
+                            "qty": {"type": "integer", "minimum": 1},
+                        },
+                        "required": ["product", "qty"],
+                    }
+                },
+            ),
+            _node("known", "flow/if", {"condition": 'input.product != "ghost"'}),
+            _node(
+                "total",
+                "http/respond",
+                {"body": '{"product": input.product, "total": input.qty * 250}'},
+            ),
+            _node("missing", "http/respond", {"status": 404, "body": '{"error": "no product"}'}),
+        ],
+        "connections": [
+            {"from": "start.out", "to": "known.in"},
+            {"from": "known.true", "to": "total.in"},
+            {"from": "known.false", "to": "missing.in"},
+        ],
+    }
+
+
+def quote_flow() -> dict[str, Any]:
+    """Caller: HTTP in, the price flow called, its answer (or error) sent back."""
+    return {
+        "nodeforge": "1",
+        "id": "quote",
+        "nodes": [
+            _node(
+                "req",
+                "http/trigger",
+                {
+                    "method": "POST",
+                    "path": "/quote",
+                    "body_schema": {
+                        "type": "object",
+                        "properties": {"item": {"type": "string"}, "n": {"type": "integer"}},
+                        "required": ["item", "n"],
+                    },
+                },
+            ),
+            _node(
+                "price",
+                "flow/subflow",
+                {
+                    "flow": "price",
+                    "arguments": {"product": "input.body.item", "qty": "input.body.n"},
+                },
+            ),
+            _node("answer", "http/respond", {"body": '{"quote": input}'}),
+            _node("failed", "http/respond", {"status": 502, "body": "input"}),
+        ],
+        "connections": [
+            {"from": "req.out", "to": "price.in"},
+            {"from": "price.out", "to": "answer.in"},
+            {"from": "price.error", "to": "failed.in"},
+        ],
+    }
+
+
+def test_subflow_calls_the_other_flow(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "sub", price_flow(), quote_flow())
+    binary = built(ws).binary
+    assert binary is not None
+    res, _ = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 3}})
+    assert res["status"] == 200, res
+    assert res["body"] == {"quote": {"product": "tea", "total": 750}}
+    # A 4xx answer and a failed input check are the node's error.
+    res, _ = run_app(binary, "quote", "req", {"body": {"item": "ghost", "n": 1}})
+    assert res["status"] == 502 and res["body"]["code"] == "subflow_status", res
+    assert "404" in res["body"]["message"] and "no product" in res["body"]["message"]
+    res, logs = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 0}})
+    assert res["status"] == 502 and res["body"]["code"] == "subflow", res
+    assert "/qty" in res["body"]["message"]
+    # The called flow's failure is logged with its own execution id and its caller's.
+    failed = [json.loads(x) for x in logs.splitlines() if '"execution failed"' in x]
+    assert failed and failed[0]["flow"] == "price", logs
+    assert failed[0]["parent_execution"] == res["execution_id"]
+    assert failed[0]["parent_node"] == "price"
+    # The called flow still runs on its own.
+    res, _ = run_app(binary, "price", "start", {"product": "tea", "qty": 1})
+    assert res["body"] == {"product": "tea", "total": 250}
+
+
+def test_building_one_flow_brings_in_the_flows_it_calls(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "one", price_flow(), quote_flow())
+    gen = tmp_path / "gen"
+    result = build(ws / "quote.flow.json", out_dir=gen, binary=tmp_path / "app")
+    assert result.ok, (result.output, result.diagnostics)
+    assert (gen / "flow_price.go").is_file()
+    assert "func (f *priceFlow) Call(" in (gen / "flow_price.go").read_text()
+
+
+def test_subflow_errors_are_located(tmp_path: Path) -> None:
+    quote = quote_flow()
+    quote["nodes"][1]["config"]["flow"] = "nowhere"
+    ws = make_workspace(tmp_path / "missing", quote)
+    result = build(ws, out_dir=tmp_path / "gen", binary=tmp_path / "app")
+    [d] = result.diagnostics["quote.flow.json"]
+    assert "calls flow `nowhere`, which is not in the workspace" in d.message
+    text = (ws / "quote.flow.json").read_text()
+    assert text[d.span.start : d.span.end] == '"nowhere"'
+
+    # A flow calling itself through another is refused.
+    price = price_flow()
+    price["nodes"].append(_node("again", "flow/subflow", {"flow": "quote"}))
+    price["connections"].append({"from": "known.false", "to": "again.in"})
+    quote = quote_flow()
+    ws = make_workspace(tmp_path / "cycle", price, quote)
+    result = build(ws, out_dir=tmp_path / "gen2", binary=tmp_path / "app2")
+    messages = [d.message for ds in result.diagnostics.values() for d in ds]
+    assert any("cycle" in m for m in messages), messages
