@@ -64,6 +64,7 @@ OPERATORS: dict[str, str] = {
     "$exprObject": "expression-object",
     "$input": "input",
     "$merge": "list",
+    "$if": "boolean config",
 }
 
 MANIFEST_FILE = "node.json"
@@ -173,6 +174,7 @@ class NodeManifest(BaseModel):
 
     _fast: Any = PrivateAttr(default=None)
     _slow: Draft202012Validator | None = PrivateAttr(default=None)
+    _defaults: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("version")
     @classmethod
@@ -195,6 +197,19 @@ class NodeManifest(BaseModel):
         """The config schema's top-level ``properties``."""
         props = self.config_schema.get("properties", {})
         return props if isinstance(props, dict) else {}
+
+    @property
+    def config_defaults(self) -> dict[str, Any]:
+        """The ``default`` of each top-level config property that has one (shared: do not
+        mutate)."""
+        defaults = self._defaults
+        if defaults is None:
+            defaults = self._defaults = {
+                key: sub["default"]
+                for key, sub in self.properties.items()
+                if isinstance(sub, dict) and "default" in sub
+            }
+        return defaults
 
     @property
     def required_keys(self) -> list[str]:
@@ -756,6 +771,41 @@ def _check_defaults(schema: Any, where: str = "config_schema") -> Iterator[tuple
             yield from _check_defaults(sub, f"{where}[{i}]")
 
 
+#: Keys an operator's schema may hold besides the operator and ``description``.
+_OPERATOR_SIBLINGS: dict[str, set[str]] = {"$config": {"default"}, "$if": {"then", "else"}}
+
+
+def _check_if(
+    schema: dict[str, Any], where: str, m: NodeManifest, expr_patterns: set[PathPattern]
+) -> Iterator[tuple[str, str]]:
+    """``{"$if": "key", "then": a, "else": b}``: ``key`` is a boolean config key that
+    always has a value (required, or with a default), and both branches are port schemas."""
+    key = schema["$if"]
+    if not isinstance(key, str):
+        yield f"{where}.$if", "$if takes a name (string)"
+    elif key not in m.properties:
+        hint = _did_you_mean(key, m.properties)
+        yield (
+            f"{where}.$if",
+            f"$if names {key!r}, which is not a config key"
+            + (f"; did you mean {hint!r}?" if hint else ""),
+        )
+    else:
+        sub = m.properties[key]
+        if not isinstance(sub, dict) or sub.get("type") != "boolean":
+            yield f"{where}.$if", f"$if names {key!r}, which is not a boolean config key"
+        elif key not in m.required_keys and "default" not in sub:
+            yield (
+                f"{where}.$if",
+                f"$if names {key!r}, which may be absent: give it a default or require it",
+            )
+    for branch in ("then", "else"):
+        if branch not in schema:
+            yield where, f"$if takes both `then` and `else`; `{branch}` is missing"
+        else:
+            yield from _check_port_schema(schema[branch], f"{where}.{branch}", m, expr_patterns)
+
+
 def _check_port_schema(
     schema: Any, where: str, m: NodeManifest, expr_patterns: set[PathPattern]
 ) -> Iterator[tuple[str, str]]:
@@ -774,7 +824,7 @@ def _check_port_schema(
         if op not in OPERATORS:
             yield where, f"unknown operator {op!r}; known: {', '.join(OPERATORS)}"
             return
-        allowed_extra = {"default", "description"} if op == "$config" else {"description"}
+        allowed_extra = {"description"} | _OPERATOR_SIBLINGS.get(op, set())
         extra = set(schema) - {op} - allowed_extra
         if extra:
             yield (
@@ -782,6 +832,9 @@ def _check_port_schema(
                 f"{op} takes no sibling keys besides {sorted(allowed_extra)}; "
                 f"found {sorted(extra)}",
             )
+        if op == "$if":
+            yield from _check_if(schema, where, m, expr_patterns)
+            return
         if op == "$merge":
             if not isinstance(arg, list) or len(arg) < 2:
                 yield f"{where}.$merge", "$merge takes a list of at least two schemas"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,7 +207,8 @@ def _run_isolated(ctx: _Context, run: Check) -> None:
 
 # -- types of ports -------------------------------------------------------------
 
-_OPERATORS = ("$config", "$input", "$expr", "$exprItems", "$exprObject", "$merge")
+_OPERATORS = ("$config", "$input", "$expr", "$exprItems", "$exprObject", "$merge", "$if")
+_NO_DEFAULTS: Mapping[str, Any] = {}
 
 
 def resolve_port_schema(
@@ -215,12 +216,25 @@ def resolve_port_schema(
     config: dict[str, Any],
     inputs: dict[str, Type],
     expression_type: Callable[[tuple[str | int, ...]], Type],
+    defaults: Mapping[str, Any] = _NO_DEFAULTS,
 ) -> Type:
-    """The type of a port schema, with the manifest's derivation operators resolved."""
+    """The type of a port schema, with the manifest's derivation operators resolved.
+
+    ``defaults`` are the config schema's top-level defaults
+    (:attr:`NodeManifest.config_defaults`): ``$if`` reads its key there when the config
+    does not set it.
+    """
     if not isinstance(schema, dict):
         return ANY
     if not _has_operator(schema):
         return type_from_schema(schema)
+    if "$if" in schema:
+        key = schema["$if"]
+        flag = config[key] if key in config else defaults.get(key)
+        if not isinstance(flag, bool):
+            return ANY  # not a boolean: the config check reports it
+        branch = schema.get("then" if flag else "else")
+        return resolve_port_schema(branch, config, inputs, expression_type, defaults)
     if "$config" in schema:
         value = config.get(schema["$config"], schema.get("default"))
         return type_from_schema(value) if value is not None else ANY
@@ -242,7 +256,7 @@ def resolve_port_schema(
         merged: dict[str, Field] = {}
         merged_additional: Type | None = None
         for part in schema["$merge"]:
-            part_type = resolve_port_schema(part, config, inputs, expression_type)
+            part_type = resolve_port_schema(part, config, inputs, expression_type, defaults)
             if isinstance(part_type, ObjectType):
                 for f in part_type.fields:
                     merged[f.name] = f
@@ -258,7 +272,7 @@ def resolve_port_schema(
         fields = tuple(
             Field(
                 name,
-                resolve_port_schema(sub, config, inputs, expression_type),
+                resolve_port_schema(sub, config, inputs, expression_type, defaults),
                 name in required,
                 sub.get("description") if isinstance(sub, dict) else None,
             )
@@ -274,7 +288,8 @@ def resolve_port_schema(
             additional = ANY
         return ObjectType(fields, additional)
     if "items" in schema:
-        return ArrayType(resolve_port_schema(schema["items"], config, inputs, expression_type))
+        items = resolve_port_schema(schema["items"], config, inputs, expression_type, defaults)
+        return ArrayType(items)
     return ANY
 
 

@@ -186,7 +186,9 @@ def render_catalog_markdown(catalog: Catalog) -> str:
         'the type of the data arriving at that port, `{"$expr": "key"}` the type of an '
         'expression, `{"$exprItems": "key"}` the element type of a list expression, '
         '`{"$exprObject": "key"}` an object typed field by field from the expressions in '
-        'that key, and `{"$merge": [a, b]}` an object with the fields of both.',
+        'that key, `{"$merge": [a, b]}` an object with the fields of both, and '
+        '`{"$if": "key", "then": a, "else": b}` the schema `a` when the boolean config key '
+        "is true and `b` when it is false (an absent key takes its default).",
         "",
         "## Writing a custom node",
         "",

@@ -422,6 +422,55 @@ def test_operator_naming_missing_key(tmp_path: Path) -> None:
     assert len(err.problems) == 3
 
 
+def test_if_operator_loads(tmp_path: Path) -> None:
+    data = _good_manifest()
+    data["config_schema"]["properties"]["loud"] = {
+        "type": "boolean",
+        "description": "Shout.",
+        "default": False,
+    }
+    data["outputs"]["out"]["schema"] = {
+        "$if": "loud",
+        "then": {"$merge": [{"$input": "in"}, {"type": "object"}]},
+        "else": {"$config": "schema"},
+    }
+    _write(tmp_path, data)
+    cat = Catalog.load([tmp_path])
+    assert _manifest(cat, "acme/ping").config_defaults == {"count": 3, "schema": {}, "loud": False}
+
+
+def test_if_operator_problems(tmp_path: Path) -> None:
+    data = _good_manifest()
+    props = data["config_schema"]["properties"]
+    props["loud"] = {"type": "boolean", "description": "Shout."}  # no default, not required
+    data["outputs"]["out"]["schema"] = {"$if": "count", "then": {}, "else": {}}
+    data["outputs"]["same"]["schema"] = {"$if": "loud", "then": {"$input": "inn"}, "extra": 1}
+    data["outputs"]["val"]["schema"] = {"$if": "lound", "then": {}, "else": {}}
+    _write(tmp_path, data)
+    err = _load_error(tmp_path)
+    problems = {(p.where, p.message) for p in err.problems}
+    assert problems == {
+        ("outputs.out.schema.$if", "$if names 'count', which is not a boolean config key"),
+        (
+            "outputs.same.schema",
+            "$if takes no sibling keys besides ['description', 'else', 'then']; found ['extra']",
+        ),
+        (
+            "outputs.same.schema.$if",
+            "$if names 'loud', which may be absent: give it a default or require it",
+        ),
+        (
+            "outputs.same.schema.then.$input",
+            "$input names 'inn', which is not an input port; did you mean 'in'?",
+        ),
+        ("outputs.same.schema", "$if takes both `then` and `else`; `else` is missing"),
+        (
+            "outputs.val.schema.$if",
+            "$if names 'lound', which is not a config key; did you mean 'loud'?",
+        ),
+    }
+
+
 def test_bad_expression_path(tmp_path: Path) -> None:
     data = _good_manifest()
     data["expressions"] = ["when", "nope", "count"]

@@ -7,14 +7,25 @@ from nodeforge.analysis.engine import NodeFacts, resolve_port_schema
 from nodeforge.analysis.types import ANY, Type, describe
 
 
-def port_type(spec: PortSpec, facts: NodeFacts | None, port: str, *, output: bool) -> Type:
-    """The type of a port: the engine's resolved type if known, else the manifest's schema."""
+def port_type(
+    spec: PortSpec,
+    facts: NodeFacts | None,
+    port: str,
+    *,
+    output: bool,
+    manifest: NodeManifest | None = None,
+) -> Type:
+    """The type of a port: the engine's resolved type if known, else the manifest's schema
+    (``manifest``, else the facts', gives the config defaults it may depend on)."""
     if facts is not None:
         known = facts.output_types if output else facts.declared_inputs
         if port in known:
             return known[port]
     config = facts.node.config if facts is not None else {}
-    return resolve_port_schema(spec.schema_, config, {}, lambda _path: ANY)
+    if manifest is None and facts is not None:
+        manifest = facts.manifest
+    defaults = manifest.config_defaults if manifest is not None else {}
+    return resolve_port_schema(spec.schema_, config, {}, lambda _path: ANY, defaults)
 
 
 def ports_markdown(manifest: NodeManifest, facts: NodeFacts | None) -> list[str]:
@@ -27,7 +38,7 @@ def ports_markdown(manifest: NodeManifest, facts: NodeFacts | None) -> list[str]
             continue
         lines += ["", f"**{title}**", ""]
         for name, spec in ports.items():
-            t = describe(port_type(spec, facts, name, output=output))
+            t = describe(port_type(spec, facts, name, output=output, manifest=manifest))
             optional = "" if spec.required or output else " (optional)"
             lines.append(f"- `{name}`{optional}: `{t}` — {spec.description}")
     return lines

@@ -617,13 +617,13 @@ def _type_node(fact: NodeFacts, manifest: Any) -> None:
     def expression_type(path: tuple[str | int, ...]) -> Type:
         return types_by_path.get(path, ANY)
 
-    config = fact.node.config
+    config, defaults = fact.node.config, manifest.config_defaults
     fact.declared_inputs = {
-        port: resolve_port_schema(spec.schema_, config, {}, expression_type)
+        port: resolve_port_schema(spec.schema_, config, {}, expression_type, defaults)
         for port, spec in manifest.inputs.items()
     }
     fact.output_types = {
-        port: resolve_port_schema(spec.schema_, config, fact.input_types, expression_type)
+        port: resolve_port_schema(spec.schema_, config, fact.input_types, expression_type, defaults)
         for port, spec in manifest.outputs.items()
     }
 
