@@ -122,9 +122,17 @@ def test_port_schemas_and_operators(catalog: Catalog) -> None:
     assert body == {"$config": "body_schema", "default": {"type": "object"}}
     assert _manifest(catalog, "flow/if").outputs["true"].schema_ == {"$input": "in"}
     assert _manifest(catalog, "flow/foreach").outputs["item"].schema_ == {"$exprItems": "list"}
-    assert _manifest(catalog, "data/map").outputs["out"].schema_ == {"$exprObject": "mapping"}
+    assert _manifest(catalog, "data/map", "1.0.0").outputs["out"].schema_ == {
+        "$exprObject": "mapping"
+    }
     merge = _manifest(catalog, "data/set").outputs["out"].schema_
     assert merge == {"$merge": [{"$input": "in"}, {"$exprObject": "values"}]}
+    assert _manifest(catalog, "data/map", "1.1.0").outputs["out"].schema_ == {
+        "$if": "keep_input",
+        "then": {"$merge": [{"$input": "in"}, {"$exprObject": "mapping"}]},
+        "else": {"$exprObject": "mapping"},
+    }
+    assert _manifest(catalog, "data/map", "1.1.0").config_defaults == {"keep_input": False}
     switch = _manifest(catalog, "flow/switch")
     assert list(switch.outputs) == ["case1", "case2", "case3", "case4", "default"]
 

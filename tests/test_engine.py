@@ -14,6 +14,7 @@ from bench.genflow import generate_text
 from nodeforge.analysis import engine
 from nodeforge.analysis.engine import analyze
 from nodeforge.analysis.rules import checks
+from nodeforge.analysis.types import describe
 from nodeforge.analysis.workspace import load_workspace
 from tests.conftest import EXAMPLES
 
@@ -262,3 +263,79 @@ def test_fast_structure_check_agrees_with_the_published_schema(document: dict[st
 
     expected = jsonschema.Draft202012Validator(flow_json_schema()).is_valid(document)
     assert checks.structure_is_valid(document) == expected
+
+
+def _map_flow(config: dict[str, object], downstream: str) -> str:
+    """A typed trigger, a data/map 1.1.0 with ``config``, a log reading its output."""
+    person = {
+        "type": "object",
+        "required": ["name", "age"],
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "additionalProperties": False,
+    }
+    flow = {
+        "nodeforge": "1",
+        "id": "mapped",
+        "nodes": [
+            {
+                "id": "start",
+                "type": "trigger/manual",
+                "version": "1.0.0",
+                "config": {"input_schema": person},
+            },
+            {"id": "m", "type": "data/map", "version": "1.1.0", "config": config},
+            {
+                "id": "say",
+                "type": "util/log",
+                "version": "1.0.0",
+                "config": {"message": downstream},
+            },
+        ],
+        "connections": [{"from": "start.out", "to": "m.in"}, {"from": "m.out", "to": "say.in"}],
+    }
+    return json.dumps(flow)
+
+
+LABEL = {"label": "upper(input.name)"}
+
+
+@pytest.mark.parametrize(
+    ("config", "out", "found"),
+    [
+        # keep_input: the input's fields, then the mapped ones (`$if` then `$merge`).
+        ({"mapping": LABEL, "keep_input": True}, "{name: string, age: integer, label: string}", []),
+        # Off, or absent (the config schema's default is false): only the mapped fields.
+        ({"mapping": LABEL, "keep_input": False}, "{label: string}", ["no field `age`"]),
+        ({"mapping": LABEL}, "{label: string}", ["no field `age`"]),
+        # A mapped field wins over the kept one of the same name, keeping its place.
+        (
+            {"mapping": {**LABEL, "age": "string(input.age)"}, "keep_input": True},
+            "{name: string, age: string, label: string}",
+            ["cannot add string and integer"],
+        ),
+        # Not a boolean: NF006 says so, and the output is untyped (no follow-up errors).
+        ({"mapping": LABEL, "keep_input": "yes"}, "any", ["`keep_input` must be a boolean"]),
+    ],
+)
+def test_data_map_keep_input_types_the_kept_fields(
+    config: dict[str, object], out: str, found: list[str]
+) -> None:
+    result = analyze(
+        _map_flow(config, "{{ input.age + 1 }} {{ input.label }}"), workspace=WORKSPACE
+    )
+    assert describe(result.facts["m"].output_types["out"]) == out
+    messages = [d.message for d in result.diagnostics]
+    assert len(messages) == len(found), messages
+    for message, expected in zip(messages, found, strict=True):
+        assert expected in message
+
+
+def test_data_map_keep_input_edit_retypes_downstream() -> None:
+    """Turning keep_input off in an edit re-resolves the port (no stale cached type)."""
+    on = _map_flow({"mapping": LABEL, "keep_input": True}, "{{ input.age }}")
+    previous = analyze(on, workspace=WORKSPACE)
+    assert previous.diagnostics == []
+    off = on.replace('"keep_input": true', '"keep_input": false')
+    current = analyze(off, workspace=WORKSPACE, previous=previous)
+    assert [d.code for d in current.diagnostics] == ["NF018"]
+    assert describe(current.facts["m"].output_types["out"]) == "{label: string}"
