@@ -1,5 +1,6 @@
 """Node types beyond the examples, compiled and run: data/validate, llm/extract (against a
-local OpenAI-compatible server), data/template, flow/foreach over typed lists."""
+local OpenAI-compatible server), data/template, flow/foreach over typed lists, data/map
+with keep_input."""
 
 from __future__ import annotations
 
@@ -124,7 +125,60 @@ def _flows() -> list[dict[str, Any]]:
             {"from": "each.done", "to": "done.in"},
         ],
     }
-    return [validate, extract]
+    return [validate, extract, _keep_input_flow()]
+
+
+def _keep_input_flow() -> dict[str, Any]:
+    """data/map 1.1.0 with keep_input: `keep` extends its input (the input struct is
+    embedded), `bump` overrides a kept field (fields copied, the optional one too), `only`
+    keeps nothing."""
+    person = {
+        "type": "object",
+        "required": ["name", "age"],
+        "properties": {
+            "name": {"type": "string"},
+            "age": {"type": "integer"},
+            "nick": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+
+    def mapper(nid: str, mapping: dict[str, str], keep: bool | None) -> dict[str, Any]:
+        config: dict[str, Any] = {"mapping": mapping}
+        if keep is not None:
+            config["keep_input"] = keep
+        return {"id": nid, "type": "data/map", "version": "1.1.0", "config": config}
+
+    return {
+        "nodeforge": "1",
+        "id": "mapped",
+        "nodes": [
+            {
+                "id": "start",
+                "type": "trigger/manual",
+                "version": "1.0.0",
+                "config": {"input_schema": person},
+            },
+            mapper("keep", {"label": 'upper(input.name) + "!"'}, True),
+            mapper("bump", {"age": "input.age + 1", "was": "input.age"}, True),
+            mapper("only", {"label": "input.label"}, None),
+            {
+                "id": "reply",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {
+                    "body": '{"keep": nodes.keep.out, "bump": nodes.bump.out, "only": input,'
+                    ' "older": nodes.bump.out.age - nodes.keep.out.age}'
+                },
+            },
+        ],
+        "connections": [
+            {"from": "start.out", "to": "keep.in"},
+            {"from": "keep.out", "to": "bump.in"},
+            {"from": "bump.out", "to": "only.in"},
+            {"from": "only.out", "to": "reply.in"},
+        ],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +239,28 @@ def test_llm_extract_foreach_and_templates(binary: Path, llm: Any) -> None:
     answers.append('{"name": "Bo"}')  # no age: does not match the schema
     got, _ = run_app(binary, "booking", "start", {"text": "Bo"}, env)
     assert (got["status"], got["body"]) == (502, {"code": "llm_schema"})
+
+
+def test_data_map_keep_input_copies_the_input(binary: Path) -> None:
+    got, _ = run_app(binary, "mapped", "start", {"name": "Ana", "age": 41, "nick": "A"})
+    keep = {"name": "Ana", "age": 41, "nick": "A", "label": "ANA!"}
+    assert (got["status"], got["body"]) == (
+        200,
+        {
+            "keep": keep,
+            "bump": {**keep, "age": 42, "was": 41},
+            "only": {"label": "ANA!"},
+            "older": 1,
+        },
+    )
+    got, _ = run_app(binary, "mapped", "start", {"name": "Bo", "age": 0})  # no nick
+    keep = {"name": "Bo", "age": 0, "label": "BO!"}
+    assert got["body"] == {
+        "keep": keep,
+        "bump": {**keep, "age": 1, "was": 0},
+        "only": {"label": "BO!"},
+        "older": 1,
+    }
 
 
 KITCHEN = json.loads(

@@ -534,3 +534,85 @@ def test_generated_flows_agree(seed: int, tmp_path: Path) -> None:
             f"input {json.dumps(value)}\nsimulator {s}\n   binary {g}\n"
             f"sim error: {sim['error']}\ngo error: {go.get('error')}\ntrace {sim['trace']}"
         )
+
+
+# -- data/map keep_input ----------------------------------------------------------------------
+
+KEEP_INPUT_FLOW = {
+    "nodeforge": "1",
+    "id": "keep_input",
+    "nodes": [
+        {
+            "id": "start_keep",
+            "type": "trigger/manual",
+            "version": "1.0.0",
+            "config": {"input_schema": INPUT_SCHEMA},
+        },
+        {  # overrides a kept field: the input's fields are copied, optional `x` too
+            "id": "keep",
+            "type": "data/map",
+            "version": "1.1.0",
+            "config": {
+                "mapping": {"name": "upper(input.name)", "twice": "input.n * 2"},
+                "keep_input": True,
+            },
+        },
+        {  # only adds a field: the input is embedded whole
+            "id": "grow",
+            "type": "data/map",
+            "version": "1.1.0",
+            "config": {"mapping": {"count": "size(input.items)"}, "keep_input": True},
+        },
+        {  # keep_input left at its default (false): the mapped fields only
+            "id": "slim",
+            "type": "data/map",
+            "version": "1.1.0",
+            "config": {"mapping": {"n": "input.twice + input.count", "flag": "input.flag"}},
+        },
+        {
+            "id": "reply",
+            "type": "http/respond",
+            "version": "1.0.0",
+            "config": {"body": '{"keep": nodes.keep.out, "grow": nodes.grow.out, "slim": input}'},
+        },
+    ],
+    "connections": [
+        {"from": "start_keep.out", "to": "keep.in"},
+        {"from": "keep.out", "to": "grow.in"},
+        {"from": "grow.out", "to": "slim.in"},
+        {"from": "slim.out", "to": "reply.in"},
+    ],
+}
+
+
+@cache
+def keep_input_app() -> tuple[Path, BuildResult]:
+    root = Path(_tmp()) / "keep_input"
+    (root / "flows").mkdir(parents=True)
+    (root / "nodeforge.toml").write_text('[project]\nname = "keep"\n')
+    (root / "flows" / "keep_input.flow.json").write_text(json.dumps(KEEP_INPUT_FLOW, indent=2))
+    result = build(root, out_dir=root / ".gen", binary=root / "app")
+    assert result.ok and result.binary is not None, result.output
+    return root, result
+
+
+def test_data_map_keep_input_agrees(tmp_path: Path) -> None:
+    """data/map with keep_input (kept fields copied or embedded, then mapped) answers the
+    same simulated and compiled, optional and overridden fields included."""
+    root, built = keep_input_app()
+    assert built.binary is not None
+    analysis = load_flow(root / "flows" / "keep_input.flow.json")
+    assert [d.message for d in analysis.diagnostics] == []
+    rnd = random.Random(7)
+    values = [generated_input(rnd) for _ in range(8)]
+    values.append({"n": 3, "name": "ana", "flag": True, "items": [], "x": 0.5})
+    for value in values:
+        sim = simulate(analysis, value, env={}, now=NOW)
+        assert sim["faithful"], sim["unfaithful"]
+        go = run_binary(built.binary, root, "keep_input", "start_keep", value, {}, tmp_path)
+        s, g = normalise_sim(sim), normalise_go(go)
+        assert same(s, g), f"input {json.dumps(value)}\nsimulator {s}\n   binary {g}"
+    last = normalise_sim(sim)["body"]
+    assert last["keep"] == {**values[-1], "name": "ANA", "twice": 6}
+    assert last["grow"] == {**last["keep"], "count": 0}
+    assert last["slim"] == {"n": 6, "flag": True}
