@@ -187,6 +187,7 @@ class FlowGen:
         self.fork_sources: dict[str, Path] = {}
         self.names = _Names(set(_RESERVED_RUN))
         self.callees: dict[str, str] = {}  # called flow id -> field of the flow struct
+        self.forks = False  # a for-each runs iterations concurrently: needs run.fork()
         self.methods: dict[tuple[str, str], str] = {}  # (node, input port) -> method
         self.stored: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> (field, go)
         self.merge_state: dict[str, list[tuple[str, str, str, str]]] = {}
@@ -599,6 +600,8 @@ class FlowGen:
             lines.append("\tmu sync.Mutex // merges may be reached from parallel branches")
         lines.append("}")
         lines.append("")
+        if self.forks:
+            lines += self.fork_fn()
         for var, text in self.schemas:
             lines.append(f"var {var} = nf.MustSchema({text})")
         for pattern, var in sorted(self.regexes.items(), key=lambda kv: kv[1]):
@@ -607,6 +610,21 @@ class FlowGen:
         if self.schemas or self.regexes:
             lines.append("")
         return lines
+
+    def fork_fn(self) -> list[str]:
+        """``fork``: the execution state for one concurrent for-each iteration. Outputs
+        stored so far are copied; merge state starts afresh."""
+        fields = "".join(
+            f", {fname}: r.{fname}" for fname, _go in sorted(v for v in self.stored.values())
+        )
+        return [
+            "// fork copies the execution state for one concurrent for-each iteration: the",
+            "// nodes of the loop body store their outputs in their own copy.",
+            f"func (r *{self.rtype}) fork() *{self.rtype} {{",
+            f"\treturn &{self.rtype}{{{self.ftype}: r.{self.ftype}, x: r.x.Fork(){fields}}}",
+            "}",
+            "",
+        ]
 
     def var_name(self, node_id: str, what: str) -> str:
         """A package-level variable of this flow: flows share package main, so the name
@@ -1187,23 +1205,38 @@ def _foreach(g: FlowGen, nid: str) -> list[str]:
     item_t = g.out_type(nid, "item")
     item_go = g.go_out(nid, "item")
     lines = [g.at(nid, ("list",), f"items := {listed.code}")]
-    items = (
-        "items" if listed.go.startswith("[]") else 'nf.AsList(nf.JSONValue(items), "", nf.AsAny)'
-    )
+    if not listed.go.startswith("[]"):
+        lines.append('list := nf.AsList(nf.JSONValue(items), "", nf.AsAny)')
+    items = "items" if listed.go.startswith("[]") else "list"
     have_go = listed.go[2:] if listed.go.startswith("[]") else "any"
-    lines.append(f"for _, item := range {items} {{")
     arg = "item"
     if have_go != item_go:
         arg = g.types.decode(item_t, "nf.JSONValue(item)", '""', pascal(nid) + "Item")
     body = g.emit(nid, "item", arg, item_t, item_go)
-    # emit ends in `return ...`; inside the loop, only stop on errors.
-    for s in body[:-1]:
-        lines.append(_indent(s))
-    last = body[-1]
-    if last != "return nil":
-        call = last[len("return ") :]
-        lines.append(_indent(f"if err := {call}; err != nil {{\n\treturn err\n}}"))
-    lines.append("}")
+    concurrency = int(g.config(nid).get("concurrency", 1) or 1)
+    uses_item = re.search(r"\bitem\b", "\n".join(body)) is not None
+    if concurrency > 1:
+        # Each iteration runs on its own copy of the execution state, so nodes of the
+        # loop body store their outputs without racing each other.
+        g.forks = True
+        lines.append(f"if err := nf.ForEach(len({items}), {concurrency}, func(i int) error {{")
+        lines.append("\tr := r.fork()")
+        if uses_item:
+            lines.append(f"\titem := {items}[i]")
+        lines += [_indent(s) for s in body]
+        lines.append("}); err != nil {")
+        lines.append("\treturn err")
+        lines.append("}")
+    else:
+        lines.append(f"for _, item := range {items} {{" if uses_item else f"for range {items} {{")
+        # emit ends in `return ...`; inside the loop, only stop on errors.
+        for s in body[:-1]:
+            lines.append(_indent(s))
+        last = body[-1]
+        if last != "return nil":
+            call = last[len("return ") :]
+            lines.append(_indent(f"if err := {call}; err != nil {{\n\treturn err\n}}"))
+        lines.append("}")
     lines += g.emit(nid, "done", "input", g.in_type(nid), g.go_in(nid))
     return lines
 

@@ -255,3 +255,121 @@ def test_subflow_errors_are_located(tmp_path: Path) -> None:
     result = build(ws, out_dir=tmp_path / "gen2", binary=tmp_path / "app2")
     messages = [d.message for ds in result.diagnostics.values() for d in ds]
     assert any("cycle" in m for m in messages), messages
+
+
+# -- flow/foreach with concurrency -------------------------------------------------------------
+
+PEAK = """var running, peak atomic.Int64
+
+func Run(ctx context.Context, in Input) (Output, error) {
+\tn := running.Add(1)
+\tdefer running.Add(-1)
+\tfor p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+\t}
+\ttime.Sleep(30 * time.Millisecond)
+\tif in.N == 13 && in.Fail {
+\t\treturn Output{}, errors.New("unlucky")
+\t}
+\treturn Output{Square: in.N * in.N, Peak: peak.Load()}, nil
+}
+"""
+
+
+def loop_flow(concurrency: int) -> dict[str, Any]:
+    number = {"type": "integer"}
+    return {
+        "nodeforge": "1",
+        "id": "loop",
+        "nodes": [
+            _node(
+                "start",
+                "trigger/manual",
+                {
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {
+                            "numbers": {"type": "array", "items": number},
+                            "fail": {"type": "boolean"},
+                        },
+                        "required": ["numbers", "fail"],
+                    }
+                },
+            ),
+            _node("each", "flow/foreach", {"list": "input.numbers", "concurrency": concurrency}),
+            _node(
+                "args",
+                "data/map",
+                {"mapping": {"n": "input", "fail": "nodes.start.out.fail"}},
+            ),
+            _node(
+                "work",
+                "code/go",
+                {
+                    "source": PEAK,
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {"n": number, "fail": {"type": "boolean"}},
+                        "required": ["n", "fail"],
+                    },
+                    "output_schema": {
+                        "type": "object",
+                        "properties": {"square": number, "peak": number},
+                        "required": ["square", "peak"],
+                    },
+                },
+            ),
+            _node(
+                "say",
+                "util/log",
+                {
+                    "level": "error",
+                    "message": "square",
+                    "fields": {
+                        "n": "nodes.args.out.n",
+                        "square": "input.square",
+                        "peak": "input.peak",
+                    },
+                },
+            ),
+            _node("done", "http/respond", {"body": '{"count": size(input.numbers)}'}),
+        ],
+        "connections": [
+            {"from": "start.out", "to": "each.in"},
+            {"from": "each.item", "to": "args.in"},
+            {"from": "args.out", "to": "work.in"},
+            {"from": "work.out", "to": "say.in"},
+            {"from": "each.done", "to": "done.in"},
+        ],
+    }
+
+
+def _squares(logs: str) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in logs.splitlines() if '"msg":"square"' in x]
+
+
+def test_foreach_concurrency_runs_iterations_at_once(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "loop", loop_flow(4))
+    binary = built(ws).binary
+    assert binary is not None
+    numbers = list(range(1, 21))
+    res, logs = run_app(binary, "loop", "start", {"numbers": numbers, "fail": False})
+    assert res["status"] == 200 and res["body"] == {"count": 20}, res
+    squares = _squares(logs)
+    # Every iteration saw its own upstream value (nodes.args.out), none another's.
+    assert sorted((s["n"], s["square"]) for s in squares) == [(n, n * n) for n in numbers]
+    peaks = {s["peak"] for s in squares}
+    assert max(peaks) <= 4 and max(peaks) > 1, peaks
+    # An error stops the loop: no new iteration starts, the execution fails.
+    res, logs = run_app(binary, "loop", "start", {"numbers": numbers, "fail": True})
+    assert res["status"] == 500 and "execution_id" in res["body"], res
+    assert len(_squares(logs)) < 20
+
+
+def test_foreach_without_concurrency_runs_in_order(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "seq", loop_flow(1))
+    binary = built(ws).binary
+    assert binary is not None
+    res, logs = run_app(binary, "loop", "start", {"numbers": [3, 1, 2], "fail": False})
+    assert res["body"] == {"count": 3}
+    squares = _squares(logs)
+    assert [s["n"] for s in squares] == [3, 1, 2] and {s["peak"] for s in squares} == {1}

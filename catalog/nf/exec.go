@@ -30,10 +30,24 @@ type Exec struct {
 	fixtures map[string]json.RawMessage
 	started  time.Time
 
+	answer    *answer // shared with the execution's forks
 	mu        sync.Mutex
-	responded bool
 	endExec   func(error)
 	nodeSpans map[string]func(error)
+}
+
+// answer records whether the execution has answered its HTTP request.
+type answer struct {
+	mu        sync.Mutex
+	responded bool
+}
+
+// markResponded records an answer and reports whether there was one already.
+func (a *answer) markResponded() (already bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	already, a.responded = a.responded, true
+	return already
 }
 
 // NewExec starts an execution of flow from trigger; resp receives the HTTP answer (nil
@@ -53,9 +67,27 @@ func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder)
 		log:     a.Log,
 		resp:    resp,
 		started: time.Now(),
+		answer:  &answer{},
 	}
 	x.startExecutionSpan()
 	return x
+}
+
+// Fork is a view of the execution for one of the concurrent iterations of a for-each
+// node: the same ids, context, logger, fixtures and answer, but its own node spans, so
+// the same node can run in several iterations at once.
+func (x *Exec) Fork() *Exec {
+	return &Exec{
+		ID:       x.ID,
+		Flow:     x.Flow,
+		Trigger:  x.Trigger,
+		ctx:      x.ctx,
+		log:      x.log,
+		resp:     x.resp,
+		fixtures: x.fixtures,
+		started:  x.started,
+		answer:   x.answer,
+	}
 }
 
 func newID() string {
@@ -128,11 +160,7 @@ func (x *Exec) Failed(node string, err error) NodeError {
 // Respond answers the HTTP request of the execution. Only the first answer counts: a
 // later one is logged and ignored.
 func (x *Exec) Respond(node string, status int, headers map[string]string, body any) error {
-	x.mu.Lock()
-	already := x.responded
-	x.responded = true
-	x.mu.Unlock()
-	if already || x.resp == nil {
+	if x.answer.markResponded() || x.resp == nil {
 		x.log.LogAttrs(x.ctx, slog.LevelWarn, "response ignored: the execution has already answered or has no HTTP client",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID))
 		return nil
@@ -142,9 +170,9 @@ func (x *Exec) Respond(node string, status int, headers map[string]string, body 
 
 // Responded reports whether the execution has answered its HTTP request.
 func (x *Exec) Responded() bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.responded
+	x.answer.mu.Lock()
+	defer x.answer.mu.Unlock()
+	return x.answer.responded
 }
 
 // Run runs the flow body: a panic (an expression error) or an error that no error output

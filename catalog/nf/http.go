@@ -171,9 +171,7 @@ func lineColumn(data []byte, offset int64) (int, int) {
 
 // Reject answers a bad request with a problem+json body carrying the execution id.
 func (x *Exec) Reject(b *BadRequest) {
-	x.mu.Lock()
-	x.responded = true
-	x.mu.Unlock()
+	x.answer.markResponded()
 	if x.endExec != nil {
 		defer x.endExec(b)
 	}

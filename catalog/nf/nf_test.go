@@ -3,9 +3,11 @@ package nf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -196,5 +198,74 @@ func TestIsEmail(t *testing.T) {
 		if IsEmail(bad) {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestForEachBoundsConcurrency(t *testing.T) {
+	var running, peak atomic.Int32
+	seen := make([]bool, 20)
+	err := ForEach(20, 3, func(i int) error {
+		n := running.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		seen[i] = true
+		running.Add(-1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak.Load() > 3 || peak.Load() < 2 {
+		t.Fatalf("peak concurrency %d, want 2..3", peak.Load())
+	}
+	for i, ok := range seen {
+		if !ok {
+			t.Fatalf("index %d not run", i)
+		}
+	}
+}
+
+func TestForEachStopsAtTheFirstError(t *testing.T) {
+	var started atomic.Int32
+	err := ForEach(100, 2, func(i int) error {
+		started.Add(1)
+		if i == 3 {
+			return errors.New("three")
+		}
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	if err == nil || err.Error() != "three" {
+		t.Fatalf("err = %v", err)
+	}
+	if started.Load() > 10 {
+		t.Fatalf("%d iterations started after the error", started.Load())
+	}
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Fatalf("recovered %v", r)
+		}
+	}()
+	ForEach(4, 2, func(i int) error {
+		if i == 1 {
+			panic("boom")
+		}
+		return nil
+	})
+}
+
+func TestForkSharesTheAnswer(t *testing.T) {
+	c := &Captured{}
+	x := NewApp("t").NewExec(context.Background(), "f", "t", c)
+	y := x.Fork()
+	y.Respond("a", 201, nil, "first")
+	x.Respond("b", 200, nil, "second")
+	if c.Status != 201 || !x.Responded() || !y.Responded() {
+		t.Fatalf("status %d", c.Status)
 	}
 }
