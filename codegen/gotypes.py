@@ -22,6 +22,7 @@ from nodeforge.analysis.types import (
     AnyType,
     ArrayType,
     BoolType,
+    Field,
     IntType,
     NullType,
     NumberType,
@@ -178,18 +179,24 @@ class _Keys:
     A key is computed once per type object (types are immutable; analysis shares them
     between ports) from the keys of its parts, so it costs O(1) to hash and compare. An
     object's fields are keyed as a chain of prefixes, each prefix interned from the one
-    before it and one field: a ``data/set`` node whose output adds one field to its
-    input's costs one step per field, and its input's struct is found from the chain by
-    one dict lookup (see :meth:`GoTypes._find_base`). Keys are meaningful only within
-    one ``_Keys``.
+    before it and one field, and its input's struct is found from the chain by one dict
+    lookup (see :meth:`GoTypes._find_base`). Analysis builds a ``data/set`` output from
+    its input's very ``Field`` objects plus the new ones, so the chain of a known field
+    sequence is found by the fields' identities and only the new fields cost a step:
+    a chain of nodes that each add a field stays linear in Python work. Keys are
+    meaningful only within one ``_Keys``.
     """
 
-    __slots__ = ("_chains", "_ids", "_memo")
+    __slots__ = ("_chains", "_ids", "_memo", "_seqs", "_tags_ok")
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[Type, int]] = {}  # id(type) -> (type kept alive, key)
         self._ids: dict[object, int] = {}  # structural tuple -> key
         self._chains: dict[int, tuple[int, ...]] = {}  # object key -> its field prefix keys
+        # ids of the Field objects of a memoized object type (alive: the memo holds the
+        # type) -> the chain of their prefix keys
+        self._seqs: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._tags_ok: dict[int, bool] = {}  # prefix key -> every name in it is tag-safe
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -212,26 +219,52 @@ class _Keys:
         """The keys of ``t``'s field prefixes: element ``k - 1`` keys the first ``k``."""
         return self._chains[self.key(t)]
 
+    def tags_ok(self, t: ObjectType) -> bool:
+        """Whether every field name of ``t`` can be a Go struct tag (see :func:`_tag_ok`)."""
+        chain = self.chain(t)
+        return not chain or self._tags_ok[chain[-1]]
+
+    def _field_chain(self, fields: tuple[Field, ...]) -> tuple[int, ...]:
+        ids = tuple(map(id, fields))
+        chain = self._seqs.get(ids)
+        if chain is not None:
+            return chain
+        n = len(fields)
+        start, chain = 0, ()
+        for k in range(n - 1, max(0, n - _PREFIX_PROBES) - 1, -1):  # a node adds a few fields
+            known = self._seqs.get(ids[:k])
+            if known is not None:
+                start, chain = k, known
+                break
+        prefix = chain[-1] if chain else 0
+        ok = self._tags_ok[prefix] if chain else True
+        new: list[int] = []
+        for f in fields[start:]:
+            prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
+            ok = ok and _tag_ok(f.name)
+            self._tags_ok[prefix] = ok
+            new.append(prefix)
+        chain = chain + tuple(new)
+        self._seqs[ids] = chain
+        return chain
+
     def _compute(self, t: Type) -> int:
         if isinstance(t, StringType):
             return self._intern("string")
         if isinstance(t, ArrayType):
             return self._intern(("list", self.key(t.items)))
         if isinstance(t, ObjectType):
-            chain: list[int] = []
-            prefix = 0
-            for f in t.fields:
-                prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
-                chain.append(prefix)
+            chain = self._field_chain(t.fields)
             add = None if t.additional is None else self.key(t.additional)
-            key = self._intern(("obj", prefix, add))
-            self._chains.setdefault(key, tuple(chain))
+            key = self._intern(("obj", chain[-1] if chain else 0, add))
+            self._chains.setdefault(key, chain)
             return key
         if isinstance(t, UnionType):
             return self._intern(("union", tuple(self.key(o) for o in t.options)))
         return self._intern(type(t).__name__)
 
 
+_PREFIX_PROBES = 8  # field-sequence prefixes looked up before keying fields one by one
 _SHARED = _Keys()  # for :func:`simplify` outside a registry
 
 
@@ -305,7 +338,7 @@ class GoTypes:
             return True
         if is_node_error(t):
             return True
-        return all(_tag_ok(f.name) for f in t.fields)
+        return self._keys.tags_ok(t)
 
     def struct(self, t: ObjectType, hint: str) -> GoStruct:
         key = self._keys.key(t)
