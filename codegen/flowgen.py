@@ -86,8 +86,10 @@ def subflow_calls(analysis: Analysis) -> dict[str, str]:
     calls: dict[str, str] = {}
     for nid, facts in analysis.facts.items():
         m = facts.manifest
-        node = analysis.document.node_by_id(nid)
-        if m is not None and m.type == "flow/subflow" and node is not None:
+        if m is None or m.type != "flow/subflow":
+            continue
+        node = analysis.document.node_by_id(nid)  # a scan: only for the subflow nodes
+        if node is not None:
             target = node.config.get("flow")
             if isinstance(target, str):
                 calls[nid] = target
