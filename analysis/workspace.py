@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nodeforge.analysis.catalog import Catalog
+from nodeforge.analysis.flowindex import FlowIndex
 
 CONFIG_FILE = "nodeforge.toml"
 CONNECTOR_TYPES = ("postgres", "sqlite", "smtp", "http", "whatsapp", "llm")
@@ -43,6 +44,11 @@ class Workspace:
     # Custom nodes forked from a standard node (their `fork.json`): (type, version) ->
     # (base type, base version), so analysis can say when the base has moved on.
     forks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # The workspace's flows by id, for flow/subflow calls: read lazily, on first use.
+    flows: FlowIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.flows = FlowIndex(self.root)
 
     @property
     def config_path(self) -> Path | None:

@@ -136,7 +136,11 @@ class GoStruct:
 
     def __post_init__(self) -> None:
         if self.base is not None:  # promoted fields answer in one lookup
-            self._index.update({f.json: f for f in self.base.all_fields()})
+            promoted = self.base.all_fields()
+            if len(self.base._index) == len(promoted):  # it indexes just those: copy it
+                self._index.update(self.base._index)
+            else:
+                self._index.update({f.json: f for f in promoted})
 
     def field(self, json_name: str) -> GoField | None:
         """The field for a JSON key, its own or promoted from the base."""
@@ -350,6 +354,7 @@ class GoTypes:
         s = GoStruct(name, t, base=base)
         self.structs[key] = s
         self.order.append(s)
+        self._by_name[name] = s
         self._prefixes.setdefault(chain[-1], s)
         used: set[str] = base.go_names() if base is not None else set()
         skip = len(base.all_fields()) if base is not None else 0
@@ -405,8 +410,6 @@ class GoTypes:
         return go in self.names and go != "NodeError"
 
     def by_name(self, name: str) -> GoStruct | None:
-        if len(self._by_name) != len(self.order):
-            self._by_name = {s.name: s for s in self.order}
         return self._by_name.get(name)
 
     def struct_of(self, t: Type) -> GoStruct | None:

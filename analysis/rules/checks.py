@@ -834,6 +834,15 @@ def check_tests(ctx: _Context) -> None:
         )
 
 
+# -- NF026, NF027 flow/subflow calls ------------------------------------------------------------
+
+
+def check_subflows(ctx: _Context) -> None:
+    from nodeforge.analysis.rules import subflows  # it imports this module's helpers
+
+    subflows.check_subflows(ctx)
+
+
 ALL_CHECKS: tuple[Check, ...] = (
     check_syntax,
     check_structure,
@@ -843,4 +852,5 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_types,
     check_http,
     check_tests,
+    check_subflows,
 )

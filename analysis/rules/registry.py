@@ -279,6 +279,37 @@ _RULES = [
         "fork_outdated",
     ),
     Rule(
+        "NF026",
+        "invalid-subflow-target",
+        Severity.ERROR,
+        "A `flow/subflow` node calls a flow that is not in the workspace, cannot be "
+        "called, or leads back to the caller.",
+        "The build looks the called flow up by its `id` among the workspace's `.flow.json` "
+        "files and starts it at its first `trigger/manual` node; a misspelt id, a flow "
+        "without a manual trigger, or calls that go round in a cycle (a flow calling itself, "
+        "directly or through others) would run forever or cannot be built. A flow file that "
+        "is not valid JSON is not in the workspace. A lone file, outside any folder with "
+        "`nodeforge.toml`, has no workspace to look in: its unknown targets are not reported.",
+        "Pick one of the workspace's flow ids (completion lists them; the message suggests a "
+        "close one), add a `trigger/manual` node to the called flow, or break the cycle.",
+        "subflow_problems",
+    ),
+    Rule(
+        "NF027",
+        "invalid-subflow-arguments",
+        Severity.ERROR,
+        "The `arguments` of a `flow/subflow` node do not fit the called flow's `input_schema`.",
+        "The called flow validates its payload against its manual trigger's `input_schema` "
+        "on every call: a missing required argument, one the schema does not allow "
+        "(`additionalProperties: false`) or a value of the wrong type fails the call at run "
+        "time. An argument whose type fits only sometimes (a number where an integer is "
+        "expected, a value that may be null) is a warning.",
+        "Add the missing arguments, remove or rename the unknown ones (the message suggests "
+        "a close name), or convert the value; completion inside `arguments` lists the "
+        "called flow's inputs.",
+        "subflow_arguments",
+    ),
+    Rule(
         "NF900",
         "go-build-error",
         Severity.ERROR,
