@@ -143,6 +143,7 @@ _COMPLETION_KINDS = {
     "port": lsp.CompletionItemKind.Interface,
     "node": lsp.CompletionItemKind.Reference,
     "connector": lsp.CompletionItemKind.Module,
+    "flow": lsp.CompletionItemKind.File,
     "field": lsp.CompletionItemKind.Field,
     "function": lsp.CompletionItemKind.Function,
     "variable": lsp.CompletionItemKind.Variable,

@@ -4,7 +4,8 @@ Invariant: this package is LSP-agnostic. It speaks code-point offsets
 (:class:`~nodeforge.analysis.text.Span`) into the document text and returns plain
 frozen dataclasses; ``server/`` converts them to the protocol. Nothing here
 imports pygls or lsprotocol, and the only I/O is reading a manifest file for
-go-to-definition (small and cached).
+go-to-definition (small and cached), and the workspace's flows for ``flow/subflow``
+nodes (the flow index, read once; the called flow's file for go-to-definition).
 """
 
 from __future__ import annotations

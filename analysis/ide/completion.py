@@ -48,6 +48,7 @@ from .facts import (
     schema_types,
 )
 from .model import CompletionItem, CompletionList
+from .subflows import called_flow, flow_markdown, input_properties, is_subflow_node, where
 
 #: Rank compatible ports first only below this many candidates (each costs a type check).
 MAX_RANKED_ENDPOINTS = 300
@@ -588,11 +589,15 @@ def _config(
     if manifest is None:
         return []
     if cursor.role == "key":
+        if config_path == ("arguments",) and is_subflow_node(analysis, index):
+            return _argument_keys(analysis, cursor, index)
         schema = schema_at(manifest.config_schema, config_path)
         return _config_keys(cursor, schema)
     if cursor.role == "value" and cursor.key is not None:
         if not config_path and cursor.key == "connector" and manifest.connectors:
             return _connector_items(analysis, cursor, manifest)
+        if not config_path and cursor.key == "flow" and is_subflow_node(analysis, index):
+            return _flow_items(analysis, cursor)
         schema = schema_at(manifest.config_schema, (*config_path, cursor.key))
     elif cursor.role == "item":
         schema = schema_at(manifest.config_schema, (*config_path, cursor.index))
@@ -703,6 +708,55 @@ def _connector_items(
                 "connector",
                 detail=f"{kind} connector",
                 documentation=f"Connector `{name}` ({kind}) from `nodeforge.toml`.",
+            )
+        )
+    return items
+
+
+def _flow_items(analysis: Analysis, cursor: Cursor) -> list[CompletionItem]:
+    """The workspace's flows a ``flow/subflow`` node can call (not this flow itself);
+    those without a manual trigger last."""
+    own = analysis.document.value.get("id")
+    items = []
+    for flow_id, summary in sorted(analysis.workspace.flows.flows().items()):
+        if flow_id == own:
+            continue
+        callable_ = bool(summary.manual_triggers)
+        detail = summary.name or where(analysis, summary)
+        items.append(
+            _value_item(
+                cursor,
+                flow_id,
+                dump(flow_id),
+                "flow",
+                detail=detail if callable_ else f"{detail} (no manual trigger)",
+                documentation=flow_markdown(analysis, summary),
+                sort_text=f"{0 if callable_ else 1}{len(items):05d}",
+            )
+        )
+    return items
+
+
+def _argument_keys(analysis: Analysis, cursor: Cursor, index: int) -> list[CompletionItem]:
+    """The called flow's inputs (its input_schema), required first; values are expressions."""
+    called = called_flow(analysis, index)
+    if called is None:
+        return []
+    props, required = input_properties(called)
+    existing = _existing_keys(cursor)
+    items = []
+    for i, (key, sub) in enumerate(props.items()):
+        if key in existing:
+            continue
+        is_required = key in required
+        items.append(
+            _key_item(
+                cursor,
+                key,
+                '"$1"',
+                detail=schema_label(sub) + (" (required)" if is_required else ""),
+                documentation=property_markdown(key, sub, is_required),
+                sort_text=f"{0 if is_required else 1}{i:04d}",
             )
         )
     return items

@@ -26,6 +26,7 @@ from .facts import (
     schema_at,
 )
 from .model import HoverResult
+from .subflows import called_flow, flow_markdown
 
 
 def hover(analysis: Analysis, offset: int) -> HoverResult | None:
@@ -55,6 +56,10 @@ def _hover(analysis: Analysis, cursor: Cursor) -> HoverResult | None:
     if len(path) == 2 and path[0] == "nodes" and isinstance(path[1], int):
         return _node_value_hover(analysis, cursor, path[1])
     if len(path) >= 3 and path[0] == "nodes" and path[2] == "config" and isinstance(path[1], int):
+        if cursor.role == "value" and cursor.key == "flow" and len(path) == 3:
+            called = called_flow(analysis, path[1])
+            if called is not None:
+                return HoverResult(flow_markdown(analysis, called), token.span)
         if cursor.role == "value" and cursor.key is not None:
             manifest = manifest_of_node(analysis, path[1])
             schema = (

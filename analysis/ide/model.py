@@ -15,7 +15,7 @@ class CompletionItem:
     """One completion proposal.
 
     ``kind`` is one of "node-type", "version", "property", "value", "port",
-    "node", "connector", "field", "function", "variable", "snippet", "keyword".
+    "node", "connector", "flow", "field", "function", "variable", "snippet", "keyword".
     ``edit_span`` is the document range the insert text replaces (None: the
     word at the cursor). ``documentation`` is markdown.
     """

@@ -18,6 +18,7 @@ from .cursor import locate
 from .facts import manifest_for, manifest_of_node
 from .mentions import NOT_A_NODE, Mention, mention_at, mentions_of
 from .model import Lens, Location, Symbol, TextEdit, WorkspaceSymbol
+from .subflows import called_flow, flow_location, is_subflow_node
 
 NODE_ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -30,7 +31,8 @@ def definition(analysis: Analysis, offset: int) -> list[Location]:
 
     A node mention leads to the node's ``"id"``; a node's ``type`` or ``version``
     to its manifest; a config key to its schema in the manifest; the port of a
-    connection endpoint to the port in the manifest.
+    connection endpoint to the port in the manifest; a ``flow/subflow`` node's
+    ``flow`` to the ``"id"`` of the flow it calls, in that flow's file.
     """
     doc = analysis.document
     manifest_target = _manifest_target(analysis, offset)
@@ -61,6 +63,10 @@ def _manifest_target(analysis: Analysis, offset: int) -> list[Location] | None:
                 return []
             where = ("config_schema", "properties", cursor.key)
             return _manifest_location(manifest, where, key=True)
+        on_flow = len(path) == 3 and path[2] == "config" and cursor.key == "flow"
+        if on_flow and cursor.role == "value" and is_subflow_node(analysis, index):
+            called = called_flow(analysis, index)  # to the called flow's file
+            return flow_location(called) if called is not None else []
     if (
         len(path) == 2
         and path[0] == "connections"
