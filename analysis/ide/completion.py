@@ -717,7 +717,7 @@ def _flow_items(analysis: Analysis, cursor: Cursor) -> list[CompletionItem]:
     """The workspace's flows a ``flow/subflow`` node can call (not this flow itself);
     those without a manual trigger last."""
     own = analysis.document.value.get("id")
-    items = []
+    items: list[CompletionItem] = []
     for flow_id, summary in sorted(analysis.workspace.flows.flows().items()):
         if flow_id == own:
             continue
