@@ -236,9 +236,11 @@ def map_go_errors(
         if m is None:
             continue
         file, line, col, msg = m["file"], int(m["line"]), int(m["col"]), m["msg"]
-        flow_rel, _, code_node = file.rpartition("@")
-        if flow_rel in flows:
-            # In the Go code of a code/go node (its `//line <flow>@<node>:1`).
+        code = module.code_sources.get(file.removeprefix("./"))
+        if code is not None and code[0] in flows:
+            # In the Go code of a code/go node: a line of its `source`.
+            flow_rel, code_node, offset = code
+            line -= offset
             span = _locate_source(flows[flow_rel], code_node, line, col)
             message = f"Go build error in node `{code_node}` (source line {line}): {msg}"
             out.setdefault(flow_rel, []).append(

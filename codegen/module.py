@@ -77,6 +77,9 @@ class GeneratedModule:
     content_hash: str = ""
     # Every flow compiled in: those asked for, and the flows their subflow nodes call.
     flows: list[FlowInput] = field(default_factory=list)
+    # The node.go file of each code/go node -> (flow rel path, node id, lines before the
+    # node's source), to map compiler errors into the source string.
+    code_sources: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -205,6 +208,8 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         codes.append(code)
         rows |= row_dests
         result.marks[f.rel] = code.marks
+        for path, (node_id, offset) in code.code_sources.items():
+            result.code_sources[path] = (f.rel, node_id, offset)
         result.node_versions.update(code.node_versions)
         fork_sources.update(code.fork_sources)
     if not result.ok:

@@ -59,14 +59,15 @@ _IMPORT_RE = re.compile(r"^\s*import\b", re.M)
 _COMMENTS_STRINGS = re.compile(r"//[^\n]*|/\*.*?\*/|`[^`]*`|\"(?:\\.|[^\"\\\n])*\"", re.S)
 
 
-def user_source(source: str, package: str = "main", origin: str = "source") -> str:
+def user_source(source: str, package: str = "main", origin: str | None = "source") -> str:
     """The node's source as a file of ``package``: the package clause and the imports
     are optional in the node's config, so they are added when missing (imports of the
-    standard packages the code names, like goimports would). A ``//line origin:1``
+    standard packages the code names, like goimports would). A ``//line origin:1:1``
     directive before the source makes compiler errors and panics count lines from the
-    node's own first line."""
+    node's own first line; without ``origin`` there is none (gofmt would move it into a
+    doc comment), and :func:`source_offset` says where the source starts."""
     body = _PACKAGE_RE.sub("", source, count=1)  # keeps its line: line numbers hold
-    directive = f"//line {origin}:1:1\n"
+    directive = f"//line {origin}:1:1\n" if origin is not None else ""
     if _IMPORT_RE.search(body):
         return f"package {package}\n\n{directive}{body}"
     code = _COMMENTS_STRINGS.sub(" ", body)
@@ -140,3 +141,10 @@ def types_source(input_schema: Any, output_schema: Any, package: str = "main") -
         if go != name:
             decls.append(f"type {name} = {go}")
     return f"package {package}\n\n" + "\n\n".join(decls) + "\n"
+
+
+def source_offset(file_text: str, source: str) -> int:
+    """How many lines of ``file_text`` (a :func:`user_source` result without directive)
+    come before the node's source."""
+    body = _PACKAGE_RE.sub("", source, count=1)
+    return file_text[: len(file_text) - len(body)].count("\n")

@@ -31,6 +31,8 @@ def _generated(path: Path) -> dict[str, bytes]:
 
 def _pinned(files: dict[str, bytes]) -> dict[str, bytes]:
     out = {k: v for k, v in files.items() if k in PINNED or k.startswith("flow_")}
+    # code/go packages, flattened: code/<flow>/<package>/node.go -> code--<flow>--...
+    out.update({k.replace("/", "--"): v for k, v in files.items() if k.startswith("code/")})
     catalog = sorted(k for k in files if k.startswith("catalog/"))
     out["catalog.txt"] = ("\n".join(catalog) + "\n").encode()
     return out
@@ -108,7 +110,7 @@ def test_goldens_compile() -> None:
         shutil.rmtree(target)
     shutil.copytree(result.out_dir, target)
     for p in (GOLDEN / "examples_workspace").iterdir():
-        name = p.name.removesuffix(".golden")
+        name = p.name.removesuffix(".golden").replace("--", "/")
         if name != "catalog.txt":
             (target / name).write_bytes(p.read_bytes())
     proc = go("build", "-o", str(target / "app"), ".", cwd=target)

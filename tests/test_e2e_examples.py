@@ -512,6 +512,42 @@ def test_daily_report_runs_by_hand(app: App) -> None:
     assert lines == ["B2: 1 units, 99.5 EUR", "A1: 2 units, 20 EUR"]
 
 
+# -- quote API (code/go, flow/subflow) -------------------------------------------------------------
+
+
+def test_quote_api_prices_with_go_code_and_the_tax_subflow(app: App) -> None:
+    lines = [
+        {"sku": "TEA", "qty": 40, "unit_cents": 250},
+        {"sku": "CUP", "qty": 10, "unit_cents": 900},
+    ]
+    status, _, body = app.request("POST", "/quotes", {"country": "DE", "lines": lines})
+    assert status == 200, body
+    # 50 units: 10% off 19,000; German VAT 19% on 17,100.
+    assert body == {
+        "units": 50,
+        "subtotal_cents": 19000,
+        "discount_cents": 1900,
+        "tax_cents": 3249,
+        "total_cents": 20349,
+    }
+
+
+def test_quote_api_errors_of_the_go_code_and_the_subflow_are_422(app: App) -> None:
+    status, _, body = app.request(
+        "POST", "/quotes", {"country": "US", "lines": [{"sku": "TEA", "qty": 1, "unit_cents": 1}]}
+    )
+    assert (status, body) == (422, {"error": "no tax rate for US"})
+    status, _, body = app.request(
+        "POST",
+        "/quotes",
+        {"country": "FR", "lines": [{"sku": "BULK", "qty": 20000, "unit_cents": 1}]},
+    )
+    assert (status, body) == (422, {"error": "line BULK: 20000 units is more than we quote"})
+    # The called flow's execution is logged under its own id, naming its caller.
+    logs = [json.loads(x) for x in app.log.read_text().splitlines() if x.startswith("{")]
+    assert any(x.get("flow") == "tax_rate" and x.get("parent_node") == "tax" for x in logs)
+
+
 # -- process behaviour ----------------------------------------------------------------------------
 
 
@@ -604,4 +640,8 @@ def test_nodeforge_test_runs_the_flow_tests_against_the_binary() -> None:
         ("order_intake", "no lines", True),
         ("orders_api", "create an order", True),
         ("orders_api", "unknown order", True),
+        ("quote_api", "volume discount and French VAT", True),
+        ("quote_api", "unknown country", True),
+        ("tax_rate", "French VAT", True),
+        ("tax_rate", "unknown country", True),
     ], [o.message for o in outcomes]
