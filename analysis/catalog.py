@@ -182,6 +182,14 @@ class NodeManifest(BaseModel):
         semver_key(v)
         return v
 
+    def _private(self, name: str) -> Any:
+        """A private attribute, read straight from pydantic's storage: ``self._x`` goes
+        through ``BaseModel.__getattr__``, which probes the attribute's descriptor by
+        raising and catching an exception, on every read (~2 µs; these are read per node
+        on every analysis)."""
+        private = self.__pydantic_private__
+        return private.get(name) if private is not None else getattr(self, name)
+
     # -- identity -------------------------------------------------------------
 
     @property
@@ -202,7 +210,7 @@ class NodeManifest(BaseModel):
     def config_defaults(self) -> dict[str, Any]:
         """The ``default`` of each top-level config property that has one (shared: do not
         mutate)."""
-        defaults = self._defaults
+        defaults: dict[str, Any] | None = self._private("_defaults")
         if defaults is None:
             defaults = self._defaults = {
                 key: sub["default"]
@@ -244,7 +252,7 @@ class NodeManifest(BaseModel):
 
     def validate_config(self, config: Any) -> list[ConfigError]:
         """All problems of ``config`` against ``config_schema``; ``[]`` when valid."""
-        fast = self._fast
+        fast = self._private("_fast")
         if fast is None:
             try:
                 fast = fastjsonschema.compile(  # it rewrites `$ref`s: give it a copy
