@@ -5,8 +5,10 @@ with exact code-point spans plus a list of syntax errors, whatever the input.
 
 Two paths serve one tree. Valid subtrees are decoded by the C scanner of the
 standard library (the speed of ``json.loads``) and expanded into positioned
-children only when someone asks for them, so a 1,000-node flow costs little more
-than ``json.loads`` until a diagnostic needs a location. Where the C scanner
+children only when someone asks for them; the document's own members and the
+items of its top-level arrays (a flow's nodes and connections) are positioned while
+parsing, one C scan per item, since every location and every incremental re-parse
+starts from them. Where the C scanner
 fails (missing comma, unclosed brace or string, trailing comma, duplicate key,
 bare word, ...), a small recursive-descent parser walks that container token by
 token, reports each problem at its exact place and recovers, and still uses the
@@ -30,6 +32,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 # A string token: closed by a quote, or (unterminated) running to the end of the line.
 _STRING = re.compile(r'"(?:[^"\\\n\r]|\\.)*("?)')
 _SCALAR = re.compile(r"[^\s{}\[\]:,\"]+")
+# What follows an array item: a comma (group 1) and the next item's leading space, or `]`.
+_SEPARATOR = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\])")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
 
 
@@ -185,7 +189,10 @@ def parse_json(text: str) -> ParsedJson:
     if start >= len(text):
         errors.append(JsonSyntaxError(Span(start, start), "Empty document: expected a JSON object"))
         return ParsedJson(text, None, errors)
-    root, end = parser.value(start, 0)
+    if text[start] == "{":
+        root, end = parser.root_object(start)
+    else:
+        root, end = parser.value(start, 0)
     end = parser.skip_ws(end)
     if end < len(text):
         errors.append(
@@ -296,8 +303,53 @@ class _Parser:
 
     # -- containers -----------------------------------------------------------
 
-    def object_members(self, pos: int, depth: int) -> tuple[list[Property], int]:
-        """Members of the object whose ``{`` is at ``pos``, and the offset after it."""
+    def root_object(self, pos: int) -> tuple[JsonNode, int]:
+        """The document's object (its ``{`` at ``pos``), with its members and the items
+        of its array members (a flow's nodes and connections) positioned at once: every
+        diagnostic's location and every incremental re-parse needs them, and one C scan
+        per item costs less than scanning the document whole and again to expand it."""
+        text = self.text
+        self.open.append("{")
+        try:
+            props, end = self.object_members(pos, 0, split_arrays=True)
+        finally:
+            self.open.pop()
+        node = JsonNode("object", pos, end, {p.key: _val(p.value) for p in props}, text)
+        node._object = props
+        return node, end
+
+    def split_array(self, pos: int, depth: int) -> tuple[JsonNode, int]:
+        """The array at ``pos`` with its items positioned: one C scan per item, and the
+        token-by-token parse (which reports the errors) when one fails."""
+        text, scan, kind_of = self.text, self.scan, _KIND_OF_FIRST.get
+        items: list[JsonNode] = []
+        append, separator = items.append, _SEPARATOR.match
+        at = self.skip_ws(pos + 1)
+        if text.startswith("]", at):
+            end = at + 1
+        else:
+            while True:
+                try:
+                    value, item_end = scan(text, at)
+                except (ValueError, StopIteration, RecursionError):
+                    return self.value_or_skip(pos, depth)
+                append(JsonNode(kind_of(text[at], "number"), at, item_end, value, text))
+                m = separator(text, item_end)
+                if m is None:
+                    return self.value_or_skip(pos, depth)
+                if m.group(1) is None:  # the closing `]`
+                    end = m.end()
+                    break
+                at = m.end()
+        node = JsonNode("array", pos, end, [item.value for item in items], text)
+        node._array = items
+        return node, end
+
+    def object_members(
+        self, pos: int, depth: int, split_arrays: bool = False
+    ) -> tuple[list[Property], int]:
+        """Members of the object whose ``{`` is at ``pos``, and the offset after it;
+        with ``split_arrays``, array values come with their items positioned."""
         text, n = self.text, len(self.text)
         props: list[Property] = []
         seen: dict[str, Span] = {}
@@ -351,6 +403,8 @@ class _Parser:
                 pos = self.skip_ws(pos + 1)
                 if pos >= n or text[pos] in ",}]":
                     self.error(pos, pos, f"Missing value for `{key}`")
+                elif split_arrays and text[pos] == "[":
+                    member_value, pos = self.split_array(pos, depth + 1)
                 else:
                     member_value, pos = self.value_or_skip(pos, depth + 1)
             else:

@@ -75,6 +75,37 @@ def test_valid_documents_expand_lazily_with_exact_spans() -> None:
     assert prop is not None and text[prop.key_span.start : prop.key_span.end] == '"id"'
 
 
+def test_top_level_arrays_are_positioned_while_parsing() -> None:
+    text = '{"nodes": [ {"id": "a"} ,\n {"id": "b", "n": [1, 2]} ], "empty": [ ], "name": "x"}'
+    result = parse_json(text)
+    root = result.root
+    assert result.errors == [] and root is not None and root.value == json.loads(text)
+    nodes, empty = root.get("nodes"), root.get("empty")
+    assert nodes is not None and empty is not None
+    assert nodes._array is not None  # split by the parse, not re-scanned on first use
+    spans = [text[item.start : item.end] for item in nodes.items]
+    assert spans == ['{"id": "a"}', '{"id": "b", "n": [1, 2]}']
+    assert all(i.value is v for i, v in zip(nodes.items, root.value["nodes"], strict=True))
+    assert empty.items == [] and text[empty.start : empty.end] == "[ ]"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"id": "a"}, {"id": "b",}',
+        '{"id": "a"} {"id": "b"}',
+        '{"id": "a"}, {"id": "a", "id": "b"}',
+        '{"id": "a"},',
+        '{"id": "a"}, tru',
+        '{"id": "a"}, {"id": "b"}, ]',
+    ],
+)
+def test_errors_in_a_top_level_array_are_located_as_deeper_down(body: str) -> None:
+    top = errors('{"nodes": [' + body + "]}")
+    nested = errors('{"x": {"nodes": [' + body + "]}}")
+    assert top and top == nested
+
+
 def test_deep_nesting_is_reported_not_crashed() -> None:
     for text in ["[" * 10000, "[" * 3000 + "]" * 3000, '{"a":' * 5000]:
         result = parse_json(text)
