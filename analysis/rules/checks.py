@@ -28,7 +28,7 @@ from nodeforge.analysis.engine import (
     resolve_port_schema,
     union_of,
 )
-from nodeforge.analysis.expressions import TypeEnv
+from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
@@ -520,11 +520,17 @@ def check_types(ctx: _Context) -> None:
             outputs[nid] = _any_ports(ctx.manifest(node))
     facts: dict[str, NodeFacts] = {}
     ctx.facts = facts
+    # Nodes receiving the same input type see the same environment (one object), and
+    # an expression that does not read `nodes` has one result per source and
+    # environment: both are shared within this analysis (results are never mutated).
+    envs: dict[int, TypeEnv] = {}
+    checked: _Checked = {}
     for nid in graph.topological_order():
         node = nodes[nid]
         before = previous.get(nid)
         same_node = before is not None and before.node is node
-        if same_node and _same_upstream(graph.predecessors[nid], outputs, previous):
+        predecessors = graph.predecessors[nid]
+        if same_node and _same_upstream(predecessors, outputs, previous):
             assert before is not None
             facts[nid] = before
             outputs[nid] = before.output_types
@@ -537,17 +543,24 @@ def check_types(ctx: _Context) -> None:
             outputs[nid] = {}
             continue
         arriving: dict[str, list[Type]] = {}
-        for edge in graph.predecessors[nid]:
-            source_type = outputs.get(edge.source, {}).get(edge.source_port, ANY)
+        for edge in predecessors:
+            source_type = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
             arriving.setdefault(edge.target_port, []).append(source_type)
         fact.input_types = {port: union_of(arriving.get(port, [])) for port in manifest.inputs}
         if len(manifest.inputs) == 1:
             input_type = next(iter(fact.input_types.values()))
         else:
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
-        fact.env = TypeEnv(
-            input=input_type, nodes=outputs, visible_nodes=None, env_names=None, known_nodes=known
-        )
+        env = envs.get(id(input_type))
+        if env is None or env.input is not input_type:
+            env = envs[id(input_type)] = TypeEnv(
+                input=input_type,
+                nodes=outputs,
+                visible_nodes=None,
+                env_names=None,
+                known_nodes=known,
+            )
+        fact.env = env
         # A node whose value object and incoming types are unchanged keeps its types,
         # unless its expressions read other nodes (whose types may have changed).
         inputs_key = (manifest, tuple(fact.input_types.values()))
@@ -557,7 +570,7 @@ def check_types(ctx: _Context) -> None:
             for site in fact.expressions:
                 site.env = fact.env
         else:
-            _type_node(fact, manifest)
+            _type_node(fact, manifest, checked)
             if not any(s.result and s.result.references for s in fact.expressions):
                 ctx.memo.put(
                     "facts",
@@ -604,14 +617,29 @@ def _same_upstream(
     return True
 
 
-def _type_node(fact: NodeFacts, manifest: Any) -> None:
+_NO_PORTS: dict[str, Type] = {}
+# (source, is template, id of the environment) -> the environment (which keeps that id
+# unique) and the check of the source in it
+_Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, list[ExprError]]]
+
+
+def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked) -> None:
     """Check the node's expressions and resolve its port types."""
-    assert fact.env is not None
+    env = fact.env
+    assert env is not None
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     for site in fact.expressions:
-        site.env = fact.env
-        site.result, site.syntax_errors = check_string(site.source, site.is_template, fact.env)
+        site.env = env
+        source, is_template = site.source, site.is_template
+        if "nodes" in source:  # its result depends on other nodes' types: check it here
+            site.result, site.syntax_errors = check_string(source, is_template, env)
+        else:
+            key = (source, is_template, id(env))
+            hit = checked.get(key)
+            if hit is None or hit[0] is not env:
+                hit = checked[key] = (env, *check_string(source, is_template, env))
+            _env, site.result, site.syntax_errors = hit
         types_by_path[site.config_path] = site.result.type
 
     def expression_type(path: tuple[str | int, ...]) -> Type:
