@@ -167,16 +167,19 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
         ls.session.reanalyse_all()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(
+    async def did_change_watched_files(
         ls: NodeforgeServer, params: lsp.DidChangeWatchedFilesParams
     ) -> None:
         roots: set[Path | None] = set()
         reload_all = False
+        flow_files: list[Path] = []
         for event in params.changes:
             path = uri_to_path(event.uri)
             if path is None:
                 continue
             ls.session.forget_disk(path)
+            if path.name.endswith(".flow.json"):
+                flow_files.append(path)  # a subflow target may have changed
             if is_workspace_config(path):
                 affected = ls.session.roots_affected_by(path)
                 roots |= affected
@@ -190,6 +193,8 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
             ls.session.invalidate_workspaces(roots)
         if reload_all or roots:
             _refresh_pull_diagnostics(ls)
+        if flow_files and not reload_all:
+            await ls.session.flow_files_changed(flow_files)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(
@@ -267,10 +272,7 @@ async def _register_watchers(ls: NodeforgeServer) -> None:
 
 
 def _refresh_pull_diagnostics(ls: NodeforgeServer) -> None:
-    ws = ls.session.client.workspace
-    diagnostics = ws.diagnostics if ws is not None else None
-    if diagnostics is not None and diagnostics.refresh_support:
-        ls.workspace_diagnostic_refresh(None)
+    ls.session.refresh_pull_diagnostics()
 
 
 # -- document synchronisation -------------------------------------------------------------
@@ -290,7 +292,7 @@ def _register_documents(server: NodeforgeServer) -> None:
             ls.session.schedule(doc.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
-    def did_save(ls: NodeforgeServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    async def did_save(ls: NodeforgeServer, params: lsp.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
         path = uri_to_path(uri)
         if path is not None and is_workspace_config(path):
@@ -299,6 +301,9 @@ def _register_documents(server: NodeforgeServer) -> None:
         elif uri in ls.session.documents:
             ls.session.schedule(uri, delay=0)
             project_commands.record_save(ls, uri)  # one history commit per save
+            if path is not None and path.name.endswith(".flow.json"):
+                # For clients without watchers: the file under the document is new.
+                await ls.session.flow_files_changed([path])
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NodeforgeServer, params: lsp.DidCloseTextDocumentParams) -> None:

@@ -35,6 +35,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.diagnostics import Diagnostic
 from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.flowindex import SUBFLOW, summarize
 from nodeforge.analysis.text import PositionEncoding
 from nodeforge.analysis.workspace import (
     CONFIG_FILE,
@@ -105,10 +106,12 @@ class DocumentState:
     snapshot: Snapshot
     root: Path | None
     analysis: Analysis | None = None
-    analysis_key: tuple[int, int] | None = None
+    analysis_key: tuple[int, int, int] | None = None
     latest: Analysis | None = None  # newest finished, maybe stale: reused by the next
     running: asyncio.Future[Analysis] | None = None
-    running_key: tuple[int, int] | None = None
+    running_key: tuple[int, int, int] | None = None
+    # Bumped when a flow this document calls (flow/subflow) changed: same text, new analysis.
+    flows_epoch: int = 0
     # Held by an analysis of this document and by each feature computed on one of its
     # analyses: analyses expand their JSON trees lazily, and the next analysis reuses
     # the previous one, so two threads never work on one document's data at once.
@@ -269,6 +272,15 @@ class Session:
             self._text_total -= len(state.snapshot.text)
             if state.debounce is not None:
                 state.debounce.cancel()
+            workspace = self._workspaces.get(state.root)
+            overlay = self._overlay_key(uri, workspace) if workspace is not None else None
+            # Its file speaks again in the flow index.
+            if (
+                workspace is not None
+                and overlay is not None
+                and workspace.flows.drop_overlay(overlay)
+            ):
+                self.flows_changed(workspace)
 
     def snapshot(self, uri: str) -> Snapshot | None:
         state = self.documents.get(uri)
@@ -287,7 +299,7 @@ class Session:
 
     async def _analysis_of(self, state: DocumentState, snapshot: Snapshot) -> Analysis:
         workspace = await self.workspace(state.root)
-        key = (snapshot.version, self._generation)
+        key = (snapshot.version, self._generation, state.flows_epoch)
         if state.analysis_key == key and state.analysis is not None:
             return state.analysis
         running = state.running
@@ -303,15 +315,25 @@ class Session:
         return await asyncio.shield(running)
 
     async def _compute(
-        self, state: DocumentState, snapshot: Snapshot, workspace: Workspace, key: tuple[int, int]
+        self,
+        state: DocumentState,
+        snapshot: Snapshot,
+        workspace: Workspace,
+        key: tuple[int, int, int],
     ) -> Analysis:
         async with state.lock:  # one analysis per document at a time
             if state.analysis_key == key and state.analysis is not None:
                 return state.analysis
-            analysis = await self.run_analysis(_analyze, snapshot, workspace, state.latest)
+            overlay = self._overlay_key(snapshot.uri, workspace)
+            analysis, flows_changed = await self.run_analysis(
+                _analyze, snapshot, workspace, state.latest, overlay
+            )
             state.latest = analysis
-        if state.snapshot is snapshot and key[1] == self._generation:
+        current = key[1] == self._generation and key[2] == state.flows_epoch
+        if state.snapshot is snapshot and current:
             state.analysis, state.analysis_key = analysis, key
+        if flows_changed and self.documents.get(snapshot.uri) is state:
+            self.flows_changed(workspace, but=state)
         return analysis
 
     def schedule(self, uri: str, delay: float | None = None) -> None:
@@ -472,6 +494,52 @@ class Session:
         """Loaded workspaces whose catalog or config a change to ``path`` touches."""
         return {r for r in self._workspaces if r is not None and path.is_relative_to(r)}
 
+    # -- the workspaces' flows (flow/subflow targets) ------------------------------------
+
+    def _overlay_key(self, uri: str, workspace: Workspace) -> Path | str | None:
+        """Where an open document sits in its workspace's flow index: its file, or its
+        URI when it has none; None for a file outside the workspace root."""
+        path = uri_to_path(uri)
+        if path is None:
+            return uri
+        root = workspace.flows.root
+        if root is not None and not path.is_relative_to(root):
+            return None
+        return path
+
+    async def flow_files_changed(self, paths: list[Path]) -> None:
+        """Flow files changed, were created or deleted on disk (watchers, saves): the
+        index of each loaded workspace holding them re-reads them, and documents that
+        call flows are re-analysed when an answer changed."""
+        for root, workspace in list(self._workspaces.items()):
+            mine = [p for p in paths if root is not None and p.is_relative_to(root)]
+            changed = bool(mine) and await self.run_analysis(workspace.flows.reload, mine)
+            if changed and self._workspaces.get(root) is workspace:
+                self.flows_changed(workspace)
+
+    def flows_changed(self, workspace: Workspace, but: DocumentState | None = None) -> None:
+        """A flow of ``workspace`` changed (its id, manual triggers, input schema or
+        calls): re-analyse the open documents of that workspace that call flows."""
+        stale = False
+        for uri, state in self.documents.items():
+            if state is but or self._workspaces.get(state.root) is not workspace:
+                continue
+            latest = state.latest
+            if latest is not None and any(n.type == SUBFLOW for n in latest.document.nodes):
+                state.flows_epoch += 1
+                stale = True
+                self.schedule(uri, delay=0)
+        if stale:
+            self.revision += 1
+            self.refresh_pull_diagnostics()
+
+    def refresh_pull_diagnostics(self) -> None:
+        """Ask a pull client to request diagnostics again (if it supports it)."""
+        ws = self.client.workspace
+        diagnostics = ws.diagnostics if ws is not None else None
+        if diagnostics is not None and diagnostics.refresh_support and not self._closed:
+            self.server.workspace_diagnostic_refresh(None)
+
     # -- flow files on disk (workspace symbols) ------------------------------------------
 
     def forget_disk(self, path: Path) -> None:
@@ -556,11 +624,27 @@ def _started_in() -> Path | None:
         return None
 
 
-def _analyze(snapshot: Snapshot, workspace: Workspace, previous: Analysis | None) -> Analysis:
-    """Analyse on a worker; ``previous`` (same document) lets an edit reuse the rest."""
+def _analyze(
+    snapshot: Snapshot,
+    workspace: Workspace,
+    previous: Analysis | None,
+    overlay: Path | str | None = None,
+) -> tuple[Analysis, bool]:
+    """Analyse on a worker; ``previous`` (same document) lets an edit reuse the rest.
+
+    With an ``overlay`` key, the document's flow summary (id, manual triggers, input
+    schema, calls) goes over its file in the workspace's flow index, unless the text
+    is not valid JSON (the last good summary stays). True: a flow changed for callers.
+    """
     analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace, previous)
     analysis.document.lines = snapshot.lines  # same text: share the line table
-    return analysis
+    changed = False
+    doc = analysis.document
+    if overlay is not None and not doc.parsed.errors:
+        path = overlay if isinstance(overlay, Path) else None
+        summary = summarize(doc.value, snapshot.uri, path, snapshot.text)
+        changed = workspace.flows.set_overlay(overlay, summary)
+    return analysis, changed
 
 
 def changes_from(params: Sequence[Any]) -> list[TextChange]:
