@@ -10,9 +10,15 @@ import pytest
 
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.flowindex import summarize
-from nodeforge.analysis.ide import completion, definition, hover, snippet_plain_text
+from nodeforge.analysis.ide import (
+    code_actions,
+    completion,
+    definition,
+    hover,
+    snippet_plain_text,
+)
 from nodeforge.analysis.workspace import Workspace, load_workspace
-from tests.test_ide_common import is_json, split_cursor
+from tests.test_ide_common import apply_edits, is_json, split_cursor
 
 PRICE = {
     "nodeforge": "1",
@@ -173,3 +179,21 @@ def test_definition_follows_the_open_document_of_the_called_flow(workspace: Work
     assert location.uri == uri
     assert location.lines.text is edited
     assert edited[location.span.start : location.span.end] == "price"
+
+
+# -- quick fix ------------------------------------------------------------------------------
+
+
+def test_unknown_flow_quick_fix_calls_the_suggested_flow(workspace: Workspace) -> None:
+    text = caller('{"flow": "prise", "arguments": {"product": "input.x", "qty": "1"}}')
+    analysis = analysis_of(text, workspace)
+    [unknown] = [d for d in analysis.diagnostics if d.code == "NF026"]
+    [action] = code_actions(analysis, unknown.span, [unknown])
+    assert action.title == "Call flow `price`" and action.is_preferred
+    fixed = apply_edits(text, action.edits)
+    assert fixed == text.replace('"prise"', '"price"')
+    assert not [d for d in analysis_of(fixed, workspace).diagnostics if d.code == "NF026"]
+    # A flow calling itself has no such fix.
+    mine = analysis_of(caller('{"flow": "quote"}'), workspace)
+    [itself] = [d for d in mine.diagnostics if d.code == "NF026"]
+    assert code_actions(mine, itself.span, [itself]) == []

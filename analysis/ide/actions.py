@@ -199,6 +199,19 @@ def _connector(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
     ]
 
 
+def _subflow_target(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    """Call the workspace's flow whose id is closest to the unknown one."""
+    suggestion = diagnostic.data.get("suggestion")
+    index = _node_index(analysis, diagnostic.span)
+    if not isinstance(suggestion, str) or index is None:
+        return []
+    value = _find(analysis, ("nodes", index, "config", "flow"))
+    if value is None:
+        return []
+    edits = [TextEdit(value.span, dump(suggestion))]
+    return [_fix(f"Call flow `{suggestion}`", diagnostic, edits, True)]
+
+
 # -- NF007, NF023: connections ---------------------------------------------------------------
 
 
@@ -372,4 +385,5 @@ _PROVIDERS: dict[str, Callable[[Analysis, Diagnostic], list[CodeAction]]] = {
     "NF020": _connector,
     "NF021": _upgrade,
     "NF023": _remove_connection,
+    "NF026": _subflow_target,
 }
