@@ -910,8 +910,10 @@ class FlowGen:
         ]
         schema = self.input_schema(t)
         if schema is not None:
+            # Bad arguments are answered 400 with the problems, as `app run` does.
             lines.append(f"\t\tif bad := nf.CheckValue(in, {schema}); bad != nil {{")
-            lines.append("\t\t\treturn bad")
+            lines.append("\t\t\tx.Reject(bad)")
+            lines.append("\t\t\treturn nil")
             lines.append("\t\t}")
         value = self.types.decode(self.out_type(t, "out"), "in", EMPTY, self.type_hint(t, "out"))
         lines.append(f"\t\treturn r.{self.method(t)}({value})")

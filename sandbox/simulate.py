@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.expressions import EvalScope
 from nodeforge.analysis.expressions.errors import EvalError
 from nodeforge.analysis.graph import Edge
@@ -38,6 +38,7 @@ from nodeforge.sandbox import simulations as sims
 
 MAX_VALUES_PER_CONNECTION = 100
 MAX_STEPS = 100_000
+MAX_CALL_DEPTH = 16  # flow/subflow calls (analysis refuses cycles; this bounds a broken one)
 
 
 class SimulationError(Exception):
@@ -124,8 +125,10 @@ class Simulation:
         now: str | None = None,
         breakpoints: Iterable[str] = (),
         run_code: bool = False,
+        depth: int = 0,
     ) -> None:
         self.id = uuid.uuid4().hex[:12]
+        self.depth = depth  # how many flow/subflow calls led here
         self.analysis = analysis
         self.graph = analysis.graph
         self.trigger = trigger or default_trigger(analysis)
@@ -282,6 +285,9 @@ class Simulation:
         if self.run_code and node_type in ("code/go",):
             self._run_code(d, rec)
             return
+        if node_type == "flow/subflow":
+            self._subflow(run, rec)
+            return
         simulate = sims.lookup(node_type, version)
         if simulate is None and facts is not None and facts.manifest is not None:
             base = sims.fork_base(facts.manifest.path)
@@ -338,6 +344,61 @@ class Simulation:
             rec.faithful = False
             rec.reason = test.message
         raise _Abort(f"node {d.node}: {test.status}: {test.message}")
+
+    def _subflow(self, run: sims.NodeRun, rec: NodeRecord) -> None:
+        """The called flow simulated in turn, from its first manual trigger, with the same
+        environment and clock; answers as the Go runtime's ``CallFlow`` does."""
+        target = str(run.config.get("flow", ""))
+        summary = self.analysis.workspace.flows.get(target)
+        if summary is None or not summary.manual_triggers or self.depth >= MAX_CALL_DEPTH:
+            why = "is not in the workspace or has no manual trigger"
+            if self.depth >= MAX_CALL_DEPTH:
+                why = f"is more than {MAX_CALL_DEPTH} calls deep"
+            raise _Abort(f"node {run.node_id}: flow `{target}` {why}")
+        try:
+            args = {
+                str(k): run.expr(v, f"arguments.{k}")
+                for k, v in (run.config.get("arguments") or {}).items()
+            }
+        except EvalError as exc:
+            rec.status = "error"
+            rec.logs.append({"level": "ERROR", "msg": f"expression error: {exc.message}"})
+            raise _Abort(exc.message) from None
+        text = summary.text
+        if text is None and summary.path is not None:
+            text = summary.path.read_text(encoding="utf-8")
+        called = analyze(text or "", summary.uri, None, self.analysis.workspace)
+        child = Simulation(
+            called,
+            trigger=summary.manual_triggers[0],
+            input_value=args,
+            env=self._given_env if self._given_env else self.env,
+            now=self.now,
+            run_code=self.run_code,
+            depth=self.depth + 1,
+        )
+        result = child.run()
+        for item in result["unfaithful"]:
+            rec.faithful = False
+            rec.reason = f"in the called flow `{target}`, node {item['node']}: {item['reason']}"
+        rec.logs.append(
+            {"level": "INFO", "msg": f"called flow {target}", "status": result["status"]}
+        )
+        response = child.response or {}
+        status = int(response.get("status", 204))
+        body = response.get("body") if status != 204 else None
+        if result["status"] == "failed":
+            message = f"flow {target} failed: {child.error} (execution {child.id})"
+            self._fail(run.node_id, rec, sims.NodeFailure(message, "subflow", False))
+        elif status >= 400:
+            text_body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            if len(text_body) > 512:
+                text_body = text_body[:512] + "..."
+            message = f"flow {target} answered {status}: {text_body}"
+            self._fail(run.node_id, rec, sims.NodeFailure(message, "subflow_status", False))
+        else:
+            rec.status = "ok"
+            self._emit(run.node_id, [("out", body)])
 
     def code_env(self) -> dict[str, str]:
         """What custom code sees of the environment: the env given to the simulation (never

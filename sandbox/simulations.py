@@ -181,9 +181,9 @@ SIMULATIONS: dict[str, Simulation] = {
     "trigger/schedule": _trigger,
 }
 
-# Handled by the simulator itself: flow/merge (waits for both inputs) and http/respond
-# (the execution's answer).
-ENGINE_NODES = frozenset({"flow/merge", "http/respond"})
+# Handled by the simulator itself: flow/merge (waits for both inputs), http/respond
+# (the execution's answer) and flow/subflow (the called flow, simulated in turn).
+ENGINE_NODES = frozenset({"flow/merge", "http/respond", "flow/subflow"})
 
 # Why each I/O node type is not simulated (the reason shown with faithful: false).
 NOT_SIMULATED: dict[str, str] = {
@@ -196,7 +196,6 @@ NOT_SIMULATED: dict[str, str] = {
     "llm/classify": "calls a language model",
     "llm/extract": "calls a language model",
     "code/go": "runs custom Go code (test it with test-node)",
-    "flow/subflow": "runs another flow",
 }
 
 

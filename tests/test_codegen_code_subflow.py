@@ -154,7 +154,10 @@ def price_flow() -> dict[str, Any]:
             _node(
                 "total",
                 "http/respond",
-                {"body": '{"product": input.product, "total": input.qty * 250}'},
+                {
+                    "body": '{"product": input.product, "total": input.qty * 250, '
+                    '"per_7": 700 / (input.qty - 7)}'
+                },
             ),
             _node("missing", "http/respond", {"status": 404, "body": '{"error": "no product"}'}),
         ],
@@ -210,14 +213,17 @@ def test_subflow_calls_the_other_flow(tmp_path: Path) -> None:
     assert binary is not None
     res, _ = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 3}})
     assert res["status"] == 200, res
-    assert res["body"] == {"quote": {"product": "tea", "total": 750}}
+    assert res["body"] == {"quote": {"product": "tea", "total": 750, "per_7": -175}}
     # A 4xx answer and a failed input check are the node's error.
     res, _ = run_app(binary, "quote", "req", {"body": {"item": "ghost", "n": 1}})
     assert res["status"] == 502 and res["body"]["code"] == "subflow_status", res
     assert "404" in res["body"]["message"] and "no product" in res["body"]["message"]
-    res, logs = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 0}})
+    res, _ = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 0}})
+    assert res["status"] == 502 and res["body"]["code"] == "subflow_status", res
+    assert "answered 400" in res["body"]["message"] and "/qty" in res["body"]["message"]
+    # A failed execution of the called flow (a division by zero) is code `subflow`.
+    res, logs = run_app(binary, "quote", "req", {"body": {"item": "tea", "n": 7}})
     assert res["status"] == 502 and res["body"]["code"] == "subflow", res
-    assert "/qty" in res["body"]["message"]
     # The called flow's failure is logged with its own execution id and its caller's.
     failed = [json.loads(x) for x in logs.splitlines() if '"execution failed"' in x]
     assert failed and failed[0]["flow"] == "price", logs
@@ -225,7 +231,7 @@ def test_subflow_calls_the_other_flow(tmp_path: Path) -> None:
     assert failed[0]["parent_node"] == "price"
     # The called flow still runs on its own.
     res, _ = run_app(binary, "price", "start", {"product": "tea", "qty": 1})
-    assert res["body"] == {"product": "tea", "total": 250}
+    assert res["body"] == {"product": "tea", "total": 250, "per_7": -116}
 
 
 def test_building_one_flow_brings_in_the_flows_it_calls(tmp_path: Path) -> None:

@@ -423,3 +423,61 @@ def test_schema_checks_match_the_go_runtime(
     from nodeforge.sandbox.schemacheck import validate
 
     assert [(p["pointer"], p["message"]) for p in validate(value, schema)] == problems
+
+
+def _write_flow(folder: Path, flow: dict[str, Any]) -> Path:
+    path = folder / f"{flow['id']}.flow.json"
+    path.write_text(json.dumps(flow))
+    return path
+
+
+def test_subflow_simulates_the_called_flow(tmp_path: Path) -> None:
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+
+    def node(nid: str, ntype: str, config: dict[str, Any]) -> dict[str, Any]:
+        return {"id": nid, "type": ntype, "version": "1.0.0", "config": config}
+
+    callee = {
+        "nodeforge": "1",
+        "id": "callee",
+        "nodes": [
+            node("start", "trigger/manual", {}),
+            node("fetch", "http/request", {"url": "http://127.0.0.1:9/x"}),
+            node("big", "flow/if", {"condition": "nodes.start.out.n > 10"}),
+            node("ok", "http/respond", {"body": '{"double": nodes.start.out.n * 2}'}),
+            node("no", "http/respond", {"status": 409, "body": '{"error": "too big"}'}),
+        ],
+        "connections": [
+            {"from": "start.out", "to": "fetch.in"},
+            {"from": "fetch.out", "to": "big.in"},
+            {"from": "big.false", "to": "ok.in"},
+            {"from": "big.true", "to": "no.in"},
+        ],
+    }
+    caller = {
+        "nodeforge": "1",
+        "id": "caller",
+        "nodes": [
+            node("go", "trigger/manual", {}),
+            node("call", "flow/subflow", {"flow": "callee", "arguments": {"n": "input.n + 1"}}),
+            node("answer", "http/respond", {"body": "input"}),
+            node("failed", "http/respond", {"status": 502, "body": "input.code"}),
+        ],
+        "connections": [
+            {"from": "go.out", "to": "call.in"},
+            {"from": "call.out", "to": "answer.in"},
+            {"from": "call.error", "to": "failed.in"},
+        ],
+    }
+    _write_flow(tmp_path, callee)
+    analysis = load_flow(_write_flow(tmp_path, caller))
+    result = simulate(analysis, {"n": 4}, env={})
+    assert result["response"] == {"status": 200, "body": {"double": 10}}
+    # The called flow's unpinned http/request makes the subflow node not faithful.
+    [item] = result["unfaithful"]
+    assert item["node"] == "call" and "called flow `callee`, node fetch" in item["reason"]
+    result = simulate(analysis, {"n": 20}, env={})
+    assert result["response"] == {"status": 502, "body": "subflow_status"}
+    # Pinned like any node: the called flow does not run.
+    result = simulate(analysis, {"n": 20}, env={}, fixtures={"call": {"pinned": True}})
+    assert result["response"]["body"] == {"pinned": True} and result["faithful"]

@@ -257,6 +257,23 @@ EXAMPLE_CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
         {"time": NOW},
         {"sales": {"$error": {"message": "db locked"}}},
     ),
+    # quote_api calls tax_rate (flow/subflow): simulated in turn, compiled as a call.
+    *[
+        (
+            "quote_api",
+            "quote",
+            {"body": {"country": country, "lines": [{"sku": "T", "qty": 12, "unit_cents": 500}]}},
+            {"pricing": pricing},
+        )
+        for country in ("FR", "DE", "ES", "ZZ", "fr")
+        for pricing in (
+            {"units": 12, "subtotal_cents": 6000, "discount_cents": 300},
+            {"units": 1, "subtotal_cents": 0, "discount_cents": 100},  # a negative amount
+        )
+    ],
+    ("tax_rate", "start", {"country": "DE", "amount_cents": 1234}, {}),
+    ("tax_rate", "start", {"country": "US", "amount_cents": 1}, {}),
+    ("tax_rate", "start", {"country": "DE"}, {}),
 ]
 
 
