@@ -148,7 +148,6 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
     flows = result.flows = list(flows)
     pending = list(flows)
     known_ids: dict[str, FlowInput] = {}
-    workspace_flows: dict[str, FlowInput] | None = None
     calls: dict[str, dict[str, str]] = {}  # flow id -> {subflow node -> called flow id}
     while pending:
         f = pending.pop(0)
@@ -162,13 +161,12 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         known_ids.setdefault(flow_id, f)
         calls[flow_id] = subflow_calls(a)
         for node_id, target in calls[flow_id].items():
-            if target in known_ids or any(_flow_id_of(p) == target for p in pending):
+            if target in known_ids:
                 continue
-            # Building one flow compiles the flows it calls along with it.
-            if workspace_flows is None:
-                workspace_flows = _workspace_flows(root, flows)
-            found = workspace_flows.get(target)
-            if found is None:
+            # Building one flow compiles the flows it calls along with it (found by the
+            # workspace's flow index, as the editor finds them).
+            summary = ws.flows.get(target)
+            if summary is None or summary.path is None:
                 result.diagnostics.setdefault(f.rel, []).append(
                     _node_error(
                         a,
@@ -178,6 +176,9 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
                     )
                 )
                 continue
+            if any(g.path.resolve() == summary.path.resolve() for g in flows):
+                continue  # among the flows being built, not analysed yet
+            found = _flow_input(root, summary.path)
             flows.append(found)
             pending.append(found)
     for f, a in analyses:
@@ -298,28 +299,12 @@ def _node_error(a: Analysis, node_id: str, message: str) -> Diagnostic:
     return Diagnostic("NF900", f"cannot generate Go: {message}", Severity.ERROR, span)
 
 
-def _flow_id_of(flow: FlowInput) -> str | None:
+def _flow_input(root: Path | None, path: Path) -> FlowInput:
     try:
-        value = json.loads(flow.text)
+        rel = path.relative_to(root).as_posix() if root is not None else path.name
     except ValueError:
-        return None
-    flow_id = value.get("id") if isinstance(value, dict) else None
-    return flow_id if isinstance(flow_id, str) else None
-
-
-def _workspace_flows(root: Path | None, given: list[FlowInput]) -> dict[str, FlowInput]:
-    """The workspace's flows by id (the first file wins), for subflow calls that leave the
-    flows being built."""
-    found: dict[str, FlowInput] = {}
-    if root is None:
-        return found
-    _, flows = collect_flows(root)
-    paths = {f.path for f in given}
-    for f in flows:
-        flow_id = _flow_id_of(f)
-        if flow_id is not None and f.path not in paths:
-            found.setdefault(flow_id, f)
-    return found
+        rel = path.name
+    return FlowInput(path, rel, path.read_text(encoding="utf-8"))
 
 
 def _call_cycle(start: str, calls: dict[str, dict[str, str]]) -> list[str]:
