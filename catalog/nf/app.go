@@ -87,6 +87,7 @@ func (a *App) DB(connector, kind string) (*sql.DB, error) {
 		db, err = sql.Open("pgx", dsn)
 		if err == nil {
 			db.SetMaxOpenConns(16)
+			db.SetMaxIdleConns(16) // database/sql keeps 2 by default: reconnects under load
 		}
 	default:
 		return nil, fmt.Errorf("connector %s: %s is not a SQL connector", connector, kind)
@@ -115,6 +116,9 @@ func openSQLite(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(8)
+	// Keep them all: database/sql's default of 2 idle connections would close and reopen
+	// (and re-run the pragmas of) a connection on most requests under concurrent load.
+	db.SetMaxIdleConns(8)
 	return db, nil
 }
 
