@@ -213,6 +213,7 @@ class FlowGen:
                     self.raw[str(n.get("id"))] = n["config"]
         except (ValueError, AttributeError):
             pass
+        self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -228,8 +229,13 @@ class FlowGen:
     def config(self, node_id: str) -> dict[str, Any]:
         node = self.by_id[node_id]
         manifest = self.manifest(node_id)
-        cfg = manifest.full_default_config() if hasattr(manifest, "full_default_config") else {}
-        cfg = dict(cfg) if isinstance(cfg, dict) else {}
+        # The manifest's defaults, built once per manifest (they are only read): building
+        # them copies examples through JSON, a few microseconds per node and call.
+        hit = self._defaults.get(id(manifest))
+        if hit is None or hit[0] is not manifest:
+            d = manifest.full_default_config() if hasattr(manifest, "full_default_config") else {}
+            hit = self._defaults[id(manifest)] = (manifest, d if isinstance(d, dict) else {})
+        cfg = dict(hit[1])
         cfg.update(node.config)
         return cfg
 
@@ -1350,8 +1356,7 @@ def _extend_input(
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         return f"nf.Merge(input, map[string]any{{{extra}}})", "map[string]any"
     in_s = g.types.by_name(g.go_in(nid))
-    base_keys = {f.json for f in s.base.all_fields()} if s.base is not None else set()
-    if s.base is not None and s.base is in_s and not base_keys & set(values):
+    if s.base is not None and s.base is in_s and not any(s.base.field(k) for k in values):
         # The output extends the input: embed it whole.
         return g.types.composite(s, values, base_value="input"), go
     values = dict(values)
