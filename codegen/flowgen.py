@@ -214,6 +214,7 @@ class FlowGen:
         except (ValueError, AttributeError):
             pass
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
+        self._go_in: dict[tuple[str, str], str] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -252,6 +253,14 @@ class FlowGen:
         return self.types.go(self.out_type(node_id, port), self.type_hint(node_id, port))
 
     def go_in(self, node_id: str, port: str = "in") -> str:
+        # Asked for several times per node; once given, a type's Go type never changes.
+        key = (node_id, port)
+        go = self._go_in.get(key)
+        if go is None:
+            go = self._go_in[key] = self._in_go(node_id, port)
+        return go
+
+    def _in_go(self, node_id: str, port: str) -> str:
         t = self.in_type(node_id, port)
         preds = [e for e in self.a.graph.predecessors.get(node_id, []) if e.target_port == port]
         if len(preds) >= 1:
