@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nodeforge.analysis.jsontree import parse_json, string_offsets
+from nodeforge.analysis.jsontree import (
+    JsonNode,
+    Property,
+    _Parser,
+    _trusted_members,
+    parse_json,
+    string_offsets,
+)
 
 
 def errors(text: str) -> list[tuple[str, str]]:
@@ -154,3 +161,35 @@ def test_mutated_json_never_raises(value: object, data: st.DataObject) -> None:
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_raises(text: str) -> None:
     parse_json(text)
+
+
+def _members(props: list[Property]) -> list[tuple[str, int, int, str, int, int, object]]:
+    return [
+        (p.key, p.key_span.start, p.key_span.end, v.kind, v.start, v.end, v.value)
+        for p in props
+        if (v := p.value) is not None
+    ]
+
+
+@given(json_values, st.sampled_from([None, 0, 2, "\t"]), st.booleans())
+def test_objects_expanded_on_demand_match_the_token_by_token_parse(
+    value: object, indent: int | str | None, ascii_only: bool
+) -> None:
+    """Members found when an object is first asked for (a fast path over the text the
+    checked scanner accepted) are those, with the same spans and values, that the
+    recovering parser finds token by token."""
+    text = json.dumps(
+        {"v": value, 'k"\\ey': [value, {"é": value}]}, indent=indent, ensure_ascii=ascii_only
+    )
+    root = parse_json(text).root
+    assert root is not None
+    todo: list[JsonNode] = [root]
+    while todo:
+        node = todo.pop()
+        if node.kind == "object":
+            expected = _Parser(text, [], trusted=True).object_members(node.start, 0)[0]
+            assert _members(_trusted_members(text, node.start)) == _members(expected)
+            assert _members(node.properties) == _members(expected)
+            todo.extend(p.value for p in node.properties if p.value is not None)
+        elif node.kind == "array":
+            todo.extend(node.items)
