@@ -19,6 +19,8 @@ from pathlib import Path
 
 from watchfiles import Change, watch
 
+from nodeforge.analysis.workspace import find_root
+
 from .build import BuildResult, app_env, build
 
 __all__ = ["Watcher", "is_source"]
@@ -88,7 +90,10 @@ class Watcher:
 
     def run(self) -> None:
         """Build, start, then rebuild on every debounced batch of source changes."""
-        root = self.path if self.path.is_dir() else self.path.parent
+        # A single flow is watched with its workspace: the flows it calls (flow/subflow)
+        # and nodeforge.toml are build inputs too.
+        folder = self.path if self.path.is_dir() else self.path.parent
+        root = find_root(folder) or folder
         self.rebuild()
         try:
             for changes in watch(
