@@ -1365,7 +1365,8 @@ def _extend_input(
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         return f"nf.Merge(input, map[string]any{{{extra}}})", "map[string]any"
     in_s = g.types.by_name(g.go_in(nid))
-    if s.base is not None and s.base is in_s and not any(s.base.field(k) for k in values):
+    base_keys = {f.json for f in s.base.all_fields()} if s.base is not None else set()
+    if s.base is not None and s.base is in_s and not base_keys & set(values):
         # The output extends the input: embed it whole.
         return g.types.composite(s, values, base_value="input"), go
     values = dict(values)
