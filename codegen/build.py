@@ -60,7 +60,8 @@ class BuildResult:
     binary: Path | None
     module: GeneratedModule | None
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)  # flow rel -> diags
-    flows: dict[str, FlowInput] = field(default_factory=dict)
+    flows: dict[str, FlowInput] = field(default_factory=dict)  # every flow compiled in
+    requested: list[str] = field(default_factory=list)  # the flows asked for (not their callees)
     written: list[str] = field(default_factory=list)
     output: str = ""  # go build output
     seconds: float = 0.0
@@ -139,6 +140,7 @@ def generate(path: Path, out_dir: Path | None = None) -> BuildResult:
     root = root or path
     out = out_dir or state_dir(root) / "gen"
     result = BuildResult("failed", root, out, None, None, flows={f.rel: f for f in flows})
+    result.requested = [f.rel for f in flows]
     try:
         module = generate_module(root, flows)
     except CodegenError as exc:

@@ -380,3 +380,25 @@ def test_foreach_without_concurrency_runs_in_order(tmp_path: Path) -> None:
     assert res["body"] == {"count": 3}
     squares = _squares(logs)
     assert [s["n"] for s in squares] == [3, 1, 2] and {s["peak"] for s in squares} == {1}
+
+
+def test_testing_one_flow_runs_its_tests_only(tmp_path: Path) -> None:
+    from nodeforge.commands.test_flows import run_flow_tests
+
+    price, quote = price_flow(), quote_flow()
+    price["tests"] = [
+        {"name": "price test", "trigger": "start", "input": {"product": "a", "qty": 1}}
+    ]
+    quote["tests"] = [
+        {
+            "name": "quote test",
+            "trigger": "req",
+            "input": {"body": {"item": "tea", "n": 2}},
+            "expect": {"status": 200},
+        }
+    ]
+    ws = make_workspace(tmp_path / "tests", price, quote)
+    result = build(ws / "quote.flow.json", out_dir=tmp_path / "gen", binary=tmp_path / "app")
+    assert result.ok and sorted(result.flows) == ["price.flow.json", "quote.flow.json"]
+    outcomes = run_flow_tests(result)
+    assert [(o.flow, o.name, o.passed) for o in outcomes] == [("quote", "quote test", True)]
