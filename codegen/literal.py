@@ -18,6 +18,8 @@ from typing import Any
 
 __all__ = ["go_bool", "go_comment", "go_float", "go_int", "go_literal", "go_string", "json_text"]
 
+# Characters that stand for themselves in a Go string literal: printable ASCII but `"`, `\`.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 _SIMPLE_ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
@@ -47,6 +49,8 @@ def go_string(s: str) -> str:
     escaped. A lone surrogate (which UTF-8 cannot encode) becomes U+FFFD, as Go's own
     conversions do.
     """
+    if _PLAIN.fullmatch(s):  # the common case: printable ASCII without `"` or `\`
+        return f'"{s}"'
     out = ['"']
     for ch in s:
         esc = _SIMPLE_ESCAPES.get(ch)
