@@ -609,59 +609,83 @@ def _shifted(node: JsonNode, delta: int, text: str) -> JsonNode:
 
 def reparse_json(old: ParsedJson, text: str) -> ParsedJson:
     """Parse ``text``, reusing ``old`` when the edit lies inside one element of a
-    top-level array (a node or a connection): that element alone is parsed again,
-    and every other value keeps its Python object, so per-value caches keyed by
-    identity stay valid. Falls back to a full parse otherwise."""
+    top-level array (a node or a connection) or inside one other member's value of the
+    document's object (its ``name``, say): that value alone is parsed again, and every
+    other value keeps its Python object, so per-value caches keyed by identity stay
+    valid. An unchanged text (an editor may replace text by itself) gives ``old``
+    back. Falls back to a full parse otherwise."""
     root = old.root
     if old.errors or root is None or root.kind != "object":
         return parse_json(text)
+    if text == old.text:
+        return old
     prefix, suffix = _common_affixes(old.text, text)
     edit_start, edit_end = prefix, len(old.text) - suffix
     delta = len(text) - len(old.text)
-    props = root.properties  # expanded once; later reparses inherit the expansion
+    props = root.properties  # positioned by the parse; later reparses inherit them
     for p_index, prop in enumerate(props):
-        array = prop.value
-        if array is None or not (array.start < edit_start and edit_end < array.end):
+        member = prop.value
+        if member is None or not (member.start < edit_start and edit_end < member.end):
             continue
-        if array.kind != "array":
+        if member.kind == "array":
+            replaced = _reparse_item(member, edit_start, edit_end, delta, text)
+        else:
+            replaced = _rescanned(member, delta, text)
+        if replaced is None:
             return parse_json(text)
-        items = array.items
-        for i, item in enumerate(items):
-            if not (item.start < edit_start and edit_end < item.end):
-                continue
-            if item.kind not in ("object", "array"):
-                return parse_json(text)
-            try:
-                value, end = _scan_once(text, item.start)
-            except (ValueError, StopIteration, RecursionError):
-                return parse_json(text)
-            if end != item.end + delta:
-                return parse_json(text)
-            new_item = JsonNode(item.kind, item.start, end, value, text)
-            new_items = [
-                *(_shifted_same(x, text) for x in items[:i]),
-                new_item,
-                *(_shifted(x, delta, text) for x in items[i + 1 :]),
-            ]
-            new_values = list(array.value)
-            new_values[i] = value
-            new_array = JsonNode("array", array.start, array.end + delta, new_values, text)
-            new_array._array = new_items
-            new_props = [
-                *(Property(p.key, p.key_span, _same(p.value, text)) for p in props[:p_index]),
-                Property(prop.key, prop.key_span, new_array),
-                *(
-                    Property(p.key, p.key_span.shifted(delta), _moved(p.value, delta, text))
-                    for p in props[p_index + 1 :]
-                ),
-            ]
-            root_value = dict(root.value)
-            root_value[prop.key] = new_values
-            new_root = JsonNode("object", root.start, root.end + delta, root_value, text)
-            new_root._object = new_props
-            return ParsedJson(text, new_root, [])
-        return parse_json(text)
+        new_props = [
+            *(Property(p.key, p.key_span, _same(p.value, text)) for p in props[:p_index]),
+            Property(prop.key, prop.key_span, replaced),
+            *(
+                Property(p.key, p.key_span.shifted(delta), _moved(p.value, delta, text))
+                for p in props[p_index + 1 :]
+            ),
+        ]
+        root_value = dict(root.value)
+        root_value[prop.key] = replaced.value
+        new_root = JsonNode("object", root.start, root.end + delta, root_value, text)
+        new_root._object = new_props
+        return ParsedJson(text, new_root, [])
     return parse_json(text)
+
+
+def _rescanned(node: JsonNode, delta: int, text: str) -> JsonNode | None:
+    """``node`` scanned again in the new text, if it still ends where the edit moved
+    its end (None: the edit reached beyond it, or broke it)."""
+    try:
+        value, end = _scan_once(text, node.start)
+    except (ValueError, StopIteration, RecursionError):
+        return None
+    if end != node.end + delta:
+        return None
+    return JsonNode(node.kind, node.start, end, value, text)
+
+
+def _reparse_item(
+    array: JsonNode, edit_start: int, edit_end: int, delta: int, text: str
+) -> JsonNode | None:
+    """The top-level ``array`` with the one item holding the edit scanned again; the
+    other items keep their values (None when the edit is not inside one item)."""
+    items = array.items
+    for i, item in enumerate(items):
+        if not (item.start < edit_start and edit_end < item.end):
+            continue
+        if item.kind not in ("object", "array"):
+            return None
+        new_item = _rescanned(item, delta, text)
+        if new_item is None:
+            return None
+        new_items = [
+            *(_shifted_same(x, text) for x in items[:i]),
+            new_item,
+            *(_shifted(x, delta, text) for x in items[i + 1 :]),
+        ]
+        new_values = list(array.value)
+        new_values[i] = new_item.value
+        new_array = JsonNode("array", array.start, array.end + delta, new_values, text)
+        new_array._array = new_items
+        return new_array
+    return None
 
 
 def _shifted_same(node: JsonNode, text: str) -> JsonNode:

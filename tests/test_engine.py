@@ -157,6 +157,30 @@ def test_incremental_analysis_matches_a_fresh_one() -> None:
         previous = current
 
 
+def test_unchanged_text_and_edits_outside_the_arrays_reuse_the_nodes() -> None:
+    text = generate_text(300)
+    previous = analyze(text, workspace=WORKSPACE)
+    same = analyze(text, workspace=WORKSPACE, previous=previous)  # a change to itself
+    assert same.document.value["nodes"] is previous.document.value["nodes"]
+    assert [(d.code, d.span) for d in same.diagnostics] == [
+        (d.code, d.span) for d in previous.diagnostics
+    ]
+    for old, new in [
+        ('"name": "Generated', '"name": "Renamed'),
+        ('"id": "generated_300"', '"id": "g"'),
+    ]:
+        at = text.index(old)
+        text = text[:at] + new + text[at + len(old) :]
+        current = analyze(text, workspace=WORKSPACE, previous=previous)
+        fresh = analyze(text, workspace=WORKSPACE)
+        assert current.document.value["nodes"] is previous.document.value["nodes"]
+        assert current.document.value == fresh.document.value
+        assert [(d.code, d.span, d.message) for d in current.diagnostics] == [
+            (d.code, d.span, d.message) for d in fresh.diagnostics
+        ]
+        previous = current
+
+
 def test_custom_nodes_from_the_workspace_are_used(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "nodeforge.toml", tmp_path / "nodeforge.toml")
     node_dir = tmp_path / "nodes" / "acme" / "shout" / "1.0.0"
