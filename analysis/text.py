@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,7 +68,13 @@ class LineIndex:
     @property
     def line_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+            text = self.text
+            if "\r" in text:
+                self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+            else:  # `\n` only: each line starts one past the previous one's end, in C
+                lines = text.split("\n")
+                lines.pop()
+                self._starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
         return self._starts
 
     def line_of(self, offset: int) -> int:
