@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from itertools import accumulate
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import accumulate
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
