@@ -167,7 +167,8 @@ class GoStruct:
         if self._names is None:
             names = {f.name for f in self.fields}
             if self.base is not None:
-                names |= self.base.go_names() | {self.base.name}
+                names |= self.base.go_names()
+                names.add(self.base.name)
             self._names = names
         return self._names
 
