@@ -84,23 +84,41 @@ class Memo:
     which keeps ids unique; entries not used by an analysis are dropped after it.
     """
 
+    __slots__ = ("_entries", "_old")
+
     def __init__(self, previous: Memo | None = None) -> None:
-        self._old: dict[tuple[str, int], tuple[Any, Any, Any]] = (
+        # kind -> id(key) -> (key, extra, value): one table per kind, so that a lookup
+        # builds no key of its own (thousands of them per analysis)
+        self._old: dict[str, dict[int, tuple[Any, Any, Any]]] = (
             previous._entries if previous is not None else {}
         )
-        self._entries: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+        self._entries: dict[str, dict[int, tuple[Any, Any, Any]]] = {}
 
     def get(self, kind: str, key: Any, extra: Any = None) -> Any:
         """The stored value, or ``_MISSING``; ``extra`` must be equal too."""
-        slot = (kind, id(key))
-        hit = self._entries.get(slot) or self._old.get(slot)
-        if hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+        slot = id(key)
+        entries = self._entries.get(kind)
+        hit = entries.get(slot) if entries is not None else None
+        if hit is None:
+            old = self._old.get(kind)
+            hit = old.get(slot) if old is not None else None
+            if hit is None:
+                return _MISSING
+            if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+                return _MISSING
+            if entries is None:
+                entries = self._entries[kind] = {}
+            entries[slot] = hit
+            return hit[2]
+        if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
             return _MISSING
-        self._entries[slot] = hit
         return hit[2]
 
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
-        self._entries[(kind, id(key))] = (key, extra, value)
+        entries = self._entries.get(kind)
+        if entries is None:
+            entries = self._entries[kind] = {}
+        entries[id(key)] = (key, extra, value)
 
 
 @dataclass(slots=True)
