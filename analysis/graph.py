@@ -41,6 +41,7 @@ class FlowGraph:
         self._reachable: set[str] | None = None
         self._cycles: list[list[str]] | None = None
         self._order: list[str] | None = None
+        self._acyclic = False  # set by Kahn's order: every node placed
 
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
@@ -93,15 +94,18 @@ class FlowGraph:
                 indegree[edge.target] -= 1
                 if indegree[edge.target] == 0:
                     queue.append(edge.target)
-        if len(order) < len(self.nodes):
+        self._acyclic = len(order) == len(self.nodes)
+        if not self._acyclic:
             placed = set(order)
             order.extend(n for n in self.nodes if n not in placed)
         return order
 
     def cycles(self) -> list[list[str]]:
-        """Strongly connected components with a cycle (Tarjan's, iteratively)."""
+        """Strongly connected components with a cycle (Tarjan's, iteratively); none
+        when Kahn's order, which the types check needs anyway, placed every node."""
         if self._cycles is None:
-            self._cycles = self._find_cycles()
+            self.topological_order()
+            self._cycles = [] if self._acyclic else self._find_cycles()
         return self._cycles
 
     def _find_cycles(self) -> list[list[str]]:
