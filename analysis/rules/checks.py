@@ -200,7 +200,7 @@ def check_nodes(ctx: _Context) -> None:
         # and are located by path: an unchanged node replays them at its new place.
         problems = ctx.memo.get("node-problems", node.value, node.index)
         if problems is _MISSING:
-            problems = _node_problems(ctx, node)
+            problems = _node_problems(ctx, node) or ()  # one shared empty tuple: most nodes
             ctx.memo.put("node-problems", node.value, node.index, problems)
         for problem in problems:
             problem.report(ctx)
@@ -375,6 +375,10 @@ def _resolve_connections(ctx: _Context) -> tuple[list[_Problem], FlowGraph]:
     return problems, FlowGraph(nodes, edges, triggers, joins)
 
 
+def _where(conn: ConnectionInfo, key: str) -> dict[str, Any]:
+    return {"index": conn.index, "key": key}
+
+
 def _endpoint(
     problems: list[_Problem],
     conn: ConnectionInfo,
@@ -389,11 +393,10 @@ def _endpoint(
     """The endpoint if it names an existing port of the right direction, else a problem."""
     if endpoint is None:
         return None  # missing or not a string: NF002 reports it
-    path = (*conn.path, key)
-    data = {"index": conn.index, "key": key}
     if endpoint.node not in nodes:
         hint = _did_you_mean(endpoint.node, names)
-        problems.append(_Problem("NF007", f"Unknown node `{endpoint.node}`{hint}", path, data))
+        message = f"Unknown node `{endpoint.node}`{hint}"
+        problems.append(_Problem("NF007", message, (*conn.path, key), _where(conn, key)))
         return None
     manifest = manifests[endpoint.node]
     if manifest is None:
@@ -401,6 +404,7 @@ def _endpoint(
     ports = manifest.outputs if output else manifest.inputs
     if endpoint.port in ports:
         return endpoint
+    path, data = (*conn.path, key), _where(conn, key)
     other = manifest.inputs if output else manifest.outputs
     direction = "output" if output else "input"
     port_names = ", ".join(ports) or "none"
