@@ -38,6 +38,7 @@ from nodeforge.analysis.types import (
     Field,
     ObjectType,
     Type,
+    merge_objects,
     type_from_schema,
     union,
 )
@@ -271,18 +272,13 @@ def resolve_port_schema(
         fields = tuple(Field(name, expression_type((key, name)), True, None) for name in mapping)
         return ObjectType(fields, None)
     if "$merge" in schema:
-        merged: dict[str, Field] = {}
-        merged_additional: Type | None = None
+        parts: list[ObjectType] = []
         for part in schema["$merge"]:
             part_type = resolve_port_schema(part, config, inputs, expression_type, defaults)
-            if isinstance(part_type, ObjectType):
-                for f in part_type.fields:
-                    merged[f.name] = f
-                if part_type.additional is not None:
-                    merged_additional = part_type.additional
-            else:
+            if not isinstance(part_type, ObjectType):
                 return ANY
-        return ObjectType(tuple(merged.values()), merged_additional)
+            parts.append(part_type)
+        return merge_objects(parts)
     # Operators nested inside a plain schema: resolve the containers structurally.
     if isinstance(schema.get("properties"), dict):
         required = set(schema.get("required", []) or [])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -40,6 +41,7 @@ __all__ = [
     "clear_schema_cache",
     "describe",
     "is_nullable",
+    "merge_objects",
     "non_null",
     "propose_mapping",
     "schema_from_type",
@@ -111,6 +113,40 @@ class ObjectType:
     @property
     def closed(self) -> bool:
         return self.additional is None
+
+
+def merge_objects(parts: Iterable[ObjectType]) -> ObjectType:
+    """The fields of every part in order, a later part's field taking the place of an
+    earlier one of the same name; the ``additional`` of the last part that has one
+    (else closed). Parts without repeated names (all but hand-made ones) are merged by
+    copying their field index, in C: a chain of ``data/set`` nodes merges its growing
+    input into every output."""
+    merged: dict[str, Field] | None = None
+    additional: Type | None = None
+    for part in parts:
+        index = part._index
+        if len(index) != len(part.fields):  # a repeated name: the last one counts here
+            if merged is None:
+                merged = {}
+            for f in part.fields:
+                merged[f.name] = f
+        elif merged is None:
+            merged = index.copy()  # insertion order is field order: built from `fields`
+        else:
+            merged.update(index)
+        if part.additional is not None:
+            additional = part.additional
+    return _with_index(merged if merged is not None else {}, additional)
+
+
+def _with_index(index: dict[str, Field], additional: Type | None) -> ObjectType:
+    """The object type of ``index``'s fields (names unique, in order), which becomes
+    its field index as is instead of being built again."""
+    obj = object.__new__(ObjectType)
+    object.__setattr__(obj, "fields", tuple(index.values()))
+    object.__setattr__(obj, "additional", additional)
+    object.__setattr__(obj, "_index", index)
+    return obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from nodeforge.analysis.types import (
     UnionType,
     check_assignable,
     describe,
+    merge_objects,
     propose_mapping,
     schema_from_type,
     type_from_schema,
@@ -259,3 +260,41 @@ def test_assignable_to_itself(t: Type) -> None:
     assert check_assignable(t, t) == []
     assert type_from_schema(schema_from_type(t)) is not None
     describe(t)
+
+
+def _merged_by_hand(parts: list[ObjectType]) -> ObjectType:
+    """The `$merge` port operator as first written: one field at a time."""
+    merged: dict[str, Field] = {}
+    additional: Type | None = None
+    for part in parts:
+        for f in part.fields:
+            merged[f.name] = f
+        if part.additional is not None:
+            additional = part.additional
+    return ObjectType(tuple(merged.values()), additional)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            lambda fs, add: ObjectType(tuple(fs), add),
+            # repeated names too: hand-made object types may have them
+            st.lists(
+                st.builds(
+                    Field, st.sampled_from("abcde"), st.sampled_from([INT, STRING]), st.booleans()
+                ),
+                max_size=5,
+            ),
+            st.sampled_from([None, ANY, STRING]),
+        ),
+        max_size=4,
+    )
+)
+def test_merge_objects_is_the_field_by_field_merge(parts: list[ObjectType]) -> None:
+    merged, expected = merge_objects(parts), _merged_by_hand(parts)
+    assert merged == expected and merged.fields == expected.fields
+    for name in "abcdef":
+        assert merged.field(name) == expected.field(name)
+    again = merge_objects([merged, ObjectType((Field("z", BOOL),), None)])
+    assert again == _merged_by_hand([expected, ObjectType((Field("z", BOOL),), None)])
