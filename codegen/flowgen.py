@@ -193,6 +193,7 @@ class FlowGen:
         self.names = _Names(set(_RESERVED_RUN))
         self.callees: dict[str, str] = {}  # called flow id -> field of the flow struct
         self.forks = False  # a for-each runs iterations concurrently: needs run.fork()
+        self.writers: set[str] = set()  # SQLite connectors written by sql/exec nodes
         self.methods: dict[tuple[str, str], str] = {}  # (node, input port) -> method
         self.stored: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> (field, go)
         self.merge_state: dict[str, list[tuple[str, str, str, str]]] = {}
@@ -562,6 +563,8 @@ class FlowGen:
         lines.append("\tapp *nf.App")
         for name in sorted(self.connectors):
             lines.append(f"\t{self.db_field(name)} *sql.DB")
+            if name in self.writers:
+                lines.append(f"\t{self.db_field(name)}Writes *sql.DB // one writer at a time")
         callees = sorted(self.callees.items(), key=lambda kv: kv[1])
         for flow_id, fname in callees:
             lines.append(f"\t{fname} *{flow_type_names(flow_id)[0]} // called by flow/subflow")
@@ -595,6 +598,13 @@ class FlowGen:
             )
             lines.append("\t\treturn err")
             lines.append("\t}")
+            if name in self.writers:
+                lines.append(
+                    f"\tif f.{self.db_field(name)}Writes, err = f.app.WriteDB({go_string(name)}, "
+                    f"{go_string(kind)}); err != nil {{"
+                )
+                lines.append("\t\treturn err")
+                lines.append("\t}")
         lines.append("\treturn nil")
         lines.append("}")
         lines.append("")
@@ -1000,12 +1010,17 @@ class FlowGen:
         if name not in self.connector_kinds:
             raise CodegenError(f"node `{nid}`: connector `{name}` is not in nodeforge.toml")
 
-    def connector(self, nid: str) -> str:
+    def connector(self, nid: str, *, writes: bool = False) -> str:
+        """The flow's handle of the node's SQL connector; ``writes`` for sql/exec, which
+        goes through the connector's write pool (one connection for SQLite)."""
         name = str(self.config(nid).get("connector", ""))
         kind = self.connector_kinds.get(name)
         if kind is None:
             raise CodegenError(f"node `{nid}`: connector `{name}` is not in nodeforge.toml")
         self.connectors[name] = kind
+        if writes and kind == "sqlite":
+            self.writers.add(name)
+            return f"r.{self.db_field(name)}Writes"
         return f"r.{self.db_field(name)}"
 
 
@@ -1152,7 +1167,7 @@ def unwrap_any(code: str) -> str:
 
 def _sql_exec(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
-    db = g.connector(nid)
+    db = g.connector(nid, writes=True)
     lines = [*g.fixture(nid), g.start(nid)]
     params = _params(g, nid)
     if params == "[]any{}":

@@ -122,6 +122,40 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// WriteDB returns the database handle for the connector's writes (sql/exec nodes). For
+// SQLite it is a second pool of one connection on the same file: SQLite takes one writer
+// at a time, and a writer that finds the lock taken sleeps in its busy handler (up to
+// 100 ms a nap), so concurrent writers through the shared pool pile up tail latency.
+// Queued on one connection, they wait in Go and start the moment the previous write
+// ends; reads keep their own pool (WAL lets them run beside the writer). Other kinds
+// write through DB.
+func (a *App) WriteDB(connector, kind string) (*sql.DB, error) {
+	if kind != "sqlite" {
+		return a.DB(connector, kind)
+	}
+	if _, err := a.DB(connector, kind); err != nil { // opens the file and runs its schema
+		return nil, err
+	}
+	key := connector + " (writes)"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if db, ok := a.dbs[key]; ok {
+		return db, nil
+	}
+	path := Setting(connector, "path")
+	if path == "" {
+		path = connector + ".db"
+	}
+	db, err := openSQLite(path)
+	if err != nil {
+		return nil, fmt.Errorf("connector %s: %w", connector, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	a.dbs[key] = db
+	return db, nil
+}
+
 // MustDB is DB for start-up: it logs and exits when the connector cannot open.
 func (a *App) MustDB(connector, kind string) *sql.DB {
 	db, err := a.DB(connector, kind)

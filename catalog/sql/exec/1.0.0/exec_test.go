@@ -2,6 +2,7 @@ package sqlexec
 
 import (
 	"database/sql"
+	"sync"
 	"testing"
 
 	"nodeforge.dev/catalog/nf"
@@ -29,5 +30,46 @@ func TestRunReportsRowsAffectedAndConflicts(t *testing.T) {
 	n, err = Run(x, db, "UPDATE t SET v = v + 1", nil)
 	if err != nil || n != 2 {
 		t.Fatalf("%d %v", n, err)
+	}
+}
+
+func TestConcurrentWritesThroughTheWritePoolAllLand(t *testing.T) {
+	path := t.TempDir() + "/w.db"
+	t.Setenv("NODEFORGE_CONNECTOR_W_PATH", path)
+	app := nf.NewApp("t")
+	defer app.Close()
+	reads, err := app.DB("w", "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reads.Exec(`CREATE TABLE t (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	writes, err := app.WriteDB("w", "sqlite")
+	if err != nil || writes == reads {
+		t.Fatalf("write pool: %v (same as reads: %v)", err, writes == reads)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := Run(nf.TestExec(), writes, "INSERT INTO t (n) VALUES (?)", []any{int64(i)}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var count int
+	if err := reads.QueryRow(`SELECT count(*) FROM t`).Scan(&count); err != nil || count != 64 {
+		t.Fatalf("count %d, %v", count, err)
+	}
+	if again, _ := app.WriteDB("w", "sqlite"); again != writes {
+		t.Fatal("WriteDB opened a second pool")
 	}
 }
