@@ -984,6 +984,19 @@ class FlowGen:
         literal = self.struct_lit(t, values, self.type_hint(nid, "out"))
         return [self.end(nid), *self.output(nid, "out", literal, t, go)]
 
+    def finish_json(self, nid: str, value: str) -> list[str]:
+        """Decode ``value``, a JSON value from outside the flow's types (custom code, a
+        called flow), into the ``out`` port's type (a mismatch is the node's error), end
+        the node's span and send it on."""
+        t, go = self.out_type(nid, "out"), self.go_out(nid, "out")
+        lines: list[str] = []
+        if go != "any":
+            decode = self.types.decode(t, value, EMPTY, self.type_hint(nid, "out"))
+            lines.append(f"out, err := nf.Convert(func() {go} {{ return {decode} }})")
+            lines += self.check_err(nid)
+            value = "out"
+        return [*lines, self.end(nid), *self.output(nid, "out", value, t, go)]
+
     def start(self, nid: str) -> str:
         return f"start := r.x.Start({go_string(nid)})"
 
@@ -1681,15 +1694,7 @@ def _subflow(g: FlowGen, nid: str) -> list[str]:
         f"map[string]any{{{', '.join(values)}}})"
     )
     lines += g.check_err(nid)
-    t, go = g.out_type(nid, "out"), g.go_out(nid, "out")
-    value = "res"
-    if go != "any":
-        decode = g.types.decode(t, "res", EMPTY, g.type_hint(nid, "out"))
-        lines.append(f"out, err := nf.Convert(func() {go} {{ return {decode} }})")
-        lines += g.check_err(nid)
-        value = "out"
-    lines.append(g.end(nid))
-    lines += g.output(nid, "out", value, t, go)
+    lines += g.finish_json(nid, "res")
     return lines
 
 
@@ -1697,21 +1702,13 @@ def _code_go(g: FlowGen, nid: str) -> list[str]:
     pkg = g.code_package(nid)
     g.imports.add("time")
     timeout = int(g.config(nid).get("timeout_ms", 5000))
-    t, go = g.out_type(nid, "out"), g.go_out(nid, "out")
     lines = [*g.fixture(nid), g.start(nid)]
     lines.append(
         f"res, err := nf.RunCode(r.x, {go_string(nid)}, {go_literal(timeout)} * time.Millisecond, "
         f"input, {pkg}.Run)"
     )
     lines += g.check_err(nid)
-    value = "res"
-    if go != "any":
-        decode = g.types.decode(t, "res", EMPTY, g.type_hint(nid, "out"))
-        lines.append(f"out, err := nf.Convert(func() {go} {{ return {decode} }})")
-        lines += g.check_err(nid)
-        value = "out"
-    lines.append(g.end(nid))
-    lines += g.output(nid, "out", value, t, go)
+    lines += g.finish_json(nid, "res")
     return lines
 
 

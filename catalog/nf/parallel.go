@@ -31,17 +31,7 @@ func Parallel(branches ...func() error) error {
 		run(0)
 	}
 	wg.Wait()
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstFailure(errs, panics)
 }
 
 // ForEach runs body for the indexes 0..n-1 with up to limit of them at the same time
@@ -75,6 +65,12 @@ func ForEach(n, limit int, body func(i int) error) error {
 		}()
 	}
 	wg.Wait()
+	return firstFailure(errs, panics)
+}
+
+// firstFailure re-raises the first panic of concurrent work in the caller's goroutine
+// (where Exec.Run recovers it), else returns the first error in order.
+func firstFailure(errs []error, panics []any) error {
 	for _, p := range panics {
 		if p != nil {
 			panic(p)
