@@ -966,7 +966,8 @@ class Catalog:
         return {t: sorted(vs, key=semver_key) for t, vs in self._by_type.items()}
 
     def get(self, type_: str, version: str) -> NodeManifest | None:
-        return self._by_type.get(type_, {}).get(version)
+        versions = self._by_type.get(type_)
+        return versions.get(version) if versions is not None else None
 
     def versions(self, type_: str) -> list[str]:
         """Known versions of ``type_``, ascending by semver (``[]`` if unknown)."""

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from pydantic import TypeAdapter, ValidationError
 
+from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
     _MISSING,
     Check,
+    ExpressionSite,
     NodeFacts,
     _Context,
     active_output_ports,
@@ -33,7 +35,15 @@ from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
 from nodeforge.analysis.text import Span
-from nodeforge.analysis.types import ANY, Field, ObjectType, Type, check_assignable, describe
+from nodeforge.analysis.types import (
+    ANY,
+    AnyType,
+    Field,
+    ObjectType,
+    Type,
+    check_assignable,
+    describe,
+)
 
 # -- NF001 syntax ------------------------------------------------------------------
 
@@ -516,12 +526,15 @@ def check_types(ctx: _Context) -> None:
     if previous is _MISSING:
         previous = {}
     outputs: dict[str, dict[str, Type]] = {}
+    manifests: dict[str, NodeManifest | None] = {}
     for nid, node in nodes.items():
         before = previous.get(nid)
         if before is not None and before.node is node:
             outputs[nid] = before.output_types
+            manifests[nid] = before.manifest
         else:
-            outputs[nid] = _any_ports(ctx.manifest(node))
+            manifest = manifests[nid] = ctx.manifest(node)
+            outputs[nid] = _any_ports(manifest)
     facts: dict[str, NodeFacts] = {}
     ctx.facts = facts
     # Nodes receiving the same input type see the same environment (one object), and
@@ -541,7 +554,7 @@ def check_types(ctx: _Context) -> None:
             if not before.quiet:
                 _report_expressions(ctx, before, known)
             continue
-        manifest = before.manifest if same_node and before is not None else ctx.manifest(node)
+        manifest = manifests[nid]
         fact = facts[nid] = NodeFacts(node, manifest)
         if manifest is None:
             outputs[nid] = {}
@@ -575,19 +588,14 @@ def check_types(ctx: _Context) -> None:
                 site.env = fact.env
         else:
             _type_node(fact, manifest, checked)
-            if not any(s.result and s.result.references for s in fact.expressions):
+            if not _reads_nodes(fact.expressions):
                 ctx.memo.put(
                     "facts",
                     fact.node.value,
                     inputs_key,
                     (fact.expressions, fact.declared_inputs, fact.output_types),
                 )
-        fact.quiet = all(
-            not site.syntax_errors
-            and site.result is not None
-            and not (site.result.errors or site.result.references)
-            for site in fact.expressions
-        )
+        fact.quiet = _quiet(fact.expressions)
         if not fact.quiet:
             _report_expressions(ctx, fact, known)
         if before is not None and before.output_types == fact.output_types:
@@ -617,6 +625,19 @@ def _same_upstream(
     for edge in edges:
         before = previous.get(edge.source)
         if before is not None and outputs[edge.source] is not before.output_types:
+            return False
+    return True
+
+
+def _reads_nodes(sites: list[ExpressionSite]) -> bool:
+    return any(site.result is not None and site.result.references for site in sites)
+
+
+def _quiet(sites: list[ExpressionSite]) -> bool:
+    """No expression errors and no node references to re-check."""
+    for site in sites:
+        result = site.result
+        if site.syntax_errors or result is None or result.errors or result.references:
             return False
     return True
 
@@ -699,10 +720,10 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
     # Per edge of this graph: the types last compared and the result; an edge whose
     # two types are the very same objects as last time has the same result.
-    previous: dict[int, tuple[Type, Type, list[Any]]] = ctx.memo.get("edge-types", graph, None)
+    previous: dict[int, tuple[Type, Type, Sequence[Any]]] = ctx.memo.get("edge-types", graph, None)
     if previous is _MISSING:
         previous = {}
-    results: dict[int, tuple[Type, Type, list[Any]]] = {}
+    results: dict[int, tuple[Type, Type, Sequence[Any]]] = {}
     for nid in graph.nodes:
         target = facts[nid]
         if target.manifest is None:
@@ -711,12 +732,12 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
             dst = target.declared_inputs.get(edge.target_port)
             if dst is None:
                 continue
-            src = outputs.get(edge.source, {}).get(edge.source_port, ANY)
+            src = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
             before = previous.get(edge.index)
             if before is not None and before[0] is src and before[1] is dst:
                 mismatches = before[2]
-            elif src is ANY:
-                mismatches = []
+            elif isinstance(src, AnyType) or isinstance(dst, AnyType):
+                mismatches = ()  # any fits anything, both ways: no list to keep per edge
             else:
                 mismatches = ctx.memo.get("assignable", src, dst)
                 if mismatches is _MISSING:
