@@ -18,8 +18,13 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class IdleCollector:
@@ -72,6 +77,23 @@ def enable() -> IdleCollector:
 def poke() -> None:
     if _collector is not None:
         _collector.poke()
+
+
+def frozen_after(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` (an analysis, on a worker) with the collector paused, then freeze
+    what exists before resuming it. Without this, the first allocation after the
+    analysis (which pauses the collector too) starts a young collection that walks
+    everything it allocated: ~15 ms for a 5,000-node flow, on the way to its
+    diagnostics. What it allocated is long-lived anyway (:func:`settle` freezes it
+    when it is published); its garbage waits for the next idle collection."""
+    if _collector is None or not gc.isenabled():
+        return fn(*args, **kwargs)
+    gc.disable()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def settle() -> None:

@@ -326,7 +326,7 @@ class Session:
                 return state.analysis
             overlay = self._overlay_key(snapshot.uri, workspace)
             analysis, flows_changed = await self.run_analysis(
-                _analyze, snapshot, workspace, state.latest, overlay
+                idlegc.frozen_after, _analyze, snapshot, workspace, state.latest, overlay
             )
             state.latest = analysis
         current = key[1] == self._generation and key[2] == state.flows_epoch
