@@ -19,6 +19,13 @@ It is cheap by construction:
   document's current text over its file (or beside the files, for a document with no
   file behind it); :meth:`FlowIndex.drop_overlay` lets the file speak again.
 
+It also keeps what the **answer types** of called flows (:mod:`..answers`) depend on:
+each summary has the digest of its text, :meth:`FlowIndex.answer_key` names the
+digests of a flow and of every flow its calls reach, and the answers computed for
+those keys are cached here (:meth:`FlowIndex.cached_answer`,
+:meth:`FlowIndex.store_answer`), so a flow's answer is computed again only when one of
+those texts changed.
+
 A file that is not valid JSON, or has no string ``id``, is skipped. Two files with one
 id: the first by path wins, like the build. Without a workspace root (a lone file) the
 index knows only the overlays it is given and is not :attr:`~FlowIndex.complete`:
@@ -27,6 +34,7 @@ absence then says nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -43,12 +51,16 @@ DEFAULT_INPUT_SCHEMA: Mapping[str, Any] = {"type": "object"}
 SKIPPED_DIRS = frozenset({".git", ".nodeforge", "node_modules", "__pycache__", ".venv"})
 
 OverlayKey = Path | str  # the file of an open document, or its URI when it has none
+#: What a flow's answer type depends on: ``(flow id, digest of its text)`` for the flow
+#: and every flow its calls reach, sorted; the digest is None for an unknown flow.
+AnswerKey = tuple[tuple[str, str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class FlowSummary:
     """What a caller needs to know of one flow. Equality ignores where it lives
-    (``uri``, ``path``, ``text``): two equal summaries check callers the same way."""
+    (``uri``, ``path``, ``text``, ``digest``): two equal summaries check callers the
+    same way."""
 
     id: str
     name: str | None
@@ -56,14 +68,32 @@ class FlowSummary:
     manual_triggers: tuple[str, ...]  # ids of its trigger/manual nodes, in document order
     input_schema: Any  # the first manual trigger's input_schema; None without one
     calls: tuple[str, ...]  # ids of the flows its flow/subflow nodes call
+    #: What else callers' types depend on (the answer type): the answer itself when the
+    #: summary's owner knows it (the server, from an open document's analysis), else
+    #: the digest of the text (a file on disk), so that a change re-analyses callers.
+    fingerprint: Any = None
     uri: str = field(default="", compare=False)
     path: Path | None = field(default=None, compare=False)
     # The open document's text (overlays only), for go-to-definition; not a copy.
     text: str | None = field(default=None, compare=False, repr=False)
+    #: Digest of the text the summary was made from (see :func:`text_digest`); None:
+    #: computed from ``text`` when asked.
+    digest: str | None = field(default=None, compare=False, repr=False)
+
+
+def text_digest(data: str | bytes) -> str:
+    """The digest of a flow's text (its UTF-8 bytes), naming a version of it in keys."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def summarize(
-    value: Any, uri: str = "", path: Path | None = None, text: str | None = None
+    value: Any,
+    uri: str = "",
+    path: Path | None = None,
+    text: str | None = None,
+    digest: str | None = None,
+    fingerprint: Any = None,
 ) -> FlowSummary | None:
     """The summary of a parsed flow document; None when it has no string ``id``."""
     if not isinstance(value, dict):
@@ -104,19 +134,25 @@ def summarize(
         manual_triggers=tuple(manual),
         input_schema=schema,
         calls=tuple(calls),
+        fingerprint=fingerprint,
         uri=uri,
         path=path,
         text=text,
+        digest=digest,
     )
 
 
 def read_flow_file(path: Path) -> FlowSummary | None:
-    """The summary of a flow file; None when it cannot be read or is not valid JSON."""
+    """The summary of a flow file; None when it cannot be read or is not valid JSON.
+    Its fingerprint is the file's digest: callers cannot know what changed without
+    analysing it, so any change of the bytes counts."""
     try:
-        value = json.loads(path.read_bytes())
+        data = path.read_bytes()
+        value = json.loads(data)
     except (OSError, ValueError, RecursionError):
         return None
-    return summarize(value, path.as_uri(), path)
+    digest = text_digest(data)
+    return summarize(value, path.as_uri(), path, digest=digest, fingerprint=digest)
 
 
 def _normal(path: Path) -> Path:
@@ -132,6 +168,11 @@ class FlowIndex:
         self._disk: dict[Path, FlowSummary | None] | None = None  # None: not scanned yet
         self._overlays: dict[OverlayKey, FlowSummary | None] = {}
         self._by_id: dict[str, FlowSummary] | None = None
+        # Answer keys of the current flows (cleared with _by_id), the digests of
+        # overlays' texts (per summary object), and the answers computed per flow id.
+        self._keys: dict[str, AnswerKey] = {}
+        self._digests: dict[int, tuple[FlowSummary, str]] = {}
+        self._answers: dict[str, tuple[AnswerKey, Any]] = {}
         #: Bumped whenever an answer may have changed.
         self.revision = 0
 
@@ -148,6 +189,76 @@ class FlowIndex:
         """Every known flow by id (read the workspace on first use). Do not mutate."""
         with self._lock:
             return self._flows_locked()
+
+    # -- answer types of called flows (computed by nodeforge.analysis.answers) ------------
+
+    def digest(self, summary: FlowSummary) -> str | None:
+        """The digest of the text ``summary`` was made from (None: unknown)."""
+        if summary.digest is not None:
+            return summary.digest
+        if summary.text is None:
+            return None
+        with self._lock:
+            hit = self._digests.get(id(summary))
+            if hit is not None and hit[0] is summary:
+                return hit[1]
+        digest = text_digest(summary.text)
+        with self._lock:
+            if len(self._digests) > 256:
+                self._digests.clear()
+            self._digests[id(summary)] = (summary, digest)  # keeps the id unique
+        return digest
+
+    def reach(self, flow_id: str, flows: Mapping[str, FlowSummary] | None = None) -> list[str]:
+        """``flow_id`` and every flow id its calls reach, following calls through the
+        known flows (unknown ids included), in the order first met."""
+        flows = self.flows() if flows is None else flows
+        seen = [flow_id]
+        known = {flow_id}
+        for current in seen:  # grows while walking
+            summary = flows.get(current)
+            for callee in summary.calls if summary is not None else ():
+                if callee not in known:
+                    known.add(callee)
+                    seen.append(callee)
+        return seen
+
+    def answer_key(self, flow_id: str) -> AnswerKey:
+        """What the answer type of ``flow_id`` depends on: the digests of its text and of
+        the texts of every flow its calls reach (None for an unknown one)."""
+        with self._lock:
+            flows = self._flows_locked()
+            key = self._keys.get(flow_id)
+            if key is not None:
+                return key
+        entries: list[tuple[str, str | None]] = []
+        for fid in self.reach(flow_id, flows):
+            summary = flows.get(fid)
+            if summary is None:
+                entries.append((fid, None))
+            else:  # a summary made without its text is a version of its own
+                entries.append((fid, self.digest(summary) or f"summary {id(summary)}"))
+        key = tuple(sorted(entries, key=lambda e: e[0]))
+        with self._lock:
+            if self._by_id is flows:  # no flow changed meanwhile
+                self._keys[flow_id] = key
+        return key
+
+    def cached_answer(self, flow_id: str, key: AnswerKey) -> Any:
+        """The answer stored for ``flow_id`` under ``key``, else None."""
+        with self._lock:
+            hit = self._answers.get(flow_id)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def store_answer(self, flow_id: str, key: AnswerKey, answer: Any) -> None:
+        """Keep the answer of ``flow_id`` computed from the texts ``key`` names (one
+        answer per flow: the newest)."""
+        with self._lock:
+            self._answers[flow_id] = (key, answer)
+
+    def is_called(self, flow_id: str) -> bool:
+        """Whether some known flow calls ``flow_id``."""
+        return any(flow_id in s.calls for s in self.flows().values())
 
     # -- open documents ---------------------------------------------------------------
 
@@ -205,6 +316,7 @@ class FlowIndex:
         with self._lock:
             self._disk = None
             self._by_id = None
+            self._keys = {}
             self.revision += 1
 
     # -- internals ------------------------------------------------------------------------
@@ -237,6 +349,7 @@ class FlowIndex:
         """Note a new answer for one entry; True (and a new revision) when it differs.
         An entry that is not used yet (index never read) changes nothing observable."""
         self._by_id = None  # rebuilt on the next question (also picks up new texts)
+        self._keys = {}
         if self._disk is None or before == after:
             return False
         self.revision += 1
