@@ -65,6 +65,7 @@ OPERATORS: dict[str, str] = {
     "$input": "input",
     "$merge": "list",
     "$if": "boolean config",
+    "$flowAnswer": "flow id config",
 }
 
 MANIFEST_FILE = "node.json"
@@ -884,6 +885,13 @@ def _check_port_schema(
                 yield f"{where}.{op}", f"config key {arg!r} is not listed in `expressions`"
         elif op == "$exprObject" and (arg, "*") not in expr_patterns:
             yield f"{where}.{op}", f"config key '{arg}.*' is not listed in `expressions`"
+        elif op == "$flowAnswer":
+            sub = m.properties[arg]
+            if not isinstance(sub, dict) or sub.get("type") != "string":
+                yield (
+                    f"{where}.{op}",
+                    f"$flowAnswer names {arg!r}, which is not a string config key",
+                )
         return
     for key, sub in schema.items():
         if key == "properties" and isinstance(sub, dict):

@@ -226,8 +226,18 @@ def _run_isolated(ctx: _Context, run: Check) -> None:
 
 # -- types of ports -------------------------------------------------------------
 
-_OPERATORS = ("$config", "$input", "$expr", "$exprItems", "$exprObject", "$merge", "$if")
+_OPERATORS = (
+    "$config",
+    "$input",
+    "$expr",
+    "$exprItems",
+    "$exprObject",
+    "$merge",
+    "$if",
+    "$flowAnswer",
+)
 _NO_DEFAULTS: Mapping[str, Any] = {}
+_NO_ANSWERS: Mapping[str, Type] = {}
 
 
 def resolve_port_schema(
@@ -236,12 +246,14 @@ def resolve_port_schema(
     inputs: dict[str, Type],
     expression_type: Callable[[tuple[str | int, ...]], Type],
     defaults: Mapping[str, Any] = _NO_DEFAULTS,
+    flow_answers: Mapping[str, Type] = _NO_ANSWERS,
 ) -> Type:
     """The type of a port schema, with the manifest's derivation operators resolved.
 
     ``defaults`` are the config schema's top-level defaults
     (:attr:`NodeManifest.config_defaults`): ``$if`` reads its key there when the config
-    does not set it.
+    does not set it. ``flow_answers`` are the answer types of the flows that the config
+    keys named by ``$flowAnswer`` call (:func:`flow_answer_keys`; any when absent).
     """
     if not isinstance(schema, dict):
         return ANY
@@ -253,7 +265,9 @@ def resolve_port_schema(
         if not isinstance(flag, bool):
             return ANY  # not a boolean: the config check reports it
         branch = schema.get("then" if flag else "else")
-        return resolve_port_schema(branch, config, inputs, expression_type, defaults)
+        return resolve_port_schema(branch, config, inputs, expression_type, defaults, flow_answers)
+    if "$flowAnswer" in schema:
+        return flow_answers.get(schema["$flowAnswer"], ANY)
     if "$config" in schema:
         value = config.get(schema["$config"], schema.get("default"))
         return type_from_schema(value) if value is not None else ANY
@@ -274,7 +288,9 @@ def resolve_port_schema(
     if "$merge" in schema:
         parts: list[ObjectType] = []
         for part in schema["$merge"]:
-            part_type = resolve_port_schema(part, config, inputs, expression_type, defaults)
+            part_type = resolve_port_schema(
+                part, config, inputs, expression_type, defaults, flow_answers
+            )
             if not isinstance(part_type, ObjectType):
                 return ANY
             parts.append(part_type)
@@ -286,7 +302,7 @@ def resolve_port_schema(
         fields = tuple(
             Field(
                 name,
-                resolve_port_schema(sub, config, inputs, expression_type, defaults),
+                resolve_port_schema(sub, config, inputs, expression_type, defaults, flow_answers),
                 name in required,
                 sub.get("description") if isinstance(sub, dict) else None,
             )
@@ -302,7 +318,9 @@ def resolve_port_schema(
             additional = ANY
         return ObjectType(fields, additional)
     if "items" in schema:
-        items = resolve_port_schema(schema["items"], config, inputs, expression_type, defaults)
+        items = resolve_port_schema(
+            schema["items"], config, inputs, expression_type, defaults, flow_answers
+        )
         return ArrayType(items)
     return ANY
 
@@ -330,6 +348,34 @@ def _scan_operator(schema: Any) -> bool:
     if isinstance(schema, list):
         return any(_scan_operator(v) for v in schema)
     return False
+
+
+_FLOW_ANSWER_KEYS: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def flow_answer_keys(manifest: NodeManifest) -> tuple[str, ...]:
+    """The config keys that the manifest's output ports name with ``$flowAnswer`` (each
+    holds the id of a flow whose answer types the port); cached, manifests never change.
+    Empty for every node but ``flow/subflow``: those never look at the flow index."""
+    hit = _FLOW_ANSWER_KEYS.get(id(manifest))
+    if hit is not None and hit[0] is manifest:
+        return hit[1]
+    found: list[str] = []
+    stack: list[Any] = [spec.schema_ for spec in manifest.outputs.values()]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            key = item.get("$flowAnswer")
+            if isinstance(key, str) and key not in found:
+                found.append(key)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(item)
+    keys = tuple(sorted(found))
+    if len(_FLOW_ANSWER_KEYS) > 4096:
+        _FLOW_ANSWER_KEYS.clear()
+    _FLOW_ANSWER_KEYS[id(manifest)] = (manifest, keys)  # keeps the manifest: ids stay unique
+    return keys
 
 
 # -- expressions ------------------------------------------------------------------
@@ -387,5 +433,6 @@ __all__ = [
     "NodeRef",
     "analyze",
     "check_string",
+    "flow_answer_keys",
     "resolve_port_schema",
 ]

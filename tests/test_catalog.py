@@ -22,6 +22,7 @@ from nodeforge.analysis.catalog import (
     parse_path_pattern,
     semver_key,
 )
+from nodeforge.analysis.engine import flow_answer_keys
 from nodeforge.gendocs_catalog import DEFAULT_OUTPUT, render_catalog_markdown
 
 
@@ -475,6 +476,34 @@ def test_if_operator_problems(tmp_path: Path) -> None:
         (
             "outputs.val.schema.$if",
             "$if names 'lound', which is not a config key; did you mean 'loud'?",
+        ),
+    }
+
+
+def test_flow_answer_operator(tmp_path: Path) -> None:
+    data = _good_manifest()
+    data["outputs"]["out"]["schema"] = {"$flowAnswer": "host", "description": "Answer."}
+    _write(tmp_path, data)
+    cat = Catalog.load([tmp_path])
+    assert flow_answer_keys(_manifest(cat, "acme/ping")) == ("host",)
+    # It names a string config key.
+    data["outputs"]["out"]["schema"] = {"$flowAnswer": "count"}
+    data["outputs"]["same"]["schema"] = {"$flowAnswer": "hots"}
+    data["outputs"]["val"]["schema"] = {"$flowAnswer": "host", "default": {}}
+    _write(tmp_path, data)
+    err = _load_error(tmp_path)
+    assert {(p.where, p.message) for p in err.problems} == {
+        (
+            "outputs.out.schema.$flowAnswer",
+            "$flowAnswer names 'count', which is not a string config key",
+        ),
+        (
+            "outputs.same.schema.$flowAnswer",
+            "$flowAnswer names 'hots', which is not a config key; did you mean 'host'?",
+        ),
+        (
+            "outputs.val.schema",
+            "$flowAnswer takes no sibling keys besides ['description']; found ['default']",
         ),
     }
 

@@ -16,7 +16,8 @@ from typing import Any
 import jsonschema
 from pydantic import TypeAdapter, ValidationError
 
-from nodeforge.analysis.catalog import NodeManifest
+from nodeforge.analysis.answers import node_answers
+from nodeforge.analysis.catalog import Catalog, NodeManifest
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
     _MISSING,
@@ -27,6 +28,7 @@ from nodeforge.analysis.engine import (
     active_output_ports,
     check_string,
     collect_expression_sites,
+    flow_answer_keys,
     resolve_port_schema,
     union_of,
 )
@@ -542,12 +544,17 @@ def check_types(ctx: _Context) -> None:
     # environment: both are shared within this analysis (results are never mutated).
     envs: dict[int, TypeEnv] = {}
     checked: _Checked = {}
+    askers = _flow_askers(ctx, nodes)
     for nid in graph.topological_order():
         node = nodes[nid]
         before = previous.get(nid)
         same_node = before is not None and before.node is node
         predecessors = graph.predecessors[nid]
-        if same_node and _same_upstream(predecessors, outputs, previous):
+        if (
+            same_node
+            and _same_upstream(predecessors, outputs, previous)
+            and (not askers or nid not in askers)  # the called flow's answer may differ
+        ):
             assert before is not None
             facts[nid] = before
             outputs[nid] = before.output_types
@@ -580,14 +587,15 @@ def check_types(ctx: _Context) -> None:
         fact.env = env
         # A node whose value object and incoming types are unchanged keeps its types,
         # unless its expressions read other nodes (whose types may have changed).
-        inputs_key = (manifest, tuple(fact.input_types.values()))
+        answers = node_answers(ctx, node, manifest) if nid in askers else _NO_ANSWERS
+        inputs_key = (manifest, tuple(fact.input_types.values()), answers)
         cached = ctx.memo.get("facts", fact.node.value, inputs_key)
         if cached is not _MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
             for site in fact.expressions:
                 site.env = fact.env
         else:
-            _type_node(fact, manifest, checked)
+            _type_node(fact, manifest, checked, answers)
             if not _reads_nodes(fact.expressions):
                 ctx.memo.put(
                     "facts",
@@ -648,7 +656,43 @@ _NO_PORTS: dict[str, Type] = {}
 _Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, list[ExprError]]]
 
 
-def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked) -> None:
+def _flow_askers(ctx: _Context, nodes: dict[str, NodeInfo]) -> frozenset[str]:
+    """Nodes whose port types depend on other flows (``$flowAnswer``: flow/subflow);
+    per graph (ids, types, versions), and empty without any: no flow index then."""
+    askers: frozenset[str] = ctx.memo.get("flow-askers", ctx.graph)
+    if askers is _MISSING:
+        asking = _asking_types(ctx.workspace.catalog)
+        askers = frozenset(
+            nid
+            for nid, node in nodes.items()
+            if node.type in asking and (m := ctx.manifest(node)) is not None and flow_answer_keys(m)
+        )
+        ctx.memo.put("flow-askers", ctx.graph, None, askers)
+    return askers
+
+
+_ASKING_TYPES: dict[int, tuple[Catalog, frozenset[str]]] = {}
+
+
+def _asking_types(catalog: Catalog) -> frozenset[str]:
+    """Node types with a version whose ports use ``$flowAnswer``; per catalog."""
+    hit = _ASKING_TYPES.get(id(catalog))
+    if hit is None or hit[0] is not catalog:
+        found = frozenset(
+            t
+            for t in catalog.types()
+            if any((m := catalog.get(t, v)) and flow_answer_keys(m) for v in catalog.versions(t))
+        )
+        if len(_ASKING_TYPES) > 64:
+            _ASKING_TYPES.clear()
+        hit = _ASKING_TYPES[id(catalog)] = (catalog, found)  # keeps the catalog: ids unique
+    return hit[1]
+
+
+_NO_ANSWERS: dict[str, Type] = {}
+
+
+def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked, answers: dict[str, Type]) -> None:
     """Check the node's expressions and resolve its port types."""
     env = fact.env
     assert env is not None
@@ -676,7 +720,9 @@ def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked) -> None:
         for port, spec in manifest.inputs.items()
     }
     fact.output_types = {
-        port: resolve_port_schema(spec.schema_, config, fact.input_types, expression_type, defaults)
+        port: resolve_port_schema(
+            spec.schema_, config, fact.input_types, expression_type, defaults, answers
+        )
         for port, spec in manifest.outputs.items()
     }
 
