@@ -188,7 +188,11 @@ def render_catalog_markdown(catalog: Catalog) -> str:
         '`{"$exprObject": "key"}` an object typed field by field from the expressions in '
         'that key, `{"$merge": [a, b]}` an object with the fields of both, and '
         '`{"$if": "key", "then": a, "else": b}` the schema `a` when the boolean config key '
-        "is true and `b` when it is false (an absent key takes its default).",
+        "is true and `b` when it is false (an absent key takes its default), and "
+        '`{"$flowAnswer": "key"}` the answer type of the workspace flow whose id that '
+        "config key holds: the union of the bodies of its `http/respond` nodes with a "
+        "status below 400 (any when the flow can end without answering, is unknown, "
+        "cannot be called or the calls go round).",
         "",
         "## Writing a custom node",
         "",

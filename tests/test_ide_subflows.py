@@ -197,3 +197,57 @@ def test_unknown_flow_quick_fix_calls_the_suggested_flow(workspace: Workspace) -
     mine = analysis_of(caller('{"flow": "quote"}'), workspace)
     [itself] = [d for d in mine.diagnostics if d.code == "NF026"]
     assert code_actions(mine, itself.span, [itself]) == []
+
+
+# -- the called flow's answer ---------------------------------------------------------------
+
+RATE = {
+    "nodeforge": "1",
+    "id": "rate",
+    "nodes": [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+        {
+            "id": "ok",
+            "type": "http/respond",
+            "version": "1.0.0",
+            "config": {"body": '{"country": "FR", "percent": 20}'},
+        },
+    ],
+    "connections": [{"from": "start.out", "to": "ok.in"}],
+}
+
+
+def rate_caller(body: str) -> str:
+    """`quote`: its node `call` calls `rate`, whose answer goes to `done` (``body``)."""
+    return (
+        '{"nodeforge": "1", "id": "quote", "nodes": [\n'
+        '  {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},\n'
+        '  {"id": "call", "type": "flow/subflow", "version": "1.0.0", "config": {"flow": "rate"}},\n'
+        '  {"id": "done", "type": "http/respond", "version": "1.0.0", "config": {"body": "'
+        + body
+        + '"}}\n], "connections": [{"from": "start.out", "to": "call.in"}, '
+        '{"from": "call.out", "to": "done.in"}]}'
+    )
+
+
+def test_completion_after_input_offers_the_answer_fields(workspace: Workspace) -> None:
+    assert workspace.root is not None
+    (workspace.root / "rate.flow.json").write_text(json.dumps(RATE, indent=2))
+    assert labels(rate_caller("input.$0"), workspace) == ["country", "percent"]
+    assert labels(rate_caller("nodes.call.out.$0"), workspace) == ["country", "percent"]
+
+
+def test_hover_shows_the_answer_type_of_the_out_port(workspace: Workspace) -> None:
+    assert workspace.root is not None
+    (workspace.root / "rate.flow.json").write_text(json.dumps(RATE, indent=2))
+    # On the connection's source, and in the node's ports.
+    source, offset = split_cursor(
+        rate_caller("input").replace('"from": "call.out"', '"from": "call.o$0ut"')
+    )
+    found = hover(analysis_of(source, workspace), offset)
+    assert found is not None
+    assert "**from** `call.out`: `{country: string, percent: integer}`" in found.markdown
+    source, offset = split_cursor(rate_caller("input").replace('"id": "call"', '"id": "ca$0ll"'))
+    found = hover(analysis_of(source, workspace), offset)
+    assert found is not None
+    assert "- `out`: `{country: string, percent: integer}`" in found.markdown

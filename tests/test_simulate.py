@@ -478,6 +478,8 @@ def test_subflow_simulates_the_called_flow(tmp_path: Path) -> None:
     assert item["node"] == "call" and "called flow `callee`, node fetch" in item["reason"]
     result = simulate(analysis, {"n": 20}, env={})
     assert result["response"] == {"status": 502, "body": "subflow_status"}
-    # Pinned like any node: the called flow does not run.
-    result = simulate(analysis, {"n": 20}, env={}, fixtures={"call": {"pinned": True}})
-    assert result["response"]["body"] == {"pinned": True} and result["faithful"]
+    # Pinned like any node: the called flow does not run. The pin is held as the
+    # node's out type, the called flow's answer ({double}): other fields are dropped.
+    pinned = {"double": 7, "pinned": True}
+    result = simulate(analysis, {"n": 20}, env={}, fixtures={"call": pinned})
+    assert result["response"]["body"] == {"double": 7} and result["faithful"]
