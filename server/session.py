@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path, to_fs_path
 
+from nodeforge.analysis import answers
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.diagnostics import Diagnostic
 from nodeforge.analysis.engine import Analysis, analyze
@@ -633,17 +634,23 @@ def _analyze(
     """Analyse on a worker; ``previous`` (same document) lets an edit reuse the rest.
 
     With an ``overlay`` key, the document's flow summary (id, manual triggers, input
-    schema, calls) goes over its file in the workspace's flow index, unless the text
-    is not valid JSON (the last good summary stays). True: a flow changed for callers.
+    schema, calls, and its answer type when some flow calls it) goes over its file in
+    the workspace's flow index, unless the text is not valid JSON (the last good summary
+    stays); its answer is cached there for callers. True: a flow changed for callers.
     """
-    analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace, previous)
+    with answers.recording() as used:  # what its types took from the flows it calls
+        analysis = analyze(snapshot.text, snapshot.uri, snapshot.version, workspace, previous)
     analysis.document.lines = snapshot.lines  # same text: share the line table
     changed = False
     doc = analysis.document
     if overlay is not None and not doc.parsed.errors:
         path = overlay if isinstance(overlay, Path) else None
         summary = summarize(doc.value, snapshot.uri, path, snapshot.text)
+        if summary is not None:
+            summary = answers.with_answer(workspace, summary, analysis)
         changed = workspace.flows.set_overlay(overlay, summary)
+        if summary is not None:
+            answers.seed(workspace, summary, used)
     return analysis, changed
 
 

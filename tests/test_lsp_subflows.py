@@ -162,3 +162,57 @@ async def test_completion_and_definition_of_the_called_flow(client: Client, root
     assert location.uri == (root / "price.flow.json").as_uri()
     line = price_flow(SCHEMA).splitlines()[location.range.start.line]
     assert line[location.range.start.character : location.range.end.character] == "price"
+
+
+def answering_flow(body: str) -> str:
+    """`rate`: a manual trigger answered with ``body``."""
+    nodes = [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+        {"id": "ok", "type": "http/respond", "version": "1.0.0", "config": {"body": body}},
+    ]
+    flow = {
+        "nodeforge": "1",
+        "id": "rate",
+        "nodes": nodes,
+        "connections": [{"from": "start.out", "to": "ok.in"}],
+    }
+    return json.dumps(flow, indent=2) + "\n"
+
+
+def using_rate(expression: str) -> str:
+    """`bill`: calls `rate` and answers ``expression`` over its answer."""
+    nodes = [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+        {"id": "call", "type": "flow/subflow", "version": "1.0.0", "config": {"flow": "rate"}},
+        {"id": "done", "type": "http/respond", "version": "1.0.0", "config": {"body": expression}},
+    ]
+    edges = [{"from": "start.out", "to": "call.in"}, {"from": "call.out", "to": "done.in"}]
+    flow = {"nodeforge": "1", "id": "bill", "nodes": nodes, "connections": edges}
+    return json.dumps(flow, indent=2) + "\n"
+
+
+async def test_callers_follow_the_answer_of_the_open_called_flow(
+    client: Client, root: Path
+) -> None:
+    await initialize(client, folders=[root])
+    (root / "rate.flow.json").write_text(answering_flow('{"percent": 20}'))
+    bill = open_document(client, root / "bill.flow.json", using_rate("input.percent * 2"))
+    assert await diagnostics_for(client, bill, 1) == []
+    rate = open_document(client, root / "rate.flow.json")
+    assert await diagnostics_for(client, rate, 1) == []
+    # Another answer type: the caller's expression no longer fits.
+    change_document(client, rate, 2, answering_flow('{"rate": 20}'))
+    await until(lambda: any("percent" in m for m in messages(client, bill) or []))
+    assert [m.split()[0] for m in messages(client, bill) or []] == ["NF018"]
+    # An edit that keeps the answer type leaves the caller as it is (the index says
+    # nothing changed: tests/test_engine_subflow_answers.py); one that changes it back
+    # clears the caller's error.
+    change_document(client, rate, 3, answering_flow('{"rate": 21}'))
+    await diagnostics_for(client, rate, 3)
+    change_document(client, rate, 4, answering_flow('{"percent": 21}'))
+    await until(lambda: messages(client, bill) == [])
+    # Closed without saving: the file's answer counts again.
+    change_document(client, rate, 5, answering_flow('{"rate": 5}'))
+    await until(lambda: [m.split()[0] for m in messages(client, bill) or []] == ["NF018"])
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=doc_id(rate)))
+    await until(lambda: messages(client, bill) == [])
