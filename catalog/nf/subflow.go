@@ -30,6 +30,9 @@ func (a *App) CallFlow(parent *Exec, node, flow, trigger string, body func(x *Ex
 	if err := x.Run(func() error { return body(x) }); err != nil {
 		return nil, NodeError{Message: fmt.Sprintf("flow %s failed: %v (execution %s)", flow, err, x.ID), Code: "subflow"}
 	}
+	if ret.status == 204 {
+		ret.body = nil // as over HTTP: 204 carries no body
+	}
 	value, err := jsonValueOf(ret.body)
 	if err != nil {
 		return nil, NodeError{Message: fmt.Sprintf("flow %s answered a body that is not JSON: %v", flow, err), Code: "subflow"}

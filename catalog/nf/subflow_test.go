@@ -22,6 +22,12 @@ func TestCallFlowReturnsTheAnswer(t *testing.T) {
 	if err != nil || got != nil {
 		t.Fatalf("no answer: %#v, %v", got, err)
 	}
+	got, err = app.CallFlow(parent, "call", "child", "start", func(x *Exec) error {
+		return x.Respond("empty", 204, nil, map[string]any{"ignored": true})
+	})
+	if err != nil || got != nil {
+		t.Fatalf("204: %#v, %v", got, err)
+	}
 }
 
 func TestCallFlowErrors(t *testing.T) {
