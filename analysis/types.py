@@ -120,10 +120,11 @@ def merge_objects(parts: Iterable[ObjectType]) -> ObjectType:
     earlier one of the same name; the ``additional`` of the last part that has one
     (else closed). Parts without repeated names (all but hand-made ones) are merged by
     copying their field index, in C: a chain of ``data/set`` nodes merges its growing
-    input into every output."""
+    input into every output. A result equal to the first part is that part."""
     merged: dict[str, Field] | None = None
     additional: Type | None = None
-    for part in parts:
+    listed = list(parts)
+    for part in listed:
         index = part._index
         if len(index) != len(part.fields):  # a repeated name: the last one counts here
             if merged is None:
@@ -136,7 +137,11 @@ def merge_objects(parts: Iterable[ObjectType]) -> ObjectType:
             merged.update(index)
         if part.additional is not None:
             additional = part.additional
-    return _with_index(merged if merged is not None else {}, additional)
+    result = _with_index(merged if merged is not None else {}, additional)
+    # Nothing new (a `data/set` of a field the input has, with its type): the input
+    # itself, so that what is keyed by identity downstream (environments, checks,
+    # memos) is shared too.
+    return listed[0] if listed and result == listed[0] else result
 
 
 def _with_index(index: dict[str, Field], additional: Type | None) -> ObjectType:
