@@ -895,14 +895,7 @@ class FlowGen:
                     f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
                 )
             else:
-                schema = self.input_schema(t)
-                if schema is not None:
-                    lines.append(f"\t\t\tif bad := nf.CheckValue(input, {schema}); bad != nil {{")
-                    lines.append("\t\t\t\tx.Reject(bad)")
-                    lines.append("\t\t\t\treturn nil")
-                    lines.append("\t\t\t}")
-                value = self.types.decode(out_t, "input", EMPTY, hint)
-                lines.append(f"\t\t\treturn r.{self.method(t)}({value})")
+                lines += ["\t\t\t" + s for s in self.start_manual(t, "input")]
             lines.append("\t\t})")
         lines.append("\t}")
         lines.append(
@@ -912,6 +905,17 @@ class FlowGen:
         lines.append("}")
         lines.append("")
         return lines
+
+    def start_manual(self, t: str, value: str) -> list[str]:
+        """Start an execution at manual trigger ``t`` with the JSON value ``value``: a
+        value breaking its input_schema is answered 400, else decoded and passed on."""
+        lines: list[str] = []
+        schema = self.input_schema(t)
+        if schema is not None:
+            lines += [f"if bad := nf.CheckValue({value}, {schema}); bad != nil {{"]
+            lines += ["\tx.Reject(bad)", "\treturn nil", "}"]
+        decoded = self.types.decode(self.out_type(t, "out"), value, EMPTY, self.type_hint(t, "out"))
+        return [*lines, f"return r.{self.method(t)}({decoded})"]
 
     def call_fn(self, triggers: list[str]) -> list[str]:
         """``Call``: the flow run by another flow's flow/subflow node, from its first
@@ -933,15 +937,8 @@ class FlowGen:
             f"\t\tr := &{self.rtype}{{{self.ftype}: f, x: x}}",
             "\t\tin := nf.JSONValue(input)",
         ]
-        schema = self.input_schema(t)
-        if schema is not None:
-            # Bad arguments are answered 400 with the problems, as `app run` does.
-            lines.append(f"\t\tif bad := nf.CheckValue(in, {schema}); bad != nil {{")
-            lines.append("\t\t\tx.Reject(bad)")
-            lines.append("\t\t\treturn nil")
-            lines.append("\t\t}")
-        value = self.types.decode(self.out_type(t, "out"), "in", EMPTY, self.type_hint(t, "out"))
-        lines.append(f"\t\treturn r.{self.method(t)}({value})")
+        # Bad arguments are answered 400 with the problems, as `app run` does.
+        lines += ["\t\t" + s for s in self.start_manual(t, "in")]
         lines += ["\t})", "}", ""]
         return lines
 
