@@ -1151,14 +1151,15 @@ def _sql_text(g: FlowGen, nid: str, key: str) -> str:
     return go_string(text)
 
 
-def _params(g: FlowGen, nid: str) -> str:
-    cfg = g.config(nid)
-    params = cfg.get("params") or []
-    items = []
-    for i in range(len(params)):
-        c = g.expr(nid, ("params", i), ANY)
-        items.append(unwrap_any(c.code))
-    return "[]any{" + ", ".join(items) + "}"
+def _params(g: FlowGen, nid: str, lines: list[str]) -> str:
+    """The Go argument of a SQL node's bound parameters: ``nil``, or ``args`` after a
+    statement (appended to ``lines``) building them from the ``params`` expressions."""
+    params = g.config(nid).get("params") or []
+    if not params:
+        return "nil"
+    items = [unwrap_any(g.expr(nid, ("params", i), ANY).code) for i in range(len(params))]
+    lines.append(g.at(nid, ("params",), f"args := []any{{{', '.join(items)}}}"))
+    return "args"
 
 
 def unwrap_any(code: str) -> str:
@@ -1179,12 +1180,7 @@ def _sql_exec(g: FlowGen, nid: str) -> list[str]:
     pkg = g.package(nid)
     db = g.connector(nid, writes=True)
     lines = [*g.fixture(nid), g.start(nid)]
-    params = _params(g, nid)
-    if params == "[]any{}":
-        params = "nil"
-    else:
-        lines.append(g.at(nid, ("params",), f"args := {params}"))
-        params = "args"
+    params = _params(g, nid, lines)
     lines.append(f"n, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'statement')}, {params})")
     lines += g.check_err(nid)
     lines += g.finish(nid, {"rows_affected": "n"})
@@ -1208,18 +1204,11 @@ def _sql_query(g: FlowGen, nid: str) -> list[str]:
     else:
         dest = f"{pkg}.MapDest"
     lines = [*g.fixture(nid), g.start(nid)]
-    params = _params(g, nid)
-    if params == "[]any{}":
-        params = "nil"
-    else:
-        lines.append(g.at(nid, ("params",), f"args := {params}"))
-        params = "args"
+    params = _params(g, nid, lines)
     lines.append(
         f"rows, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'query')}, {params}, {dest})"
     )
-    lines.append("if err != nil {")
-    lines += [_indent(x) for x in g.on_error(nid)]
-    lines.append("}")
+    lines += g.check_err(nid)
     values = {"rows": "rows", "count": "int64(len(rows))"}
     lines += g.finish(nid, values)
     return lines
@@ -1609,16 +1598,12 @@ def _llm_extract(g: FlowGen, nid: str) -> list[str]:
         f"raw, err := {pkg}.Run(r.x, {go_string(name)}, {go_string(str(cfg.get('model', '')))}, "
         f"text, {var}, {schema_text}, {go_string(str(cfg.get('instructions', '')))})"
     )
-    lines.append("if err != nil {")
-    lines += [_indent(x) for x in g.on_error(nid)]
-    lines.append("}")
+    lines += g.check_err(nid)
     data = "raw"
     if data_go != "any":
         dec = g.types.decoder(data_t, pascal(nid) + "Data")
         lines.append(f'data, err := nf.Convert(func() {data_go} {{ return {dec}(raw, "") }})')
-        lines.append("if err != nil {")
-        lines += [_indent(x) for x in g.on_error(nid)]
-        lines.append("}")
+        lines += g.check_err(nid)
         data = "data"
     lines.append(g.end(nid))
     lines += g.output(nid, "out", g.struct_lit(t, {"data": data}, g.type_hint(nid, "out")), t, go)
