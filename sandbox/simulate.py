@@ -140,6 +140,7 @@ class Simulation:
             raise SimulationError(f"fixtures for unknown node(s): {', '.join(sorted(unknown))}")
         self.fixtures = dict(fixtures or {})
         self.env = dict(os.environ if env is None else env)
+        self._env_given = env is not None
         self._given_env = dict(env or {})  # never the process environment for custom code
         self.now = now
         self.breakpoints = set(breakpoints)
@@ -372,7 +373,8 @@ class Simulation:
             called,
             trigger=summary.manual_triggers[0],
             input_value=args,
-            env=self._given_env if self._given_env else self.env,
+            # As given, so the called flow's custom code never sees the process environment.
+            env=self._given_env if self._env_given else None,
             now=self.now,
             run_code=self.run_code,
             depth=self.depth + 1,

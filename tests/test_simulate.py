@@ -483,3 +483,39 @@ def test_subflow_simulates_the_called_flow(tmp_path: Path) -> None:
     pinned = {"double": 7, "pinned": True}
     result = simulate(analysis, {"n": 20}, env={}, fixtures={"call": pinned})
     assert result["response"]["body"] == {"double": 7} and result["faithful"]
+
+
+def test_called_flow_gets_the_environment_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A called flow's custom code must never see the process environment."""
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+    start = {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}}
+    callee = {
+        "nodeforge": "1",
+        "id": "callee",
+        "nodes": [start],
+        "connections": [],
+    }
+    call = {"id": "call", "type": "flow/subflow", "version": "1.0.0", "config": {"flow": "callee"}}
+    caller = {
+        "nodeforge": "1",
+        "id": "caller",
+        "nodes": [start, call],
+        "connections": [{"from": "start.out", "to": "call.in"}],
+    }
+    _write_flow(tmp_path, callee)
+    analysis = load_flow(_write_flow(tmp_path, caller))
+    children: list[Simulation] = []
+    real_init = Simulation.__init__
+
+    def spy(self: Simulation, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        if self.depth:
+            children.append(self)
+
+    monkeypatch.setattr(Simulation, "__init__", spy)
+    monkeypatch.setenv("NF_SECRET_FOR_TEST", "s3cret")
+    simulate(analysis, {}, env=None)
+    simulate(analysis, {}, env={"GIVEN": "1"})
+    assert [c.code_env() for c in children] == [{}, {"GIVEN": "1"}]
