@@ -45,6 +45,10 @@ class Settings:
         return Severity.parse(level)
 
 
+#: Accepted ranges of the integer settings (others: DEFAULT_LIMITS).
+LIMITS: dict[str, tuple[int, int]] = {"debounce_ms": (0, 10_000), "max_diagnostics": (1, 100_000)}
+DEFAULT_LIMITS = (0, 1_000_000)
+
 _KEYS: dict[str, str] = {
     "debounceMs": "debounce_ms",
     "diagnostics": "diagnostics",
@@ -90,8 +94,7 @@ def _convert(name: str, value: Any) -> tuple[Any, str | None]:
     if name in ("debounce_ms", "max_diagnostics", "workspace_symbol_files"):
         if isinstance(value, bool) or not isinstance(value, int):
             return None, f"expected an integer, got {_json_type(value)}"
-        limits = {"debounce_ms": (0, 10_000), "max_diagnostics": (1, 100_000)}
-        low, high = limits.get(name, (0, 1_000_000))
+        low, high = LIMITS.get(name, DEFAULT_LIMITS)
         if not low <= value <= high:
             return None, f"expected {low}..{high}, got {value}"
         return value, None
