@@ -160,10 +160,14 @@ async def test_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
+def new_simulation(analysis: Any, params: dict[str, Any]) -> Any:
+    """The simulation a ``nodeforge.simulate`` request asks for, its arguments checked
+    (:class:`DevError` with the reason otherwise): the flow without errors, breakpoints on
+    known nodes, ``env`` and ``fixtures`` objects (``env`` defaults to none: the server's
+    own environment is not exposed to flows). Shared with the debug adapter
+    (``nodeforge.server.dap``)."""
     from nodeforge.sandbox.simulate import Simulation, SimulationError
 
-    analysis = await _analysis(ls, params)
     errors = [d for d in analysis.diagnostics if d.severity.name == "ERROR"]
     if errors:
         raise DevError(
@@ -180,8 +184,7 @@ async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
     fixtures = params.get("fixtures") or {}
     if not isinstance(env, dict) or not isinstance(fixtures, dict):
         raise DevError("`env` and `fixtures` must be JSON objects")
-
-    def run() -> dict[str, Any]:
+    try:
         sim = Simulation(
             analysis,
             trigger=params.get("trigger"),
@@ -192,15 +195,22 @@ async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
             breakpoints=breakpoints,
             run_code=params.get("runCode") is True or params.get("run_code") is True,
         )
-        sim.with_values = params.get("values", True) is not False
-        result = sim.resume()
+    except SimulationError as exc:
+        raise DevError(str(exc)) from exc
+    sim.with_values = params.get("values", True) is not False
+    return sim
+
+
+async def simulate(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
+    analysis = await _analysis(ls, params)
+
+    def run() -> dict[str, Any]:
+        sim = new_simulation(analysis, params)
+        result: dict[str, Any] = sim.resume()
         sessions_of(ls).add(sim)
         return result
 
-    try:
-        answer: dict[str, Any] = await ls.session.run(run)
-    except SimulationError as exc:
-        raise DevError(str(exc)) from exc
+    answer: dict[str, Any] = await ls.session.run(run)
     return answer
 
 
