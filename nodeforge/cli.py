@@ -203,6 +203,10 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
             p.add_argument("--json", action="store_true")
         if name == "test":
             p.add_argument("--timeout", type=float, default=10.0)
+        if name == "remove":
+            p.add_argument(
+                "--force", action="store_true", help="remove it even while flows use it"
+            )
     cenv = csub.add_parser("env", help="write connector settings for a built app (0600 file)")
     cenv.add_argument("names", nargs="*", help="connectors (default: all)")
     cenv.add_argument("--output", "-o", type=Path, required=True, help="file to write")

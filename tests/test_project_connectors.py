@@ -759,3 +759,76 @@ def test_store_survives_concurrent_adds(ws: Path) -> None:
         assert p.wait(timeout=max(1, deadline - time.monotonic())) == 0
     names = set(c.Store(ws).names())
     assert names == {"first"} | {f"{t}{i}" for t in "ab" for i in range(10)}
+
+
+# -- removing a connector (issue 10, item 5) ----------------------------------------------------
+
+
+def _use_connector(ws: Path, flow_name: str, connector: str) -> None:
+    flow = {
+        "id": flow_name,
+        "name": flow_name,
+        "nodes": [
+            {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {
+                "id": "read",
+                "type": "sql/query",
+                "version": "1.0.0",
+                "config": {"connector": connector, "query": "select 1 as one"},
+            },
+        ],
+        "connections": [{"from": "start", "to": "read"}],
+    }
+    (ws / "flows" / f"{flow_name}.flow.json").write_text(json.dumps(flow, indent=2))
+
+
+def test_remove_requires_the_key(ws: Path, key_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c.add(ws, "mail", "smtp", {"host": "h", "password": SECRET}, replace=False)
+    store = (ws / ".nodeforge/connectors.json").read_bytes()
+    toml = (ws / "nodeforge.toml").read_bytes()
+
+    def unchanged() -> bool:
+        return (ws / ".nodeforge/connectors.json").read_bytes() == store and (
+            ws / "nodeforge.toml"
+        ).read_bytes() == toml
+
+    for wrong, message in ((c.generate_key(), "wrong key"), ("short", "too short")):
+        monkeypatch.setenv(c.KEY_ENV, wrong)
+        with pytest.raises(ProjectError, match=message):
+            c.remove(ws, "mail")
+        assert unchanged()
+        assert main(["connector", "remove", "mail", "-w", str(ws)]) == 1
+        assert unchanged()
+    monkeypatch.delenv(c.KEY_ENV)
+    key = next(key_dir.glob("*.key"))
+    hidden = key.with_suffix(".bak")
+    key.rename(hidden)
+    with pytest.raises(ProjectError, match="no key is available"):
+        c.remove(ws, "mail")
+    assert unchanged()
+    hidden.rename(key)
+    assert c.remove(ws, "mail")
+    assert "mail" not in project_info(ws).connectors
+
+
+def test_remove_refuses_while_flows_use_it(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c.add(ws, "shopdb", "sqlite", {"path": "shop.db"}, replace=False)
+    _use_connector(ws, "orders", "shopdb")
+    _use_connector(ws, "report", "shopdb")
+    assert [(u.flow, u.node) for u in c.connector_uses(ws, "shopdb")] == [
+        ("flows/orders.flow.json", "read"),
+        ("flows/report.flow.json", "read"),
+    ]
+    with pytest.raises(ProjectError, match="flows/orders.flow.json") as info:
+        c.remove(ws, "shopdb")
+    assert "flows/report.flow.json" in str(info.value) and "--force" in str(info.value)
+    assert project_info(ws).connectors == {"shopdb": "sqlite"}
+    assert c.Store(ws).names() == ["shopdb"]
+    capsys.readouterr()
+    assert main(["connector", "remove", "shopdb", "-w", str(ws)]) == 1
+    err = capsys.readouterr().err
+    assert "flows/orders.flow.json (node read)" in err and "--force" in err
+    assert main(["connector", "remove", "shopdb", "--force", "-w", str(ws)]) == 0
+    assert "shopdb" not in project_info(ws).connectors and c.Store(ws).names() == []

@@ -96,7 +96,7 @@ def _test(root: object, args: argparse.Namespace) -> int:
 
 
 def _remove(root: object, args: argparse.Namespace) -> int:
-    if not c.remove(root, args.name):  # type: ignore[arg-type]
+    if not c.remove(root, args.name, force=args.force):  # type: ignore[arg-type]
         raise ProjectError(f"no connector `{args.name}`")
     print(f"connector {args.name} removed")
     return 0

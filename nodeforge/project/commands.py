@@ -24,7 +24,7 @@ connector.list         {}                                                  [Conn
 connector.show         {name}                                              ConnectorInfo
 connector.add          {name, type, settings, replace?}                    ConnectorInfo
 connector.test         {name, timeout?}                                    TestResult
-connector.remove       {name}                                              {removed}
+connector.remove       {name, force?}                                      {removed}
 upgrade.plan           {flow?, to?, type?, nodes?}                         [FlowUpgrade]
 upgrade.apply          {flow?, to?, type?, nodes?, force?}                 [FlowUpgrade]
 fork.create            {node: "type@version", as}                          ForkInfo
@@ -219,7 +219,7 @@ def connector_test(root: Path, args: Args) -> Any:
 def connector_remove(root: Path, args: Args) -> Any:
     from nodeforge.project.connectors import remove
 
-    return {"removed": remove(root, _need(args, "name"))}
+    return {"removed": remove(root, _need(args, "name"), force=bool(args.get("force")))}
 
 
 # -- upgrades and forks ----------------------------------------------------------------------

@@ -343,9 +343,20 @@ class Store:
             }
             atomic_write(self.path, json.dumps(data, indent=2) + "\n", mode=0o600)
 
+    def verify_key(self) -> None:
+        """Raise :class:`ProjectError` unless the key at hand opens this store (a
+        workspace without stored settings needs no key)."""
+        data = self._read()
+        if data.get("check"):
+            self._key(data, create=False)
+
     def delete(self, name: str) -> bool:
+        """Remove ``name``'s settings; only with the store's key (a wrong key changes
+        nothing)."""
         with self._locked():
             data = self._read()
+            if data.get("check"):
+                self._key(data, create=False)
             if name not in data.get("connectors", {}):
                 return False
             del data["connectors"][name]
@@ -430,8 +441,58 @@ def add(root: Path, name: str, kind: str, settings: Mapping[str, str], *, replac
     add_connector_entry(root, name, kind)
 
 
-def remove(root: Path, name: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class ConnectorUse:
+    """A node of a workspace flow that names a connector in its ``config.connector``."""
+
+    flow: str  # the flow file, relative to the workspace, with /
+    node: str
+    connector: str
+
+
+def uses_in_text(text: str) -> list[tuple[str, str]]:
+    """(node id, connector name) of every node of one flow's text that names a connector."""
+    from nodeforge.analysis.flow import load_document
+
+    out: list[tuple[str, str]] = []
+    for node in load_document(text).nodes:
+        name = node.config.get("connector")
+        if isinstance(name, str) and name:
+            out.append((node.id or f"#{node.index}", name))
+    return out
+
+
+def connector_uses(root: Path, name: str | None = None) -> list[ConnectorUse]:
+    """The workspace flows' nodes that use connector ``name`` (default: any connector)."""
+    from nodeforge.project.history import all_flow_files
+
+    root = root.resolve()
+    out: list[ConnectorUse] = []
+    for path in all_flow_files(root):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        rel = path.relative_to(root).as_posix()
+        for node, used in uses_in_text(text):
+            if name is None or used == name:
+                out.append(ConnectorUse(rel, node, used))
+    return out
+
+
+def remove(root: Path, name: str, *, force: bool = False) -> bool:
+    """Remove connector ``name``'s settings and its ``nodeforge.toml`` entry. Needs the
+    store's key (a wrong or missing key changes nothing); refused while flows use the
+    connector unless ``force``. False when there was no such connector."""
     store = Store(root)
+    store.verify_key()
+    users = connector_uses(root, name)
+    if users and not force:
+        where = "; ".join(f"{u.flow} (node {u.node})" for u in users)
+        raise ProjectError(
+            f"connector `{name}` is used by {len(users)} node(s): {where}; "
+            "nothing was changed (--force removes it anyway)"
+        )
     removed = store.delete(name)
     declared = remove_connector_entry(root, name)
     return removed or declared
