@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ from .module import FlowInput, GeneratedModule, collect_flows, generate_module
 __all__ = [
     "BUILD_CODE",
     "BuildResult",
+    "app_env",
+    "app_environment",
     "build",
     "generate",
     "go_env",
@@ -69,6 +72,13 @@ class BuildResult:
     @property
     def ok(self) -> bool:
         return self.state == "succeeded"
+
+    @property
+    def connectors(self) -> list[str]:
+        """The connectors the compiled flows name: the app gets settings for these only."""
+        from nodeforge.project.connectors import uses_in_text
+
+        return sorted({name for f in self.flows.values() for _, name in uses_in_text(f.text)})
 
 
 def state_dir(root: Path) -> Path:
@@ -321,20 +331,31 @@ def _locate_source(flow: FlowInput, node_id: str, line: int, col: int) -> Span:
     )
 
 
-def app_env(root: Path, data_dir: Path | None = None) -> dict[str, str]:
-    """The environment a built app runs with from the CLI: each SQLite connector's file
-    under ``data_dir`` (default ``.nodeforge/data``) and its schema from ``db/<name>.sql``
-    when the workspace has one. Variables already set in the environment win."""
+def app_env(
+    root: Path,
+    data_dir: Path | None = None,
+    *,
+    connectors: Iterable[str] | None = None,
+    inherited: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The connector settings a built app runs with: the decrypted settings of
+    ``connectors`` (default: every stored one), each SQLite connector's file under
+    ``data_dir`` (default ``.nodeforge/data``) and its schema from ``db/<name>.sql`` when
+    the workspace has one. Connector variables of those connectors already set in
+    ``inherited`` (default: this process's environment) win."""
     from nodeforge.analysis.workspace import load_workspace
-    from nodeforge.project.connectors import runtime_env
+    from nodeforge.project.connectors import Store, runtime_env, setting_prefix
 
+    inherited = os.environ if inherited is None else inherited
     ws = load_workspace(root)
     data = data_dir or state_dir(root) / "data"
+    stored = Store(root).names()
+    used = set(stored) | set(ws.connectors) if connectors is None else set(connectors)
     # Settings stored with `nodeforge connector add` (decrypted only into this process
     # environment), then a private SQLite file for SQLite connectors without a path.
-    env: dict[str, str] = runtime_env(root)
+    env: dict[str, str] = runtime_env(root, sorted(used & set(stored)))
     for name, kind in sorted(ws.connectors.items()):
-        if kind != "sqlite":
+        if kind != "sqlite" or name not in used:
             continue
         data.mkdir(parents=True, exist_ok=True)
         if data_dir is not None or _setting(name, "path") not in env:  # tests: fresh files
@@ -342,9 +363,34 @@ def app_env(root: Path, data_dir: Path | None = None) -> dict[str, str]:
         schema = root / "db" / f"{name}.sql"
         if schema.is_file():
             env.setdefault(_setting(name, "schema"), str(schema))
-    for key in list(env):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    prefixes = tuple(setting_prefix(name) for name in used)
+    for key, value in inherited.items():
+        if prefixes and key.startswith(prefixes):
+            env[key] = value
+    return env
+
+
+def app_environment(
+    root: Path,
+    connectors: Iterable[str] | None,
+    *,
+    data_dir: Path | None = None,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment of a built app's process; every launcher uses it
+    (``nodeforge run``, ``test``, ``watch``, ``connector exec``, the language server's
+    run). It is ``base`` (default: this process's environment) without the connector key
+    (``NODEFORGE_SECRET_KEY``, ``NODEFORGE_KEY_DIR``) and without any connector variable,
+    plus :func:`app_env` for ``connectors``, the ones the app uses (None: all)."""
+    from nodeforge.project.connectors import KEY_DIR_ENV, KEY_ENV, SETTING_PREFIX
+
+    source = dict(os.environ if base is None else base)
+    env = {
+        k: v
+        for k, v in source.items()
+        if k not in (KEY_ENV, KEY_DIR_ENV) and not k.startswith(SETTING_PREFIX)
+    }
+    env.update(app_env(root, data_dir, connectors=connectors, inherited=source))
     return env
 
 

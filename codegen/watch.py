@@ -9,7 +9,6 @@ that fails keeps the last good app running and reports why; a good build replace
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -21,7 +20,7 @@ from watchfiles import Change, watch
 
 from nodeforge.analysis.workspace import find_root
 
-from .build import BuildResult, app_env, build
+from .build import BuildResult, app_environment, build
 
 __all__ = ["Watcher", "is_source"]
 
@@ -72,8 +71,7 @@ class Watcher:
     def restart(self, result: BuildResult) -> None:
         assert result.binary is not None
         self.stop_app()
-        env = dict(os.environ)
-        env.update(app_env(result.root))
+        env = app_environment(result.root, result.connectors)
         env["NODEFORGE_ADDR"] = self.addr
         self.proc = subprocess.Popen([str(result.binary)], env=env)
         self.report(f"app started (pid {self.proc.pid}) on {self.addr}")

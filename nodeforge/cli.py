@@ -204,14 +204,20 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
         if name == "test":
             p.add_argument("--timeout", type=float, default=10.0)
         if name == "remove":
-            p.add_argument(
-                "--force", action="store_true", help="remove it even while flows use it"
-            )
+            p.add_argument("--force", action="store_true", help="remove it even while flows use it")
     cenv = csub.add_parser("env", help="write connector settings for a built app (0600 file)")
     cenv.add_argument("names", nargs="*", help="connectors (default: all)")
     cenv.add_argument("--output", "-o", type=Path, required=True, help="file to write")
     cenv.add_argument("--format", choices=("env", "json"), default="env")
     cexec = csub.add_parser("exec", help="run a built app with connector settings in its env")
+    cexec.add_argument(
+        "--connector",
+        "-c",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="hand over this connector's settings (repeatable; default: those the flows use)",
+    )
     cexec.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
     csub.add_parser("keygen", help="print a new random NODEFORGE_SECRET_KEY")
     csub.add_parser("types", help="connector types and their settings")

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import ctypes
 import logging
-import os
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +62,7 @@ async def generate_command(ls: Any, *args: Any) -> dict[str, Any]:
 
 
 async def run_command(ls: Any, *args: Any) -> dict[str, Any]:
-    from nodeforge.codegen.build import app_env
+    from nodeforge.codegen.build import app_environment
 
     params = commands._argument(args)
     addr = str(params.get("addr") or DEFAULT_ADDR)
@@ -76,7 +75,7 @@ async def run_command(ls: Any, *args: Any) -> dict[str, Any]:
     from nodeforge.analysis.workspace import find_root
 
     root = find_root(root) or root
-    env = {**os.environ, **app_env(root), "NODEFORGE_ADDR": addr}
+    env = {**app_environment(root, built["connectors"]), "NODEFORGE_ADDR": addr}
     process = await asyncio.create_subprocess_exec(
         built["binary"],
         env=env,

@@ -113,6 +113,7 @@ async def build_command(ls: Any, *args: Any) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "problems": problems,
         "output": result.output,
+        "connectors": result.connectors,
     }
 
 

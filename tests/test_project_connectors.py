@@ -553,6 +553,8 @@ def test_runtime_env_and_cli_env_exec(
             "exec",
             "-w",
             str(ws),
+            "--connector",
+            "shopdb",
             "--",
             sys.executable,
             "-c",
@@ -811,9 +813,7 @@ def test_remove_requires_the_key(ws: Path, key_dir: Path, monkeypatch: pytest.Mo
     assert "mail" not in project_info(ws).connectors
 
 
-def test_remove_refuses_while_flows_use_it(
-    ws: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_remove_refuses_while_flows_use_it(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     c.add(ws, "shopdb", "sqlite", {"path": "shop.db"}, replace=False)
     _use_connector(ws, "orders", "shopdb")
     _use_connector(ws, "report", "shopdb")
@@ -821,7 +821,7 @@ def test_remove_refuses_while_flows_use_it(
         ("flows/orders.flow.json", "read"),
         ("flows/report.flow.json", "read"),
     ]
-    with pytest.raises(ProjectError, match="flows/orders.flow.json") as info:
+    with pytest.raises(ProjectError, match=r"flows/orders\.flow\.json") as info:
         c.remove(ws, "shopdb")
     assert "flows/report.flow.json" in str(info.value) and "--force" in str(info.value)
     assert project_info(ws).connectors == {"shopdb": "sqlite"}

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from pathlib import Path
 
 from nodeforge.project import connectors as c
 from nodeforge.project.fsutil import ProjectError, atomic_write, require_root
@@ -119,7 +120,11 @@ def _exec(root: object, args: argparse.Namespace) -> int:
         argv = args.argv[1:]
     if not argv:
         raise ProjectError("give the command to run: nodeforge connector exec -- ./app")
-    env = {**os.environ, **c.runtime_env(root)}  # type: ignore[arg-type]
+    from nodeforge.codegen.build import app_environment
+
+    assert isinstance(root, os.PathLike)
+    names = args.connector or sorted({u.connector for u in c.connector_uses(Path(root))})
+    env = app_environment(Path(root), names)
     sys.stdout.flush()
     os.execvpe(argv[0], argv, env)
     return 2  # pragma: no cover - execvpe does not return

@@ -2,21 +2,22 @@
 
 SQLite connectors get a file under ``.nodeforge/data/`` (created from ``db/<name>.sql``
 when the workspace has one); other connector settings come from the environment
-(``NODEFORGE_CONNECTOR_<NAME>_<KEY>``). Ctrl-C stops the app gracefully.
+(``NODEFORGE_CONNECTOR_<NAME>_<KEY>``). The app gets the settings of the connectors its
+flows use and never the connector key (``codegen.build.app_environment``). Ctrl-C stops
+the app gracefully.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
-from nodeforge.codegen.build import BuildResult, app_env, build
+from nodeforge.codegen.build import BuildResult, app_environment, build
 from nodeforge.project.fsutil import ProjectError
 
 from .generate import _display, print_diagnostics
@@ -31,9 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if not result.ok or result.binary is None:
         print_diagnostics(result)
         return 1
-    env = dict(os.environ)
     try:
-        env.update(app_env(result.root))
+        env = app_environment(result.root, result.connectors)
     except ProjectError as exc:  # e.g. stored connectors but no key to decrypt them
         print(f"nodeforge run: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
-from nodeforge.codegen.build import BuildResult, app_env, build
+from nodeforge.codegen.build import BuildResult, app_environment, build
 
 from .generate import print_diagnostics
 
@@ -92,10 +91,7 @@ def _run_one(result: BuildResult, flow_id: str, test: dict[str, Any]) -> TestOut
         (tmpdir / "fixtures.json").write_text(
             json.dumps(test.get("fixtures") or {}), encoding="utf-8"
         )
-        env = dict(os.environ)
-        for key in [k for k in env if k.startswith("NODEFORGE_CONNECTOR_")]:
-            del env[key]
-        env.update(app_env(result.root, tmpdir / "data"))
+        env = app_environment(result.root, result.connectors, data_dir=tmpdir / "data")
         env.setdefault("NODEFORGE_LOG_LEVEL", "error")
         cmd = [
             str(result.binary),

@@ -61,6 +61,7 @@ STORE_FORMAT = 1
 KEY_ENV = "NODEFORGE_SECRET_KEY"
 KEY_DIR_ENV = "NODEFORGE_KEY_DIR"
 MASK = "********"
+SETTING_PREFIX = "NODEFORGE_CONNECTOR_"
 _CHECK_PLAINTEXT = b"nodeforge connector store key check v1"
 
 
@@ -533,17 +534,24 @@ def show(root: Path, name: str) -> ConnectorInfo:
     return info
 
 
+def setting_prefix(name: str) -> str:
+    """``NODEFORGE_CONNECTOR_<NAME>_``: what the app's variables for connector ``name``
+    start with (``catalog/nf.SettingName``)."""
+    return f"{SETTING_PREFIX}{name.upper()}_"
+
+
 def runtime_env(root: Path, names: list[str] | None = None) -> dict[str, str]:
     """``NODEFORGE_CONNECTOR_<NAME>_<KEY>`` variables for a built app (plaintext!):
-    hand them to the app's process only, never write them into generated code."""
+    hand them to the app's process only, never write them into generated code.
+    ``names`` None: every stored connector; an empty list: none (no key needed)."""
     store = Store(root)
     env: dict[str, str] = {}
-    for name in names if names else store.names():
+    for name in store.names() if names is None else names:
         kind, settings = store.get(name)
         full = with_defaults(kind, settings)
         if kind == "postgres":
             full.setdefault("dsn", postgres_dsn(full))
-        prefix = f"NODEFORGE_CONNECTOR_{name.upper()}_"
+        prefix = setting_prefix(name)
         for key, value in full.items():
             if value:
                 env[prefix + key.upper()] = value
