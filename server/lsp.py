@@ -333,6 +333,7 @@ def _register_features(server: NodeforgeServer) -> None:
             items = session.lsp_diagnostics_of(snapshot, analysis)
             return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
+        await session.settings_ready()
         analysis_generation = session.generation
         report = await with_document(ls, params.text_document.uri, compute)
         return report if report is not None else lsp.RelatedFullDocumentDiagnosticReport([])

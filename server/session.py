@@ -166,6 +166,7 @@ class Session:
         self._disk: dict[Path, DiskEntry] = {}
         self._closed = False
         self.on_published: Callable[[str, int], None] | None = None  # benchmarks hook
+        self._refresh_pending = False
         # Set once the client's settings are read, so no diagnostics go out with
         # severities the user has overridden.
         self.configured = asyncio.Event()
@@ -350,15 +351,17 @@ class Session:
     async def _publish_later(self, state: DocumentState, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
-        if not self.configured.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
+        await self.settings_ready()
         snapshot = state.snapshot
         try:
             analysis = await self._analysis_of(state, snapshot)
             if state.snapshot is not snapshot or self.documents.get(snapshot.uri) is not state:
                 return  # a newer version (or a close) superseded this one
-            diagnostics = await self.run(self.lsp_diagnostics_of, snapshot, analysis)
+            diagnostics = (
+                []
+                if self.pulls_diagnostics
+                else await self.run(self.lsp_diagnostics_of, snapshot, analysis)
+            )
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -367,6 +370,8 @@ class Session:
         if state.snapshot is not snapshot or self._closed:
             return
         state.published_version = snapshot.version
+        if self.pulls_diagnostics:
+            return  # it asks for them (textDocument/diagnostic): pushing would show each twice
         self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
                 uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics
@@ -375,6 +380,26 @@ class Session:
         idlegc.settle()
         if self.on_published is not None:
             self.on_published(snapshot.uri, snapshot.version)
+
+    async def settings_ready(self) -> None:
+        """Wait until the client's settings are read (at most a few seconds), so that no
+        diagnostics go out, pushed or pulled, with severities the user has overridden."""
+        if not self.configured.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
+
+    @property
+    def pulls_diagnostics(self) -> bool:
+        """Whether the client pulls diagnostics: it declared ``textDocument.diagnostic``.
+
+        Such a client (vscode-languageclient, monaco-languageclient, Neovim 0.10+) asks
+        for them on open and on each edit and keeps what it pulled apart from what is
+        pushed, so it is never pushed any: each problem would show twice. Others get
+        ``publishDiagnostics``. What changes without an edit of the document (a build's
+        errors, settings, a called flow, a reloaded workspace) reaches a pull client
+        through ``workspace/diagnostic/refresh``."""
+        text = self.client.text_document
+        return text is not None and text.diagnostic is not None
 
     def lsp_diagnostics_of(self, snapshot: Snapshot, analysis: Analysis) -> list[lsp.Diagnostic]:
         if not self.settings.diagnostics:
@@ -390,8 +415,11 @@ class Session:
         they vanish with the next edit, whose positions they would no longer match."""
         self.extra[uri] = (version, found)
         self.revision += 1
+        self.refresh_pull_diagnostics()
 
     def clear_diagnostics(self, uri: str) -> None:
+        if self.pulls_diagnostics:
+            return  # nothing was pushed; the client drops what it pulled on close
         self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -399,6 +427,7 @@ class Session:
     def reanalyse_all(self) -> None:
         for uri in self.documents:
             self.schedule(uri, delay=0)
+        self.refresh_pull_diagnostics()
 
     # -- workspaces -----------------------------------------------------------------
 
@@ -538,8 +567,21 @@ class Session:
         """Ask a pull client to request diagnostics again (if it supports it)."""
         ws = self.client.workspace
         diagnostics = ws.diagnostics if ws is not None else None
-        if diagnostics is not None and diagnostics.refresh_support and not self._closed:
-            self.server.workspace_diagnostic_refresh(None)
+        if diagnostics is None or not diagnostics.refresh_support or self._closed:
+            return
+        if self._refresh_pending:
+            return  # one refresh for everything that changed in this turn of the loop
+        self._refresh_pending = True
+
+        def send() -> None:
+            self._refresh_pending = False
+            if not self._closed:
+                self.server.workspace_diagnostic_refresh(None)
+
+        try:
+            asyncio.get_running_loop().call_soon(send)
+        except RuntimeError:  # no loop running (a direct call): send now
+            send()
 
     # -- flow files on disk (workspace symbols) ------------------------------------------
 

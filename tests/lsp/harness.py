@@ -125,11 +125,14 @@ async def initialize(
     folders: list[Path] | None = None,
     options: Any = None,
     encodings: list[str] | None = None,
+    pull: bool = False,
 ) -> lsp.InitializeResult:
+    """Initialize as a push client (diagnostics arrive as ``publishDiagnostics``), or
+    with ``pull`` as one that declares ``textDocument.diagnostic`` (and is pushed none)."""
     folders = folders if folders is not None else [WORKSPACE]
     return await client.initialize_session(
         lsp.InitializeParams(
-            capabilities=capabilities(encodings=encodings),
+            capabilities=capabilities(encodings=encodings, pull=pull),
             root_uri=folders[0].as_uri() if folders else None,
             workspace_folders=[lsp.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
             initialization_options=options,
