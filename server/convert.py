@@ -331,3 +331,81 @@ def lsp_code_lens(
             arguments=arguments if arguments is not None else list(lens.arguments),
         ),
     )
+
+
+# -- graph view ---------------------------------------------------------------------------
+
+
+def lsp_graph(view: ide.GraphView, lines: LineIndex, encoding: PositionEncoding) -> dict[str, Any]:
+    """The ``nodeforge/graph`` result: the view as JSON, ranges in the client's encoding
+    (``docs/graph-view.md`` describes every member)."""
+
+    def rng(span: Span) -> dict[str, Any]:
+        start = lines.position(span.start, encoding)
+        end = lines.position(span.end, encoding)
+        return {
+            "start": {"line": start.line, "character": start.character},
+            "end": {"line": end.line, "character": end.character},
+        }
+
+    def diagnostics(found: Iterable[ide.GraphDiagnostic]) -> list[dict[str, Any]]:
+        return [
+            {
+                "severity": int(d.severity),
+                "code": d.code,
+                "message": d.message,
+                "range": rng(d.span),
+            }
+            for d in found
+        ]
+
+    def ports(found: Iterable[ide.GraphPort]) -> list[dict[str, Any]]:
+        return [
+            {"name": p.name, "type": p.type, "required": p.required, "description": p.description}
+            for p in found
+        ]
+
+    def end(e: ide.GraphEndpoint) -> dict[str, Any]:
+        return {"node": e.node, "port": e.port, "text": e.text}
+
+    return {
+        "uri": view.uri,
+        "version": view.version,
+        "flow": {"id": view.flow_id, "name": view.name},
+        "nodes": [
+            {
+                "key": n.key,
+                "index": n.index,
+                "id": n.id,
+                "type": n.type,
+                "version": n.version,
+                "label": n.label,
+                "typeTitle": n.type_title,
+                "category": n.category,
+                "icon": n.icon,
+                "kind": n.kind,
+                "deprecated": n.deprecated,
+                "position": {"x": n.position.x, "y": n.position.y},
+                "positioned": n.positioned,
+                "size": {"width": n.width, "height": n.height},
+                "range": rng(n.span),
+                "selectionRange": rng(n.selection_span),
+                "inputs": ports(n.inputs),
+                "outputs": ports(n.outputs),
+                "diagnostics": diagnostics(n.diagnostics),
+            }
+            for n in view.nodes
+        ],
+        "connections": [
+            {
+                "index": c.index,
+                "from": end(c.source),
+                "to": end(c.target),
+                "type": c.type,
+                "range": rng(c.span),
+                "diagnostics": diagnostics(c.diagnostics),
+            }
+            for c in view.connections
+        ],
+        "diagnostics": diagnostics(view.diagnostics),
+    }

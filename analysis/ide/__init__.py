@@ -13,6 +13,15 @@ from __future__ import annotations
 from .actions import code_actions, diagnostics_at
 from .completion import completion
 from .format import format_document, format_edits
+from .graph_view import (
+    GraphConnection,
+    GraphDiagnostic,
+    GraphEndpoint,
+    GraphNode,
+    GraphPort,
+    GraphView,
+    graph_view,
+)
 from .hover import hover
 from .model import (
     CodeAction,
@@ -40,6 +49,12 @@ __all__ = [
     "CodeAction",
     "CompletionItem",
     "CompletionList",
+    "GraphConnection",
+    "GraphDiagnostic",
+    "GraphEndpoint",
+    "GraphNode",
+    "GraphPort",
+    "GraphView",
     "HoverResult",
     "Lens",
     "Location",
@@ -54,6 +69,7 @@ __all__ = [
     "document_symbols",
     "format_document",
     "format_edits",
+    "graph_view",
     "hover",
     "prepare_rename",
     "references",
