@@ -399,8 +399,8 @@ def lsp_graph(view: ide.GraphView, lines: LineIndex, encoding: PositionEncoding)
         "connections": [
             {
                 "index": c.index,
-                "from": end(c.source),
-                "to": end(c.target),
+                "source": end(c.source),
+                "target": end(c.target),
                 "type": c.type,
                 "range": rng(c.span),
                 "diagnostics": diagnostics(c.diagnostics),

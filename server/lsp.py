@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from nodeforge import __version__
@@ -32,6 +32,7 @@ from nodeforge.server.convert import (
     lsp_code_lens,
     lsp_completion_list,
     lsp_document_symbol,
+    lsp_graph,
     lsp_hover,
     lsp_location,
     lsp_range,
@@ -57,6 +58,7 @@ T = TypeVar("T")
 
 COMPLETION_TRIGGERS = ['"', ".", "/", ":", "{", " "]
 WATCHERS = ("**/nodeforge.toml", "**/nodes/**", "**/*.flow.json")
+GRAPH = "nodeforge/graph"  # the canvas' view of a flow; see docs/graph-view.md
 
 
 class RequestFailed(JsonRpcException):
@@ -138,6 +140,7 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
         ws = params.capabilities.workspace
         edit = ws.workspace_edit if ws is not None else None
         ls.document_changes = bool(edit is not None and edit.document_changes)
+        session.graph_changes = _experimental(params.capabilities, "nodeforgeGraph")
         folders = [f.uri for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [params.root_uri]
@@ -202,6 +205,13 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
     ) -> None:
         ls.session.set_folders(ls.workspace.folders.keys())
         ls.session.invalidate_workspaces()
+
+
+def _experimental(capabilities: lsp.ClientCapabilities, name: str) -> bool:
+    """Whether the client declared ``capabilities.experimental.<name>: true``."""
+    declared = capabilities.experimental
+    value = declared.get(name) if isinstance(declared, dict) else getattr(declared, name, None)
+    return value is True
 
 
 def _apply_settings(ls: NodeforgeServer, raw: Any, origin: str) -> None:
@@ -518,6 +528,32 @@ def _register_features(server: NodeforgeServer) -> None:
             ]
 
         return await with_document(ls, params.text_document.uri, compute)
+
+    @server.feature(GRAPH)
+    async def graph(ls: NodeforgeServer, params: Any) -> dict[str, Any] | None:
+        """``nodeforge/graph``: the canvas' view of a flow (``docs/graph-view.md``)."""
+        uri = graph_uri(params)
+        session = ls.session
+
+        def compute(snapshot: Snapshot, analysis: Analysis) -> dict[str, Any]:
+            settings = session.settings
+            found = session.diagnostics_of(snapshot, analysis) if settings.diagnostics else []
+            view = ide.graph_view(analysis, found, settings.severity_of)
+            return lsp_graph(view, snapshot.lines, session.encoding)
+
+        await session.settings_ready()
+        return await with_document(ls, uri, compute)
+
+
+def graph_uri(params: Any) -> str:
+    """The ``textDocument.uri`` of a ``nodeforge/graph`` request, or InvalidParams."""
+    document = getattr(params, "textDocument", None)
+    if document is None and isinstance(params, dict):
+        document = params.get("textDocument")
+    uri = document.get("uri") if isinstance(document, dict) else getattr(document, "uri", None)
+    if not isinstance(uri, str) or not uri:
+        raise JsonRpcInvalidParams("nodeforge/graph needs {textDocument: {uri}}")
+    return uri
 
 
 def _kind_value(kind: lsp.CodeActionKind | str) -> str:

@@ -63,6 +63,9 @@ _WORKERS = 16  # threads are cheap and share the GIL: more of them keep everyone
 _POOL: ThreadPoolExecutor | None = None
 SLOTS_PER_SESSION = 2  # per lane: analyses, editor features, long jobs (builds)
 CONFIGURATION_TIMEOUT = 5.0
+# Sent after each analysis of a document to clients that declared
+# ``experimental.nodeforgeGraph``, so a canvas re-requests ``nodeforge/graph``.
+GRAPH_CHANGED = "nodeforge/graphChanged"
 _SKIPPED_DIRS = {".git", ".nodeforge", "node_modules", "build", ".venv", "__pycache__"}
 
 
@@ -166,6 +169,7 @@ class Session:
         self._disk: dict[Path, DiskEntry] = {}
         self._closed = False
         self.on_published: Callable[[str, int], None] | None = None  # benchmarks hook
+        self.graph_changes = False  # send GRAPH_CHANGED (experimental.nodeforgeGraph)
         self._refresh_pending = False
         # Set once the client's settings are read, so no diagnostics go out with
         # severities the user has overridden.
@@ -370,6 +374,7 @@ class Session:
         if state.snapshot is not snapshot or self._closed:
             return
         state.published_version = snapshot.version
+        self.graph_changed(snapshot.uri, snapshot.version)
         if self.pulls_diagnostics:
             return  # it asks for them (textDocument/diagnostic): pushing would show each twice
         self.server.text_document_publish_diagnostics(
@@ -404,17 +409,29 @@ class Session:
     def lsp_diagnostics_of(self, snapshot: Snapshot, analysis: Analysis) -> list[lsp.Diagnostic]:
         if not self.settings.diagnostics:
             return []
+        found = self.diagnostics_of(snapshot, analysis)
+        return lsp_diagnostics(found, snapshot.uri, snapshot.lines, self.encoding, self.settings)
+
+    def diagnostics_of(self, snapshot: Snapshot, analysis: Analysis) -> list[Diagnostic]:
+        """The analysis' diagnostics with those from outside it (a build's) for this
+        version, in document order, before the user's per-rule settings."""
         found = analysis.diagnostics
         extra = self.extra.get(snapshot.uri)
         if extra is not None and extra[0] == snapshot.version and extra[1]:
             found = sorted([*found, *extra[1]], key=Diagnostic.sort_key)
-        return lsp_diagnostics(found, snapshot.uri, snapshot.lines, self.encoding, self.settings)
+        return found
+
+    def graph_changed(self, uri: str, version: int) -> None:
+        """Tell a client that asked for it that ``uri``'s graph view changed."""
+        if self.graph_changes and not self._closed:
+            self.server.protocol.notify(GRAPH_CHANGED, {"uri": uri, "version": version})
 
     def set_extra_diagnostics(self, uri: str, version: int, found: list[Diagnostic]) -> None:
         """Diagnostics from outside the analysis (a build) for one version of a document;
         they vanish with the next edit, whose positions they would no longer match."""
         self.extra[uri] = (version, found)
         self.revision += 1
+        self.graph_changed(uri, version)
         self.refresh_pull_diagnostics()
 
     def clear_diagnostics(self, uri: str) -> None:
