@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     lsp.add_argument("--log-file", type=Path)
     lsp.set_defaults(handler=_lazy("nodeforge.server.main", "run"))
 
+    dap = sub.add_parser(
+        "dap", help="run the debug adapter (DAP on stdin/stdout; docs/debugging.md)"
+    )
+    dap.add_argument("--log-file", type=Path, help="write the adapter's own log here")
+    dap.set_defaults(handler=_lazy("nodeforge.server.dap.adapter", "run"))
+
     fmt = sub.add_parser("format", help="rewrite flow files in the canonical layout")
     fmt.add_argument("paths", nargs="+", type=Path, help="flow files or folders (recursive)")
     fmt.add_argument("--check", action="store_true", help="only report files that would change")

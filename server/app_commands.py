@@ -70,11 +70,8 @@ async def run_command(ls: Any, *args: Any) -> dict[str, Any]:
     if built["state"] != "succeeded" or not built["binary"]:
         return {"running": False, "build": built}
     await _stop(ls.session)
-    target = commands._target(ls, params)
-    root = target if target.is_dir() else target.parent
-    from nodeforge.analysis.workspace import find_root
-
-    root = find_root(root) or root
+    target = commands._target(ls, params)  # confined, and so is its workspace
+    root = ls.session.workspace_holding(target) or (target if target.is_dir() else target.parent)
     env = {**app_environment(root, built["connectors"]), "NODEFORGE_ADDR": addr}
     process = await asyncio.create_subprocess_exec(
         built["binary"],

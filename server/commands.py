@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from nodeforge.analysis.diagnostics import Diagnostic
-from nodeforge.analysis.workspace import find_root
-from nodeforge.server.session import uri_to_path
+from nodeforge.server.confine import PathRefused
 
 if TYPE_CHECKING:
     from nodeforge.server.lsp import NodeforgeServer
@@ -71,16 +70,23 @@ def _argument(args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _target(ls: NodeforgeServer, params: dict[str, Any]) -> Path:
+    """The flow or folder to build, confined to the session's roots, and so is the
+    workspace holding it (a build reads all of it)."""
     from nodeforge.server.lsp import RequestFailed
 
+    session = ls.session
     for key in ("uri", "flow", "root"):
         value = params.get(key)
         if isinstance(value, str) and value:
-            path = uri_to_path(value) if value.startswith("file:") else Path(value)
-            if path is not None and path.exists():
-                return path
-            raise RequestFailed(f"{value} is not a file or folder on disk")
-    roots = {r for f in ls.session.folders if (r := find_root(f)) is not None}
+            try:
+                path = session.confine(value)
+                if not path.exists():
+                    raise RequestFailed(f"{value} is not a file or folder on disk")
+                session.workspace_holding(path)
+            except PathRefused as exc:
+                raise RequestFailed(str(exc)) from exc
+            return path
+    roots = session.folder_workspaces()
     if len(roots) == 1:
         return roots.pop()
     raise RequestFailed("pass the flow to build (`uri`): no single workspace is open")

@@ -107,9 +107,18 @@ def _params(args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 async def _analysis(ls: Any, params: dict[str, Any]) -> Any:
+    from nodeforge.server.confine import PathRefused
+
     uri = params.get("uri") or params.get("flow")
     if not isinstance(uri, str) or not uri:
         raise DevError("`uri` (the flow document) is required")
+    if uri not in ls.session.documents:
+        raise DevError(f"{uri} is not an open flow document")
+    if uri.startswith("file:"):  # its workspace's nodes are built and run
+        try:
+            ls.session.confine(uri)
+        except PathRefused as exc:
+            raise DevError(str(exc)) from exc
     got = await ls.session.analysis(uri)
     if got is None:
         raise DevError(f"{uri} is not an open flow document")

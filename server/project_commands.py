@@ -19,7 +19,9 @@ Wiring (in ``server/lsp.py``)::
         project_commands.report_recovery(ls)   # saves a killed process interrupted
 
 What the server adds to the plain functions: the workspace root from the ``flow``
-argument (or ``root``, or the only workspace folder), the editor state of the flow for
+argument (or ``root``, or the only workspace folder), every path confined to the
+session's roots (``Session.confine``: the gateway's base directory, or the client's
+workspace folders over stdio; the workspace found above a path too), the editor state of the flow for
 ``history.restore`` (an open document whose text differs from the file is dirty, and
 the restore is refused unless ``force``) and for ``history.diff`` (the buffer is the
 default right-hand side).
@@ -34,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from nodeforge.analysis.workspace import find_root
 from nodeforge.project.commands import COMMANDS, init_workspace_command, run_command
 from nodeforge.project.fsutil import ProjectError
+from nodeforge.server.confine import PathRefused
 from nodeforge.server.session import uri_to_path
 
 if TYPE_CHECKING:
@@ -68,31 +70,22 @@ def _as_dict(value: Any) -> dict[str, Any]:
     raise ProjectError("the command's argument must be a JSON object")
 
 
-def _to_path(value: str) -> Path:
-    if value.startswith("file:"):
-        path = uri_to_path(value)
-        if path is None:
-            raise ProjectError(f"not a file URI: {value}")
-        return path
-    return Path(value)
-
-
 def _flow_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
 def workspace_root(ls: NodeforgeServer, params: dict[str, Any]) -> Path:
-    """The workspace a command acts on."""
+    """The workspace a command acts on (inside the session's roots, or PathRefused)."""
+    session = ls.session
     for key in ("root", "flow"):
         value = params.get(key)
         if isinstance(value, str) and value:
-            path = _to_path(value)
-            if key == "flow" and not path.is_absolute():
-                continue
-            root = find_root(path if path.is_dir() else path.parent)
+            if key == "flow" and not value.startswith("file:") and not Path(value).is_absolute():
+                continue  # relative to the root found otherwise
+            root = session.workspace_holding(session.confine(value))
             if root is not None:
                 return root
-    roots = {r for f in ls.session.folders if (r := find_root(f)) is not None}
+    roots = session.folder_workspaces()
     if len(roots) == 1:
         return roots.pop()
     if not roots:
@@ -130,8 +123,7 @@ def _handler(name: str) -> Any:
             root = workspace_root(ls, params)
             flow = params.get("flow")
             if isinstance(flow, str) and flow:
-                path = _to_path(flow)
-                path = path if path.is_absolute() else root / path
+                path = ls.session.confine(flow, relative_to=root)
                 params["flow"] = str(path)
                 if name == "history.restore" and not params.get("dirty"):
                     params["dirty"] = editor_dirty(ls, path)
@@ -140,7 +132,7 @@ def _handler(name: str) -> Any:
                     if text is not None:
                         params["text"] = text
             return await ls.session.run(run_command, root, name, params)
-        except ProjectError as exc:
+        except (ProjectError, PathRefused) as exc:
             raise RequestFailed(str(exc)) from exc
 
     command.__name__ = "nodeforge_" + name.replace(".", "_")
@@ -154,8 +146,11 @@ async def _init(ls: Any, *args: Any) -> Any:
         params = _as_dict(args[0] if args else None)
         if not params.get("path") and len(ls.session.folders) == 1:
             params["path"] = str(ls.session.folders[0])
+        path = params.get("path")
+        if isinstance(path, str) and path:
+            params["path"] = str(ls.session.confine(path))
         result = await ls.session.run(init_workspace_command, params)
-    except ProjectError as exc:
+    except (ProjectError, PathRefused) as exc:
         raise RequestFailed(str(exc)) from exc
     ls.session.invalidate_workspaces({Path(result["root"])})
     return result
@@ -167,7 +162,11 @@ async def record_save_async(ls: NodeforgeServer, uri: str) -> dict[str, Any] | N
     path = uri_to_path(uri)
     if path is None or not path.name.endswith(".flow.json"):
         return None
-    root = find_root(path.parent)
+    try:
+        root = ls.session.workspace_holding(ls.session.confine(path))
+    except PathRefused as exc:
+        ls.session.log_message(lsp.MessageType.Warning, f"Nodeforge history: {exc}")
+        return None
     if root is None:
         return None
     try:
@@ -202,9 +201,8 @@ _TASKS: set[Any] = set()
 async def report_recovery(ls: NodeforgeServer) -> list[str]:
     """Report saves that a killed process interrupted, once per workspace folder."""
     notes: list[str] = []
-    for folder in ls.session.folders:
-        root = find_root(folder)
-        if root is None or not (root / ".nodeforge" / "history.git").exists():
+    for root in sorted(ls.session.folder_workspaces()):
+        if not (root / ".nodeforge" / "history.git").exists():
             continue
         try:
             found = await ls.session.run(run_command, root, "history.recover", {})

@@ -47,6 +47,7 @@ from nodeforge.analysis.workspace import (
     standard_catalog,
 )
 from nodeforge.server import idlegc
+from nodeforge.server.confine import PathRefused, confine, inside, resolved_roots
 from nodeforge.server.convert import lsp_diagnostics
 from nodeforge.server.documents import Snapshot, TextChange, new_snapshot
 from nodeforge.server.settings import Settings
@@ -236,7 +237,9 @@ class Session:
         self.close(uri)
         limits = self.limits
         refusal = None
-        if limits.max_documents is not None and len(self.documents) >= limits.max_documents:
+        if not self.document_allowed(uri):
+            refusal = f"it lies outside {self.where()}"
+        elif limits.max_documents is not None and len(self.documents) >= limits.max_documents:
             refusal = f"this connection already has {len(self.documents)} documents open"
         elif limits.max_text is not None and self._text_total + len(text) > limits.max_text:
             refusal = (
@@ -459,15 +462,68 @@ class Session:
             )
         self.folders = kept
 
-    def on_disk_allowed(self, path: Path) -> bool:
-        """May this session read ``path`` on disk (it is under the gateway's base)?"""
+    # -- what this session may reach on disk (one rule, server/confine.py) -----------
+
+    def roots(self) -> list[Path]:
+        """Where the paths of this session may lead: the server's base directory over
+        the network transports (``limits.base``); else (stdio) the client's workspace
+        folders, or the server's working directory when it named none."""
         base = self.limits.base
-        if base is None:
-            return True
+        if base is not None:
+            return [base]
+        return list(self.folders) or [Path.cwd()]
+
+    def where(self) -> str:
+        """The roots, in words, for refusals."""
+        if self.limits.base is not None:
+            return "the server's base directory"
+        if self.folders:
+            return "the client's workspace folders"
+        return "the server's working directory"
+
+    def confine(self, value: str | Path, *, relative_to: Path | None = None) -> Path:
+        """The resolved path a command's ``value`` (a path or ``file://`` URI) leads to;
+        :class:`PathRefused` unless it lies inside :meth:`roots`. A relative path is read
+        against ``relative_to``, else against the only root."""
+        roots = resolved_roots(self.roots())
+        if relative_to is None and len(roots) == 1:
+            relative_to = roots[0]
+        return confine(value, roots, where=self.where(), relative_to=relative_to)
+
+    def workspace_holding(self, path: Path) -> Path | None:
+        """The workspace (nearest ``nodeforge.toml`` at or above ``path``, already
+        confined) or None; :class:`PathRefused` when it lies outside the roots, so a
+        command never climbs out of them."""
+        root = find_root(path)
+        if root is None:
+            return None
         try:
-            return path.resolve().is_relative_to(base.resolve())
-        except OSError:
-            return False
+            return self.confine(root)
+        except PathRefused:
+            raise PathRefused(f"`{path}` belongs to a workspace outside {self.where()}") from None
+
+    def folder_workspaces(self) -> set[Path]:
+        """The workspaces holding the client's folders, those inside the roots."""
+        found: set[Path] = set()
+        for folder in self.folders:
+            with contextlib.suppress(PathRefused):
+                root = self.workspace_holding(folder)
+                if root is not None:
+                    found.add(root)
+        return found
+
+    def on_disk_allowed(self, path: Path) -> bool:
+        """May this session read ``path`` on disk for a document's sake? Over the
+        network only inside the base; over stdio documents are the editor's own files
+        (commands are confined all the same)."""
+        if self.limits.base is None:
+            return True
+        return inside(path, resolved_roots(self.roots()))
+
+    def document_allowed(self, uri: str) -> bool:
+        """A document without a file behind it always; a file only where it may be read."""
+        path = uri_to_path(uri)
+        return path is None or self.on_disk_allowed(path)
 
     def on_disk(self, uri: str) -> bool:
         path = uri_to_path(uri)
@@ -477,21 +533,23 @@ class Session:
         """The workspace a document belongs to: the nearest ``nodeforge.toml`` above
         it, else the innermost workspace folder holding it, else the only workspace
         folder, else the workspace the server was started in (its working directory).
-        The last two serve web editors, whose models have no file behind them."""
+        The last two serve web editors, whose models have no file behind them. Over
+        the network none of these may lie outside the base."""
         path = uri_to_path(uri)
         if path is not None and self.on_disk_allowed(path):
             try:
                 root = find_root(path.parent)
             except OSError:
                 root = None
-            if root is not None:
+            if root is not None and self.on_disk_allowed(root):
                 return root
             holding = [f for f in self.folders if path.is_relative_to(f)]
             if holding:
                 return max(holding, key=lambda f: len(f.parts))
         if len(self.folders) == 1:
             return self.folders[0]
-        return _started_in()
+        started = _started_in()
+        return started if started is not None and self.on_disk_allowed(started) else None
 
     async def workspace(self, root: Path | None) -> Workspace:
         cached = self._workspaces.get(root)
@@ -639,6 +697,8 @@ class Session:
         return result
 
     def _disk_analysis(self, path: Path, workspace: Workspace) -> Analysis | None:
+        if not self.on_disk_allowed(path):  # a link out of the base
+            return None
         try:
             st = path.stat()
             stamp = (st.st_mtime_ns, st.st_size, self._generation)
