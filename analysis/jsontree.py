@@ -27,6 +27,9 @@ from nodeforge.analysis.text import Span
 Kind = Literal["object", "array", "string", "number", "boolean", "null", "invalid"]
 
 MAX_DEPTH = 64
+#: Python converts decimal strings of at most this many digits to int (its default int
+#: max str digits; ``json.loads`` raises ``ValueError`` beyond, and so would ``int``).
+MAX_INT_DIGITS = 4300
 
 _WS = re.compile(r"[ \t\n\r]*")
 # A string token: closed by a quote, or (unterminated) running to the end of the line.
@@ -314,8 +317,18 @@ class _Parser:
         if word == "null":
             return JsonNode("null", pos, end, None, text), end
         if _NUMBER.match(word):
-            number: int | float = float(word) if any(c in word for c in ".eE") else int(word)
-            return JsonNode("number", pos, end, number, text), end
+            if any(c in word for c in ".eE"):
+                return JsonNode("number", pos, end, float(word), text), end
+            digits = len(word) - word.startswith("-")
+            if digits > MAX_INT_DIGITS:  # the C scanner failed on it for the same reason
+                self.error(
+                    pos,
+                    end,
+                    f"Integer too long: {digits:,} digits (at most {MAX_INT_DIGITS:,} digits "
+                    "are supported)",
+                )
+                return JsonNode("invalid", pos, end, None, text), end
+            return JsonNode("number", pos, end, int(word), text), end
         hint = ""
         if word in ("True", "False", "None", "undefined", "NaN", "Infinity", "-Infinity"):
             hint = " (JSON has only true, false and null)"

@@ -130,9 +130,9 @@ def tokenize(source: str, *, tolerant: bool = False) -> list[Token]:
         elif kind == "op":
             out.append(Token(m.group(), None, pos, end))
         elif kind == "int":
-            out.append(Token("int", int(m.group()), pos, end))
+            out.append(Token("int", _int_literal(m.group(), 10), pos, end))
         elif kind == "hex":
-            out.append(Token("int", int(m.group(), 16), pos, end))
+            out.append(Token("int", _int_literal(m.group()[2:], 16), pos, end))
         elif kind == "float":
             out.append(Token("float", float(m.group()), pos, end))
         else:
@@ -153,6 +153,21 @@ def tokenize(source: str, *, tolerant: bool = False) -> list[Token]:
         pos = end
     out.append(Token("eof", None, n, n))
     return out
+
+
+#: The value of an integer literal too long for any int64 (the parser then reports it as
+#: out of range): Python refuses to convert decimal strings of over 4,300 digits, and
+#: converting one of a few thousand takes quadratic time anyway.
+_TOO_LONG = 2**64
+_INT64_DIGITS = {10: 19, 16: 16}
+
+
+def _int_literal(digits: str, base: int) -> int:
+    """The value of a decimal or hexadecimal literal's digits, or ``_TOO_LONG``."""
+    significant = digits.lstrip("0")
+    if len(significant) > _INT64_DIGITS[base]:
+        return _TOO_LONG
+    return int(significant or "0", base)
 
 
 def _scan_string(s: str, start: int) -> tuple[str, int]:
