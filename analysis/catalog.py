@@ -46,6 +46,7 @@ __all__ = [
     "match_config_path",
     "migrate_config",
     "parse_path_pattern",
+    "plan_migration",
     "semver_key",
 ]
 
@@ -120,16 +121,80 @@ class Migration(BaseModel):
         semver_key(v)
         return v
 
-    def apply(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def apply(
+        self,
+        config: Mapping[str, Any],
+        version: str = "",
+        conflicts: list[MigrationConflict] | None = None,
+        produced: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """The migrated config, as the migration is written. Where it replaces a value
+        the config already holds with a different one (a rename onto a key that is set,
+        a ``set`` of a key that is set), a :class:`MigrationConflict` is appended to
+        ``conflicts``; keys in ``produced`` hold values earlier steps made, not the
+        user's, and are updated with the keys this step makes."""
+        produced = set() if produced is None else produced
         out = dict(config)
+
+        def replaces(key: str, value: Any, via: str) -> None:
+            clash = key in out and key not in produced and out[key] != value
+            if clash and conflicts is not None:
+                conflicts.append(MigrationConflict(key, out[key], value, version, via))
+
         for old, new in self.rename.items():
             if old in out:
+                replaces(new, out[old], f"renames `{old}` to `{new}`")
                 out[new] = out.pop(old)
+                if old in produced:
+                    produced.discard(old)
+                    produced.add(new)
+                else:
+                    produced.discard(new)
         for key in self.remove:
             out.pop(key, None)
+            produced.discard(key)
         for key, value in self.set_.items():
+            replaces(key, value, f"sets `{key}`")
             out[key] = json.loads(json.dumps(value))  # a private copy
+            produced.add(key)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationConflict:
+    """A migration step would replace a value the flow sets with another one."""
+
+    key: str
+    flow_value: Any  # what the flow's config holds
+    migration_value: Any  # what the migration would put there
+    version: str  # the version whose migration it is
+    via: str  # what the migration does: "sets `k`", "renames `a` to `b`"
+
+    def __str__(self) -> str:
+        return (
+            f"`{self.key}`: the flow has {json.dumps(self.flow_value)}, the migration to "
+            f"{self.version} {self.via} = {json.dumps(self.migration_value)}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "flow_value": self.flow_value,
+            "migration_value": self.migration_value,
+            "version": self.version,
+            "via": self.via,
+            "message": str(self),
+        }
+
+
+class MigrationConflicts(ValueError):
+    """Migrating would overwrite values the user set; ``conflicts`` says which."""
+
+    def __init__(self, type_: str, conflicts: Sequence[MigrationConflict]) -> None:
+        self.conflicts = list(conflicts)
+        super().__init__(
+            f"upgrading `{type_}` would overwrite: " + "; ".join(str(c) for c in self.conflicts)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,12 +627,41 @@ def _schema_at(config_schema: Mapping[str, Any], pattern: PathPattern) -> Any:
 # --------------------------------------------------------------------------- migrations
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigMigration:
+    """A config migrated as the catalog's migrations are written, and the values of the
+    original config they would replace (empty: nothing the user set is lost)."""
+
+    config: dict[str, Any]
+    conflicts: list[MigrationConflict]
+
+
 def migrate_config(
-    catalog: Catalog, type_: str, from_version: str, to_version: str, config: Mapping[str, Any]
+    catalog: Catalog,
+    type_: str,
+    from_version: str,
+    to_version: str,
+    config: Mapping[str, Any],
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Upgrade ``config`` of node ``type_`` from ``from_version`` to ``to_version`` by
-    applying, for each later version in turn, its migration from the previous step.
-    Versions without a matching migration carry the config over unchanged.
+    """Upgrade ``config`` of node ``type_`` from ``from_version`` to ``to_version`` (see
+    :func:`plan_migration`). A migration never silently overwrites a value the config
+    sets: that raises :class:`MigrationConflicts` unless ``force``."""
+    plan = plan_migration(catalog, type_, from_version, to_version, config)
+    if plan.conflicts and not force:
+        raise MigrationConflicts(type_, plan.conflicts)
+    return plan.config
+
+
+def plan_migration(
+    catalog: Catalog, type_: str, from_version: str, to_version: str, config: Mapping[str, Any]
+) -> ConfigMigration:
+    """Migrate ``config`` of node ``type_`` from ``from_version`` to ``to_version`` by
+    applying, for each later version in turn, its migration from the previous step, and
+    collect the conflicts: where a step replaces a value the config set (not one an
+    earlier step made) with a different one. Versions without a matching migration carry
+    the config over unchanged.
 
     Raises ``KeyError`` for an unknown type/version and ``ValueError`` for a downgrade.
     """
@@ -578,6 +672,8 @@ def migrate_config(
     if semver_key(to_version) < semver_key(from_version):
         raise ValueError(f"cannot migrate {type_} down from {from_version} to {to_version}")
     out = dict(config)
+    conflicts: list[MigrationConflict] = []
+    produced: set[str] = set()
     current = from_version
     lo, hi = semver_key(from_version), semver_key(to_version)
     for v in versions:
@@ -588,10 +684,10 @@ def migrate_config(
         assert manifest is not None
         for mig in manifest.migrations:
             if mig.from_ == current:
-                out = mig.apply(out)
+                out = mig.apply(out, v, conflicts, produced)
                 break
         current = v
-    return out
+    return ConfigMigration(out, conflicts)
 
 
 # --------------------------------------------------------------------------- errors

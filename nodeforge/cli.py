@@ -238,7 +238,9 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     upgrade.add_argument("--node", action="append", default=[], help="only this node id")
     upgrade.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     upgrade.add_argument(
-        "--force", action="store_true", help="write even when the upgrade adds errors"
+        "--force",
+        action="store_true",
+        help="write even when the upgrade adds errors or a migration overwrites a value",
     )
     upgrade.add_argument("--json", action="store_true")
     workspace_option(upgrade)

@@ -83,6 +83,7 @@ class NodeforgeServer(LanguageServer):
         self.markdown_completion = False
         self.markdown_hover = False
         self.document_changes = False
+        self.disabled_code_actions = False
         self.settings_revision = 0
         self.initial_settings = Settings()
 
@@ -140,6 +141,8 @@ def _register_lifecycle(server: NodeforgeServer) -> None:
         ws = params.capabilities.workspace
         edit = ws.workspace_edit if ws is not None else None
         ls.document_changes = bool(edit is not None and edit.document_changes)
+        action_caps = text.code_action if text is not None else None
+        ls.disabled_code_actions = bool(action_caps is not None and action_caps.disabled_support)
         session.graph_changes = _experimental(params.capabilities, "nodeforgeGraph")
         folders = [f.uri for f in params.workspace_folders or []]
         if not folders and params.root_uri:
@@ -479,6 +482,17 @@ def _register_features(server: NodeforgeServer) -> None:
                     for d in params.context.diagnostics
                     if d.source == SOURCE and d.code in action.diagnostic_codes
                 ]
+                if action.disabled is not None:  # e.g. an upgrade whose migration conflicts
+                    if ls.disabled_code_actions:
+                        out.append(
+                            lsp.CodeAction(
+                                title=action.title,
+                                kind=kind,
+                                diagnostics=fixed or None,
+                                disabled=lsp.CodeActionDisabledType(reason=action.disabled),
+                            )
+                        )
+                    continue
                 out.append(
                     lsp.CodeAction(
                         title=action.title,

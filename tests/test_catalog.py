@@ -15,11 +15,13 @@ from jsonschema import Draft202012Validator
 from nodeforge.analysis.catalog import (
     Catalog,
     CatalogError,
+    MigrationConflicts,
     NodeManifest,
     format_config_path,
     iter_config_strings,
     migrate_config,
     parse_path_pattern,
+    plan_migration,
     semver_key,
 )
 from nodeforge.analysis.engine import flow_answer_keys
@@ -304,6 +306,38 @@ def test_migrate_whatsapp_rename(catalog: Catalog) -> None:
         "preview_url": False,
     }
     assert _manifest(catalog, "whatsapp/send", "2.0.0").validate_config(out) == []
+
+
+def test_migration_never_silently_overwrites_a_user_value(catalog: Catalog) -> None:
+    # whatsapp: `text` renamed `body`, but the user also set a `body`
+    cfg = {"connector": "wa", "to": "x", "text": "from text", "body": "from body"}
+    plan = plan_migration(catalog, "whatsapp/send", "1.0.0", "2.0.0", cfg)
+    assert [(c.key, c.flow_value, c.migration_value, c.version) for c in plan.conflicts] == [
+        ("body", "from body", "from text", "2.0.0")
+    ]
+    assert "from body" in str(plan.conflicts[0]) and "from text" in str(plan.conflicts[0])
+    with pytest.raises(MigrationConflicts, match="from body"):
+        migrate_config(catalog, "whatsapp/send", "1.0.0", "2.0.0", cfg)
+    forced = migrate_config(catalog, "whatsapp/send", "1.0.0", "2.0.0", cfg, force=True)
+    assert forced["body"] == "from text" and "text" not in forced
+    # http/request: `timeout_ms` and `retries` set by the user
+    cfg = {"method": "GET", "url": "https://x", "timeout_ms": 5000, "retries": 3}
+    plan = plan_migration(catalog, "http/request", "1.0.0", "1.1.0", cfg)
+    assert {(c.key, c.flow_value, c.migration_value) for c in plan.conflicts} == {
+        ("timeout_ms", 5000, 30000),
+        ("retries", 3, 0),
+    }
+    # data/map: `keep_input` set by the user
+    cfg = {"mapping": {"id": "input.id"}, "keep_input": True}
+    plan = plan_migration(catalog, "data/map", "1.0.0", "1.1.0", cfg)
+    assert [(c.key, c.flow_value, c.migration_value) for c in plan.conflicts] == [
+        ("keep_input", True, False)
+    ]
+    # the same value is no conflict
+    cfg = {"method": "GET", "url": "https://x", "timeout_ms": 30000}
+    assert plan_migration(catalog, "http/request", "1.0.0", "1.1.0", cfg).conflicts == []
+    cfg = {"connector": "wa", "to": "x", "text": "same", "body": "same"}
+    assert plan_migration(catalog, "whatsapp/send", "1.0.0", "2.0.0", cfg).conflicts == []
 
 
 def test_migrate_same_version_and_errors(catalog: Catalog) -> None:

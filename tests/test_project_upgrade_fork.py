@@ -221,3 +221,84 @@ def test_forked_go_code_is_gofmt_clean(ws: Path) -> None:
         [str(gofmt), "-l", str(ws / "nodes" / "mailer")], capture_output=True, text=True, check=True
     )
     assert out.stdout == ""
+
+
+# -- migrations never silently overwrite a value the user set (issue 10, item 7) ----------------
+
+
+def _with_call_config(ws: Path, **config: object) -> Path:
+    data = json.loads(json.dumps(FLOW))
+    data["nodes"][1]["config"].update(config)
+    flow = ws / "flows" / "up.flow.json"
+    flow.write_text(json.dumps(data, indent=2) + "\n")
+    return flow
+
+
+def test_upgrade_conflicts_stop_the_upgrade(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = _with_call_config(ws, timeout_ms=5000, retries=3)
+    before = flow.read_text()
+    workspace = load_workspace(ws)
+    result = upgrade_file(ws, flow, workspace)
+    assert not result.written and flow.read_text() == before
+    assert {
+        (c["node"], c["key"], c["flow_value"], c["migration_value"]) for c in result.conflicts
+    } == {
+        ("call", "timeout_ms", 5000, 30000),
+        ("call", "retries", 3, 0),
+    }
+    # the CLI: the dry run shows both values; the upgrade stops (exit 1); --force writes
+    assert main(["upgrade", "-w", str(ws), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "conflict: `timeout_ms`: the flow has 5000" in out and "30000" in out
+    assert "`retries`: the flow has 3" in out
+    assert main(["upgrade", "-w", str(ws)]) == 1
+    out = capsys.readouterr().out
+    assert "not written" in out and "--force" in out and flow.read_text() == before
+    assert main(["upgrade", "-w", str(ws), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["conflicts"][0]["flow_value"] in (5000, 3)
+    assert main(["upgrade", "-w", str(ws), "--force"]) == 0
+    call = json.loads(flow.read_text())["nodes"][1]
+    assert call["version"] == "1.1.0" and call["config"]["timeout_ms"] == 30000
+
+
+def test_upgrade_rename_onto_a_set_key_is_a_conflict(ws: Path) -> None:
+    from nodeforge.analysis.ide import code_actions
+    from nodeforge.project.commands import run_command
+
+    (ws / "nodeforge.toml").write_text(
+        (ws / "nodeforge.toml").read_text() + '\n[connectors.wa]\ntype = "whatsapp"\n'
+    )
+    data = {
+        "nodeforge": "1",
+        "id": "wa",
+        "name": "Wa",
+        "nodes": [
+            {"id": "go", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {
+                "id": "send",
+                "type": "whatsapp/send",
+                "version": "1.0.0",
+                "config": {"connector": "wa", "to": "1555", "text": "from text", "body": "mine"},
+            },
+        ],
+        "connections": [{"from": "go.out", "to": "send.in"}],
+    }
+    flow = ws / "flows" / "wa.flow.json"
+    flow.write_text(json.dumps(data, indent=2) + "\n")
+    text = flow.read_text()
+    workspace = load_workspace(ws)
+    # the editor's quick fix is shown disabled, with both values, and edits nothing
+    analysis = analyze(text, "", None, workspace)
+    diag = next(d for d in analysis.diagnostics if d.code == "NF021")
+    (action,) = code_actions(analysis, diag.span, [diag])
+    assert action.edits == [] and action.disabled is not None
+    assert '"mine"' in action.disabled and '"from text"' in action.disabled
+    # the language server's upgrade commands report it and write nothing
+    plan = run_command(ws, "upgrade.plan", {"flow": str(flow)})
+    assert plan[0]["conflicts"][0]["key"] == "body" and not plan[0]["written"]
+    applied = run_command(ws, "upgrade.apply", {"flow": str(flow)})
+    assert applied[0]["conflicts"] and not applied[0]["written"] and flow.read_text() == text
+    forced = run_command(ws, "upgrade.apply", {"flow": str(flow), "force": True})
+    assert forced[0]["written"]
+    send = json.loads(flow.read_text())["nodes"][1]
+    assert send["version"] == "2.0.0" and send["config"]["body"] == "from text"

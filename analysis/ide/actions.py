@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from nodeforge.analysis.catalog import migrate_config
+from nodeforge.analysis.catalog import MigrationConflict, plan_migration
 from nodeforge.analysis.diagnostics import Diagnostic
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.flow import parse_endpoint
@@ -38,7 +39,7 @@ def code_actions(analysis: Analysis, span: Span, diagnostics: list[Diagnostic]) 
             continue  # stale or foreign data: offer nothing rather than a wrong edit
         for action in actions:
             key = (action.title, tuple(action.edits))
-            if key not in seen and action.edits:
+            if key not in seen and (action.edits or action.disabled):
                 seen.add(key)
                 out.append(action)
     return out
@@ -103,36 +104,66 @@ def _unknown_version(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAct
     return [_fix(f"Use version {latest} (the newest)", diagnostic, [edit], True)]
 
 
-def _upgrade(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
-    data = diagnostic.data
-    type_, old, new = str(data["type"]), str(data["from"]), str(data["to"])
-    index = _node_index(analysis, diagnostic.span)
-    if index is None:
-        return []
+@dataclass(frozen=True, slots=True)
+class NodeUpgrade:
+    """The edit that moves one node to another version with its config migrated. With
+    ``conflicts`` (values of the node's config the migration would replace) and not
+    forced, ``edits`` is empty: a migration never silently overwrites what the user set."""
+
+    title: str
+    edits: list[TextEdit]
+    config_migrated: bool
+    conflicts: list[MigrationConflict]
+
+
+def upgrade_node(
+    analysis: Analysis, index: int, to: str, *, force: bool = False
+) -> NodeUpgrade | None:
+    """Node ``index`` upgraded to version ``to`` (the ``NF021`` quick fix and ``nodeforge
+    upgrade`` share it). None when the node has no version to edit. Raises ``KeyError``
+    for an unknown type or version, ``ValueError`` for a downgrade."""
+    info = analysis.document.nodes[index]
+    type_, old = str(info.type), str(info.version)
     version_node = _find(analysis, ("nodes", index, "version"))
     if version_node is None:
-        return []
+        return None
     text = analysis.document.text
-    info = analysis.document.nodes[index]
-    edits = [TextEdit(version_node.span, dump(new))]
-    migrated = migrate_config(analysis.workspace.catalog, type_, old, new, info.config)
-    changed = migrated != info.config
+    plan = plan_migration(analysis.workspace.catalog, type_, old, to, info.config)
+    changed = plan.config != info.config
+    title = f"Upgrade `{type_}` to {to}" + (" (migrates the config)" if changed else "")
+    if plan.conflicts and not force:
+        return NodeUpgrade(title, [], changed, plan.conflicts)
+    edits = [TextEdit(version_node.span, dump(to))]
     if changed:
         config_node = _find(analysis, ("nodes", index, "config"))
         if config_node is not None and config_node.kind == "object":
-            edits.append(
-                TextEdit(config_node.span, render(migrated, line_indent(text, config_node.start)))
-            )
+            rendered = render(plan.config, line_indent(text, config_node.start))
+            edits.append(TextEdit(config_node.span, rendered))
         else:
             node_obj = _find(analysis, ("nodes", index))
             if node_obj is None:
-                return []
-            edit = insert_entry(text, node_obj, member_text("config", migrated))
+                return None
+            edit = insert_entry(text, node_obj, member_text("config", plan.config))
             if edit is None:
-                return []
+                return None
             edits.append(edit)
-    title = f"Upgrade `{type_}` to {new}" + (" (migrates the config)" if changed else "")
-    return [_fix(title, diagnostic, sorted(edits, key=lambda e: e.span.start), True)]
+    return NodeUpgrade(title, sorted(edits, key=lambda e: e.span.start), changed, plan.conflicts)
+
+
+def _upgrade(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
+    index = _node_index(analysis, diagnostic.span)
+    if index is None:
+        return []
+    upgrade = upgrade_node(analysis, index, str(diagnostic.data["to"]))
+    if upgrade is None:
+        return []
+    if upgrade.conflicts:
+        reason = "the migration would overwrite " + "; ".join(str(c) for c in upgrade.conflicts)
+        reason += " (edit the config, or run `nodeforge upgrade --force`)"
+        return [
+            CodeAction(upgrade.title, "quickfix", [], (diagnostic.code,), False, disabled=reason)
+        ]
+    return [_fix(upgrade.title, diagnostic, upgrade.edits, True)]
 
 
 # -- NF006: config ---------------------------------------------------------------------------

@@ -81,13 +81,15 @@ class TextEdit:
 
 @dataclass(frozen=True, slots=True)
 class CodeAction:
-    """``kind`` is "quickfix", "refactor" or "source"."""
+    """``kind`` is "quickfix", "refactor" or "source". ``disabled`` is the reason an
+    action that cannot be applied is shown without edits (LSP's ``disabled``)."""
 
     title: str
     kind: str
     edits: list[TextEdit]
     diagnostic_codes: tuple[str, ...] = ()
     is_preferred: bool = False
+    disabled: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

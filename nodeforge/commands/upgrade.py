@@ -44,23 +44,33 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_json() for r in results], indent=2))
     failed = False
     for r in results:
+        blocked_by_errors = bool(r.upgrades and r.new_errors and not args.force)
+        blocked = bool(r.conflicts and not args.force) or blocked_by_errors
+        failed = failed or blocked
         if args.json:
-            failed = failed or bool(r.new_errors and not r.written and r.upgrades)
             continue
         for u in r.upgrades:
             extra = " (config migrated)" if u.config_migrated else ""
             print(f"{r.path}: {u.node} {u.type} {u.from_version} -> {u.to_version}{extra}")
+        for c in r.conflicts:
+            print(f"{r.path}: {c['node']} {c['type']}: conflict: {c['message']}")
         for note in r.skipped:
             print(f"{r.path}: skipped {note}")
         for err in r.new_errors:
             print(f"{r.path}: the upgrade adds an error: {err}")
         if args.dry_run and r.diff:
             sys.stdout.write(r.diff)
-        if r.upgrades and r.new_errors and not r.written and not args.dry_run:
+        if args.dry_run:
+            continue
+        if r.conflicts and not args.force:
+            print(
+                f"{r.path}: not written (a migration would overwrite values the flow sets; "
+                "edit them, or --force applies the migrations as written)"
+            )
+        elif blocked_by_errors:
             print(f"{r.path}: not written (the upgrade adds errors; --force writes anyway)")
-            failed = True
         elif r.written:
             print(f"{r.path}: written; `nodeforge save {r.path}` records it in the history")
-    if not args.json and not any(r.upgrades for r in results):
+    if not args.json and not any(r.upgrades or r.conflicts for r in results):
         print("every node is at its newest version" if not args.to else "nothing to upgrade")
     return 1 if failed else 0

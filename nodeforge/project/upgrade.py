@@ -1,10 +1,12 @@
 """``nodeforge upgrade``: move nodes to newer versions, applying the catalog's config
 migrations, then check the flow again.
 
-Each node upgrade is the editor's own quick fix for ``NF021`` (``analysis.ide``'s
-upgrade code action, which calls ``migrate_config``), applied one node at a time and
-re-analysed in between, so the CLI and the editor always produce the same edit. A flow
-whose upgrade would add errors is not written unless forced.
+Each node upgrade is the editor's own quick fix for ``NF021``
+(``analysis.ide.actions.upgrade_node``, which calls ``plan_migration``), applied one node
+at a time and re-analysed in between, so the CLI and the editor always produce the same
+edit. A flow whose upgrade would add errors, or whose migrations would replace values
+the user set (conflicts, reported with both values), is not written unless forced; a
+forced upgrade applies the migrations as the catalog writes them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class FlowUpgrade:
     upgrades: list[NodeUpgrade] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     new_errors: list[str] = field(default_factory=list)
+    # values the migrations would replace: {node, type, key, flow_value, migration_value, ...}
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
     text: str = ""  # the upgraded text
     diff: str = ""
     written: bool = False
@@ -63,10 +67,12 @@ def upgrade_text(
     to: str | None = None,
     node_type: str | None = None,
     node_ids: list[str] | None = None,
+    force: bool = False,
 ) -> FlowUpgrade:
     """Upgrade the matching nodes of one flow's ``text`` (default: every outdated node
-    to its type's newest version). Returns the new text and what was done."""
-    from nodeforge.analysis.ide import code_actions
+    to its type's newest version). Returns the new text and what was done. A node whose
+    migration conflicts with its config is left as it is unless ``force``."""
+    from nodeforge.analysis.ide.actions import upgrade_node
 
     result = FlowUpgrade(uri)
     catalog = workspace.catalog
@@ -124,20 +130,17 @@ def upgrade_text(
             break
         node, goal = target
         done.add(node.index)
-        span = analysis.document.span_of((*node.path, "version"))
-        diagnostic = Diagnostic(
-            "NF021",
-            f"`{node.type}` {node.version} can be upgraded to {goal}",
-            Severity.HINT,
-            span,
-            data={"type": node.type, "from": node.version, "to": goal},
-        )
-        actions = [a for a in code_actions(analysis, span, [diagnostic]) if a.edits]
-        if not actions:
-            result.skipped.append(f"{node.id}: no upgrade edit could be made")
+        upgrade = upgrade_node(analysis, node.index, goal, force=force)
+        if upgrade is not None:
+            result.conflicts.extend(
+                {"node": str(node.id), "type": node.type or "", **c.to_json()}
+                for c in upgrade.conflicts
+            )
+        if upgrade is None or not upgrade.edits:
+            if upgrade is None:
+                result.skipped.append(f"{node.id}: no upgrade edit could be made")
             continue
-        edits = sorted(actions[0].edits, key=lambda e: e.span.start, reverse=True)
-        for edit in edits:
+        for edit in sorted(upgrade.edits, key=lambda e: e.span.start, reverse=True):
             current = current[: edit.span.start] + edit.new_text + current[edit.span.end :]
         result.upgrades.append(
             NodeUpgrade(
@@ -145,7 +148,7 @@ def upgrade_text(
                 node.type or "",
                 node.version or "",
                 goal,
-                "migrates the config" in actions[0].title,
+                upgrade.config_migrated,
             )
         )
         analysis = analyze(current, uri, None, workspace)
@@ -182,8 +185,11 @@ def upgrade_file(
         rel = flow.resolve().relative_to(root).as_posix()
     except ValueError:
         rel = str(flow)
-    result = upgrade_text(text, workspace, uri=rel, to=to, node_type=node_type, node_ids=node_ids)
-    if result.upgrades and not dry_run and (force or not result.new_errors):
+    result = upgrade_text(
+        text, workspace, uri=rel, to=to, node_type=node_type, node_ids=node_ids, force=force
+    )
+    blocked = bool(result.new_errors or result.conflicts) and not force
+    if result.upgrades and not dry_run and not blocked:
         atomic_write(flow, result.text)
         result.written = True
     return result
