@@ -32,6 +32,8 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from nodeforge.analysis import nodefiles
+
 __all__ = [
     "OPERATORS",
     "Catalog",
@@ -1123,8 +1125,10 @@ def _find_manifests(dirs: Sequence[Path]) -> list[Path]:
 
 def _load_file(path: Path, check_layout: bool) -> tuple[NodeManifest | None, list[CatalogProblem]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = nodefiles.read_text(path)  # no links, no special files, capped
+    except nodefiles.NodeFileError as exc:
+        return None, [CatalogProblem(path, f"cannot read: {exc.reason}")]
+    except OSError as exc:
         return None, [CatalogProblem(path, f"cannot read: {exc}")]
     try:
         data = json.loads(text)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from nodeforge.analysis import nodefiles
 from nodeforge.analysis.catalog import Catalog
 from nodeforge.analysis.flowindex import FlowIndex
 
@@ -120,7 +121,7 @@ def _read_forks(catalog: Catalog, nodes_dir: Path) -> dict[tuple[str, str], tupl
         if nodes_dir not in folder.parents or not (folder / FORK_FILE).is_file():
             continue
         try:
-            record = json.loads((folder / FORK_FILE).read_text(encoding="utf-8"))
+            record = json.loads(nodefiles.read_text(folder / FORK_FILE))
             base = record["forked_from"]
             forks[(manifest.type, manifest.version)] = (str(base["type"]), str(base["version"]))
         except (OSError, ValueError, KeyError, TypeError):

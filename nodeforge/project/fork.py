@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeforge import __version__
+from nodeforge.analysis import nodefiles
 from nodeforge.analysis.catalog import Catalog, semver_key
 from nodeforge.analysis.workspace import load_workspace, standard_catalog
 from nodeforge.project.fsutil import ProjectError, state_dir
@@ -147,18 +148,19 @@ def fork_node(root: Path, ref: str, as_name: str) -> ForkInfo:
 def _fork_digest(folder: Path) -> str:
     """Digest of a fork's files without ``fork.json`` itself."""
     h = hashlib.sha256()
-    files = [p for p in folder.rglob("*") if p.is_file() and p.name != FORK_FILE]
-    for path in sorted(files):
-        rel = path.relative_to(folder).as_posix().encode()
-        data = path.read_bytes()
+    files = nodefiles.read_folder(folder)
+    for name, data in sorted(files.items(), key=lambda kv: kv[0].split("/")):
+        if name.rsplit("/", 1)[-1] == FORK_FILE:
+            continue
+        rel = name.encode()
         h.update(b"%d:%s\0%d:" % (len(rel), rel, len(data)))
         h.update(data)
     return "sha256:" + h.hexdigest()
 
 
 def _info(root: Path, folder: Path, catalog: Catalog) -> ForkInfo:
-    record = json.loads((folder / FORK_FILE).read_text(encoding="utf-8"))
-    manifest = json.loads((folder / "node.json").read_text(encoding="utf-8"))
+    record = json.loads(nodefiles.read_text(folder / FORK_FILE))
+    manifest = json.loads(nodefiles.read_text(folder / "node.json"))
     base = record.get("forked_from", {})
     base_type, base_version = str(base.get("type", "")), str(base.get("version", ""))
     latest = catalog.latest(base_type)
@@ -222,8 +224,8 @@ def fork_base(manifest_path: Path) -> ForkBase | None:
     """The base of the node whose ``node.json`` is ``manifest_path``; None if not a fork."""
     record_path = manifest_path.parent / FORK_FILE
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        record = json.loads(nodefiles.read_text(record_path))
+        manifest = json.loads(nodefiles.read_text(manifest_path))
         base = record["forked_from"]
         return ForkBase(
             str(base["type"]),

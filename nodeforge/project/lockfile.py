@@ -29,12 +29,12 @@ LOCK_FORMAT = 1
 
 def node_digest(folder: Path) -> str:
     """sha256 over the relative paths and bytes of every file under ``folder``."""
+    from nodeforge.analysis import nodefiles
+
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if "__pycache__" in path.parts:
-            continue
-        rel = path.relative_to(folder).as_posix().encode("utf-8")
-        data = path.read_bytes()
+    files = nodefiles.read_folder(folder)
+    for name, data in sorted(files.items(), key=lambda kv: kv[0].split("/")):
+        rel = name.encode("utf-8")
         h.update(b"%d:%s\0%d:" % (len(rel), rel, len(data)))
         h.update(data)
     return "sha256:" + h.hexdigest()

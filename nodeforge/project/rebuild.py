@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from nodeforge.analysis.nodefiles import copy_folder
 from nodeforge.codegen.build import BuildResult, build
 from nodeforge.project.fsutil import ProjectError, state_dir
 from nodeforge.project.history import History
@@ -40,7 +41,9 @@ def rebuild_at(root: Path, flow: Path, rev: str) -> tuple[str, BuildResult]:
     scratch.mkdir(parents=True)
     for name in SHARED:
         source = root / name
-        if source.is_dir():
+        if name == "nodes" and source.is_dir():
+            copy_folder(source, scratch / name)  # no links, no special files
+        elif source.is_dir():
             shutil.copytree(source, scratch / name)
         elif source.is_file():
             shutil.copy2(source, scratch / name)
