@@ -68,6 +68,9 @@ class BuildResult:
     written: list[str] = field(default_factory=list)
     output: str = ""  # go build output
     seconds: float = 0.0
+    # With user code, the sandboxed compile's status when it was not a compile error:
+    # "memory_limit", "timeout", "sandbox_unavailable"... ("" otherwise).
+    sandbox_status: str = ""
 
     @property
     def ok(self) -> bool:
@@ -173,8 +176,14 @@ def build(
     out_dir: Path | None = None,
     binary: Path | None = None,
     timeout: float = 600.0,
+    unsafe_no_sandbox: bool = False,
 ) -> BuildResult:
-    """Generate and ``go build``; records the build state in ``.nodeforge/``."""
+    """Generate and ``go build``; records the build state in ``.nodeforge/``.
+
+    A module with user code (``code/go`` nodes, forks) is compiled inside the sandbox
+    (:mod:`nodeforge.sandbox.gobuild`) and refused where it cannot be set up, unless
+    ``unsafe_no_sandbox`` (the command line's explicit flag; never the server). One of
+    catalog nodes only is trusted code and builds outside, with the shared Go cache."""
     started = time.monotonic()
     root, _ = collect_flows(path)
     root = root or path
@@ -192,6 +201,8 @@ def build(
         if go is None:
             result.state = "failed"
             result.output = "Go is not installed: `go` is not on PATH"
+        elif module.user_code:
+            _build_untrusted(result, module, root, binary, unsafe_no_sandbox)
         else:
             proc = subprocess.run(
                 [go, "build", "-trimpath", "-o", str(binary.resolve()), "."],
@@ -231,6 +242,35 @@ def build(
     )
     _write_state(root, state)
     return result
+
+
+def _build_untrusted(
+    result: BuildResult, module: GeneratedModule, root: Path, binary: Path, unsafe: bool
+) -> None:
+    from nodeforge.sandbox.gobuild import build_module
+
+    names = module.user_code
+    label = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    built = build_module(
+        module.files,
+        binary.resolve(),
+        workspace=root,
+        label=label,
+        trusted_packages=module.trusted_packages,
+        unsafe_no_sandbox=unsafe,
+    )
+    result.output = built.output
+    if built.ok:
+        result.binary = binary
+        return
+    result.state = "failed"
+    if built.status == "node_error" and built.output:
+        result.diagnostics = map_go_errors(result.output, module, result.flows)
+        return
+    result.sandbox_status = "" if built.status == "node_error" else str(built.status)
+    result.output = f"{built.status}: {built.message}" + (
+        f"\n{built.output}" if built.output else ""
+    )
 
 
 _GO_ERROR = re.compile(r"^(?:\./)?(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$")

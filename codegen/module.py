@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.nodefiles import go_files
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
@@ -80,6 +81,11 @@ class GeneratedModule:
     # The node.go file of each code/go node -> (flow rel path, node id, lines before the
     # node's source), to map compiler errors into the source string.
     code_sources: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    # What of the module is user code (code/go nodes, forks' executors), named for
+    # messages; a module with none is built outside the sandbox (docs/sandbox.md).
+    user_code: list[str] = field(default_factory=list)
+    # The catalog packages it compiles (import paths), forks' excluded: trusted code.
+    trusted_packages: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -262,10 +268,21 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
     out["catalog/go.mod"] = go_mod.encode()
     out["catalog/go.sum"] = (cat / "go.sum").read_bytes()
     for pkg in sorted(packages):
-        folder = fork_sources.get(f"nodeforge.dev/catalog/{pkg}", cat / pkg)
-        for src in sorted(folder.glob("*.go")):
-            if not src.name.endswith("_test.go"):
-                out[f"catalog/{pkg}/{src.name}"] = src.read_bytes()
+        import_path = f"nodeforge.dev/catalog/{pkg}"
+        fork = fork_sources.get(import_path)
+        if fork is None:
+            result.trusted_packages.append(import_path)
+            for src in sorted((cat / pkg).glob("*.go")):
+                if not src.name.endswith("_test.go"):
+                    out[f"catalog/{pkg}/{src.name}"] = src.read_bytes()
+        else:
+            result.user_code.append(f"forked node {pkg} ({fork})")
+            for name, data in go_files(fork).items():
+                out[f"catalog/{pkg}/{name}"] = data
+    result.user_code[:0] = [
+        f"node `{node_id}` (code/go) of {flow_rel}"
+        for flow_rel, node_id, _ in sorted(result.code_sources.values())
+    ]
     result.files = out
     h = hashlib.sha256()
     for name in sorted(out):

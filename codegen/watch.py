@@ -50,9 +50,11 @@ class Watcher:
     proc: subprocess.Popen[bytes] | None = None
     last_good: BuildResult | None = None
     builds: int = 0
+    # Compile user code unconfined where the sandbox is unavailable (command line only).
+    unsafe_no_sandbox: bool = False
 
     def rebuild(self) -> BuildResult:
-        result = build(self.path)
+        result = build(self.path, unsafe_no_sandbox=self.unsafe_no_sandbox)
         self.builds += 1
         if self.on_build is not None:
             self.on_build(result)

@@ -280,17 +280,32 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="REV",
         help="rebuild a flow exactly as saved at REV (a commit id or @N) in the history",
     )
+    build.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
     build.set_defaults(handler=_lazy("nodeforge.commands.build", "run"))
 
     run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")
     run.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
     run.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
+    run.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
     run.set_defaults(handler=_lazy("nodeforge.commands.run_app", "run"))
 
     test = sub.add_parser("test", help="run the flows' tests against the compiled app")
     test.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
     test.add_argument("-k", help="only tests whose name contains this")
     test.add_argument("--json", action="store_true")
+    test.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
     test.set_defaults(handler=_lazy("nodeforge.commands.test_flows", "run"))
 
     watch = sub.add_parser("watch", help="rebuild and restart the app when flows change")
@@ -298,6 +313,11 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     watch.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
     watch.add_argument("--no-run", action="store_true", help="only rebuild, do not run the app")
     watch.add_argument("--debounce-ms", type=int, default=200)
+    watch.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
     watch.set_defaults(handler=_lazy("nodeforge.commands.watch", "run"))
 
 

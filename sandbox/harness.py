@@ -12,8 +12,8 @@ the harness moves file descriptor 1 onto 2 before the node runs, and keeps the r
 stdout for its result. Stderr lines are the node's logs (JSON lines from ``slog``'s
 JSON handler are parsed into fields).
 
-``go build`` is trusted tooling and runs outside the sandbox, with the shared Go build
-cache; only the built binary runs inside it.
+``go build`` of the node's code runs inside the sandbox too (:mod:`gobuild`), with
+the workspace's own build cache; a compile that hits a limit has that limit's status.
 """
 
 from __future__ import annotations
@@ -24,25 +24,32 @@ import json
 import os
 import re
 import shutil
-import subprocess
+import stat
 import tempfile
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodeforge.codegen.usercode import types_source, user_source
+from nodeforge.codegen.usercode import STD_PACKAGES, types_source, user_source
+from nodeforge.sandbox import gobuild
+from nodeforge.sandbox.gobuild import BUILD_LIMITS
+from nodeforge.sandbox.limits import Limits
+from nodeforge.sandbox.runner import Status
 
 HARNESS_VERSION = "1"
 GO_VERSION_LINE = "go 1.26"
 
 
 class BuildError(Exception):
-    """The node's code does not compile; ``output`` has the compiler's messages."""
+    """The node's code was not compiled: ``status`` is ``node_error`` when it does not
+    compile (``output`` has the compiler's messages), or the limit the compile hit
+    (``memory_limit``, ``timeout``...), or ``sandbox_unavailable``."""
 
-    def __init__(self, message: str, output: str) -> None:
+    def __init__(self, message: str, output: str, status: Status = Status.NODE_ERROR) -> None:
         super().__init__(message)
         self.output = output
+        self.status = status
 
 
 @dataclass
@@ -54,27 +61,10 @@ class Harness:
 
 
 def cache_root() -> Path:
-    """``$NODEFORGE_CACHE/harness``; by default ``/var/cache/nodeforge/harness`` as root
-    (its folders are world-traversable, so the sandbox's uid can reach a bound binary),
-    else the user's cache folder."""
-    env = os.environ.get("NODEFORGE_CACHE")
-    if env:
-        return Path(env) / "harness"
-    if os.geteuid() == 0:
-        return Path("/var/cache/nodeforge/harness")
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "nodeforge" / "harness"
-
-
-def world_traversable(path: Path) -> bool:
-    """Whether every folder from / down to ``path`` lets others search it."""
-    for folder in [path, *path.parents]:
-        try:
-            if not folder.stat().st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-    return True
+    """``$NODEFORGE_CACHE/harness``; by default ``/var/cache/nodeforge/harness`` as root,
+    else the user's cache folder. Its folders are 0700 and binaries 0700: a run gets its
+    own copy of the binary (:class:`runner.Inject`)."""
+    return gobuild.cache_base() / "harness"
 
 
 # The node's code: codegen/usercode.py (shared with the compiled app).
@@ -195,25 +185,24 @@ def harness_key(node_type: str, version: str, files: dict[str, str]) -> str:
     return f"{safe}-{h.hexdigest()[:20]}"
 
 
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("GOFLAGS", "-mod=readonly")
-    env.setdefault("GOTOOLCHAIN", "local")
-    env["CGO_ENABLED"] = "0"
-    return env
-
-
 def build(
     node_type: str,
     version: str,
     files: dict[str, str] | dict[str, bytes],
     *,
     content_hash: str | None = None,
+    workspace: Path | None = None,
+    label: str | None = None,
+    trusted_packages: Sequence[str] | None = None,
+    limits: Limits = BUILD_LIMITS,
+    unsafe_no_sandbox: bool = False,
 ) -> Harness:
-    """The harness binary for ``files``, from the cache or built now (outside the sandbox).
+    """The harness binary for ``files``, from the cache or compiled now inside the
+    sandbox (:mod:`gobuild`; with the workspace's build cache).
 
     ``content_hash`` (already computed by the code generator) stands for the files' hash
-    in the cache key."""
+    in the cache key. Raises :class:`BuildError` when it does not compile, hits a limit
+    (its ``status`` says which) or the sandbox is unavailable."""
     if content_hash is not None:
         safe = re.sub(r"[^a-z0-9]+", "-", f"{node_type}-{version}".lower()).strip("-")
         key = f"{safe}-{content_hash[:20]}"
@@ -222,56 +211,100 @@ def build(
     root = cache_root()
     final = root / key
     binary = final / "harness"
-    if binary.is_file():
+    if _cached(binary):
         return Harness(binary, key, cached=True)
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o755)
-    go = shutil.which("go") or "/usr/local/go/bin/go"
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="build-", dir=root) as tmp:
-        src = Path(tmp) / "src"
-        src.mkdir()
-        for name, data in files.items():
-            (src / name).parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(data, bytes):
-                (src / name).write_bytes(data)
-            else:
-                (src / name).write_text(data)
-        out_dir = Path(tmp) / "out"
-        out_dir.mkdir()
-        proc = subprocess.run(
-            [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(out_dir / "harness"), "."],
-            cwd=src,
-            env=go_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
+    _private_dir(root)
+    if trusted_packages is None:
+        trusted_packages = sorted(set(STD_PACKAGES.values()) | HARNESS_IMPORTS)
+    what = label or f"{node_type} {version}"
+    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=root))
+    try:
+        built = gobuild.build_module(
+            files,
+            tmp / "harness",
+            workspace=workspace,
+            label=what,
+            trusted_packages=trusted_packages,
+            ldflags="-s -w",
+            limits=limits,
+            unsafe_no_sandbox=unsafe_no_sandbox,
         )
-        if proc.returncode != 0:
-            text = (proc.stderr or proc.stdout).replace(str(src) + "/", "")
-            raise BuildError("the node's code does not compile", text.strip())
-        os.chmod(out_dir, 0o755)
-        os.chmod(out_dir / "harness", 0o755)
+        if not built.ok:
+            message = built.message or f"{what}: the code does not compile"
+            raise BuildError(message, built.output, built.status)
+        os.chmod(tmp, 0o700)
         with contextlib.suppress(OSError):  # another process built it meanwhile
-            os.rename(out_dir, final)
+            os.rename(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     prune(root)
-    return Harness(binary, key, cached=False, build_ms=(time.monotonic() - started) * 1000)
+    return Harness(binary, key, cached=False, build_ms=built.build_ms)
+
+
+#: What the harness's own main.go imports (compiled by the trusted side beforehand).
+HARNESS_IMPORTS = frozenset({"context", "encoding/json", "fmt", "os", "syscall", "time"})
+
+
+def _private_dir(path: Path) -> None:
+    """``path`` created as a folder only root (the owner) can list and read."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _cached(binary: Path) -> bool:
+    """Whether ``binary`` is a cached harness: a regular file (not a link) of ours."""
+    try:
+        st = os.lstat(binary)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
 
 
 MAX_CACHED = 256
+#: The harness cache's disk use is kept under this many bytes
+#: (``$NODEFORGE_HARNESS_CACHE_MB`` changes it).
+MAX_CACHE_BYTES = 2048 * 1024 * 1024
 
 
-def prune(root: Path, keep: int = MAX_CACHED) -> None:
-    """Drop the least recently built harnesses beyond ``keep``."""
+def max_cache_bytes() -> int:
+    env = os.environ.get("NODEFORGE_HARNESS_CACHE_MB")
+    if env and env.isdigit():
+        return int(env) * 1024 * 1024
+    return MAX_CACHE_BYTES
+
+
+def prune(root: Path, keep: int = MAX_CACHED, max_bytes: int | None = None) -> None:
+    """Drop the least recently built harnesses beyond ``keep``, and more until the cache
+    holds at most ``max_bytes``."""
+    budget = max_cache_bytes() if max_bytes is None else max_bytes
     try:
-        entries = [e for e in os.scandir(root) if e.is_dir() and not e.name.startswith("build-")]
+        entries = [
+            e
+            for e in os.scandir(root)
+            if e.is_dir(follow_symlinks=False) and not e.name.startswith("build-")
+        ]
     except OSError:
         return
-    if len(entries) <= keep:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - keep]:
-        shutil.rmtree(entry.path, ignore_errors=True)
+    sized = []
+    for entry in entries:
+        try:
+            size = sum(
+                f.stat(follow_symlinks=False).st_size
+                for f in os.scandir(entry.path)
+                if f.is_file(follow_symlinks=False)
+            )
+            sized.append((entry.stat(follow_symlinks=False).st_mtime, entry.path, size))
+        except OSError:
+            continue
+    sized.sort()
+    total = sum(size for _, _, size in sized)
+    count = len(sized)
+    for _, path, size in sized:
+        if count <= keep and total <= budget:
+            break
+        shutil.rmtree(path, ignore_errors=True)
+        count -= 1
+        total -= size
 
 
 def parse_logs(stderr: bytes, limit: int = 1000) -> list[dict[str, Any]]:

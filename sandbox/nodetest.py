@@ -9,14 +9,11 @@ test does not compile.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +22,10 @@ from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 from nodeforge.sandbox import harness as hz
 from nodeforge.sandbox import stdnode
+from nodeforge.sandbox.gobuild import BUILD_LIMITS
 from nodeforge.sandbox.limits import DEFAULT_LIMITS, Limits
 from nodeforge.sandbox.runner import (
-    Mount,
+    Inject,
     RunResult,
     Status,
     run_sandboxed,
@@ -97,6 +95,7 @@ class Plan:
     content_hash: str | None
     argv_tail: list[str]  # arguments after the harness binary
     kind: str  # "code" (custom code harness) | "flow" (compiled one-node flow)
+    trusted_packages: list[str] | None = None  # None: the harness's standard packages
 
 
 def plan(analysis: Analysis, node_id: str, to: str | None = None) -> Plan:
@@ -114,7 +113,7 @@ def plan(analysis: Analysis, node_id: str, to: str | None = None) -> Plan:
     if node.type in CODE_TYPES and (to is None or to == node_id):
         return Plan(node.type, node.version, hz.code_go_files(node.config), None, [], "code")
     try:
-        files, content_hash = stdnode.module_files(analysis, node_id, to)
+        files, content_hash, trusted = stdnode.module_files(analysis, node_id, to)
     except stdnode.Unsupported as exc:
         raise NodeTestError(
             f"node `{node_id}` ({node.type} {node.version}) cannot be tested alone: {exc}"
@@ -126,6 +125,7 @@ def plan(analysis: Analysis, node_id: str, to: str | None = None) -> Plan:
         content_hash,
         ["run", stdnode.FLOW_ID, "--input", "-"],
         "flow",
+        trusted,
     )
 
 
@@ -138,6 +138,7 @@ def run_node_test(
     unsafe_no_sandbox: bool = False,
     to: str | None = None,
     env: Mapping[str, str] | None = None,
+    build_limits: Limits = BUILD_LIMITS,
 ) -> NodeTestResult:
     """Build (or reuse) the node's harness and run it on ``input_value``.
 
@@ -145,7 +146,8 @@ def run_node_test(
     ``unsafe_no_sandbox``: only the command line may pass that, never the server.
     With ``to``, the segment of the flow from ``node_id`` to ``to`` runs, and the
     outputs are those of ``to``. ``env`` is the program's environment (`env.NAME` in
-    expressions; nothing of the caller's environment goes in otherwise).
+    expressions; nothing of the caller's environment goes in otherwise). The harness is
+    compiled inside the sandbox with ``build_limits``.
     """
     env = _checked_env(env)
     started = time.monotonic()
@@ -163,13 +165,20 @@ def run_node_test(
         )
         return result
     try:
-        built = hz.build(p.node_type, p.version, p.files, content_hash=p.content_hash)
-    except hz.BuildError as exc:
-        result.status, result.message, result.build_errors = (
-            Status.NODE_ERROR,
-            str(exc),
-            exc.output,
+        built = hz.build(
+            p.node_type,
+            p.version,
+            p.files,
+            content_hash=p.content_hash,
+            workspace=analysis.workspace.root,
+            label=_label(analysis, node_id, to),
+            trusted_packages=p.trusted_packages,
+            limits=build_limits,
+            unsafe_no_sandbox=unsafe_no_sandbox,
         )
+    except hz.BuildError as exc:
+        result.status, result.message = exc.status, str(exc)
+        result.build_errors = exc.output if exc.status == Status.NODE_ERROR else ""
         result.duration_ms = (time.monotonic() - started) * 1000
         return result
     result.cached, result.build_ms = built.cached, built.build_ms
@@ -181,14 +190,14 @@ def run_node_test(
     else:
         request = json.dumps(_completed(analysis, node_id, input_value)).encode()
     if reason is None:
-        with _reachable(built.binary.parent) as folder:
-            run = run_sandboxed(
-                [f"{HARNESS_DIR}/harness", *p.argv_tail],
-                mounts=[Mount(folder, HARNESS_DIR)],
-                stdin=request,
-                limits=limits,
-                env=env,
-            )
+        # The cached binary is root's alone (0700): the run gets its own copy.
+        run = run_sandboxed(
+            [f"{HARNESS_DIR}/harness", *p.argv_tail],
+            files=[Inject(built.binary, f"{HARNESS_DIR}/harness", 0o555)],
+            stdin=request,
+            limits=limits,
+            env=env,
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="nodeforge-unsafe-") as work:
             run = run_unconfined(  # in a scratch folder, not in the harness cache
@@ -207,18 +216,12 @@ def run_node_test(
     return result
 
 
-@contextlib.contextmanager
-def _reachable(folder: Path) -> Iterator[Path]:
-    """``folder``, or a copy of it that the sandbox's uid can reach (bubblewrap resolves
-    bound folders with the sandbox's uid, so a cache under a private home needs a copy)."""
-    if hz.world_traversable(folder):
-        yield folder
-        return
-    with tempfile.TemporaryDirectory(prefix="nodeforge-stage-") as tmp:
-        os.chmod(tmp, 0o755)
-        staged = Path(tmp) / "h"
-        shutil.copytree(folder, staged)
-        yield staged
+def _label(analysis: Analysis, node_id: str, to: str | None) -> str:
+    """What a node test compiles, for messages: ``node `x` (code/go)``."""
+    node = analysis.document.node_by_id(node_id)
+    kind = node.type if node is not None and node.type else "?"
+    what = f"node `{node_id}` ({kind})"
+    return what + (f" to `{to}`" if to and to != node_id else "")
 
 
 RESERVED_ENV = frozenset({"HOME", "TMPDIR", "PATH", "GOMEMLIMIT", "GOTRACEBACK"})

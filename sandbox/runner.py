@@ -91,10 +91,23 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Mount:
-    """A host directory bound read-only at ``target`` inside the sandbox."""
+    """A host directory bound at ``target`` inside the sandbox: read-only, or writable
+    (for a sandboxed build: its work folder and build cache, owned by the build's uid)."""
 
     source: Path
     target: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class Inject:
+    """A host file copied into the sandbox's read-only root at ``target`` (by bwrap, from
+    a descriptor opened without following links): the host file may stay private to
+    root (0600) while the sandbox's uid gets its own copy with ``mode``."""
+
+    source: Path
+    target: str
+    mode: int = 0o555
 
 
 def unavailable_reason() -> str | None:
@@ -137,18 +150,29 @@ def run_sandboxed(
     stdin: bytes = b"",
     limits: Limits = DEFAULT_LIMITS,
     env: Mapping[str, str] | None = None,
+    files: Sequence[Inject] = (),
+    uid: int | None = None,
 ) -> RunResult:
     """Run ``argv`` (paths as seen inside the sandbox) confined, with ``limits``.
 
-    Never runs anything unconfined: when the sandbox is unavailable the result has status
-    ``sandbox_unavailable`` and the reason in ``message``.
+    ``files`` are copied in; ``uid`` runs as that uid (a build's stable uid) instead of
+    a fresh one. Never runs anything unconfined: when the sandbox is unavailable the
+    result has status ``sandbox_unavailable`` and the reason in ``message``.
     """
     limits = limits.checked()
     reason = unavailable_reason()
     if reason is not None:
         return RunResult(Status.SANDBOX_UNAVAILABLE, message=reason, confined=False)
     try:
-        return _run(argv, mounts=mounts, stdin=stdin, limits=limits, env=env or {})
+        return _run(
+            argv,
+            mounts=mounts,
+            stdin=stdin,
+            limits=limits,
+            env=env or {},
+            files=files,
+            fixed_uid=uid,
+        )
     except NoFreeUid as exc:
         return RunResult(Status.SANDBOX_UNAVAILABLE, message=str(exc), confined=False)
 
@@ -183,10 +207,11 @@ def run_unconfined(
 
 def _bwrap_argv(
     argv: Sequence[str],
-    mounts: Sequence[tuple[int, str]],
+    mounts: Sequence[tuple[int, str, bool]],
     seccomp_fd: int,
     limits: Limits,
     env: Mapping[str, str],
+    injected: Sequence[tuple[int, str, int]] = (),
 ) -> list[str]:
     cmd = [
         "bwrap",
@@ -206,8 +231,11 @@ def _bwrap_argv(
             cmd += ["--symlink", link, f"/{name}"]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes)]
     cmd += ["--tmpfs", "/tmp", "--dir", WORK_DIR]
-    for fd, target in mounts:
-        cmd += ["--ro-bind-fd", str(fd), target]
+    for fd, target, writable in mounts:
+        cmd += ["--bind-fd" if writable else "--ro-bind-fd", str(fd), target]
+    for fd, target, mode in injected:
+        cmd += ["--dir", os.path.dirname(target), "--perms", f"{mode:o}", "--file", str(fd)]
+        cmd.append(target)
     # bwrap's /dev is a tmpfs without a size (and holds /dev/shm): read-only, so the
     # size-capped /tmp is the only place the program can write.
     cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
@@ -232,17 +260,24 @@ def _run(
     stdin: bytes,
     limits: Limits,
     env: Mapping[str, str],
+    files: Sequence[Inject] = (),
+    fixed_uid: int | None = None,
 ) -> RunResult:
     fds: list[int] = []
     try:
         seccomp_fd = filter_fd()
         fds.append(seccomp_fd)
-        bound: list[tuple[int, str]] = []
+        bound: list[tuple[int, str, bool]] = []
         for m in mounts:
             fd = os.open(m.source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             fds.append(fd)
-            bound.append((fd, m.target))
-        bwrap = _bwrap_argv(argv, bound, seccomp_fd, limits, env)
+            bound.append((fd, m.target, m.writable))
+        injected: list[tuple[int, str, int]] = []
+        for f in files:
+            fd = os.open(f.source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fds.append(fd)
+            injected.append((fd, f.target, f.mode))
+        bwrap = _bwrap_argv(argv, bound, seccomp_fd, limits, env, injected)
         # Below the editor's priority: a spinning node must not make the server lag.
         nice = ["nice", "-n", str(NICENESS)] if shutil.which("nice", path="/usr/bin:/bin") else []
         prlimit = [
@@ -257,7 +292,7 @@ def _run(
             "--",
         ]
         setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
-        with lease_uid() as uid:
+        with lease_uid(fixed_uid) as uid:
             group = None
             if cgroups.available() and setpriv is not None:
                 try:

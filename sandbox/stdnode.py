@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nodeforge.analysis import nodefiles
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.types import ANY, schema_from_type
 
@@ -146,8 +147,9 @@ def _raw_node(analysis: Analysis, node_id: str) -> dict[str, Any]:
 
 def module_files(
     analysis: Analysis, node_id: str, to: str | None = None
-) -> tuple[dict[str, bytes], str]:
-    """The generated Go module of the node's (or segment's) test flow, and its hash.
+) -> tuple[dict[str, bytes], str, list[str]]:
+    """The generated Go module of the node's (or segment's) test flow, its hash, and
+    the packages of it that are trusted (the catalog's, forks' excluded).
 
     A workspace fork the code generator does not know yet is generated as its base type,
     with the base's executor package replaced by the fork's own Go files: the fork's real
@@ -160,7 +162,7 @@ def module_files(
     root = analysis.workspace.root
     where = (root or Path("/nonexistent")) / f"{FLOW_ID}.flow.json"
 
-    def generate(flow_text: str) -> tuple[dict[str, bytes], str]:
+    def generate(flow_text: str) -> tuple[dict[str, bytes], str, list[str]]:
         try:
             module = generate_module(root, [FlowInput(where, f"{FLOW_ID}.flow.json", flow_text)])
         except CodegenError as exc:
@@ -168,7 +170,7 @@ def module_files(
         if not module.ok:
             problems = [d.message for ds in module.diagnostics.values() for d in ds]
             raise Unsupported("cannot generate its Go code: " + "; ".join(problems[:3]))
-        return module.files, module.content_hash
+        return module.files, module.content_hash, module.trusted_packages
 
     try:
         return generate(text)
@@ -180,8 +182,8 @@ def module_files(
         fork = forks.get(n["id"])
         if fork is not None:
             n["type"], n["version"] = fork.base_type, fork.base_version
-    files, _ = generate(json.dumps(flow, indent=2))
-    return _with_fork_executors(files, forks)
+    files, _, trusted = generate(json.dumps(flow, indent=2))
+    return _with_fork_executors(files, forks, trusted)
 
 
 def _forks(analysis: Analysis, members: list[str]) -> dict[str, Any]:
@@ -198,14 +200,15 @@ def _forks(analysis: Analysis, members: list[str]) -> dict[str, Any]:
 
 
 def _with_fork_executors(
-    files: dict[str, bytes], forks: dict[str, Any]
-) -> tuple[dict[str, bytes], str]:
+    files: dict[str, bytes], forks: dict[str, Any], trusted_packages: list[str]
+) -> tuple[dict[str, bytes], str, list[str]]:
     import hashlib
     import re
 
     from nodeforge.codegen.flowgen import EXECUTORS
 
     out = dict(files)
+    trusted = set(trusted_packages)
     for fork in forks.values():
         package = EXECUTORS.get(fork.base_type)
         if package is None:
@@ -213,16 +216,19 @@ def _with_fork_executors(
         folder = f"catalog/{fork.base_type}/{fork.base_version}/"
         for name in [k for k in out if k.startswith(folder) and k.endswith(".go")]:
             del out[name]
-        for src in sorted(fork.folder.glob("*.go")):
-            if src.name.endswith("_test.go"):
-                continue
-            code = src.read_text(encoding="utf-8")
+        trusted.discard(f"nodeforge.dev/{folder.rstrip('/')}")
+        try:
+            sources = nodefiles.go_files(fork.folder)  # no links, no special files
+        except nodefiles.NodeFileError as exc:
+            raise Unsupported(f"cannot read the fork's files: {exc}") from exc
+        for name, data in sources.items():
+            code = data.decode("utf-8", "replace")
             code = re.sub(r"^package\s+\w+", f"package {package}", code, count=1, flags=re.M)
-            out[folder + src.name] = code.encode()
+            out[folder + name] = code.encode()
     h = hashlib.sha256()
     for name in sorted(out):
         h.update(name.encode() + b"\0" + out[name] + b"\0")
-    return out, h.hexdigest()
+    return out, h.hexdigest(), sorted(trusted)
 
 
 def parse_captured(stdout: bytes) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import hashlib
 import os
 import random
 import signal
@@ -85,11 +86,27 @@ def sweep(uid: int, deadline_seconds: float = 2.0) -> list[int]:
         time.sleep(0.005)
 
 
+#: Build uids (:func:`build_uid`) come from a range of their own, after the run uids.
+BUILD_UID_BASE = UID_BASE + UID_COUNT
+
+
+def build_uid(key: str) -> int:
+    """The uid that owns one workspace's sandboxed Go build cache: stable for ``key``, so
+    the cache needs no chown between builds, and outside the range of run uids."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return BUILD_UID_BASE + int.from_bytes(digest[:4], "big") % UID_COUNT
+
+
 @contextlib.contextmanager
-def lease_uid() -> Iterator[int]:
+def lease_uid(fixed: int | None = None, wait_seconds: float = 600.0) -> Iterator[int]:
     """Hold a uid no other sandbox holds and no process runs as, for one run; the caller
-    must :func:`sweep` it before leaving the block."""
+    must :func:`sweep` it before leaving the block. With ``fixed``, that uid is held
+    (waiting up to ``wait_seconds`` for another holder to finish)."""
     LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if fixed is not None:
+        with _lease_fixed(fixed, wait_seconds) as uid:
+            yield uid
+        return
     start = random.randrange(UID_COUNT)
     for i in range(256):
         uid = UID_BASE + (start + i * 7919) % UID_COUNT
@@ -116,3 +133,31 @@ def lease_uid() -> Iterator[int]:
                 os.unlink(LOCK_DIR / f"{uid}.lock")
             os.close(fd)
     raise NoFreeUid("no free sandbox uid")
+
+
+@contextlib.contextmanager
+def _lease_fixed(uid: int, wait_seconds: float) -> Iterator[int]:
+    end = time.monotonic() + wait_seconds
+    while True:
+        fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(LOCK_DIR / f"{uid}.lock").st_ino == os.fstat(fd).st_ino:
+                break
+        except (BlockingIOError, FileNotFoundError):
+            pass
+        os.close(fd)
+        if time.monotonic() > end:
+            raise NoFreeUid(f"sandbox uid {uid} stayed busy for {wait_seconds:g} s")
+        time.sleep(0.05)
+    try:
+        if sweep(uid):
+            raise NoFreeUid(f"sandbox uid {uid} has processes that will not die")
+        global LEASE_COUNT
+        LEASED.append(uid)
+        LEASE_COUNT += 1
+        yield uid
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(LOCK_DIR / f"{uid}.lock")
+        os.close(fd)

@@ -17,7 +17,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.at is not None:
             return _rebuild(args)
-        result = build(args.path, out_dir=args.out_dir, binary=args.output)
+        result = build(
+            args.path,
+            out_dir=args.out_dir,
+            binary=args.output,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+        )
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge build: {exc}", file=sys.stderr)
         return 2

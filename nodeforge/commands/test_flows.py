@@ -40,7 +40,7 @@ class TestOutcome:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = build(args.path)
+        result = build(args.path, unsafe_no_sandbox=args.unsafe_no_sandbox)
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge test: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
         run_app=not args.no_run,
         debounce_ms=args.debounce_ms,
         report=report,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop_event.set())
     try:
