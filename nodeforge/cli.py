@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nodeforge import __version__
+from nodeforge.commands.paths import arg
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check flow files (for CI)")
-    check.add_argument("paths", nargs="+", type=Path, help="flow files or folders (recursive)")
+    check.add_argument(
+        "paths", nargs="+", type=arg("flows"), help="flow files or folders (recursive)"
+    )
     check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     check.add_argument(
         "--severity",
@@ -35,15 +38,46 @@ def build_parser() -> argparse.ArgumentParser:
         default="hint",
         help="report only diagnostics at least this severe (default: hint, i.e. all)",
     )
-    check.add_argument("--output", "-o", type=Path, help="write the report to a file")
+    check.add_argument("--output", "-o", type=arg("output_file"), help="write the report to a file")
     check.set_defaults(handler=_lazy("nodeforge.commands.check", "run"))
 
     lsp = sub.add_parser("lsp", help="run the language server")
     transport = lsp.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout")
-    transport.add_argument("--tcp", metavar="HOST:PORT", help="listen for one TCP client")
+    transport.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="listen for TCP clients (no authentication: loopback only, never as root)",
+    )
     transport.add_argument("--ws", metavar="HOST:PORT", help="WebSocket gateway, many clients")
-    lsp.add_argument("--token", help="WebSocket token (or NODEFORGE_WS_TOKEN)")
+    token = lsp.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help="read the WebSocket token from PATH (mode 600)",
+    )
+    token.add_argument(
+        "--token",
+        help="WebSocket token (visible to other users in the process list: prefer "
+        "--token-file or NODEFORGE_WS_TOKEN); without any, one is generated and printed",
+    )
+    token.add_argument(
+        "--no-token",
+        action="store_true",
+        help="WebSocket gateway without a token: loopback only, refused as root",
+    )
+    lsp.add_argument(
+        "--base",
+        type=Path,
+        metavar="DIR",
+        help="--ws/--tcp: clients reach only paths inside DIR (default: the working directory)",
+    )
+    lsp.add_argument(
+        "--allow-remote-tcp",
+        action="store_true",
+        help="let --tcp bind a non-loopback address (anyone reaching it acts as you)",
+    )
     lsp.add_argument(
         "--allow-origin",
         action="append",
@@ -62,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     dap.set_defaults(handler=_lazy("nodeforge.server.dap.adapter", "run"))
 
     fmt = sub.add_parser("format", help="rewrite flow files in the canonical layout")
-    fmt.add_argument("paths", nargs="+", type=Path, help="flow files or folders (recursive)")
+    fmt.add_argument(
+        "paths", nargs="+", type=arg("flows"), help="flow files or folders (recursive)"
+    )
     fmt.add_argument("--check", action="store_true", help="only report files that would change")
     fmt.set_defaults(handler=_lazy("nodeforge.commands.format", "run"))
 
@@ -77,15 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Development mode: flow simulation and sandboxed node tests (docs/sandbox.md)."""
     simulate = sub.add_parser("simulate", help="run a flow in the simulator, I/O mocked")
-    simulate.add_argument("flow", type=Path, help="the flow file")
+    simulate.add_argument("flow", type=arg("file"), help="the flow file")
     simulate.add_argument(
-        "--input", "-i", type=Path, help="JSON file: the trigger's data (- stdin)"
+        "--input", "-i", type=arg("input"), help="JSON file: the trigger's data (- stdin)"
     )
     simulate.add_argument("--trigger", "-t", help="trigger node id (default: the first)")
     simulate.add_argument(
-        "--fixtures", type=Path, help="JSON file: node id -> pinned output (as `app run`)"
+        "--fixtures", type=arg("input"), help="JSON file: node id -> pinned output (as `app run`)"
     )
-    simulate.add_argument("--env", type=Path, help="JSON file: environment (default: this one)")
+    simulate.add_argument(
+        "--env", type=arg("input"), help="JSON file: environment (default: this one)"
+    )
     simulate.add_argument("--now", help="fixed time for now(), e.g. 2026-01-01T00:00:00Z")
     simulate.add_argument(
         "--run-code",
@@ -96,13 +134,17 @@ def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     simulate.set_defaults(handler=_lazy("nodeforge.commands.simulate", "run"))
 
     test_node = sub.add_parser("test-node", help="run one node's Go code in the sandbox")
-    test_node.add_argument("flow", type=Path, help="the flow file")
+    test_node.add_argument("flow", type=arg("file"), help="the flow file")
     test_node.add_argument("node", help="the node id (the first node of a segment)")
     test_node.add_argument("--to", metavar="NODE", help="test the segment up to this node")
     test_node.add_argument(
-        "--env", type=Path, help="JSON file: the environment inside the sandbox (default: none)"
+        "--env",
+        type=arg("file"),
+        help="JSON file: the environment inside the sandbox (default: none)",
     )
-    test_node.add_argument("--input", "-i", type=Path, help="JSON file: the node's input (- stdin)")
+    test_node.add_argument(
+        "--input", "-i", type=arg("input"), help="JSON file: the node's input (- stdin)"
+    )
     test_node.add_argument(
         "--limit",
         action="append",
@@ -124,11 +166,16 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
     def workspace_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--workspace", "-w", type=Path, help="the workspace folder (default: found from here)"
+            "--workspace",
+            "-w",
+            type=arg("folder"),
+            help="the workspace folder (default: found from here)",
         )
 
     init = sub.add_parser("init", help="create a workspace (nodeforge.toml, flows/, nodes/)")
-    init.add_argument("path", nargs="?", type=Path, default=Path("."), help="folder (default: .)")
+    init.add_argument(
+        "path", nargs="?", type=arg("output_folder"), default=".", help="folder (default: .)"
+    )
     init.add_argument("--name", help="project name (default: the folder's name)")
     init.add_argument("--description", default="")
     init.add_argument("--owner", default="")
@@ -145,21 +192,23 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     project.set_defaults(handler=_lazy("nodeforge.commands.project", "run"))
 
     save = sub.add_parser("save", help="record flows in the internal history")
-    save.add_argument("flows", nargs="*", type=Path, help="flow files (default: every flow)")
+    save.add_argument("flows", nargs="*", type=arg("file"), help="flow files (default: every flow)")
     save.add_argument("--message", "-m", help="what changed")
     save.add_argument("--json", action="store_true")
     workspace_option(save)
     save.set_defaults(handler=_lazy("nodeforge.commands.save", "run"))
 
     history = sub.add_parser("history", help="saved versions of a flow, newest first")
-    history.add_argument("flow", nargs="?", type=Path, help="flow file (default: all saves)")
+    history.add_argument(
+        "flow", nargs="?", type=arg("tracked"), help="flow file (default: all saves)"
+    )
     history.add_argument("--limit", "-n", type=int)
     history.add_argument("--json", action="store_true")
     workspace_option(history)
     history.set_defaults(handler=_lazy("nodeforge.commands.history", "run"))
 
     diff = sub.add_parser("diff", help="semantic and text diff of two versions of a flow")
-    diff.add_argument("flow", type=Path)
+    diff.add_argument("flow", type=arg("tracked"))
     diff.add_argument("a", nargs="?", help="revision: commit id or @N (default: @0, the newest)")
     diff.add_argument("b", nargs="?", help="revision (default: the file on disk)")
     diff.add_argument("--json", action="store_true")
@@ -168,7 +217,7 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     diff.set_defaults(handler=_lazy("nodeforge.commands.diff", "run"))
 
     restore = sub.add_parser("restore", help="bring back a saved version (as a new save)")
-    restore.add_argument("flow", type=Path)
+    restore.add_argument("flow", type=arg("tracked"))
     restore.add_argument("rev", help="commit id or @N")
     restore.add_argument(
         "--force", action="store_true", help="discard changes of the file that are not saved"
@@ -213,7 +262,9 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
             p.add_argument("--force", action="store_true", help="remove it even while flows use it")
     cenv = csub.add_parser("env", help="write connector settings for a built app (0600 file)")
     cenv.add_argument("names", nargs="*", help="connectors (default: all)")
-    cenv.add_argument("--output", "-o", type=Path, required=True, help="file to write")
+    cenv.add_argument(
+        "--output", "-o", type=arg("output_file"), required=True, help="file to write"
+    )
     cenv.add_argument("--format", choices=("env", "json"), default="env")
     cexec = csub.add_parser("exec", help="run a built app with connector settings in its env")
     cexec.add_argument(
@@ -232,7 +283,9 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     connector.set_defaults(handler=_lazy("nodeforge.commands.connector", "run"))
 
     upgrade = sub.add_parser("upgrade", help="upgrade node versions, applying config migrations")
-    upgrade.add_argument("flows", nargs="*", type=Path, help="flow files (default: every flow)")
+    upgrade.add_argument(
+        "flows", nargs="*", type=arg("file"), help="flow files (default: every flow)"
+    )
     upgrade.add_argument("--to", metavar="VERSION", help="target version (needs one node type)")
     upgrade.add_argument("--type", dest="node_type", help="only nodes of this type")
     upgrade.add_argument("--node", action="append", default=[], help="only this node id")
@@ -260,19 +313,24 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     fmt_choices = ("text", "json", "sarif", "github")
 
     generate = sub.add_parser("generate", help="write the Go module of a flow or workspace")
-    generate.add_argument("path", type=Path, help="a flow file or a workspace folder")
+    generate.add_argument("path", type=arg("flows"), help="a flow file or a workspace folder")
     generate.add_argument(
-        "--output", "-o", type=Path, help="module folder (default: .nodeforge/gen/)"
+        "--output", "-o", type=arg("output_folder"), help="module folder (default: .nodeforge/gen/)"
     )
     generate.add_argument("--format", choices=fmt_choices, default="text")
     generate.set_defaults(handler=_lazy("nodeforge.commands.generate", "run"))
 
     build = sub.add_parser("build", help="compile a flow or workspace to one binary")
-    build.add_argument("path", type=Path, help="a flow file or a workspace folder")
+    build.add_argument("path", type=arg("flows"), help="a flow file or a workspace folder")
     build.add_argument(
-        "--output", "-o", type=Path, help="the binary (default: .nodeforge/bin/<project>)"
+        "--output",
+        "-o",
+        type=arg("output_file"),
+        help="the binary (default: .nodeforge/bin/<project>)",
     )
-    build.add_argument("--out-dir", type=Path, help="module folder (default: .nodeforge/gen/)")
+    build.add_argument(
+        "--out-dir", type=arg("output_folder"), help="module folder (default: .nodeforge/gen/)"
+    )
     build.add_argument("--format", choices=fmt_choices, default="text")
     build.add_argument("--json", action="store_true", help="print the build result as JSON")
     build.add_argument(
@@ -288,7 +346,7 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     build.set_defaults(handler=_lazy("nodeforge.commands.build", "run"))
 
     run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")
-    run.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    run.add_argument("path", type=arg("flows"), nargs="?", default=".", help="workspace or flow")
     run.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
     run.add_argument(
         "--unsafe-no-sandbox",
@@ -298,7 +356,7 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     run.set_defaults(handler=_lazy("nodeforge.commands.run_app", "run"))
 
     test = sub.add_parser("test", help="run the flows' tests against the compiled app")
-    test.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    test.add_argument("path", type=arg("flows"), nargs="?", default=".", help="workspace or flow")
     test.add_argument("-k", help="only tests whose name contains this")
     test.add_argument("--json", action="store_true")
     test.add_argument(
@@ -309,7 +367,7 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     test.set_defaults(handler=_lazy("nodeforge.commands.test_flows", "run"))
 
     watch = sub.add_parser("watch", help="rebuild and restart the app when flows change")
-    watch.add_argument("path", type=Path, nargs="?", default=Path("."), help="workspace or flow")
+    watch.add_argument("path", type=arg("flows"), nargs="?", default=".", help="workspace or flow")
     watch.add_argument("--addr", default="127.0.0.1:8080", help="listen address (NODEFORGE_ADDR)")
     watch.add_argument("--no-run", action="store_true", help="only rebuild, do not run the app")
     watch.add_argument("--debounce-ms", type=int, default=200)

@@ -7,10 +7,14 @@ monaco-languageclient cannot read, so the gateway is ours, on ``websockets``:
   settings, workspaces); the only shared things are the catalog and worker threads;
 - one JSON-RPC message per TEXT frame, as vscode-ws-jsonrpc sends and expects
   (binary frames holding UTF-8 JSON are accepted too);
-- binds 127.0.0.1 by default; a token (``--token`` or ``NODEFORGE_WS_TOKEN``) is
-  checked before the upgrade when set, and is mandatory for a non-loopback bind;
+- binds 127.0.0.1 by default; a token is mandatory and checked (in constant time)
+  before the upgrade: ``--token-file``, ``--token`` or ``NODEFORGE_WS_TOKEN``, else one
+  is generated and printed with the URL, as Jupyter does. ``--no-token`` serves
+  without one, on loopback only and never as root (any local user could connect);
 - Origin allow-list: browsers always send Origin, so a page on another site cannot
   drive a local server (cross-site WebSocket hijacking);
+- every path a client names is confined to the base directory (``--base``, default
+  the working directory; see ``server/confine.py``);
 - a frame above ``--max-message-bytes`` closes that connection (1009); a client
   that stops reading overflows its own send budget and is dropped; a flooding
   client is slowed by its own socket; none of it reaches the other clients.
@@ -22,11 +26,15 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import os
+import secrets
+import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -50,6 +58,11 @@ class GatewayConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     token: str | None = None
+    """Mandatory unless ``no_token``."""
+    no_token: bool = False
+    """Serve without a token (loopback only, never as root)."""
+    show_token: bool = False
+    """Print the token with the URL at start (it was generated: nobody else knows it)."""
     allowed_origins: Sequence[str] = ()
     max_message_bytes: int = 16 * 1024 * 1024
     max_clients: int = 256
@@ -59,19 +72,19 @@ class GatewayConfig:
     max_open_text: int | None = None
     """Characters of open documents per client (default: four maximal messages)."""
     base: Path | None = None
-    """Clients may only use workspace folders (and read files) under this directory;
-    default: the directory the gateway was started in."""
+    """Every path a client names must lead inside this directory (workspace folders,
+    documents, command arguments); default: the directory the gateway was started in."""
     send_budget_bytes: int | None = None
     """Output queued for one client before it counts as stalled and is dropped
     (default: four maximal messages, at least 64 MiB)."""
 
-    def session_limits(self) -> SessionLimits:
+    def session_limits(self, base: Path) -> SessionLimits:
         return SessionLimits(
             max_documents=self.max_documents,
             max_text=self.max_open_text
             if self.max_open_text is not None
             else 4 * self.max_message_bytes,
-            base=self.base if self.base is not None else Path.cwd(),
+            base=base,
         )
 
     @property
@@ -94,12 +107,84 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_config(config: GatewayConfig) -> None:
-    if not is_loopback(config.host) and not config.token:
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def refuse_unauthenticated(host: str, what: str, *, allow_remote: bool = False) -> None:
+    """A server without authentication: never as root (any local user could connect
+    and run code as root), and only on loopback unless ``allow_remote``."""
+    if running_as_root():
         raise ConfigError(
-            f"refusing to listen on {config.host} without a token: pass --token or set "
-            f"{TOKEN_ENV} (any client that can reach the port could otherwise connect)"
+            f"refusing to serve {what} as root: any local user could connect and run "
+            "code as root; run it as your own user, or use --ws with a token"
         )
+    if not allow_remote and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to serve {what} on {host}: anyone who can reach the port could "
+            "connect; bind 127.0.0.1, or use --ws with a token"
+        )
+
+
+def check_config(config: GatewayConfig) -> None:
+    if config.no_token:
+        if config.token:
+            raise ConfigError("a token was given together with --no-token")
+        refuse_unauthenticated(config.host, "a WebSocket gateway without a token")
+    elif not config.token:
+        raise ConfigError(
+            f"a token is required: --token-file PATH, --token T or {TOKEN_ENV}, or none "
+            "of them to have one generated (--no-token serves without one, on loopback "
+            "only and never as root)"
+        )
+
+
+def generate_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+MAX_TOKEN_FILE_BYTES = 4096
+
+
+def read_token_file(path: Path) -> str:
+    """The token in ``path`` (surrounding whitespace dropped). Refused when the file
+    is not a regular file or other users may read it: the token is the key to
+    running code as the gateway's user."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"token file {path} is not a regular file")
+        if info.st_mode & 0o077:
+            raise ConfigError(
+                f"token file {path} is accessible to other users (mode "
+                f"{stat.S_IMODE(info.st_mode):04o}): chmod 600 {path}"
+            )
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise ConfigError(f"token file {path} is larger than {MAX_TOKEN_FILE_BYTES} bytes")
+    try:
+        token = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"token file {path} is not UTF-8 text") from None
+    if not token:
+        raise ConfigError(f"token file {path} is empty")
+    return token
+
+
+def resolve_base(base: Path | None) -> Path:
+    """The directory every client path must lead into (resolved); never ``/``."""
+    resolved = (base if base is not None else Path.cwd()).resolve()
+    if not resolved.is_dir():
+        raise ConfigError(f"the base directory {base} is not a directory")
+    if resolved == Path(resolved.anchor):
+        raise ConfigError(
+            f"refusing {resolved} as the base directory (every file would be in reach): "
+            "start the server in the project it serves, or pass --base DIR"
+        )
+    return resolved
 
 
 def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
@@ -135,6 +220,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         check_config(config)
         self.config = config
+        self.base = resolve_base(config.base)
         self.clients: set[ServerConnection] = set()
         self.server: Server | None = None
 
@@ -146,9 +232,10 @@ class Gateway:
         if not origin_allowed(origin, self.config.allowed_origins):
             log.warning("refused origin %r from %s", origin, connection.remote_address)
             return connection.respond(HTTPStatus.FORBIDDEN, "Origin not allowed\n")
-        if self.config.token is not None:
+        if not self.config.no_token:
+            expected = (self.config.token or "").encode()
             token = presented_token(request)
-            if token is None or not hmac.compare_digest(token.encode(), self.config.token.encode()):
+            if token is None or not hmac.compare_digest(token.encode(), expected):
                 log.warning("refused a bad or missing token from %s", connection.remote_address)
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "Missing or bad token\n")
         if len(self.clients) >= self.config.max_clients:
@@ -192,7 +279,7 @@ class Gateway:
                 framed=False,
                 redact_errors=True,
                 is_open=lambda: ws.state is State.OPEN,
-                server=create_server(self.config.session_limits()),
+                server=create_server(self.config.session_limits(self.base)),
             )
             await writer.drain(timeout=2)
         except Exception:
@@ -228,8 +315,23 @@ class Gateway:
         server = await self.start()
         addresses = ", ".join(str(s.getsockname()) for s in server.sockets)
         log.info("WebSocket gateway listening on %s", addresses)
-        print(f"nodeforge lsp: WebSocket gateway on ws://{self._display()}/", flush=True)
+        print(f"nodeforge lsp: WebSocket gateway on {self.url()}", flush=True)
+        if self.config.no_token:
+            print(
+                "nodeforge lsp: warning: no token: every local user can connect and run "
+                "code as you",
+                file=sys.stderr,
+                flush=True,
+            )
         await server.serve_forever()
+
+    def url(self) -> str:
+        """The address to connect to; with the token when it was generated (the
+        user's only way to learn it; the log never has it)."""
+        url = f"ws://{self._display()}/"
+        if self.config.show_token and self.config.token:
+            url += f"?token={quote(self.config.token, safe='')}"
+        return url
 
     def _display(self) -> str:
         host = self.config.host

@@ -1,9 +1,11 @@
 """``nodeforge lsp``: choose a transport and serve.
 
 ``--stdio`` (default) serves the one client on stdin/stdout; ``--tcp HOST:PORT``
-serves every TCP client with its own session; ``--ws HOST:PORT`` runs the
-WebSocket gateway (see :mod:`nodeforge.server.gateway`). Logs go to ``--log-file``
-or stderr, never to stdout (the protocol stream).
+serves every TCP client with its own session (no authentication: loopback only
+unless ``--allow-remote-tcp``, never as root); ``--ws HOST:PORT`` runs the
+WebSocket gateway (see :mod:`nodeforge.server.gateway`; a token is mandatory).
+Both network transports confine every client to ``--base`` (default: the working
+directory). Logs go to ``--log-file`` or stderr, never to stdout (the protocol stream).
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ from nodeforge.server.gateway import (
     TOKEN_ENV,
     ConfigError,
     GatewayConfig,
+    generate_token,
     is_loopback,
+    read_token_file,
+    refuse_unauthenticated,
+    resolve_base,
     run_gateway,
 )
+from nodeforge.server.lsp import create_server
+from nodeforge.server.session import SessionLimits
 from nodeforge.server.transport import (
     BlockingWriter,
     FdReader,
@@ -43,25 +51,77 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(getattr(args, "log_file", None))
     idlegc.enable()
     max_bytes = int(getattr(args, "max_message_bytes", 16 * 1024 * 1024))
+    # Read once and dropped: no child (a build, the app, a sandboxed node) inherits it.
+    env_token = os.environ.pop(TOKEN_ENV, None)
     try:
         if getattr(args, "ws", None):
-            host, port = parse_address(args.ws)
-            token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
-            config = GatewayConfig(
-                host=host,
-                port=port,
-                token=token,
-                allowed_origins=tuple(getattr(args, "allow_origin", []) or ()),
-                max_message_bytes=max_bytes,
-            )
-            return run_gateway(config)
+            return run_gateway(gateway_config(args, env_token, max_bytes))
+        network_only(args)
         if getattr(args, "tcp", None):
             host, port = parse_address(args.tcp)
-            return asyncio.run(serve_tcp(host, port, max_bytes))
+            allow_remote = bool(getattr(args, "allow_remote_tcp", False))
+            refuse_unauthenticated(
+                host, "LSP over TCP (no authentication)", allow_remote=allow_remote
+            )
+            base = resolve_base(getattr(args, "base", None))
+            return asyncio.run(serve_tcp(host, port, max_bytes, base))
+        if getattr(args, "base", None) is not None:
+            raise ConfigError(
+                "--base applies to --ws and --tcp (stdio serves the client's workspace folders)"
+            )
     except (ConfigError, ValueError) as exc:
         print(f"nodeforge lsp: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return run_stdio(max_bytes)
+
+
+def gateway_config(
+    args: argparse.Namespace, env_token: str | None, max_bytes: int
+) -> GatewayConfig:
+    """The gateway's settings; the token from ``--token-file``, ``--token`` or the
+    environment, else a generated one (printed with the URL), else none with
+    ``--no-token``."""
+    host, port = parse_address(args.ws)
+    no_token = bool(getattr(args, "no_token", False))
+    token_file: Path | None = getattr(args, "token_file", None)
+    token: str | None = getattr(args, "token", None)
+    if token is not None and not token.strip():
+        raise ConfigError("--token is empty")
+    if token_file is not None:
+        token = read_token_file(token_file)
+    if token is None and env_token is not None:
+        if no_token:
+            raise ConfigError(f"{TOKEN_ENV} is set and --no-token was given: choose one")
+        if not env_token.strip():
+            raise ConfigError(f"{TOKEN_ENV} is set but empty")
+        token = env_token
+    generated = token is None and not no_token
+    if generated:
+        token = generate_token()
+    return GatewayConfig(
+        host=host,
+        port=port,
+        token=token.strip() if token is not None else None,
+        no_token=no_token,
+        show_token=generated,
+        allowed_origins=tuple(getattr(args, "allow_origin", []) or ()),
+        max_message_bytes=max_bytes,
+        base=getattr(args, "base", None),
+    )
+
+
+def network_only(args: argparse.Namespace) -> None:
+    """Options of the gateway given to another transport are a mistake worth saying."""
+    for option, given in (
+        ("--token", getattr(args, "token", None) is not None),
+        ("--token-file", getattr(args, "token_file", None) is not None),
+        ("--no-token", bool(getattr(args, "no_token", False))),
+        ("--allow-origin", bool(getattr(args, "allow_origin", None))),
+    ):
+        if given:
+            raise ConfigError(f"{option} applies to --ws only")
+    if bool(getattr(args, "allow_remote_tcp", False)) and not getattr(args, "tcp", None):
+        raise ConfigError("--allow-remote-tcp applies to --tcp only")
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -127,8 +187,27 @@ def stop_workers(timeout: float, code: int) -> None:
         os._exit(code)
 
 
-async def serve_tcp(host: str, port: int, max_bytes: int) -> int:
-    """Every TCP client gets its own session (like the gateway, Content-Length framed)."""
+async def serve_tcp(host: str, port: int, max_bytes: int, base: Path) -> int:
+    """Serve TCP clients until stopped (see :func:`start_tcp`)."""
+    if not is_loopback(host):
+        print(
+            f"nodeforge lsp: warning: TCP on {host} has no authentication; anyone who can "
+            "reach the port can act as this user (prefer --ws with a token)",
+            file=sys.stderr,
+        )
+    server = await start_tcp(host, port, max_bytes, base)
+    addresses = ", ".join(str(s.getsockname()) for s in server.sockets)
+    log.info("listening for LSP clients on %s", addresses)
+    print(f"nodeforge lsp: listening on {addresses}", file=sys.stderr, flush=True)
+    async with server:
+        await server.serve_forever()
+    return 0
+
+
+async def start_tcp(host: str, port: int, max_bytes: int, base: Path) -> asyncio.Server:
+    """Every TCP client gets its own session (like the gateway, Content-Length framed),
+    confined to ``base`` as gateway clients are."""
+    limits = SessionLimits(base=base)
 
     async def client(reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
         async def send(data: bytes) -> None:
@@ -144,7 +223,9 @@ async def serve_tcp(host: str, port: int, max_bytes: int) -> int:
 
         receive = FramedReader(reader.readline, reader.read, max_bytes, oversized)
         try:
-            await serve_session(receive, writer, framed=True, redact_errors=True)
+            await serve_session(
+                receive, writer, framed=True, redact_errors=True, server=create_server(limits)
+            )
             await writer.drain(timeout=2)
         except Exception:
             log.exception("TCP session failed")
@@ -152,16 +233,4 @@ async def serve_tcp(host: str, port: int, max_bytes: int) -> int:
             writer.close()
             stream.close()
 
-    if not is_loopback(host):
-        print(
-            f"nodeforge lsp: warning: TCP on {host} has no authentication; anyone who can "
-            "reach the port can read the workspace (prefer --ws with a token)",
-            file=sys.stderr,
-        )
-    server = await asyncio.start_server(client, host, port, limit=1 << 16)
-    addresses = ", ".join(str(s.getsockname()) for s in server.sockets)
-    log.info("listening for LSP clients on %s", addresses)
-    print(f"nodeforge lsp: listening on {addresses}", file=sys.stderr, flush=True)
-    async with server:
-        await server.serve_forever()
-    return 0
+    return await asyncio.start_server(client, host, port, limit=1 << 16)

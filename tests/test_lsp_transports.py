@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from nodeforge.server.main import start_tcp
 from tests.lsp.framed import FramedClient
 from tests.lsp.harness import ROOT, WORKSPACE
 
@@ -26,14 +29,48 @@ async def spawn(*args: str) -> asyncio.subprocess.Process:
 
 @pytest.fixture
 async def tcp_port() -> AsyncIterator[int]:
+    """The TCP transport in-process: the command line refuses it as root (the tests'
+    user), since any local user could connect to an unauthenticated server."""
+    server = await start_tcp("127.0.0.1", 0, 16 * 1024 * 1024, ROOT)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="the command line refuses TCP as root")
+async def test_tcp_from_the_command_line_as_a_user() -> None:
     process = await spawn("--tcp", "127.0.0.1:0")
     assert process.stderr is not None
     line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
     match = re.search(r"'127\.0\.0\.1', (\d+)", line)
     assert match, line
-    yield int(match.group(1))
+    client = FramedClient(*await asyncio.open_connection("127.0.0.1", int(match.group(1))))
+    await client.initialize(WORKSPACE.as_uri())
+    client.writer.close()
     process.terminate()
     await process.wait()
+
+
+async def test_tcp_clients_are_confined_to_the_base(tmp_path: Path) -> None:
+    server = await start_tcp("127.0.0.1", 0, 1 << 20, WORKSPACE)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        client = FramedClient(*await asyncio.open_connection("127.0.0.1", port))
+        await client.initialize(WORKSPACE.as_uri())
+        outside = tmp_path / "x.flow.json"
+        client.open(outside.as_uri(), PINGER.read_text())
+        answer = await client.request(
+            "workspace/executeCommand",
+            {"command": "nodeforge.project.init", "arguments": [{"path": str(tmp_path / "w")}]},
+        )
+        assert "outside the server's base directory" in answer["error"]["message"]
+        assert not (tmp_path / "w").exists()
+        shown = [m["params"]["message"] for m in client.notifications]
+        assert any("not opening" in m and "outside" in m for m in shown), shown
+        client.writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_tcp_serves_several_clients_each_in_its_own_session(tcp_port: int) -> None:

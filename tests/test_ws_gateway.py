@@ -10,13 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from nodeforge.server.gateway import ConfigError, Gateway, GatewayConfig
+from nodeforge.server import gateway as gateway_module
+from nodeforge.server.gateway import ConfigError, Gateway, GatewayConfig, read_token_file
 from tests.lsp.harness import BROKEN, ROOT, WORKSPACE
 from tests.lsp.wsclient import WsClient
 
@@ -25,6 +28,7 @@ TOKEN = "s3cret-token"
 
 
 async def start(**options: Any) -> Gateway:
+    options.setdefault("token", TOKEN)
     gateway = Gateway(GatewayConfig(port=0, ping_interval=None, **options))
     await gateway.start()
     return gateway
@@ -32,7 +36,7 @@ async def start(**options: Any) -> Gateway:
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    gw = await start(token=TOKEN)
+    gw = await start()
     yield gw
     assert gw.server is not None
     gw.server.close()
@@ -108,9 +112,9 @@ async def test_origin_allow_list() -> None:
     gw = await start(allowed_origins=("https://editor.example.com",))
     try:
         with pytest.raises(InvalidStatus) as refused:
-            await connect(url(gw, None), origin="https://evil.example.net")  # type: ignore[arg-type]
+            await connect(url(gw), origin="https://evil.example.net")  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
-        ok = await WsClient.connect(url(gw, None), origin="https://editor.example.com")  # type: ignore[arg-type]
+        ok = await WsClient.connect(url(gw), origin="https://editor.example.com")  # type: ignore[arg-type]
         await ok.initialize(None)
         await ok.stop()
     finally:
@@ -122,11 +126,11 @@ async def test_default_origins_are_loopback_pages_only() -> None:
     gw = await start()
     try:
         with pytest.raises(InvalidStatus) as refused:
-            await connect(url(gw, None), origin="https://evil.example.net")  # type: ignore[arg-type]
+            await connect(url(gw), origin="https://evil.example.net")  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
         for origin in ("http://localhost:3000", "http://127.0.0.1:8080", None):
             kwargs = {"origin": origin} if origin else {}
-            client = await WsClient.connect(url(gw, None), **kwargs)
+            client = await WsClient.connect(url(gw), **kwargs)
             await client.initialize(None)
             await client.stop()
     finally:
@@ -212,28 +216,179 @@ async def test_stalled_client_is_dropped() -> None:
         gw.server.close()
 
 
-def test_non_loopback_bind_needs_a_token() -> None:
-    with pytest.raises(ConfigError, match="token"):
-        Gateway(GatewayConfig(host="0.0.0.0", port=0))
-    Gateway(GatewayConfig(host="0.0.0.0", port=0, token=TOKEN))  # fine with one
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "0.0.0.0"])
+def test_a_token_is_mandatory(host: str) -> None:
+    with pytest.raises(ConfigError, match="a token is required"):
+        Gateway(GatewayConfig(host=host, port=0))
+    with pytest.raises(ConfigError, match="a token is required"):
+        Gateway(GatewayConfig(host=host, port=0, token=""))
+    Gateway(GatewayConfig(host=host, port=0, token=TOKEN))  # fine with one
 
 
-def test_cli_refuses_public_bind_without_token() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "NODEFORGE_WS_TOKEN"}
-    result = subprocess.run(
-        [sys.executable, "-m", "nodeforge", "lsp", "--ws", "0.0.0.0:0"],
+def test_no_token_is_refused_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway_module, "running_as_root", lambda: True)
+    with pytest.raises(ConfigError, match="as root: any local user"):
+        Gateway(GatewayConfig(port=0, no_token=True))
+
+
+def test_no_token_is_refused_off_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway_module, "running_as_root", lambda: False)
+    with pytest.raises(ConfigError, match=r"on 0\.0\.0\.0"):
+        Gateway(GatewayConfig(host="0.0.0.0", port=0, no_token=True))
+    with pytest.raises(ConfigError, match="together with --no-token"):
+        Gateway(GatewayConfig(port=0, no_token=True, token=TOKEN))
+
+
+async def test_no_token_as_a_user_serves_loopback_clients_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gateway_module, "running_as_root", lambda: False)
+    gw = await start(token=None, no_token=True)
+    try:
+        client = await WsClient.connect(url(gw, None))
+        assert (await client.initialize(None))["result"]["serverInfo"]["name"] == "nodeforge"
+        await client.stop()
+        with pytest.raises(InvalidStatus) as refused:  # the Origin check still holds
+            await connect(url(gw, None), origin="https://evil.example.net")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+    finally:
+        assert gw.server is not None
+        gw.server.close()
+
+
+async def test_a_client_without_origin_needs_the_token(gateway: Gateway) -> None:
+    """Not a browser (another local user's script): judged by the token, refused without."""
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic " + TOKEN}):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url(gateway, None), additional_headers=headers)
+        assert refused.value.response.status_code == 401
+    assert not gateway.clients
+
+
+def lsp_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k != "NODEFORGE_WS_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "nodeforge", "lsp", *args],
         capture_output=True,
         text=True,
         timeout=30,
-        env=env,
+        env={**base, **(env or {})},
         cwd=ROOT,
     )
-    assert result.returncode == 2
-    assert "token" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="checks the refusal as root")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--ws", "127.0.0.1:0", "--no-token"],
+        ["--ws", "0.0.0.0:0", "--no-token"],
+        ["--tcp", "127.0.0.1:0"],
+        ["--tcp", "0.0.0.0:0", "--allow-remote-tcp"],
+    ],
+)
+def test_cli_refuses_unauthenticated_servers_as_root(args: list[str]) -> None:
+    result = lsp_cli(*args)
+    assert result.returncode == 2, result
+    assert "as root: any local user could connect" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--ws", ":0", "--token", ""], None, "--token is empty"),
+        (["--ws", ":0", "--no-token"], {"NODEFORGE_WS_TOKEN": "x" * 20}, "choose one"),
+        (["--ws", ":0"], {"NODEFORGE_WS_TOKEN": " "}, "is set but empty"),
+        (["--ws", ":0", "--base", "/nonexistent/dir"], None, "not a directory"),
+        (["--ws", ":0", "--base", "/"], None, "every file would be in reach"),
+        (["--stdio", "--token", "x"], None, "--token applies to --ws only"),
+        (["--tcp", ":0", "--no-token"], None, "--no-token applies to --ws only"),
+        (["--stdio", "--base", "."], None, "--base applies to --ws and --tcp"),
+        (["--ws", ":0", "--token-file", "/nonexistent/token"], None, "cannot read the token"),
+    ],
+)
+def test_cli_refuses_bad_gateway_options(
+    args: list[str], env: dict[str, str] | None, message: str
+) -> None:
+    result = lsp_cli(*args, env=env)
+    assert result.returncode == 2, result
+    assert message in result.stderr
+
+
+def test_token_file_must_be_private(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    for mode in (0o644, 0o640, 0o604):
+        token_file.chmod(mode)
+        result = lsp_cli("--ws", ":0", "--token-file", str(token_file))
+        assert result.returncode == 2
+        assert "chmod 600" in result.stderr
+    token_file.chmod(0o600)
+    assert read_token_file(token_file) == TOKEN
+    (tmp_path / "empty").write_text("\n")
+    (tmp_path / "empty").chmod(0o600)
+    with pytest.raises(ConfigError, match="empty"):
+        read_token_file(tmp_path / "empty")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_token_file(tmp_path)
+
+
+async def gateway_process(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+    """``nodeforge lsp --ws 127.0.0.1:0 ARGS`` and the URL it prints."""
+    env = {k: v for k, v in os.environ.items() if k != "NODEFORGE_WS_TOKEN"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nodeforge", "lsp", "--ws", "127.0.0.1:0", *args,
+        stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    return process, "ws://" + line.rsplit("ws://", 1)[1].strip()
+
+
+async def test_cli_generates_a_token_and_prints_it_with_the_url() -> None:
+    process, printed = await gateway_process()
+    try:
+        token = parse_qs(urlsplit(printed).query)["token"][0]
+        assert len(token) >= 32
+        bare = printed.split("?", 1)[0]
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(bare)
+        assert refused.value.response.status_code == 401
+        client = await WsClient.connect(printed)
+        await client.initialize(WORKSPACE.as_uri())
+        uri = client.open(PINGER)
+        assert await client.published(uri) == []
+        await client.stop()
+    finally:
+        process.terminate()
+        await process.wait()
+    other, again = await gateway_process()
+    other.terminate()
+    await other.wait()
+    assert parse_qs(urlsplit(again).query)["token"][0] != token, "a fresh token each start"
+
+
+async def test_cli_token_file(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o600)
+    process, printed = await gateway_process("--token-file", str(token_file))
+    try:
+        assert "token" not in printed, "a token the user chose is not printed"
+        with pytest.raises(InvalidStatus):
+            await connect(printed)
+        client = await WsClient.connect(
+            printed, additional_headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        await client.initialize(None)
+        await client.stop()
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 async def test_cli_gateway_end_to_end() -> None:
-    env = {**os.environ, "NODEFORGE_WS_TOKEN": TOKEN}
+    env = {**os.environ, "NODEFORGE_WS_TOKEN": TOKEN}  # the environment's token
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nodeforge", "lsp", "--ws", "127.0.0.1:0",
         stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
@@ -282,7 +437,7 @@ async def test_clients_stay_inside_the_gateway_base() -> None:
 
     gw = await start(base=WORKSPACE)
     try:
-        client = await WsClient.connect(url(gw, None))
+        client = await WsClient.connect(url(gw))
         await client.request(
             "initialize",
             {
