@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nodeforge.analysis.flow import load_document
+from nodeforge.sandbox import simulations as sims
 from nodeforge.server.dap import protocol
 from nodeforge.server.dap.breakpoints import BreakpointError, parse_hit_condition
 from nodeforge.server.dap.launch import LaunchError, parse_launch
 from nodeforge.server.dap.locations import node_at_line, node_spans
+from nodeforge.server.dap.session import DapError, DebugSession
 from nodeforge.server.dap.values import Entry, References, member_expression
 from tests.dap_client import frame
 
@@ -157,3 +161,86 @@ def test_references_expand_one_level_and_page_lists() -> None:
     long = refs.variable(Entry("s", "x" * 500))
     assert len(long["value"]) == 200 and long["value"].endswith("...")
     assert json.loads(refs.variable(Entry("n", 1.5))["value"]) == 1.5
+
+
+class Recorder:
+    """A session's events, in order, with a way to wait for one (from the worker)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, name: str, body: dict[str, Any]) -> None:
+        with self.cond:
+            self.events.append((name, body))
+            self.cond.notify_all()
+
+    def wait(self, name: str) -> dict[str, Any]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: any(n == name for n, _ in self.events), timeout=60), (
+                f"no {name} event: {self.events}"
+            )
+            return next(b for n, b in self.events if n == name)
+
+
+@pytest.fixture
+def gated(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """data/map nodes wait for this event before they run: a run is surely in progress."""
+    gate = threading.Event()
+    real = sims.lookup
+
+    def lookup(node_type: str, version: str) -> Any:
+        fn = real(node_type, version)
+        if node_type != "data/map" or fn is None:
+            return fn
+
+        def waiting(run: sims.NodeRun) -> Any:
+            assert gate.wait(60)
+            return fn(run)
+
+        return waiting
+
+    monkeypatch.setattr(sims, "lookup", lookup)
+    return gate
+
+
+def running_session(tmp_path: Path) -> tuple[DebugSession, Recorder]:
+    from tests.test_dap import FLOW
+
+    path = tmp_path / "dbg.flow.json"
+    path.write_text(json.dumps(FLOW, indent=2))
+    events = Recorder()
+    session = DebugSession(events)
+    session.initialize({})
+    session.launch({"flow": str(path), "input": {"n": 1}})
+    session.configuration_done({})
+    session.run_deferred()  # starts the worker, which waits in `one`
+    assert session.state == "running"
+    return session, events
+
+
+def test_pause_stops_before_the_next_node(tmp_path: Path, gated: threading.Event) -> None:
+    session, events = running_session(tmp_path)
+    session.pause({})
+    gated.set()
+    stopped = events.wait("stopped")
+    assert stopped["reason"] == "pause" and "hitBreakpointIds" not in stopped
+    frames = session.stack_trace({"threadId": 1})["stackFrames"]
+    assert [f["name"].split(" ")[0] for f in frames] == ["two", "one", "start"]
+    assert session.sim.breakpoints == set()  # the pause is over: only the user's again
+    session.continue_({})
+    session.run_deferred()
+    assert events.wait("exited") == {"exitCode": 0}
+    with pytest.raises(DapError, match="not running"):
+        session.pause({})
+
+
+def test_terminate_while_running_ends_before_the_next_node(
+    tmp_path: Path, gated: threading.Event
+) -> None:
+    session, events = running_session(tmp_path)
+    session.terminate({})
+    gated.set()
+    events.wait("terminated")
+    assert session.state == "ended" and session.sim.trace == ["start", "one"]
+    assert not any(name == "exited" for name, _ in events.events)

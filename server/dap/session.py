@@ -39,7 +39,7 @@ from nodeforge.server.dap.breakpoints import (
 )
 from nodeforge.server.dap.launch import LaunchConfig, LaunchError, parse_launch
 from nodeforge.server.dap.locations import NodeSpan, node_spans
-from nodeforge.server.dap.values import Entry, References, Shown, preview
+from nodeforge.server.dap.values import Entry, References, Shown, member_expression, preview
 
 Emit = Callable[[str, dict[str, Any]], None]
 THREAD_ID = 1
@@ -121,7 +121,8 @@ class DebugSession:
         self._next_id = 1
         self._lock = threading.RLock()
         self._deferred: list[Callable[[], None]] = []
-        self._pause = False
+        self._pause = False  # a pause asked while running
+        self._terminate = False  # a terminate asked while running
         self._reported = 0  # trace entries already printed to the debug console
         self._logged: dict[str, int] = {}  # node -> its log entries already printed
         self._hits: list[int] = []  # breakpoints that stopped the run at its last pause
@@ -160,11 +161,11 @@ class DebugSession:
             self.config, self.sim, self.state = config, sim, "launched"
             self.flow_key = os.path.realpath(config.flow)
             self.spans = {s.node: s for s in node_spans(analysis.document)}
-            self._deferred.append(lambda: self._after_launch(analysis.document.text))
+            self._deferred.append(self._after_launch)
             if self.configured:
                 self._deferred.append(self._start)
 
-    def _after_launch(self, text: str) -> None:
+    def _after_launch(self) -> None:
         assert self.config is not None and self.sim is not None
         for warning in self.config.warnings:
             self._console(f"nodeforge: {warning}\n", "important")
@@ -268,7 +269,7 @@ class DebugSession:
 
     def _sync_breakpoints(self) -> None:
         """Tell the simulation where to pause (everywhere while a pause is asked)."""
-        if self.sim is not None and not self._pause:
+        if self.sim is not None and not self._pause and not self._terminate:
             self.sim.breakpoints = self._user_nodes()
 
     # -- running --------------------------------------------------------------------------
@@ -297,7 +298,8 @@ class DebugSession:
             step()
             while True:
                 with self._lock:
-                    if self.sim.status != "paused" or reason != "breakpoint" or self._pause:
+                    interrupted = self._pause or self._terminate
+                    if self.sim.status != "paused" or reason != "breakpoint" or interrupted:
                         break
                     stop, notes = self._check_breakpoints()
                 self._report()
@@ -315,6 +317,10 @@ class DebugSession:
         self._report()
         with self._lock:
             pause, self._pause = self._pause, False
+            if self._terminate:
+                self.state = "ended"
+                self.emit("terminated", {})
+                return
             self._sync_breakpoints()
             if self.sim.status == "paused":
                 hit = self._hits if not pause and reason == "breakpoint" else []
@@ -379,7 +385,7 @@ class DebugSession:
         answer = f"Flow answered {response['status']}" if response else "The flow did not answer"
         if "body" in response:
             answer += f": {preview(response['body'], 2000)}"
-        self._console(answer + "\n", "important")
+        self._console(answer + "\n", "console")
         if sim.error:
             self._console(f"Execution failed: {sim.error}\n", "stderr")
         for item in sim.unfaithful():
@@ -472,8 +478,13 @@ class DebugSession:
             self.sim.breakpoints = set(self.sim.nodes)
 
     def terminate(self, args: dict[str, Any]) -> None:
+        """End the run where it is: at once when stopped, before the next node when
+        running (``terminated`` follows either way)."""
         with self._lock:
-            if self.state in ("launched", "stopped"):
+            if self.state == "running":
+                self._terminate = True
+                self.sim.breakpoints = set(self.sim.nodes)
+            elif self.state in ("launched", "stopped"):
                 self.state = "ended"
                 self._deferred.append(lambda: self.emit("terminated", {}))
 
@@ -741,8 +752,6 @@ class DebugSession:
 def _rows(value: Any, expression: str | None) -> list[Entry]:
     """A scope's rows for a value: its members, or the value itself as one row."""
     if isinstance(value, dict):
-        from nodeforge.server.dap.values import member_expression
-
         return [Entry(str(k), v, member_expression(expression, str(k))) for k, v in value.items()]
     return [Entry("input" if expression == "input" else "value", value, expression)]
 
