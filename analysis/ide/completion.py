@@ -965,8 +965,11 @@ def _expression_items(cursor: Cursor, site: SiteKind) -> list[CompletionItem] | 
     assert token is not None
     raw = token.raw
     offsets = string_offsets(raw)
+    at = cursor.offset - token.start
+    index = decoded_index(offsets, at)
+    if 0 < index < len(offsets) and offsets[index] != at:
+        return []  # inside an escape sequence (`\n`, `\"`, `\u00e9`): nothing fits there
     source = decode_string(raw)
-    index = decoded_index(offsets, cursor.offset - token.start)
     index = min(index, len(source))
     local_source, local_index = source, index
     if site.is_template:
