@@ -58,7 +58,8 @@ class ExpressionSite:
     is_template: bool
     result: CheckResult | None = None
     syntax_errors: list[ExprError] = field(default_factory=list)
-    env: TypeEnv | None = None
+    # No environment here: sites are shared between analyses (see ``Memo``), and the
+    # environment an expression sees (``NodeFacts.env``) belongs to one analysis.
 
 
 @dataclass(slots=True)
@@ -69,8 +70,12 @@ class NodeFacts:
     declared_inputs: dict[str, Type] = field(default_factory=dict)  # what the port accepts
     output_types: dict[str, Type] = field(default_factory=dict)
     expressions: list[ExpressionSite] = field(default_factory=list)
-    env: TypeEnv | None = None
+    env: TypeEnv | None = None  # what the node's expressions see, in this analysis
     quiet: bool = True  # no expression errors and no node references to re-check
+    # The output types this node's typing read (its inputs' sources and the nodes its
+    # expressions name), as the very objects it saw: while each node's outputs are
+    # still those objects, a re-analysis can take this node's facts over.
+    read: tuple[tuple[str, Mapping[str, Type] | None], ...] = ()
 
 
 _MISSING: Any = object()

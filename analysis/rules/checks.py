@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -527,35 +527,53 @@ def check_types(ctx: _Context) -> None:
     previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
     if previous is _MISSING:
         previous = {}
+    # Every node starts untyped (any on each output port), as in a fresh analysis: a
+    # node typed later in the order (on a cycle, or named by an expression before it
+    # runs) is seen so by the nodes before it, whatever the previous analysis found.
     outputs: dict[str, dict[str, Type]] = {}
     manifests: dict[str, NodeManifest | None] = {}
     for nid, node in nodes.items():
         before = previous.get(nid)
         if before is not None and before.node is node:
-            outputs[nid] = before.output_types
-            manifests[nid] = before.manifest
+            manifest = manifests[nid] = before.manifest
         else:
             manifest = manifests[nid] = ctx.manifest(node)
-            outputs[nid] = _any_ports(manifest)
+        outputs[nid] = _any_ports(manifest)
     facts: dict[str, NodeFacts] = {}
     ctx.facts = facts
     # Nodes receiving the same input type see the same environment (one object), and
     # an expression that does not read `nodes` has one result per source and
     # environment: both are shared within this analysis (results are never mutated).
     envs: dict[int, TypeEnv] = {}
+
+    def env_for(input_type: Type) -> TypeEnv:
+        env = envs.get(id(input_type))
+        if env is None or env.input is not input_type:
+            env = envs[id(input_type)] = TypeEnv(
+                input=input_type,
+                nodes=outputs,
+                visible_nodes=None,
+                env_names=None,
+                known_nodes=known,
+            )
+        return env
+
     checked: _Checked = {}
     askers = _flow_askers(ctx, nodes)
     for nid in graph.topological_order():
         node = nodes[nid]
         before = previous.get(nid)
-        same_node = before is not None and before.node is node
         predecessors = graph.predecessors[nid]
         if (
-            same_node
-            and _same_upstream(predecessors, outputs, previous)
+            before is not None
+            and before.node is node
+            and _same_reads(before.read, outputs)
             and (not askers or nid not in askers)  # the called flow's answer may differ
         ):
-            assert before is not None
+            # The same node reading the same types: its facts, in this analysis's
+            # environment (which names this analysis's node types).
+            if before.env is not None:
+                before = _rebound(before, env_for(before.env.input))
             facts[nid] = before
             outputs[nid] = before.output_types
             if not before.quiet:
@@ -575,16 +593,7 @@ def check_types(ctx: _Context) -> None:
             input_type = next(iter(fact.input_types.values()))
         else:
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
-        env = envs.get(id(input_type))
-        if env is None or env.input is not input_type:
-            env = envs[id(input_type)] = TypeEnv(
-                input=input_type,
-                nodes=outputs,
-                visible_nodes=None,
-                env_names=None,
-                known_nodes=known,
-            )
-        fact.env = env
+        fact.env = env_for(input_type)
         # A node whose value object and incoming types are unchanged keeps its types,
         # unless its expressions read other nodes (whose types may have changed).
         answers = node_answers(ctx, node, manifest) if nid in askers else _NO_ANSWERS
@@ -592,8 +601,6 @@ def check_types(ctx: _Context) -> None:
         cached = ctx.memo.get("facts", fact.node.value, inputs_key)
         if cached is not _MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
-            for site in fact.expressions:
-                site.env = fact.env
         else:
             _type_node(fact, manifest, checked, answers)
             if not _reads_nodes(fact.expressions):
@@ -604,6 +611,7 @@ def check_types(ctx: _Context) -> None:
                     (fact.expressions, fact.declared_inputs, fact.output_types),
                 )
         fact.quiet = _quiet(fact.expressions)
+        fact.read = _reads(predecessors, fact.expressions, outputs)
         if not fact.quiet:
             _report_expressions(ctx, fact, known)
         if before is not None and before.output_types == fact.output_types:
@@ -627,14 +635,39 @@ def _any_ports(manifest: Any) -> dict[str, Type]:
     return hit[1]
 
 
-def _same_upstream(
-    edges: list[Edge], outputs: dict[str, dict[str, Type]], previous: dict[str, NodeFacts]
+def _reads(
+    edges: list[Edge], sites: list[ExpressionSite], outputs: dict[str, dict[str, Type]]
+) -> tuple[tuple[str, dict[str, Type] | None], ...]:
+    """What a node just typed read of ``outputs``: its inputs' sources, and the nodes
+    its expressions name (``nodes.<id>``), with the objects found there."""
+    names = {edge.source: None for edge in edges}
+    for site in sites:
+        if site.result is not None:
+            for ref in site.result.references:
+                names[ref.node_id] = None
+    return tuple((name, outputs.get(name)) for name in names)
+
+
+def _same_reads(
+    read: tuple[tuple[str, Mapping[str, Type] | None], ...], outputs: dict[str, dict[str, Type]]
 ) -> bool:
-    for edge in edges:
-        before = previous.get(edge.source)
-        if before is not None and outputs[edge.source] is not before.output_types:
-            return False
-    return True
+    get = outputs.get
+    return all(get(name) is seen for name, seen in read)
+
+
+def _rebound(fact: NodeFacts, env: TypeEnv) -> NodeFacts:
+    """``fact`` with another environment (a copy: facts are shared, never mutated)."""
+    return NodeFacts(
+        fact.node,
+        fact.manifest,
+        fact.input_types,
+        fact.declared_inputs,
+        fact.output_types,
+        fact.expressions,
+        env,
+        fact.quiet,
+        fact.read,
+    )
 
 
 def _reads_nodes(sites: list[ExpressionSite]) -> bool:
@@ -699,7 +732,6 @@ def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked, answers: dict[
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     for site in fact.expressions:
-        site.env = env
         source, is_template = site.source, site.is_template
         if "nodes" in source:  # its result depends on other nodes' types: check it here
             site.result, site.syntax_errors = check_string(source, is_template, env)
