@@ -1,0 +1,161 @@
+// The graph view the language server answers to `nodeforge/graph` (docs/graph-view.md),
+// and the messages between the canvas and its host (the VS Code extension's webview
+// panel, or the web editor over its WebSocket). The canvas never keeps its own copy of
+// the flow: it draws the latest view it was sent.
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** 1 error, 2 warning, 3 information, 4 hint (LSP's DiagnosticSeverity). */
+export type Severity = 1 | 2 | 3 | 4;
+
+export interface GraphDiagnostic {
+  severity: Severity;
+  code: string;
+  message: string;
+  range: Range;
+}
+
+export interface GraphPort {
+  name: string;
+  /** The resolved type in compact form; null for a port only a connection names. */
+  type: string | null;
+  required: boolean;
+  description: string;
+}
+
+export interface GraphNode {
+  key: string;
+  index: number;
+  id: string | null;
+  type: string | null;
+  version: string | null;
+  label: string;
+  typeTitle: string | null;
+  category: string | null;
+  icon: string | null;
+  kind: string | null;
+  deprecated: boolean;
+  position: { x: number; y: number };
+  positioned: boolean;
+  size: { width: number; height: number };
+  range: Range;
+  selectionRange: Range;
+  inputs: GraphPort[];
+  outputs: GraphPort[];
+  diagnostics: GraphDiagnostic[];
+}
+
+export interface GraphEndpoint {
+  /** A node key of the view, or null when the text names no existing node. */
+  node: string | null;
+  port: string | null;
+  text: string | null;
+}
+
+export interface GraphConnection {
+  index: number;
+  source: GraphEndpoint;
+  target: GraphEndpoint;
+  type: string | null;
+  range: Range;
+  diagnostics: GraphDiagnostic[];
+}
+
+export interface GraphView {
+  uri: string;
+  version: number | null;
+  flow: { id: string | null; name: string | null };
+  nodes: GraphNode[];
+  connections: GraphConnection[];
+  diagnostics: GraphDiagnostic[];
+}
+
+/** What the host sends the canvas. */
+export type ToCanvas =
+  | { type: "graph"; graph: GraphView | null; uri?: string; version?: number }
+  | { type: "error"; message: string };
+
+/** What the canvas sends its host. */
+export type FromCanvas =
+  | { type: "ready" }
+  | { type: "reveal"; node?: string; connection?: number; range: Range };
+
+/**
+ * Check that `value` has the shape of a graph view (what the canvas reads of it), so
+ * that a host or server bug shows as a message instead of a broken canvas. Returns the
+ * view, or the reason it is refused.
+ */
+export function parseGraph(value: unknown): GraphView | string {
+  if (!isObject(value)) return "the graph is not an object";
+  if (!Array.isArray(value.nodes)) return "the graph has no `nodes` list";
+  if (!Array.isArray(value.connections)) return "the graph has no `connections` list";
+  if (!Array.isArray(value.diagnostics)) return "the graph has no `diagnostics` list";
+  for (const [i, node] of value.nodes.entries()) {
+    if (!isObject(node)) return `node ${i} is not an object`;
+    if (typeof node.key !== "string") return `node ${i} has no key`;
+    if (!isPoint(node.position)) return `node ${node.key} has no position`;
+    if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
+      return `node ${node.key} has no size`;
+    }
+    if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
+      return `node ${node.key} has no ports`;
+    }
+    if (!isRange(node.range) || !Array.isArray(node.diagnostics)) {
+      return `node ${node.key} has no range or diagnostics`;
+    }
+  }
+  for (const [i, conn] of value.connections.entries()) {
+    if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) {
+      return `connection ${i} has no ends`;
+    }
+    if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) {
+      return `connection ${i} has no range or diagnostics`;
+    }
+  }
+  return value as unknown as GraphView;
+}
+
+/** The message from a host, checked; null for anything that is not for the canvas. */
+export function parseMessage(value: unknown): ToCanvas | null {
+  if (!isObject(value)) return null;
+  if (value.type === "error" && typeof value.message === "string") {
+    return { type: "error", message: value.message };
+  }
+  if (value.type === "graph") {
+    if (value.graph === null || value.graph === undefined) return { type: "graph", graph: null };
+    const graph = parseGraph(value.graph);
+    if (typeof graph === "string") return { type: "error", message: `Bad graph: ${graph}` };
+    return { type: "graph", graph };
+  }
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isPoint(value: unknown): boolean {
+  return isObject(value) && isFiniteNumber(value.x) && isFiniteNumber(value.y);
+}
+
+function isRange(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    isObject(value.start) &&
+    isObject(value.end) &&
+    isFiniteNumber(value.start.line) &&
+    isFiniteNumber(value.end.line)
+  );
+}
