@@ -409,3 +409,94 @@ def lsp_graph(view: ide.GraphView, lines: LineIndex, encoding: PositionEncoding)
         ],
         "diagnostics": diagnostics(view.diagnostics),
     }
+
+
+# -- structure, highlights, links, hints, semantic tokens ---------------------------------
+
+SEMANTIC_LEGEND = lsp.SemanticTokensLegend(
+    token_types=list(ide.TOKEN_TYPES), token_modifiers=list(ide.TOKEN_MODIFIERS)
+)
+_TOKEN_TYPE_INDEX = {name: i for i, name in enumerate(ide.TOKEN_TYPES)}
+_TOKEN_MODIFIER_BIT = {name: 1 << i for i, name in enumerate(ide.TOKEN_MODIFIERS)}
+
+
+def lsp_folding_range(fold: ide.FoldingRange) -> lsp.FoldingRange:
+    return lsp.FoldingRange(start_line=fold.start_line, end_line=fold.end_line)
+
+
+def lsp_selection_range(
+    spans: list[Span], lines: LineIndex, encoding: PositionEncoding
+) -> lsp.SelectionRange:
+    """Spans innermost first, as the protocol's chain of parents."""
+    node: lsp.SelectionRange | None = None
+    for span in reversed(spans):
+        node = lsp.SelectionRange(range=lsp_range(lines, span, encoding), parent=node)
+    assert node is not None, "a selection range has at least the whole document"
+    return node
+
+
+_HIGHLIGHT_KINDS = {
+    "write": lsp.DocumentHighlightKind.Write,
+    "read": lsp.DocumentHighlightKind.Read,
+}
+
+
+def lsp_document_highlight(
+    highlight: ide.Highlight, lines: LineIndex, encoding: PositionEncoding
+) -> lsp.DocumentHighlight:
+    return lsp.DocumentHighlight(
+        range=lsp_range(lines, highlight.span, encoding),
+        kind=_HIGHLIGHT_KINDS.get(highlight.kind, lsp.DocumentHighlightKind.Text),
+    )
+
+
+def lsp_document_link(
+    link: ide.DocumentLink, lines: LineIndex, encoding: PositionEncoding, tooltip: bool = True
+) -> lsp.DocumentLink:
+    return lsp.DocumentLink(
+        range=lsp_range(lines, link.span, encoding),
+        target=link.target,
+        tooltip=link.tooltip if tooltip else None,
+    )
+
+
+def lsp_inlay_hint(
+    hint: ide.InlayHint, lines: LineIndex, encoding: PositionEncoding, markdown: bool = True
+) -> lsp.InlayHint:
+    return lsp.InlayHint(
+        position=lsp_position(lines, hint.offset, encoding),
+        label=hint.label,
+        kind=lsp.InlayHintKind.Type,
+        tooltip=markup(hint.tooltip, markdown),
+        padding_left=not hint.label.startswith(":"),
+    )
+
+
+def lsp_semantic_tokens(
+    tokens: Iterable[ide.SemanticToken], lines: LineIndex, encoding: PositionEncoding
+) -> lsp.SemanticTokens:
+    """The protocol's relative encoding: per token ``deltaLine, deltaStart (from the
+    previous token on the same line, else the line's start), length, type,
+    modifiers``, columns and lengths in the negotiated encoding. Tokens are single
+    lines (JSON strings are); anything spanning lines or overlapping the previous
+    token is dropped, as clients without ``multilineTokenSupport`` require."""
+    data: list[int] = []
+    line = column = 0
+    previous_end: tuple[int, int] = (-1, -1)
+    for token in tokens:
+        start = lines.position(token.start, encoding)
+        end = lines.position(token.end, encoding)
+        kind = _TOKEN_TYPE_INDEX.get(token.type)
+        if kind is None or end.line != start.line or end.character <= start.character:
+            continue
+        if (start.line, start.character) < previous_end:
+            continue
+        modifiers = 0
+        for name in token.modifiers:
+            modifiers |= _TOKEN_MODIFIER_BIT.get(name, 0)
+        delta_line = start.line - line
+        delta_start = start.character - column if delta_line == 0 else start.character
+        data += [delta_line, delta_start, end.character - start.character, kind, modifiers]
+        line, column = start.line, start.character
+        previous_end = (end.line, end.character)
+    return lsp.SemanticTokens(data=data)

@@ -23,19 +23,32 @@ from pygls.lsp.server import LanguageServer
 from nodeforge import __version__
 from nodeforge.analysis import ide
 from nodeforge.analysis.engine import Analysis
-from nodeforge.server import app_commands, commands, dev_commands, project_commands
+from nodeforge.server import (
+    app_commands,
+    commands,
+    dev_commands,
+    project_commands,
+    reports,
+)
 from nodeforge.server.convert import (
     ENCODINGS,
+    SEMANTIC_LEGEND,
     SOURCE,
     analysis_diagnostic,
     code_action_kind,
     lsp_code_lens,
     lsp_completion_list,
+    lsp_document_highlight,
+    lsp_document_link,
     lsp_document_symbol,
+    lsp_folding_range,
     lsp_graph,
     lsp_hover,
+    lsp_inlay_hint,
     lsp_location,
     lsp_range,
+    lsp_selection_range,
+    lsp_semantic_tokens,
     lsp_symbol_information,
     lsp_text_edits,
     lsp_workspace_edit,
@@ -113,6 +126,7 @@ def create_server(limits: SessionLimits | None = None) -> NodeforgeServer:
     _register_lifecycle(server)
     _register_documents(server)
     _register_features(server)
+    _register_structure_features(server)
     _register_commands(server)
     return server
 
@@ -337,19 +351,13 @@ def _register_features(server: NodeforgeServer) -> None:
     async def diagnostic(
         ls: NodeforgeServer, params: lsp.DocumentDiagnosticParams
     ) -> lsp.DocumentDiagnosticReport:
-        session = ls.session
+        return await reports.document_report(ls, params)
 
-        def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.DocumentDiagnosticReport:
-            result_id = f"{snapshot.version}:{analysis_generation}:{ls.settings_revision}:{session.revision}"
-            if params.previous_result_id == result_id:
-                return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-            items = session.lsp_diagnostics_of(snapshot, analysis)
-            return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
-
-        await session.settings_ready()
-        analysis_generation = session.generation
-        report = await with_document(ls, params.text_document.uri, compute)
-        return report if report is not None else lsp.RelatedFullDocumentDiagnosticReport([])
+    @server.feature(lsp.WORKSPACE_DIAGNOSTIC)
+    async def workspace_diagnostic(
+        ls: NodeforgeServer, params: lsp.WorkspaceDiagnosticParams
+    ) -> lsp.WorkspaceDiagnosticReport:
+        return await reports.workspace_report(ls, params)
 
     @server.feature(
         lsp.TEXT_DOCUMENT_COMPLETION,
@@ -568,6 +576,130 @@ def graph_uri(params: Any) -> str:
     if not isinstance(uri, str) or not uri:
         raise JsonRpcInvalidParams("nodeforge/graph needs {textDocument: {uri}}")
     return uri
+
+
+# -- structure, highlights, links, hints, semantic tokens, range formatting -----------------
+
+
+async def answer_or_empty(
+    ls: NodeforgeServer, uri: str, empty: T, compute: Callable[[Snapshot, Analysis], T]
+) -> T:
+    """:func:`with_document` for features that have an empty answer: a document that
+    is not open, or one the feature fails on (a bug: logged), answers ``empty``."""
+
+    def guarded(snapshot: Snapshot, analysis: Analysis) -> T:
+        try:
+            return compute(snapshot, analysis)
+        except Exception:
+            log.exception("%s failed on %s (version %s)", compute.__name__, uri, snapshot.version)
+            return empty
+
+    found = await with_document(ls, uri, guarded)
+    return empty if found is None else found
+
+
+def _register_structure_features(server: NodeforgeServer) -> None:
+    @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
+    async def folding_range(
+        ls: NodeforgeServer, params: lsp.FoldingRangeParams
+    ) -> list[lsp.FoldingRange]:
+        def folds(snapshot: Snapshot, analysis: Analysis) -> list[lsp.FoldingRange]:
+            return [lsp_folding_range(f) for f in ide.folding_ranges(snapshot.text, snapshot.lines)]
+
+        return await answer_or_empty(ls, params.text_document.uri, [], folds)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SELECTION_RANGE)
+    async def selection_range(
+        ls: NodeforgeServer, params: lsp.SelectionRangeParams
+    ) -> list[lsp.SelectionRange]:
+        def ranges(snapshot: Snapshot, analysis: Analysis) -> list[lsp.SelectionRange]:
+            encoding = ls.session.encoding
+            return [
+                lsp_selection_range(
+                    ide.selection_range(analysis, offset_of(snapshot, p, ls.session)),
+                    snapshot.lines,
+                    encoding,
+                )
+                for p in params.positions
+            ]
+
+        return await answer_or_empty(ls, params.text_document.uri, [], ranges)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    async def document_highlight(
+        ls: NodeforgeServer, params: lsp.DocumentHighlightParams
+    ) -> list[lsp.DocumentHighlight]:
+        def highlights(snapshot: Snapshot, analysis: Analysis) -> list[lsp.DocumentHighlight]:
+            offset = offset_of(snapshot, params.position, ls.session)
+            found = ide.document_highlights(analysis, offset)
+            return [lsp_document_highlight(h, snapshot.lines, ls.session.encoding) for h in found]
+
+        return await answer_or_empty(ls, params.text_document.uri, [], highlights)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DOCUMENT_LINK, lsp.DocumentLinkOptions(resolve_provider=False)
+    )
+    async def document_link(
+        ls: NodeforgeServer, params: lsp.DocumentLinkParams
+    ) -> list[lsp.DocumentLink]:
+        text = ls.session.client.text_document
+        link = text.document_link if text is not None else None
+        tooltips = bool(link is not None and link.tooltip_support)
+
+        def links(snapshot: Snapshot, analysis: Analysis) -> list[lsp.DocumentLink]:
+            found = ide.document_links(analysis)
+            encoding = ls.session.encoding
+            return [lsp_document_link(k, snapshot.lines, encoding, tooltips) for k in found]
+
+        return await answer_or_empty(ls, params.text_document.uri, [], links)
+
+    @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintOptions(resolve_provider=False))
+    async def inlay_hint(ls: NodeforgeServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
+        def hints(snapshot: Snapshot, analysis: Analysis) -> list[lsp.InlayHint]:
+            encoding = ls.session.encoding
+            span = text_span(snapshot.lines, params.range, encoding)
+            return [
+                lsp_inlay_hint(h, snapshot.lines, encoding, ls.markdown_hover)
+                for h in ide.inlay_hints(analysis, span)
+            ]
+
+        return await answer_or_empty(ls, params.text_document.uri, [], hints)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, SEMANTIC_LEGEND)
+    async def semantic_tokens_full(
+        ls: NodeforgeServer, params: lsp.SemanticTokensParams
+    ) -> lsp.SemanticTokens:
+        def tokens(snapshot: Snapshot, analysis: Analysis) -> lsp.SemanticTokens:
+            found = ide.semantic_tokens(analysis)
+            return lsp_semantic_tokens(found, snapshot.lines, ls.session.encoding)
+
+        empty = lsp.SemanticTokens(data=[])
+        return await answer_or_empty(ls, params.text_document.uri, empty, tokens)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, SEMANTIC_LEGEND)
+    async def semantic_tokens_range(
+        ls: NodeforgeServer, params: lsp.SemanticTokensRangeParams
+    ) -> lsp.SemanticTokens:
+        def tokens(snapshot: Snapshot, analysis: Analysis) -> lsp.SemanticTokens:
+            span = text_span(snapshot.lines, params.range, ls.session.encoding)
+            found = [t for t in ide.semantic_tokens(analysis, span) if t.end > span.start]
+            return lsp_semantic_tokens(found, snapshot.lines, ls.session.encoding)
+
+        empty = lsp.SemanticTokens(data=[])
+        return await answer_or_empty(ls, params.text_document.uri, empty, tokens)
+
+    @server.feature(lsp.TEXT_DOCUMENT_RANGE_FORMATTING)
+    async def range_formatting(
+        ls: NodeforgeServer, params: lsp.DocumentRangeFormattingParams
+    ) -> list[lsp.TextEdit]:
+        def edits(snapshot: Snapshot, analysis: Analysis) -> list[lsp.TextEdit]:
+            encoding = ls.session.encoding
+            span = text_span(snapshot.lines, params.range, encoding)
+            return lsp_text_edits(
+                ide.format_range(analysis.document, span), snapshot.lines, encoding
+            )
+
+        return await answer_or_empty(ls, params.text_document.uri, [], edits)
 
 
 def _kind_value(kind: lsp.CodeActionKind | str) -> str:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import fnmatch
 import functools
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -137,8 +138,13 @@ class SessionLimits:
 
 @dataclass(slots=True)
 class DiskEntry:
+    """A flow file's analysis; ``serial`` is new for each analysis (result ids), and
+    ``flows_revision`` is the flow index's revision it saw when it calls flows."""
+
     stamp: tuple[int, int, int]
     analysis: Analysis
+    serial: int = 0
+    flows_revision: int | None = None  # None: it calls no flow (flow/subflow)
 
 
 class Session:
@@ -690,28 +696,40 @@ class Session:
         for path in await self.run_analysis(self.flow_files):
             if path in open_paths:
                 continue
-            workspace = await self.workspace(self.root_for(from_fs_path(str(path)) or ""))
-            disk = await self.run_analysis(self._disk_analysis, path, workspace)
+            disk = await self.disk_entry(path)
             if disk is not None:
-                result.append(disk)
+                result.append(disk.analysis)
         return result
 
-    def _disk_analysis(self, path: Path, workspace: Workspace) -> Analysis | None:
+    async def disk_entry(self, path: Path) -> DiskEntry | None:
+        """The analysis of the flow file at ``path`` as it is on disk (cached while the
+        file, the workspace and, for a flow that calls flows, the flows are unchanged)."""
+        workspace = await self.workspace(self.root_for(from_fs_path(str(path)) or ""))
+        return await self.run_analysis(self._disk_analysis, path, workspace)
+
+    def _disk_analysis(self, path: Path, workspace: Workspace) -> DiskEntry | None:
         if not self.on_disk_allowed(path):  # a link out of the base
             return None
         try:
             st = path.stat()
             stamp = (st.st_mtime_ns, st.st_size, self._generation)
             cached = self._disk.get(path)
-            if cached is not None and cached.stamp == stamp:
-                return cached.analysis
+            flows = workspace.flows.revision
+            if (
+                cached is not None
+                and cached.stamp == stamp
+                and cached.flows_revision in (None, flows)
+            ):
+                return cached
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
         uri = from_fs_path(str(path)) or path.as_uri()
         analysis = analyze(text, uri, None, workspace)
-        self._disk[path] = DiskEntry(stamp, analysis)
-        return analysis
+        calls = any(n.type == SUBFLOW for n in analysis.document.nodes)
+        entry = DiskEntry(stamp, analysis, next(_DISK_SERIALS), flows if calls else None)
+        self._disk[path] = entry
+        return entry
 
     # -- messages to the user -------------------------------------------------------
 
@@ -733,6 +751,9 @@ class Session:
                 state.debounce.cancel()
         self.documents.clear()
         self._disk.clear()
+
+
+_DISK_SERIALS = itertools.count(1)
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,7 +22,10 @@ from .graph_view import (
     GraphView,
     graph_view,
 )
+from .highlights import Highlight, document_highlights
 from .hover import hover
+from .inlay import InlayHint, inlay_hints
+from .links import DocumentLink, document_links
 from .model import (
     CodeAction,
     CompletionItem,
@@ -43,21 +46,31 @@ from .navigation import (
     rename,
     workspace_symbols,
 )
+from .rangeformat import format_range
 from .snippets import snippet_plain_text
+from .structure import FoldingRange, folding_ranges, selection_range
+from .tokens import TOKEN_MODIFIERS, TOKEN_TYPES, SemanticToken, semantic_tokens
 
 __all__ = [
+    "TOKEN_MODIFIERS",
+    "TOKEN_TYPES",
     "CodeAction",
     "CompletionItem",
     "CompletionList",
+    "DocumentLink",
+    "FoldingRange",
     "GraphConnection",
     "GraphDiagnostic",
     "GraphEndpoint",
     "GraphNode",
     "GraphPort",
     "GraphView",
+    "Highlight",
     "HoverResult",
+    "InlayHint",
     "Lens",
     "Location",
+    "SemanticToken",
     "Symbol",
     "TextEdit",
     "WorkspaceSymbol",
@@ -66,14 +79,21 @@ __all__ = [
     "completion",
     "definition",
     "diagnostics_at",
+    "document_highlights",
+    "document_links",
     "document_symbols",
+    "folding_ranges",
     "format_document",
     "format_edits",
+    "format_range",
     "graph_view",
     "hover",
+    "inlay_hints",
     "prepare_rename",
     "references",
     "rename",
+    "selection_range",
+    "semantic_tokens",
     "snippet_plain_text",
     "workspace_symbols",
 ]
