@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from nodeforge import __version__
@@ -57,6 +57,7 @@ from nodeforge.server.convert import (
 )
 from nodeforge.server.documents import Snapshot
 from nodeforge.server.protocol import NodeforgeProtocol
+from nodeforge.server.protocol import RequestFailed as RequestFailed  # commands raise it
 from nodeforge.server.session import (
     Session,
     SessionLimits,
@@ -72,13 +73,6 @@ T = TypeVar("T")
 COMPLETION_TRIGGERS = ['"', ".", "/", ":", "{", " "]
 WATCHERS = ("**/nodeforge.toml", "**/nodes/**", "**/*.flow.json")
 GRAPH = "nodeforge/graph"  # the canvas' view of a flow; see docs/graph-view.md
-
-
-class RequestFailed(JsonRpcException):
-    """LSP ``RequestFailed``: a valid request the server refuses, with the reason."""
-
-    CODE = -32803
-    MESSAGE = "Request failed"
 
 
 class NodeforgeServer(LanguageServer):

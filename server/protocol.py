@@ -8,16 +8,32 @@
 - With ``redact_errors`` (network transports), error responses carry no traceback.
 - Finished notification futures are forgotten (see :attr:`in_flight`): pygls keeps
   them forever.
+- A :class:`RequestFailed` (a request the server refuses, with the reason for the
+  user) is answered without being logged as a server error: pygls logs every
+  exception a handler raises with its traceback, and the log should hold those
+  only for real faults.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
+
+log = logging.getLogger(__name__)
+
+
+class RequestFailed(JsonRpcException):
+    """LSP ``RequestFailed``: a valid request the server refuses, with the reason."""
+
+    CODE = -32803
+    MESSAGE = "Request failed"
 
 
 class NodeforgeProtocol(LanguageServerProtocol):
@@ -54,6 +70,17 @@ class NodeforgeProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(lsp.EXIT)) is not None:
             yield handler, args, None
         self.exit_hook(0 if self._shutdown else 1)
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        """Answer a request; a refusal is an answer, logged at info without traceback."""
+        if not future.cancelled():
+            refusal = future.exception()
+            if isinstance(refusal, RequestFailed):
+                self._request_futures.pop(msg_id, None)
+                log.info("request %s refused: %s", msg_id, refusal.message)
+                self._send_response(msg_id, error=refusal.to_response_error())
+                return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _send_response(
         self,
