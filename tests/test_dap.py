@@ -327,6 +327,9 @@ def test_zero_based_lines_and_other_flows(client: DapClient, tmp_path: Path) -> 
     client.event("stopped")
     frames = client.ok("stackTrace", {"threadId": 1})["stackFrames"]
     assert frames[0]["line"] == two_start - 1
+    client.ok("terminate", {})
+    client.event("terminated")
+    assert not any(e["event"] == "exited" for e in client.events)  # it did not run on
     client.ok("disconnect", {})
     assert client.close() == 0
 

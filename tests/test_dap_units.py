@@ -244,3 +244,15 @@ def test_terminate_while_running_ends_before_the_next_node(
     events.wait("terminated")
     assert session.state == "ended" and session.sim.trace == ["start", "one"]
     assert not any(name == "exited" for name, _ in events.events)
+
+
+def test_every_launch_attribute_is_documented() -> None:
+    from nodeforge.server.dap.launch import KEYS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "debugging.md").read_text()
+    table = {
+        line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")
+    }
+    assert not KEYS - table, KEYS - table
+    schema = doc[doc.index('"configurationAttributes"') : doc.index('"initialConfigurations"')]
+    assert {k for k in KEYS if f'"{k}":' not in schema} == {"noDebug"}  # set by clients

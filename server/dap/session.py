@@ -479,12 +479,12 @@ class DebugSession:
 
     def terminate(self, args: dict[str, Any]) -> None:
         """End the run where it is: at once when stopped, before the next node when
-        running (``terminated`` follows either way)."""
+        running (``terminated`` follows in every state)."""
         with self._lock:
             if self.state == "running":
                 self._terminate = True
                 self.sim.breakpoints = set(self.sim.nodes)
-            elif self.state in ("launched", "stopped"):
+            else:  # also when nothing runs: a client waits for `terminated`
                 self.state = "ended"
                 self._deferred.append(lambda: self.emit("terminated", {}))
 
