@@ -2,8 +2,9 @@
 contained with the right status, and the host is left as it was (no processes, files or
 uids left behind).
 
-The harnesses are built once per session (outside the sandbox, with the shared Go build
-cache) into a session cache folder; each test then only runs its binary in the sandbox.
+The harnesses are built once per session (compiled inside the sandbox, as every build of
+untrusted code is, with the workspace's build cache) into a session cache folder; each
+test then only runs its binary in the sandbox.
 """
 
 from __future__ import annotations
