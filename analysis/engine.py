@@ -30,6 +30,7 @@ from nodeforge.analysis.expressions import (
 )
 from nodeforge.analysis.flow import FlowDocument, JsonPath, NodeInfo, load_document
 from nodeforge.analysis.graph import Edge, FlowGraph
+from nodeforge.analysis.jsontree import unparsed
 from nodeforge.analysis.rules.registry import RULES
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.types import (
@@ -204,8 +205,17 @@ def analyze(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        doc = load_document(text, uri, version, previous=previous.document if previous else None)
+        try:
+            doc = load_document(text, uri, version, previous.document if previous else None)
+        except Exception as exc:  # a parser bug: the document still gets its diagnostics
+            log.exception("parsing %s crashed", uri)
+            doc = FlowDocument(uri=uri, text=text, version=version, parsed=unparsed(text))
+            crash: Diagnostic | None = _internal_error("parsing", exc)
+        else:
+            crash = None
         ctx = _Context(doc, workspace, Memo(previous.memo if previous is not None else None))
+        if crash is not None:
+            ctx.diagnostics.append(crash)
         for run in checks.ALL_CHECKS:
             _run_isolated(ctx, run)
     finally:
@@ -220,13 +230,23 @@ def _run_isolated(ctx: _Context, run: Check) -> None:
         run(ctx)
     except Exception as exc:  # one broken check must not silence the others
         log.exception("check %s crashed on %s", run.__name__, ctx.doc.uri)
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        ctx.report(
-            "NF000",
-            f"Internal error in check `{run.__name__}`: {type(exc).__name__}: {exc} "
-            f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}); other checks still ran",
-            Span(0, 0),
-        )
+        ctx.diagnostics.append(_internal_error(f"check `{run.__name__}`", exc))
+
+
+def _internal_error(what: str, exc: Exception) -> Diagnostic:
+    """The ``NF000`` diagnostic for a crash: where it happened, at the document's start."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    message = str(exc)
+    if len(message) > 200:
+        message = message[:200] + "…"
+    return Diagnostic(
+        code="NF000",
+        message=f"Internal error in {what}: {type(exc).__name__}: {message}{where}; "
+        "other checks still ran",
+        severity=RULES["NF000"].severity,
+        span=Span(0, 0),
+    )
 
 
 # -- types of ports -------------------------------------------------------------

@@ -214,6 +214,11 @@ def parse_json(text: str) -> ParsedJson:
     return ParsedJson(text, root, errors)
 
 
+def unparsed(text: str) -> ParsedJson:
+    """``text`` with no tree: what an analysis reads when parsing it failed."""
+    return ParsedJson(text, None, [])
+
+
 _KIND_OF_FIRST: dict[str, Kind] = {
     "{": "object",
     "[": "array",

@@ -131,6 +131,21 @@ def test_a_crashing_check_becomes_one_internal_error(monkeypatch: pytest.MonkeyP
     assert "NF005" in found  # the checks after the crash still ran
 
 
+def test_a_crashing_parser_becomes_one_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``analyze`` never raises, even if parsing does: the document still gets its
+    diagnostics (the language server would otherwise publish none for that version)."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("parser bug")
+
+    monkeypatch.setattr(engine, "load_document", broken)
+    result = analyze(EXAMPLE_TEXTS[0], uri="file:///x.flow.json", version=3, workspace=WORKSPACE)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "NF000"
+    assert "Internal error in parsing: ValueError: parser bug" in diagnostic.message
+    assert (result.document.text, result.document.version) == (EXAMPLE_TEXTS[0], 3)
+
+
 def test_incremental_analysis_matches_a_fresh_one() -> None:
     text = generate_text(300)
     previous = analyze(text, workspace=WORKSPACE)
