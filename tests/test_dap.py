@@ -301,6 +301,9 @@ def test_a_failed_execution_stops_at_the_failing_node(client: DapClient, tmp_pat
     assert frames[0]["name"] == "two (data/map)"
     refs = scopes(client, frames[0]["id"])
     assert variables(client, refs["Input"])["n"]["value"] == "2"
+    mapping = variables(client, refs["Config"])["mapping"]
+    rendered = variables(client, mapping["variablesReference"])["n"]
+    assert rendered["type"] == "error" and "division by zero" in rendered["value"]
     client.ok("continue", {"threadId": 1})
     assert client.event("exited")["body"] == {"exitCode": 1}
     client.event("terminated")

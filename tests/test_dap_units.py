@@ -18,7 +18,7 @@ from nodeforge.server.dap.breakpoints import BreakpointError, parse_hit_conditio
 from nodeforge.server.dap.launch import LaunchError, parse_launch
 from nodeforge.server.dap.locations import node_at_line, node_spans
 from nodeforge.server.dap.session import DapError, DebugSession
-from nodeforge.server.dap.values import Entry, References, member_expression
+from nodeforge.server.dap.values import Entry, References, Shown, member_expression
 from tests.dap_client import frame
 
 
@@ -161,6 +161,9 @@ def test_references_expand_one_level_and_page_lists() -> None:
     long = refs.variable(Entry("s", "x" * 500))
     assert len(long["value"]) == 200 and long["value"].endswith("...")
     assert json.loads(refs.variable(Entry("n", 1.5))["value"]) == 1.5
+    failed = Shown("error: no field `x`", "error")
+    assert refs.variable(Entry("c", {"m": failed}))["value"] == '{"m": "error: no field `x`"}'
+    assert refs.variable(Entry("e", failed))["type"] == "error"
 
 
 class Recorder:

@@ -34,8 +34,12 @@ class Entry:
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     if isinstance(value, Shown):
         return value.text
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=_shown_text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown_text(value: Any) -> str:
+    return value.text if isinstance(value, Shown) else str(value)
 
 
 def kind(value: Any) -> str:
