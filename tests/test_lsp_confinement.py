@@ -352,3 +352,27 @@ async def test_a_symlinked_base_still_confines(tmp_path: Path) -> None:
         await client.stop()
         assert gw.server is not None
         gw.server.close()
+
+
+async def test_gateway_reads_no_flow_file_through_a_link_out_of_the_base(
+    layout: Layout, gateway: Gateway
+) -> None:
+    """Workspace symbols and workspace diagnostics read flow files from disk: a link
+    inside the base that leads out of it is skipped, not read."""
+    secret = json.loads((layout.outside / FLOW).read_text())
+    secret["name"] = "Outside secret"
+    secret["nodes"][0]["type"] = "http/secret_type_name"
+    (layout.outside / FLOW).write_text(json.dumps(secret))
+    client = await ws_client(gateway, layout.ws)
+    try:
+        found = await client.request("workspace/symbol", {"query": ""})
+        assert found["result"], "the inside flow is found"
+        assert "Outside secret" not in json.dumps(found), found
+        report = await client.request("workspace/diagnostic", {"previousResultIds": []})
+        assert "error" not in report, report
+        uris = [item["uri"] for item in report["result"]["items"]]
+        assert (layout.ws / FLOW).as_uri() in uris
+        assert layout.evil.as_uri() not in uris
+        assert "secret_type_name" not in json.dumps(report)
+    finally:
+        await client.stop()
