@@ -161,17 +161,29 @@ def _slot(cursor: Cursor) -> _Slot:
 
 
 def _edit_span(cursor: Cursor) -> Span:
+    """What an item replaces: the token at the cursor, on the cursor's line (LSP wants
+    one line; a value recovered from broken JSON may run over several)."""
     token = cursor.token
     if cursor.role == "key" and cursor.member is not None and token is None:
         span = cursor.span
         if cursor.in_string and not is_terminated_span(cursor.text, span):
-            return Span(span.start, max(cursor.offset, span.start))
-        return span
-    if token is None:
-        return cursor.span
-    if token.kind == "string" and not is_terminated_span(cursor.text, token.span):
-        return Span(token.start, max(cursor.offset, token.start))
-    return token.span
+            span = Span(span.start, max(cursor.offset, span.start))
+    elif token is None:
+        span = cursor.span
+    elif token.kind == "string" and not is_terminated_span(cursor.text, token.span):
+        span = Span(token.start, max(cursor.offset, token.start))
+    else:
+        span = token.span
+    return _on_cursor_line(cursor.text, span, cursor.offset)
+
+
+def _on_cursor_line(text: str, span: Span, offset: int) -> Span:
+    """``span`` cut to the line holding ``offset``, and widened to reach ``offset``."""
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    breaks = [i for i in (text.find("\n", offset), text.find("\r", offset)) if i >= 0]
+    line_end = min(breaks) if breaks else len(text)
+    start = min(max(span.start, line_start), offset)
+    return Span(start, max(min(span.end, line_end), offset))
 
 
 def _text(cursor: Cursor) -> str:
@@ -453,7 +465,12 @@ def _node_member(analysis: Analysis, cursor: Cursor, index: int) -> list[Complet
     if cursor.role == "key":
         items: list[CompletionItem] = []
         existing = _existing_keys(cursor)
-        if container is not None and not existing and cursor.member is None:
+        if (
+            container is not None
+            and not existing
+            and cursor.member is None
+            and _on_cursor_line(cursor.text, container.span, cursor.offset) == container.span
+        ):  # an empty node on the cursor's line: a whole node replaces it
             items += _node_skeletons(analysis, cursor, replace=container.span)
         manifest = manifest_of_node(analysis, index)
         snippets = {
