@@ -671,7 +671,9 @@ def _rebound(fact: NodeFacts, env: TypeEnv) -> NodeFacts:
 
 
 def _reads_nodes(sites: list[ExpressionSite]) -> bool:
-    return any(site.result is not None and site.result.references for site in sites)
+    """Whether an expression names ``nodes``: its result then depends on other nodes'
+    types, or on which node ids exist (`unknown node`, and the ids it suggests)."""
+    return any("nodes" in site.source for site in sites)
 
 
 def _quiet(sites: list[ExpressionSite]) -> bool:
