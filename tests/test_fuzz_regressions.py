@@ -221,3 +221,39 @@ def test_completion_and_hover_after_an_upstream_edit_see_the_new_types() -> None
     assert labels[0] == labels[1] and "frm" in labels[0]
     hovers = [hover(a, at - 3) for a in (incremental, fresh)]
     assert hovers[0] == hovers[1]
+
+
+def test_a_node_id_renamed_into_existence_clears_unknown_node() -> None:
+    """An expression naming an unknown node was memoized by its node alone: renaming
+    another node to that id left the stale `unknown node` error (fuzz, seed 3)."""
+    reader = node("log", "util/log", '{"message": "{{ nodes.order.out }}"}')
+    before = flow(NODES.replace('"id": "start"', '"id": "renamed"') + ", " + reader)
+    after = flow(NODES.replace('"id": "start"', '"id": "order"') + ", " + reader)
+    previous = analyze(before, workspace=workspace())
+    assert any("unknown node `order`" in m for _, m in _diagnostics(before))
+    assert _diagnostics(after, previous) == _diagnostics(after)
+    assert not any("unknown node" in m for _, m in _diagnostics(after))
+
+
+# -- completion edit ranges stay on the cursor's line -------------------------------------
+
+BROKEN_NODES = (
+    '{\n  "nodeforge": "1",\n  "id": "bad",\n  "nodes": [\n'
+    '{{==    {"id"`frm: "start", "type": "trigger/manual", "version": "1.0.0"},\n'
+    '    {"type": "util/log", "version": "1.0.0", "config": {"message": "no id"}}\n'
+    '  ],\n  "connections": []\n}\n'
+)
+
+
+@pytest.mark.parametrize("text", [BROKEN_NODES, flow(NODES + ", {\n\n}")])
+def test_completion_edit_ranges_are_on_one_line_and_hold_the_cursor(text: str) -> None:
+    """A value recovered from broken JSON may run over lines; LSP wants an item's
+    range on one line, holding the cursor (fuzz, seed 1: a node skeleton replaced
+    three lines)."""
+    analysis = analyze(text, workspace=workspace())
+    for offset in range(len(text) + 1):
+        for item in completion(analysis, offset).items:
+            span = item.edit_span
+            if span is not None:
+                assert span.start <= offset <= span.end, (offset, item.label, span)
+                assert "\n" not in text[span.start : span.end], (offset, item.label, span)
