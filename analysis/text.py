@@ -58,6 +58,11 @@ def _units(text: str, encoding: PositionEncoding) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+def units(text: str, encoding: PositionEncoding) -> int:
+    """The length of ``text`` in ``encoding``'s code units (a column's width)."""
+    return _units(text, encoding)
+
+
 class LineIndex:
     """Converts offsets to positions and back; built lazily, once per text."""
 

@@ -7,6 +7,7 @@ this module, so no handler does arithmetic on positions.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -16,7 +17,7 @@ from lsprotocol import types as lsp
 from nodeforge.analysis import ide
 from nodeforge.analysis.diagnostics import Diagnostic, Severity, Tag
 from nodeforge.analysis.engine import Analysis
-from nodeforge.analysis.text import LineIndex, PositionEncoding, Span
+from nodeforge.analysis.text import LineIndex, PositionEncoding, Span, units
 from nodeforge.analysis.text import Position as TextPosition
 from nodeforge.report import rule_url
 from nodeforge.server.settings import Settings
@@ -481,22 +482,31 @@ def lsp_semantic_tokens(
     lines (JSON strings are); anything spanning lines or overlapping the previous
     token is dropped, as clients without ``multilineTokenSupport`` require."""
     data: list[int] = []
+    text = lines.text
+    starts = lines.line_starts
+    wide = encoding is not PositionEncoding.UTF32
     line = column = 0
-    previous_end: tuple[int, int] = (-1, -1)
+    previous_end = (-1, -1)
     for token in tokens:
-        start = lines.position(token.start, encoding)
-        end = lines.position(token.end, encoding)
         kind = _TOKEN_TYPE_INDEX.get(token.type)
-        if kind is None or end.line != start.line or end.character <= start.character:
-            continue
-        if (start.line, start.character) < previous_end:
-            continue
+        at = bisect.bisect_right(starts, token.start) - 1
+        first = starts[at]
+        after = starts[at + 1] if at + 1 < len(starts) else len(text) + 1
+        if kind is None or token.end >= after or token.end <= token.start:
+            continue  # unknown, empty, or spanning lines
+        before = text[first : token.start]
+        inside = text[token.start : token.end]
+        if wide and not (before.isascii() and inside.isascii()):
+            start_col, length = units(before, encoding), units(inside, encoding)
+        else:
+            start_col, length = token.start - first, token.end - token.start
+        if (at, start_col) < previous_end:
+            continue  # overlapping the previous token
         modifiers = 0
         for name in token.modifiers:
             modifiers |= _TOKEN_MODIFIER_BIT.get(name, 0)
-        delta_line = start.line - line
-        delta_start = start.character - column if delta_line == 0 else start.character
-        data += [delta_line, delta_start, end.character - start.character, kind, modifiers]
-        line, column = start.line, start.character
-        previous_end = (end.line, end.character)
+        delta_start = start_col - column if at == line else start_col
+        data += [at - line, delta_start, length, kind, modifiers]
+        line, column = at, start_col
+        previous_end = (at, start_col + length)
     return lsp.SemanticTokens(data=data)

@@ -598,7 +598,7 @@ def _register_structure_features(server: NodeforgeServer) -> None:
         ls: NodeforgeServer, params: lsp.FoldingRangeParams
     ) -> list[lsp.FoldingRange]:
         def folds(snapshot: Snapshot, analysis: Analysis) -> list[lsp.FoldingRange]:
-            return [lsp_folding_range(f) for f in ide.folding_ranges(snapshot.text, snapshot.lines)]
+            return [lsp_folding_range(f) for f in ide.folding_ranges(snapshot.text)]
 
         return await answer_or_empty(ls, params.text_document.uri, [], folds)
 

@@ -9,6 +9,7 @@ line.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from nodeforge.analysis.engine import Analysis
@@ -91,14 +92,31 @@ def _node_hints(analysis: Analysis, index: int, item: JsonNode) -> list[InlayHin
     facts = analysis.facts.get(info.id)
     if facts is None or facts.node.index != index or not facts.output_types:
         return []
-    member = item.member("type")
-    if member is None or member.value is None:
+    at = _value_end(analysis.document.text, item, _TYPE_AFTER_ID, "type")
+    if at is None:
         return []
-    at = member.value.end
     return [
         InlayHint(at, f"→ {port}: {short_type(t)}", _tooltip(f"`{info.id}.{port}`", t))
         for port, t in facts.output_types.items()
     ]
+
+
+# A node that starts with its id then its type, a connection that starts with `from`
+# (the canonical layout): the value's end without expanding the object's members.
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_TYPE_AFTER_ID = re.compile(
+    r'\{\s*"id"\s*:\s*' + _STRING + r'\s*,\s*"type"\s*:\s*(' + _STRING + ")"
+)
+_FROM_FIRST = re.compile(r'\{\s*"from"\s*:\s*(' + _STRING + ")")
+
+
+def _value_end(text: str, item: JsonNode, shortcut: re.Pattern[str], key: str) -> int | None:
+    """The end offset of member ``key``'s value in the object ``item``."""
+    m = shortcut.match(text, item.start, item.end)
+    if m is not None:
+        return m.end(1)
+    member = item.member(key)
+    return member.value.end if member is not None and member.value is not None else None
 
 
 def _edges_by_index(analysis: Analysis) -> dict[int, Edge]:
@@ -110,7 +128,8 @@ def _connection_hint(analysis: Analysis, edge: Edge, item: JsonNode) -> list[Inl
     t = facts.output_types.get(edge.source_port) if facts is not None else None
     if t is None or item.kind != "object":
         return []
-    member = item.member("from")
-    at = member.value.end if member is not None and member.value is not None else item.end
+    at = _value_end(analysis.document.text, item, _FROM_FIRST, "from")
+    if at is None:
+        at = item.end
     where = f"`{edge.source}.{edge.source_port}` → `{edge.target}.{edge.target_port}`"
     return [InlayHint(at, f": {short_type(t)}", _tooltip(where, t))]

@@ -17,12 +17,13 @@ from nodeforge.analysis.expressions import children, parse, parse_template
 from nodeforge.analysis.expressions.tree import Call, Expr, Select
 from nodeforge.analysis.flow import JsonPath
 from nodeforge.analysis.jsontree import JsonNode, string_offsets
-from nodeforge.analysis.text import LineIndex, Span
+from nodeforge.analysis.text import Span
 
 from .facts import expression_kind
 
-# A JSON string (unterminated ones end at the line's end) or a bracket.
-_TOKENS = re.compile(r'"(?:[^"\\\n\r]|\\.)*"?|[{}\[\]]')
+# The next bracket outside strings (group 1), after everything before it: strings
+# (unterminated ones end at the line's end) and other characters, consumed in C.
+_NEXT_BRACKET = re.compile(r'(?:"(?:[^"\\\n\r]|\\.)*+"?|[^"{}\[\]]++)*+([{}\[\]])')
 _CLOSING = {"}": "{", "]": "["}
 
 
@@ -34,32 +35,34 @@ class FoldingRange:
     end_line: int
 
 
-def folding_ranges(text: str, lines: LineIndex | None = None) -> list[FoldingRange]:
+def folding_ranges(text: str) -> list[FoldingRange]:
     """Every object and array that spans lines: the nodes array, each node, its config
     and anything deeper. The closing bracket's line stays visible (the range ends on
     the line before it), and one range starts per line, the outermost, as VS Code's
-    own JSON folding does. Unbalanced brackets are skipped, never an error."""
-    index = lines if lines is not None else LineIndex(text)
-    stack: list[tuple[str, int]] = []
-    pairs: list[tuple[int, int]] = []
-    for match in _TOKENS.finditer(text):
-        ch = match.group()
-        if ch == "{" or ch == "[":
-            stack.append((ch, match.start()))
-        elif ch == "}" or ch == "]":
-            opener = _CLOSING[ch]
-            # Recover from a stray closer: pop back to its opener if there is one.
-            for depth in range(len(stack) - 1, -1, -1):
-                if stack[depth][0] == opener:
-                    pairs.append((stack[depth][1], match.start()))
-                    del stack[depth:]
-                    break
+    own JSON folding does. Unbalanced brackets are skipped, never an error. Lines
+    end at ``\\n`` (a ``\\r\\n`` text has the same line numbers)."""
+    stack: list[tuple[str, int]] = []  # opener, its line
     out: dict[int, int] = {}
-    for start, end in pairs:
-        first = index.line_of(start)
-        last = index.line_of(end) - 1
-        if last > first and last > out.get(first, -1):
-            out[first] = last  # the outermost of those starting on one line
+    line = 0
+    last = 0
+    count = text.count
+    for match in _NEXT_BRACKET.finditer(text):
+        at = match.start(1)
+        line += count("\n", last, at)
+        last = at
+        ch = text[at]
+        if ch == "{" or ch == "[":
+            stack.append((ch, line))
+            continue
+        opener = _CLOSING[ch]
+        # Recover from a stray closer: pop back to its opener if there is one.
+        for depth in range(len(stack) - 1, -1, -1):
+            if stack[depth][0] == opener:
+                first = stack[depth][1]
+                del stack[depth:]
+                if line - 1 > first and line - 1 > out.get(first, -1):
+                    out[first] = line - 1  # the outermost of those starting on a line
+                break
     return [FoldingRange(s, e) for s, e in sorted(out.items())]
 
 

@@ -15,7 +15,7 @@ from nodeforge.analysis.catalog import iter_config_strings
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.expressions import FUNCTIONS, parse_template
 from nodeforge.analysis.expressions.parser import KEYWORDS, Token, tokenize
-from nodeforge.analysis.jsontree import JsonNode, string_offsets
+from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
 
 from .facts import manifest_for
@@ -70,22 +70,48 @@ def semantic_tokens(analysis: Analysis, span: Span | None = None) -> list[Semant
         manifest = manifest_for(analysis, info.type, info.version)
         if manifest is None or not (manifest.expressions or manifest.templates):
             continue
-        config = item.get("config")
-        if config is None:
-            continue
+        raw = doc.text[item.start : item.end]
+        literal = "\\" not in raw  # every string in this node is written as it reads
         for path, source, is_template in iter_config_strings(manifest, info.config):
-            token = config.find(path)
-            if token is None or token.kind != "string" or token.value != source:
+            start = _literal_string(raw, path, source) if literal else None
+            if start is not None:
+                token_start, offsets = item.start + start, None
+            else:  # the tree knows where it is (expanding the node: slower)
+                token = item.find(("config", *path))
+                if token is None or token.kind != "string" or token.value != source:
+                    continue
+                token_start, offsets = token.start, string_offsets(token.raw)
+            if token_start + len(source) + 2 < want.start or token_start > want.end:
                 continue
-            if token.end < want.start or token.start > want.end:
-                continue
-            out += _string_tokens(token, source, is_template)
+            out += _string_tokens(token_start, offsets, source, is_template)
     out.sort(key=lambda t: t.start)
     return out
 
 
-def _string_tokens(token: JsonNode, source: str, is_template: bool) -> list[SemanticToken]:
-    """The tokens of one expression or template string, in document offsets."""
+def _literal_string(raw: str, path: tuple[str | int, ...], source: str) -> int | None:
+    """Where the string ``source`` at config ``path`` starts in a node's text ``raw``
+    that holds no backslash (so each string is written exactly as it reads), found
+    without expanding the node: its only occurrence, right after its key. None when
+    that does not settle it (the tree is asked instead)."""
+    key = path[-1] if path else None
+    if not isinstance(key, str):
+        return None
+    needle = f'"{source}"'
+    at = raw.find(needle)
+    if at < 0 or raw.find(needle, at + 1) >= 0:
+        return None
+    before = raw[:at].rstrip(" \t\r\n")
+    if not before.endswith(":") or not before[:-1].rstrip(" \t\r\n").endswith(f'"{key}"'):
+        return None
+    return at
+
+
+def _string_tokens(
+    start: int, offsets: list[int] | None, source: str, is_template: bool
+) -> list[SemanticToken]:
+    """The tokens of one expression or template string starting (at its quote) at
+    document offset ``start``; ``offsets`` maps decoded characters into the raw
+    string (None: written without escapes, character ``i`` is at ``1 + i``)."""
     found: list[tuple[int, int, str, tuple[str, ...]]] = []
     if is_template:
         for hole in parse_template(source).holes:
@@ -95,11 +121,11 @@ def _string_tokens(token: JsonNode, source: str, is_template: bool) -> list[Sema
                 found.append((hole.end - 2, hole.end, "macro", ()))
     else:
         found = _classified(source, 0)
-    offsets = string_offsets(token.raw)
+    if offsets is None:
+        return [SemanticToken(start + 1 + s, start + 1 + e, k, m) for s, e, k, m in found if e > s]
     last = len(offsets) - 1
-    base = token.start
     return [
-        SemanticToken(base + offsets[min(s, last)], base + offsets[min(e, last)], kind, mods)
+        SemanticToken(start + offsets[min(s, last)], start + offsets[min(e, last)], kind, mods)
         for s, e, kind, mods in found
         if e > s
     ]
