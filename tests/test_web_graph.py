@@ -1,7 +1,9 @@
 """The graph canvas (``web/graph``): its sample graphs are what the server answers
-today, its unit tests pass (``npm test``: node --test), it type-checks, and the bundle
-the VS Code extension loads (``vscode-extension/media/graph.js``) is the one its
-sources build."""
+today, its unit tests pass (``npm test``: node --test), it type-checks, the bundle the
+VS Code extension loads (``vscode-extension/media/graph.js``) is the one its sources
+build, and that bundle works in a real browser (``npm run e2e``: Chromium through
+playwright-core, hosted as in a VS Code webview; screenshots in
+``web/graph/build/screenshots/``)."""
 
 from __future__ import annotations
 
@@ -27,9 +29,16 @@ SAMPLES = {
     "bad_connections.graph.json": BROKEN / "bad_connections.flow.json",
 }
 
+CHROMIUM = os.environ.get("NODEFORGE_CHROMIUM", "/usr/bin/chromium")
+
+# In CI (scripts/setup installs Node.js and Debian's chromium) these fail, not skip.
 needs_npm = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("CI"),
     reason="Node.js/npm is not installed",
+)
+needs_chromium = pytest.mark.skipif(
+    (shutil.which("npm") is None or not Path(CHROMIUM).exists()) and not os.environ.get("CI"),
+    reason="Node.js/npm or Chromium is not installed",
 )
 
 
@@ -83,3 +92,9 @@ def test_committed_bundle_is_built_from_the_sources(installed: None, tmp_path: P
         assert committed.read_text(encoding="utf-8") == built, (
             f"{committed} is stale: run `npm run build` in web/graph and commit it"
         )
+
+
+@needs_chromium
+def test_bundle_in_a_browser(installed: None) -> None:
+    out = npm("run", "e2e", env={"NODEFORGE_CHROMIUM": CHROMIUM})
+    assert "# fail 0" in out and "# pass" in out

@@ -64,14 +64,14 @@
   var MAX_ZOOM = 4;
   var GLYPHS = {
     play: "▶",
-    globe: "🌐",
+    globe: "◍",
     reply: "↩",
     database: "⛁",
     mail: "✉",
-    comment: "💬",
+    comment: "❝",
     cloud: "☁",
     sparkle: "✦",
-    calendar: "📅",
+    calendar: "▦",
     code: "{}",
     json: "{}",
     "git-merge": "⑂",

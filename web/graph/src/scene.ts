@@ -101,16 +101,17 @@ export interface Transform {
   k: number;
 }
 
+// Plain symbols, not emoji: a webview or headless browser may have no emoji font.
 const GLYPHS: Record<string, string> = {
   play: "▶",
-  globe: "🌐",
+  globe: "◍",
   reply: "↩",
   database: "⛁",
   mail: "✉",
-  comment: "💬",
+  comment: "❝",
   cloud: "☁",
   sparkle: "✦",
-  calendar: "📅",
+  calendar: "▦",
   code: "{}",
   json: "{}",
   "git-merge": "⑂",
