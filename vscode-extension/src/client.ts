@@ -32,10 +32,11 @@ export type ServerState = "running" | "stopped" | "missing";
 
 export type LogSink = (type: MessageType, message: string) => void;
 
-/** The documents the server analyses: the flow language, and `*.flow.json` whatever
- * language the user associated them with. */
+/** The documents the server analyses: flow files and new flows, whatever language the
+ * user associated `*.flow.json` with; not the saved versions shown from the history
+ * (`nodeforge-history:`), which are read-only snapshots. */
 export const DOCUMENT_SELECTOR = [
-  { language: LANGUAGE_ID },
+  { scheme: "file", language: LANGUAGE_ID },
   { scheme: "file", pattern: "**/*.flow.json" },
   { scheme: "untitled", language: LANGUAGE_ID },
 ];
