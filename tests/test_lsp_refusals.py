@@ -63,3 +63,17 @@ async def test_a_real_fault_keeps_its_traceback_in_the_log(
     assert logged and any("boom" in str(r.exc_info[1]) for r in logged if r.exc_info)
     monkeypatch.undo()
     assert await client.stop() == 0
+
+
+async def test_a_document_with_a_huge_integer_gets_its_diagnostics() -> None:
+    """Issue 10: an integer of 4,301 digits made the analysis raise, and the server
+    then published no diagnostics for that version; now it is a located NF001."""
+    client = MemoryClient()
+    await client.start(WORKSPACE)
+    text = PINGER.read_text().replace('"Pinger"', "1" * 4301)
+    uri = client.open(PINGER, text)
+    published = await client.published(uri)
+    assert [(d["code"], d["range"]["start"]["line"]) for d in published] == [("NF001", 3)]
+    hover = await client.request("textDocument/hover", params(uri, {"line": 3, "character": 20}))
+    assert "error" not in hover
+    assert await client.stop() == 0
