@@ -582,7 +582,7 @@ def check_types(ctx: _Context) -> None:
         manifest = manifests[nid]
         fact = facts[nid] = NodeFacts(node, manifest)
         if manifest is None:
-            outputs[nid] = {}
+            outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
         arriving: dict[str, list[Type]] = {}
         for edge in predecessors:
