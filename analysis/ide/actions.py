@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from nodeforge.analysis.types import ObjectType, non_null, propose_mapping
 
 from .completion import unique_id
 from .cursor import locate
-from .edits import delete_element, insert_entry, line_indent, member_text, render
+from .edits import delete_element, insert_entry, line_indent, member_text, node_text, render
 from .facts import dump, input_type, manifest_for, output_type
 from .model import CodeAction, TextEdit
 
@@ -341,7 +340,7 @@ def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
     to_node = _find(analysis, ("connections", index, "to"))
     if nodes is None or connections is None or to_node is None:
         return []
-    node_edit = insert_entry(text, nodes, _node_text(node))
+    node_edit = insert_entry(text, nodes, node_text(node))
     rewire = TextEdit(to_node.span, dump(f"{new_id}.in"))
     link = insert_entry(
         text,
@@ -354,18 +353,6 @@ def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
     edits = sorted([node_edit, rewire, link], key=lambda e: e.span.start)
     title = f"Insert a `{ADAPTER_TYPE}` adapter between `{data['from']}` and `{data['to']}`"
     return [_fix(title, diagnostic, edits, True)]
-
-
-def _node_text(node: dict[str, Any]) -> str:
-    """A node in the canonical layout (``position`` on one line), relative to column 0."""
-    lines = []
-    for key, value in node.items():
-        if key == "position":
-            rendered = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-        else:
-            rendered = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        lines.append(f"  {dump(key)}: {rendered}")
-    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def _nested_mapping(mapping: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ its siblings, a one-line container gets it inline.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from nodeforge.analysis.jsontree import JsonNode
@@ -94,14 +95,44 @@ def member_text(key: str, value: Any) -> str:
 
 def delete_element(text: str, array: JsonNode, index: int) -> TextEdit | None:
     """Delete element ``index`` of ``array`` with the comma that separates it."""
-    items = array.items
-    if not 0 <= index < len(items):
+    if not 0 <= index < len(array.items):
         return None
-    item = items[index]
-    if index + 1 < len(items):
-        return TextEdit(Span(item.start, items[index + 1].start), "")
-    if index > 0:
-        return TextEdit(Span(items[index - 1].end, item.end), "")
-    if closed(text, array):
-        return TextEdit(Span(array.start + 1, array.end - 1), "")
-    return TextEdit(item.span, "")
+    edits = delete_entries(text, array, [index])
+    return edits[0] if edits else None
+
+
+def delete_entries(text: str, node: JsonNode, indices: Iterable[int]) -> list[TextEdit]:
+    """Delete entries (array elements, or object members by position) of ``node`` with
+    the commas that separate them: one edit per run of consecutive entries, so the
+    edits never overlap. Indices out of range are ignored."""
+    entries = _entries(node)
+    chosen = sorted({i for i in indices if 0 <= i < len(entries)})
+    runs: list[tuple[int, int]] = []
+    for i in chosen:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    edits = []
+    for first, last in runs:
+        if last + 1 < len(entries):  # up to the next entry: takes the comma after
+            edits.append(TextEdit(Span(entries[first].start, entries[last + 1].start), ""))
+        elif first > 0:  # the last entries: take the comma before
+            edits.append(TextEdit(Span(entries[first - 1].end, entries[last].end), ""))
+        elif closed(text, node):  # every entry: an empty container
+            edits.append(TextEdit(Span(node.start + 1, node.end - 1), ""))
+        else:
+            edits.append(TextEdit(Span(entries[first].start, entries[last].end), ""))
+    return edits
+
+
+def node_text(node: dict[str, Any]) -> str:
+    """A node in the canonical layout (``position`` on one line), relative to column 0."""
+    lines = []
+    for key, value in node.items():
+        if key == "position":
+            rendered = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        else:
+            rendered = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        lines.append(f"  {json.dumps(key, ensure_ascii=False)}: {rendered}")
+    return "{\n" + ",\n".join(lines) + "\n}"
