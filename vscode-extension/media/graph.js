@@ -1,62 +1,6 @@
 // Built from web/graph (npm run build). Do not edit.
 "use strict";
 (() => {
-  // src/protocol.ts
-  function parseGraph(value) {
-    if (!isObject(value)) return "the graph is not an object";
-    if (!Array.isArray(value.nodes)) return "the graph has no `nodes` list";
-    if (!Array.isArray(value.connections)) return "the graph has no `connections` list";
-    if (!Array.isArray(value.diagnostics)) return "the graph has no `diagnostics` list";
-    for (const [i, node] of value.nodes.entries()) {
-      if (!isObject(node)) return `node ${i} is not an object`;
-      if (typeof node.key !== "string") return `node ${i} has no key`;
-      if (!isPoint(node.position)) return `node ${node.key} has no position`;
-      if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
-        return `node ${node.key} has no size`;
-      }
-      if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
-        return `node ${node.key} has no ports`;
-      }
-      if (!isRange(node.range) || !Array.isArray(node.diagnostics)) {
-        return `node ${node.key} has no range or diagnostics`;
-      }
-    }
-    for (const [i, conn] of value.connections.entries()) {
-      if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) {
-        return `connection ${i} has no ends`;
-      }
-      if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) {
-        return `connection ${i} has no range or diagnostics`;
-      }
-    }
-    return value;
-  }
-  function parseMessage(value) {
-    if (!isObject(value)) return null;
-    if (value.type === "error" && typeof value.message === "string") {
-      return { type: "error", message: value.message };
-    }
-    if (value.type === "graph") {
-      if (value.graph === null || value.graph === void 0) return { type: "graph", graph: null };
-      const graph = parseGraph(value.graph);
-      if (typeof graph === "string") return { type: "error", message: `Bad graph: ${graph}` };
-      return { type: "graph", graph };
-    }
-    return null;
-  }
-  function isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-  }
-  function isFiniteNumber(value) {
-    return typeof value === "number" && Number.isFinite(value);
-  }
-  function isPoint(value) {
-    return isObject(value) && isFiniteNumber(value.x) && isFiniteNumber(value.y);
-  }
-  function isRange(value) {
-    return isObject(value) && isObject(value.start) && isObject(value.end) && isFiniteNumber(value.start.line) && isFiniteNumber(value.end.line);
-  }
-
   // src/scene.ts
   var NODE_HEADER = 46;
   var PORT_ROW = 22;
@@ -174,6 +118,10 @@
       source: s.key,
       target: t.key,
       path: curve(a, b),
+      from: a,
+      to: b,
+      sourcePort: conn.source.port,
+      targetPort: conn.target.port,
       mid: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 },
       type: conn.type,
       badge,
@@ -243,9 +191,175 @@
     return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
   }
 
+  // src/gestures.ts
+  function toCanvas(t, p) {
+    return { x: (p.x - t.x) / t.k, y: (p.y - t.y) / t.k };
+  }
+  function edgesTouching(scene, keys) {
+    return scene.edges.filter((e) => keys.has(e.source) || keys.has(e.target));
+  }
+  function snap(value, grid = 10) {
+    return Math.round(value / grid) * grid;
+  }
+  function movedPositions(scene, keys, dx, dy) {
+    const out = [];
+    for (const n of scene.nodes) {
+      if (!keys.has(n.key)) continue;
+      const x = snap(n.x + dx);
+      const y = snap(n.y + dy);
+      if (x !== n.x || y !== n.y) out.push({ node: n.key, x, y });
+    }
+    return out;
+  }
+  function edgePathWhileMoving(edge, offsets) {
+    const a = edge.from;
+    const b = edge.to;
+    const da = offsets.get(edge.source) ?? { x: 0, y: 0 };
+    const db = offsets.get(edge.target) ?? { x: 0, y: 0 };
+    return curve({ x: a.x + da.x, y: a.y + da.y }, { x: b.x + db.x, y: b.y + db.y });
+  }
+  function portAt(scene, p, radius = 12, output) {
+    let best = null;
+    let bestD = radius * radius;
+    for (const n of scene.nodes) {
+      if (p.x < n.x - radius || p.x > n.x + n.width + radius) continue;
+      if (p.y < n.y - radius || p.y > n.y + n.height + radius) continue;
+      for (const [list, isOut] of [
+        [n.inputs, false],
+        [n.outputs, true]
+      ]) {
+        if (output !== void 0 && output !== isOut) continue;
+        for (const port of list) {
+          const d = (port.x - p.x) ** 2 + (port.y - p.y) ** 2;
+          if (d <= bestD) {
+            bestD = d;
+            best = { node: n.key, port: port.name, output: isOut };
+          }
+        }
+      }
+    }
+    return best;
+  }
+  function rectOf(a, b) {
+    return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(a.x - b.x), height: Math.abs(a.y - b.y) };
+  }
+  function nodesInRect(scene, rect) {
+    return scene.nodes.filter(
+      (n) => n.x <= rect.x + rect.width && n.x + n.width >= rect.x && n.y <= rect.y + rect.height && n.y + n.height >= rect.y
+    ).map((n) => n.key);
+  }
+  function clickSelection(current, key, additive) {
+    if (!additive) return /* @__PURE__ */ new Set([key]);
+    const next = new Set(current);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    return next;
+  }
+  function pruneSelection(scene, selection) {
+    const keys = new Set(scene.nodes.map((n) => n.key));
+    return new Set([...selection].filter((k) => keys.has(k)));
+  }
+  function nudge(key, large) {
+    const step = large ? 50 : 10;
+    switch (key) {
+      case "ArrowLeft":
+        return { x: -step, y: 0 };
+      case "ArrowRight":
+        return { x: step, y: 0 };
+      case "ArrowUp":
+        return { x: 0, y: -step };
+      case "ArrowDown":
+        return { x: 0, y: step };
+      default:
+        return null;
+    }
+  }
+  function minimap(bounds, t, viewport, size, padding = 6) {
+    const visible = { x: -t.x / t.k, y: -t.y / t.k, width: viewport.width / t.k, height: viewport.height / t.k };
+    const x0 = Math.min(bounds.x, visible.x);
+    const y0 = Math.min(bounds.y, visible.y);
+    const x1 = Math.max(bounds.x + bounds.width, visible.x + visible.width);
+    const y1 = Math.max(bounds.y + bounds.height, visible.y + visible.height);
+    const w = Math.max(1, x1 - x0);
+    const h = Math.max(1, y1 - y0);
+    const k = Math.min((size.width - 2 * padding) / w, (size.height - 2 * padding) / h);
+    const x = padding - x0 * k + (size.width - 2 * padding - w * k) / 2;
+    const y = padding - y0 * k + (size.height - 2 * padding - h * k) / 2;
+    return {
+      k,
+      x,
+      y,
+      view: { x: visible.x * k + x, y: visible.y * k + y, width: visible.width * k, height: visible.height * k }
+    };
+  }
+  function centreOn(p, k, viewport) {
+    return { k, x: viewport.width / 2 - p.x * k, y: viewport.height / 2 - p.y * k };
+  }
+
+  // src/protocol.ts
+  function parseGraph(value) {
+    if (!isObject(value)) return "the graph is not an object";
+    if (!Array.isArray(value.nodes)) return "the graph has no `nodes` list";
+    if (!Array.isArray(value.connections)) return "the graph has no `connections` list";
+    if (!Array.isArray(value.diagnostics)) return "the graph has no `diagnostics` list";
+    for (const [i, node] of value.nodes.entries()) {
+      if (!isObject(node)) return `node ${i} is not an object`;
+      if (typeof node.key !== "string") return `node ${i} has no key`;
+      if (!isPoint(node.position)) return `node ${node.key} has no position`;
+      if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
+        return `node ${node.key} has no size`;
+      }
+      if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
+        return `node ${node.key} has no ports`;
+      }
+      if (!isRange(node.range) || !Array.isArray(node.diagnostics)) {
+        return `node ${node.key} has no range or diagnostics`;
+      }
+    }
+    for (const [i, conn] of value.connections.entries()) {
+      if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) {
+        return `connection ${i} has no ends`;
+      }
+      if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) {
+        return `connection ${i} has no range or diagnostics`;
+      }
+    }
+    return value;
+  }
+  function parseMessage(value) {
+    if (!isObject(value)) return null;
+    if (value.type === "error" && typeof value.message === "string") {
+      return { type: "error", message: value.message };
+    }
+    if (value.type === "graph") {
+      if (value.graph === null || value.graph === void 0) return { type: "graph", graph: null };
+      const graph = parseGraph(value.graph);
+      if (typeof graph === "string") return { type: "error", message: `Bad graph: ${graph}` };
+      return { type: "graph", graph };
+    }
+    if (value.type === "select" && Array.isArray(value.nodes) && value.nodes.every((k) => typeof k === "string")) {
+      return { type: "select", nodes: value.nodes };
+    }
+    return null;
+  }
+  function isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  }
+  function isFiniteNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+  function isPoint(value) {
+    return isObject(value) && isFiniteNumber(value.x) && isFiniteNumber(value.y);
+  }
+  function isRange(value) {
+    return isObject(value) && isObject(value.start) && isObject(value.end) && isFiniteNumber(value.start.line) && isFiniteNumber(value.end.line);
+  }
+
   // src/canvas.ts
   var SVG = "http://www.w3.org/2000/svg";
   var ZOOM_STEP = 1.2;
+  var MINI = { width: 180, height: 120 };
+  var DROP_TYPE = "application/x-nodeforge-node";
   function el(name, attrs = {}, parent) {
     const node = document.createElementNS(SVG, name);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
@@ -262,8 +376,10 @@
   function tooltip(parent, text) {
     el("title", {}, parent).textContent = text;
   }
-  function mount(root, host2) {
+  function mount(root, host2, options = {}) {
+    const editable = options.editable === true;
     root.classList.add("nf-graph");
+    if (editable) root.classList.add("nf-editable");
     root.replaceChildren();
     const svg = el("svg", { class: "nf-canvas", role: "group" }, root);
     svg.setAttribute("aria-label", "Flow graph");
@@ -293,19 +409,56 @@
     problems.setAttribute("aria-label", "Problems not on a node");
     const message = html("div", "nf-message", root);
     message.setAttribute("role", "status");
+    const mini = el("svg", { class: "nf-minimap", width: MINI.width, height: MINI.height }, root);
+    mini.setAttribute("aria-label", "Minimap: click to move the view");
+    mini.setAttribute("role", "img");
+    const miniNodes = el("g", {}, mini);
+    const miniView = el("rect", { class: "nf-minimap-view" }, mini);
     let scene = null;
+    let lastGraph = null;
     let transform = { x: 0, y: 0, k: 1 };
     let fitted = false;
+    let selection = /* @__PURE__ */ new Set();
+    let selectedEdge = null;
+    let lastPointer = null;
+    const nodeEls = /* @__PURE__ */ new Map();
+    const edgeEls = /* @__PURE__ */ new Map();
     const apply = () => {
       viewport.setAttribute("transform", `translate(${transform.x},${transform.y}) scale(${transform.k})`);
+      drawMinimapView();
+    };
+    const drawMinimapView = () => {
+      if (scene === null || scene.nodes.length === 0) {
+        mini.style.display = "none";
+        return;
+      }
+      mini.style.display = "";
+      const m = minimap(scene.bounds, transform, size(), MINI);
+      miniNodes.setAttribute("transform", `translate(${m.x},${m.y}) scale(${m.k})`);
+      miniView.setAttribute("x", String(m.view.x));
+      miniView.setAttribute("y", String(m.view.y));
+      miniView.setAttribute("width", String(Math.max(2, m.view.width)));
+      miniView.setAttribute("height", String(Math.max(2, m.view.height)));
+    };
+    const showSelection = () => {
+      for (const [key, g] of nodeEls) g.classList.toggle("nf-selected", selection.has(key));
+      for (const [index, g] of edgeEls) g.classList.toggle("nf-selected", index === selectedEdge);
+    };
+    const setSelection = (keys, edge = null, tell = true) => {
+      selection = keys;
+      selectedEdge = edge;
+      showSelection();
+      if (editable && tell) {
+        host2.post({ type: "select", nodes: [...selection], ...edge !== null ? { connection: edge } : {} });
+      }
     };
     const size = () => {
       const box = svg.getBoundingClientRect();
       return { width: box.width || root.clientWidth || 800, height: box.height || root.clientHeight || 600 };
     };
-    const zoomBy = (factor, at) => {
+    const zoomBy = (factor, at2) => {
       const { width, height } = size();
-      transform = zoomAt(transform, at ?? { x: width / 2, y: height / 2 }, factor);
+      transform = zoomAt(transform, at2 ?? { x: width / 2, y: height / 2 }, factor);
       apply();
     };
     const reveal = (range, extra) => {
@@ -332,7 +485,8 @@
         [n.outputs, true]
       ]) {
         for (const p of list) {
-          const port = el("g", { class: `nf-port${p.known ? "" : " nf-port-unknown"}` }, g);
+          const port = el("g", { class: `nf-port${p.known ? "" : " nf-port-unknown"}${output ? " nf-out" : " nf-in"}` }, g);
+          port.dataset.port = p.name;
           const px = output ? n.width : 0;
           const py = p.y - n.y;
           el("circle", { cx: px, cy: py, r: 4.5 }, port);
@@ -354,15 +508,26 @@ ${p.description}` : ""}`);
         el("text", { y: 4, "text-anchor": "middle" }, badge).textContent = String(n.badge.count);
         tooltip(badge, n.badge.text);
       }
+      nodeEls.set(n.key, g);
+      if (selection.has(n.key)) g.classList.add("nf-selected");
       const go = () => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
       g.addEventListener("click", (e) => {
         e.stopPropagation();
+        if (editable) {
+          if (suppressClick) return;
+          setSelection(clickSelection(selection, n.key, e.shiftKey || e.ctrlKey || e.metaKey));
+        }
         go();
       });
       g.addEventListener("keydown", (e) => {
-        if (e.key === "Enter" || e.key === " ") {
+        if (e.key === "Enter") {
           e.preventDefault();
+          if (editable) setSelection(/* @__PURE__ */ new Set([n.key]));
           go();
+        } else if (e.key === " ") {
+          e.preventDefault();
+          if (editable) setSelection(clickSelection(selection, n.key, true));
+          else go();
         }
       });
     };
@@ -379,15 +544,38 @@ ${p.description}` : ""}`);
         el("circle", { r: 8 }, mark);
         el("text", { y: 4, "text-anchor": "middle" }, mark).textContent = "!";
       }
+      edgeEls.set(e.index, g);
+      if (editable) {
+        g.setAttribute("tabindex", "0");
+        g.setAttribute("role", "button");
+        g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
+      }
+      const pick = () => {
+        if (editable) setSelection(/* @__PURE__ */ new Set(), e.index);
+        reveal(e.reveal, { connection: e.index });
+      };
       g.addEventListener("click", (ev) => {
         ev.stopPropagation();
-        reveal(e.reveal, { connection: e.index });
+        pick();
+      });
+      g.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          pick();
+        }
       });
     };
     const render = () => {
       viewport.replaceChildren();
       problems.replaceChildren();
+      miniNodes.replaceChildren();
+      nodeEls.clear();
+      edgeEls.clear();
       if (scene === null) return;
+      for (const n of scene.nodes) {
+        const cls = n.badge === null ? "" : ` nf-sev-${n.badge.severity}`;
+        el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height }, miniNodes);
+      }
       title.textContent = scene.title;
       const edges = el("g", { class: "nf-edges" }, viewport);
       for (const e of scene.edges) drawEdge(edges, e);
@@ -406,35 +594,213 @@ ${p.description}` : ""}`);
       problems.hidden = scene.problems.length === 0;
       message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
     };
-    let drag = null;
+    const local = (e) => {
+      const box = svg.getBoundingClientRect();
+      return { x: e.clientX - box.left, y: e.clientY - box.top };
+    };
+    const at = (e) => toCanvas(transform, local(e));
+    let gesture = null;
+    let suppressClick = false;
     svg.addEventListener("pointerdown", (e) => {
-      if (e.target.closest(".nf-node, .nf-edge") !== null) return;
-      drag = { x: e.clientX, y: e.clientY, from: transform, id: e.pointerId };
+      if (e.button !== 0) return;
+      const target = e.target;
+      const p = at(e);
+      let g = null;
+      const nodeEl = target.closest(".nf-node");
+      if (editable && scene !== null && nodeEl !== null) {
+        const portEl = target.closest(".nf-port.nf-out");
+        const key = nodeEl.dataset.key ?? "";
+        if (portEl !== null && portEl.dataset.port !== void 0) {
+          const hit = portAt(scene, p, 14, true);
+          const node = scene.nodes.find((n) => n.key === key);
+          const port = node?.outputs.find((o) => o.name === portEl.dataset.port);
+          if (port !== void 0) {
+            const line = el("path", { class: "nf-connecting", d: curve(port, p) }, viewport);
+            g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line };
+            root.classList.add("nf-connect-mode");
+          }
+        } else {
+          let keys = selection;
+          if (!selection.has(key)) {
+            keys = clickSelection(selection, key, e.shiftKey || e.ctrlKey || e.metaKey);
+            setSelection(keys);
+          }
+          g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys) };
+        }
+      } else if (target.closest(".nf-node, .nf-edge") === null) {
+        if (editable && e.shiftKey) {
+          g = { kind: "band", start: p, rect: el("rect", { class: "nf-band", x: p.x, y: p.y, width: 0, height: 0 }, viewport) };
+        } else {
+          const l = local(e);
+          g = { kind: "pan", x: l.x, y: l.y, from: transform };
+          svg.classList.add("nf-panning");
+        }
+      }
+      if (g === null) return;
+      gesture = { g, id: e.pointerId };
+      suppressClick = false;
       svg.setPointerCapture?.(e.pointerId);
-      svg.classList.add("nf-panning");
     });
     svg.addEventListener("pointermove", (e) => {
-      if (drag === null || e.pointerId !== drag.id) return;
-      transform = { ...drag.from, x: drag.from.x + e.clientX - drag.x, y: drag.from.y + e.clientY - drag.y };
-      apply();
+      lastPointer = at(e);
+      if (gesture === null || e.pointerId !== gesture.id) return;
+      const g = gesture.g;
+      const p = at(e);
+      if (g.kind === "pan") {
+        const l = local(e);
+        transform = { ...g.from, x: g.from.x + l.x - g.x, y: g.from.y + l.y - g.y };
+        apply();
+      } else if (g.kind === "band") {
+        const r2 = rectOf(g.start, p);
+        for (const [k, v] of Object.entries(r2)) g.rect.setAttribute(k, String(v));
+      } else if (g.kind === "drag" && scene !== null) {
+        const dx = p.x - g.start.x;
+        const dy = p.y - g.start.y;
+        if (!g.moved && Math.hypot(dx, dy) * transform.k < 3) return;
+        g.moved = true;
+        const offsets = /* @__PURE__ */ new Map();
+        for (const n of scene.nodes) {
+          if (!g.keys.has(n.key)) continue;
+          offsets.set(n.key, { x: dx, y: dy });
+          nodeEls.get(n.key)?.setAttribute("transform", `translate(${n.x + dx},${n.y + dy})`);
+        }
+        for (const edge of g.edges) {
+          const path = edgePathWhileMoving(edge, offsets);
+          const edgeEl = edgeEls.get(edge.index);
+          edgeEl?.querySelectorAll("path").forEach((d) => d.setAttribute("d", path));
+          edgeEl?.querySelector(".nf-mark")?.setAttribute("visibility", "hidden");
+        }
+      } else if (g.kind === "connect" && scene !== null) {
+        g.line.setAttribute("d", curve(g.from, p));
+        const hit = portAt(scene, p, 14, false);
+        root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
+        if (hit !== null) {
+          nodeEls.get(hit.node)?.querySelector(`.nf-in[data-port="${CSS.escape(hit.port)}"]`)?.classList.add("nf-port-target");
+        }
+      }
     });
-    const endDrag = () => {
-      drag = null;
+    const endGesture = (e, cancelled) => {
+      if (gesture === null || e.pointerId !== gesture.id) return;
+      const g = gesture.g;
+      gesture = null;
       svg.classList.remove("nf-panning");
+      root.classList.remove("nf-connect-mode");
+      if (g.kind === "band") {
+        g.rect.remove();
+        if (!cancelled && scene !== null) setSelection(new Set(nodesInRect(scene, rectOf(g.start, at(e)))));
+      } else if (g.kind === "drag" && g.moved && scene !== null) {
+        suppressClick = true;
+        const p = at(e);
+        const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
+        if (moves.length > 0) host2.post({ type: "move", moves });
+        else render();
+      } else if (g.kind === "connect") {
+        g.line.remove();
+        root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
+        const hit = scene === null || cancelled ? null : portAt(scene, at(e), 14, false);
+        if (hit !== null) {
+          host2.post({ type: "connect", source: { node: g.node, port: g.port }, target: { node: hit.node, port: hit.port } });
+        }
+      }
     };
-    svg.addEventListener("pointerup", endDrag);
-    svg.addEventListener("pointercancel", endDrag);
+    svg.addEventListener("pointerup", (e) => endGesture(e, false));
+    svg.addEventListener("pointercancel", (e) => endGesture(e, true));
+    svg.addEventListener("click", (e) => {
+      if (editable && e.target.closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
+        if (selection.size > 0 || selectedEdge !== null) setSelection(/* @__PURE__ */ new Set());
+      }
+    });
     svg.addEventListener(
       "wheel",
       (e) => {
         e.preventDefault();
-        const box = svg.getBoundingClientRect();
-        zoomBy(Math.exp(-e.deltaY * 15e-4), { x: e.clientX - box.left, y: e.clientY - box.top });
+        zoomBy(Math.exp(-e.deltaY * 15e-4), local(e));
       },
       { passive: false }
     );
+    mini.addEventListener("click", (e) => {
+      if (scene === null) return;
+      const m = minimap(scene.bounds, transform, size(), MINI);
+      const box = mini.getBoundingClientRect();
+      const p = { x: (e.clientX - box.left - m.x) / m.k, y: (e.clientY - box.top - m.y) / m.k };
+      transform = centreOn(p, transform.k, size());
+      apply();
+    });
+    if (editable) {
+      root.addEventListener("dragover", (e) => {
+        if (e.dataTransfer?.types.includes(DROP_TYPE)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = "copy";
+        }
+      });
+      root.addEventListener("drop", (e) => {
+        const data = e.dataTransfer?.getData(DROP_TYPE);
+        if (!data) return;
+        e.preventDefault();
+        const p = at(e);
+        host2.post({ type: "drop", data, at: { x: Math.round(p.x), y: Math.round(p.y) } });
+      });
+    }
+    const pasteAt = () => {
+      if (lastPointer !== null) return { x: Math.round(lastPointer.x), y: Math.round(lastPointer.y) };
+      const { width, height } = size();
+      const c = toCanvas(transform, { x: width / 2, y: height / 2 });
+      return { x: Math.round(c.x), y: Math.round(c.y) };
+    };
     root.addEventListener("keydown", (e) => {
-      if (e.target.closest?.("button") != null) return;
+      const target = e.target;
+      if (target.closest?.("button, input, textarea, select") != null) return;
+      const mod = e.ctrlKey || e.metaKey;
+      if (editable && scene !== null) {
+        const step = nudge(e.key, e.shiftKey);
+        if (step !== null && selection.size > 0 && !mod) {
+          e.preventDefault();
+          const moves = movedPositions(scene, selection, step.x, step.y);
+          if (moves.length > 0) host2.post({ type: "move", moves });
+          return;
+        }
+        if (e.key === "Delete" || e.key === "Backspace") {
+          if (selection.size > 0 || selectedEdge !== null) {
+            e.preventDefault();
+            host2.post({ type: "delete", nodes: [...selection], connections: selectedEdge === null ? [] : [selectedEdge] });
+          }
+          return;
+        }
+        if (e.key === "Escape") {
+          setSelection(/* @__PURE__ */ new Set());
+          return;
+        }
+        if (mod && !e.altKey) {
+          const key = e.key.toLowerCase();
+          if (key === "a") {
+            e.preventDefault();
+            setSelection(new Set(scene.nodes.map((n) => n.key)));
+            return;
+          }
+          if (key === "c" && selection.size > 0) {
+            e.preventDefault();
+            host2.post({ type: "copy", nodes: [...selection] });
+            return;
+          }
+          if (key === "x" && selection.size > 0) {
+            e.preventDefault();
+            host2.post({ type: "copy", nodes: [...selection] });
+            host2.post({ type: "delete", nodes: [...selection], connections: [] });
+            return;
+          }
+          if (key === "v") {
+            e.preventDefault();
+            host2.post({ type: "paste", at: pasteAt() });
+            return;
+          }
+          if (key === "z" || key === "y") {
+            e.preventDefault();
+            host2.post({ type: key === "y" || e.shiftKey ? "redo" : "undo" });
+            return;
+          }
+        }
+      }
+      if (mod) return;
       if (e.key === "+" || e.key === "=") zoomBy(ZOOM_STEP);
       else if (e.key === "-") zoomBy(1 / ZOOM_STEP);
       else if (e.key === "0") canvas.fit();
@@ -447,6 +813,10 @@ ${p.description}` : ""}`);
           message.textContent = msg.message;
           return;
         }
+        if (msg.type === "select") {
+          canvas.select(msg.nodes);
+          return;
+        }
         canvas.show(msg.graph);
       },
       show(graph) {
@@ -456,8 +826,12 @@ ${p.description}` : ""}`);
           message.textContent = "Not a flow document, or it is closed.";
           return;
         }
+        lastGraph = graph;
         scene = buildScene(graph);
+        selection = pruneSelection(scene, selection);
+        if (selectedEdge !== null && !scene.edges.some((e) => e.index === selectedEdge)) selectedEdge = null;
         render();
+        showSelection();
         if (!fitted) {
           canvas.fit();
           fitted = scene.nodes.length > 0;
@@ -468,6 +842,27 @@ ${p.description}` : ""}`);
       fit() {
         if (scene !== null) transform = fitTransform(scene.bounds, size());
         apply();
+      },
+      select(keys) {
+        if (scene === null) return;
+        const known = keys.filter((k) => nodeEls.has(k));
+        setSelection(new Set(known), null, false);
+        const first = scene.nodes.find((n) => n.key === known[0]);
+        if (first === void 0) return;
+        const { width, height } = size();
+        const sx = first.x * transform.k + transform.x;
+        const sy = first.y * transform.k + transform.y;
+        const inView = sx >= 0 && sy >= 0 && sx + first.width * transform.k <= width && sy + first.height * transform.k <= height;
+        if (!inView) {
+          transform = centreOn({ x: first.x + first.width / 2, y: first.y + first.height / 2 }, transform.k, size());
+          apply();
+        }
+      },
+      redraw() {
+        if (lastGraph !== null) canvas.show(lastGraph);
+      },
+      get selection() {
+        return selection;
       },
       get transform() {
         return transform;

@@ -1,8 +1,30 @@
 // The canvas in the page: draws a Scene as SVG, with zoom (wheel, buttons, keys), pan
-// (drag the background), fit view, tooltips, a problems list, and reveal on click or
-// Enter on a node, a connection or a problem. Every node is focusable (Tab) and
-// labelled for screen readers.
+// (drag the background), fit view, a minimap, tooltips, a problems list, and reveal on
+// click or Enter on a node, a connection or a problem. Every node is focusable (Tab)
+// and labelled for screen readers.
+//
+// An editable canvas (the web editor's: `mount(root, host, {editable: true})`) adds the
+// gestures: select (click, Shift/Ctrl-click, Shift-drag a rectangle, Ctrl+A), drag the
+// selected boxes, drag from an output port to an input port to connect, Delete, copy
+// and paste, undo and redo, arrow keys to move, drop a node type from a palette. Each
+// gesture is a message to the host, which asks the server for the text edit; the
+// canvas never changes the flow itself and redraws from the next graph view.
 
+import {
+  centreOn,
+  clickSelection,
+  edgePathWhileMoving,
+  edgesTouching,
+  minimap,
+  movedPositions,
+  nodesInRect,
+  nudge,
+  portAt,
+  pruneSelection,
+  rectOf,
+  toCanvas,
+  type Point,
+} from "./gestures";
 import type { FromCanvas, GraphView, Range, ToCanvas } from "./protocol";
 import { parseMessage } from "./protocol";
 import {
@@ -11,6 +33,7 @@ import {
   type SceneNode,
   type Transform,
   buildScene,
+  curve,
   ellipsis,
   fitTransform,
   severityName,
@@ -19,10 +42,19 @@ import {
 
 const SVG = "http://www.w3.org/2000/svg";
 const ZOOM_STEP = 1.2;
+const MINI = { width: 180, height: 120 };
 
 export interface Host {
   post(message: FromCanvas): void;
 }
+
+export interface MountOptions {
+  /** Offer the editing gestures (the host turns them into server edits). */
+  editable?: boolean;
+}
+
+/** The drag-and-drop type a palette puts on what it drags onto the canvas. */
+export const DROP_TYPE = "application/x-nodeforge-node";
 
 export interface Canvas {
   /** Handle a host message (`{type: "graph", graph}` or `{type: "error", message}`). */
@@ -30,6 +62,11 @@ export interface Canvas {
   /** Show a graph view directly (what `receive` does for a graph message). */
   show(graph: GraphView | null): void;
   fit(): void;
+  /** Select these nodes (keys) and bring the first into view. */
+  select(keys: string[]): void;
+  /** Draw the last graph again (e.g. after the server refused a move). */
+  redraw(): void;
+  readonly selection: ReadonlySet<string>;
   readonly transform: Transform;
   readonly scene: Scene | null;
   dispose(): void;
@@ -63,8 +100,10 @@ function tooltip(parent: Element, text: string): void {
   el("title", {}, parent).textContent = text;
 }
 
-export function mount(root: HTMLElement, host: Host): Canvas {
+export function mount(root: HTMLElement, host: Host, options: MountOptions = {}): Canvas {
+  const editable = options.editable === true;
   root.classList.add("nf-graph");
+  if (editable) root.classList.add("nf-editable");
   root.replaceChildren();
   const svg = el("svg", { class: "nf-canvas", role: "group" }, root);
   svg.setAttribute("aria-label", "Flow graph");
@@ -94,13 +133,50 @@ export function mount(root: HTMLElement, host: Host): Canvas {
   problems.setAttribute("aria-label", "Problems not on a node");
   const message = html("div", "nf-message", root);
   message.setAttribute("role", "status");
+  const mini = el("svg", { class: "nf-minimap", width: MINI.width, height: MINI.height }, root);
+  mini.setAttribute("aria-label", "Minimap: click to move the view");
+  mini.setAttribute("role", "img");
+  const miniNodes = el("g", {}, mini);
+  const miniView = el("rect", { class: "nf-minimap-view" }, mini);
 
   let scene: Scene | null = null;
+  let lastGraph: GraphView | null = null;
   let transform: Transform = { x: 0, y: 0, k: 1 };
   let fitted = false;
+  let selection = new Set<string>();
+  let selectedEdge: number | null = null;
+  let lastPointer: Point | null = null;
+  const nodeEls = new Map<string, SVGGElement>();
+  const edgeEls = new Map<number, SVGGElement>();
 
   const apply = (): void => {
     viewport.setAttribute("transform", `translate(${transform.x},${transform.y}) scale(${transform.k})`);
+    drawMinimapView();
+  };
+  const drawMinimapView = (): void => {
+    if (scene === null || scene.nodes.length === 0) {
+      mini.style.display = "none";
+      return;
+    }
+    mini.style.display = "";
+    const m = minimap(scene.bounds, transform, size(), MINI);
+    miniNodes.setAttribute("transform", `translate(${m.x},${m.y}) scale(${m.k})`);
+    miniView.setAttribute("x", String(m.view.x));
+    miniView.setAttribute("y", String(m.view.y));
+    miniView.setAttribute("width", String(Math.max(2, m.view.width)));
+    miniView.setAttribute("height", String(Math.max(2, m.view.height)));
+  };
+  const showSelection = (): void => {
+    for (const [key, g] of nodeEls) g.classList.toggle("nf-selected", selection.has(key));
+    for (const [index, g] of edgeEls) g.classList.toggle("nf-selected", index === selectedEdge);
+  };
+  const setSelection = (keys: Set<string>, edge: number | null = null, tell = true): void => {
+    selection = keys;
+    selectedEdge = edge;
+    showSelection();
+    if (editable && tell) {
+      host.post({ type: "select", nodes: [...selection], ...(edge !== null ? { connection: edge } : {}) });
+    }
   };
   const size = (): { width: number; height: number } => {
     const box = svg.getBoundingClientRect();
@@ -136,7 +212,8 @@ export function mount(root: HTMLElement, host: Host): Canvas {
       [n.outputs, true],
     ] as const) {
       for (const p of list) {
-        const port = el("g", { class: `nf-port${p.known ? "" : " nf-port-unknown"}` }, g);
+        const port = el("g", { class: `nf-port${p.known ? "" : " nf-port-unknown"}${output ? " nf-out" : " nf-in"}` }, g);
+        port.dataset.port = p.name;
         const px = output ? n.width : 0;
         const py = p.y - n.y;
         el("circle", { cx: px, cy: py, r: 4.5 }, port);
@@ -157,15 +234,26 @@ export function mount(root: HTMLElement, host: Host): Canvas {
       el("text", { y: 4, "text-anchor": "middle" }, badge).textContent = String(n.badge.count);
       tooltip(badge, n.badge.text);
     }
+    nodeEls.set(n.key, g);
+    if (selection.has(n.key)) g.classList.add("nf-selected");
     const go = (): void => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
     g.addEventListener("click", (e) => {
       e.stopPropagation();
+      if (editable) {
+        if (suppressClick) return;
+        setSelection(clickSelection(selection, n.key, e.shiftKey || e.ctrlKey || e.metaKey));
+      }
       go();
     });
     g.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") {
+      if (e.key === "Enter") {
         e.preventDefault();
+        if (editable) setSelection(new Set([n.key]));
         go();
+      } else if (e.key === " ") {
+        e.preventDefault();
+        if (editable) setSelection(clickSelection(selection, n.key, true));
+        else go();
       }
     });
   };
@@ -183,16 +271,39 @@ export function mount(root: HTMLElement, host: Host): Canvas {
       el("circle", { r: 8 }, mark);
       el("text", { y: 4, "text-anchor": "middle" }, mark).textContent = "!";
     }
+    edgeEls.set(e.index, g);
+    if (editable) {
+      g.setAttribute("tabindex", "0");
+      g.setAttribute("role", "button");
+      g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
+    }
+    const pick = (): void => {
+      if (editable) setSelection(new Set(), e.index);
+      reveal(e.reveal, { connection: e.index });
+    };
     g.addEventListener("click", (ev) => {
       ev.stopPropagation();
-      reveal(e.reveal, { connection: e.index });
+      pick();
+    });
+    g.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        pick();
+      }
     });
   };
 
   const render = (): void => {
     viewport.replaceChildren();
     problems.replaceChildren();
+    miniNodes.replaceChildren();
+    nodeEls.clear();
+    edgeEls.clear();
     if (scene === null) return;
+    for (const n of scene.nodes) {
+      const cls = n.badge === null ? "" : ` nf-sev-${n.badge.severity}`;
+      el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height }, miniNodes);
+    }
     title.textContent = scene.title;
     const edges = el("g", { class: "nf-edges" }, viewport);
     for (const e of scene.edges) drawEdge(edges, e);
@@ -212,36 +323,229 @@ export function mount(root: HTMLElement, host: Host): Canvas {
     message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
   };
 
-  // -- pan and zoom ------------------------------------------------------------------
-  let drag: { x: number; y: number; from: Transform; id: number } | null = null;
+  // -- pointer gestures: pan, zoom, and (editable) select, drag, connect -------------
+  const local = (e: { clientX: number; clientY: number }): Point => {
+    const box = svg.getBoundingClientRect();
+    return { x: e.clientX - box.left, y: e.clientY - box.top };
+  };
+  const at = (e: { clientX: number; clientY: number }): Point => toCanvas(transform, local(e));
+
+  type Gesture =
+    | { kind: "pan"; x: number; y: number; from: Transform }
+    | { kind: "band"; start: Point; rect: SVGRectElement }
+    | {
+        kind: "drag";
+        start: Point;
+        moved: boolean;
+        keys: Set<string>;
+        edges: SceneEdge[];
+      }
+    | { kind: "connect"; node: string; port: string; from: Point; line: SVGPathElement };
+  let gesture: { g: Gesture; id: number } | null = null;
+  // A drag ends with a click event on the node: it must not change the selection.
+  let suppressClick = false;
+
   svg.addEventListener("pointerdown", (e) => {
-    if ((e.target as Element).closest(".nf-node, .nf-edge") !== null) return;
-    drag = { x: e.clientX, y: e.clientY, from: transform, id: e.pointerId };
+    if (e.button !== 0) return;
+    const target = e.target as Element;
+    const p = at(e);
+    let g: Gesture | null = null;
+    const nodeEl = target.closest(".nf-node") as SVGGElement | null;
+    if (editable && scene !== null && nodeEl !== null) {
+      const portEl = target.closest(".nf-port.nf-out") as SVGGElement | null;
+      const key = nodeEl.dataset.key ?? "";
+      if (portEl !== null && portEl.dataset.port !== undefined) {
+        const hit = portAt(scene, p, 14, true);
+        const node = scene.nodes.find((n) => n.key === key);
+        const port = node?.outputs.find((o) => o.name === portEl.dataset.port);
+        if (port !== undefined) {
+          const line = el("path", { class: "nf-connecting", d: curve(port, p) }, viewport);
+          g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line };
+          root.classList.add("nf-connect-mode");
+        }
+      } else {
+        let keys = selection;
+        if (!selection.has(key)) {
+          keys = clickSelection(selection, key, e.shiftKey || e.ctrlKey || e.metaKey);
+          setSelection(keys);
+        }
+        g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys) };
+      }
+    } else if (target.closest(".nf-node, .nf-edge") === null) {
+      if (editable && e.shiftKey) {
+        g = { kind: "band", start: p, rect: el("rect", { class: "nf-band", x: p.x, y: p.y, width: 0, height: 0 }, viewport) };
+      } else {
+        const l = local(e);
+        g = { kind: "pan", x: l.x, y: l.y, from: transform };
+        svg.classList.add("nf-panning");
+      }
+    }
+    if (g === null) return;
+    gesture = { g, id: e.pointerId };
+    suppressClick = false;
     svg.setPointerCapture?.(e.pointerId);
-    svg.classList.add("nf-panning");
   });
   svg.addEventListener("pointermove", (e) => {
-    if (drag === null || e.pointerId !== drag.id) return;
-    transform = { ...drag.from, x: drag.from.x + e.clientX - drag.x, y: drag.from.y + e.clientY - drag.y };
-    apply();
+    lastPointer = at(e);
+    if (gesture === null || e.pointerId !== gesture.id) return;
+    const g = gesture.g;
+    const p = at(e);
+    if (g.kind === "pan") {
+      const l = local(e);
+      transform = { ...g.from, x: g.from.x + l.x - g.x, y: g.from.y + l.y - g.y };
+      apply();
+    } else if (g.kind === "band") {
+      const r = rectOf(g.start, p);
+      for (const [k, v] of Object.entries(r)) g.rect.setAttribute(k, String(v));
+    } else if (g.kind === "drag" && scene !== null) {
+      const dx = p.x - g.start.x;
+      const dy = p.y - g.start.y;
+      if (!g.moved && Math.hypot(dx, dy) * transform.k < 3) return;
+      g.moved = true;
+      const offsets = new Map<string, Point>();
+      for (const n of scene.nodes) {
+        if (!g.keys.has(n.key)) continue;
+        offsets.set(n.key, { x: dx, y: dy });
+        nodeEls.get(n.key)?.setAttribute("transform", `translate(${n.x + dx},${n.y + dy})`);
+      }
+      for (const edge of g.edges) {
+        const path = edgePathWhileMoving(edge, offsets);
+        const edgeEl = edgeEls.get(edge.index);
+        edgeEl?.querySelectorAll("path").forEach((d) => d.setAttribute("d", path));
+        edgeEl?.querySelector(".nf-mark")?.setAttribute("visibility", "hidden");
+      }
+    } else if (g.kind === "connect" && scene !== null) {
+      g.line.setAttribute("d", curve(g.from, p));
+      const hit = portAt(scene, p, 14, false);
+      root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
+      if (hit !== null) {
+        nodeEls.get(hit.node)?.querySelector(`.nf-in[data-port="${CSS.escape(hit.port)}"]`)?.classList.add("nf-port-target");
+      }
+    }
   });
-  const endDrag = (): void => {
-    drag = null;
+  const endGesture = (e: PointerEvent, cancelled: boolean): void => {
+    if (gesture === null || e.pointerId !== gesture.id) return;
+    const g = gesture.g;
+    gesture = null;
     svg.classList.remove("nf-panning");
+    root.classList.remove("nf-connect-mode");
+    if (g.kind === "band") {
+      g.rect.remove();
+      if (!cancelled && scene !== null) setSelection(new Set(nodesInRect(scene, rectOf(g.start, at(e)))));
+    } else if (g.kind === "drag" && g.moved && scene !== null) {
+      suppressClick = true;
+      const p = at(e);
+      const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
+      if (moves.length > 0) host.post({ type: "move", moves });
+      else render();
+    } else if (g.kind === "connect") {
+      g.line.remove();
+      root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
+      const hit = scene === null || cancelled ? null : portAt(scene, at(e), 14, false);
+      if (hit !== null) {
+        host.post({ type: "connect", source: { node: g.node, port: g.port }, target: { node: hit.node, port: hit.port } });
+      }
+    }
   };
-  svg.addEventListener("pointerup", endDrag);
-  svg.addEventListener("pointercancel", endDrag);
+  svg.addEventListener("pointerup", (e) => endGesture(e, false));
+  svg.addEventListener("pointercancel", (e) => endGesture(e, true));
+  svg.addEventListener("click", (e) => {
+    // A click on the background (not the end of a pan) clears the selection.
+    if (editable && (e.target as Element).closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
+      if (selection.size > 0 || selectedEdge !== null) setSelection(new Set());
+    }
+  });
   svg.addEventListener(
     "wheel",
     (e) => {
       e.preventDefault();
-      const box = svg.getBoundingClientRect();
-      zoomBy(Math.exp(-e.deltaY * 0.0015), { x: e.clientX - box.left, y: e.clientY - box.top });
+      zoomBy(Math.exp(-e.deltaY * 0.0015), local(e));
     },
     { passive: false },
   );
+  mini.addEventListener("click", (e) => {
+    if (scene === null) return;
+    const m = minimap(scene.bounds, transform, size(), MINI);
+    const box = mini.getBoundingClientRect();
+    const p = { x: (e.clientX - box.left - m.x) / m.k, y: (e.clientY - box.top - m.y) / m.k };
+    transform = centreOn(p, transform.k, size());
+    apply();
+  });
+  if (editable) {
+    root.addEventListener("dragover", (e) => {
+      if (e.dataTransfer?.types.includes(DROP_TYPE)) {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "copy";
+      }
+    });
+    root.addEventListener("drop", (e) => {
+      const data = e.dataTransfer?.getData(DROP_TYPE);
+      if (!data) return;
+      e.preventDefault();
+      const p = at(e);
+      host.post({ type: "drop", data, at: { x: Math.round(p.x), y: Math.round(p.y) } });
+    });
+  }
+  const pasteAt = (): Point => {
+    if (lastPointer !== null) return { x: Math.round(lastPointer.x), y: Math.round(lastPointer.y) };
+    const { width, height } = size();
+    const c = toCanvas(transform, { x: width / 2, y: height / 2 });
+    return { x: Math.round(c.x), y: Math.round(c.y) };
+  };
   root.addEventListener("keydown", (e) => {
-    if ((e.target as Element).closest?.("button") != null) return;
+    const target = e.target as Element;
+    if (target.closest?.("button, input, textarea, select") != null) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (editable && scene !== null) {
+      const step = nudge(e.key, e.shiftKey);
+      if (step !== null && selection.size > 0 && !mod) {
+        e.preventDefault();
+        const moves = movedPositions(scene, selection, step.x, step.y);
+        if (moves.length > 0) host.post({ type: "move", moves });
+        return;
+      }
+      if (e.key === "Delete" || e.key === "Backspace") {
+        if (selection.size > 0 || selectedEdge !== null) {
+          e.preventDefault();
+          host.post({ type: "delete", nodes: [...selection], connections: selectedEdge === null ? [] : [selectedEdge] });
+        }
+        return;
+      }
+      if (e.key === "Escape") {
+        setSelection(new Set());
+        return;
+      }
+      if (mod && !e.altKey) {
+        const key = e.key.toLowerCase();
+        if (key === "a") {
+          e.preventDefault();
+          setSelection(new Set(scene.nodes.map((n) => n.key)));
+          return;
+        }
+        if (key === "c" && selection.size > 0) {
+          e.preventDefault();
+          host.post({ type: "copy", nodes: [...selection] });
+          return;
+        }
+        if (key === "x" && selection.size > 0) {
+          e.preventDefault();
+          host.post({ type: "copy", nodes: [...selection] });
+          host.post({ type: "delete", nodes: [...selection], connections: [] });
+          return;
+        }
+        if (key === "v") {
+          e.preventDefault();
+          host.post({ type: "paste", at: pasteAt() });
+          return;
+        }
+        if (key === "z" || key === "y") {
+          e.preventDefault();
+          host.post({ type: key === "y" || e.shiftKey ? "redo" : "undo" });
+          return;
+        }
+      }
+    }
+    if (mod) return;
     if (e.key === "+" || e.key === "=") zoomBy(ZOOM_STEP);
     else if (e.key === "-") zoomBy(1 / ZOOM_STEP);
     else if (e.key === "0") canvas.fit();
@@ -255,6 +559,10 @@ export function mount(root: HTMLElement, host: Host): Canvas {
         message.textContent = msg.message;
         return;
       }
+      if (msg.type === "select") {
+        canvas.select(msg.nodes);
+        return;
+      }
       canvas.show(msg.graph);
     },
     show(graph: GraphView | null): void {
@@ -264,8 +572,12 @@ export function mount(root: HTMLElement, host: Host): Canvas {
         message.textContent = "Not a flow document, or it is closed.";
         return;
       }
+      lastGraph = graph;
       scene = buildScene(graph);
+      selection = pruneSelection(scene, selection);
+      if (selectedEdge !== null && !scene.edges.some((e) => e.index === selectedEdge)) selectedEdge = null;
       render();
+      showSelection();
       if (!fitted) {
         canvas.fit();
         fitted = scene.nodes.length > 0;
@@ -276,6 +588,27 @@ export function mount(root: HTMLElement, host: Host): Canvas {
     fit(): void {
       if (scene !== null) transform = fitTransform(scene.bounds, size());
       apply();
+    },
+    select(keys: string[]): void {
+      if (scene === null) return;
+      const known = keys.filter((k) => nodeEls.has(k));
+      setSelection(new Set(known), null, false);
+      const first = scene.nodes.find((n) => n.key === known[0]);
+      if (first === undefined) return;
+      const { width, height } = size();
+      const sx = first.x * transform.k + transform.x;
+      const sy = first.y * transform.k + transform.y;
+      const inView = sx >= 0 && sy >= 0 && sx + first.width * transform.k <= width && sy + first.height * transform.k <= height;
+      if (!inView) {
+        transform = centreOn({ x: first.x + first.width / 2, y: first.y + first.height / 2 }, transform.k, size());
+        apply();
+      }
+    },
+    redraw(): void {
+      if (lastGraph !== null) canvas.show(lastGraph);
+    },
+    get selection(): ReadonlySet<string> {
+      return selection;
     },
     get transform(): Transform {
       return transform;

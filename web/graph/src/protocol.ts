@@ -81,12 +81,32 @@ export interface GraphView {
 /** What the host sends the canvas. */
 export type ToCanvas =
   | { type: "graph"; graph: GraphView | null; uri?: string; version?: number }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "select"; nodes: string[] };
 
-/** What the canvas sends its host. */
+/** A port of a node, by the node's key in the view. */
+export interface PortRef {
+  node: string;
+  port: string;
+}
+
+/**
+ * What the canvas sends its host. `ready` and `reveal` come from every canvas; the
+ * others only from an editable one (the web editor's), whose host turns them into
+ * the server's edit commands. Nodes are named by their key in the view.
+ */
 export type FromCanvas =
   | { type: "ready" }
-  | { type: "reveal"; node?: string; connection?: number; range: Range };
+  | { type: "reveal"; node?: string; connection?: number; range: Range }
+  | { type: "select"; nodes: string[]; connection?: number }
+  | { type: "move"; moves: { node: string; x: number; y: number }[] }
+  | { type: "connect"; source: PortRef; target: PortRef }
+  | { type: "delete"; nodes: string[]; connections: number[] }
+  | { type: "copy"; nodes: string[] }
+  | { type: "paste"; at: { x: number; y: number } }
+  | { type: "drop"; data: string; at: { x: number; y: number } }
+  | { type: "undo" }
+  | { type: "redo" };
 
 /**
  * Check that `value` has the shape of a graph view (what the canvas reads of it), so
@@ -134,6 +154,9 @@ export function parseMessage(value: unknown): ToCanvas | null {
     const graph = parseGraph(value.graph);
     if (typeof graph === "string") return { type: "error", message: `Bad graph: ${graph}` };
     return { type: "graph", graph };
+  }
+  if (value.type === "select" && Array.isArray(value.nodes) && value.nodes.every((k) => typeof k === "string")) {
+    return { type: "select", nodes: value.nodes as string[] };
   }
   return null;
 }

@@ -64,6 +64,10 @@ export interface SceneEdge {
   source: string;
   target: string;
   path: string; // SVG path data
+  from: { x: number; y: number }; // the source port's anchor
+  to: { x: number; y: number }; // the target port's anchor
+  sourcePort: string | null;
+  targetPort: string | null;
   mid: { x: number; y: number }; // where the mark goes
   type: string | null;
   badge: Badge | null;
@@ -227,6 +231,10 @@ function edgeOf(conn: GraphConnection, byKey: Map<string, SceneNode>): SceneEdge
     source: s.key,
     target: t.key,
     path: curve(a, b),
+    from: a,
+    to: b,
+    sourcePort: conn.source.port,
+    targetPort: conn.target.port,
     mid: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 },
     type: conn.type,
     badge,
