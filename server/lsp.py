@@ -491,7 +491,7 @@ def _register_features(server: NodeforgeServer) -> None:
                                 title=action.title,
                                 kind=kind,
                                 diagnostics=fixed or None,
-                                disabled=lsp.CodeActionDisabledType(reason=action.disabled),
+                                disabled=lsp.CodeActionDisabled(reason=action.disabled),
                             )
                         )
                     continue
