@@ -307,25 +307,50 @@ def _swap(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
 
 
 def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
-    data = diagnostic.data
-    index = data["index"]
+    ports = adapter_ports(analysis, diagnostic.data)
+    if ports is None:
+        return []
+    mapping = propose_mapping(*ports)
+    found = adapter_edits(analysis, diagnostic.data, mapping)
+    if found is None:
+        return []
+    title, edits = found
+    return [_fix(title, diagnostic, edits, True)]
+
+
+def adapter_ports(analysis: Analysis, data: dict[str, Any]) -> tuple[ObjectType, ObjectType] | None:
+    """The source and target object types of the connection an ``NF009``/``NF010``
+    diagnostic's ``data`` names, or None when no ``data/map`` can adapt it (the target
+    is not an object). A source that is not an object counts as an empty one."""
     source = parse_endpoint(data["from"])
     target = parse_endpoint(data["to"])
     if source is None or target is None or source.port is None or target.port is None:
-        return []
-    catalog = analysis.workspace.catalog
-    adapter = catalog.latest(ADAPTER_TYPE)
+        return None
     src = output_type(analysis, source.node, source.port)
     dst = input_type(analysis, target.node, target.port)
-    if adapter is None or src is None or dst is None:
-        return []
+    if src is None or dst is None:
+        return None
     dst_object = non_null(dst)
     if not isinstance(dst_object, ObjectType):
-        return []
+        return None
     src_object = non_null(src)
     if not isinstance(src_object, ObjectType):
         src_object = ObjectType((), None)
-    mapping = _nested_mapping(propose_mapping(src_object, dst_object))
+    return src_object, dst_object
+
+
+def adapter_edits(
+    analysis: Analysis, data: dict[str, Any], mapping: dict[str, str]
+) -> tuple[str, list[TextEdit]] | None:
+    """The title and edits inserting a ``data/map`` adapter with ``mapping`` (target
+    field paths, dotted for nested fields, to expressions) into the connection that
+    ``data`` (an ``NF009``/``NF010`` diagnostic's) names; None when it cannot."""
+    index = data["index"]
+    source = parse_endpoint(data["from"])
+    target = parse_endpoint(data["to"])
+    adapter = analysis.workspace.catalog.latest(ADAPTER_TYPE)
+    if adapter is None or source is None or target is None:
+        return None
     doc = analysis.document
     text = doc.text
     taken = {n.id for n in doc.nodes if n.id is not None}
@@ -334,12 +359,12 @@ def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
     position = _midpoint(analysis, source.node, target.node)
     if position is not None:
         node["position"] = position
-    node["config"] = {"mapping": mapping}
+    node["config"] = {"mapping": _nested_mapping(mapping)}
     nodes = _find(analysis, ("nodes",))
     connections = _find(analysis, ("connections",))
     to_node = _find(analysis, ("connections", index, "to"))
     if nodes is None or connections is None or to_node is None:
-        return []
+        return None
     node_edit = insert_entry(text, nodes, node_text(node))
     rewire = TextEdit(to_node.span, dump(f"{new_id}.in"))
     link = insert_entry(
@@ -349,10 +374,10 @@ def _adapter(analysis: Analysis, diagnostic: Diagnostic) -> list[CodeAction]:
         after=index,
     )
     if node_edit is None or link is None:
-        return []
+        return None
     edits = sorted([node_edit, rewire, link], key=lambda e: e.span.start)
     title = f"Insert a `{ADAPTER_TYPE}` adapter between `{data['from']}` and `{data['to']}`"
-    return [_fix(title, diagnostic, edits, True)]
+    return title, edits
 
 
 def _nested_mapping(mapping: dict[str, str]) -> dict[str, str]:
