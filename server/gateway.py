@@ -44,6 +44,7 @@ from websockets.typing import Subprotocol
 
 from nodeforge.server.lsp import create_server
 from nodeforge.server.session import SessionLimits
+from nodeforge.server.static import StaticSite, plain_response
 from nodeforge.server.transport import QueueWriter, serve_session
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 TOKEN_ENV = "NODEFORGE_WS_TOKEN"
 SUBPROTOCOL_TOKEN_PREFIX = "nodeforge.token."
 HEALTH_PATH = "/healthz"
+LSP_PATH = "/lsp"  # the language server's WebSocket when the gateway serves the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ class GatewayConfig:
     send_budget_bytes: int | None = None
     """Output queued for one client before it counts as stalled and is dropped
     (default: four maximal messages, at least 64 MiB)."""
+    web_root: Path | None = None
+    """``nodeforge serve``: serve the web editor's files from this folder (no token:
+    they hold no data); the language server is then only at ``LSP_PATH``, and a client
+    that names no workspace folder gets the base directory as its folder."""
 
     def session_limits(self, base: Path) -> SessionLimits:
         return SessionLimits(
@@ -85,6 +91,7 @@ class GatewayConfig:
             if self.max_open_text is not None
             else 4 * self.max_message_bytes,
             base=base,
+            folder=base if self.web_root is not None else None,
         )
 
     @property
@@ -223,11 +230,19 @@ class Gateway:
         self.base = resolve_base(config.base)
         self.clients: set[ServerConnection] = set()
         self.server: Server | None = None
+        self.site = StaticSite(config.web_root) if config.web_root is not None else None
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Runs before the upgrade: refuse without ever creating a session."""
-        if urlsplit(request.path).path == HEALTH_PATH and "Upgrade" not in request.headers:
+        path = urlsplit(request.path).path
+        upgrade = "Upgrade" in request.headers
+        if path == HEALTH_PATH and not upgrade:
             return connection.respond(HTTPStatus.OK, "ok\n")  # for load balancers; no data
+        if self.site is not None:
+            if not upgrade:
+                return self.site.respond(request)  # the page's files: no data, no token
+            if path != LSP_PATH:
+                return plain_response(HTTPStatus.NOT_FOUND, "Not found\n")
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, self.config.allowed_origins):
             log.warning("refused origin %r from %s", origin, connection.remote_address)
@@ -326,9 +341,10 @@ class Gateway:
         await server.serve_forever()
 
     def url(self) -> str:
-        """The address to connect to; with the token when it was generated (the
-        user's only way to learn it; the log never has it)."""
-        url = f"ws://{self._display()}/"
+        """The address to connect to (the page's, when it serves the page); with the
+        token when it was generated (the user's only way to learn it; the log never
+        has it)."""
+        url = f"http://{self._display()}/" if self.site is not None else f"ws://{self._display()}/"
         if self.config.show_token and self.config.token:
             url += f"?token={quote(self.config.token, safe='')}"
         return url

@@ -27,6 +27,7 @@ from nodeforge.server import (
     app_commands,
     commands,
     dev_commands,
+    editor,
     project_commands,
     reports,
 )
@@ -708,3 +709,4 @@ def _register_commands(server: NodeforgeServer) -> None:
     app_commands.register(server)  # generate, run, stop
     dev_commands.register(server)  # testNode, simulate, continue, step, ...
     project_commands.register(server)  # history, connectors, upgrades, forks
+    editor.register(server)  # the web editor: graph gestures, palette, files, saved inputs

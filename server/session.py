@@ -134,6 +134,7 @@ class SessionLimits:
     max_documents: int | None = None
     max_text: int | None = None  # characters of open documents, all together
     base: Path | None = None  # workspace folders (and files) outside it are ignored
+    folder: Path | None = None  # the workspace folder of a client that names none (serve)
 
 
 @dataclass(slots=True)
@@ -466,6 +467,8 @@ class Session:
                 lsp.MessageType.Warning,
                 f"Nodeforge: ignoring workspace folders outside {self.limits.base}: {ignored}",
             )
+        if not folders and self.limits.folder is not None:
+            kept = [self.limits.folder]  # `nodeforge serve`: the page names no folder
         self.folders = kept
 
     # -- what this session may reach on disk (one rule, server/confine.py) -----------
