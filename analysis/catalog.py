@@ -40,9 +40,11 @@ __all__ = [
     "CatalogError",
     "CatalogProblem",
     "ConfigError",
+    "KitExample",
     "Migration",
     "NodeManifest",
     "PortSpec",
+    "SimulationSpec",
     "format_config_path",
     "iter_config_strings",
     "match_config_path",
@@ -216,6 +218,43 @@ class ConfigError:
     suggestion: str | None = None
 
 
+class SimulationSpec(BaseModel):
+    """How the simulator runs a node kit (the manifest's ``simulation``).
+
+    * ``python``: the kit's ``simulation.py`` (its ``simulate(run)`` function). Only kits
+      of trusted packs (the built-in pack and installed distributions) may ship Python;
+      a workspace kit's module runs only when its bytes equal a trusted kit's module
+      (a fork not edited since it was copied).
+    * ``declared``: data, no code: ``port`` receives ``value``, a JSON value in which
+      ``{"$input": "a.b"}`` reads the arriving value (``""``: all of it),
+      ``{"$config": "key"}`` copies a config value, ``{"$expr": "key"}`` evaluates the
+      config expression at ``key`` and ``{"$template": "key"}`` renders the config
+      template at ``key``.
+    * ``io``: not simulated (the node does I/O): its output comes from the fixtures, or
+      is a value made from its output schema, and the result says ``reason``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["python", "declared", "io"]
+    reason: str = ""
+    port: str = "out"
+    value: Any = None
+
+
+class KitExample(BaseModel):
+    """A worked example of a kit: config, input, and what the node emits (``outputs``,
+    port -> value). ``nodeforge node test`` runs it through the simulation and the
+    compiled executor and compares both with ``outputs``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    config: dict[str, Any] = Field(default_factory=dict)
+    input: Any = None
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+
 class NodeManifest(BaseModel):
     """A node type at one version, as described by its ``node.json``."""
 
@@ -237,6 +276,11 @@ class NodeManifest(BaseModel):
     responds: bool = False
     deprecated: str | None = None
     migrations: list[Migration] = Field(default_factory=list)
+    #: Part of the flow language (triggers, control flow, respond): generated and
+    #: simulated by the core; a kit (``structural: false``) brings its call-site template.
+    structural: bool = False
+    simulation: SimulationSpec | None = None
+    examples: list[KitExample] = Field(default_factory=list)
     #: The manifest file (not part of the file's content).
     path: Path = Field(default=Path(), exclude=True)
 
@@ -809,6 +853,21 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
                 spec.schema_, f"{direction}.{port}.schema", m, expr_patterns
             ):
                 add(msg, where)
+
+    # kit: simulation and examples
+    sim = m.simulation
+    if sim is not None:
+        if sim.kind == "io" and not sim.reason:
+            add('an "io" simulation needs a "reason" (what I/O the node does)', "simulation.reason")
+        if sim.kind == "declared" and sim.port not in m.outputs:
+            add(f"port {sim.port!r} is not an output of the node", "simulation.port")
+    for i, ex in enumerate(m.examples):
+        for port in ex.outputs:
+            if port not in m.outputs:
+                add(f"port {port!r} is not an output of the node", f"examples[{i}].outputs")
+        if m.validate_config(ex.config):
+            first = m.validate_config(ex.config)[0]
+            add(f"config does not match config_schema: {first.message}", f"examples[{i}].config")
 
     # migrations
     for i, mig in enumerate(m.migrations):

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.engine import Analysis, ExpressionSite, NodeFacts
@@ -38,12 +41,15 @@ from nodeforge.analysis.expressions import (
     walk,
 )
 from nodeforge.analysis.graph import Edge
-from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
+from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
+from nodeforge.analysis.types import ANY, BOOL, ObjectType, Type
+from nodeforge.analysis.workspace import standard_catalog
 
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gotypes import GoTypes, lower_camel, pascal
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
+from .nodeapi import NodeAPI, TemplateError, load_template, render_call
 from .usercode import source_offset, types_source, user_source
 
 __all__ = [
@@ -52,22 +58,9 @@ __all__ = [
     "executor_package",
     "flow_type_names",
     "generate_flow",
+    "go_package",
     "subflow_calls",
 ]
-
-#: Executor packages: node type -> (package name, the node versions that have one).
-EXECUTORS: dict[str, str] = {
-    "sql/query": "sqlquery",
-    "sql/exec": "sqlexec",
-    "http/respond": "httprespond",
-    "http/request": "httprequest",
-    "util/log": "utillog",
-    "email/send": "emailsend",
-    "llm/generate": "llmgenerate",
-    "llm/classify": "llmclassify",
-    "llm/extract": "llmextract",
-    "whatsapp/send": "whatsappsend",
-}
 
 CATALOG_MODULE = "nodeforge.dev/catalog"
 EMPTY = '""'  # the JSON pointer of a whole value
@@ -96,9 +89,15 @@ def subflow_calls(analysis: Analysis) -> dict[str, str]:
     return calls
 
 
+def go_package(node_type: str) -> str:
+    """The Go package name of a node type's executor: category and name without ``/``
+    and ``_`` (``sqlquery`` for ``sql/query``, ``acmefetch`` for ``acme/fetch``)."""
+    return node_type.replace("/", "").replace("_", "")
+
+
 def executor_package(node_type: str, version: str) -> tuple[str, str]:
     """(package name, import path) of a node version's executor."""
-    return EXECUTORS[node_type], f"{CATALOG_MODULE}/{node_type}/{version}"
+    return go_package(node_type), f"{CATALOG_MODULE}/{node_type}/{version}"
 
 
 @dataclass(frozen=True)
@@ -216,6 +215,7 @@ class FlowGen:
             pass
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
+        self._kits: dict[int, Kit] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -350,17 +350,38 @@ class FlowGen:
         fork = self.a.workspace.forks.get((m.type, m.version))
         return fork[0] if fork is not None else m.type
 
+    def kit(self, node_id: str) -> Kit:
+        m = self.manifest(node_id)
+        hit = self._kits.get(id(m))
+        if hit is None or hit.manifest is not m:
+            hit = self._kits[id(m)] = kit_of(m)
+        return hit
+
+    def call_template(self, node_id: str) -> tuple[jinja2.Template, Path]:
+        """The compiled call-site template of the node's kit (a fork made before kits
+        carried templates uses its base's)."""
+        kit = self.kit(node_id)
+        path, trusted = kit.template, kit.trusted
+        if not path.is_file():
+            m = kit.manifest
+            base = self.a.workspace.forks.get((m.type, m.version))
+            std = standard_catalog().get(*base) if base is not None else None
+            if std is None:
+                raise TemplateError(
+                    f"{m.type} {m.version} has no call-site template ({TEMPLATE_FILE})", path
+                )
+            path, trusted = std.path.parent / TEMPLATE_FILE, True
+        return load_template(path, trusted=trusted), path
+
     def package(self, node_id: str) -> str:
         node = self.by_id[node_id]
         assert node.type is not None and node.version is not None
         m = self.manifest(node_id)
-        if (m.type, m.version) in self.a.workspace.forks:
-            # The fork's own Go files, as a package named after the fork's type.
-            name = node.type.replace("/", "").replace("_", "")
-            path = f"{CATALOG_MODULE}/{node.type}/{node.version}"
+        name, path = executor_package(node.type, node.version)
+        if self.kit(node_id).pack.origin != "builtin":
+            # A kit of another pack (a fork, a custom node, an installed pack): its own
+            # Go files are copied into the module, as a package named after its type.
             self.fork_sources[path] = m.path.parent
-        else:
-            name, path = executor_package(node.type, node.version)
         alias = self.packages.get(path)
         if alias is None:
             alias = name
@@ -948,12 +969,15 @@ class FlowGen:
         m = self.manifest(nid)
         title = self.by_id[nid].value.get("title")
         kind = self.base_type(nid)
-        gen = _GENERATORS.get(kind)
-        if gen is None:
-            raise CodegenError(f"node `{nid}`: {kind}@{m.version} has no code generator yet")
-        if kind not in EXECUTORS:
+        gen: Callable[[FlowGen, str], list[str]] = FlowGen.render_kit
+        if m.structural:
+            # The flow language itself: generated here, one function per node type.
+            found = STRUCTURAL.get(kind)
+            if found is None:
+                raise CodegenError(f"node `{nid}`: {kind}@{m.version} is not a structural node")
+            gen = found
             self.node_versions.setdefault(f"{kind}@{m.version}", "")
-        if m.type == "flow/merge":
+        if kind == "flow/merge":
             return gen(self, nid)
         doc = f"{self.method(nid)} runs node {nid} ({kind} {m.version})"
         if isinstance(title, str) and title:
@@ -969,6 +993,14 @@ class FlowGen:
         lines.append("}")
         lines.append("")
         return lines
+
+    def render_kit(self, nid: str) -> list[str]:
+        """The node's method body from its kit's call-site template."""
+        template, path = self.call_template(nid)
+        body = render_call(template, NodeAPI(self, nid), path)
+        m = self.manifest(nid)
+        self.node_versions.setdefault(f"{m.type}@{m.version}", "")
+        return body
 
     def check_err(self, nid: str) -> list[str]:
         """``if err != nil { <the node's error path> }`` after an executor call."""
@@ -1143,23 +1175,13 @@ def rebind_postgres(sql: str) -> str:
     return "".join(out)
 
 
-def _sql_text(g: FlowGen, nid: str, key: str) -> str:
+def sql_text(g: FlowGen, nid: str, key: str) -> str:
+    """The SQL at config ``key`` as a Go string (placeholders rebound for PostgreSQL)."""
     text = str(g.config(nid).get(key, ""))
     name = str(g.config(nid).get("connector", ""))
     if g.connector_kinds.get(name) == "postgres":
         text = rebind_postgres(text)
     return go_string(text)
-
-
-def _params(g: FlowGen, nid: str, lines: list[str]) -> str:
-    """The Go argument of a SQL node's bound parameters: ``nil``, or ``args`` after a
-    statement (appended to ``lines``) building them from the ``params`` expressions."""
-    params = g.config(nid).get("params") or []
-    if not params:
-        return "nil"
-    items = [unwrap_any(g.expr(nid, ("params", i), ANY).code) for i in range(len(params))]
-    lines.append(g.at(nid, ("params",), f"args := []any{{{', '.join(items)}}}"))
-    return "args"
 
 
 def unwrap_any(code: str) -> str:
@@ -1174,44 +1196,6 @@ def unwrap_any(code: str) -> str:
         if depth < 0:
             return code
     return inner if depth == 0 else code
-
-
-def _sql_exec(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    db = g.connector(nid, writes=True)
-    lines = [*g.fixture(nid), g.start(nid)]
-    params = _params(g, nid, lines)
-    lines.append(f"n, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'statement')}, {params})")
-    lines += g.check_err(nid)
-    lines += g.finish(nid, {"rows_affected": "n"})
-    return lines
-
-
-def _sql_query(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    db = g.connector(nid)
-    t = g.out_type(nid, "out")
-    row_t: Type = ANY
-    if isinstance(t, ObjectType):
-        f = t.field("rows")
-        if f is not None and isinstance(f.type, ArrayType):
-            row_t = f.type.items
-    g.types.go(row_t, pascal(nid) + "Row")  # names the row struct after this node
-    s = g.types.struct_of(row_t)
-    if s is not None:
-        dest = "dest" + s.name
-        g.row_dests.add(s.name)
-    else:
-        dest = f"{pkg}.MapDest"
-    lines = [*g.fixture(nid), g.start(nid)]
-    params = _params(g, nid, lines)
-    lines.append(
-        f"rows, err := {pkg}.Run(r.x, {db}, {_sql_text(g, nid, 'query')}, {params}, {dest})"
-    )
-    lines += g.check_err(nid)
-    values = {"rows": "rows", "count": "int64(len(rows))"}
-    lines += g.finish(nid, values)
-    return lines
 
 
 def _if(g: FlowGen, nid: str) -> list[str]:
@@ -1322,55 +1306,7 @@ def _merge(g: FlowGen, nid: str) -> list[str]:
     return lines
 
 
-def _map(g: FlowGen, nid: str) -> list[str]:
-    mapping = g.config(nid).get("mapping") or {}
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
-    lines = []
-    values: dict[str, str] = {}
-    s = g.types.struct_of(t)
-    for i, key in enumerate(mapping):
-        want: Type | None = None
-        if s is not None:
-            f = s.field(key)
-            want = f.type if f is not None else None
-        c = g.expr(nid, ("mapping", key), want if want is not None else (None if s else ANY))
-        var = f"v{i + 1}"
-        lines.append(g.at(nid, ("mapping", key), f"{var} := {c.code}"))
-        values[key] = var
-    if g.config(nid).get("keep_input") is True:
-        # The out type is the input's fields plus the mapped ones ($if in the manifest).
-        lit, go = _extend_input(g, nid, t, go, values)
-    else:
-        lit = g.struct_lit(t, values, g.type_hint(nid, "out"))
-    lines += g.output(nid, "out", lit, t, go)
-    return lines
-
-
-def _set(g: FlowGen, nid: str) -> list[str]:
-    values_cfg = g.config(nid).get("values") or {}
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
-    s = g.types.struct_of(t)
-    lines = []
-    values: dict[str, str] = {}
-    for i, key in enumerate(values_cfg):
-        want: Type = ANY
-        if s is not None:
-            f = s.field(key)
-            want = f.type if f is not None else ANY
-        c = g.expr(nid, ("values", key), want)
-        var = f"v{i + 1}"
-        lines.append(g.at(nid, ("values", key), f"{var} := {c.code}"))
-        values[key] = var
-    lit, go = _extend_input(g, nid, t, go, values)
-    lines += g.output(nid, "out", lit, t, go)
-    return lines
-
-
-def _extend_input(
-    g: FlowGen, nid: str, t: Type, go: str, values: dict[str, str]
-) -> tuple[str, str]:
+def extend_input(g: FlowGen, nid: str, t: Type, go: str, values: dict[str, str]) -> tuple[str, str]:
     """The out value of a node whose out type ``t`` (Go type ``go``) is its input's fields
     plus ``values`` (Go code per JSON key, winning over input fields of the same name),
     and its Go type: `data/set`, and `data/map` with `keep_input`."""
@@ -1397,267 +1333,13 @@ def _extend_input(
     return g.types.composite(s, values, raw=frozenset(copied)), go
 
 
-def _template(g: FlowGen, nid: str) -> list[str]:
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
-    text = g.template(nid, ("template",))
-    lines = [g.at(nid, ("template",), f"text := {text}")]
-    lines += g.output(nid, "out", g.struct_lit(t, {"text": "text"}, g.type_hint(nid, "out")), t, go)
-    return lines
-
-
-def _log(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    msg = g.template(nid, ("message",))
-    lines = [g.at(nid, ("message",), f"message := {msg}")]
-    fields = cfg.get("fields") or {}
-    args = []
-    for i, key in enumerate(fields):
-        c = g.expr(nid, ("fields", key), ANY)
-        var = f"f{i + 1}"
-        lines.append(g.at(nid, ("fields", key), f"{var} := {unwrap_any(c.code)}"))
-        args.append(f"{go_string(str(key))}, {var}")
-    extra = "".join(", " + a for a in args)
-    level = go_string(str(cfg.get("level", "info")))
-    lines.append(f"{pkg}.Run(r.x, {go_string(nid)}, {level}, message{extra})")
-    lines += g.emit(nid, "out", "input", g.in_type(nid), g.go_in(nid))
-    return lines
-
-
-def _email(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    name = str(cfg.get("connector", ""))
-    g.connector_check(nid, name)
-    lines = [*g.fixture(nid), g.start(nid)]
-    parts = {}
-    for key in ("from", "to", "subject", "body"):
-        var = key if key != "from" else "sender"
-        lines.append(g.at(nid, (key,), f"{var} := {g.template(nid, (key,))}"))
-        parts[key] = var
-    html = go_literal(bool(cfg.get("html", False)))
-    lines.append(
-        f"id, err := {pkg}.Run(r.x, {go_string(name)}, {pkg}.Message{{From: sender, To: to, "
-        f"Subject: subject, Body: body, HTML: {html}}})"
-    )
-    lines += g.check_err(nid)
-    lines += g.finish(nid, {"message_id": "id"})
-    return lines
-
-
-def _llm_generate(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    name = str(cfg.get("connector", ""))
-    g.connector_check(nid, name)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(g.at(nid, ("system",), f"system := {g.template(nid, ('system',))}"))
-    lines.append(g.at(nid, ("prompt",), f"prompt := {g.template(nid, ('prompt',))}"))
-    req = (
-        f"{pkg}.Request{{Model: {go_string(str(cfg.get('model', '')))}, System: system, "
-        f"Prompt: prompt, Temperature: {go_literal(float(cfg.get('temperature', 0.7)))}, "
-        f"MaxTokens: {go_literal(int(cfg.get('max_tokens', 1024)))}}}"
-    )
-    lines.append(f"res, err := {pkg}.Run(r.x, {go_string(name)}, {req})")
-    lines += g.check_err(nid)
-    lines.append(g.end(nid))
-    usage_t: Type = ANY
-    if isinstance(t, ObjectType):
-        f = t.field("usage")
-        usage_t = f.type if f is not None else ANY
-    usage = g.struct_lit(
-        usage_t,
-        {"input_tokens": "res.InputTokens", "output_tokens": "res.OutputTokens"},
-        pascal(nid) + "Usage",
-    )
-    lines += g.output(
-        nid,
-        "out",
-        g.struct_lit(t, {"text": "res.Text", "usage": usage}, g.type_hint(nid, "out")),
-        t,
-        go,
-    )
-    return lines
-
-
-def _llm_classify(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    name = str(cfg.get("connector", ""))
-    g.connector_check(nid, name)
-    labels = ", ".join(go_string(str(x)) for x in cfg.get("labels") or [])
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(g.at(nid, ("text",), f"text := {g.template(nid, ('text',))}"))
-    lines.append(
-        f"label, confidence, err := {pkg}.Run(r.x, {go_string(name)}, "
-        f"{go_string(str(cfg.get('model', '')))}, []string{{{labels}}}, text, "
-        f"{go_string(str(cfg.get('instructions', '')))})"
-    )
-    lines += g.check_err(nid)
-    values = {"label": "label", "confidence": "confidence"}
-    lines += g.finish(nid, values)
-    return lines
-
-
-def _whatsapp(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    name = str(cfg.get("connector", ""))
-    g.connector_check(nid, name)
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(g.at(nid, ("to",), f"to := {g.template(nid, ('to',))}"))
-    text_key = "body" if "body" in g.manifest(nid).properties else "text"
-    lines.append(g.at(nid, (text_key,), f"text := {g.template(nid, (text_key,))}"))
-    preview = go_literal(bool(cfg.get("preview_url", False)))
-    lines.append(f"id, err := {pkg}.Run(r.x, {go_string(name)}, to, text, {preview})")
-    lines += g.check_err(nid)
-    lines += g.finish(nid, {"message_id": "id"})
-    return lines
-
-
-def _http_request(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    node = g.by_id[nid]
-    t = g.out_type(nid, "out")
-    g.imports.add("time")
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(g.at(nid, ("url",), f"url := {g.template(nid, ('url',))}"))
-    headers = cfg.get("headers") or {}
-    hdr = "nil"
-    if isinstance(headers, dict) and headers:
-        entries = [f"{go_string(str(k))}: {g.template(nid, ('headers', k))}" for k in headers]
-        hdr = "map[string]string{" + ", ".join(entries) + "}"
-        lines.append(g.at(nid, ("headers",), f"headers := {hdr}"))
-        hdr = "headers"
-    body = "nil"
-    if "body" in g.raw.get(nid, {}):
-        c = g.expr(nid, ("body",), ANY)
-        lines.append(g.at(nid, ("body",), f"body := {c.code}"))
-        body = "body"
-    fields = [
-        f"Method: {go_string(str(cfg.get('method', 'GET')))}",
-        "URL: url",
-        f"Headers: {hdr}",
-        f"Body: {body}",
-    ]
-    if node.version != "1.0.0":
-        fields.append(
-            f"Timeout: {go_literal(int(cfg.get('timeout_ms', 30000)))} * time.Millisecond"
-        )
-        fields.append(f"Retries: {go_literal(int(cfg.get('retries', 0)))}")
-    lines.append(f"reply, err := {pkg}.Run(r.x, {pkg}.Request{{{', '.join(fields)}}})")
-    lines += g.check_err(nid)
-    body_t: Type = ANY
-    if isinstance(t, ObjectType):
-        f = t.field("body")
-        body_t = f.type if f is not None else ANY
-    body_go = g.types.go(body_t, pascal(nid) + "Body")
-    if body_go == "any":
-        conv = "reply.Body"
-    else:
-        dec = g.types.decoder(body_t, pascal(nid) + "Body")
-        conv = f'nf.Convert(func() {body_go} {{ return {dec}(reply.Body, "") }})'
-        lines.append(f"respBody, err := {conv}")
-        lines += g.check_err(nid)
-        conv = "respBody"
-    values = {"status": "int64(reply.Status)", "headers": "reply.Headers", "body": conv}
-    lines += g.finish(nid, values)
-    return lines
-
-
-def _schema_var(g: FlowGen, nid: str, key: str) -> tuple[str, Any]:
+def schema_var(g: FlowGen, nid: str, key: str) -> tuple[str, Any]:
     """A package-level ``nf.Schema`` for the node's config schema at ``key``."""
     schema = g.raw.get(nid, {}).get(key, g.config(nid).get(key) or {})
     var = g.var_name(nid, pascal(key))
     if all(v != var for v, _ in g.schemas):
         g.schemas.append((var, json_text(schema)))
     return var, schema
-
-
-def _llm_extract(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.package(nid)
-    cfg = g.config(nid)
-    name = str(cfg.get("connector", ""))
-    g.connector_check(nid, name)
-    t = g.out_type(nid, "out")
-    go = g.go_out(nid, "out")
-    var, schema = _schema_var(g, nid, "schema")
-    data_t: Type = ANY
-    if isinstance(t, ObjectType):
-        f = t.field("data")
-        data_t = f.type if f is not None else ANY
-    data_go = g.types.go(data_t, pascal(nid) + "Data")
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(g.at(nid, ("text",), f"text := {g.template(nid, ('text',))}"))
-    schema_text = json_text(schema)
-    lines.append(
-        f"raw, err := {pkg}.Run(r.x, {go_string(name)}, {go_string(str(cfg.get('model', '')))}, "
-        f"text, {var}, {schema_text}, {go_string(str(cfg.get('instructions', '')))})"
-    )
-    lines += g.check_err(nid)
-    data = "raw"
-    if data_go != "any":
-        dec = g.types.decoder(data_t, pascal(nid) + "Data")
-        lines.append(f'data, err := nf.Convert(func() {data_go} {{ return {dec}(raw, "") }})')
-        lines += g.check_err(nid)
-        data = "data"
-    lines.append(g.end(nid))
-    lines += g.output(nid, "out", g.struct_lit(t, {"data": data}, g.type_hint(nid, "out")), t, go)
-    return lines
-
-
-def _validate(g: FlowGen, nid: str) -> list[str]:
-    var, _schema = _schema_var(g, nid, "schema")
-    in_t, in_go = g.in_type(nid), g.go_in(nid)
-    lines = [g.at(nid, ("schema",), f"problems := {var}.Validate(nf.JSONValue(input))")]
-    lines.append("if len(problems) == 0 {")
-    valid_t = g.out_type(nid, "valid")
-    valid_go = g.go_out(nid, "valid")
-    if not g.port_used(nid, "valid"):
-        lines.append("	return nil")
-    elif valid_go == in_go:
-        lines += [_indent(x) for x in g.emit(nid, "valid", "input", valid_t, valid_go)]
-    else:
-        dec = g.types.decode(valid_t, "nf.JSONValue(input)", '""', g.type_hint(nid, "valid"))
-        lines += [_indent(x) for x in g.output(nid, "valid", dec, valid_t, valid_go)]
-    lines.append("}")
-    inv_t = g.out_type(nid, "invalid")
-    inv_go = g.go_out(nid, "invalid")
-    if not g.port_used(nid, "invalid"):
-        lines.append("return nil")
-        return lines
-    s = g.types.struct_of(inv_t)
-    errs_f = s.field("errors") if s is not None else None
-    if s is None or errs_f is None or not errs_f.go.startswith("[]"):
-        lines.append(
-            'out := nf.Merge(map[string]any{}, map[string]any{"errors": nf.JSONValue(problems), "input": any(input)})'
-        )
-        lines += g.emit(nid, "invalid", "out", inv_t, "map[string]any")
-        return lines
-    item_go = errs_f.go[2:]
-    item_s = g.types.by_name(item_go)
-    item = (
-        g.types.composite(item_s, {"path": "p.Pointer", "message": "p.Message"})
-        if item_s is not None
-        else "p"
-    )
-    lines.append(f"errs := make({errs_f.go}, len(problems))")
-    lines.append("for i, p := range problems {")
-    lines.append(f"\terrs[i] = {item}")
-    lines.append("}")
-    lines += g.output(
-        nid,
-        "invalid",
-        g.struct_lit(inv_t, {"errors": "errs", "input": "input"}, g.type_hint(nid, "invalid")),
-        inv_t,
-        inv_go,
-    )
-    _ = in_t
-    return lines
 
 
 def _subflow(g: FlowGen, nid: str) -> list[str]:
@@ -1680,45 +1362,17 @@ def _subflow(g: FlowGen, nid: str) -> list[str]:
     return lines
 
 
-def _code_go(g: FlowGen, nid: str) -> list[str]:
-    pkg = g.code_package(nid)
-    g.imports.add("time")
-    timeout = int(g.config(nid).get("timeout_ms", 5000))
-    lines = [*g.fixture(nid), g.start(nid)]
-    lines.append(
-        f"res, err := nf.RunCode(r.x, {go_string(nid)}, {go_literal(timeout)} * time.Millisecond, "
-        f"input, {pkg}.Run)"
-    )
-    lines += g.check_err(nid)
-    lines += g.finish_json(nid, "res")
-    return lines
-
-
 _BOOL_T: Type = BOOL
 
-_GENERATORS = {
+STRUCTURAL: dict[str, Callable[[FlowGen, str], list[str]]] = {
     "http/trigger": _trigger,
     "trigger/schedule": _trigger,
     "trigger/manual": _trigger,
     "http/respond": _respond,
-    "sql/exec": _sql_exec,
-    "sql/query": _sql_query,
     "flow/if": _if,
     "flow/switch": _switch,
     "flow/foreach": _foreach,
     "flow/merge": _merge,
-    "data/map": _map,
-    "data/set": _set,
-    "data/template": _template,
-    "util/log": _log,
-    "email/send": _email,
-    "llm/generate": _llm_generate,
-    "llm/classify": _llm_classify,
-    "llm/extract": _llm_extract,
-    "data/validate": _validate,
-    "whatsapp/send": _whatsapp,
-    "http/request": _http_request,
-    "code/go": _code_go,
     "flow/subflow": _subflow,
 }
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from nodeforge.analysis import nodefiles
 from nodeforge.analysis.engine import Analysis
+from nodeforge.analysis.kits import kit_of
+from nodeforge.analysis.workspace import standard_catalog
 from nodeforge.analysis.types import ANY, schema_from_type
 
 TRIGGER_ID = "nf_test_input"
@@ -205,13 +207,14 @@ def _with_fork_executors(
     import hashlib
     import re
 
-    from nodeforge.codegen.flowgen import EXECUTORS
+    from nodeforge.codegen.flowgen import go_package
 
     out = dict(files)
     trusted = set(trusted_packages)
     for fork in forks.values():
-        package = EXECUTORS.get(fork.base_type)
-        if package is None:
+        package = go_package(fork.base_type)
+        base = standard_catalog().get(fork.base_type, fork.base_version)
+        if base is None or not kit_of(base).has_executor():
             raise Unsupported(f"{fork.base_type} has no executor package a fork could replace")
         folder = f"catalog/{fork.base_type}/{fork.base_version}/"
         for name in [k for k in out if k.startswith(folder) and k.endswith(".go")]:

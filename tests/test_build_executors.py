@@ -6,7 +6,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from nodeforge.codegen.flowgen import EXECUTORS
+from nodeforge.analysis.kits import kit_of
+from nodeforge.analysis.workspace import standard_catalog
+from nodeforge.codegen.flowgen import go_package
 from nodeforge.codegen.module import catalog_dir
 from tests.test_build_support import go, needs_go
 
@@ -23,12 +25,15 @@ def test_catalog_go_is_formatted_vetted_and_tested() -> None:
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
-def test_every_executor_package_exists_with_its_package_name() -> None:
-    cat = catalog_dir()
-    for node_type, package in EXECUTORS.items():
-        versions = [p.parent for p in (cat / node_type).glob("*/node.json")]
-        with_go = [v for v in versions if any(v.glob("*.go"))]
-        assert with_go, f"{node_type} has no Go executor"
-        for v in with_go:
-            sources = [p for p in v.glob("*.go") if not p.name.endswith("_test.go")]
-            assert all(f"package {package}\n" in p.read_text() for p in sources), v
+def test_every_executor_package_is_named_by_the_convention() -> None:
+    """A kit's Go package is named after its type (``sqlquery`` for sql/query): the
+    code generator imports it by that name."""
+    found = 0
+    for manifest in standard_catalog().all():
+        kit = kit_of(manifest)
+        sources = [p for p in kit.folder.glob("*.go") if not p.name.endswith("_test.go")]
+        assert kit.has_executor() == bool(sources)
+        package = go_package(manifest.type)
+        assert all(f"package {package}\n" in p.read_text() for p in sources), kit.folder
+        found += bool(sources)
+    assert found >= 10  # sql, http, email, whatsapp, llm, log executors
