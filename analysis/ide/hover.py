@@ -22,6 +22,7 @@ from .facts import (
     manifest_for,
     manifest_of_node,
     node_index_by_id,
+    node_info,
     property_markdown,
     schema_at,
 )
@@ -73,7 +74,7 @@ def _hover(analysis: Analysis, cursor: Cursor) -> HoverResult | None:
     if len(path) == 2 and path[0] == "tests" and cursor.key == "trigger":
         index = node_index_by_id(analysis, str(token.value))
         if index is not None:
-            return HoverResult(_node_markdown(analysis, index), token.span)
+            return _node_hover(analysis, index, token.span)
     return None
 
 
@@ -102,7 +103,7 @@ def _key_hover(analysis: Analysis, cursor: Cursor) -> HoverResult | None:
     if len(path) == 3 and path[0] == "tests" and path[2] == "fixtures":
         index = node_index_by_id(analysis, key)
         if index is not None:
-            return HoverResult(_node_markdown(analysis, index), span)
+            return _node_hover(analysis, index, span)
     return None
 
 
@@ -121,12 +122,21 @@ def _node_value_hover(analysis: Analysis, cursor: Cursor, index: int) -> HoverRe
         versions = analysis.workspace.catalog.versions(manifest.type)
         return HoverResult(version_markdown(manifest, versions), token.span)
     if cursor.key == "id":
-        return HoverResult(_node_markdown(analysis, index), token.span)
+        return _node_hover(analysis, index, token.span)
     return None
 
 
-def _node_markdown(analysis: Analysis, index: int) -> str:
-    info = analysis.document.nodes[index]
+def _node_hover(analysis: Analysis, index: int, span: Span) -> HoverResult | None:
+    markdown = _node_markdown(analysis, index)
+    return HoverResult(markdown, span) if markdown is not None else None
+
+
+def _node_markdown(analysis: Analysis, index: int) -> str | None:
+    """None when there is no such node: the cursor may be in a `nodes` member that
+    a later duplicate overrides (JSON's last-wins rule)."""
+    info = node_info(analysis, index)
+    if info is None:
+        return None
     manifest = manifest_for(analysis, info.type, info.version)
     head = f"**{info.id}**: `{info.type}@{info.version}`"
     if manifest is None:
