@@ -257,3 +257,21 @@ def test_completion_edit_ranges_are_on_one_line_and_hold_the_cursor(text: str) -
             if span is not None:
                 assert span.start <= offset <= span.end, (offset, item.label, span)
                 assert "\n" not in text[span.start : span.end], (offset, item.label, span)
+
+
+# -- duplicate members ------------------------------------------------------------------------
+
+DUPLICATE_NODES = (
+    '{\n  "nodeforge": "1",\n  "id": "dup",\n  "nodes": [\n'
+    '    {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}}\n'
+    '  ],\n  "nodes"."config""connections": []\n}\n'
+)
+
+
+def test_hover_in_a_nodes_member_that_a_later_one_overrides() -> None:
+    """The cursor's path named node 0 of the first `nodes`, the document's nodes come
+    from the last one (empty): hover on the id indexed past them (fuzz, seed 2026)."""
+    analysis = analyze(DUPLICATE_NODES, workspace=workspace())
+    assert analysis.document.nodes == []
+    for offset in range(len(DUPLICATE_NODES) + 1):
+        every_feature(DUPLICATE_NODES, offset) if offset % 7 == 0 else hover(analysis, offset)
