@@ -89,6 +89,33 @@ def build_parser() -> argparse.ArgumentParser:
     lsp.add_argument("--log-file", type=Path)
     lsp.set_defaults(handler=_lazy("nodeforge.server.main", "run"))
 
+    serve = sub.add_parser(
+        "serve", help="the web editor and its language server on one port (docs/web-editor.md)"
+    )
+    serve.add_argument(
+        "workspace",
+        nargs="?",
+        type=arg("folder"),
+        metavar="WORKSPACE",
+        help="the folder to edit; clients reach nothing outside it (default: here)",
+    )
+    serve.add_argument(
+        "--addr", default="127.0.0.1:8765", metavar="HOST:PORT", help="default 127.0.0.1:8765"
+    )
+    serve_token = serve.add_mutually_exclusive_group()
+    serve_token.add_argument("--token-file", type=Path, metavar="PATH", help="token file (600)")
+    serve_token.add_argument("--token", help="the token (prefer --token-file)")
+    serve_token.add_argument(
+        "--no-token", action="store_true", help="no token: loopback only, refused as root"
+    )
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN")
+    serve.add_argument(
+        "--web-root", type=Path, metavar="DIR", help="serve another build of the page"
+    )
+    serve.add_argument("--max-message-bytes", type=int, default=16 * 1024 * 1024)
+    serve.add_argument("--log-file", type=Path)
+    serve.set_defaults(handler=_lazy("nodeforge.commands.serve", "run"))
+
     dap = sub.add_parser(
         "dap", help="run the debug adapter (DAP on stdin/stdout; docs/debugging.md)"
     )

@@ -326,15 +326,15 @@ class Gateway:
         port: int = next(iter(self.server.sockets)).getsockname()[1]
         return port
 
-    async def serve_forever(self) -> None:
+    async def serve_forever(self, banner: str = "nodeforge lsp: WebSocket gateway on") -> None:
         server = await self.start()
         addresses = ", ".join(str(s.getsockname()) for s in server.sockets)
         log.info("WebSocket gateway listening on %s", addresses)
-        print(f"nodeforge lsp: WebSocket gateway on {self.url()}", flush=True)
+        print(f"{banner} {self.url()}", flush=True)
         if self.config.no_token:
             print(
-                "nodeforge lsp: warning: no token: every local user can connect and run "
-                "code as you",
+                f"{banner.split(':')[0]}: warning: no token: every local user can connect "
+                "and run code as you",
                 file=sys.stderr,
                 flush=True,
             )
