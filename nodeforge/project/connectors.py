@@ -108,9 +108,19 @@ _SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("token", "access token", required=True, secret=True),
     ),
     "llm": (
-        FieldSpec("url", "OpenAI-compatible API base URL", default="https://api.openai.com/v1"),
-        FieldSpec("model", "default model"),
+        FieldSpec(
+            "provider",
+            "openai, azure, anthropic, gemini, ollama, vllm, llamacpp or lmstudio",
+            default="openai",
+        ),
+        FieldSpec(
+            "url",
+            "API base URL (default: the provider's; azure: https://<resource>.openai.azure.com)",
+            default="https://api.openai.com/v1",
+        ),
+        FieldSpec("model", "default model (azure: the deployment name)"),
         FieldSpec("api_key", "API key", secret=True),
+        FieldSpec("api_version", "azure: the api-version query parameter (default 2024-10-21)"),
     ),
 }
 assert set(_SPECS) == set(CONNECTOR_TYPES)
@@ -394,12 +404,30 @@ def normalise(kind: str, settings: Mapping[str, str]) -> dict[str, str]:
         raise ProjectError(f"a {kind} connector needs {', '.join(missing)}")
     if kind in ("postgres", "smtp") and "port" in out and not out["port"].isdigit():
         raise ProjectError(f"port must be a number, not `{out['port']}`")
+    if kind == "llm":
+        _normalise_llm(out)
     for key in ("url",):
         if key in out:
             parsed = urllib.parse.urlsplit(out[key])
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ProjectError(f"url must be an http(s) URL, not `{mask_url(out[key])}`")
     return out
+
+
+def _normalise_llm(out: dict[str, str]) -> None:
+    """An llm connector's provider is known; a provider other than OpenAI gets its own
+    default URL stored (the field's default is OpenAI's)."""
+    from nodeforge.llm.providers import DEFAULT_URLS, PROVIDERS
+
+    provider = out.get("provider") or "openai"
+    if provider not in PROVIDERS:
+        raise ProjectError(f"unknown llm provider `{provider}` (one of {', '.join(PROVIDERS)})")
+    if not out.get("url") and provider != "openai":
+        if not DEFAULT_URLS[provider]:
+            raise ProjectError(
+                f"a {provider} llm connector needs url (https://<resource>.openai.azure.com)"
+            )
+        out["url"] = DEFAULT_URLS[provider]
 
 
 def with_defaults(kind: str, settings: Mapping[str, str]) -> dict[str, str]:
@@ -701,16 +729,30 @@ def _test_http(root: Path, s: dict[str, str], timeout: float) -> TestResult:
 
 
 def _test_llm(root: Path, s: dict[str, str], timeout: float) -> TestResult:
-    url = s["url"].rstrip("/") + "/models"
-    headers = {"Authorization": f"Bearer {s['api_key']}"} if s.get("api_key") else {}
-    status, body = _http_get(url, headers, timeout)
-    result = _http_result(url, url, status, ok_404=False)
-    if result.ok and s.get("model"):
+    """List the provider's models (its own endpoint and auth header) and look for the
+    connector's model."""
+    from nodeforge.llm.config import connector_settings
+    from nodeforge.llm.providers import provider
+    from nodeforge.llm.types import LLMError
+
+    try:
+        settings = connector_settings("test", s)
+        wire = provider(settings.provider)
+        url = wire.models_url(settings.endpoint)
+    except LLMError as exc:
+        return TestResult(False, str(exc.args[0]))
+    status, body = _http_get(url, wire.headers(settings.endpoint), timeout)
+    result = _http_result(f"{settings.provider} at {mask_url(url)}", url, status, ok_404=False)
+    result.details["provider"] = settings.provider
+    if result.ok and settings.model:
         with contextlib.suppress(ValueError, TypeError, AttributeError):
-            models = {m.get("id") for m in json.loads(body).get("data", [])}
-            if models and s["model"] not in models:
-                return TestResult(False, f"the API does not list model `{s['model']}`")
-            result.details["model"] = "listed"
+            models = set(wire.model_ids(json.loads(body)))
+            if models and settings.model.removeprefix("models/") not in models:
+                return TestResult(
+                    False, f"the API does not list model `{settings.model}`", result.details
+                )
+            if models:
+                result.details["model"] = "listed"
     return result
 
 
