@@ -334,6 +334,14 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     workspace_option(fork)
     fork.set_defaults(handler=_lazy("nodeforge.commands.fork", "run"))
 
+    llm = sub.add_parser("llm", help="language-model usage and cost (docs/llm.md)")
+    lsub = llm.add_subparsers(dest="llm_command", metavar="ACTION", required=True)
+    usage = lsub.add_parser("usage", help="tokens and estimated cost per day, feature and model")
+    usage.add_argument("--day", metavar="YYYY-MM-DD", help="only this day (or `today`)")
+    usage.add_argument("--format", choices=("text", "json"), default="text")
+    workspace_option(usage)
+    llm.set_defaults(handler=_lazy("nodeforge.commands.llm", "run"))
+
 
 def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Code generation and builds: generate, build, run, test, watch (docs/codegen.md)."""

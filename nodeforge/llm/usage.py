@@ -211,6 +211,19 @@ def summarize(records: Iterable[Mapping[str, Any]], *, day: str | None = None) -
     }
 
 
+def parse_day(value: str | None) -> str | None:
+    """A ``--day`` value: ``YYYY-MM-DD`` or ``today`` (UTC); None stays None. Raises
+    ValueError with a message for the user."""
+    if value is None:
+        return None
+    if value == "today":
+        return dt.datetime.now(dt.UTC).date().isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"day must be YYYY-MM-DD or `today`, not `{value}`") from None
+
+
 def usage_summary(root: Path, *, day: str | None = None) -> dict[str, Any]:
     """:func:`summarize` over the workspace's usage file (for the CLI and the editor)."""
     from nodeforge.project.fsutil import state_dir

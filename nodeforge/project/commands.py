@@ -272,6 +272,17 @@ def fork_status(root: Path, args: Args) -> Any:
     return [f.to_json() for f in status(root)]
 
 
+def llm_usage(root: Path, args: Args) -> Any:
+    """Token usage and estimated cost per day, feature and model (``nodeforge llm usage``)."""
+    from nodeforge.llm.usage import parse_day, usage_summary
+
+    try:
+        day = parse_day(_str(args, "day"))
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from None
+    return usage_summary(root, day=day)
+
+
 COMMANDS: dict[str, Command] = {
     "project.info": project_info,
     "project.set": project_set,
@@ -291,6 +302,7 @@ COMMANDS: dict[str, Command] = {
     "upgrade.apply": upgrade_apply,
     "fork.create": fork_create,
     "fork.status": fork_status,
+    "llm.usage": llm_usage,
 }
 
 
