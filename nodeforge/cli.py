@@ -134,7 +134,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_parsers(sub)
     _add_build_parsers(sub)
     _add_dev_parsers(sub)
+    _add_assist_parser(sub)
     return parser
+
+
+def _add_assist_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The assistant: flows, adapters and node code from a model, checked (docs/llm.md)."""
+    p = sub.add_parser("assist", help="flows, adapters and node code from the model, checked")
+    p.add_argument("description", nargs="?", help="what to build or change")
+    p.add_argument("-o", "--output", type=arg("output_file"), help="write the new flow here")
+    p.add_argument("--flow", type=arg("file"), help="change this flow (shown as a diff)")
+    p.add_argument(
+        "--node",
+        nargs=2,
+        metavar=("FLOW", "NODE"),
+        help="change the Go code of this code/go node (built and tested in the sandbox)",
+    )
+    p.add_argument(
+        "--adapter",
+        nargs=2,
+        metavar=("FLOW", "INDEX"),
+        help="a data/map adapter for the mismatched connection INDEX (0-based)",
+    )
+    p.add_argument(
+        "--tests", type=arg("file"), help="--node: JSON list of {name, input, expect} tests"
+    )
+    p.add_argument("--apply", action="store_true", help="write the change (else only show it)")
+    p.add_argument("--connector", help="the llm connector to use (default: see docs/llm.md)")
+    p.add_argument(
+        "--max-rounds", type=int, default=3, help="repair rounds at most (1-10, default 3)"
+    )
+    p.add_argument(
+        "--show-prompt", action="store_true", help="print every request body sent (stderr)"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--workspace", "-w", type=arg("folder"), help="the workspace folder")
+    p.set_defaults(handler=_lazy("nodeforge.commands.assist", "run"))
 
 
 def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
