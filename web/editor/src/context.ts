@@ -1,0 +1,49 @@
+// What every panel gets: the editor's state (the open flow, its newest graph view, the
+// selection, the catalog), events when they change, and the actions panels share
+// (run a server command, reveal a range in the text, select nodes, apply an edit).
+
+import type { GraphView, Range } from "../../graph/src/protocol";
+import type { Catalog } from "./catalog";
+import type { CommandCall } from "./commands";
+import type { Connection } from "./rpc";
+import type { WorkspaceEdit } from "./edits";
+
+export type EditorEvent = "graph" | "selection" | "catalog" | "document" | "status";
+
+export interface EditorState {
+  uri: string | null;
+  graph: GraphView | null;
+  /** Selected node keys (canvas order of selection). */
+  selection: string[];
+  catalog: Catalog | null;
+}
+
+export interface EditorContext {
+  readonly connection: Connection;
+  readonly state: EditorState;
+  on(event: EditorEvent, listener: () => void): void;
+  /** Run a server command on the open flow (synchronises the text first). */
+  run(call: (uri: string, version: number) => CommandCall): Promise<unknown>;
+  /** The open document's text as the page has it now. */
+  text(): string;
+  /** The offset of an LSP position in the open document. */
+  offsetAt(position: { line: number; character: number }): number;
+  /** The LSP position of an offset in the open document. */
+  positionAt(offset: number): { line: number; character: number };
+  /** Replace a span of the open document (the text pane's undo history keeps it). */
+  replace(from: number, to: number, insert: string): void;
+  /** Apply a workspace edit to the open document; the reason when it cannot. */
+  applyEdit(edit: WorkspaceEdit): string | null;
+  /** Select `range` in the text pane (without taking the focus). */
+  reveal(range: Range): void;
+  /** The canvas point in the middle of the view (where a node added by keyboard goes). */
+  canvasCentre(): { x: number; y: number };
+  /** Select nodes on the canvas and in the panels. */
+  select(keys: string[], from?: "canvas"): void;
+  /** Tell the user something (the status line, read by screen readers). */
+  status(message: string, error?: boolean): void;
+  /** Make sure the server has every local change; resolves to the synced version. */
+  sync(): Promise<number>;
+  /** Ask the LSP server something about the open document. */
+  request<T>(method: string, params: Record<string, unknown>): Promise<T>;
+}
