@@ -158,6 +158,7 @@ class Simulation:
                 )
         self.outputs: dict[str, dict[str, Any]] = {}  # node -> port -> last value (nodes.*)
         self.merge_state: dict[str, dict[str, Any]] = {}
+        self._resolved: dict[str, tuple[sims.Simulation | None, str, str]] = {}
         self.trace: list[str] = []
         self.response: dict[str, Any] | None = None
         self.error: str | None = None
@@ -289,18 +290,10 @@ class Simulation:
         if node_type == "flow/subflow":
             self._subflow(run, rec)
             return
-        simulate = sims.lookup(node_type, version)
-        if simulate is None and facts is not None and facts.manifest is not None:
-            base = sims.fork_base(facts.manifest.path)
-            simulate = sims.lookup(*base) if base is not None else None
-            if simulate is not None and base is not None:
-                rec.faithful = False
-                rec.reason = (
-                    f"{node_type} {version} is a fork of {base[0]} {base[1]}: simulated as its "
-                    "base, so changes to its Go code are not reflected (test it with test-node)"
-                )
+        simulate, faithful_note, reason = self._simulation(d.node, node_type, version, facts)
+        if simulate is not None and faithful_note:
+            rec.faithful, rec.reason = False, faithful_note
         if simulate is None:
-            reason = sims.not_simulated_reason(node_type)
             rec.status, rec.faithful = "simulated", False
             rec.reason = f"{node_type} {reason}: no fixture pins its output, so it emits a value made from its output schema"
             rec.logs.append({"level": "WARN", "msg": rec.reason})
@@ -318,6 +311,25 @@ class Simulation:
             raise _Abort(exc.message) from None
         rec.status = "ok"
         self._emit(d.node, emissions)
+
+    def _simulation(
+        self, node_id: str, node_type: str, version: str, facts: Any
+    ) -> tuple[sims.Simulation | None, str, str]:
+        """(simulation, a note that makes it unfaithful, why there is none), resolved once
+        per node and execution: the kit's simulation; a fork edited since it was copied
+        still runs the simulation it carries, and says that its Go edits are not in it."""
+        hit = self._resolved.get(node_id)
+        if hit is not None:
+            return hit
+        manifest = facts.manifest if facts is not None else None
+        simulate = sims.lookup(node_type, version, manifest)
+        note = reason = ""
+        if simulate is None:
+            reason = sims.not_simulated_reason(node_type, manifest)
+        elif manifest is not None:
+            note = sims.fork_note(manifest)
+        self._resolved[node_id] = (simulate, note, reason)
+        return simulate, note, reason
 
     def _run_code(self, d: Delivery, rec: NodeRecord) -> None:
         """Custom Go code run for real: its harness, in the sandbox (never unconfined)."""

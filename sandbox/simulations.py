@@ -1,4 +1,4 @@
-"""Python simulations of the standard nodes, one function per node type.
+"""Python simulations: the structural nodes' here, every other node's from its kit.
 
 A simulation gets a :class:`NodeRun` (the node, its config, the value that arrived and
 on which port, expression helpers, a log) and returns what it emits: a list of
@@ -13,20 +13,25 @@ email, WhatsApp, LLMs), run custom Go code or call another flow are not simulate
 take their pinned output from the fixtures, or a value made from their output schema,
 and the result says that it is not faithful and why.
 
-Registry: :data:`SIMULATIONS` maps a node type (or ``type@version`` for a behaviour of
-one version) to its function. A custom node type without an entry is treated like an
-I/O node. (Custom nodes cannot ship Python simulations: that would run workspace code
-unconfined inside the editor.)
+:data:`SIMULATIONS` holds the structural nodes' functions; :func:`lookup` finds any
+other node's in its kit (the manifest's ``simulation``: a trusted ``simulation.py``, a
+declared one, or ``io``). A node without one is treated like an I/O node. Workspace
+packs cannot run Python simulations: that would run workspace code unconfined inside
+the editor (see :func:`kit_simulation`).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nodeforge.analysis.catalog import NodeManifest, SimulationSpec
 from nodeforge.analysis.expressions import (
     EvalScope,
     evaluate,
@@ -35,6 +40,7 @@ from nodeforge.analysis.expressions import (
     render_template,
 )
 from nodeforge.analysis.expressions.errors import EvalError
+from nodeforge.analysis.kits import kit_of, simulation_digest, trusted_simulation_digests
 from nodeforge.analysis.types import (
     AnyType,
     ArrayType,
@@ -123,59 +129,16 @@ def _foreach(run: NodeRun) -> list[Emission]:
     return [*(("item", item) for item in items), ("done", run.input)]
 
 
-def _map(run: NodeRun) -> list[Emission]:
-    mapping = run.config.get("mapping") or {}
-    out: dict[str, Any] = {}
-    if run.config.get("keep_input") and isinstance(run.input, dict):
-        out.update(run.input)
-    for key, source in mapping.items():
-        out[key] = run.expr(source, f"mapping.{key}")
-    return [("out", out)]
-
-
-def _set(run: NodeRun) -> list[Emission]:
-    out: dict[str, Any] = dict(run.input) if isinstance(run.input, dict) else {}
-    for key, source in (run.config.get("values") or {}).items():
-        out[key] = run.expr(source, f"values.{key}")
-    return [("out", out)]
-
-
-def _template(run: NodeRun) -> list[Emission]:
-    return [("out", {"text": run.template(run.config.get("template", ""))})]
-
-
-def _validate(run: NodeRun) -> list[Emission]:
-    from nodeforge.sandbox.schemacheck import validate
-
-    problems = validate(run.input, run.config.get("schema") or {})
-    if problems:
-        errors = [{"path": p["pointer"], "message": p["message"]} for p in problems]
-        return [("invalid", {"errors": errors, "input": run.input})]
-    return [("valid", run.input)]
-
-
-def _log(run: NodeRun) -> list[Emission]:
-    message = run.template(run.config.get("message", ""))
-    fields = {
-        str(k): run.expr(v, f"fields.{k}") for k, v in (run.config.get("fields") or {}).items()
-    }
-    run.log(str(run.config.get("level", "info")), message, **fields)
-    return [("out", run.input)]
-
-
 def _trigger(run: NodeRun) -> list[Emission]:
     return [("out", run.input)]
 
 
+#: The structural nodes the simulator runs with these functions (the flow language);
+#: every other node's simulation is declared by its kit (see :func:`lookup`).
 SIMULATIONS: dict[str, Simulation] = {
     "flow/if": _if,
     "flow/switch": _switch,
     "flow/foreach": _foreach,
-    "data/map": _map,
-    "data/set": _set,
-    "data/template": _template,
-    "data/validate": _validate,
-    "util/log": _log,
     "http/trigger": _trigger,
     "trigger/manual": _trigger,
     "trigger/schedule": _trigger,
@@ -185,22 +148,106 @@ SIMULATIONS: dict[str, Simulation] = {
 # (the execution's answer) and flow/subflow (the called flow, simulated in turn).
 ENGINE_NODES = frozenset({"flow/merge", "http/respond", "flow/subflow"})
 
-# Why each I/O node type is not simulated (the reason shown with faithful: false).
-NOT_SIMULATED: dict[str, str] = {
-    "sql/query": "runs SQL against a database",
-    "sql/exec": "runs SQL against a database",
-    "http/request": "calls an HTTP service",
-    "email/send": "sends email",
-    "whatsapp/send": "sends a WhatsApp message",
-    "llm/generate": "calls a language model",
-    "llm/classify": "calls a language model",
-    "llm/extract": "calls a language model",
-    "code/go": "runs custom Go code (test it with test-node)",
-}
+
+def lookup(node_type: str, version: str, manifest: NodeManifest | None = None) -> Simulation | None:
+    """The simulation of a node version: a structural node's function here, else what
+    its kit declares (``manifest``, or the standard catalog's for the type). None: not
+    simulated (I/O, no simulation, or a Python module this process may not run)."""
+    found = SIMULATIONS.get(node_type)
+    if found is not None:
+        return found
+    if manifest is None:
+        from nodeforge.analysis.workspace import standard_catalog
+
+        manifest = standard_catalog().get(node_type, version)
+    if manifest is None:
+        return None
+    return kit_simulation(manifest)[0]
 
 
-def lookup(node_type: str, version: str) -> Simulation | None:
-    return SIMULATIONS.get(f"{node_type}@{version}") or SIMULATIONS.get(node_type)
+def kit_simulation(manifest: NodeManifest) -> tuple[Simulation | None, str]:
+    """A kit's simulation and, when there is none, why (shown with ``faithful: false``).
+
+    A Python module runs only for trusted kits (built-in and installed packs), or when
+    its bytes are those of a trusted kit's module (a fork not edited since it was
+    copied): a workspace pack's Python is never run inside the editor or the CLI."""
+    spec = manifest.simulation
+    if spec is None:
+        return None, "is a custom node type with no simulation"
+    if spec.kind == "io":
+        return None, spec.reason
+    if spec.kind == "declared":
+        return _declared(spec), ""
+    kit = kit_of(manifest)
+    path = kit.simulation
+    if not kit.trusted:
+        try:
+            trusted = trusted_simulation_digests().get(simulation_digest(path))
+        except OSError as exc:
+            return None, f"has a simulation module that cannot be read ({exc})"
+        if trusted is None:
+            return None, (
+                "ships a Python simulation, which a workspace pack may not run (declare the "
+                'simulation as data: "kind": "declared", see docs/writing-nodes.md)'
+            )
+        path = trusted
+    try:
+        return _python_simulation(path), ""
+    except (OSError, ImportError, SyntaxError, AttributeError) as exc:
+        return None, f"has a simulation module that does not load ({exc})"
+
+
+_MODULES: dict[Path, tuple[tuple[int, int], Simulation]] = {}
+
+
+def _python_simulation(path: Path) -> Simulation:
+    """``simulate`` of a trusted kit's ``simulation.py`` (loaded once per file version)."""
+    st = path.stat()
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _MODULES.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    name = "nodeforge_kit_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = getattr(module, "simulate", None)
+    if not callable(fn):
+        raise AttributeError(f"{path} has no function simulate(run)")
+    _MODULES[path] = (stamp, fn)
+    return fn  # type: ignore[no-any-return]
+
+
+def _declared(spec: SimulationSpec) -> Simulation:
+    """A simulation declared as data (see :class:`SimulationSpec`)."""
+
+    def run(r: NodeRun) -> list[Emission]:
+        return [(spec.port, _build(spec.value, r))]
+
+    return run
+
+
+def _build(value: Any, run: NodeRun) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((op, arg),) = value.items()
+            if op == "$input":
+                cur = run.input
+                for part in [p for p in str(arg).split(".") if p]:
+                    cur = cur.get(part) if isinstance(cur, dict) else None
+                return copy.deepcopy(cur)
+            if op == "$config":
+                return copy.deepcopy(run.config.get(str(arg)))
+            if op == "$expr":
+                return run.expr(run.config.get(str(arg)), str(arg))
+            if op == "$template":
+                return run.template(run.config.get(str(arg), ""))
+        return {k: _build(v, run) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_build(v, run) for v in value]
+    return value
 
 
 _FORK_CACHE: dict[str, tuple[float, tuple[str, str] | None]] = {}
@@ -226,8 +273,29 @@ def fork_base(manifest_path: Path | None) -> tuple[str, str] | None:
     return base
 
 
-def not_simulated_reason(node_type: str) -> str:
-    return NOT_SIMULATED.get(node_type, "is a custom node type with no simulation")
+def fork_note(manifest: NodeManifest) -> str:
+    """For a workspace fork changed since it was copied: why its simulation (the one it
+    carries, its base's) may not show what its Go code does now. Empty otherwise."""
+    base = fork_base(manifest.path)
+    if base is None:
+        return ""
+    from nodeforge.project.fork import fork_modified
+
+    if not fork_modified(manifest.path.parent):
+        return ""
+    return (
+        f"{manifest.type} {manifest.version} is a fork of {base[0]} {base[1]} changed since "
+        "it was copied: it runs the simulation it carries, so changes to its Go code are "
+        "not reflected (test it with test-node or nodeforge node test)"
+    )
+
+
+def not_simulated_reason(node_type: str, manifest: NodeManifest | None = None) -> str:
+    """Why a node is not simulated (its kit's ``io`` reason, or what keeps its
+    simulation from running)."""
+    if manifest is None:
+        return "is a custom node type with no simulation"
+    return kit_simulation(manifest)[1] or "is a custom node type with no simulation"
 
 
 # -- values made from schemas ------------------------------------------------------------

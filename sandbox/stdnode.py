@@ -20,8 +20,8 @@ from typing import Any
 from nodeforge.analysis import nodefiles
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.kits import kit_of
-from nodeforge.analysis.workspace import standard_catalog
 from nodeforge.analysis.types import ANY, schema_from_type
+from nodeforge.analysis.workspace import standard_catalog
 
 TRIGGER_ID = "nf_test_input"
 FLOW_ID = "nf_node_harness"  # not *_test: its Go file would be a test file

@@ -192,8 +192,8 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     gate = threading.Event()
     real = sims.lookup
 
-    def lookup(node_type: str, version: str) -> Any:
-        fn = real(node_type, version)
+    def lookup(node_type: str, version: str, manifest: Any = None) -> Any:
+        fn = real(node_type, version, manifest)
         if node_type != "data/map" or fn is None:
             return fn
 

@@ -352,7 +352,7 @@ def test_a_100_node_flow_runs_every_node() -> None:
     assert r["response"]["status"] == 200
 
 
-def test_a_fork_is_simulated_as_its_base_and_says_so(tmp_path: Path) -> None:
+def test_a_fork_simulates_like_its_base_until_edited_then_says_so(tmp_path: Path) -> None:
     def cli(*args: str) -> None:
         proc = subprocess.run(
             [sys.executable, "-m", "nodeforge", *args], capture_output=True, text=True, check=False
@@ -379,8 +379,19 @@ def test_a_fork_is_simulated_as_its_base_and_says_so(tmp_path: Path) -> None:
     r = simulate(load_flow(path), {"who": "x"})
     assert r["status"] == "done"
     assert r["nodes"]["note"]["logs"][0]["msg"] == "hello x"
+    assert r["faithful"]  # the kit copied whole: its simulation is its base's, unchanged
+    go = tmp_path / "nodes" / "log" / "log.go"
+    go.write_text(go.read_text() + "\n// edited\n")
+    r = simulate(load_flow(path), {"who": "x"})
+    assert r["nodes"]["note"]["logs"][0]["msg"] == "hello x"
     assert not r["faithful"]
     assert "fork of util/log" in r["unfaithful"][0]["reason"]
+    # An edited simulation module is workspace code: it is not run.
+    sim = tmp_path / "nodes" / "log" / "simulation.py"
+    sim.write_text(sim.read_text() + "\n# edited\n")
+    r = simulate(load_flow(path), {"who": "x"})
+    assert r["nodes"]["note"]["status"] == "simulated"
+    assert "may not run" in r["nodes"]["note"]["reason"]
 
 
 @pytest.mark.parametrize(

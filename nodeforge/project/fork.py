@@ -158,6 +158,16 @@ def _fork_digest(folder: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def fork_modified(folder: Path) -> bool:
+    """Whether the fork in ``folder`` was changed since it was copied (a missing or
+    broken record counts as changed)."""
+    try:
+        record = json.loads(nodefiles.read_text(folder / FORK_FILE))
+        return bool(record.get("copy_digest") != _fork_digest(folder))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
 def _info(root: Path, folder: Path, catalog: Catalog) -> ForkInfo:
     record = json.loads(nodefiles.read_text(folder / FORK_FILE))
     manifest = json.loads(nodefiles.read_text(folder / "node.json"))
@@ -178,7 +188,7 @@ def _info(root: Path, folder: Path, catalog: Catalog) -> ForkInfo:
         base_version=base_version,
         base_latest=latest.version if latest is not None else None,
         newer_base=newer,
-        modified=record.get("copy_digest") != _fork_digest(folder),
+        modified=fork_modified(folder),
     )
 
 

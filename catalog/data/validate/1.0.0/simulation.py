@@ -1,0 +1,14 @@
+"""Simulation of data/validate 1.0.0: the input checked against a JSON Schema; mirrors call.go.j2."""
+
+from __future__ import annotations
+
+from nodeforge.sandbox.schemacheck import validate
+from nodeforge.sandbox.simulations import Emission, NodeRun
+
+
+def simulate(run: NodeRun) -> list[Emission]:
+    problems = validate(run.input, run.config.get("schema") or {})
+    if problems:
+        errors = [{"path": p["pointer"], "message": p["message"]} for p in problems]
+        return [("invalid", {"errors": errors, "input": run.input})]
+    return [("valid", run.input)]
