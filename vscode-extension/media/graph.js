@@ -513,11 +513,7 @@ ${p.description}` : ""}`);
       const go = () => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
       g.addEventListener("click", (e) => {
         e.stopPropagation();
-        if (editable) {
-          if (suppressClick) return;
-          setSelection(clickSelection(selection, n.key, e.shiftKey || e.ctrlKey || e.metaKey));
-        }
-        go();
+        if (!editable) go();
       });
       g.addEventListener("keydown", (e) => {
         if (e.key === "Enter") {
@@ -600,11 +596,12 @@ ${p.description}` : ""}`);
     };
     const at = (e) => toCanvas(transform, local(e));
     let gesture = null;
-    let suppressClick = false;
+    let downOnItem = false;
     svg.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       const target = e.target;
       const p = at(e);
+      downOnItem = target.closest(".nf-node, .nf-edge") !== null;
       let g = null;
       const nodeEl = target.closest(".nf-node");
       if (editable && scene !== null && nodeEl !== null) {
@@ -621,11 +618,13 @@ ${p.description}` : ""}`);
           }
         } else {
           let keys = selection;
-          if (!selection.has(key)) {
-            keys = clickSelection(selection, key, e.shiftKey || e.ctrlKey || e.metaKey);
+          const additive = e.shiftKey || e.ctrlKey || e.metaKey;
+          const wasSelected = selection.has(key);
+          if (!wasSelected) {
+            keys = clickSelection(selection, key, additive);
             setSelection(keys);
           }
-          g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys) };
+          g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys), key, additive, wasSelected };
         }
       } else if (target.closest(".nf-node, .nf-edge") === null) {
         if (editable && e.shiftKey) {
@@ -638,7 +637,6 @@ ${p.description}` : ""}`);
       }
       if (g === null) return;
       gesture = { g, id: e.pointerId };
-      suppressClick = false;
       svg.setPointerCapture?.(e.pointerId);
     });
     svg.addEventListener("pointermove", (e) => {
@@ -688,8 +686,11 @@ ${p.description}` : ""}`);
       if (g.kind === "band") {
         g.rect.remove();
         if (!cancelled && scene !== null) setSelection(new Set(nodesInRect(scene, rectOf(g.start, at(e)))));
+      } else if (g.kind === "drag" && !g.moved && !cancelled && scene !== null) {
+        if (g.wasSelected) setSelection(clickSelection(selection, g.key, g.additive));
+        const n = scene.nodes.find((x) => x.key === g.key);
+        if (n !== void 0) reveal(n.reveal, n.id !== null ? { node: n.id } : {});
       } else if (g.kind === "drag" && g.moved && scene !== null) {
-        suppressClick = true;
         const p = at(e);
         const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
         if (moves.length > 0) host2.post({ type: "move", moves });
@@ -706,7 +707,7 @@ ${p.description}` : ""}`);
     svg.addEventListener("pointerup", (e) => endGesture(e, false));
     svg.addEventListener("pointercancel", (e) => endGesture(e, true));
     svg.addEventListener("click", (e) => {
-      if (editable && e.target.closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
+      if (editable && !downOnItem && e.target.closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
         if (selection.size > 0 || selectedEdge !== null) setSelection(/* @__PURE__ */ new Set());
       }
     });

@@ -135,7 +135,6 @@ export class Editor implements EditorContext {
       return;
     }
     this.status("Connected.");
-    void this.loadCatalog();
     const flows = await this.listFlows();
     this.fillFlowPicker(flows);
     const first = this.options.uri ?? flows[0]?.uri ?? null;
@@ -221,6 +220,7 @@ export class Editor implements EditorContext {
       extensions: [basicSetup, json(), this.client.plugin(uri, "json"), textPaneExtensions(this)],
     });
     this.emit("document");
+    if (this.state.catalog === null) void this.loadCatalog();
     this.status(`Opened ${decodeURIComponent(uri.split("/").pop() ?? uri)}.`);
     await this.refreshGraph();
   }

@@ -239,11 +239,8 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     const go = (): void => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
     g.addEventListener("click", (e) => {
       e.stopPropagation();
-      if (editable) {
-        if (suppressClick) return;
-        setSelection(clickSelection(selection, n.key, e.shiftKey || e.ctrlKey || e.metaKey));
-      }
-      go();
+      // An editable canvas selects and reveals at the end of the press (pointerup).
+      if (!editable) go();
     });
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
@@ -339,16 +336,21 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         moved: boolean;
         keys: Set<string>;
         edges: SceneEdge[];
+        key: string;
+        additive: boolean;
+        wasSelected: boolean;
       }
     | { kind: "connect"; node: string; port: string; from: Point; line: SVGPathElement };
   let gesture: { g: Gesture; id: number } | null = null;
-  // A drag ends with a click event on the node: it must not change the selection.
-  let suppressClick = false;
+  // Pointer capture sends the click after a press on a node to the SVG: that click
+  // must not clear the selection.
+  let downOnItem = false;
 
   svg.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
     const target = e.target as Element;
     const p = at(e);
+    downOnItem = target.closest(".nf-node, .nf-edge") !== null;
     let g: Gesture | null = null;
     const nodeEl = target.closest(".nf-node") as SVGGElement | null;
     if (editable && scene !== null && nodeEl !== null) {
@@ -365,11 +367,13 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         }
       } else {
         let keys = selection;
-        if (!selection.has(key)) {
-          keys = clickSelection(selection, key, e.shiftKey || e.ctrlKey || e.metaKey);
+        const additive = e.shiftKey || e.ctrlKey || e.metaKey;
+        const wasSelected = selection.has(key);
+        if (!wasSelected) {
+          keys = clickSelection(selection, key, additive);
           setSelection(keys);
         }
-        g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys) };
+        g = { kind: "drag", start: p, moved: false, keys: new Set(keys), edges: edgesTouching(scene, keys), key, additive, wasSelected };
       }
     } else if (target.closest(".nf-node, .nf-edge") === null) {
       if (editable && e.shiftKey) {
@@ -382,7 +386,6 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     }
     if (g === null) return;
     gesture = { g, id: e.pointerId };
-    suppressClick = false;
     svg.setPointerCapture?.(e.pointerId);
   });
   svg.addEventListener("pointermove", (e) => {
@@ -432,8 +435,12 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     if (g.kind === "band") {
       g.rect.remove();
       if (!cancelled && scene !== null) setSelection(new Set(nodesInRect(scene, rectOf(g.start, at(e)))));
+    } else if (g.kind === "drag" && !g.moved && !cancelled && scene !== null) {
+      // A click: select (Shift/Ctrl toggles) and reveal the node in the text.
+      if (g.wasSelected) setSelection(clickSelection(selection, g.key, g.additive));
+      const n = scene.nodes.find((x) => x.key === g.key);
+      if (n !== undefined) reveal(n.reveal, n.id !== null ? { node: n.id } : {});
     } else if (g.kind === "drag" && g.moved && scene !== null) {
-      suppressClick = true;
       const p = at(e);
       const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
       if (moves.length > 0) host.post({ type: "move", moves });
@@ -451,7 +458,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
   svg.addEventListener("pointercancel", (e) => endGesture(e, true));
   svg.addEventListener("click", (e) => {
     // A click on the background (not the end of a pan) clears the selection.
-    if (editable && (e.target as Element).closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
+    if (editable && !downOnItem && (e.target as Element).closest(".nf-node, .nf-edge") === null && !e.shiftKey) {
       if (selection.size > 0 || selectedEdge !== null) setSelection(new Set());
     }
   });
