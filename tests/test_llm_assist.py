@@ -1,0 +1,565 @@
+"""The assistant (nodeforge/assist) through the production path: the real LLM client
+talking to the fake provider (tests/llm_fake.py) in its wire formats, the CLI in-process;
+plus unit tests of the pure parts (prompts, context, repair bookkeeping, edits)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis.engine import analyze
+from nodeforge.analysis.workspace import load_workspace
+from nodeforge.assist import prompts
+from nodeforge.assist.adapters import adapt, unmatched_fields
+from nodeforge.assist.catalog_context import build_context, estimate_tokens, schema_text
+from nodeforge.assist.flows import apply_edits, check_flow, minimal_edits
+from nodeforge.assist.repair import run_loop
+from nodeforge.cli import main
+from nodeforge.llm.types import ChatRequest, ChatResponse, LLMError, Usage
+from tests import llm_fake
+from tests.llm_fake import FakeLLMServer
+
+PG_PASSWORD = "PLANTED-pg-pass-7f3a9c"
+API_KEY = "sk-PLANTED-provider-key-1b2c"
+ENV_SECRET = "PLANTED-env-value-5e6d"
+SECRETS = (PG_PASSWORD, API_KEY, ENV_SECRET)
+
+GOOD_FLOW: dict[str, Any] = {
+    "nodeforge": "1",
+    "id": "orders",
+    "name": "Orders",
+    "nodes": [
+        {
+            "id": "create",
+            "type": "http/trigger",
+            "version": "1.0.0",
+            "config": {
+                "method": "POST",
+                "path": "/orders",
+                "body_schema": {
+                    "type": "object",
+                    "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}},
+                    "required": ["sku", "qty"],
+                },
+            },
+        },
+        {
+            "id": "insert",
+            "type": "sql/exec",
+            "version": "1.0.0",
+            "config": {
+                "connector": "shopdb",
+                "statement": "INSERT INTO orders (sku, qty) VALUES ($1, $2)",
+                "params": ["input.body.sku", "input.body.qty"],
+            },
+        },
+        {"id": "reply", "type": "http/respond", "version": "1.0.0", "config": {"status": 201}},
+    ],
+    "connections": [
+        {"from": "create.out", "to": "insert.in"},
+        {"from": "insert.out", "to": "reply.in"},
+    ],
+}
+
+
+def broken_flow() -> dict[str, Any]:
+    """GOOD_FLOW with an unknown connector and a node version that does not exist."""
+    flow = copy.deepcopy(GOOD_FLOW)
+    flow["nodes"][1]["config"]["connector"] = "orders_db"
+    flow["nodes"][2]["version"] = "9.9.9"
+    return flow
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeLLMServer) -> Path:
+    """A workspace with an llm connector on the fake, a postgres connector with a
+    password, and a flow reading an env variable whose value is set: secrets planted."""
+    from nodeforge.project import connectors
+
+    monkeypatch.setenv("NODEFORGE_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("ORDERS_TOKEN", ENV_SECRET)
+    root = tmp_path / "shop"
+    (root / "flows").mkdir(parents=True)
+    (root / "nodeforge.toml").write_text('[project]\nname = "shop"\n', encoding="utf-8")
+    connectors.add(
+        root,
+        "shopdb",
+        "postgres",
+        {"host": "db", "user": "shop", "password": PG_PASSWORD, "database": "shop"},
+        replace=False,
+    )
+    llm_fake.configure(root, fake, name="helper", provider="openai", api_key=API_KEY)
+    token_flow = copy.deepcopy(GOOD_FLOW)
+    token_flow["id"] = "with_token"
+    token_flow["nodes"][0]["config"]["path"] = "/token"
+    token_flow["nodes"][2]["config"]["headers"] = {"x-token": "{{ env.ORDERS_TOKEN }}"}
+    (root / "flows" / "with_token.flow.json").write_text(json.dumps(token_flow, indent=2))
+    return root
+
+
+def assert_no_secrets(fake: FakeLLMServer) -> None:
+    assert fake.posts(), "no request reached the fake provider"
+    for body in fake.bodies():
+        for secret in SECRETS:
+            assert secret.encode() not in body
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- flows from a description -------------------------------------------------------------
+
+
+def test_broken_flow_then_its_repair(ws: Path, fake: FakeLLMServer, capsys: Any) -> None:
+    fake.add(llm_fake.structured(broken_flow()), llm_fake.structured(GOOD_FLOW))
+    target = ws / "flows" / "orders.flow.json"
+    code, _out, err = run_cli(
+        capsys, "assist", "POST /orders inserts the order", "-o", str(target), "-w", str(ws)
+    )
+    assert code == 0, err
+    assert "2 round(s)" in err
+    written = json.loads(target.read_text())
+    assert written["nodes"][1]["config"]["connector"] == "shopdb"
+    assert main(["check", str(target)]) == 0
+    # the second request carried the analysis' problems of the first answer
+    second = json.dumps(fake.posts()[1].json)
+    assert "orders_db" in second and "9.9.9" in second
+    assert_no_secrets(fake)
+
+
+def test_never_clean_is_refused_and_nothing_written(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    fake.add(*(llm_fake.structured(broken_flow()) for _ in range(2)))
+    target = ws / "flows" / "orders.flow.json"
+    code, _out, err = run_cli(
+        capsys, "assist", "orders", "-o", str(target), "--max-rounds", "2", "-w", str(ws)
+    )
+    assert code == 1
+    assert "nothing offered" in err and "after 2 round(s)" in err
+    assert not target.exists()
+    assert len(fake.posts()) == 2
+
+
+def test_edit_is_offered_as_a_diff_and_written_with_apply(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    path = ws / "flows" / "orders.flow.json"
+    from nodeforge.analysis.ide.format import format_document
+
+    original = format_document(json.dumps(GOOD_FLOW))
+    assert original is not None
+    path.write_text(original)
+    edited = copy.deepcopy(GOOD_FLOW)
+    edited["nodes"].insert(
+        2,
+        {
+            "id": "audit",
+            "type": "util/log",
+            "version": "1.0.0",
+            "config": {"message": "order {{ input.rows_affected }}"},
+        },
+    )
+    edited["connections"] = [
+        {"from": "create.out", "to": "insert.in"},
+        {"from": "insert.out", "to": "audit.in"},
+        {"from": "audit.out", "to": "reply.in"},
+    ]
+    fake.add(llm_fake.fenced(edited), llm_fake.fenced(edited))
+    code, out, err = run_cli(capsys, "assist", "log each order", "--flow", str(path))
+    assert code == 0, err
+    assert out.startswith("--- a/") and '+      "id": "audit",' in out
+    assert path.read_text() == original  # shown, not written
+    current = json.dumps(fake.posts()[0].json)
+    assert "The current flow" in current and "INSERT INTO orders" in current
+    code, out, err = run_cli(capsys, "assist", "log each order", "--flow", str(path), "--apply")
+    assert code == 0, err
+    assert "audit" in json.loads(path.read_text())["nodes"][2]["id"]
+    assert main(["check", str(path)]) == 0
+
+
+def test_malformed_json_counts_as_a_round(ws: Path, fake: FakeLLMServer, capsys: Any) -> None:
+    fake.add(llm_fake.malformed(), llm_fake.json_content(GOOD_FLOW))
+    code, out, err = run_cli(capsys, "assist", "orders", "-w", str(ws), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["rounds"] == 2
+    assert "could not be read" in result["attempts"][0]["problems"][0]
+    assert json.loads(result["text"])["id"] == "orders"
+
+
+def test_refusal_stops_at_once(ws: Path, fake: FakeLLMServer, capsys: Any) -> None:
+    fake.add(llm_fake.refusal("not allowed"), llm_fake.structured(GOOD_FLOW))
+    code, out, err = run_cli(capsys, "assist", "orders", "-w", str(ws))
+    assert code == 1
+    assert "refused" in err
+    assert len(fake.posts()) == 1 and out == ""
+
+
+def test_show_prompt_prints_the_exact_bodies_without_secrets(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    fake.add(llm_fake.structured(GOOD_FLOW))
+    code, out, err = run_cli(capsys, "assist", "orders", "-w", str(ws), "--show-prompt")
+    assert code == 0, err
+    shown = err.split("--- request 1 ---\n", 1)[1]
+    body, _ = json.JSONDecoder().raw_decode(shown)
+    assert body == fake.posts()[0].json
+    assert "shopdb (postgres)" in json.dumps(body)
+    for secret in SECRETS:
+        assert secret not in err and secret not in out
+    assert_no_secrets(fake)
+
+
+@pytest.mark.parametrize("flavour", ["anthropic", "gemini"])
+def test_other_wire_formats(ws: Path, fake: FakeLLMServer, capsys: Any, flavour: str) -> None:
+    llm_fake.configure(ws, fake, name="helper", provider=flavour, api_key=API_KEY)
+    fake.add(llm_fake.structured(broken_flow()), llm_fake.structured(GOOD_FLOW))
+    code, out, err = run_cli(capsys, "assist", "orders", "-w", str(ws), "--json")
+    assert code == 0, err
+    assert json.loads(out)["rounds"] == 2
+    assert {r.flavour for r in fake.posts()} == {flavour}
+    assert_no_secrets(fake)
+
+
+def test_usage_errors(ws: Path, tmp_path: Path, capsys: Any) -> None:
+    assert run_cli(capsys, "assist", "-w", str(ws))[0] == 2  # no description
+    assert run_cli(capsys, "assist", "x", "--max-rounds", "0", "-w", str(ws))[0] == 2
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "nodeforge.toml").write_text('[project]\nname = "bare"\n')
+    code, _, err = run_cli(capsys, "assist", "orders", "-w", str(bare))
+    assert code == 2 and "llm" in err
+
+
+# -- adapters -----------------------------------------------------------------------------
+
+MISMATCH: dict[str, Any] = {
+    "nodeforge": "1",
+    "id": "notify",
+    "name": "Notify",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "trigger/manual",
+            "version": "1.0.0",
+            "config": {
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"mail": {"type": "string"}, "n": {"type": "integer"}},
+                    "required": ["mail", "n"],
+                }
+            },
+        },
+        {
+            "id": "check",
+            "type": "data/validate",
+            "version": "1.0.0",
+            "config": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "email": {"type": "string"},
+                        "count": {"type": "string"},
+                    },
+                    "required": ["email", "count"],
+                    "additionalProperties": False,
+                }
+            },
+        },
+    ],
+    "connections": [{"from": "start.out", "to": "check.in"}],
+}
+
+
+def mismatch_flow(ws: Path) -> Path:
+    flow = copy.deepcopy(MISMATCH)
+    # data/validate takes any input: make the target a typed port with a code/go node
+    flow["nodes"][1] = {
+        "id": "check",
+        "type": "code/go",
+        "version": "1.0.0",
+        "config": {
+            "source": "func Run(ctx context.Context, in Input) (Output, error) {\n"
+            "\treturn Output{}, nil\n}\n",
+            "input_schema": {
+                "type": "object",
+                "properties": {"email": {"type": "string"}, "count": {"type": "string"}},
+                "required": ["email", "count"],
+            },
+            "output_schema": {"type": "object"},
+        },
+    }
+    path = ws / "flows" / "notify.flow.json"
+    path.write_text(json.dumps(flow, indent=2))
+    return path
+
+
+def test_adapter_type_incorrect_then_correct(ws: Path, fake: FakeLLMServer, capsys: Any) -> None:
+    path = mismatch_flow(ws)
+    analysis = analyze(path.read_text(), uri=path.as_uri(), workspace=load_workspace(ws))
+    assert any(d.code in ("NF009", "NF010") for d in analysis.diagnostics)
+    fake.add(
+        llm_fake.structured({"mapping": {"email": "input.n", "count": "input.n"}}),
+        llm_fake.structured({"mapping": {"email": "input.mail", "count": "string(input.n)"}}),
+    )
+    code, _out, err = run_cli(capsys, "assist", "--adapter", str(path), "0", "--apply")
+    assert code == 0, err
+    assert "2 round(s)" in err
+    second = json.dumps(fake.posts()[1].json)
+    assert "NF0" in second  # the analysis' verdict on the first mapping went back
+    flow = json.loads(path.read_text())
+    adapter = next(n for n in flow["nodes"] if n["type"] == "data/map")
+    assert adapter["config"]["mapping"] == {"email": "input.mail", "count": "string(input.n)"}
+    assert main(["check", str(path)]) == 0
+    assert_no_secrets(fake)
+
+
+def test_adapter_without_model_when_every_field_matches(ws: Path, fake: FakeLLMServer) -> None:
+    flow = copy.deepcopy(MISMATCH)
+    flow["nodes"][0]["config"]["input_schema"]["properties"] = {
+        "email": {"type": "string"},
+        "count": {"type": "integer"},
+    }
+    flow["nodes"][0]["config"]["input_schema"]["required"] = ["email", "count"]
+    path = mismatch_flow(ws)
+    text = json.loads(path.read_text())
+    text["nodes"][0] = flow["nodes"][0]
+    analysis = analyze(json.dumps(text), uri=path.as_uri(), workspace=load_workspace(ws))
+    index = next(d.data["index"] for d in analysis.diagnostics if d.code in ("NF009", "NF010"))
+    result = adapt(None, analysis, index)
+    assert result.ok and not result.asked_model
+    assert result.outcome.value is not None
+    assert result.outcome.value.mapping == {"email": "input.email", "count": "string(input.count)"}
+    assert fake.posts() == []
+
+
+# -- node customization -------------------------------------------------------------------
+
+
+def _sandbox_or_skip() -> None:
+    import os
+
+    from nodeforge.sandbox.runner import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the sandbox must be available in CI: {reason}")
+        pytest.skip(f"sandbox unavailable: {reason}")
+
+
+CODE_FLOW: dict[str, Any] = {
+    "nodeforge": "1",
+    "id": "greet",
+    "name": "Greet",
+    "nodes": [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+        {
+            "id": "greet",
+            "type": "code/go",
+            "version": "1.0.0",
+            "config": {
+                "source": "func Run(ctx context.Context, in Input) (Output, error) {\n"
+                '\treturn Output{Text: "hello " + in.Name}, nil\n}\n',
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}},
+                    "required": ["name"],
+                },
+                "output_schema": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}},
+                    "required": ["text"],
+                },
+            },
+        },
+    ],
+    "connections": [{"from": "start.out", "to": "greet.in"}],
+}
+
+
+def test_go_that_does_not_compile_then_go_that_passes(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    _sandbox_or_skip()
+    path = ws / "flows" / "greet.flow.json"
+    path.write_text(json.dumps(CODE_FLOW, indent=2))
+    tests = ws / "greet.tests.json"
+    tests.write_text(
+        json.dumps([{"name": "ana", "input": {"name": "ana"}, "expect": {"port": "out"}}])
+    )
+    shout = {
+        "name": "shouts",
+        "input": {"name": "bo"},
+        "expect": {"port": "out", "value": {"text": "HELLO BO"}},
+    }
+    fake.add(
+        llm_fake.structured(
+            {
+                "source": "func Run(ctx context.Context, in Input) (Output, error) {\n\treturn nope\n}\n",
+                "test": shout,
+            }
+        ),
+        llm_fake.structured(
+            {
+                "source": "func Run(ctx context.Context, in Input) (Output, error) {\n"
+                '\treturn Output{Text: strings.ToUpper("hello " + in.Name)}, nil\n}\n',
+                "test": shout,
+            }
+        ),
+    )
+    code, out, err = run_cli(
+        capsys,
+        "assist",
+        "--node",
+        str(path),
+        "greet",
+        "shout the greeting",
+        "--tests",
+        str(tests),
+        "--apply",
+    )
+    assert code == 0, err
+    assert "2 round(s)" in err
+    assert "shouts" in out and "+\treturn Output{Text: strings.ToUpper" in out
+    second = json.dumps(fake.posts()[1].json)
+    assert "does not compile" in second and "nope" in second
+    source = json.loads(path.read_text())["nodes"][1]["config"]["source"]
+    assert "strings.ToUpper" in source
+    assert_no_secrets(fake)
+
+
+def test_go_failing_its_test_is_never_offered(ws: Path, fake: FakeLLMServer, capsys: Any) -> None:
+    _sandbox_or_skip()
+    path = ws / "flows" / "greet.flow.json"
+    path.write_text(json.dumps(CODE_FLOW, indent=2))
+    before = path.read_text()
+    wrong = {
+        "source": CODE_FLOW["nodes"][1]["config"]["source"],
+        "test": {
+            "name": "t",
+            "input": {"name": "x"},
+            "expect": {"port": "out", "value": {"text": "HI"}},
+        },
+    }
+    fake.add(llm_fake.structured(wrong))
+    code, _out, err = run_cli(
+        capsys, "assist", "--node", str(path), "greet", "say hi", "--max-rounds", "1", "--apply"
+    )
+    assert code == 1
+    assert "test `t` fails" in err
+    assert path.read_text() == before
+
+
+# -- pure logic -----------------------------------------------------------------------------
+
+
+class ScriptedClient:
+    """An in-process client for the loop's bookkeeping (no provider involved)."""
+
+    def __init__(self, answers: list[Any]) -> None:
+        self.answers = answers
+        self.requests: list[ChatRequest] = []
+
+    def chat(self, request: ChatRequest, **_: Any) -> ChatResponse:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, LLMError):
+            raise answer
+        return ChatResponse(json.dumps(answer), answer, Usage(10, 5), "m", "fake", False, None)
+
+
+def test_repair_loop_keeps_only_the_last_answer() -> None:
+    client = ScriptedClient([{"v": 1}, {"v": 2}, {"v": 3}])
+
+    def check(data: Any) -> tuple[int | None, list[str]]:
+        return (data["v"], []) if data["v"] == 3 else (None, [f"v is {data['v']}"])
+
+    base = prompts.flow_messages("ctx", "task", editing=False)
+    out = run_loop(client, base, check, feature="assist", schema={}, schema_name="x", max_rounds=3)
+    assert out.ok and out.value == 3 and out.rounds == 3
+    assert [a.ok for a in out.attempts] == [False, False, True]
+    assert out.input_tokens == 30 and out.output_tokens == 15
+    third = client.requests[2].messages
+    assert len(third) == 4  # system, task, the last answer, its problems
+    assert third[2].content == '{"v": 2}' and "v is 2" in third[3].content
+    assert "v is 1" not in "".join(m.content for m in third)
+
+
+def test_repair_loop_stops_on_provider_errors_but_not_on_bad_json() -> None:
+    client = ScriptedClient([LLMError("bad_response", "not JSON"), LLMError("timeout", "slow")])
+    out = run_loop(
+        client, [], lambda d: (d, []), feature="assist", schema={}, schema_name="x", max_rounds=3
+    )
+    assert not out.ok and out.error_kind == "timeout" and out.rounds == 1
+    assert "not JSON" in client.requests[1].messages[-1].content
+
+
+def test_repair_message_caps_the_problems() -> None:
+    text = prompts.repair_message([f"p{i}" for i in range(30)])
+    assert "- p19" in text and "- p20" not in text and "and 10 more" in text
+
+
+def test_catalog_context_is_compact_and_holds_no_settings(ws: Path) -> None:
+    context = build_context(load_workspace(ws))
+    assert "sql/exec 1.0.0 [action]" in context and "shopdb (postgres)" in context
+    assert "data/map 1.1.0" in context and "(older: 1.0.0)" in context
+    assert PG_PASSWORD not in context and ENV_SECRET not in context
+    assert estimate_tokens(context) < 2500
+
+
+def test_schema_text() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string"},
+            "b": {"type": "array", "items": {"type": "integer"}},
+            "c": {"enum": ["x", "y"]},
+        },
+        "required": ["a"],
+    }
+    assert schema_text(schema) == '{a: string, b?: integer[], c?: "x"|"y"}'
+    assert schema_text({"$config": "body_schema"}) == "<schema in config.body_schema>"
+
+
+def test_check_flow_locates_problems(ws: Path) -> None:
+    workspace = load_workspace(ws)
+    value, problems = check_flow(broken_flow(), workspace, (ws / "x.flow.json").as_uri())
+    assert value is None
+    assert any("in node `insert`" in p and "orders_db" in p for p in problems)
+    assert any("in node `reply`" in p for p in problems)
+    value, problems = check_flow({"flow": GOOD_FLOW}, workspace, (ws / "x.flow.json").as_uri())
+    assert value is not None and problems == []
+    _, problems = check_flow(GOOD_FLOW, workspace, "file:///x.flow.json", keep_id="other")
+    assert any("keep the flow's id `other`" in p for p in problems)
+    assert check_flow([1], workspace, "file:///x.flow.json")[1]
+
+
+def test_minimal_edits_touch_only_changed_lines() -> None:
+    old = "a\nb\nc\nd\n"
+    new = "a\nB\nc\nd\ne\n"
+    edits = minimal_edits(old, new)
+    assert apply_edits(old, edits) == new
+    assert [e.new_text for e in edits] == ["B\n", "e\n"]
+
+
+def test_unmatched_fields() -> None:
+    assert unmatched_fields({"a": "input.a", "b": '""', "c": "0", "d": "string(input.x)"}) == [
+        "b",
+        "c",
+    ]
