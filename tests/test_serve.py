@@ -410,6 +410,48 @@ async def test_workspace_files_read_save_create(gateway: Gateway, workspace: Pat
     await client.stop()
 
 
+async def test_paths_outside_the_workspace_are_refused(
+    gateway: Gateway, workspace: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "flows").mkdir(parents=True)
+    (outside / "nodeforge.toml").write_text("")
+    foreign = outside / "flows" / "f.flow.json"
+    foreign.write_text(json.dumps({"nodeforge": "1", "id": "f", "nodes": []}))
+    (workspace / "link").symlink_to(outside)
+    before = sorted(p.name for p in outside.rglob("*"))
+    client = await editor(gateway)
+
+    async def refused(command: str, args: dict[str, Any]) -> str:
+        answer = await client.request(
+            "workspace/executeCommand", {"command": command, "arguments": [args]}
+        )
+        assert "error" in answer, (command, args, answer)
+        message: str = answer["error"]["message"]
+        return message
+
+    for path in (
+        "../outside/flows/new.flow.json",
+        "link/flows/new.flow.json",
+        str(outside / "n.flow.json"),
+    ):
+        assert "outside" in await refused("nodeforge.file.create", {"path": path})
+    for uri in (foreign.as_uri(), (workspace / "link" / "flows" / "f.flow.json").as_uri()):
+        assert "outside" in await refused(
+            "nodeforge.inputs.save", {"uri": uri, "name": "a", "input": 1}
+        )
+        assert "outside" in await refused("nodeforge.inputs.list", {"uri": uri})
+        assert "error" in await client.request("nodeforge/file", {"uri": uri})
+        await refused("nodeforge.file.save", {"uri": uri})  # never opened: refused too
+    # The workspace's private folder as a link out: never written through.
+    (workspace / ".nodeforge").symlink_to(outside)
+    doc = Document(client, workspace / "orders_api.flow.json")
+    message = await refused("nodeforge.inputs.save", {"uri": doc.uri, "name": "a", "input": 1})
+    assert "leads out of the workspace" in message
+    assert sorted(p.name for p in outside.rglob("*")) == before, "nothing outside changed"
+    await client.stop()
+
+
 # -- the command line -------------------------------------------------------------------
 
 

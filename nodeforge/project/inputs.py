@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nodeforge.project.fsutil import ProjectError, atomic_write, state_dir
+from nodeforge.project.fsutil import STATE_DIR, ProjectError, atomic_write, state_dir
 
 INPUTS_DIR = "inputs"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
@@ -34,15 +34,20 @@ def _check_name(name: Any) -> str:
 
 
 def inputs_folder(root: Path, flow_id: Any, *, create: bool = False) -> Path:
-    """The folder of ``flow_id``'s inputs (inside ``root``, or ProjectError)."""
+    """The folder of ``flow_id``'s inputs (inside ``root``, or ProjectError). Each level
+    that exists is checked before anything is created under it, so a ``.nodeforge`` or
+    ``inputs`` folder that is a link out of the workspace is never written through."""
     if not isinstance(flow_id, str) or not FLOW_ID.fullmatch(flow_id) or ".." in flow_id:
         raise ProjectError("the flow needs an `id` (letters, digits, `_`, `-`) to save inputs")
-    folder = state_dir(root, create=create) / INPUTS_DIR / flow_id
-    if create:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     real_root = root.resolve()
-    if folder.exists() and not folder.resolve().is_relative_to(real_root):
-        raise ProjectError(f"{folder} leads out of the workspace")
+    state = root / STATE_DIR
+    folder = state / INPUTS_DIR / flow_id
+    for level in (state, state / INPUTS_DIR, folder):
+        if (level.exists() or level.is_symlink()) and not level.resolve().is_relative_to(real_root):
+            raise ProjectError(f"{level} leads out of the workspace")
+    if create:
+        state_dir(root)  # mode 0700
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
