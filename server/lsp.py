@@ -28,6 +28,7 @@ from nodeforge.server import (
     commands,
     dev_commands,
     editor,
+    llm_commands,
     project_commands,
     reports,
 )
@@ -507,6 +508,11 @@ def _register_features(server: NodeforgeServer) -> None:
                         ),
                     )
                 )
+            if not only or any(
+                lsp.CodeActionKind.QuickFix.value.startswith(_kind_value(k)) for k in only
+            ):
+                found = ours or ide.diagnostics_at(analysis, span)
+                out.extend(llm_commands.code_actions(snapshot.uri, analysis, found))
             return out
 
         return await with_document(ls, params.text_document.uri, compute)
@@ -709,4 +715,5 @@ def _register_commands(server: NodeforgeServer) -> None:
     app_commands.register(server)  # generate, run, stop
     dev_commands.register(server)  # testNode, simulate, continue, step, ...
     project_commands.register(server)  # history, connectors, upgrades, forks
+    llm_commands.register(server)  # assist, generateAdapter, customizeNode
     editor.register(server)  # the web editor: graph gestures, palette, files, saved inputs
