@@ -1102,6 +1102,16 @@ class Catalog:
                 raise CatalogError(problems)
         return cat
 
+    def with_pack(self, pack_dir: Path) -> Catalog:
+        """A new catalog: this one plus the kits of an installed node pack, laid out as
+        ``<category>/<name>/<version>/`` like the built-in one. A type+version that
+        already exists is an error."""
+        cat = Catalog({t: dict(vs) for t, vs in self._by_type.items()})
+        problems = cat._add_files(_find_manifests([pack_dir]), check_layout=True)
+        if problems:
+            raise CatalogError(problems)
+        return cat
+
     def _add_files(self, files: Iterable[Path], *, check_layout: bool) -> list[CatalogProblem]:
         problems: list[CatalogProblem] = []
         for path in files:

@@ -61,6 +61,18 @@ def standard_catalog() -> Catalog:
     return Catalog.load_standard()
 
 
+@lru_cache(maxsize=1)
+def installed_catalog() -> Catalog:
+    """The built-in pack plus the packs of installed distributions (entry point group
+    ``nodeforge.nodes``, see ``analysis/kits.py``): every workspace's base catalog."""
+    from nodeforge.analysis.kits import installed_packs
+
+    catalog = standard_catalog()
+    for pack in installed_packs():
+        catalog = catalog.with_pack(pack.root)
+    return catalog
+
+
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` holding ``nodeforge.toml``."""
     start = start.resolve()
@@ -73,7 +85,7 @@ def find_root(start: Path) -> Path | None:
 def load_workspace(root: Path | None) -> Workspace:
     """Read the workspace at ``root``; ``None`` gives the standard catalog alone."""
     if root is None:
-        return Workspace(root=None, catalog=standard_catalog())
+        return Workspace(root=None, catalog=installed_catalog())
     config_path = root / CONFIG_FILE
     data: dict[str, object] = {}
     if config_path.is_file():
@@ -95,7 +107,7 @@ def load_workspace(root: Path | None) -> Workspace:
                 f"{config_path}: connector `{name}` needs a type, one of {', '.join(CONNECTOR_TYPES)}"
             )
         connectors[name] = str(kind)
-    catalog = standard_catalog()
+    catalog = installed_catalog()
     nodes_dir = root / "nodes"
     if nodes_dir.is_dir():
         catalog = catalog.with_custom(nodes_dir)

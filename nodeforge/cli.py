@@ -369,6 +369,28 @@ def _add_project_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     workspace_option(fork)
     fork.set_defaults(handler=_lazy("nodeforge.commands.fork", "run"))
 
+    node = sub.add_parser("node", help="node kits: scaffold one, test one (docs/writing-nodes.md)")
+    nsub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+    node_new = nsub.add_parser("new", help="scaffold a node kit in nodes/")
+    node_new.add_argument("type", metavar="CATEGORY/NAME")
+    node_new.add_argument("--version", default="1.0.0", help="the kit's version (1.0.0)")
+    workspace_option(node_new)
+    node_new.set_defaults(handler=_lazy("nodeforge.commands.node", "run_new"))
+    node_test = nsub.add_parser(
+        "test", help="check a kit: manifest, template, Go tests, examples (sim = executor)"
+    )
+    node_test.add_argument("kit", metavar="KIT", help="a kit folder, or TYPE[@VERSION]")
+    node_test.add_argument(
+        "--no-go-tests", action="store_true", help="skip go vet and go test of the executor"
+    )
+    node_test.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="also run a workspace kit's Go tests, unconfined (dangerous)",
+    )
+    node_test.add_argument("--format", choices=("text", "json"), default="text")
+    node_test.set_defaults(handler=_lazy("nodeforge.commands.node", "run_test"))
+
     llm = sub.add_parser("llm", help="language-model usage and cost (docs/llm.md)")
     lsub = llm.add_subparsers(dest="llm_command", metavar="ACTION", required=True)
     usage = lsub.add_parser("usage", help="tokens and estimated cost per day, feature and model")

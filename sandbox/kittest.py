@@ -1,0 +1,292 @@
+"""``nodeforge node test KIT``: check a node kit end to end.
+
+For the kit of one node version (its folder, or ``TYPE@VERSION``):
+
+1. its manifest loads and checks (problems are located in ``node.json``);
+2. its call-site template renders and the generated Go compiles (a template error is
+   located at ``call.go.j2:LINE``; a compile error names the kit);
+3. its Go unit tests pass (``go vet`` and ``go test`` of its package): for kits of the
+   built-in pack directly; a workspace or installed pack's tests are user code, run
+   only with ``unsafe_no_sandbox`` (the examples below run in the sandbox anyway);
+4. for each example in its manifest (config, input, expected outputs), the simulation
+   and the compiled executor (a one-node app built and run in the sandbox, as
+   ``test-node`` does) both give the expected outputs. A kit whose simulation is
+   ``io`` compares the executor only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeforge.analysis.catalog import CatalogError, KitExample, NodeManifest
+from nodeforge.analysis.diagnostics import Severity
+from nodeforge.analysis.engine import Analysis, analyze
+from nodeforge.analysis.kits import Kit, kit_of
+from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
+
+__all__ = ["KitTestResult", "Step", "check_kit", "find_kit"]
+
+NODE_ID = "node"
+TRIGGER_ID = "start"
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: str = ""
+    skipped: bool = False
+
+
+@dataclass
+class KitTestResult:
+    kit: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kit": self.kit,
+            "ok": self.ok,
+            "steps": [
+                {"name": s.name, "ok": s.ok, "skipped": s.skipped, "detail": s.detail}
+                for s in self.steps
+            ],
+        }
+
+
+def find_kit(ref: str, cwd: Path) -> tuple[Kit, Workspace]:
+    """The kit named by ``ref``: a kit folder (or its ``node.json``), or ``TYPE@VERSION``
+    (``TYPE`` alone: its latest version) in the workspace at or above ``cwd``. Raises
+    :class:`CatalogError` for broken manifests and ``ValueError`` for an unknown kit."""
+    path = Path(ref)
+    if path.name == "node.json":
+        path = path.parent
+    if path.is_dir():
+        folder = path.resolve()
+        workspace = load_workspace(find_root(folder))
+        for manifest in workspace.catalog.all():
+            if manifest.path.parent.resolve() == folder:
+                return kit_of(manifest), workspace
+        raise ValueError(f"{ref}: no node.json of the catalog is in this folder")
+    workspace = load_workspace(find_root(cwd))
+    type_, _, version = ref.partition("@")
+    manifest = workspace.catalog.get(type_, version) if version else workspace.catalog.latest(type_)
+    if manifest is None:
+        raise ValueError(f"no node kit `{ref}` in the catalog")
+    return kit_of(manifest), workspace
+
+
+def schema_of(value: Any) -> dict[str, Any]:
+    """The JSON Schema of a value's shape (objects with every field required), so that
+    the node under test sees typed data, as it does in a flow."""
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, list):
+        return {"type": "array", "items": schema_of(value[0]) if value else {}}
+    if isinstance(value, dict):
+        return {
+            "type": "object",
+            "properties": {str(k): schema_of(v) for k, v in value.items()},
+            "required": [str(k) for k in value],
+        }
+    return {}
+
+
+def harness_flow(
+    manifest: NodeManifest, config: dict[str, Any], input_value: Any = None
+) -> dict[str, Any]:
+    """A flow running the node alone from a manual trigger whose input has the shape of
+    ``input_value``."""
+    trigger = {"input_schema": schema_of(input_value)} if isinstance(input_value, dict) else {}
+    nodes: list[dict[str, Any]] = [
+        {"id": TRIGGER_ID, "type": "trigger/manual", "version": "1.0.0", "config": trigger},
+        {"id": NODE_ID, "type": manifest.type, "version": manifest.version, "config": config},
+    ]
+    connections = []
+    if manifest.inputs:
+        port = next(iter(manifest.inputs))
+        connections.append({"from": f"{TRIGGER_ID}.out", "to": f"{NODE_ID}.{port}"})
+    return {
+        "nodeforge": "1",
+        "id": "nf_kit_test",
+        "name": f"test of {manifest.type} {manifest.version}",
+        "nodes": nodes,
+        "connections": connections,
+    }
+
+
+def _analysis(workspace: Workspace, flow: dict[str, Any]) -> Analysis:
+    root = workspace.root or Path(tempfile.gettempdir())
+    uri = (root / "nf_kit_test.flow.json").as_uri()
+    return analyze(json.dumps(flow, indent=2), uri, None, workspace)
+
+
+def check_kit(
+    ref: str, cwd: Path, *, unsafe_no_sandbox: bool = False, go_tests: bool = True
+) -> KitTestResult:
+    try:
+        kit, workspace = find_kit(ref, cwd)
+    except CatalogError as exc:
+        result = KitTestResult(ref)
+        result.steps.append(Step("manifest", False, "\n".join(str(p) for p in exc.problems)))
+        return result
+    m = kit.manifest
+    result = KitTestResult(f"{m.type} {m.version} ({kit.folder})")
+    result.steps.append(Step("manifest", True, str(m.path)))
+    examples = list(m.examples) or [KitExample(name="default config", config=m.default_config())]
+    if not m.structural:
+        result.steps.append(_generates(kit, workspace, examples[0]))
+    if go_tests:
+        result.steps.append(_go_tests(kit, unsafe_no_sandbox))
+    for example in m.examples:
+        result.steps.extend(_example(kit, workspace, example, unsafe_no_sandbox))
+    return result
+
+
+def _generates(kit: Kit, workspace: Workspace, example: KitExample) -> Step:
+    """Render the kit's template for a node with the example's config (connectors it
+    names are declared for the test, as the kit's manifest allows)."""
+    from nodeforge.codegen.expr_go import CodegenError
+    from nodeforge.codegen.flowgen import generate_flow
+    from nodeforge.codegen.gotypes import GoTypes
+
+    m = kit.manifest
+    connectors = dict(workspace.connectors)
+    name = example.config.get("connector")
+    if isinstance(name, str) and m.connectors:
+        connectors.setdefault(name, m.connectors[0])
+    ws = dataclasses.replace(workspace, connectors=connectors)
+    analysis = _analysis(ws, harness_flow(m, example.config, example.input))
+    errors = [d for d in analysis.diagnostics if d.severity == Severity.ERROR]
+    if errors:
+        detail = "; ".join(f"{d.code}: {d.message}" for d in errors)
+        return Step("template", False, f"the config {example.name!r} does not check: {detail}")
+    try:
+        generate_flow(analysis, "nf_kit_test.flow.json", GoTypes(), connectors)
+    except CodegenError as exc:
+        return Step("template", False, str(exc))
+    return Step("template", True, f"{kit.template.name} renders ({example.name})")
+
+
+def _go_tests(kit: Kit, unsafe_no_sandbox: bool) -> Step:
+    from nodeforge.codegen.module import catalog_dir
+
+    if not kit.has_executor():
+        return Step("go test", True, "no Go executor", skipped=True)
+    go = shutil.which("go")
+    if go is None:
+        return Step("go test", False, "the Go toolchain is not installed")
+    cat = catalog_dir()
+    rel = f"./{kit.manifest.type}/{kit.manifest.version}"
+    if kit.pack.origin != "builtin" and not unsafe_no_sandbox:
+        return Step(
+            "go test",
+            True,
+            "the Go tests of a workspace or installed pack are user code: run them with "
+            "--unsafe-no-sandbox (the examples run in the sandbox)",
+            skipped=True,
+        )
+    env = {**os.environ, "CGO_ENABLED": "0"}
+    with tempfile.TemporaryDirectory(prefix="nodeforge-kit-") as tmp:
+        cwd = cat
+        if kit.pack.origin != "builtin":
+            # The kit's package inside a copy of the catalog module (nf and go.mod).
+            cwd = Path(tmp)
+            for name in ("go.mod", "go.sum"):
+                shutil.copy2(cat / name, cwd / name)
+            shutil.copytree(cat / "nf", cwd / "nf", ignore=shutil.ignore_patterns("*_test.go"))
+            dest = cwd / kit.manifest.type / kit.manifest.version
+            dest.mkdir(parents=True)
+            from nodeforge.analysis import nodefiles
+
+            for name, data in nodefiles.read_folder(kit.folder, recursive=False).items():
+                if name.endswith(".go"):
+                    (dest / name).write_bytes(data)
+        for argv in (["vet", rel], ["test", "-count=1", rel]):
+            proc = subprocess.run(
+                [go, *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                return Step(f"go {argv[0]}", False, (proc.stdout + proc.stderr).strip())
+    return Step("go test", True, f"go vet and go test {rel}")
+
+
+def _example(
+    kit: Kit, workspace: Workspace, example: KitExample, unsafe_no_sandbox: bool
+) -> list[Step]:
+    from nodeforge.sandbox.nodetest import run_node_test
+    from nodeforge.sandbox.runner import Status
+    from nodeforge.sandbox.simulate import simulate
+
+    steps: list[Step] = []
+    analysis = _analysis(workspace, harness_flow(kit.manifest, example.config, example.input))
+    errors = [d for d in analysis.diagnostics if d.severity == Severity.ERROR]
+    if errors:
+        detail = "; ".join(f"{d.code}: {d.message}" for d in errors)
+        return [Step(f"example {example.name!r}", False, f"the example does not check: {detail}")]
+    want = example.outputs
+    spec = kit.manifest.simulation
+    if spec is not None and spec.kind == "io":
+        steps.append(
+            Step(f"simulation of {example.name!r}", True, f"not simulated: {spec.reason}", True)
+        )
+    else:
+        sim = simulate(analysis, example.input)
+        node = sim["nodes"].get(NODE_ID, {})
+        got = node.get("outputs", {})
+        if not node.get("faithful", True) or node.get("status") == "simulated":
+            steps.append(
+                Step(f"simulation of {example.name!r}", False, node.get("reason", "not simulated"))
+            )
+        else:
+            steps.append(_compare(f"simulation of {example.name!r}", got, want))
+    test = run_node_test(analysis, NODE_ID, example.input, unsafe_no_sandbox=unsafe_no_sandbox)
+    if test.status not in (Status.OK, Status.NODE_ERROR):
+        steps.append(Step(f"executor on {example.name!r}", False, test.message or test.status))
+    elif test.build_errors:
+        steps.append(Step(f"executor on {example.name!r}", False, test.build_errors))
+    else:
+        steps.append(_compare(f"executor on {example.name!r}", test.outputs, want))
+    return steps
+
+
+def _compare(name: str, got: dict[str, Any], want: dict[str, Any]) -> Step:
+    if _same(got, want):
+        return Step(name, True, json.dumps(got, ensure_ascii=False, sort_keys=True))
+    return Step(
+        name,
+        False,
+        f"expected {json.dumps(want, ensure_ascii=False, sort_keys=True)}, "
+        f"got {json.dumps(got, ensure_ascii=False, sort_keys=True)}",
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality with numbers compared by value (``1`` equals ``1.0``)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
