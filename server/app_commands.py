@@ -5,6 +5,8 @@ its connector settings in the environment, streams the app's log lines to the cl
 as ``window/logMessage``, and returns where it listens. One app runs per editor
 session: ``run`` again restarts it, ``stop`` ends it gracefully (SIGTERM, then
 SIGKILL after a grace period), and it also ends when the session or the server does.
+``app.call`` sends one HTTP request to the session's running app (a browser page cannot
+reach the app's port: its Content-Security-Policy allows only its own origin).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ log = logging.getLogger(__name__)
 GENERATE = "nodeforge.generate"
 RUN = "nodeforge.run"
 STOP = "nodeforge.stop"
+CALL = "nodeforge.app.call"
+CALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+CALL_MAX_BYTES = 1 << 20
+CALL_TIMEOUT_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
 DEFAULT_ADDR = "127.0.0.1:8080"
 
@@ -44,6 +50,7 @@ def register(server: Any) -> None:
     server.command(GENERATE)(generate_command)
     server.command(RUN)(run_command)
     server.command(STOP)(stop_command)
+    server.command(CALL)(call_command)
 
 
 async def generate_command(ls: Any, *args: Any) -> dict[str, Any]:
@@ -113,6 +120,70 @@ async def _stop(session: Any) -> int | None:
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(app.pump, 1)
     return process.returncode
+
+
+async def call_command(ls: Any, *args: Any) -> dict[str, Any]:
+    """``nodeforge.app.call {method, path, body?, headers?}``: one request to this session's
+    running app (never another address), answering ``{status, headers, body, ms}``; the
+    body is text, at most 1 MiB each way."""
+    from nodeforge.server.lsp import RequestFailed
+
+    params = commands._argument(args)
+    app = _apps.get(id(ls.session))
+    if app is None or app.process.returncode is not None:
+        raise RequestFailed("no app is running: run it first (nodeforge.run)")
+    method = str(params.get("method") or "GET").upper()
+    if method not in CALL_METHODS:
+        raise RequestFailed(f"method must be one of {', '.join(CALL_METHODS)}, not {method}")
+    path = params.get("path") or "/"
+    if not isinstance(path, str) or not path.startswith("/") or any(c in path for c in " \r\n"):
+        raise RequestFailed("path must start with / and hold no spaces or line breaks")
+    body = params.get("body")
+    if body is not None and not isinstance(body, str):
+        raise RequestFailed("body must be a string")
+    data = None if body in (None, "") else body.encode("utf-8")
+    if data is not None and len(data) > CALL_MAX_BYTES:
+        raise RequestFailed(f"the body is larger than {CALL_MAX_BYTES:,} bytes")
+    raw_headers = params.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise RequestFailed("headers must be an object")
+    headers = {str(k): str(v) for k, v in raw_headers.items()}
+    if data is not None and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    url = f"http://{app.addr}{path}"
+    return await asyncio.to_thread(_call, url, method, data, headers)
+
+
+def _call(url: str, method: str, data: bytes | None, headers: dict[str, str]) -> dict[str, Any]:
+    import time
+    import urllib.error
+    import urllib.request
+
+    from nodeforge.server.lsp import RequestFailed
+
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None  # a redirect is the answer: never follow it to another address
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    started = time.monotonic()
+    try:
+        with opener.open(request, timeout=CALL_TIMEOUT_SECONDS) as answer:
+            status, got, body = answer.status, answer.headers, answer.read(CALL_MAX_BYTES + 1)
+    except urllib.error.HTTPError as exc:  # 4xx and 5xx are answers too
+        status, got, body = exc.code, exc.headers, exc.read(CALL_MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise RequestFailed(f"the app did not answer: {exc}") from exc
+    truncated = len(body) > CALL_MAX_BYTES
+    return {
+        "status": status,
+        "headers": dict(got.items()),
+        "body": body[:CALL_MAX_BYTES].decode("utf-8", "replace"),
+        "truncated": truncated,
+        "ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 def terminate(session: Any) -> None:
