@@ -19,6 +19,7 @@ from nodeforge.analysis.ide import (
     definition,
     format_document,
     format_edits,
+    graph_view,
     hover,
     prepare_rename,
     references,
@@ -275,3 +276,18 @@ def test_hover_in_a_nodes_member_that_a_later_one_overrides() -> None:
     assert analysis.document.nodes == []
     for offset in range(len(DUPLICATE_NODES) + 1):
         every_feature(DUPLICATE_NODES, offset) if offset % 7 == 0 else hover(analysis, offset)
+
+
+def test_a_position_too_large_for_a_float_is_laid_out() -> None:
+    """`math.isfinite` of an integer of 309+ digits raises OverflowError: the graph
+    view of a node placed there failed (fuzz, seed 2027)."""
+    text = flow(
+        NODES.replace(
+            '"version": "1.0.0", "config": {"method"',
+            '"version": "1.0.0", "position": {"x": ' + "9" * 400 + ', "y": 0}, "config": {"method"',
+            1,
+        )
+    )
+    analysis = analyze(text, workspace=workspace())
+    view = graph_view(analysis)
+    assert len(view.nodes) == 3
