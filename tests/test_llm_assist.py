@@ -563,3 +563,58 @@ def test_unmatched_fields() -> None:
         "b",
         "c",
     ]
+
+
+# -- the bundled task set -------------------------------------------------------------------
+
+
+def test_task_set_is_well_formed_and_its_checks_work() -> None:
+    from bench.llm_tasks import failed_checks, load_tasks
+
+    data = load_tasks()
+    assert len(data["tasks"]) >= 24
+    checks = next(t["checks"] for t in data["tasks"] if t["id"] == "orders_post")
+    flow = copy.deepcopy(GOOD_FLOW)
+    assert failed_checks(flow, checks) == []
+    flow["nodes"][2]["config"]["status"] = 200
+    assert failed_checks(flow, checks) == ['no http/respond with {"status": 201}']
+    assert failed_checks(flow, [{"edge": ["http/trigger", "sql/exec"]}]) == []
+    assert failed_checks(flow, [{"edge": ["sql/exec", "http/trigger"]}])
+
+
+def test_task_runner_against_the_fake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeLLMServer, capsys: Any
+) -> None:
+    import shutil
+
+    from bench.llm_tasks import main as tasks_main
+
+    monkeypatch.setenv("NODEFORGE_KEY_DIR", str(tmp_path / "keys"))
+    root = tmp_path / "examples"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples", root)
+    llm_fake.configure(root, fake, name="assistant", api_key=API_KEY)
+    health = {
+        "nodeforge": "1",
+        "id": "health",
+        "name": "Health",
+        "nodes": [
+            {
+                "id": "get",
+                "type": "http/trigger",
+                "version": "1.0.0",
+                "config": {"method": "GET", "path": "/health"},
+            },
+            {
+                "id": "ok",
+                "type": "http/respond",
+                "version": "1.0.0",
+                "config": {"status": 200, "body": '{"ok": true}'},
+            },
+        ],
+        "connections": [{"from": "get.out", "to": "ok.in"}],
+    }
+    fake.add(llm_fake.structured(health))
+    assert tasks_main(["-w", str(root), "-k", "health", "--json", "--no-cache"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tasks"] == 1 and summary["first_answer_clean"] == 1.0
+    assert summary["accepted"] == 1.0
