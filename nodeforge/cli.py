@@ -85,9 +85,46 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed WebSocket Origin (repeatable; default: none sent or localhost)",
     )
+    token.add_argument(
+        "--auth-config",
+        type=Path,
+        metavar="FILE",
+        help="--ws: JWT bearer tokens, users confined to their roots, per-user limits "
+        "(TOML; docs/scale-out.md)",
+    )
+    lsp.add_argument(
+        "--workers",
+        metavar="NATS_URL",
+        help="--ws: send builds and node tests to `nodeforge worker` processes "
+        "through NATS JetStream (docs/scale-out.md)",
+    )
     lsp.add_argument("--max-message-bytes", type=int, default=16 * 1024 * 1024)
     lsp.add_argument("--log-file", type=Path)
     lsp.set_defaults(handler=_lazy("nodeforge.server.main", "run"))
+
+    worker = sub.add_parser(
+        "worker", help="run builds and node tests for editors' servers (docs/scale-out.md)"
+    )
+    worker.add_argument("--nats", required=True, metavar="URL", help="the NATS server (JetStream)")
+    worker.add_argument("--name", default="", help="this worker's name (default: host-pid)")
+    worker.add_argument("--jobs", type=int, default=1, help="jobs run at once (default 1)")
+    worker.add_argument(
+        "--ack-wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a job whose worker is silent this long goes to another (default 30)",
+    )
+    worker.add_argument(
+        "--max-deliver",
+        type=int,
+        default=3,
+        metavar="N",
+        help="deliveries of one job before it is given up (default 3)",
+    )
+    worker.add_argument("--work-dir", type=Path, metavar="DIR", help="where jobs are unpacked")
+    worker.add_argument("--log-file", type=Path)
+    worker.set_defaults(handler=_lazy("nodeforge.commands.worker", "run"))
 
     serve = sub.add_parser(
         "serve", help="the web editor and its language server on one port (docs/web-editor.md)"

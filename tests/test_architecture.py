@@ -31,6 +31,16 @@ def test_analysis_never_imports_protocol_libraries() -> None:
     assert not offenders
 
 
+def test_llm_package_never_imports_analysis_server_or_protocol_libraries() -> None:
+    forbidden = ("nodeforge.analysis", "nodeforge.server", *FORBIDDEN_IN_ANALYSIS)
+    offenders = []
+    for path in (ROOT / "nodeforge" / "llm").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith(forbidden):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders
+
+
 def test_generated_artifacts_are_up_to_date() -> None:
     for path, text in regenerate.outputs().items():
         assert path.read_text(encoding="utf-8") == text, (
