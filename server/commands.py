@@ -93,12 +93,16 @@ def _target(ls: NodeforgeServer, params: dict[str, Any]) -> Path:
 
 
 async def build_command(ls: Any, *args: Any) -> dict[str, Any]:
-    from nodeforge.codegen import build as driver
+    from nodeforge.server import jobs
+    from nodeforge.server.lsp import RequestFailed
 
     target = _target(ls, _argument(args))
     progress = await _begin(ls, f"Building {target.name}")
     try:
-        result = await ls.session.run_job(driver.build, target)
+        result = await jobs.run_build(ls, target, lambda text: _report(ls, progress, text))
+    except jobs.JobRefused as exc:
+        _end(ls, progress, "refused")
+        raise RequestFailed(f"build refused: {exc}") from exc
     except Exception as exc:
         log.exception("build of %s failed", target)
         _end(ls, progress, "failed")
@@ -171,6 +175,11 @@ async def _begin(ls: NodeforgeServer, title: str) -> str | None:
         log.info("no progress: %s", exc)
         return None
     return token
+
+
+def _report(ls: NodeforgeServer, token: str | None, message: str) -> None:
+    if token is not None:
+        ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=message))
 
 
 def _end(ls: NodeforgeServer, token: str | None, message: str) -> None:

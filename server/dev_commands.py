@@ -162,10 +162,24 @@ async def test_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
         )
         return result.as_dict()
 
+    from nodeforge.server import commands, jobs
+
+    progress = await commands._begin(ls, f"Testing node {node}")
     try:
-        answer: dict[str, Any] = await ls.session.run(run)
-    except NodeTestError as exc:
+        answer = await jobs.run_node_test(
+            ls,
+            params.get("uri") or params.get("flow") or "",
+            params,
+            run,
+            lambda text: commands._report(ls, progress, text),
+        )
+    except (NodeTestError, jobs.JobRefused) as exc:
+        commands._end(ls, progress, "failed")
         raise DevError(str(exc)) from exc
+    except BaseException:
+        commands._end(ls, progress, "failed")
+        raise
+    commands._end(ls, progress, str(answer.get("status", "done")))
     return answer
 
 

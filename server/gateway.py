@@ -25,15 +25,18 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -42,10 +45,23 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
+from nodeforge.server.auth import (
+    AuthConfig,
+    Authenticator,
+    AuthError,
+    JobGate,
+    Principal,
+    TokenBucket,
+    UserRegistry,
+)
+from nodeforge.server.jobs import JobRoute
 from nodeforge.server.lsp import create_server
 from nodeforge.server.session import SessionLimits
 from nodeforge.server.static import StaticSite, plain_response
 from nodeforge.server.transport import QueueWriter, serve_session
+
+if TYPE_CHECKING:
+    from nodeforge.worker.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +100,25 @@ class GatewayConfig:
     they hold no data); the language server is then only at ``LSP_PATH``, and a client
     that names no workspace folder gets the base directory as its folder."""
 
-    def session_limits(self, base: Path) -> SessionLimits:
+    auth: AuthConfig | None = None
+    """JWT bearer tokens instead of the one token (``--auth-config``): each user
+    confined to their own roots, with their own limits (``server/auth.py``)."""
+    workers: str | None = None
+    """Send builds and node tests to the worker pool at this NATS URL (``--workers``)."""
+
+    def session_limits(
+        self, base: Path, principal: Principal | None = None, jobs: JobRoute | None = None
+    ) -> SessionLimits:
+        roots = principal.roots if principal is not None else ()
         return SessionLimits(
             max_documents=self.max_documents,
             max_text=self.max_open_text
             if self.max_open_text is not None
             else 4 * self.max_message_bytes,
-            base=base,
+            base=roots[0] if roots else base,
+            roots=roots,
+            owner=principal.user if principal is not None else None,
+            jobs=jobs,
             folder=base if self.web_root is not None else None,
         )
 
@@ -134,6 +162,10 @@ def refuse_unauthenticated(host: str, what: str, *, allow_remote: bool = False) 
 
 
 def check_config(config: GatewayConfig) -> None:
+    if config.auth is not None:
+        if config.token or config.no_token:
+            raise ConfigError("--auth-config replaces the token: give one or the other")
+        return
     if config.no_token:
         if config.token:
             raise ConfigError("a token was given together with --no-token")
@@ -223,6 +255,48 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
+RATE_LIMITED = -32803  # LSP's RequestFailed
+
+
+def rate_limited(data: bytes | str, principal: Principal, bucket: TokenBucket) -> bytes | None:
+    """The error answering a request over the user's message rate; None for a
+    notification or a response (those wait for the bucket instead: dropping a
+    ``didChange`` would corrupt the document)."""
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or "method" not in message or "id" not in message:
+        return None
+    limits = principal.limits
+    text = (
+        f"rate limit: user `{principal.user}` may send {limits.messages_per_second:g} "
+        f"messages a second (bursts of {limits.message_burst}); retry in "
+        f"{bucket.wait_time():.2f} s"
+    )
+    error = {"code": RATE_LIMITED, "message": text}
+    return json.dumps({"jsonrpc": "2.0", "id": message["id"], "error": error}).encode()
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _close_at_expiry(ws: ServerConnection, principal: Principal) -> asyncio.TimerHandle | None:
+    """Close the connection when its token expires (the client reconnects with a new one)."""
+    if principal.expires_at is None:
+        return None
+    loop = asyncio.get_running_loop()
+    delay = max(0.0, principal.expires_at - time.time())
+
+    def close() -> None:
+        log.info("token of %s expired: closing its connection", principal.user)
+        task = loop.create_task(ws.close(1008, "token expired"))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    return loop.call_later(delay, close)
+
+
 class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         check_config(config)
@@ -231,6 +305,14 @@ class Gateway:
         self.clients: set[ServerConnection] = set()
         self.server: Server | None = None
         self.site = StaticSite(config.web_root) if config.web_root is not None else None
+        self.authenticator = Authenticator(config.auth) if config.auth is not None else None
+        self.users = UserRegistry()
+        self._principals: dict[ServerConnection, Principal] = {}
+        self.pool: WorkerPool | None = None
+        if config.workers is not None:
+            from nodeforge.worker.pool import WorkerPool
+
+            self.pool = WorkerPool(config.workers)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Runs before the upgrade: refuse without ever creating a session."""
@@ -247,6 +329,19 @@ class Gateway:
         if not origin_allowed(origin, self.config.allowed_origins):
             log.warning("refused origin %r from %s", origin, connection.remote_address)
             return connection.respond(HTTPStatus.FORBIDDEN, "Origin not allowed\n")
+        if self.authenticator is not None:
+            try:
+                principal = self.authenticator.authenticate(presented_token(request))
+            except AuthError as exc:
+                log.warning("refused %s: %s", connection.remote_address, exc.message)
+                response: Response = connection.respond(exc.status, f"{exc.message}\n")
+                if exc.status == HTTPStatus.UNAUTHORIZED:
+                    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                return response
+            if len(self.clients) >= self.config.max_clients:
+                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Too many clients\n")
+            self._principals[connection] = principal
+            return None
         if not self.config.no_token:
             expected = (self.config.token or "").encode()
             token = presented_token(request)
@@ -281,11 +376,31 @@ class Gateway:
             send, max_pending_bytes=self.config.max_pending_bytes, on_overflow=stalled
         )
 
+        principal = self._principals.pop(ws, None)
+        bucket: TokenBucket | None = None
+        gate: JobGate | None = None
+        expiry: asyncio.TimerHandle | None = None
+        if principal is not None:
+            user = self.users.state(principal)
+            bucket, gate = user.bucket, JobGate(principal.user, user)
+            expiry = _close_at_expiry(ws, principal)
+        route = JobRoute(gate, self.pool) if gate is not None or self.pool is not None else None
+
         async def receive() -> bytes | str | None:
-            try:
-                return await ws.recv()
-            except ConnectionClosed:
-                return None
+            while True:
+                try:
+                    data = await ws.recv()
+                except ConnectionClosed:
+                    return None
+                if bucket is None or bucket.take():
+                    return data
+                assert principal is not None
+                refusal = rate_limited(data, principal, bucket)
+                if refusal is None:  # a notification or a response: slowed, never lost
+                    while not bucket.take():
+                        await asyncio.sleep(bucket.wait_time())
+                    return data
+                writer.write(refusal)
 
         try:
             await serve_session(
@@ -294,18 +409,27 @@ class Gateway:
                 framed=False,
                 redact_errors=True,
                 is_open=lambda: ws.state is State.OPEN,
-                server=create_server(self.config.session_limits(self.base)),
+                server=create_server(self.config.session_limits(self.base, principal, route)),
             )
             await writer.drain(timeout=2)
         except Exception:
             log.exception("session for %s failed", peer)
         finally:
+            if expiry is not None:
+                expiry.cancel()
             writer.close()
             self.clients.discard(ws)
             await ws.close()
             log.info("client gone: %s (%d open)", peer, len(self.clients))
 
     async def start(self) -> Server:
+        if self.pool is not None:
+            from nodeforge.worker.protocol import JobError
+
+            try:
+                await self.pool.start()
+            except JobError as exc:
+                raise ConfigError(f"--workers: {exc}") from None
         self.server = await serve(
             self._handle,
             self.config.host,

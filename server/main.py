@@ -82,6 +82,25 @@ def gateway_config(
     environment, else a generated one (printed with the URL), else none with
     ``--no-token``."""
     host, port = parse_address(args.ws)
+    auth_file: Path | None = getattr(args, "auth_config", None)
+    workers: str | None = getattr(args, "workers", None)
+    if auth_file is not None:
+        from nodeforge.server.auth import AuthConfigError, load_auth_config
+
+        if getattr(args, "base", None) is not None:
+            raise ConfigError("--base does not apply with --auth-config (each user has roots)")
+        try:
+            auth = load_auth_config(auth_file)
+        except AuthConfigError as exc:
+            raise ConfigError(f"--auth-config: {exc}") from None
+        return GatewayConfig(
+            host=host,
+            port=port,
+            allowed_origins=tuple(getattr(args, "allow_origin", []) or ()),
+            max_message_bytes=max_bytes,
+            auth=auth,
+            workers=workers,
+        )
     no_token = bool(getattr(args, "no_token", False))
     token_file: Path | None = getattr(args, "token_file", None)
     token: str | None = getattr(args, "token", None)
@@ -107,6 +126,7 @@ def gateway_config(
         allowed_origins=tuple(getattr(args, "allow_origin", []) or ()),
         max_message_bytes=max_bytes,
         base=getattr(args, "base", None),
+        workers=workers,
     )
 
 
@@ -117,6 +137,8 @@ def network_only(args: argparse.Namespace) -> None:
         ("--token-file", getattr(args, "token_file", None) is not None),
         ("--no-token", bool(getattr(args, "no_token", False))),
         ("--allow-origin", bool(getattr(args, "allow_origin", None))),
+        ("--auth-config", getattr(args, "auth_config", None) is not None),
+        ("--workers", getattr(args, "workers", None) is not None),
     ):
         if given:
             raise ConfigError(f"{option} applies to --ws only")

@@ -54,6 +54,7 @@ from nodeforge.server.documents import Snapshot, TextChange, new_snapshot
 from nodeforge.server.settings import Settings
 
 if TYPE_CHECKING:
+    from nodeforge.server.jobs import JobRoute
     from nodeforge.server.lsp import NodeforgeServer
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,13 @@ class SessionLimits:
     max_text: int | None = None  # characters of open documents, all together
     base: Path | None = None  # workspace folders (and files) outside it are ignored
     folder: Path | None = None  # the workspace folder of a client that names none (serve)
+    # An authenticated user's workspace roots (server/auth.py): every path must lead
+    # into one of them (``base`` is the first); ``owner`` names the user in refusals.
+    roots: tuple[Path, ...] = ()
+    owner: str | None = None
+    # Where builds and node tests run (here or on the worker pool) and under whose
+    # concurrency limits (server/jobs.py); None: here, without limits.
+    jobs: JobRoute | None = None
 
 
 @dataclass(slots=True)
@@ -477,6 +485,8 @@ class Session:
         """Where the paths of this session may lead: the server's base directory over
         the network transports (``limits.base``); else (stdio) the client's workspace
         folders, or the server's working directory when it named none."""
+        if self.limits.roots:
+            return list(self.limits.roots)
         base = self.limits.base
         if base is not None:
             return [base]
@@ -484,6 +494,8 @@ class Session:
 
     def where(self) -> str:
         """The roots, in words, for refusals."""
+        if self.limits.owner is not None:
+            return f"the workspace roots of user `{self.limits.owner}`"
         if self.limits.base is not None:
             return "the server's base directory"
         if self.folders:

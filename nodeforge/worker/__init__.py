@@ -1,0 +1,2 @@
+"""The worker pool: builds and node tests sent from the editor's server to
+``nodeforge worker`` processes through NATS JetStream (``docs/scale-out.md``)."""
