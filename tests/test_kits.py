@@ -1,0 +1,270 @@
+"""Node kits and packs (docs/writing-nodes.md): a kit written from the guide alone, in a
+workspace pack, checks, completes, hovers, simulates, builds, runs and passes
+``nodeforge node test`` without touching anything outside its folder; every standard
+kit passes ``node test``; forks generate and simulate like their base; installed packs
+are found through their entry point; untrusted templates render sandboxed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis import kits
+from nodeforge.analysis import workspace as wsmod
+from nodeforge.analysis.engine import analyze
+from nodeforge.analysis.ide.completion import completion
+from nodeforge.analysis.ide.hover import hover
+from nodeforge.analysis.workspace import load_workspace, standard_catalog
+from nodeforge.codegen.expr_go import CodegenError
+from nodeforge.codegen.flowgen import generate_flow, go_package
+from nodeforge.codegen.gotypes import GoTypes
+from nodeforge.project.fork import fork_node
+from nodeforge.sandbox.kittest import check_kit, harness_flow
+from nodeforge.sandbox.simulate import simulate
+from tests.test_build_support import built, needs_go, run_app
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE = REPO / "docs" / "writing-nodes.md"
+CONNECTORS = {"sqlite": "db", "postgres": "db", "smtp": "mail", "whatsapp": "wa", "llm": "ai"}
+TOML = (
+    '[project]\nname = "kits"\n[codegen]\ntracing = false\n'
+    '[connectors.db]\ntype = "sqlite"\n[connectors.mail]\ntype = "smtp"\n'
+    '[connectors.wa]\ntype = "whatsapp"\n[connectors.ai]\ntype = "llm"\n'
+)
+
+
+def guide_files() -> dict[str, str]:
+    """The files the guide shows, by path (``<!-- file: PATH -->`` before a block)."""
+    found = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)\n```", GUIDE.read_text(), re.S)
+    return {path: text + "\n" for path, text in found}
+
+
+def tree_digest(root: Path, skip: Path | None = None) -> dict[str, str]:
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or ".nodeforge" in path.parts:
+            continue
+        if skip is not None and skip in path.parents:
+            continue
+        out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def core_digest() -> dict[str, str]:
+    digest: dict[str, str] = {}
+    for layer in ("analysis", "codegen", "sandbox", "catalog", "nodeforge", "server"):
+        digest.update({f"{layer}/{k}": v for k, v in tree_digest(REPO / layer).items()})
+    return digest
+
+
+@pytest.fixture(scope="module")
+def guide_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("guide")
+    (root / "nodeforge.toml").write_text('[project]\nname = "guide"\n[codegen]\ntracing = false\n')
+    for rel, text in guide_files().items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_the_guide_shows_a_whole_kit() -> None:
+    files = guide_files()
+    assert {"nodes/envelope/node.json", "nodes/envelope/call.go.j2"} <= set(files)
+    assert "nodes/envelope/envelope.go" in files and "flows/post.flow.json" in files
+
+
+def test_the_guide_kit_checks_completes_hovers_and_simulates(guide_ws: Path) -> None:
+    ws = load_workspace(guide_ws)
+    flow = guide_ws / "flows" / "post.flow.json"
+    text = flow.read_text()
+    a = analyze(text, flow.as_uri(), None, ws)
+    assert [d.message for d in a.diagnostics] == []
+    # completion of the type offers the kit, hover shows its title
+    at = text.index('"acme/envelope"') + 1
+    labels = [i.label for i in completion(a, at + 5).items]
+    assert any("acme/envelope" in label for label in labels)
+    shown = hover(a, at + 3)
+    assert shown is not None and "Envelope" in shown.markdown
+    result = simulate(a, {"id": 7})
+    assert result["faithful"], result.get("unfaithful")
+    assert result["nodes"]["wrap"]["outputs"]["out"] == {
+        "subject": "order 7",
+        "source": "shop",
+        "data": {"id": 7},
+    }
+    # a broken use is an error located on the node's config
+    broken = text.replace('"source": "shop"', '"source": 3')
+    b = analyze(broken, flow.as_uri(), None, ws)
+    assert any("source" in d.message or "string" in d.message for d in b.diagnostics)
+
+
+@needs_go
+def test_the_guide_kit_passes_node_test_builds_and_runs(guide_ws: Path) -> None:
+    before = core_digest()
+    outside = tree_digest(guide_ws, skip=guide_ws / "nodes" / "envelope")
+    result = check_kit(str(guide_ws / "nodes" / "envelope"), guide_ws)
+    assert result.ok, result.as_dict()
+    names = [s.name for s in result.steps if not s.skipped]
+    assert "simulation of 'wraps an order'" in names and "executor on 'wraps an order'" in names
+    build = built(guide_ws)
+    assert build.binary is not None
+    got, _ = run_app(build.binary, "post", "start", {"id": 7})
+    assert got["body"] == {"subject": "order 7", "source": "shop", "data": {"id": 7}}
+    # Nothing outside the kit's folder was touched: not Nodeforge, not the workspace.
+    assert core_digest() == before
+    assert tree_digest(guide_ws, skip=guide_ws / "nodes" / "envelope") == outside
+
+
+@needs_go
+def test_node_new_scaffolds_a_kit_that_passes_node_test(tmp_path: Path) -> None:
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "n"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "nodeforge", "node", "new", "acme/greet", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "nodeforge", "node", "test", "nodes/greet", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["ok"]
+
+
+STANDARD = [m for m in standard_catalog().all()]
+
+
+@needs_go
+@pytest.mark.parametrize("manifest", STANDARD, ids=lambda m: f"{m.type}@{m.version}")
+def test_every_standard_kit_passes_node_test(manifest: Any, tmp_path: Path) -> None:
+    result = check_kit(f"{manifest.type}@{manifest.version}", tmp_path)
+    assert result.ok, result.as_dict()
+
+
+def _config(manifest: Any) -> dict[str, Any]:
+    config = dict(manifest.examples[0].config) if manifest.examples else manifest.default_config()
+    if manifest.connectors:
+        config["connector"] = CONNECTORS[manifest.connectors[0]]
+    return config
+
+
+LEAVES = [m for m in STANDARD if not m.structural]
+
+
+def test_a_fork_of_every_standard_leaf_generates_and_simulates_like_its_base(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "nodeforge.toml").write_text(TOML)
+    forks = {}
+    for i, m in enumerate(LEAVES):
+        forks[m.key] = fork_node(tmp_path, f"{m.type}@{m.version}", f"acme/f{i}").type
+    ws = load_workspace(tmp_path)
+    for m in LEAVES:
+        config = _config(m)
+        example_input = m.examples[0].input if m.examples else {"x": 1}
+        codes = []
+        sims = []
+        for type_ in (m.type, forks[m.key]):
+            flow = harness_flow(ws.catalog.get(type_, m.version), config, example_input)
+            a = analyze(json.dumps(flow), (tmp_path / "f.flow.json").as_uri(), None, ws)
+            assert not [d for d in a.diagnostics if d.severity == 1], (type_, a.diagnostics)
+            code, _ = generate_flow(a, "f.flow.json", GoTypes(), ws.connectors)
+            text = "\n".join(code.head + code.nodes)
+            text = text.replace(go_package(forks[m.key]), go_package(m.type))
+            text = text.replace(forks[m.key], m.type)
+            # //line columns follow the flow text, where the type names differ in length
+            codes.append(re.sub(r"(//line \S+):\d+:\d+", r"\1", text))
+            result = simulate(a, example_input)
+            sims.append((result["faithful"], result["nodes"]["node"]["outputs"]))
+        assert codes[0] == codes[1], f"{m.type}@{m.version}"
+        assert sims[0] == sims[1], f"{m.type}@{m.version}"
+
+
+def _pack(tmp_path: Path, template: str) -> Path:
+    """An installed distribution `acme-nodes` with one kit, acme/echo 1.0.0."""
+    site = tmp_path / "site"
+    kit = site / "acme_nodes" / "acme" / "echo" / "1.0.0"
+    kit.mkdir(parents=True)
+    (site / "acme_nodes" / "__init__.py").write_text("")
+    guide = json.loads(guide_files()["nodes/envelope/node.json"])
+    guide.update(type="acme/echo", title="Echo")
+    (kit / "node.json").write_text(json.dumps(guide))
+    (kit / "call.go.j2").write_text(template)
+    go = guide_files()["nodes/envelope/envelope.go"].replace("acmeenvelope", "acmeecho")
+    (kit / "echo.go").write_text(go)
+    dist = site / "acme_nodes-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-nodes\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[nodeforge.nodes]\nacme = acme_nodes\n")
+    return site
+
+
+@pytest.fixture
+def clean_packs() -> Any:
+    def clear() -> None:
+        kits.installed_packs.cache_clear()
+        kits.trusted_simulation_digests.cache_clear()
+        wsmod.installed_catalog.cache_clear()
+
+    clear()
+    yield
+    clear()
+
+
+def test_an_installed_pack_is_found_through_its_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_packs: Any
+) -> None:
+    template = guide_files()["nodes/envelope/call.go.j2"]
+    monkeypatch.syspath_prepend(str(_pack(tmp_path, template)))
+    packs = kits.installed_packs()
+    assert [p.name for p in packs] == ["acme-nodes"] and packs[0].trusted
+    manifest = load_workspace(None).catalog.get("acme/echo", "1.0.0")
+    assert manifest is not None
+    kit = kits.kit_of(manifest)
+    assert kit.pack.origin == "installed" and kit.has_executor()
+    flow = harness_flow(manifest, {"subject": "hi {{ input.id }}"}, {"id": 1})
+    a = analyze(json.dumps(flow), (tmp_path / "f.flow.json").as_uri(), None, load_workspace(None))
+    code, _ = generate_flow(a, "f.flow.json", GoTypes(), {})
+    assert any("acmeecho.Run(r.x, subject" in line for line in code.nodes)
+    assert list(code.fork_sources.values()) == [kit.folder]  # its Go is copied in
+
+
+def test_untrusted_templates_render_sandboxed_and_errors_name_the_kit(tmp_path: Path) -> None:
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+    folder = tmp_path / "nodes" / "envelope"
+    folder.mkdir(parents=True)
+    for rel, text in guide_files().items():
+        if rel.startswith("nodes/envelope/"):
+            (tmp_path / rel).write_text(text)
+    ws = load_workspace(tmp_path)
+    manifest = ws.catalog.get("acme/envelope", "1.0.0")
+    flow = harness_flow(manifest, {"subject": "x"}, {"id": 1})
+
+    def generate() -> None:
+        a = analyze(json.dumps(flow), (tmp_path / "f.flow.json").as_uri(), None, ws)
+        generate_flow(a, "f.flow.json", GoTypes(), {})
+
+    generate()
+    template = folder / "call.go.j2"
+    # Reaching Python internals from a workspace template is refused by the sandbox.
+    template.write_text("{{ node.package.__globals__ }}\n")
+    with pytest.raises(CodegenError, match=r"call\.go\.j2"):
+        generate()
+    template.write_text("{{ node.config.source }}\n{{ node.nonexistent() }}\n")
+    with pytest.raises(CodegenError, match=r"call\.go\.j2:2"):
+        generate()
+    template.write_text("{% if %}\n")
+    with pytest.raises(CodegenError, match=r"call\.go\.j2:1"):
+        generate()
