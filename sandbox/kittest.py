@@ -82,10 +82,10 @@ def find_kit(ref: str, cwd: Path) -> tuple[Kit, Workspace]:
         raise ValueError(f"{ref}: no node.json of the catalog is in this folder")
     workspace = load_workspace(find_root(cwd))
     type_, _, version = ref.partition("@")
-    manifest = workspace.catalog.get(type_, version) if version else workspace.catalog.latest(type_)
-    if manifest is None:
+    found = workspace.catalog.get(type_, version) if version else workspace.catalog.latest(type_)
+    if found is None:
         raise ValueError(f"no node kit `{ref}` in the catalog")
-    return kit_of(manifest), workspace
+    return kit_of(found), workspace
 
 
 def schema_of(value: Any) -> dict[str, Any]:
