@@ -40,7 +40,7 @@ GENERATE_ADAPTER = "nodeforge.generateAdapter"
 CUSTOMIZE_NODE = "nodeforge.customizeNode"
 COMMAND_NAMES = (ASSIST, GENERATE_ADAPTER, CUSTOMIZE_NODE)
 ADAPTER_TITLE = "Generate adapter with the model"
-_CONVERTER = default_converter()
+_CONVERTER = default_converter()  # type: ignore[no-untyped-call]
 
 
 def _text(params: dict[str, Any], key: str) -> str:
@@ -136,7 +136,7 @@ async def assist(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
         )
 
     result = await _run_with_model(ls, "Assistant: writing the flow", job)
-    answer = result.as_dict()
+    answer: dict[str, Any] = result.as_dict()
     if not result.ok:
         return answer
     if snapshot is not None:
@@ -224,7 +224,7 @@ async def generate_adapter(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
             raise DevError(str(exc)) from exc
 
     result = await _run_with_model(ls, "Assistant: generating the adapter", job)
-    answer = result.as_dict()
+    answer: dict[str, Any] = result.as_dict()
     if not result.ok or result.outcome.value is None:
         return answer
     edits = lsp_text_edits(result.outcome.value.edits, snapshot.lines, ls.session.encoding)
@@ -259,7 +259,7 @@ async def customize_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
             raise DevError(str(exc)) from exc
 
     result = await _run_with_model(ls, f"Assistant: changing node {node}", job)
-    answer = result.as_dict()
+    answer: dict[str, Any] = result.as_dict()
     if not result.ok or result.outcome.value is None:
         return answer
     edits = lsp_text_edits(result.outcome.value.edits, snapshot.lines, ls.session.encoding)

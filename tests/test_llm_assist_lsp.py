@@ -56,7 +56,9 @@ async def command(client: MemoryClient, name: str, args: dict[str, Any]) -> dict
 
 
 def progress_kinds(client: MemoryClient) -> list[str]:
-    return [n["params"]["value"]["kind"] for n in client.notifications if n["method"] == "$/progress"]
+    return [
+        n["params"]["value"]["kind"] for n in client.notifications if n["method"] == "$/progress"
+    ]
 
 
 async def test_assist_new_flow_is_a_workspace_edit_creating_the_file(
@@ -100,7 +102,7 @@ async def test_assist_edit_is_minimal_edits_and_a_diff(
     assert change["textDocument"] == {"uri": uri, "version": 1}
     (text_edit,) = change["edits"]
     assert '"status": 202' in text_edit["newText"] and len(text_edit["newText"].splitlines()) == 1
-    assert '+' in result["diff"] and "202" in result["diff"]
+    assert "+" in result["diff"] and "202" in result["diff"]
     await client.stop()
 
 
@@ -137,7 +139,10 @@ async def test_adapter_quick_fix_runs_the_model_and_type_checks(
         "textDocument/codeAction",
         {
             "textDocument": {"uri": uri},
-            "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 5}},
+            "range": {
+                "start": {"line": line, "character": 0},
+                "end": {"line": line, "character": 5},
+            },
             "context": {"diagnostics": []},
         },
     )

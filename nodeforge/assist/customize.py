@@ -209,14 +209,16 @@ def customize_node(
         raise CustomizeError(f"node `{node_id}` has no `config.source` string")
     source_edit(analysis, node_id, source)  # fails early when the source is not editable
     facts = analysis.facts.get(node_id)
-    in_type = describe(facts.declared_inputs.get("in"), max_fields=40) if facts else "any"
-    out_type = describe(facts.output_types.get("out"), max_fields=40) if facts else "any"
+    declared_in = facts.declared_inputs.get("in") if facts is not None else None
+    declared_out = facts.output_types.get("out") if facts is not None else None
+    in_type = describe(declared_in, max_fields=40) if declared_in is not None else "any"
+    out_type = describe(declared_out, max_fields=40) if declared_out is not None else "any"
     messages = prompts.customize_messages(
         f"Workspace connectors: {connectors_text(analysis.workspace)}",
         node=node_id,
         source=source,
-        input_type=in_type if facts and "in" in facts.declared_inputs else "any",
-        output_type=out_type if facts and "out" in facts.output_types else "any",
+        input_type=in_type,
+        output_type=out_type,
         change=change,
         tests=[t.as_dict() for t in tests],
     )
