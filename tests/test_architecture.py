@@ -41,6 +41,18 @@ def test_llm_package_never_imports_analysis_server_or_protocol_libraries() -> No
     assert not offenders
 
 
+def test_assistant_never_imports_the_server_or_protocol_libraries() -> None:
+    """nodeforge/assist sits between nodeforge/llm (and the analysis, the sandbox) and
+    the server: the server's handlers call it, never the other way round."""
+    forbidden = ("nodeforge.server", *FORBIDDEN_IN_ANALYSIS)
+    offenders = []
+    for path in (ROOT / "nodeforge" / "assist").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith(forbidden):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders
+
+
 def test_generated_artifacts_are_up_to_date() -> None:
     for path, text in regenerate.outputs().items():
         assert path.read_text(encoding="utf-8") == text, (
