@@ -47,13 +47,13 @@ from typing import Any
 
 from nodeforge.analysis.catalog import NodeManifest
 from nodeforge.analysis.engine import (
-    _MISSING,
+    MISSING,
     Analysis,
-    Memo,
+    CheckContext,
     NodeFacts,
-    _Context,
     analyze,
     flow_answer_keys,
+    path_without_response,
 )
 from nodeforge.analysis.flow import NodeInfo
 from nodeforge.analysis.flowindex import MANUAL_TRIGGER, AnswerKey, FlowSummary, text_digest
@@ -98,7 +98,7 @@ def recording() -> Iterator[set[tuple[str, str | None]]]:
         _state.consulted.pop()
 
 
-def node_answers(ctx: _Context, node: NodeInfo, manifest: NodeManifest) -> dict[str, Type]:
+def node_answers(ctx: CheckContext, node: NodeInfo, manifest: NodeManifest) -> dict[str, Type]:
     """The answer types a node's ``$flowAnswer`` port schemas name, by config key: those
     of the flows its config calls, from the flow this context analyses."""
     own = ctx.doc.value.get("id")
@@ -220,14 +220,14 @@ def _responds(analysis: Analysis, trigger: str) -> list[NodeFacts] | None:
     flow's answer is asked for after each edit; most edits change neither)."""
     graph, facts, memo = analysis.graph, analysis.facts, analysis.memo
     switches: tuple[str, ...] = memo.get("answer-switches", graph)
-    if switches is _MISSING:
+    if switches is MISSING:
         switches = tuple(
             nid for nid in graph.nodes if (f := facts.get(nid)) and f.node.type == _SWITCH
         )
         memo.put("answer-switches", graph, None, switches)
     cases = tuple(_case_count(facts[nid].node.config) for nid in switches if nid in facts)
     shape: tuple[str, ...] | None = memo.get("answer-shape", graph, (trigger, cases))
-    if shape is _MISSING:
+    if shape is MISSING:
         shape = _shape(analysis, trigger)
         memo.put("answer-shape", graph, (trigger, cases), shape)
     if shape is None:
@@ -244,7 +244,7 @@ def _case_count(config: dict[str, Any]) -> int:
 def _shape(analysis: Analysis, trigger: str) -> tuple[str, ...] | None:
     """The ids of the respond nodes ``trigger`` reaches (see :func:`_responds`)."""
     graph, facts = analysis.graph, analysis.facts
-    reached = graph._walk([trigger], blocked=None)
+    reached = graph.reachable_from([trigger])
     responds: list[str] = []
     for nid in (n for n in graph.nodes if n in reached):  # document order: a stable union
         fact = facts.get(nid)
@@ -255,11 +255,7 @@ def _shape(analysis: Analysis, trigger: str) -> tuple[str, ...] | None:
             if manifest.type != RESPOND:
                 return None
             responds.append(nid)
-    from nodeforge.analysis.rules.checks import _path_without_response
-
-    ctx = _Context(analysis.document, analysis.workspace, Memo())
-    ctx.graph, ctx.facts = graph, facts
-    if _path_without_response(ctx, trigger) is not None:
+    if path_without_response(graph, facts, trigger) is not None:
         return None  # `out` may be null (see the module's docs)
     return tuple(responds)
 

@@ -79,7 +79,9 @@ class NodeFacts:
     read: tuple[tuple[str, Mapping[str, Type] | None], ...] = ()
 
 
-_MISSING: Any = object()
+#: What :meth:`Memo.get` returns when it holds no entry for a key (``None`` may be a
+#: stored value). Checks and :mod:`answers` compare with ``is MISSING``.
+MISSING: Any = object()
 
 
 class Memo:
@@ -102,7 +104,7 @@ class Memo:
         self._entries: dict[str, dict[int, tuple[Any, Any, Any]]] = {}
 
     def get(self, kind: str, key: Any, extra: Any = None) -> Any:
-        """The stored value, or ``_MISSING``; ``extra`` must be equal too."""
+        """The stored value, or ``MISSING``; ``extra`` must be equal too."""
         slot = id(key)
         entries = self._entries.get(kind)
         hit = entries.get(slot) if entries is not None else None
@@ -110,15 +112,15 @@ class Memo:
             old = self._old.get(kind)
             hit = old.get(slot) if old is not None else None
             if hit is None:
-                return _MISSING
+                return MISSING
             if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
-                return _MISSING
+                return MISSING
             if entries is None:
                 entries = self._entries[kind] = {}
             entries[slot] = hit
             return hit[2]
         if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
-            return _MISSING
+            return MISSING
         return hit[2]
 
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
@@ -138,8 +140,16 @@ class Analysis:
     memo: Memo = field(default_factory=Memo)
 
 
-class _Context:
-    """What every check sees: the snapshot, the workspace and a diagnostic sink."""
+class CheckContext:
+    """What every check sees: the snapshot, the workspace and a diagnostic sink.
+
+    :func:`analyze` makes one per analysis and hands it to each check of
+    ``rules/checks.py`` in turn; the checks leave facts in it for the checks after them
+    (``graph`` after the connections check, ``facts`` after the nodes and types checks).
+    Public because the checks live in their own modules (``rules/checks.py``,
+    ``rules/subflows.py``) and :mod:`answers` reads the facts of a called flow's finished
+    analysis through it.
+    """
 
     def __init__(self, doc: FlowDocument, workspace: Workspace, memo: Memo) -> None:
         self.doc = doc
@@ -179,7 +189,7 @@ class _Context:
         return self.workspace.catalog.get(node.type, node.version)
 
 
-Check = Callable[[_Context], None]
+Check = Callable[[CheckContext], None]
 
 
 def analyze(
@@ -213,7 +223,7 @@ def analyze(
             crash: Diagnostic | None = _internal_error("parsing", exc)
         else:
             crash = None
-        ctx = _Context(doc, workspace, Memo(previous.memo if previous is not None else None))
+        ctx = CheckContext(doc, workspace, Memo(previous.memo if previous is not None else None))
         if crash is not None:
             ctx.diagnostics.append(crash)
         for run in checks.ALL_CHECKS:
@@ -225,7 +235,7 @@ def analyze(
     return Analysis(doc, workspace, ctx.diagnostics, ctx.facts, ctx.graph, ctx.memo)
 
 
-def _run_isolated(ctx: _Context, run: Check) -> None:
+def _run_isolated(ctx: CheckContext, run: Check) -> None:
     try:
         run(ctx)
     except Exception as exc:  # one broken check must not silence the others
@@ -446,18 +456,81 @@ def active_output_ports(manifest: NodeManifest, config: dict[str, Any]) -> list[
     return list(manifest.outputs)
 
 
+def path_without_response(
+    graph: FlowGraph, facts: Mapping[str, NodeFacts], trigger: str
+) -> str | None:
+    """Where some run from ``trigger`` can end with no respond node run, or None.
+
+    A fact of an analysed flow (its ``graph`` and node ``facts``): the HTTP check reports
+    it (NF014) and :mod:`answers` uses it to tell whether a called flow always answers.
+    Targets of one output port all run (fan-out), so one responding target covers
+    the port; different output ports are alternatives (if/switch branches, out vs
+    error), so each must be covered, except for ``flow/foreach`` whose ports all run.
+    An unconnected ``error`` port is covered by the flow's error handler (HTTP 500).
+    """
+    memo: dict[str, str | None] = {}
+    in_progress: set[str] = set()
+
+    def targets_by_port(nid: str) -> dict[str, list[str]]:
+        by_port: dict[str, list[str]] = {}
+        for edge in graph.successors[nid]:
+            by_port.setdefault(edge.source_port, []).append(edge.target)
+        return by_port
+
+    def result_of(nid: str) -> str | None:
+        """Combine the already computed results of ``nid``'s successors."""
+        fact = facts.get(nid)
+        manifest = fact.manifest if fact else None
+        if manifest is None or manifest.responds:
+            return None  # unknown types are reported elsewhere; do not guess
+        by_port = targets_by_port(nid)
+        ends: list[str | None] = []
+        for port in active_output_ports(manifest, fact.node.config if fact else {}):
+            targets = by_port.get(port)
+            if not targets:
+                ends.append(None if port == "error" else nid)
+                continue
+            port_ends = [memo.get(t, t) for t in targets]
+            ends.append(None if None in port_ends else port_ends[0])
+        if not manifest.outputs:
+            ends.append(nid)
+        if manifest.type == "flow/foreach":
+            return None if None in ends else next(e for e in ends if e is not None)
+        return next((e for e in ends if e is not None), None)
+
+    # Iterative post-order walk: flows can be chains of thousands of nodes.
+    stack: list[tuple[str, bool]] = [(trigger, False)]
+    while stack:
+        nid, children_done = stack.pop()
+        if children_done:
+            in_progress.discard(nid)
+            memo[nid] = result_of(nid)
+            continue
+        if nid in memo or nid in in_progress:
+            continue  # done, or on a cycle (NF011): an unfinished node counts as an end
+        in_progress.add(nid)
+        stack.append((nid, True))
+        stack.extend((e.target, False) for e in graph.successors[nid] if e.target not in memo)
+    return memo.get(trigger)
+
+
 def union_of(types: list[Type]) -> Type:
     return union(*types) if types else ANY
 
 
 __all__ = [
+    "MISSING",
     "Analysis",
+    "CheckContext",
     "Edge",
     "ExpressionSite",
+    "Memo",
     "NodeFacts",
     "NodeRef",
+    "active_output_ports",
     "analyze",
     "check_string",
     "flow_answer_keys",
+    "path_without_response",
     "resolve_port_schema",
 ]

@@ -46,10 +46,13 @@ class FlowGraph:
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
         if self._reachable is None:
-            self._reachable = self._walk(self.triggers, blocked=None)
+            self._reachable = self.reachable_from(self.triggers)
         return self._reachable
 
-    def _walk(self, starts: Iterable[str], blocked: str | None) -> set[str]:
+    def reachable_from(self, starts: Iterable[str], blocked: str | None = None) -> set[str]:
+        """The nodes a run from ``starts`` can reach, ``starts`` included, never passing
+        through ``blocked``. A join (``flow/merge``) is reached only once every distinct
+        source feeding it is: it waits for all its inputs."""
         seen: set[str] = set()
         arrived: dict[str, int] = {}
         queue = deque(s for s in starts if s != blocked)
@@ -75,7 +78,7 @@ class FlowGraph:
             return False
         if then not in self.reachable():
             return True  # unreachable nodes are reported on their own; do not pile on
-        return then not in self._walk(self.triggers, blocked=first)
+        return then not in self.reachable_from(self.triggers, blocked=first)
 
     def topological_order(self) -> list[str]:
         """Kahn's order; nodes on cycles follow in document order."""

@@ -121,7 +121,7 @@ def test_deep_nesting_and_huge_documents() -> None:
 
 
 def test_a_crashing_check_becomes_one_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(ctx: engine._Context) -> None:
+    def broken(ctx: engine.CheckContext) -> None:
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(checks, "ALL_CHECKS", (checks.check_syntax, broken, checks.check_nodes))

@@ -20,15 +20,15 @@ from nodeforge.analysis.answers import node_answers
 from nodeforge.analysis.catalog import Catalog, NodeManifest
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
-    _MISSING,
+    MISSING,
     Check,
+    CheckContext,
     ExpressionSite,
     NodeFacts,
-    _Context,
-    active_output_ports,
     check_string,
     collect_expression_sites,
     flow_answer_keys,
+    path_without_response,
     resolve_port_schema,
     union_of,
 )
@@ -50,7 +50,7 @@ from nodeforge.analysis.types import (
 # -- NF001 syntax ------------------------------------------------------------------
 
 
-def check_syntax(ctx: _Context) -> None:
+def check_syntax(ctx: CheckContext) -> None:
     for error in ctx.doc.parsed.errors:
         ctx.report("NF001", error.message, error.span)
 
@@ -72,7 +72,7 @@ def structure_is_valid(value: Any) -> bool:
     return True
 
 
-def _structure_is_valid(ctx: _Context, value: dict[str, Any]) -> bool:
+def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
     """The fast path: nodes not seen before (remembered per node object), then the rest."""
     nodes = value.get("nodes")
     if not isinstance(nodes, list):
@@ -96,7 +96,7 @@ def _structure_is_valid(ctx: _Context, value: dict[str, Any]) -> bool:
     return True
 
 
-def check_structure(ctx: _Context) -> None:
+def check_structure(ctx: CheckContext) -> None:
     root = ctx.doc.root
     if root is None:
         return
@@ -181,7 +181,7 @@ class _Problem:
     related: tuple[tuple[JsonPath, str], ...] = ()
     at_key: bool = False  # locate the member's key rather than its value
 
-    def report(self, ctx: _Context) -> None:
+    def report(self, ctx: CheckContext) -> None:
         doc = ctx.doc
         ctx.report(
             self.code,
@@ -193,7 +193,7 @@ class _Problem:
         )
 
 
-def check_nodes(ctx: _Context) -> None:
+def check_nodes(ctx: CheckContext) -> None:
     doc = ctx.doc
     first_of: dict[str, NodeInfo] = {}
     for node in doc.nodes:
@@ -211,14 +211,14 @@ def check_nodes(ctx: _Context) -> None:
         # A node's own problems depend on its value alone (and the fixed workspace),
         # and are located by path: an unchanged node replays them at its new place.
         problems = ctx.memo.get("node-problems", node.value, node.index)
-        if problems is _MISSING:
+        if problems is MISSING:
             problems = _node_problems(ctx, node) or ()  # one shared empty tuple: most nodes
             ctx.memo.put("node-problems", node.value, node.index, problems)
         for problem in problems:
             problem.report(ctx)
 
 
-def _node_problems(ctx: _Context, node: NodeInfo) -> list[_Problem]:
+def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
     catalog = ctx.workspace.catalog
     problems: list[_Problem] = []
     if node.type is None:
@@ -264,7 +264,7 @@ def _node_problems(ctx: _Context, node: NodeInfo) -> list[_Problem]:
     return problems
 
 
-def _config_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_Problem]:
+def _config_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_Problem]:
     config_path = (*node.path, "config")
     raw_config = node.value.get("config")
     if raw_config is not None and not isinstance(raw_config, dict):
@@ -290,7 +290,7 @@ def _config_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_Prob
     return problems
 
 
-def _connector_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_Problem]:
+def _connector_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_Problem]:
     name = node.config.get("connector")
     if not manifest.connectors or not isinstance(name, str):
         return []
@@ -318,7 +318,7 @@ def _connector_problems(ctx: _Context, node: NodeInfo, manifest: Any) -> list[_P
 # -- NF007, NF008, NF023 connections and the graph ---------------------------------------------
 
 
-def check_connections(ctx: _Context) -> None:
+def check_connections(ctx: CheckContext) -> None:
     """Resolve every connection to an edge between existing ports; build the graph.
 
     The result depends only on the connections and on each node's id, type and
@@ -327,7 +327,7 @@ def check_connections(ctx: _Context) -> None:
     signature = tuple((n.id, n.type, n.version) for n in doc.nodes)
     connections = doc.value.get("connections")
     cached = ctx.memo.get("connections", connections, signature)
-    if cached is _MISSING:
+    if cached is MISSING:
         cached = _resolve_connections(ctx)
         if connections is not None:
             ctx.memo.put("connections", connections, signature, cached)
@@ -336,7 +336,7 @@ def check_connections(ctx: _Context) -> None:
         problem.report(ctx)
 
 
-def _resolve_connections(ctx: _Context) -> tuple[list[_Problem], FlowGraph]:
+def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
     doc = ctx.doc
     nodes: dict[str, NodeInfo] = {}
     for node in doc.nodes:
@@ -444,7 +444,7 @@ def _endpoint(
 # -- NF011-NF013, NF016 graph shape ----------------------------------------------------------
 
 
-def check_graph(ctx: _Context) -> None:
+def check_graph(ctx: CheckContext) -> None:
     doc, graph = ctx.doc, ctx.graph
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     if doc.root is not None and doc.root.kind == "object" and not graph.triggers:
@@ -455,14 +455,14 @@ def check_graph(ctx: _Context) -> None:
             span if span.end - span.start < 200 else Span(span.start, span.start + 1),
         )
     problems = ctx.memo.get("graph-problems", graph)
-    if problems is _MISSING:
+    if problems is MISSING:
         problems = _graph_problems(ctx, nodes)
         ctx.memo.put("graph-problems", graph, None, problems)
     for problem in problems:
         problem.report(ctx)
 
 
-def _graph_problems(ctx: _Context, nodes: dict[str, NodeInfo]) -> list[_Problem]:
+def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Problem]:
     """Cycles, unreachable nodes and open inputs: facts of the graph alone, so they are
     computed once per graph and replayed while no id, type or connection changes."""
     graph = ctx.graph
@@ -516,7 +516,7 @@ def _graph_problems(ctx: _Context, nodes: dict[str, NodeInfo]) -> list[_Problem]
 # -- NF009, NF010, NF017-NF019 types and expressions ---------------------------------------------
 
 
-def check_types(ctx: _Context) -> None:
+def check_types(ctx: CheckContext) -> None:
     """Propagate port types in topological order and type-check every expression."""
     doc, graph = ctx.doc, ctx.graph
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
@@ -525,7 +525,7 @@ def check_types(ctx: _Context) -> None:
     # a node whose NodeInfo (hence value object) is unchanged and whose upstream
     # outputs are the same objects is the same node; its facts are shared.
     previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
-    if previous is _MISSING:
+    if previous is MISSING:
         previous = {}
     # Every node starts untyped (any on each output port), as in a fresh analysis: a
     # node typed later in the order (on a cycle, or named by an expression before it
@@ -599,7 +599,7 @@ def check_types(ctx: _Context) -> None:
         answers = node_answers(ctx, node, manifest) if nid in askers else _NO_ANSWERS
         inputs_key = (manifest, tuple(fact.input_types.values()), answers)
         cached = ctx.memo.get("facts", fact.node.value, inputs_key)
-        if cached is not _MISSING:
+        if cached is not MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
         else:
             _type_node(fact, manifest, checked, answers)
@@ -691,11 +691,11 @@ _NO_PORTS: dict[str, Type] = {}
 _Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, list[ExprError]]]
 
 
-def _flow_askers(ctx: _Context, nodes: dict[str, NodeInfo]) -> frozenset[str]:
+def _flow_askers(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> frozenset[str]:
     """Nodes whose port types depend on other flows (``$flowAnswer``: flow/subflow);
     per graph (ids, types, versions), and empty without any: no flow index then."""
     askers: frozenset[str] = ctx.memo.get("flow-askers", ctx.graph)
-    if askers is _MISSING:
+    if askers is MISSING:
         asking = _asking_types(ctx.workspace.catalog)
         askers = frozenset(
             nid
@@ -761,7 +761,7 @@ def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked, answers: dict[
     }
 
 
-def _report_expressions(ctx: _Context, fact: NodeFacts, known: frozenset[str]) -> None:
+def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str]) -> None:
     doc, nid = ctx.doc, fact.node.id or ""
     for site in fact.expressions:
         if (
@@ -796,12 +796,12 @@ def _field(name: str, t: Type) -> Field:
     return Field(name, t, True, None)
 
 
-def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) -> None:
+def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type]]) -> None:
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
     # Per edge of this graph: the types last compared and the result; an edge whose
     # two types are the very same objects as last time has the same result.
     previous: dict[int, tuple[Type, Type, Sequence[Any]]] = ctx.memo.get("edge-types", graph, None)
-    if previous is _MISSING:
+    if previous is MISSING:
         previous = {}
     results: dict[int, tuple[Type, Type, Sequence[Any]]] = {}
     for nid in graph.nodes:
@@ -820,7 +820,7 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
                 mismatches = ()  # any fits anything, both ways: no list to keep per edge
             else:
                 mismatches = ctx.memo.get("assignable", src, dst)
-                if mismatches is _MISSING:
+                if mismatches is MISSING:
                     mismatches = check_assignable(src, dst)
                     ctx.memo.put("assignable", src, dst, mismatches)
             results[edge.index] = (src, dst, mismatches)
@@ -858,7 +858,7 @@ def _check_connection_types(ctx: _Context, outputs: dict[str, dict[str, Type]]) 
 _PARAM = re.compile(r"\{[^/}]*\}")
 
 
-def check_http(ctx: _Context) -> None:
+def check_http(ctx: CheckContext) -> None:
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
     routes: dict[tuple[str, str], str] = {}
     for nid in graph.triggers:
@@ -880,7 +880,7 @@ def check_http(ctx: _Context) -> None:
                 )
             else:
                 routes[route] = nid
-        end = _path_without_response(ctx, nid)
+        end = path_without_response(graph, facts, nid)
         if end is not None:
             ctx.report(
                 "NF014",
@@ -892,62 +892,7 @@ def check_http(ctx: _Context) -> None:
             )
 
 
-def _path_without_response(ctx: _Context, trigger: str) -> str | None:
-    """Where some run from ``trigger`` can end with no respond node run, or None.
-
-    Targets of one output port all run (fan-out), so one responding target covers
-    the port; different output ports are alternatives (if/switch branches, out vs
-    error), so each must be covered, except for ``flow/foreach`` whose ports all run.
-    An unconnected ``error`` port is covered by the flow's error handler (HTTP 500).
-    """
-    graph, facts = ctx.graph, ctx.facts
-    memo: dict[str, str | None] = {}
-    in_progress: set[str] = set()
-
-    def targets_by_port(nid: str) -> dict[str, list[str]]:
-        by_port: dict[str, list[str]] = {}
-        for edge in graph.successors[nid]:
-            by_port.setdefault(edge.source_port, []).append(edge.target)
-        return by_port
-
-    def result_of(nid: str) -> str | None:
-        """Combine the already computed results of ``nid``'s successors."""
-        fact = facts.get(nid)
-        manifest = fact.manifest if fact else None
-        if manifest is None or manifest.responds:
-            return None  # unknown types are reported elsewhere; do not guess
-        by_port = targets_by_port(nid)
-        ends: list[str | None] = []
-        for port in active_output_ports(manifest, fact.node.config if fact else {}):
-            targets = by_port.get(port)
-            if not targets:
-                ends.append(None if port == "error" else nid)
-                continue
-            port_ends = [memo.get(t, t) for t in targets]
-            ends.append(None if None in port_ends else port_ends[0])
-        if not manifest.outputs:
-            ends.append(nid)
-        if manifest.type == "flow/foreach":
-            return None if None in ends else next(e for e in ends if e is not None)
-        return next((e for e in ends if e is not None), None)
-
-    # Iterative post-order walk: flows can be chains of thousands of nodes.
-    stack: list[tuple[str, bool]] = [(trigger, False)]
-    while stack:
-        nid, children_done = stack.pop()
-        if children_done:
-            in_progress.discard(nid)
-            memo[nid] = result_of(nid)
-            continue
-        if nid in memo or nid in in_progress:
-            continue  # done, or on a cycle (NF011): an unfinished node counts as an end
-        in_progress.add(nid)
-        stack.append((nid, True))
-        stack.extend((e.target, False) for e in graph.successors[nid] if e.target not in memo)
-    return memo.get(trigger)
-
-
-def check_tests(ctx: _Context) -> None:
+def check_tests(ctx: CheckContext) -> None:
     tests = ctx.doc.value.get("tests")
     if not isinstance(tests, list):
         return
@@ -970,7 +915,7 @@ def check_tests(ctx: _Context) -> None:
 # -- NF026, NF027 flow/subflow calls ------------------------------------------------------------
 
 
-def check_subflows(ctx: _Context) -> None:
+def check_subflows(ctx: CheckContext) -> None:
     from nodeforge.analysis.rules import subflows  # it imports this module's helpers
 
     subflows.check_subflows(ctx)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeforge.analysis.diagnostics import Severity
-from nodeforge.analysis.engine import _MISSING, NodeFacts, _Context
+from nodeforge.analysis.engine import MISSING, CheckContext, NodeFacts
 from nodeforge.analysis.flowindex import SUBFLOW, FlowSummary
 from nodeforge.analysis.rules.checks import _did_you_mean
 from nodeforge.analysis.text import Span
@@ -21,10 +21,10 @@ from nodeforge.analysis.types import ObjectType, check_assignable, type_from_sch
 FLOW_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def check_subflows(ctx: _Context) -> None:
+def check_subflows(ctx: CheckContext) -> None:
     # Which nodes call flows depends on ids, types and versions only: per graph.
     callers: list[str] = ctx.memo.get("subflow-nodes", ctx.graph)
-    if callers is _MISSING:
+    if callers is MISSING:
         callers = [
             nid
             for nid in ctx.graph.nodes
@@ -42,7 +42,7 @@ def check_subflows(ctx: _Context) -> None:
             _check_call(ctx, fact, own_id if isinstance(own_id, str) else None)
 
 
-def _check_call(ctx: _Context, fact: NodeFacts, own_id: str | None) -> None:
+def _check_call(ctx: CheckContext, fact: NodeFacts, own_id: str | None) -> None:
     node, doc, index = fact.node, ctx.doc, ctx.workspace.flows
     nid = node.id or ""
     target = node.config.get("flow")
@@ -71,7 +71,7 @@ def _check_call(ctx: _Context, fact: NodeFacts, own_id: str | None) -> None:
 
 
 def _report_unknown(
-    ctx: _Context,
+    ctx: CheckContext,
     nid: str,
     target: str,
     own_id: str | None,
@@ -107,7 +107,7 @@ def _cycle(own_id: str, target: str, flows: Mapping[str, FlowSummary]) -> list[s
     return []
 
 
-def _check_arguments(ctx: _Context, fact: NodeFacts, called: FlowSummary) -> None:
+def _check_arguments(ctx: CheckContext, fact: NodeFacts, called: FlowSummary) -> None:
     """Arguments vs the called flow's input_schema: missing, unknown, of the wrong type."""
     expected = type_from_schema(called.input_schema)
     if not isinstance(expected, ObjectType):
