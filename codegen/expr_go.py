@@ -298,7 +298,10 @@ class ExprCompiler:
             k = key.code if key.go == "string" else f"nf.Str({self.as_any(key)})"
             return Compiled(f"nf.Get({base.code}, {k})", base.go[len("map[string]") :], t)
         idx = self.c(e.index)
-        return Compiled(f"nf.Index({self.as_any(base)}, {self.as_any(idx)})", "any", ANY)
+        value = self.as_any(base)
+        if self.types.by_name(base.go) is not None:  # a struct (a map literal): its JSON map
+            value = f"nf.JSONValue({value})"
+        return Compiled(f"nf.Index({value}, {self.as_any(idx)})", "any", ANY)
 
     def unary(self, e: Unary) -> Compiled:
         r = self.c(e.operand)
@@ -369,6 +372,10 @@ class ExprCompiler:
             return Compiled(f"{a.code} + {b.code}", "string", STRING)
         if op == "+" and a.go == b.go and a.go.startswith("[]"):
             return Compiled(f"nf.Concat({a.code}, {b.code})", a.go, t)
+        if op == "+" and a.go.startswith("[]") and b.go.startswith("[]") and isinstance(t, ArrayType):
+            # Lists of different Go element types (`[] + [3, 4]`): both as the result's.
+            go = self.go(t)
+            return Compiled(f"nf.Concat({self.coerce(a, t)}, {self.coerce(b, t)})", go, t)
         r = Compiled(f"nf.Arith({go_string(op)}, {self.as_any(a)}, {self.as_any(b)})", "any", ANY)
         return r
 
@@ -384,7 +391,7 @@ class ExprCompiler:
     def list_lit(self, e: ListLit) -> Compiled:
         t = self.type_of(e)
         go = self.go(t)
-        items_t = t.items if isinstance(t, ArrayType) else ANY
+        items_t = t.items if isinstance(t, ArrayType) and go != "[]any" else ANY
         items = ", ".join(self.coerce(self.c(i), items_t) for i in e.items)
         if not go.startswith("[]"):  # pragma: no cover - lists are lists
             go = "[]any"
@@ -403,7 +410,7 @@ class ExprCompiler:
                 values[k.value] = self.coerce(self.c(v), f.type)
             return Compiled(self.types.composite(s, values), go, t)
         value_t = t.additional if isinstance(t, ObjectType) and t.additional is not None else ANY
-        if not go.startswith("map[string]"):
+        if not go.startswith("map[string]") or go == "map[string]any":
             go, value_t = "map[string]any", ANY
         entries = []
         for k, v in e.entries:

@@ -293,6 +293,12 @@ def simplify(t: Type) -> Type:
     return _simplify(t, _SHARED)
 
 
+def _null_among_others(t: Type) -> bool:
+    """``T | null`` with a ``T`` of its own: list elements and map values of such a type
+    are JSON values in Go (``any``), where ``nil`` is a value like the others."""
+    return isinstance(t, UnionType) and any(isinstance(o, NullType) for o in t.options)
+
+
 def _simplify(t: Type, keys: _Keys) -> Type:
     if isinstance(t, UnionType):
         opts = [o for o in t.options if not isinstance(o, NullType)]
@@ -323,12 +329,18 @@ class GoTypes:
         if scalar is not None:
             return scalar
         if isinstance(t, ArrayType):
+            if _null_among_others(t.items):
+                return "[]any"  # a Go scalar or struct element cannot hold null
             return "[]" + self.go(t.items, singular(hint))
         if isinstance(t, ObjectType):
             if is_node_error(t):
                 return "nf.NodeError"
             if not self.is_struct(t):
-                if t.additional is None or isinstance(t.additional, AnyType):
+                if (
+                    t.additional is None
+                    or isinstance(t.additional, AnyType)
+                    or _null_among_others(t.additional)
+                ):
                     return "map[string]any"
                 return "map[string]" + self.go(t.additional, hint + "Value")
             return self.struct(t, hint).name

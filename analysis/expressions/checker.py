@@ -31,7 +31,7 @@ from ..types import (
     non_null,
     union,
 )
-from .errors import ExprError
+from .errors import ExprError, arity_message
 from .tree import (
     Binary,
     Call,
@@ -740,20 +740,10 @@ class _Checker:
         args = e.args if e.target is None else (e.target, *e.args)
         n = len(args)
         if n < info.min_args or (info.max_args is not None and n > info.max_args):
-            off = 0 if e.target is None else 1
-            lo, hi = info.min_args - off, (info.max_args or 0) - off
-            want = (
-                f"at least {lo}"
-                if info.max_args is None
-                else (str(lo) if lo == hi else f"{lo} to {hi}")
+            message = arity_message(
+                e.fn, n, info.min_args, info.max_args, method=e.target is not None
             )
-            plural = "" if want == "1" else "s"
-            self.err(
-                e.name_start,
-                e.end,
-                f"`{e.fn}` expects {want} argument{plural}, got {n - off}",
-                "arity",
-            )
+            self.err(e.name_start, e.end, message, "arity")
             for a in args:
                 self.t(a)
             return _RESULTS.get(e.fn, ANY)

@@ -28,6 +28,22 @@ class ExprError:
         )
 
 
+def arity_message(fn: str, given: int, lo: int, hi: int | None, *, method: bool) -> str:
+    """The one wording of a wrong argument count, for the checker and the evaluator alike.
+
+    ``given``, ``lo`` and ``hi`` count the receiver of a method-style call (``s.split(t)``
+    passes two arguments); the message does not, as the user wrote it."""
+    off = 1 if method else 0
+    lo, n = lo - off, given - off
+    if hi is None:
+        want = f"at least {lo}"
+    else:
+        hi -= off
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+    plural = "" if want == "1" else "s"
+    return f"`{fn}` expects {want} argument{plural}, got {n}"
+
+
 class EvalError(Exception):
     """A run-time error while evaluating an expression."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .errors import EvalError
+from .errors import EvalError, arity_message
 from .tree import Binary, Call, Expr, Ident, Index, ListLit, Literal, MapLit, Select, Ternary, Unary
 
 __all__ = ["EvalScope", "MissingError", "evaluate", "format_double"]
@@ -366,7 +366,8 @@ _DISPATCH: dict[type, Callable[[_Evaluator, Any], object]] = {
 
 def _arity(e: Call, args: list[object], lo: int, hi: int) -> None:
     if not lo <= len(args) <= hi:
-        raise EvalError(f"`{e.fn}` called with {len(args)} arguments", e.start, e.end)
+        message = arity_message(e.fn, len(args), lo, hi, method=e.target is not None)
+        raise EvalError(message, e.start, e.end)
 
 
 def _str_arg(e: Call, v: object, what: str = "a string") -> str:
@@ -391,7 +392,7 @@ def _int(ev: _Evaluator, e: Call, args: list[object]) -> object:
     if isinstance(v, int):
         return v
     if isinstance(v, float):
-        if math.isnan(v) or math.isinf(v) or not (-(2.0**63) <= v < 2.0**63):
+        if math.isnan(v) or math.isinf(v) or not (-(2.0**63) < v < 2.0**63):
             raise EvalError(f"{format_double(v)} is out of the integer range", e.start, e.end)
         return int(v)  # truncates toward zero
     if isinstance(v, str):

@@ -83,7 +83,6 @@ _ESCAPES = {
     "f": "\f",
     "v": "\v",
     "a": "\a",
-    "0": "\0",
     "\\": "\\",
     '"': '"',
     "'": "'",
@@ -189,6 +188,25 @@ def _scan_string(s: str, start: int) -> tuple[str, int]:
                 buf.append(_ESCAPES[e])
                 i += 2
                 continue
+            if e in "01234567":
+                # CEL's octal escape: exactly three digits, `\000` to `\377`.
+                digits = s[i + 1 : i + 4]
+                if len(digits) == 3 and all(d in "01234567" for d in digits) and e <= "3":
+                    buf.append(chr(int(digits, 8)))
+                    i += 4
+                    continue
+                end = i + 1
+                while end < min(n, i + 4) and s[end] in "01234567":
+                    end += 1
+                raise _Fail(
+                    ExprError(
+                        i,
+                        max(end, i + 2),
+                        f"invalid octal escape `{s[i:max(end, i + 2)]}`: CEL octal escapes "
+                        "take three digits, `\\000` to `\\377` (`\\000` is NUL)",
+                        "syntax",
+                    )
+                )
             width = {"x": 2, "u": 4, "U": 8}.get(e)
             digits = s[i + 2 : i + 2 + width] if width else ""
             if (

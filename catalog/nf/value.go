@@ -627,9 +627,10 @@ func ParseInt(s string) int64 {
 	return n
 }
 
-// TruncInt is int() of a double.
+// TruncInt is int() of a double; like CEL, both ends of the int64 range are range errors
+// (-2^63 too: cel-go rejects v <= math.MinInt64).
 func TruncInt(f float64) int64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < -9.223372036854775808e18 || f >= 9.223372036854775808e18 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f <= -9.223372036854775808e18 || f >= 9.223372036854775808e18 {
 		Fail("%s is out of the integer range", FormatFloat(f))
 	}
 	return int64(f)
