@@ -13,11 +13,13 @@ import { type Canvas, mount as mountCanvas } from "../../graph/src/canvas";
 import type { FromCanvas, Range } from "../../graph/src/protocol";
 import { parseGraph } from "../../graph/src/protocol";
 import { parseCatalog } from "./catalog";
-import { el } from "./dom";
+import { el, messageOf } from "./dom";
+export { messageOf };
 import type { CommandCall } from "./commands";
 import { clipText, copyNodes, fromCanvas, parseClip, pasteNodes, type Clip } from "./commands";
 import type { EditorContext, EditorEvent, EditorState } from "./context";
 import { type WorkspaceEdit, editFor, lineStarts, offsetAt, positionAt } from "./edits";
+import { type LogLine, appLogLine, decorationsOf, foldProgress, type SimResult } from "./devmode";
 import { EDITOR_CAPABILITIES, answerHousekeeping, pushDiagnosticsOnly } from "./lsp";
 import { panels } from "./panels/index";
 import { textPaneExtensions } from "./panels/text";
@@ -33,11 +35,27 @@ export interface EditorOptions {
 export class Editor implements EditorContext {
   readonly connection: Connection;
   readonly client: LSPClient;
-  readonly state: EditorState = { uri: null, graph: null, selection: [], catalog: null };
+  readonly state: EditorState = {
+    uri: null,
+    graph: null,
+    selection: [],
+    catalog: null,
+    connection: null,
+    port: null,
+    breakpoints: new Set(),
+    simulation: null,
+    progress: new Map(),
+    log: [],
+    file: null,
+  };
   canvas!: Canvas;
   view: EditorView | null = null;
   private readonly listeners = new Map<EditorEvent, Set<() => void>>();
   private readonly textHost: HTMLElement;
+  private readonly fileBar: HTMLElement;
+  private fileView: EditorView | null = null;
+  private readonly tabs = new Map<string, () => void>();
+  private progressBar!: HTMLElement;
   private readonly canvasHost: HTMLElement;
   private readonly statusEl: HTMLElement;
   private clip: Clip | null = null;
@@ -56,6 +74,19 @@ export class Editor implements EditorContext {
       const failure = p.edit === undefined ? "no edit" : this.applyEdit(p.edit);
       if (failure !== null) this.status(`Edit not applied: ${failure}`, true);
       return failure === null ? { applied: true } : { applied: false, failureReason: failure };
+    });
+    this.connection.on("$/progress", (params) => {
+      if (foldProgress(this.state.progress, params) !== null) this.emit("progress");
+    });
+    this.connection.on("window/logMessage", (params) => {
+      const message = (params as { message?: unknown } | null)?.message;
+      if (typeof message !== "string") return;
+      const line = appLogLine(message);
+      if (line !== null) this.log([line]);
+    });
+    this.connection.on("window/showMessage", (params) => {
+      const p = params as { type?: number; message?: unknown } | null;
+      if (typeof p?.message === "string") this.status(p.message.replace(/^Nodeforge: /, ""), p.type === 1);
     });
     this.connection.on("nodeforge/graphChanged", (params) => {
       const p = params as { uri?: string; version?: number };
@@ -81,6 +112,7 @@ export class Editor implements EditorContext {
     canvasHost.setAttribute("aria-label", "Flow canvas");
     const bottom = el("div", "nfe-area nfe-bottom", centre);
     const right = el("aside", "nfe-area nfe-right", main);
+    this.fileBar = el("div", "nfe-filebar", right);
     this.textHost = el("section", "nfe-text", right);
     this.textHost.setAttribute("aria-label", "Flow text");
     this.statusEl = el("div", "nfe-status", root);
@@ -89,22 +121,71 @@ export class Editor implements EditorContext {
 
     this.canvas = mountCanvas(canvasHost, { post: (m) => this.fromCanvas(m) }, { editable: true });
     this.buildToolbar(toolbar);
+    // Each area shows its panels as tabs (one visible at a time); a panel's shortcut
+    // shows its tab and focuses its first control.
     const areas = { left, right, bottom };
+    const strips = new Map<string, HTMLElement>();
+    for (const area of ["left", "bottom"] as const) {
+      const strip = el("div", "nfe-tabs", areas[area]);
+      strip.setAttribute("role", "tablist");
+      strip.setAttribute("aria-label", area === "left" ? "Side panels" : "Bottom panels");
+      strips.set(area, strip);
+    }
+    const shown = new Map<string, { tab: HTMLElement; section: HTMLElement }>();
     for (const panel of panels.all) {
-      const section = el("section", `nfe-panel nfe-panel-${panel.id}`, areas[panel.area]);
-      section.setAttribute("aria-label", panel.title);
-      const heading = el("h2", "nfe-panel-title", section, panel.title + (panel.shortcut ? ` (${panel.shortcut})` : ""));
-      heading.id = `nfe-panel-${panel.id}-title`;
+      const parent = areas[panel.area];
+      const section = el("section", `nfe-panel nfe-panel-${panel.id}`, parent);
+      section.id = `nfe-panel-${panel.id}`;
       const body = el("div", "nfe-panel-body", section);
       body.tabIndex = -1;
+      const strip = strips.get(panel.area);
+      if (strip !== undefined) {
+        const tab = el("button", "nfe-tab", strip, panel.title) as HTMLButtonElement;
+        tab.type = "button";
+        tab.id = `nfe-tab-${panel.id}`;
+        tab.setAttribute("role", "tab");
+        tab.setAttribute("aria-controls", section.id);
+        tab.title = panel.shortcut ? `${panel.title} (${panel.shortcut})` : panel.title;
+        section.setAttribute("role", "tabpanel");
+        section.setAttribute("aria-labelledby", tab.id);
+        const area = panel.area;
+        const activate = (): void => {
+          const current = shown.get(area);
+          if (current !== undefined) {
+            current.tab.setAttribute("aria-selected", "false");
+            current.tab.tabIndex = -1;
+            current.section.hidden = true;
+          }
+          tab.setAttribute("aria-selected", "true");
+          tab.tabIndex = 0;
+          section.hidden = false;
+          shown.set(area, { tab, section });
+        };
+        tab.addEventListener("click", activate);
+        tab.addEventListener("keydown", (e) => {
+          if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+          const all = [...strip.querySelectorAll<HTMLButtonElement>(".nfe-tab")];
+          const next = all[(all.indexOf(tab) + (e.key === "ArrowRight" ? 1 : all.length - 1)) % all.length];
+          next.click();
+          next.focus();
+        });
+        section.hidden = true;
+        if (!shown.has(area)) activate();
+        this.tabs.set(panel.id, () => {
+          activate();
+        });
+      } else {
+        section.setAttribute("aria-label", panel.title);
+        this.tabs.set(panel.id, () => undefined);
+      }
       panel.mount(body, this);
       if (panel.shortcut !== undefined) {
         const key = panel.shortcut;
+        const id = panel.id;
         document.addEventListener("keydown", (e) => {
           if (shortcutOf(e) === key) {
             e.preventDefault();
-            const first = body.querySelector<HTMLElement>("input, select, button, textarea, [tabindex='0'], .cm-content");
-            (first ?? body).focus();
+            this.showPanel(id, true);
           }
         });
       }
@@ -120,7 +201,11 @@ export class Editor implements EditorContext {
         (canvasHost.querySelector<HTMLElement>(".nf-node") ?? canvasHost).focus();
       } else if (key === "Alt+T") {
         e.preventDefault();
-        this.view?.focus();
+        (this.fileView ?? this.view)?.focus();
+      } else if (key === "F5") {
+        e.preventDefault();
+        this.showPanel("run");
+        document.getElementById("nfe-sim-run")?.click();
       }
     });
     canvasHost.tabIndex = 0;
@@ -144,10 +229,12 @@ export class Editor implements EditorContext {
 
   // -- events -----------------------------------------------------------------------
 
-  on(event: EditorEvent, listener: () => void): void {
+  on(event: EditorEvent, listener: () => void): () => void {
     let set = this.listeners.get(event);
     if (set === undefined) this.listeners.set(event, (set = new Set()));
     set.add(listener);
+    const from = set;
+    return () => void from.delete(listener);
   }
 
   private emit(event: EditorEvent): void {
@@ -209,10 +296,15 @@ export class Editor implements EditorContext {
       this.status(`Could not open ${uri}: ${messageOf(e)}`, true);
       return;
     }
+    if (this.state.file !== null) await this.openFile(null);
     this.view?.destroy();
     this.state.uri = uri;
     this.state.graph = null;
     this.state.selection = [];
+    this.state.connection = null;
+    this.state.port = null;
+    this.state.breakpoints = new Set();
+    this.setSimulation(null);
     this.flowPicker.value = uri;
     this.view = new EditorView({
       doc: text,
@@ -252,6 +344,7 @@ export class Editor implements EditorContext {
     if (shown !== null && shown.uri === graph.uri && (graph.version ?? 0) < (shown.version ?? 0)) return;
     this.state.graph = graph;
     this.canvas.show(graph);
+    this.canvas.decorate(decorationsOf(graph, this.state.simulation, this.state.breakpoints));
     const keys = new Set(graph.nodes.map((n) => n.key));
     const kept = this.state.selection.filter((k) => keys.has(k));
     if (kept.length !== this.state.selection.length) {
@@ -259,6 +352,10 @@ export class Editor implements EditorContext {
       this.emit("selection");
     }
     this.emit("graph");
+  }
+
+  reloadCatalog(): Promise<void> {
+    return this.loadCatalog();
   }
 
   private async loadCatalog(): Promise<void> {
@@ -282,8 +379,23 @@ export class Editor implements EditorContext {
         this.reveal(message.range);
         return;
       case "select":
+        this.state.connection = message.connection ?? null;
+        this.state.port = null;
         this.select(message.nodes, "canvas");
+        if (message.nodes.length === 1 || message.connection !== undefined) this.showPanel("config");
         return;
+      case "port":
+        this.state.port = { node: message.node, port: message.port };
+        this.state.connection = null;
+        this.emit("selection");
+        this.showPanel("run");
+        return;
+      case "breakpoint": {
+        const graph = this.state.graph;
+        const ids = message.nodes.map((k) => graph?.nodes.find((n) => n.key === k)?.id).filter((id): id is string => typeof id === "string");
+        this.toggleBreakpoints(ids);
+        return;
+      }
       case "undo":
       case "redo":
         if (this.view !== null) (message.type === "undo" ? undo : redo)(this.view);
@@ -407,13 +519,134 @@ export class Editor implements EditorContext {
 
   select(keys: string[], from?: "canvas"): void {
     this.state.selection = keys;
-    if (from !== "canvas") this.canvas.select(keys);
+    if (from !== "canvas") {
+      this.state.connection = null;
+      this.canvas.select(keys);
+    }
     this.emit("selection");
   }
 
-  async save(): Promise<void> {
+  async save(): Promise<boolean> {
+    if (this.state.file !== null) return this.saveFile();
     const done = await this.run((uri, version) => ({ command: "nodeforge.file.save", arguments: [{ uri, version }] }));
     if (done !== null) this.status("Saved.");
+    return done !== null;
+  }
+
+  async command<T>(command: string, argument: Record<string, unknown>): Promise<T> {
+    this.client.sync();
+    return this.connection.request<T>("workspace/executeCommand", { command, arguments: [argument] });
+  }
+
+  log(lines: LogLine[]): void {
+    if (lines.length === 0) return;
+    this.state.log.push(...lines);
+    if (this.state.log.length > 2000) this.state.log.splice(0, this.state.log.length - 2000);
+    this.emit("log");
+  }
+
+  setSimulation(sim: SimResult | null): void {
+    this.state.simulation = sim;
+    this.redecorate();
+    this.emit("simulation");
+  }
+
+  toggleBreakpoints(ids: string[]): void {
+    for (const id of ids) {
+      if (this.state.breakpoints.has(id)) this.state.breakpoints.delete(id);
+      else this.state.breakpoints.add(id);
+    }
+    this.redecorate();
+    this.emit("breakpoints");
+    if (ids.length > 0) this.status(`Breakpoints: ${[...this.state.breakpoints].join(", ") || "none"}.`);
+  }
+
+  private redecorate(): void {
+    const graph = this.state.graph;
+    if (graph !== null) this.canvas.decorate(decorationsOf(graph, this.state.simulation, this.state.breakpoints));
+  }
+
+  showPanel(id: string, focus = false): void {
+    this.tabs.get(id)?.();
+    if (!focus) return;
+    const body = document.querySelector<HTMLElement>(`#nfe-panel-${CSS.escape(id)} .nfe-panel-body`);
+    if (body === null) return;
+    const first = body.querySelector<HTMLElement>("input, select, button, textarea, [tabindex='0'], .cm-content");
+    (first ?? body).focus();
+  }
+
+  async reloadFromDisk(): Promise<void> {
+    const uri = this.state.uri;
+    const view = this.view;
+    if (uri === null || view === null) return;
+    const answer = await this.connection.request<{ text?: string } | null>("nodeforge/file", { uri });
+    const text = answer?.text;
+    if (typeof text !== "string") throw new Error(`could not read ${uri}`);
+    const old = view.state.doc.toString();
+    if (text === old) return;
+    // Replace only the part that differs (undo restores it in one step).
+    let start = 0;
+    while (start < old.length && start < text.length && old[start] === text[start]) start++;
+    let end = 0;
+    while (end < old.length - start && end < text.length - start && old[old.length - 1 - end] === text[text.length - 1 - end]) end++;
+    view.dispatch({ changes: { from: start, to: old.length - end, insert: text.slice(start, text.length - end) }, userEvent: "input.nodeforge" });
+    this.client.sync();
+  }
+
+  async openFile(uri: string | null): Promise<void> {
+    this.fileView?.destroy();
+    this.fileView = null;
+    this.fileBar.replaceChildren();
+    if (uri === null) {
+      this.state.file = null;
+      if (this.view !== null) this.view.dom.hidden = false;
+      this.textHost.setAttribute("aria-label", "Flow text");
+      this.emit("file");
+      return;
+    }
+    let text: string;
+    try {
+      const answer = await this.connection.request<{ text?: string } | null>("nodeforge/file", { uri });
+      if (typeof answer?.text !== "string") throw new Error("the server has no such file");
+      text = answer.text;
+    } catch (e) {
+      this.status(`Could not open ${uri}: ${messageOf(e)}`, true);
+      return;
+    }
+    this.state.file = uri;
+    if (this.view !== null) this.view.dom.hidden = true;
+    const name = decodeURIComponent(uri.split("/").slice(-3).join("/"));
+    el("span", "nfe-file-name", this.fileBar, name);
+    const saveButton = el("button", "nfe-button", this.fileBar, "Save file") as HTMLButtonElement;
+    saveButton.type = "button";
+    saveButton.addEventListener("click", () => void this.saveFile());
+    const back = el("button", "nfe-button", this.fileBar, "Back to the flow") as HTMLButtonElement;
+    back.type = "button";
+    back.addEventListener("click", () => void this.openFile(null));
+    const language = uri.endsWith(".go") ? "go" : uri.endsWith(".json") ? "json" : "plaintext";
+    this.fileView = new EditorView({
+      doc: text,
+      parent: this.textHost,
+      extensions: [basicSetup, ...(language === "json" ? [json()] : []), this.client.plugin(uri, language), EditorView.contentAttributes.of({ "aria-label": `File ${name}` })],
+    });
+    this.textHost.setAttribute("aria-label", `File ${name}`);
+    this.status(`Opened ${name}. Save it with Ctrl+S; "Back to the flow" returns to the flow text.`);
+    this.emit("file");
+  }
+
+  private async saveFile(): Promise<boolean> {
+    const uri = this.state.file;
+    if (uri === null) return false;
+    this.client.sync();
+    const version = this.client.workspace.getFile(uri)?.version ?? 0;
+    try {
+      await this.connection.request("workspace/executeCommand", { command: "nodeforge.file.save", arguments: [{ uri, version }] });
+      this.status(`Saved ${decodeURIComponent(uri.split("/").pop() ?? uri)}.`);
+      return true;
+    } catch (e) {
+      this.status(`Not saved: ${messageOf(e)}`, true);
+      return false;
+    }
   }
 
   // -- toolbar ------------------------------------------------------------------------
@@ -437,18 +670,28 @@ export class Editor implements EditorContext {
       b.setAttribute("aria-label", help);
       b.addEventListener("click", action);
     }
-    el("span", "nfe-keys", bar, "Alt+C canvas · Alt+T text · Alt+1 palette · Alt+2 config · Alt+3 problems");
+    this.progressBar = el("div", "nfe-progress", bar);
+    this.progressBar.setAttribute("role", "progressbar");
+    this.progressBar.setAttribute("aria-label", "Work in progress on the server");
+    this.progressBar.hidden = true;
+    const fill = el("div", "nfe-progress-fill", this.progressBar);
+    const progressLabel = el("span", "nfe-progress-label", this.progressBar);
+    this.on("progress", () => {
+      const items = [...this.state.progress.values()];
+      this.progressBar.hidden = items.length === 0;
+      const p = items[items.length - 1];
+      if (p === undefined) return;
+      const pct = p.percentage;
+      fill.style.width = pct === null ? "100%" : `${pct}%`;
+      fill.classList.toggle("nfe-indeterminate", pct === null);
+      progressLabel.textContent = `${p.title}${p.message ? `: ${p.message}` : ""}`;
+      if (pct !== null) this.progressBar.setAttribute("aria-valuenow", String(pct));
+      else this.progressBar.removeAttribute("aria-valuenow");
+    });
+    el("span", "nfe-keys", bar, "Alt+C canvas · Alt+T text · F5 simulate · F9 breakpoint · Ctrl+S save");
   }
 }
 
-
-export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") {
-    return (e as { message: string }).message;
-  }
-  return String(e);
-}
 
 /** "Alt+1", "Ctrl+Shift+Z": the key combination of a key event, as shortcuts are written. */
 export function shortcutOf(e: { altKey: boolean; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; key: string; code?: string }): string {

@@ -19,6 +19,8 @@ export interface CatalogType {
   icon: string | null;
   kind: string | null;
   deprecated: boolean;
+  /** standard, custom (the workspace's nodes/) or fork. */
+  origin: string;
   inputs: CatalogPort[];
   outputs: CatalogPort[];
   configSchema: JsonSchema;
@@ -33,6 +35,8 @@ export interface Catalog {
   /** Every version: `type@version` -> entry. */
   all: Map<string, CatalogType>;
   connectors: { name: string; type: string }[];
+  /** The workspace's folder (a file URI), where forks and custom nodes live. */
+  root: string | null;
 }
 
 function str(value: unknown, fallback = ""): string {
@@ -76,6 +80,7 @@ function entryOf(type: string, category: string, versions: string[], v: Record<s
     icon: typeof v.icon === "string" ? v.icon : null,
     kind: typeof v.kind === "string" ? v.kind : null,
     deprecated: v.deprecated === true || typeof v.deprecated === "string",
+    origin: str(v.origin, "standard"),
     inputs: ports(v.inputs),
     outputs: ports(v.outputs),
     configSchema: isObject(v.configSchema) ? v.configSchema : {},
@@ -118,7 +123,7 @@ export function parseCatalog(value: unknown): Catalog | string {
   const connectors = Array.isArray(value.connectors)
     ? value.connectors.filter(isObject).map((c) => ({ name: str(c.name), type: str(c.type) })).filter((c) => c.name !== "")
     : [];
-  return { categories, types, all, connectors };
+  return { categories, types, all, connectors, root: typeof value.root === "string" ? value.root : null };
 }
 
 /** How well `t` matches `query` (lower is better), or null when it does not. */

@@ -4,11 +4,22 @@
 
 import type { GraphView, Range } from "../../graph/src/protocol";
 import type { Catalog } from "./catalog";
+import type { LogLine, Progress, SimResult } from "./devmode";
 import type { CommandCall } from "./commands";
 import type { Connection } from "./rpc";
 import type { WorkspaceEdit } from "./edits";
 
-export type EditorEvent = "graph" | "selection" | "catalog" | "document" | "status";
+export type EditorEvent =
+  | "graph"
+  | "selection"
+  | "catalog"
+  | "document"
+  | "status"
+  | "simulation"
+  | "breakpoints"
+  | "progress"
+  | "log"
+  | "file";
 
 export interface EditorState {
   uri: string | null;
@@ -16,12 +27,27 @@ export interface EditorState {
   /** Selected node keys (canvas order of selection). */
   selection: string[];
   catalog: Catalog | null;
+  /** The selected connection (its index in the view), when one is selected. */
+  connection: number | null;
+  /** The output port last clicked on the canvas (development mode's data inspector). */
+  port: { node: string; port: string } | null;
+  /** Node ids the simulation pauses before. */
+  breakpoints: Set<string>;
+  /** The last simulation's result (null before the first, and after an edit of the flow). */
+  simulation: SimResult | null;
+  /** Work in progress on the server (`$/progress`: builds, node tests). */
+  progress: Map<string, Progress>;
+  /** What the log panel shows, oldest first (bounded). */
+  log: LogLine[];
+  /** A file other than the flow open in the text pane (a fork's Go code), or null. */
+  file: string | null;
 }
 
 export interface EditorContext {
   readonly connection: Connection;
   readonly state: EditorState;
-  on(event: EditorEvent, listener: () => void): void;
+  /** Listen to an event; returns the function that stops listening. */
+  on(event: EditorEvent, listener: () => void): () => void;
   /** Run a server command on the open flow (synchronises the text first). */
   run(call: (uri: string, version: number) => CommandCall): Promise<unknown>;
   /** The open document's text as the page has it now. */
@@ -46,4 +72,22 @@ export interface EditorContext {
   sync(): Promise<number>;
   /** Ask the LSP server something about the open document. */
   request<T>(method: string, params: Record<string, unknown>): Promise<T>;
+  /** Run a server command that needs no document version (`arguments` as given). */
+  command<T>(command: string, argument: Record<string, unknown>): Promise<T>;
+  /** Add lines to the log panel. */
+  log(lines: LogLine[]): void;
+  /** Set the simulation result (redraws the canvas's run states and data labels). */
+  setSimulation(sim: SimResult | null): void;
+  /** Toggle breakpoints on these node ids. */
+  toggleBreakpoints(ids: string[]): void;
+  /** Show a panel (its tab) by id, optionally focusing it. */
+  showPanel(id: string, focus?: boolean): void;
+  /** Save the open flow to its file (resolves to false when refused). */
+  save(): Promise<boolean>;
+  /** Replace the text of the open flow with its file on disk (after a restore or upgrade). */
+  reloadFromDisk(): Promise<void>;
+  /** Ask for the node catalog again (after a fork or a new connector). */
+  reloadCatalog(): Promise<void>;
+  /** Open another workspace file (a fork's Go code) in the text pane; null returns to the flow. */
+  openFile(uri: string | null): Promise<void>;
 }

@@ -2,11 +2,15 @@
 // bound to the string literal in the document. Typing rewrites the literal in the text
 // (so the server analyses what the user types, as in the text pane), and completion
 // asks the server at the matching place of the document, mapping offsets through the
-// literal's escapes.
+// literal's escapes. Hover (textDocument/hover) and signature help
+// (textDocument/signatureHelp, after `(` and `,`) are asked the same way, and the
+// problems the analysis finds inside the literal are underlined in the field, updated
+// after each analysis while the user types.
 
 import { autocompletion, type CompletionContext, type CompletionResult } from "@codemirror/autocomplete";
-import { EditorState } from "@codemirror/state";
-import { EditorView, keymap } from "@codemirror/view";
+import { EditorState, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
+import { Decoration, type DecorationSet, EditorView, hoverTooltip, keymap } from "@codemirror/view";
+import type { GraphDiagnostic } from "../../graph/src/protocol";
 import type { EditorContext } from "./context";
 import { decodeLiteral, decodedOffset } from "./jsonvalue";
 
@@ -18,6 +22,47 @@ interface CompletionItem {
   textEdit?: { range?: { start: { line: number; character: number } }; insert?: { start: { line: number; character: number } }; newText: string };
   sortText?: string;
 }
+
+/** Hover contents (MarkupContent, MarkedString or a list of them) as plain text. */
+export function hoverText(contents: unknown): string {
+  if (typeof contents === "string") return contents;
+  if (Array.isArray(contents)) return contents.map(hoverText).filter((t) => t !== "").join("\n\n");
+  if (typeof contents === "object" && contents !== null && typeof (contents as { value?: unknown }).value === "string") {
+    return (contents as { value: string }).value;
+  }
+  return "";
+}
+
+interface SignatureHelp {
+  signatures?: { label: string; documentation?: string | { value: string }; parameters?: { label: string | [number, number] }[] }[];
+  activeSignature?: number;
+  activeParameter?: number;
+}
+
+/** The active signature as text, with the active parameter marked «like this». */
+export function signatureText(help: SignatureHelp | null): string {
+  const sig = help?.signatures?.[help.activeSignature ?? 0];
+  if (sig === undefined) return "";
+  const param = sig.parameters?.[help?.activeParameter ?? 0];
+  let label = sig.label;
+  if (param !== undefined) {
+    const [from, to] = typeof param.label === "string" ? [label.indexOf(param.label), label.indexOf(param.label) + param.label.length] : param.label;
+    if (from >= 0 && to > from) label = `${label.slice(0, from)}«${label.slice(from, to)}»${label.slice(to)}`;
+  }
+  const doc = typeof sig.documentation === "string" ? sig.documentation : (sig.documentation?.value ?? "");
+  return doc ? `${label} — ${doc.split("\n")[0]}` : label;
+}
+
+const setProblems = StateEffect.define<DecorationSet>();
+const problemField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(value, tr) {
+    value = value.map(tr.changes);
+    for (const e of tr.effects) if (e.is(setProblems)) value = e.value;
+    return value;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
 
 /** Text the server wrote for the document (JSON-escaped) as the field shows it. */
 export function unescapeInsert(text: string): string {
@@ -75,6 +120,44 @@ export function expressionField(
     };
   };
 
+  const position = (pos: number): { line: number; character: number } | null => {
+    const map = decodeLiteral(current);
+    if (map === null) return null;
+    return ctx.positionAt(start + map.offsets[Math.min(pos, map.offsets.length - 1)]);
+  };
+  const hover = hoverTooltip(async (_view, pos) => {
+    const uri = ctx.state.uri;
+    const at = position(pos);
+    if (uri === null || at === null) return null;
+    const answer = await ctx.request<{ contents?: unknown } | null>("textDocument/hover", { textDocument: { uri }, position: at });
+    const text = hoverText(answer?.contents);
+    if (text === "") return null;
+    return {
+      pos,
+      above: true,
+      create: () => {
+        const dom = document.createElement("div");
+        dom.className = "nfe-hover";
+        dom.textContent = text.replace(/```\w*\n?/g, "").trim();
+        return { dom };
+      },
+    };
+  });
+  const signature = document.createElement("div");
+  signature.className = "nfe-signature";
+  signature.setAttribute("role", "status");
+  const askSignature = async (pos: number): Promise<void> => {
+    const uri = ctx.state.uri;
+    const at = position(pos);
+    if (uri === null || at === null) return;
+    try {
+      const help = await ctx.request<SignatureHelp | null>("textDocument/signatureHelp", { textDocument: { uri }, position: at });
+      signature.textContent = signatureText(help);
+    } catch {
+      signature.textContent = "";
+    }
+  };
+
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -84,17 +167,71 @@ export function expressionField(
         EditorState.transactionFilter.of((tr) => (tr.newDoc.lines > 1 ? [] : tr)),
         keymap.of([{ key: "Enter", run: () => true }]),
         autocompletion({ override: [source], activateOnTyping: true }),
+        hover,
+        problemField,
         EditorView.contentAttributes.of({ "aria-label": label, "aria-multiline": "false" }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           const next = JSON.stringify(update.state.doc.toString());
           ctx.replace(start, start + current.length, next);
           current = next;
+          // Signature help while inside a call: after ( or , ask; after ) clear.
+          const pos = update.state.selection.main.head;
+          const typed = update.state.doc.sliceString(Math.max(0, pos - 1), pos);
+          if (typed === "(" || typed === ",") void askSignature(pos);
+          else if (typed === ")") signature.textContent = "";
         }),
       ],
     }),
   });
   view.dom.classList.add("nfe-expr");
+  parent.appendChild(signature);
+  view.contentDOM.addEventListener("blur", () => {
+    signature.textContent = "";
+  });
+  // The problems inside the literal, underlined; again after each analysis.
+  const underline = (diagnostics: GraphDiagnostic[]): void => {
+    const map = decodeLiteral(current);
+    if (map === null) return;
+    const marks: { from: number; to: number; severity: number; message: string }[] = [];
+    const length = view.state.doc.length;
+    for (const d of diagnostics) {
+      const a = ctx.offsetAt(d.range.start) - start;
+      const b = ctx.offsetAt(d.range.end) - start;
+      if (a < 0 || a > current.length) continue;
+      let from = Math.min(length, decodedOffset(map.offsets, a));
+      let to = Math.min(length, decodedOffset(map.offsets, Math.min(b, current.length - 1)));
+      if (b >= current.length || a <= 0) {
+        // The whole value (a problem of the string as a whole).
+        from = 0;
+        to = length;
+      }
+      if (to <= from) to = Math.min(length, from + 1);
+      if (to > from) marks.push({ from, to, severity: d.severity, message: `${d.code}: ${d.message}` });
+    }
+    marks.sort((x, y) => x.from - y.from || x.to - y.to);
+    const builder = new RangeSetBuilder<Decoration>();
+    for (const m of marks) builder.add(m.from, m.to, Decoration.mark({ class: `nfe-squiggle nfe-sq-${m.severity}`, attributes: { title: m.message } }));
+    view.dispatch({ effects: setProblems.of(builder.finish()) });
+    view.dom.classList.toggle("nfe-expr-error", marks.some((m) => m.severity === 1));
+  };
+  const inField = (): GraphDiagnostic[] => {
+    const graph = ctx.state.graph;
+    if (graph === null) return [];
+    const all = [...graph.nodes.flatMap((n) => n.diagnostics), ...graph.diagnostics];
+    return all.filter((d) => {
+      const at = ctx.offsetAt(d.range.start);
+      return at >= start && at <= start + current.length;
+    });
+  };
+  underline(inField());
+  const stop = ctx.on("graph", () => {
+    if (!view.dom.isConnected) {
+      stop();
+      return;
+    }
+    underline(inField());
+  });
   // The literal moves when the text before it changes: the panel re-binds on each graph.
   (view as unknown as { rebind: (s: number, l: string) => void }).rebind = (s: number, l: string) => {
     start = s;

@@ -7,6 +7,7 @@ import type { Connection } from "./rpc";
 /** Client capabilities merged into the LSP client library's own. */
 export const EDITOR_CAPABILITIES = {
   experimental: { nodeforgeGraph: true },
+  window: { workDoneProgress: true },
   workspace: { applyEdit: true, workspaceEdit: { documentChanges: true }, configuration: true },
   textDocument: { codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ["quickfix", "refactor", "source"] } } } },
 };

@@ -25,7 +25,7 @@ import {
   toCanvas,
   type Point,
 } from "./gestures";
-import type { FromCanvas, GraphView, Range, ToCanvas } from "./protocol";
+import type { Decorations, FromCanvas, GraphView, Range, ToCanvas } from "./protocol";
 import { parseMessage } from "./protocol";
 import {
   type Scene,
@@ -66,6 +66,8 @@ export interface Canvas {
   select(keys: string[]): void;
   /** Draw the last graph again (e.g. after the server refused a move). */
   redraw(): void;
+  /** Draw run states, breakpoints and connection labels over the graph (kept until replaced). */
+  decorate(decorations: Decorations): void;
   readonly selection: ReadonlySet<string>;
   readonly transform: Transform;
   readonly scene: Scene | null;
@@ -146,6 +148,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
   let selection = new Set<string>();
   let selectedEdge: number | null = null;
   let lastPointer: Point | null = null;
+  let decorations: Decorations = {};
   const nodeEls = new Map<string, SVGGElement>();
   const edgeEls = new Map<number, SVGGElement>();
 
@@ -318,6 +321,40 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     }
     problems.hidden = scene.problems.length === 0;
     message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+    drawDecorations();
+  };
+
+  // Run states, breakpoints and data labels: drawn into their own elements, so that
+  // replacing them never redraws the graph.
+  const drawDecorations = (): void => {
+    viewport.querySelectorAll(".nf-deco").forEach((old) => old.remove());
+    for (const [key, g] of nodeEls) {
+      g.classList.remove("nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint");
+      const d = decorations.nodes?.[key];
+      if (d === undefined) continue;
+      if (d.state !== undefined) g.classList.add(`nf-run-${d.state}`);
+      if (d.breakpoint === true) {
+        g.classList.add("nf-has-breakpoint");
+        const dot = el("circle", { class: "nf-deco nf-breakpoint", cx: -1, cy: -1, r: 6 }, g);
+        tooltip(dot, "breakpoint (F9 toggles)");
+      }
+      if (d.note !== undefined) {
+        const box = scene?.nodes.find((n) => n.key === key);
+        const t = el("text", { class: "nf-deco nf-run-note", x: 4, y: (box?.height ?? 60) + 13 }, g);
+        t.textContent = ellipsis(d.note, 34);
+      }
+    }
+    const edges = decorations.edges ?? {};
+    for (const e of scene?.edges ?? []) {
+      const text = edges[e.index];
+      const g = edgeEls.get(e.index);
+      if (text === undefined || g === undefined) continue;
+      const label = el("g", { class: "nf-deco nf-edge-data", transform: `translate(${e.mid.x},${e.mid.y + (e.badge === null ? 0 : 16)})` }, g);
+      const shown = ellipsis(text, 28);
+      el("rect", { x: -shown.length * 3.3 - 6, y: -9, width: shown.length * 6.6 + 12, height: 18, rx: 9 }, label);
+      el("text", { y: 4, "text-anchor": "middle" }, label).textContent = shown;
+      tooltip(label, text);
+    }
   };
 
   // -- pointer gestures: pan, zoom, and (editable) select, drag, connect -------------
@@ -340,7 +377,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         additive: boolean;
         wasSelected: boolean;
       }
-    | { kind: "connect"; node: string; port: string; from: Point; line: SVGPathElement };
+    | { kind: "connect"; node: string; port: string; from: Point; line: SVGPathElement; start: Point };
   let gesture: { g: Gesture; id: number } | null = null;
   // Pointer capture sends the click after a press on a node to the SVG: that click
   // must not clear the selection.
@@ -362,7 +399,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         const port = node?.outputs.find((o) => o.name === portEl.dataset.port);
         if (port !== undefined) {
           const line = el("path", { class: "nf-connecting", d: curve(port, p) }, viewport);
-          g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line };
+          g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line, start: local(e) };
           root.classList.add("nf-connect-mode");
         }
       } else {
@@ -449,8 +486,12 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       g.line.remove();
       root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
       const hit = scene === null || cancelled ? null : portAt(scene, at(e), 14, false);
+      const l = local(e);
       if (hit !== null) {
         host.post({ type: "connect", source: { node: g.node, port: g.port }, target: { node: hit.node, port: hit.port } });
+      } else if (!cancelled && Math.hypot(l.x - g.start.x, l.y - g.start.y) < 4) {
+        // A click on an output port: the host shows the data that left it.
+        host.post({ type: "port", node: g.node, port: g.port });
       }
     }
   };
@@ -520,6 +561,11 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       }
       if (e.key === "Escape") {
         setSelection(new Set());
+        return;
+      }
+      if (e.key === "F9" && selection.size > 0) {
+        e.preventDefault();
+        host.post({ type: "breakpoint", nodes: [...selection] });
         return;
       }
       if (mod && !e.altKey) {
@@ -613,6 +659,10 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     },
     redraw(): void {
       if (lastGraph !== null) canvas.show(lastGraph);
+    },
+    decorate(next: Decorations): void {
+      decorations = next;
+      drawDecorations();
     },
     get selection(): ReadonlySet<string> {
       return selection;

@@ -105,8 +105,20 @@ export type FromCanvas =
   | { type: "copy"; nodes: string[] }
   | { type: "paste"; at: { x: number; y: number } }
   | { type: "drop"; data: string; at: { x: number; y: number } }
+  | { type: "port"; node: string; port: string }
+  | { type: "breakpoint"; nodes: string[] }
   | { type: "undo" }
   | { type: "redo" };
+
+/**
+ * What a host draws over the graph (the web editor's development mode): a state per
+ * node (how it ran in a simulation, a breakpoint, where a run is paused) and a short
+ * label per connection (the data it carried). Kept across redraws until replaced.
+ */
+export interface Decorations {
+  nodes?: Record<string, { state?: "ok" | "error" | "paused" | "skipped" | "simulated"; breakpoint?: boolean; note?: string }>;
+  edges?: Record<number, string>;
+}
 
 /**
  * Check that `value` has the shape of a graph view (what the canvas reads of it), so

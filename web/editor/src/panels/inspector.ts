@@ -4,16 +4,75 @@
 // (`nodeforge.graph.setConfig`); expression and template fields edit their string in
 // the text directly, with the server's completion (exprfield.ts).
 
-import type { GraphNode } from "../../../graph/src/protocol";
+import type { GraphConnection, GraphNode } from "../../../graph/src/protocol";
 import { findType } from "../catalog";
 import { connectPorts, renameNode, setConfig } from "../commands";
 import type { EditorContext } from "../context";
-import { el } from "../dom";
+import { connectionValues } from "../devmode";
+import { button, el, jsonBlock, messageOf } from "../dom";
 import { expressionField } from "../exprfield";
 import { spanAt } from "../jsonvalue";
 import { actionList, quickFixes } from "../quickfix";
 import { type Field, fieldsOf, parseInput } from "../schema";
 import type { Panel } from "./registry";
+import { planUpgrades } from "./upgrades";
+
+/** The selected connection: its ends, type, problems with their quick fixes (the
+ * adapter for an incompatible pair, NF009), and the data it carried in the last run. */
+function drawConnection(ctx: EditorContext, body: HTMLElement, c: GraphConnection): void {
+  el("div", "nfe-data-title", body, `Connection ${c.source.text ?? "?"} → ${c.target.text ?? "?"}`);
+  el("div", "nfe-node-type", body, c.type ?? "(type unknown)");
+  if (c.diagnostics.length > 0) {
+    const problems = el("div", "nfe-node-problems", body);
+    el("h3", "", problems, "Problems");
+    for (const d of c.diagnostics) el("div", `nfe-field-problem nfe-sev-${d.severity}`, problems, `${d.code}: ${d.message}`);
+    const fixes = el("div", "nfe-fixes", problems);
+    fixes.textContent = "Looking for quick fixes…";
+    void quickFixes(ctx, c.range, c.diagnostics).then(
+      (actions) => actionList(ctx, fixes, actions),
+      (e) => {
+        fixes.textContent = `No quick fixes: ${messageOf(e)}`;
+      },
+    );
+  } else {
+    el("p", "nfe-hint", body, "No problems: the types fit.");
+  }
+  const sim = ctx.state.simulation;
+  if (sim !== null) {
+    const rec = connectionValues(sim, c.index);
+    el("h3", "nfe-subtitle", body, "Data in the last run");
+    if (rec === null || rec.count === 0) el("p", "nfe-hint", body, "No data passed here.");
+    else for (const v of rec.values ?? []) jsonBlock(body, v, "Value on the connection");
+  }
+  const row = el("div", "nfe-row", body);
+  button(row, "Disconnect", "Remove this connection", () => void ctx.run((uri, v) => ({ command: "nodeforge.graph.disconnect", arguments: [{ uri, version: v, index: c.index }] })));
+}
+
+/** The file of a fork's Go code: the base's executor file (`<last part of the type>.go`). */
+export function forkGoFile(root: string, folder: string, baseType: string): string {
+  const base = baseType.split("/").pop() ?? baseType;
+  return `${root.replace(/\/$/, "")}/${folder.split("/").map(encodeURIComponent).join("/")}/${encodeURIComponent(base)}.go`;
+}
+
+async function fork(ctx: EditorContext, node: GraphNode): Promise<void> {
+  const root = ctx.state.catalog?.root ?? null;
+  if (node.type === null || root === null) return;
+  const suggested = `${node.type.split("/").pop() ?? "node"}_custom`;
+  const name = window.prompt(`Fork ${node.type}@${node.version ?? ""} as (a name, or category/name):`, suggested);
+  if (!name) return;
+  try {
+    const info = await ctx.command<{ type: string; folder: string; base_type: string }>("nodeforge.fork.create", {
+      flow: ctx.state.uri,
+      node: `${node.type}${node.version ? `@${node.version}` : ""}`,
+      as: name.trim(),
+    });
+    await ctx.reloadCatalog();
+    ctx.status(`Forked ${info.base_type} as ${info.type} in ${info.folder}: its Go code is open in the text pane.`);
+    await ctx.openFile(forkGoFile(root, info.folder, info.base_type));
+  } catch (e) {
+    ctx.status(`Not forked: ${messageOf(e)}`, true);
+  }
+}
 
 function nodeConfig(ctx: EditorContext, node: GraphNode): { config: Record<string, unknown>; start: number } | null {
   const start = ctx.offsetAt(node.range.start);
@@ -147,6 +206,11 @@ export const inspector: Panel = {
       body.replaceChildren();
       const graph = ctx.state.graph;
       const keys = ctx.state.selection;
+      const connection = ctx.state.connection === null ? undefined : graph?.connections.find((c) => c.index === ctx.state.connection);
+      if (keys.length === 0 && connection !== undefined) {
+        drawConnection(ctx, body, connection);
+        return;
+      }
       if (graph === null || keys.length !== 1) {
         el("p", "nfe-hint", body, keys.length > 1 ? `${keys.length} nodes selected.` : "Select a node to edit its config.");
         return;
@@ -164,6 +228,25 @@ export const inspector: Panel = {
       el("div", "nfe-node-type", head, `${node.type ?? "(no type)"}@${node.version ?? "?"}${node.deprecated ? " (deprecated version)" : ""}`);
       const entry = ctx.state.catalog === null ? null : findType(ctx.state.catalog, node.type, node.version);
       if (entry !== null && entry.description) el("p", "nfe-hint", head, entry.description.split("\n")[0]);
+      const latest = node.type === null ? undefined : ctx.state.catalog?.types.find((t) => t.type === node.type);
+      const tools = el("div", "nfe-row nfe-node-tools", head);
+      if (node.id !== null) {
+        const nodeId = node.id;
+        const bp = el("label", "nfe-hint", tools);
+        const box = el("input", "", bp) as HTMLInputElement;
+        box.type = "checkbox";
+        box.checked = ctx.state.breakpoints.has(nodeId);
+        box.addEventListener("change", () => ctx.toggleBreakpoints([nodeId]));
+        bp.append(" breakpoint (F9)");
+        button(tools, "Test…", "Test this node in the sandbox", () => ctx.showPanel("test", true));
+      }
+      if (entry !== null && entry.origin === "standard") button(tools, "Fork…", "Copy this node type into the workspace and edit its Go code", () => void fork(ctx, node));
+      if (latest !== undefined && node.version !== null && latest.version !== node.version && latest.versions.indexOf(latest.version) < latest.versions.indexOf(node.version)) {
+        const hint = el("div", "nfe-upgrade-hint", body);
+        el("span", "", hint, `↑ ${node.type}@${latest.version} is available.`);
+        const out = el("div", "nfe-upgrade-plan", body);
+        button(hint, "Upgrade…", `See what upgrading ${node.label} changes, then upgrade it`, () => void planUpgrades(ctx, out, node.id !== null ? [node.id] : undefined));
+      }
 
       if (node.diagnostics.length > 0) {
         const problems = el("div", "nfe-node-problems", body);
