@@ -421,6 +421,7 @@
     let selection = /* @__PURE__ */ new Set();
     let selectedEdge = null;
     let lastPointer = null;
+    let decorations = {};
     const nodeEls = /* @__PURE__ */ new Map();
     const edgeEls = /* @__PURE__ */ new Map();
     const apply = () => {
@@ -589,6 +590,37 @@ ${p.description}` : ""}`);
       }
       problems.hidden = scene.problems.length === 0;
       message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+      drawDecorations();
+    };
+    const drawDecorations = () => {
+      viewport.querySelectorAll(".nf-deco").forEach((old) => old.remove());
+      for (const [key, g] of nodeEls) {
+        g.classList.remove("nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint");
+        const d = decorations.nodes?.[key];
+        if (d === void 0) continue;
+        if (d.state !== void 0) g.classList.add(`nf-run-${d.state}`);
+        if (d.breakpoint === true) {
+          g.classList.add("nf-has-breakpoint");
+          const dot = el("circle", { class: "nf-deco nf-breakpoint", cx: -1, cy: -1, r: 6 }, g);
+          tooltip(dot, "breakpoint (F9 toggles)");
+        }
+        if (d.note !== void 0) {
+          const box = scene?.nodes.find((n) => n.key === key);
+          const t = el("text", { class: "nf-deco nf-run-note", x: 4, y: (box?.height ?? 60) + 13 }, g);
+          t.textContent = ellipsis(d.note, 34);
+        }
+      }
+      const edges = decorations.edges ?? {};
+      for (const e of scene?.edges ?? []) {
+        const text = edges[e.index];
+        const g = edgeEls.get(e.index);
+        if (text === void 0 || g === void 0) continue;
+        const label = el("g", { class: "nf-deco nf-edge-data", transform: `translate(${e.mid.x},${e.mid.y + (e.badge === null ? 0 : 16)})` }, g);
+        const shown = ellipsis(text, 28);
+        el("rect", { x: -shown.length * 3.3 - 6, y: -9, width: shown.length * 6.6 + 12, height: 18, rx: 9 }, label);
+        el("text", { y: 4, "text-anchor": "middle" }, label).textContent = shown;
+        tooltip(label, text);
+      }
     };
     const local = (e) => {
       const box = svg.getBoundingClientRect();
@@ -613,7 +645,7 @@ ${p.description}` : ""}`);
           const port = node?.outputs.find((o) => o.name === portEl.dataset.port);
           if (port !== void 0) {
             const line = el("path", { class: "nf-connecting", d: curve(port, p) }, viewport);
-            g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line };
+            g = { kind: "connect", node: key, port: hit?.port ?? port.name, from: { x: port.x, y: port.y }, line, start: local(e) };
             root.classList.add("nf-connect-mode");
           }
         } else {
@@ -699,8 +731,11 @@ ${p.description}` : ""}`);
         g.line.remove();
         root.querySelectorAll(".nf-port-target").forEach((t) => t.classList.remove("nf-port-target"));
         const hit = scene === null || cancelled ? null : portAt(scene, at(e), 14, false);
+        const l = local(e);
         if (hit !== null) {
           host2.post({ type: "connect", source: { node: g.node, port: g.port }, target: { node: hit.node, port: hit.port } });
+        } else if (!cancelled && Math.hypot(l.x - g.start.x, l.y - g.start.y) < 4) {
+          host2.post({ type: "port", node: g.node, port: g.port });
         }
       }
     };
@@ -769,6 +804,11 @@ ${p.description}` : ""}`);
         }
         if (e.key === "Escape") {
           setSelection(/* @__PURE__ */ new Set());
+          return;
+        }
+        if (e.key === "F9" && selection.size > 0) {
+          e.preventDefault();
+          host2.post({ type: "breakpoint", nodes: [...selection] });
           return;
         }
         if (mod && !e.altKey) {
@@ -861,6 +901,10 @@ ${p.description}` : ""}`);
       },
       redraw() {
         if (lastGraph !== null) canvas.show(lastGraph);
+      },
+      decorate(next) {
+        decorations = next;
+        drawDecorations();
       },
       get selection() {
         return selection;
