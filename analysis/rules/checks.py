@@ -522,8 +522,9 @@ def check_types(ctx: CheckContext) -> None:
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     known = frozenset(nodes)
     # The facts of the previous analysis of this very graph (same nodes, same edges):
-    # a node whose NodeInfo (hence value object) is unchanged and whose upstream
-    # outputs are the same objects is the same node; its facts are shared.
+    # a node whose NodeInfo (hence value object) is unchanged and whose reads (the
+    # outputs of its inputs' sources and of the nodes it names) are the same objects
+    # is the same node; its facts are shared.
     previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
     if previous is MISSING:
         previous = {}
