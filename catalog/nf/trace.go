@@ -10,6 +10,12 @@ type Tracing interface {
 	Start(ctx context.Context, name string, attrs map[string]string) (context.Context, func(err error))
 }
 
+// ResultTracing is a Tracing that can also set attributes when a span ends (an LLM
+// call's token usage is known only then). Tracers without it get no end attributes.
+type ResultTracing interface {
+	StartWithResult(ctx context.Context, name string, attrs map[string]string) (context.Context, func(err error, attrs map[string]string))
+}
+
 var tracing Tracing
 
 // SetTracing installs t (nil turns tracing off). Call it before serving.

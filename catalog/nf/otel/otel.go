@@ -44,12 +44,21 @@ func Setup(app *nf.App) func(context.Context) error {
 type tracer struct{ t trace.Tracer }
 
 func (t tracer) Start(ctx context.Context, name string, attrs map[string]string) (context.Context, func(error)) {
+	ctx, end := t.StartWithResult(ctx, name, attrs)
+	return ctx, func(err error) { end(err, nil) }
+}
+
+// StartWithResult is Start whose end also sets attributes (nf.ResultTracing).
+func (t tracer) StartWithResult(ctx context.Context, name string, attrs map[string]string) (context.Context, func(error, map[string]string)) {
 	kv := make([]attribute.KeyValue, 0, len(attrs))
 	for k, v := range attrs {
 		kv = append(kv, attribute.String(k, v))
 	}
 	ctx, span := t.t.Start(ctx, name, trace.WithAttributes(kv...))
-	return ctx, func(err error) {
+	return ctx, func(err error, more map[string]string) {
+		for k, v := range more {
+			span.SetAttributes(attribute.String(k, v))
+		}
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"nodeforge.dev/catalog/nf"
+	"nodeforge.dev/catalog/nf/llmtest"
 )
 
 func TestRunValidatesTheAnswer(t *testing.T) {
@@ -27,5 +28,40 @@ func TestRunValidatesTheAnswer(t *testing.T) {
 	_, err = Run(nf.TestExec(), "ex", "m", "to Madrid", s, text, "")
 	if ne := nf.AsNodeError(err); ne.Code != "llm_schema" {
 		t.Fatalf("%+v", ne)
+	}
+}
+
+func TestRunOverEveryWireFormat(t *testing.T) {
+	text := `{"type":"object","required":["city"],"properties":{"city":{"type":"string"}}}`
+	s := nf.MustSchema(text)
+	for _, provider := range []string{"openai", "azure", "anthropic", "gemini"} {
+		srv := llmtest.New(t, provider, llmtest.Reply{Text: `Here: {"city": "Lyon"} done`, Data: map[string]any{"city": "Lyon"}})
+		srv.Connect(t, "ex")
+		v, err := Run(nf.TestExec(), "ex", "", "to Lyon", s, text, "")
+		if err != nil || v.(map[string]any)["city"] != "Lyon" {
+			t.Fatalf("%s: %v %v", provider, v, err)
+		}
+		if provider == "anthropic" {
+			tools, _ := srv.Requests[0].Body["tools"].([]any)
+			if len(tools) != 1 || srv.Requests[0].Body["tool_choice"] == nil {
+				t.Fatalf("no forced tool: %v", srv.Requests[0].Body)
+			}
+		}
+	}
+}
+
+func TestRetryAfterThenSuccess(t *testing.T) {
+	text := `{"type":"object"}`
+	srv := llmtest.New(t, "anthropic", llmtest.Reply{Status: 429, RetryAfter: "0"}, llmtest.Reply{Status: 529},
+		llmtest.Reply{Text: `{"ok": true}`})
+	srv.Connect(t, "ex")
+	v, err := Run(nf.TestExec(), "ex", "", "x", nf.MustSchema(text), text, "")
+	if err != nil || v.(map[string]any)["ok"] != true || srv.Posts() != 3 {
+		t.Fatalf("%v %v posts=%d", v, err, srv.Posts())
+	}
+	srv = llmtest.New(t, "gemini", llmtest.Reply{Status: 401})
+	srv.Connect(t, "ex")
+	if _, err := Run(nf.TestExec(), "ex", "", "x", nf.MustSchema(text), text, ""); nf.AsNodeError(err).Code != "llm_auth" {
+		t.Fatalf("%+v", err)
 	}
 }
