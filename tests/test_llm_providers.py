@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -438,8 +439,9 @@ PLANTED = {
 
 
 def test_planted_secrets_never_reach_the_provider(
-    ws: Path, monkeypatch: pytest.MonkeyPatch
+    ws: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="nodeforge.llm")
     connectors.add(
         ws,
         "shopdb",
@@ -492,6 +494,8 @@ def test_planted_secrets_never_reach_the_provider(
                     assert value not in body, (provider, value)
                     assert value not in req.path
             assert all(v not in json.dumps(shown) for v in PLANTED.values())
+    assert "request to" in caplog.text  # the client logs its requests, without keys
+    assert all(v not in caplog.text for v in PLANTED.values())
     for path in (ws / ".nodeforge").rglob("llm*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")

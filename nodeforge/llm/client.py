@@ -64,11 +64,9 @@ class LLMClient:
             )
         return model
 
-    def prepare(self, request: ChatRequest) -> tuple[ChatRequest, str, dict[str, Any]]:
-        """The scrubbed request, the model and the exact non-streamed body (what
-        ``--show-prompt`` prints; no I/O)."""
-        model = self.model_for(request)
-        clean = dataclasses.replace(
+    def scrubbed(self, request: ChatRequest) -> ChatRequest:
+        """``request`` with every known secret value removed from its messages and schema."""
+        return dataclasses.replace(
             request,
             messages=tuple(
                 Message(m.role, self.scrubber.text(m.content)) for m in request.messages
@@ -77,7 +75,6 @@ class LLMClient:
             if request.json_schema is not None
             else None,
         )
-        return clean, model, self.provider.body(clean, model, stream=False)
 
     def chat(
         self,
@@ -100,7 +97,8 @@ class LLMClient:
         show_prompt: Callable[[dict[str, Any]], None] | None,
     ) -> ChatResponse:
         started = time.monotonic()
-        clean, model = self.prepare(request)[:2]
+        model = self.model_for(request)
+        clean = self.scrubbed(request)
         stream = on_delta is not None and self.provider.streams
         body = self.provider.body(clean, model, stream=stream)
         if show_prompt is not None:
