@@ -19,6 +19,11 @@ file-size and process limits, no network, and sees only:
   the links are root's files, which the build can read but not change,
 - its work folder (writable): the module's sources and the output binary.
 
+The same confinement compiles a package's tests (``go test -c``: :func:`build_module`
+with ``test=True``, the kit tests of ``nodeforge node test``) and runs ``go vet``
+(:func:`vet_module`), which compiles the package too; the test binary is then run by
+the caller inside the sandbox (:func:`run_test_binary`).
+
 The binary is copied out with a size cap, without following links. A compile that hits
 a limit has the limit's status (``memory_limit``, ``timeout``) and names what it was
 compiling. Where the sandbox cannot be set up nothing is compiled (status
@@ -42,7 +47,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from nodeforge.sandbox.limits import Limits, MiB
-from nodeforge.sandbox.runner import Mount, Status, run_sandboxed, unavailable_reason
+from nodeforge.sandbox.runner import (
+    WORK_DIR,
+    Inject,
+    Mount,
+    RunResult,
+    Status,
+    run_sandboxed,
+    run_unconfined,
+    unavailable_reason,
+)
 from nodeforge.sandbox.uids import build_uid
 
 #: What one sandboxed compile may use (a cold build of an app with SQLite compiles
@@ -133,11 +147,70 @@ def build_module(
     ldflags: str | None = None,
     limits: Limits = BUILD_LIMITS,
     unsafe_no_sandbox: bool = False,
+    package: str = ".",
+    test: bool = False,
 ) -> GoBuild:
     """``go build`` the module ``files`` (relative path -> content) into ``output``,
     inside the sandbox. ``label`` names what is compiled (``node `x` (code/go)``) in
     messages; ``trusted_packages`` are import paths the trusted side may compile
-    beforehand (never user code)."""
+    beforehand (never user code). ``package`` is the package to build (relative to the
+    module, ``./sql/query/1.0.0``); ``test=True`` compiles its test binary instead
+    (``go test -c``), to be run with :func:`run_test_binary`."""
+    argv_tail = ["test", "-c", "-trimpath"] if test else ["build", "-trimpath"]
+    if ldflags:
+        argv_tail.append(f"-ldflags={ldflags}")
+    return _go(
+        files,
+        output,
+        argv_tail,
+        package,
+        workspace,
+        label,
+        trusted_packages,
+        limits,
+        unsafe_no_sandbox,
+    )
+
+
+def vet_module(
+    files: Mapping[str, bytes | str],
+    *,
+    workspace: Path | None,
+    label: str,
+    package: str = ".",
+    trusted_packages: Sequence[str] = (),
+    limits: Limits = BUILD_LIMITS,
+    unsafe_no_sandbox: bool = False,
+) -> GoBuild:
+    """``go vet`` package ``package`` of the module ``files`` inside the sandbox (vet
+    compiles the package and its tests: hostile input to the compiler as for a build);
+    its findings are in ``output`` with status ``node_error``."""
+    return _go(
+        files,
+        None,
+        ["vet"],
+        package,
+        workspace,
+        label,
+        trusted_packages,
+        limits,
+        unsafe_no_sandbox,
+    )
+
+
+def _go(
+    files: Mapping[str, bytes | str],
+    output: Path | None,
+    argv_tail: list[str],
+    package: str,
+    workspace: Path | None,
+    label: str,
+    trusted_packages: Sequence[str],
+    limits: Limits,
+    unsafe_no_sandbox: bool,
+) -> GoBuild:
+    if not package.startswith(".") or ".." in Path(package).parts:
+        raise ValueError(f"bad package path: {package!r} (relative to the module: ./pkg)")
     started = time.monotonic()
     missing = go_available()
     if missing is not None:
@@ -151,13 +224,12 @@ def build_module(
             "unconfined)",
             confined=False,
         )
-    argv_tail = ["build", "-trimpath"]
-    if ldflags:
-        argv_tail.append(f"-ldflags={ldflags}")
     if reason is not None:
-        result = _build_unconfined(files, output, argv_tail, limits)
+        result = _build_unconfined(files, output, argv_tail, package, limits)
     else:
-        result = _build_confined(files, output, argv_tail, workspace, trusted_packages, limits)
+        result = _build_confined(
+            files, output, argv_tail, package, workspace, trusted_packages, limits
+        )
     if result.status not in (Status.OK, Status.NODE_ERROR) and not result.message.startswith(
         "compiling"
     ):
@@ -166,6 +238,54 @@ def build_module(
         result.message = f"{label} does not compile"
     result.build_ms = (time.monotonic() - started) * 1000
     return result
+
+
+#: What one run of a package's test binary may use.
+TEST_LIMITS = Limits(
+    wall_seconds=120.0,
+    cpu_seconds=120,
+    memory_bytes=1024 * MiB,
+    file_bytes=64 * MiB,
+    tmp_bytes=64 * MiB,
+    open_files=1024,
+    processes=256,
+    output_bytes=4 * MiB,
+)
+TEST_BINARY = "/opt/nodeforge/pkg.test"
+
+
+def run_test_binary(
+    binary: Path,
+    *,
+    package_files: Mapping[str, bytes] | None = None,
+    limits: Limits = TEST_LIMITS,
+    unsafe_no_sandbox: bool = False,
+) -> RunResult:
+    """Run a test binary built by :func:`build_module` (``test=True``) inside the sandbox
+    (:func:`runner.run_sandboxed`: no network, a fresh uid, the limits). Its working
+    folder is a read-only copy of ``package_files`` (the package's folder, so that
+    ``testdata/`` is where Go tests expect it); it writes only under ``/tmp``
+    (``t.TempDir``). Never unconfined unless ``unsafe_no_sandbox`` and the sandbox is
+    unavailable. The status is ``ok`` when every test passed, ``node_error`` when one
+    failed (the output says which)."""
+    timeout = f"-test.timeout={max(int(limits.wall_seconds) - 5, 1)}s"
+    argv_tail = ["-test.count=1", timeout]
+    with tempfile.TemporaryDirectory(prefix="nodeforge-gotest-") as tmp:
+        folder = Path(tmp) / "pkg"
+        folder.mkdir()
+        _write_tree(package_files or {}, folder)
+        for path in [folder, *folder.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        os.chmod(tmp, 0o755)
+        if unavailable_reason() is not None and unsafe_no_sandbox:
+            return run_unconfined([str(binary), *argv_tail], cwd=folder, limits=limits)
+        # The binary is root's (0700): the run gets its own copy.
+        return run_sandboxed(
+            [TEST_BINARY, *argv_tail],
+            files=[Inject(binary, TEST_BINARY, 0o555)],
+            mounts=[Mount(folder, WORK_DIR)],
+            limits=limits,
+        )
 
 
 def _write_tree(files: Mapping[str, bytes | str], src: Path) -> None:
@@ -178,7 +298,11 @@ def _write_tree(files: Mapping[str, bytes | str], src: Path) -> None:
 
 
 def _build_unconfined(
-    files: Mapping[str, bytes | str], output: Path, argv_tail: list[str], limits: Limits
+    files: Mapping[str, bytes | str],
+    output: Path | None,
+    argv_tail: list[str],
+    package: str,
+    limits: Limits,
 ) -> GoBuild:
     env = _go_env()
     with tempfile.TemporaryDirectory(prefix="nodeforge-unsafe-build-") as tmp:
@@ -187,9 +311,10 @@ def _build_unconfined(
         out = Path(tmp) / "bin"
         run_env = dict(os.environ)
         run_env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly")
+        target = ["-o", str(out)] if output is not None else []
         try:
             proc = subprocess.run(
-                [env["go"], *argv_tail, "-o", str(out), "."],
+                [env["go"], *argv_tail, *target, package],
                 cwd=src,
                 env=run_env,
                 capture_output=True,
@@ -206,14 +331,16 @@ def _build_unconfined(
         text = (proc.stdout + proc.stderr).replace(str(src) + "/", "").strip()
         if proc.returncode != 0:
             return GoBuild(Status.NODE_ERROR, output=text, confined=False)
-        _copy_out(out, output, limits.file_bytes)
+        if output is not None:
+            _copy_out(out, output, limits.file_bytes)
         return GoBuild(Status.OK, output=text, confined=False)
 
 
 def _build_confined(
     files: Mapping[str, bytes | str],
-    output: Path,
+    output: Path | None,
     argv_tail: list[str],
+    package: str,
     workspace: Path | None,
     trusted_packages: Sequence[str],
     limits: Limits,
@@ -273,8 +400,9 @@ def _build_confined(
             "CGO_ENABLED": "0",
             "PATH": f"{goroot}/bin:/usr/bin:/bin",
         }
+        target = ["-o", "/build/out/bin"] if output is not None else []
         run = run_sandboxed(
-            [f"{goroot}/bin/go", "-C", SRC, *argv_tail, "-o", "/build/out/bin", "."],
+            [f"{goroot}/bin/go", "-C", SRC, *argv_tail, *target, package],
             mounts=mounts,
             limits=limits,
             env=build_env,
@@ -283,7 +411,8 @@ def _build_confined(
         text = (run.stdout + run.stderr).decode("utf-8", "replace")
         text = text.replace(SRC + "/", "").strip()
         if run.status == Status.OK:
-            _copy_out(work / "out" / "bin", output, limits.file_bytes)
+            if output is not None:
+                _copy_out(work / "out" / "bin", output, limits.file_bytes)
             return GoBuild(Status.OK, output=text)
         if run.status == Status.NODE_ERROR:
             if run.exit_code == 1:  # the go command's own failure: a compile error

@@ -6,8 +6,9 @@ For the kit of one node version (its folder, or ``TYPE@VERSION``):
 2. its call-site template renders and the generated Go compiles (a template error is
    located at ``call.go.j2:LINE``; a compile error names the kit);
 3. its Go unit tests pass (``go vet`` and ``go test`` of its package): for kits of the
-   built-in pack directly; a workspace or installed pack's tests are user code, run
-   only with ``unsafe_no_sandbox`` (the examples below run in the sandbox anyway);
+   built-in pack directly; a workspace or installed pack's tests are user code,
+   compiled (``go vet``, ``go test -c``) and run inside the sandbox (:mod:`gobuild`);
+   messages name the kit's files (``nodes/greet/greet.go:12:3``);
 4. for each example in its manifest (config, input, expected outputs), the simulation
    and the compiled executor (a one-node app built and run in the sandbox, as
    ``test-node`` does) both give the expected outputs. A kit whose simulation is
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -155,7 +157,7 @@ def check_kit(
     if not m.structural:
         result.steps.append(_generates(kit, workspace, examples[0]))
     if go_tests:
-        result.steps.append(_go_tests(kit, unsafe_no_sandbox))
+        result.steps.append(_go_tests(kit, workspace, unsafe_no_sandbox))
     for example in m.examples:
         result.steps.extend(_example(kit, workspace, example, unsafe_no_sandbox))
     return result
@@ -186,7 +188,9 @@ def _generates(kit: Kit, workspace: Workspace, example: KitExample) -> Step:
     return Step("template", True, f"{kit.template.name} renders ({example.name})")
 
 
-def _go_tests(kit: Kit, unsafe_no_sandbox: bool) -> Step:
+def _go_tests(kit: Kit, workspace: Workspace, unsafe_no_sandbox: bool) -> Step:
+    """``go vet`` and ``go test`` of the kit's package: a built-in kit's directly in the
+    catalog (trusted code); any other pack's inside the sandbox (:func:`_sandboxed_tests`)."""
     from nodeforge.codegen.module import catalog_dir
 
     if not kit.has_executor():
@@ -194,39 +198,121 @@ def _go_tests(kit: Kit, unsafe_no_sandbox: bool) -> Step:
     go = shutil.which("go")
     if go is None:
         return Step("go test", False, "the Go toolchain is not installed")
-    cat = catalog_dir()
     rel = f"./{kit.manifest.type}/{kit.manifest.version}"
-    if kit.pack.origin != "builtin" and not unsafe_no_sandbox:
-        return Step(
-            "go test",
-            True,
-            "the Go tests of a workspace or installed pack are user code: run them with "
-            "--unsafe-no-sandbox (the examples run in the sandbox)",
-            skipped=True,
-        )
+    if kit.pack.origin != "builtin":
+        return _sandboxed_tests(kit, workspace, rel, unsafe_no_sandbox)
     env = {**os.environ, "CGO_ENABLED": "0"}
-    with tempfile.TemporaryDirectory(prefix="nodeforge-kit-") as tmp:
-        cwd = cat
-        if kit.pack.origin != "builtin":
-            # The kit's package inside a copy of the catalog module (nf and go.mod).
-            cwd = Path(tmp)
-            for name in ("go.mod", "go.sum"):
-                shutil.copy2(cat / name, cwd / name)
-            shutil.copytree(cat / "nf", cwd / "nf", ignore=shutil.ignore_patterns("*_test.go"))
-            dest = cwd / kit.manifest.type / kit.manifest.version
-            dest.mkdir(parents=True)
-            from nodeforge.analysis import nodefiles
-
-            for name, data in nodefiles.read_folder(kit.folder, recursive=False).items():
-                if name.endswith(".go"):
-                    (dest / name).write_bytes(data)
-        for argv in (["vet", rel], ["test", "-count=1", rel]):
-            proc = subprocess.run(
-                [go, *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
-            )
-            if proc.returncode != 0:
-                return Step(f"go {argv[0]}", False, (proc.stdout + proc.stderr).strip())
+    for argv in (["vet", rel], ["test", "-count=1", rel]):
+        proc = subprocess.run(
+            [go, *argv], cwd=catalog_dir(), env=env, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            return Step(f"go {argv[0]}", False, locate_go_output(proc.stdout + proc.stderr, kit))
     return Step("go test", True, f"go vet and go test {rel}")
+
+
+#: What a kit's package imports from the trusted side (compiled before the sandboxed
+#: build, so that the sandbox finds them in the build cache).
+KIT_TRUSTED_PACKAGES = ("nodeforge.dev/catalog/nf", "testing", "context", "encoding/json")
+
+
+def kit_module(kit: Kit) -> dict[str, bytes]:
+    """The Go module a kit's package is compiled in: the catalog's ``go.mod``/``go.sum``
+    and ``nf`` runtime package (without its tests), and the kit's folder as the package
+    ``./TYPE/VERSION`` (read through :mod:`nodefiles`: no links, capped)."""
+    from nodeforge.analysis import nodefiles
+    from nodeforge.codegen.module import catalog_dir
+
+    cat = catalog_dir()
+    files: dict[str, bytes] = {name: (cat / name).read_bytes() for name in ("go.mod", "go.sum")}
+    for src in sorted((cat / "nf").glob("*.go")):
+        if not src.name.endswith("_test.go"):
+            files[f"nf/{src.name}"] = src.read_bytes()
+    dest = f"{kit.manifest.type}/{kit.manifest.version}"
+    for name, data in nodefiles.read_folder(kit.folder).items():
+        files[f"{dest}/{name}"] = data
+    return files
+
+
+def _sandboxed_tests(kit: Kit, workspace: Workspace, rel: str, unsafe_no_sandbox: bool) -> Step:
+    """A workspace or installed pack's Go tests are user code: ``go vet`` and ``go test -c``
+    compile inside the sandbox (:mod:`gobuild`: limits, read-only module cache) and the
+    test binary runs inside it (:func:`gobuild.run_test_binary`)."""
+    from nodeforge.analysis import nodefiles
+    from nodeforge.sandbox import gobuild
+    from nodeforge.sandbox.runner import Status
+
+    m = kit.manifest
+    try:
+        files = kit_module(kit)
+        package_files = nodefiles.read_folder(kit.folder)
+    except OSError as exc:
+        return Step("go test", False, str(exc))
+    label = f"the Go package of {m.type} {m.version} ({kit.folder})"
+    common: dict[str, Any] = {
+        "workspace": workspace.root,
+        "label": label,
+        "package": rel,
+        "trusted_packages": KIT_TRUSTED_PACKAGES,
+        "unsafe_no_sandbox": unsafe_no_sandbox,
+    }
+    vet = gobuild.vet_module(files, **common)
+    if not vet.ok:
+        return Step("go vet", False, _build_failure(vet, kit))
+    if not any(name.endswith("_test.go") for name in package_files if "/" not in name):
+        return Step("go test", True, "go vet (sandboxed); the kit has no Go tests", skipped=True)
+    with tempfile.TemporaryDirectory(prefix="nodeforge-kit-") as tmp:
+        binary = Path(tmp) / "pkg.test"
+        built = gobuild.build_module(files, binary, test=True, **common)
+        if not built.ok:
+            return Step("go test", False, _build_failure(built, kit))
+        run = gobuild.run_test_binary(
+            binary, package_files=package_files, unsafe_no_sandbox=unsafe_no_sandbox
+        )
+    output = (run.stdout + run.stderr).decode("utf-8", "replace").strip()
+    where = "sandboxed" if run.confined else "UNCONFINED (--unsafe-no-sandbox)"
+    if run.status == Status.OK:
+        return Step("go test", True, f"go vet and go test {rel} ({where})")
+    if run.status == Status.NODE_ERROR:
+        return Step("go test", False, locate_go_output(output, kit))
+    return Step("go test", False, f"{run.status}: {run.message}\n{output}".strip())
+
+
+def _build_failure(built: Any, kit: Kit) -> str:
+    """The compiler's or vet's messages, located; else why it did not run (a limit, no
+    sandbox)."""
+    text = locate_go_output(built.output, kit)
+    if built.status == "node_error" and text:
+        return text
+    return "\n".join(part for part in (built.message, text) if part) or str(built.status)
+
+
+_GO_FILE_REF = re.compile(r"(?<![\w/.-])(?:\./)?([\w.-]+\.go):(\d+)")
+
+
+def locate_go_output(text: str, kit: Kit) -> str:
+    """Go's messages about the kit's package with its files named by their path
+    (``nodes/greet/greet.go:12:3: ...``, relative to the working folder where possible):
+    the compiler names them relative to the module (``acme/greet/1.0.0/greet.go``), the
+    test runner by file name alone (``greet_test.go:12``)."""
+    folder = _shown(kit.folder)
+    package = f"{kit.manifest.type}/{kit.manifest.version}/"
+    text = text.replace(f"./{package}", package).replace(package, f"{folder}/")
+    names = {p.name for p in kit.folder.glob("*.go")}
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"{folder}/{name}:{match.group(2)}" if name in names else match.group(0)
+
+    return _GO_FILE_REF.sub(sub, text).strip()
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is under it, else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
 
 
 def _example(

@@ -268,3 +268,78 @@ def test_untrusted_templates_render_sandboxed_and_errors_name_the_kit(tmp_path: 
     template.write_text("{% if %}\n")
     with pytest.raises(CodegenError, match=r"call\.go\.j2:1"):
         generate()
+
+
+HOSTILE_TEST = """package acmegreet
+
+import (
+	"net"
+	"os"
+	"testing"
+)
+
+func TestConfined(t *testing.T) {
+	if _, err := os.ReadFile("/etc/passwd"); err == nil {
+		t.Error("the test read /etc/passwd")
+	}
+	if _, err := os.ReadFile(os.Getenv("NF_WORKSPACE_MARK")); err == nil {
+		t.Error("the test read a file of the workspace outside its kit")
+	}
+	if c, err := net.Dial("tcp", "127.0.0.1:1"); err == nil {
+		c.Close()
+		t.Error("the test reached the network")
+	}
+	if os.Getuid() == 0 {
+		t.Error("the test runs as root")
+	}
+	if _, err := os.ReadFile("greet.go"); err != nil {
+		t.Errorf("the kit's own files are its working folder: %v", err)
+	}
+	t.Fatal("planted failure")
+}
+"""
+
+
+@needs_go
+def test_a_workspace_kits_go_tests_run_in_the_sandbox_with_located_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace pack's ``*_test.go`` are compiled (``go vet``, ``go test -c``) and run
+    inside the sandbox without --unsafe-no-sandbox; failures and compile errors name
+    the kit's files as ``path:line(:col)``."""
+    from tests.sandbox_support import require_sandbox
+
+    require_sandbox()
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "n"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "nodeforge", "node", "new", "acme/greet", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    kit = tmp_path / "nodes" / "greet"
+    (kit / "confined_test.go").write_text(HOSTILE_TEST)
+
+    def go_step() -> Any:
+        result = check_kit("nodes/greet", tmp_path)
+        return next(s for s in result.steps if s.name.startswith("go "))
+
+    step = go_step()
+    assert not step.ok and step.name == "go test"
+    # only the planted failure: every confinement check held
+    assert "nodes/greet/confined_test.go:26: planted failure" in step.detail, step.detail
+    assert "read /etc/passwd" not in step.detail and "network" not in step.detail
+    assert "runs as root" not in step.detail and "working folder" not in step.detail
+    (kit / "confined_test.go").write_text(
+        HOSTILE_TEST.replace("planted failure", "x") + "var _ = nope\n"
+    )
+    step = go_step()
+    assert not step.ok and step.name == "go vet"
+    assert re.search(r"nodes/greet/confined_test\.go:28:9: undefined: nope", step.detail), (
+        step.detail
+    )
+    (kit / "confined_test.go").unlink()
+    step = go_step()
+    assert step.ok and "sandboxed" in step.detail, step.detail
