@@ -27,7 +27,7 @@ from nodeforge.analysis.catalog import Catalog
 from nodeforge.analysis.flowindex import FlowIndex
 
 CONFIG_FILE = "nodeforge.toml"
-CONNECTOR_TYPES = ("postgres", "sqlite", "smtp", "http", "whatsapp", "llm")
+CONNECTOR_TYPES = ("postgres", "sqlite", "smtp", "http", "whatsapp", "llm", "nats")
 
 
 class WorkspaceError(Exception):

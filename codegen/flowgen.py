@@ -50,6 +50,7 @@ from .gotypes import GoTypes, lower_camel, pascal
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
+from .queuegen import NATSQ, QUEUE, queue_connectors, run_value, services
 from .usercode import source_offset, types_source, user_source
 
 __all__ = [
@@ -130,6 +131,9 @@ class FlowCode:
     code_files: dict[str, str] = field(default_factory=dict)
     # Their node.go files -> (node id, lines before the node's source).
     code_sources: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # The nats connectors the flow uses (queue triggers, queue/publish nodes).
+    nats: set[str] = field(default_factory=set)
+    jobs: bool = False  # the flow has schedules
 
 
 @dataclass
@@ -198,6 +202,7 @@ class FlowGen:
         self.merge_state: dict[str, list[tuple[str, str, str, str]]] = {}
         self.schemas: list[tuple[str, str]] = []  # (var name, json literal)
         self.uses_tzdata = False
+        self.nats: set[str] = set()  # nats connectors used (queue triggers and publishers)
         self.row_dests: set[str] = set()
         self.merge_done: list[str] = []
         self.parallel = False
@@ -571,6 +576,8 @@ class FlowGen:
             fork_sources=self.fork_sources,
             code_files=self.code_files,
             code_sources=self.code_sources,
+            nats=self.nats,
+            jobs=any(self.manifest(t).type == "trigger/schedule" for t in triggers),
         )
 
     def head(self, triggers: list[str]) -> list[str]:
@@ -626,11 +633,16 @@ class FlowGen:
                 )
                 lines.append("\t\treturn err")
                 lines.append("\t}")
+        for name in sorted(self.nats | queue_connectors(self, triggers)):
+            # Connects in the background: the app is not ready while NATS is down.
+            self.packages[NATSQ] = "natsq"
+            lines.append(f"\tnatsq.Register(f.app, {go_string(name)})")
         lines.append("\treturn nil")
         lines.append("}")
         lines.append("")
         lines += self.routes(triggers)
         lines += self.jobs(triggers)
+        lines += services(self, triggers)
         lines += self.run_fn(triggers)
         if self.flow_id in self.called:
             lines += self.call_fn(triggers)
@@ -716,17 +728,23 @@ class FlowGen:
         return self.struct_lit(t, values, self.type_hint(trigger, "out"))
 
     def body_value(self, trigger: str, body: str) -> str:
+        return self.field_value(trigger, "body", body, "Body")
+
+    def field_value(self, trigger: str, name: str, value: str, hint: str) -> str:
+        """Go code converting the JSON value ``value`` (checked against its schema
+        already) to the type of the trigger output's field ``name`` (an HTTP body, a
+        queue message's payload)."""
         t = self.out_type(trigger, "out")
-        body_t: Type = ANY
+        field_t: Type = ANY
         if isinstance(t, ObjectType):
-            f = t.field("body")
-            body_t = f.type if f is not None else ANY
-        go = self.types.go(body_t, pascal(trigger) + "Body")
+            f = t.field(name)
+            field_t = f.type if f is not None else ANY
+        go = self.types.go(field_t, pascal(trigger) + hint)
         if go == "map[string]any":
-            return f"nf.Object({body})"
+            return f"nf.Object({value})"
         if go == "any":
-            return body
-        return self.types.decode(body_t, body, '""', pascal(trigger) + "Body")
+            return value
+        return self.types.decode(field_t, value, '""', pascal(trigger) + hint)
 
     def routes(self, triggers: list[str]) -> list[str]:
         lines = [f"func (f *{self.ftype}) Routes() []nf.Route {{"]
@@ -870,7 +888,9 @@ class FlowGen:
             f"func (f *{self.ftype}) Run(ctx context.Context, trigger string, input any, "
             "fixtures map[string]json.RawMessage) *nf.Captured {",
         ]
-        if any(self.manifest(t).type in ("http/trigger", "trigger/schedule") for t in triggers):
+        if any(
+            self.manifest(t).type in ("http/trigger", "trigger/schedule", QUEUE) for t in triggers
+        ):
             lines.append("\tin := nf.Object(input)")
         lines.append("\tswitch trigger {")
         for t in triggers:
@@ -910,6 +930,8 @@ class FlowGen:
                 lines.append(
                     f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
                 )
+            elif m.type == QUEUE:
+                lines += ["\t\t\t" + s for s in run_value(self, t)]
             elif m.type == "trigger/schedule":
                 value = 'map[string]any{"time": nf.Default(in, "time", nf.Now())}'
                 lines.append(
@@ -1368,6 +1390,7 @@ STRUCTURAL: dict[str, Callable[[FlowGen, str], list[str]]] = {
     "http/trigger": _trigger,
     "trigger/schedule": _trigger,
     "trigger/manual": _trigger,
+    QUEUE: _trigger,
     "http/respond": _respond,
     "flow/if": _if,
     "flow/switch": _switch,

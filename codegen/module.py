@@ -233,7 +233,10 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
     files["models.go"] = _models_file(types, rows, readers)
     connector_kinds = {k for c in codes for k in c.connectors.values()}
     tracing = codegen_settings(root).get("tracing", True) is not False
+    leases = schedule_leases(root, ws.connectors, codes)
+    nats = bool(leases) or any(c.nats for c in codes)
     files["main.go"] = _jinja.get_template("main.go.j2").render(
+        leases=leases,
         header=HEADER,
         project=project,
         flows=codes,
@@ -262,6 +265,8 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         packages.add("nf/postgres")
     if tracing:
         packages.add("nf/otel")
+    if nats:
+        packages.add("nf/natsq")
     for path in result.node_versions.values():
         if path:
             packages.add(path.removeprefix("nodeforge.dev/catalog/"))
@@ -303,6 +308,37 @@ def codegen_settings(root: Path | None) -> dict[str, object]:
         return {}
     table = data.get("codegen", {})
     return table if isinstance(table, dict) else {}
+
+
+def schedule_leases(
+    root: Path | None, connector_kinds: dict[str, str], codes: list[FlowCode]
+) -> str | None:
+    """The nats connector whose JetStream key-value store holds the schedule leases, so
+    that every tick runs in one replica (docs/scale-out.md), or None (every replica runs
+    every tick). ``[codegen] schedule_leases`` in nodeforge.toml names the connector, or
+    is ``false``; unset, the workspace's nats connector is used when it has exactly one.
+    Only apps with schedules take leases."""
+    if not any(c.jobs for c in codes):
+        return None
+    setting = codegen_settings(root).get("schedule_leases")
+    nats = sorted(name for name, kind in connector_kinds.items() if kind == "nats")
+    if setting is False:
+        return None
+    if setting is None or setting is True:
+        if len(nats) == 1:
+            return nats[0]
+        if setting is True:
+            raise CodegenError(
+                "[codegen] schedule_leases = true needs exactly one nats connector in "
+                f"nodeforge.toml (found {len(nats)}): name the one to use"
+            )
+        return None
+    if not isinstance(setting, str) or setting not in nats:
+        raise CodegenError(
+            f"[codegen] schedule_leases = {setting!r}: not a nats connector of nodeforge.toml"
+            + (f" (nats connectors: {', '.join(nats)})" if nats else "")
+        )
+    return setting
 
 
 def _first_span(a: Analysis) -> Span:

@@ -268,6 +268,8 @@ class NodeAPI:
         must be declared in nodeforge.toml. Executors read its settings at run time."""
         name = str(self.config.get("connector", ""))
         self._g.connector_check(self._id, name)
+        if self._g.connector_kinds.get(name) == "nats":
+            self._g.nats.add(name)  # the module compiles in the runtime's nf/natsq
         return go_string(name)
 
     def sql_db(self, writes: bool = False) -> str:

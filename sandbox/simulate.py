@@ -442,6 +442,21 @@ class Simulation:
         elif rec.type == "trigger/schedule":
             given = value if isinstance(value, dict) else {}
             value = {"time": given.get("time", self.now or _utc_now())}
+        elif rec.type == "trigger/queue":
+            # As the Go app's `run` does: the input gives the message's fields.
+            given = value if isinstance(value, dict) else {}
+            schema = self.raw.get(run.node_id, {}).get("payload_schema", {"type": "object"})
+            value = {
+                "subject": given.get("subject", run.config.get("subject", "")),
+                "payload": given.get("payload"),
+                "headers": given.get("headers", {}),
+                "idempotency_key": given.get("idempotency_key", f"run:{self.id}"),
+                "delivery": given.get("delivery", 1),
+                "stream_sequence": given.get("stream_sequence", 0),
+                "published": given.get("published", self.now or _utc_now()),
+            }
+            if self._rejected(rec, value["payload"], schema):
+                return
         else:
             schema = self.raw.get(run.node_id, {}).get("input_schema")
             if schema is not None and self._rejected(rec, value, schema):

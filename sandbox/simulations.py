@@ -142,6 +142,7 @@ SIMULATIONS: dict[str, Simulation] = {
     "http/trigger": _trigger,
     "trigger/manual": _trigger,
     "trigger/schedule": _trigger,
+    "trigger/queue": _trigger,
 }
 
 # Handled by the simulator itself: flow/merge (waits for both inputs), http/respond

@@ -3,6 +3,7 @@ package nf
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,9 @@ type App struct {
 	mu       sync.Mutex
 	dbs      map[string]*sql.DB
 	inflight sync.WaitGroup
+	health   *health
+	leases   Leases
+	closers  []func()
 }
 
 // NewApp reads its settings from the environment: NODEFORGE_LOG_LEVEL (debug, info, warn,
@@ -45,7 +49,7 @@ func NewApp(name string) *App {
 	if os.Getenv("NODEFORGE_LOG_FORMAT") == "text" {
 		h = slog.NewTextHandler(os.Stderr, opts)
 	}
-	return &App{Name: name, Log: slog.New(h).With("app", name), dbs: map[string]*sql.DB{}}
+	return &App{Name: name, Log: slog.New(h).With("app", name), dbs: map[string]*sql.DB{}, health: newHealth()}
 }
 
 // Setting is the connector's setting from the environment:
@@ -105,6 +109,11 @@ func (a *App) DB(connector, kind string) (*sql.DB, error) {
 		}
 	}
 	a.dbs[connector] = db
+	if kind == "postgres" {
+		// A server that goes away makes the app not ready until it is back (the first
+		// check runs now: an app started without its database starts not ready).
+		a.AddCheck("connector "+connector, db.PingContext)
+	}
 	return db, nil
 }
 
@@ -166,10 +175,21 @@ func (a *App) MustDB(connector, kind string) *sql.DB {
 	return db
 }
 
+// OnClose registers f to run when the app closes its connectors (once per f).
+func (a *App) OnClose(f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closers = append(a.closers, f)
+}
+
 // Close closes the connectors.
 func (a *App) Close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for _, f := range a.closers {
+		f()
+	}
+	a.closers = nil
 	for name, db := range a.dbs {
 		if err := db.Close(); err != nil {
 			a.Log.Warn("closing connector", "connector", name, "error", err.Error())
@@ -196,10 +216,13 @@ type Job struct {
 	Run           func(ctx context.Context, at time.Time)
 }
 
-// Serve answers the routes on NODEFORGE_ADDR (default :8080, or :$PORT) with /healthz, runs
-// the jobs, and on SIGTERM or SIGINT stops accepting, drains requests and executions in
-// flight (NODEFORGE_SHUTDOWN_TIMEOUT, default 10s) and returns.
-func (a *App) Serve(routes []Route, jobs []Job) error {
+// Serve answers the routes on NODEFORGE_ADDR (default :8080, or :$PORT) with /healthz
+// (liveness) and /readyz (readiness: dependencies up, not draining), runs the jobs and the
+// services (queue consumers), and on SIGTERM or SIGINT stops being ready, waits
+// NODEFORGE_DRAIN_DELAY (default 0; the Kubernetes manifests set a few seconds so that
+// endpoints stop sending traffic first), stops accepting and taking messages, drains
+// requests and executions in flight (NODEFORGE_SHUTDOWN_TIMEOUT, default 10s) and returns.
+func (a *App) Serve(routes []Route, jobs []Job, services ...Service) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	mux := http.NewServeMux()
@@ -207,6 +230,7 @@ func (a *App) Serve(routes []Route, jobs []Job) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
 	})
+	mux.HandleFunc("GET /readyz", a.serveReady)
 	for _, rt := range routes {
 		mux.HandleFunc(rt.Pattern, rt.Handler)
 	}
@@ -231,7 +255,20 @@ func (a *App) Serve(routes []Route, jobs []Job) error {
 	if err != nil {
 		return err
 	}
-	a.Log.Info("listening", "addr", ln.Addr().String(), "routes", len(routes), "schedules", len(jobs))
+	a.Log.Info("listening", "addr", ln.Addr().String(), "routes", len(routes), "schedules", len(jobs), "services", len(services))
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	defer stopHealth()
+	go a.watchHealth(healthCtx)
+	var servicesDone sync.WaitGroup
+	for _, s := range services {
+		servicesDone.Add(1)
+		go func() {
+			defer servicesDone.Done()
+			if err := s.Run(ctx); err != nil {
+				a.Log.Error("service stopped", "service", s.Name, "error", err.Error())
+			}
+		}()
+	}
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
@@ -250,11 +287,25 @@ func (a *App) Serve(routes []Route, jobs []Job) error {
 			timeout = d
 		}
 	}
+	a.Drain()
+	if s := os.Getenv("NODEFORGE_DRAIN_DELAY"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			a.Log.Info("draining: not ready", "delay", d.String())
+			time.Sleep(d)
+		}
+	}
 	a.Log.Info("shutting down", "drain_timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	<-jobsDone
+	servicesStopped := make(chan struct{})
+	go func() { servicesDone.Wait(); close(servicesStopped) }()
+	select {
+	case <-servicesStopped:
+	case <-sctx.Done():
+		a.Log.Warn("drain timeout: queue executions still running")
+	}
 	waited := make(chan struct{})
 	go func() { a.inflight.Wait(); close(waited) }()
 	select {
@@ -284,6 +335,9 @@ func (a *App) runJobs(ctx context.Context, jobs []Job) {
 					t.Stop()
 					return
 				case at := <-t.C:
+					if !a.claimTick(ctx, j, next) {
+						continue
+					}
 					done := a.Track()
 					j.Run(context.WithoutCancel(ctx), at)
 					done()
@@ -292,6 +346,47 @@ func (a *App) runJobs(ctx context.Context, jobs []Job) {
 		}()
 	}
 	wg.Wait()
+}
+
+// claimTick reports whether this replica runs the tick of j due at next: always without
+// leases; with leases, only the replica that claims the tick's key first. A replica that
+// cannot reach the lease store skips the tick (a tick runs at most once).
+func (a *App) claimTick(ctx context.Context, j Job, next time.Time) bool {
+	if a.leases == nil {
+		return true
+	}
+	key := j.Flow + "." + j.Trigger + "." + strconv.FormatInt(next.Unix(), 10)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	won, err := a.leases.Claim(cctx, key)
+	if err != nil {
+		a.Log.Warn("schedule tick skipped: cannot claim its lease", "flow", j.Flow, "trigger", j.Trigger, "tick", next.UTC().Format(time.RFC3339), "error", err.Error())
+		return false
+	}
+	if !won {
+		a.Log.Debug("schedule tick taken by another replica", "flow", j.Flow, "trigger", j.Trigger, "tick", next.UTC().Format(time.RFC3339))
+	}
+	return won
+}
+
+func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if a.Ready() {
+		w.Write([]byte(`{"status":"ready"}`))
+		return
+	}
+	h := a.health
+	h.mu.Lock()
+	draining := h.draining
+	h.mu.Unlock()
+	status := "not ready"
+	if draining {
+		status = "draining"
+	}
+	body, _ := json.Marshal(map[string]any{"status": status, "failing": a.Failing()})
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write(body)
 }
 
 // Atoi parses an integer setting, with a default.

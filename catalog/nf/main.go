@@ -56,6 +56,7 @@ func Main(app *App, flows []Flow, args []string) int {
 func serve(app *App, flows []Flow) int {
 	var routes []Route
 	var jobs []Job
+	var services []Service
 	for _, f := range flows {
 		if err := f.Open(); err != nil {
 			app.Log.Error("cannot open the flow's connectors", "flow", f.ID(), "error", err.Error())
@@ -63,9 +64,12 @@ func serve(app *App, flows []Flow) int {
 		}
 		routes = append(routes, f.Routes()...)
 		jobs = append(jobs, f.Jobs()...)
+		if sf, ok := f.(ServiceFlow); ok {
+			services = append(services, sf.Services()...)
+		}
 	}
 	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Pattern < routes[j].Pattern })
-	if err := app.Serve(routes, jobs); err != nil {
+	if err := app.Serve(routes, jobs, services...); err != nil {
 		app.Log.Error("server failed", "error", err.Error())
 		return 1
 	}

@@ -8,3 +8,15 @@ CREATE TABLE IF NOT EXISTS orders (
   status TEXT NOT NULL DEFAULT 'new',
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
+
+-- order_events.flow.json: each order once (its idempotency key), and every delivery.
+CREATE TABLE IF NOT EXISTS processed_orders (
+  idempotency_key TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  qty INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS order_deliveries (
+  idempotency_key TEXT NOT NULL,
+  delivery INTEGER NOT NULL
+);

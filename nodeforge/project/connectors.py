@@ -122,6 +122,19 @@ _SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("api_key", "API key", secret=True),
         FieldSpec("api_version", "azure: the api-version query parameter (default 2024-10-21)"),
     ),
+    "nats": (
+        FieldSpec(
+            "url", "server URL(s), comma-separated: nats://host:4222, tls://host:4222", required=True
+        ),
+        FieldSpec("user", "user name (with password)"),
+        FieldSpec("password", "password", secret=True),
+        FieldSpec("token", "authentication token (instead of user and password)", secret=True),
+        FieldSpec("creds", "a .creds file (JWT and NKey seed; instead of the above)"),
+        FieldSpec("tls_ca", "CA bundle file to verify the server"),
+        FieldSpec("tls_cert", "client certificate file (mutual TLS)"),
+        FieldSpec("tls_key", "client key file (mutual TLS)"),
+        FieldSpec("tls", "true: require TLS even for nats:// URLs"),
+    ),
 }
 assert set(_SPECS) == set(CONNECTOR_TYPES)
 
@@ -406,12 +419,37 @@ def normalise(kind: str, settings: Mapping[str, str]) -> dict[str, str]:
         raise ProjectError(f"port must be a number, not `{out['port']}`")
     if kind == "llm":
         _normalise_llm(out)
+    if kind == "nats":
+        _normalise_nats(out)
     for key in ("url",):
-        if key in out:
+        if key in out and kind != "nats":
             parsed = urllib.parse.urlsplit(out[key])
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ProjectError(f"url must be an http(s) URL, not `{mask_url(out[key])}`")
     return out
+
+
+_NATS_SCHEMES = ("nats", "tls", "ws", "wss")
+
+
+def _normalise_nats(out: dict[str, str]) -> None:
+    """A nats connector: every server URL has a NATS scheme and a host; one way to log in;
+    a client certificate comes with its key."""
+    for url in out["url"].split(","):
+        parsed = urllib.parse.urlsplit(url.strip())
+        if parsed.scheme not in _NATS_SCHEMES or not parsed.hostname:
+            raise ProjectError(
+                f"url must be nats://, tls://, ws:// or wss:// URLs, not `{mask_url(url.strip())}`"
+            )
+    ways = [k for k in ("user", "token", "creds") if out.get(k)]
+    if len(ways) > 1:
+        raise ProjectError(f"give one way to log in, not {' and '.join(ways)}")
+    if out.get("password") and not out.get("user"):
+        raise ProjectError("a password needs a user")
+    if bool(out.get("tls_cert")) != bool(out.get("tls_key")):
+        raise ProjectError("tls_cert and tls_key go together")
+    if out.get("tls", "") not in ("", "true", "false"):
+        raise ProjectError(f"tls must be true or false, not `{out['tls']}`")
 
 
 def _normalise_llm(out: dict[str, str]) -> None:
@@ -784,7 +822,76 @@ def _test_postgres(root: Path, s: dict[str, str], timeout: float) -> TestResult:
     )
 
 
+def _test_nats(root: Path, s: dict[str, str], timeout: float) -> TestResult:
+    """Connect and log in with the connector's settings, then ask JetStream for the
+    account's limits (the queue nodes and schedule leases need JetStream)."""
+    import asyncio
+
+    import nats
+    from nats.errors import Error as NatsError
+    from nats.js.errors import Error as JetStreamError
+
+    def path(name: str) -> str | None:
+        value = s.get(name)
+        if not value:
+            return None
+        p = Path(value)
+        return str(p if p.is_absolute() else root / p)
+
+    options: dict[str, Any] = {
+        "servers": [u.strip() for u in s["url"].split(",")],
+        "connect_timeout": timeout,
+        "allow_reconnect": False,
+        "max_reconnect_attempts": 0,
+    }
+    if s.get("user"):
+        options["user"], options["password"] = s["user"], s.get("password", "")
+    if s.get("token"):
+        options["token"] = s["token"]
+    if path("creds"):
+        options["user_credentials"] = path("creds")
+    tls_ca, tls_cert = path("tls_ca"), path("tls_cert")
+    if tls_ca or tls_cert or s.get("tls") == "true":
+        ctx = ssl.create_default_context(cafile=tls_ca)
+        if tls_cert:
+            ctx.load_cert_chain(tls_cert, path("tls_key"))
+        options["tls"] = ctx
+
+    async def probe() -> TestResult:
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        try:
+            nc = await nats.connect(**options, error_cb=on_error)
+        except (NatsError, OSError, TimeoutError) as exc:
+            reason = "; ".join(errors) or f"{type(exc).__name__}: {exc}"
+            return TestResult(False, f"cannot connect to NATS: {reason}")
+        try:
+            info = nc._server_info
+            try:
+                account = await nc.jetstream(timeout=timeout).account_info()
+            except (JetStreamError, NatsError, TimeoutError) as exc:
+                return TestResult(
+                    False,
+                    f"connected to NATS {info.get('version', '?')}, but JetStream does not "
+                    f"answer: {type(exc).__name__}: {exc}",
+                )
+            return TestResult(
+                True,
+                f"connected to NATS {info.get('version', '?')} with JetStream "
+                f"({account.streams} streams, {account.consumers} consumers)",
+                {"server_version": str(info.get("version", "?")), "tls": str(bool(options.get("tls")))},
+            )
+        finally:
+            await nc.close()
+
+    return asyncio.run(asyncio.wait_for(probe(), timeout + 5))
+
+
 _TESTERS = {
+    "nats": _test_nats,
     "sqlite": _test_sqlite,
     "smtp": _test_smtp,
     "http": _test_http,
