@@ -16,11 +16,38 @@ type Cron struct {
 	domStar, dowStar              bool
 	loc                           *time.Location
 	Spec                          string
+	every                         time.Duration // @every: ticks at the multiples of every
 }
 
-// ParseCron parses spec in the time zone tz (an IANA name; "" is UTC).
+// descriptors are the named schedules ParseCron accepts besides five fields.
+var descriptors = map[string]string{
+	"@yearly":   "0 0 1 1 *",
+	"@annually": "0 0 1 1 *",
+	"@monthly":  "0 0 1 * *",
+	"@weekly":   "0 0 * * 0",
+	"@daily":    "0 0 * * *",
+	"@midnight": "0 0 * * *",
+	"@hourly":   "0 * * * *",
+}
+
+// ParseCron parses spec in the time zone tz (an IANA name; "" is UTC). Besides five
+// fields it accepts @hourly, @daily (@midnight), @weekly, @monthly, @yearly (@annually)
+// and @every D (a Go duration of at least one second, e.g. @every 15m): the ticks of
+// @every fall on the multiples of D since the Unix epoch, so every replica of an app
+// computes the same ones (the schedule leases are per tick).
 func ParseCron(spec, tz string) (*Cron, error) {
-	fields := strings.Fields(spec)
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(spec), "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil || d < time.Second {
+			return nil, fmt.Errorf("cron %q: @every wants a duration of at least 1s", spec)
+		}
+		return &Cron{loc: time.UTC, Spec: spec, every: d}, nil
+	}
+	text := spec
+	if named, ok := descriptors[strings.TrimSpace(spec)]; ok {
+		text = named
+	}
+	fields := strings.Fields(text)
 	if len(fields) != 5 {
 		return nil, fmt.Errorf("cron %q: want 5 fields, got %d", spec, len(fields))
 	}
@@ -101,6 +128,9 @@ func cronField(f string, lo, hi int) (uint64, error) {
 
 // Next is the first time strictly after t that matches.
 func (c *Cron) Next(t time.Time) time.Time {
+	if c.every > 0 {
+		return time.Unix(0, 0).Add(t.Sub(time.Unix(0, 0)).Truncate(c.every) + c.every)
+	}
 	t = t.In(c.loc).Truncate(time.Minute).Add(time.Minute)
 	for limit := 0; limit < 5*366*24*60; limit++ {
 		if c.month&(1<<uint(t.Month())) == 0 {
