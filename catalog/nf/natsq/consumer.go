@@ -275,8 +275,12 @@ func (q *Queue) deadLetter(ctx context.Context, app *nf.App, c *Conn, m jetstrea
 	out.Data = m.Data()
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	// The same dead letter published twice (a redelivery after a lost ack) is deduplicated.
-	id := "dead:" + md.Stream + ":" + strconv.FormatUint(md.Sequence.Stream, 10)
+	// The same dead letter published twice (a redelivery after a lost ack) is deduplicated:
+	// by the message's own Nats-Msg-Id, kept, or by its place in the stream.
+	id := m.Headers().Get("Nats-Msg-Id")
+	if id == "" {
+		id = "dead:" + md.Stream + ":" + strconv.FormatUint(md.Sequence.Stream, 10)
+	}
 	if _, err := c.JS.PublishMsg(pctx, out, jetstream.WithMsgID(id)); err != nil {
 		log.Warn("queue: cannot publish to the dead-letter subject, retrying later", "error", err.Error())
 		_ = m.NakWithDelay(q.Backoff[len(q.Backoff)-1])
