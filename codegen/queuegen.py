@@ -163,9 +163,13 @@ def run_value(g: FlowGen, t: str) -> list[str]:
         "stream_sequence": "int64(0)",
         "published": "nf.Now()",
     }
-    value = "map[string]any{\n" + "".join(
-        f"\t{go_string(k)}: nf.Default(in, {go_string(k)}, {v}),\n" for k, v in entries.items()
-    ) + "}"
+    value = (
+        "map[string]any{\n"
+        + "".join(
+            f"\t{go_string(k)}: nf.Default(in, {go_string(k)}, {v}),\n" for k, v in entries.items()
+        )
+        + "}"
+    )
     from .flowgen import EMPTY
 
     decoded = g.types.decode(g.out_type(t, "out"), value, EMPTY, g.type_hint(t, "out"))

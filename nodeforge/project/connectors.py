@@ -124,7 +124,9 @@ _SPECS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     "nats": (
         FieldSpec(
-            "url", "server URL(s), comma-separated: nats://host:4222, tls://host:4222", required=True
+            "url",
+            "server URL(s), comma-separated: nats://host:4222, tls://host:4222",
+            required=True,
         ),
         FieldSpec("user", "user name (with password)"),
         FieldSpec("password", "password", secret=True),
@@ -882,7 +884,10 @@ def _test_nats(root: Path, s: dict[str, str], timeout: float) -> TestResult:
                 True,
                 f"connected to NATS {info.get('version', '?')} with JetStream "
                 f"({account.streams} streams, {account.consumers} consumers)",
-                {"server_version": str(info.get("version", "?")), "tls": str(bool(options.get("tls")))},
+                {
+                    "server_version": str(info.get("version", "?")),
+                    "tls": str(bool(options.get("tls"))),
+                },
             )
         finally:
             await nc.close()
