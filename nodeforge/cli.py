@@ -441,6 +441,18 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     """Code generation and builds: generate, build, run, test, watch (docs/codegen.md)."""
     fmt_choices = ("text", "json", "sarif", "github")
 
+    deploy = sub.add_parser("deploy", help="deployment artefacts of the app (docs/scale-out.md)")
+    dsub = deploy.add_subparsers(dest="target", metavar="TARGET", required=True)
+    k8s = dsub.add_parser("kubernetes", help="Dockerfile and Kubernetes manifests")
+    k8s.add_argument("path", nargs="?", type=arg("flows"), help="the workspace (default: .)")
+    k8s.add_argument("--output", "-o", type=arg("output_folder"), required=True)
+    k8s.add_argument("--image", help="the image reference (default: <project>:latest)")
+    k8s.add_argument("--namespace", help="metadata.namespace of every object")
+    k8s.add_argument("--replicas", type=int, default=2, help="minimum replicas (default 2)")
+    k8s.add_argument("--max-replicas", type=int, default=10, help="autoscaler maximum")
+    k8s.add_argument("--otlp-endpoint", help="OTEL_EXPORTER_OTLP_ENDPOINT (traces over OTLP/HTTP)")
+    k8s.set_defaults(handler=_lazy("nodeforge.commands.deploy", "run"))
+
     generate = sub.add_parser("generate", help="write the Go module of a flow or workspace")
     generate.add_argument("path", type=arg("flows"), help="a flow file or a workspace folder")
     generate.add_argument(

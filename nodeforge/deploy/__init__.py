@@ -1,0 +1,1 @@
+"""Deployment artefacts of a generated app (``nodeforge deploy``): docs/scale-out.md."""
