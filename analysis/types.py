@@ -295,7 +295,7 @@ def type_from_schema(schema: object) -> Type:
     if hit is not None and hit[0] is schema:
         return hit[1]
     try:
-        t = _from_schema(schema, 0)
+        t = _from_schema(schema, 0, schema)
     except Exception:  # pragma: no cover - hostile input (e.g. unorderable keys)
         t = ANY
     if len(_schema_cache) >= _CACHE_LIMIT:
@@ -313,53 +313,134 @@ _SIMPLE: dict[str, Type] = {
 }
 
 
-def _from_schema(s: object, depth: int) -> Type:
+def _from_schema(s: object, depth: int, root: object) -> Type:
+    """The type of ``s``, a schema inside ``root`` (for ``$ref``)."""
     if depth > MAX_SCHEMA_DEPTH or not isinstance(s, dict):
-        return ANY
+        return ANY  # boolean schemas too: `true` is anything, `false` nothing we can type
+    t = _own_type(s, depth, root)
+    ref = s.get("$ref")
+    if isinstance(ref, str):
+        from nodeforge.analysis.schemas import resolve_pointer
+
+        found = resolve_pointer(root, ref)
+        if found is not None:
+            t = meet(_from_schema(found[0], depth + 1, root), t)
+    parts = s.get("allOf")
+    if isinstance(parts, list):
+        for part in parts:
+            t = meet(t, _from_schema(part, depth + 1, root))
     for key in ("anyOf", "oneOf"):
         alts = s.get(key)
         if isinstance(alts, list) and alts:
-            t = union(*(_from_schema(a, depth + 1) for a in alts))
-            return union(t, NULL) if s.get("nullable") is True else t
-    if "const" in s:
-        t = _from_enum([s["const"]], None, s)
-    elif isinstance(s.get("enum"), list):
-        t = _from_enum(s["enum"], s.get("type"), s)
-    else:
-        ty = s.get("type")
-        names: list[str]
-        if isinstance(ty, str):
-            names = [ty]
-        elif isinstance(ty, list) and ty and all(isinstance(n, str) for n in ty):
-            names = list(ty)
-        elif ty is None:
-            if "properties" in s or "additionalProperties" in s or "required" in s:
-                names = ["object"]
-            elif "items" in s:
-                names = ["array"]
-            else:
-                return ANY
-        else:
-            return ANY
-        t = union(*(_from_type_name(n, s, depth) for n in names))
-    if s.get("nullable") is True:
+            t = union(*(meet(t, _from_schema(a, depth + 1, root)) for a in alts))
+    if "if" in s and ("then" in s or "else" in s):
+        # Either branch may apply: the value has the base type and one branch's.
+        t = union(
+            *(
+                meet(t, _from_schema(s[k], depth + 1, root)) if k in s else t
+                for k in ("then", "else")
+            )
+        )
+    if s.get("nullable") is True and not isinstance(t, AnyType):
         t = union(t, NULL)
     return t
 
 
-def _from_type_name(name: str, s: dict[object, object], depth: int) -> Type:
+def _own_type(s: dict[object, object], depth: int, root: object) -> Type:
+    """The type of the schema's own keywords (type, enum, const, properties, items)."""
+    if "const" in s:
+        return _from_enum([s["const"]], None, s)
+    if isinstance(s.get("enum"), list):
+        return _from_enum(s["enum"], s.get("type"), s)  # type: ignore[arg-type]
+    ty = s.get("type")
+    names: list[str]
+    if isinstance(ty, str):
+        names = [ty]
+    elif isinstance(ty, list) and ty and all(isinstance(n, str) for n in ty):
+        names = list(ty)
+    elif ty is None:
+        if "properties" in s or "additionalProperties" in s or "required" in s:
+            names = ["object"]
+        elif "items" in s:
+            names = ["array"]
+        else:
+            return ANY
+    else:
+        return ANY
+    return union(*(_from_type_name(n, s, depth, root) for n in names))
+
+
+def meet(a: Type, b: Type) -> Type:
+    """What a value of both ``a`` and ``b`` is (``allOf``, a branch of ``anyOf`` or ``if``
+    with the schema's own keywords), as far as types go: objects merge their fields (a
+    field required by either is required), ``integer`` and ``number`` give ``integer``, the
+    more specific string wins. Kinds that cannot meet leave ``a``."""
+    if isinstance(a, AnyType):
+        return b
+    if isinstance(b, AnyType):
+        return a
+    if isinstance(a, UnionType) or isinstance(b, UnionType):
+        pairs = [
+            m
+            for x in (a.options if isinstance(a, UnionType) else (a,))
+            for y in (b.options if isinstance(b, UnionType) else (b,))
+            if (m := _meet_one(x, y)) is not None
+        ]
+        return union(*pairs) if pairs else a
+    met = _meet_one(a, b)
+    return a if met is None else met
+
+
+def _meet_one(a: Type, b: Type) -> Type | None:
+    if isinstance(a, AnyType):
+        return b
+    if isinstance(b, AnyType) or a == b:
+        return a
+    if {type(a), type(b)} == {IntType, NumberType}:
+        return INT
+    if isinstance(a, StringType) and isinstance(b, StringType):
+        if a.enum is not None and b.enum is not None:
+            common = tuple(v for v in a.enum if v in b.enum)
+            return StringType(common or a.enum, a.format or b.format)
+        return StringType(a.enum or b.enum, a.format or b.format)
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+        return ArrayType(meet(a.items, b.items))
+    if isinstance(a, ObjectType) and isinstance(b, ObjectType):
+        fields: dict[str, Field] = {f.name: f for f in a.fields}
+        for f in b.fields:
+            old = fields.get(f.name)
+            if old is None:
+                fields[f.name] = f
+            else:
+                fields[f.name] = Field(
+                    f.name,
+                    meet(old.type, f.type),
+                    old.required or f.required,
+                    old.description or f.description,
+                )
+        if a.additional is None or b.additional is None:
+            additional: Type | None = None
+        else:
+            additional = meet(a.additional, b.additional)
+        return ObjectType(tuple(fields.values()), additional)
+    if type(a) is type(b):
+        return a
+    return None
+
+
+def _from_type_name(name: str, s: dict[object, object], depth: int, root: object) -> Type:
     if name == "string":
         fmt = s.get("format")
         return StringType(None, fmt if isinstance(fmt, str) else None)
     if name == "array":
         items = s.get("items")
-        return ArrayType(_from_schema(items, depth + 1) if isinstance(items, dict) else ANY)
+        return ArrayType(_from_schema(items, depth + 1, root) if isinstance(items, dict) else ANY)
     if name == "object":
-        return _object_from_schema(s, depth)
+        return _object_from_schema(s, depth, root)
     return _SIMPLE.get(name, ANY)
 
 
-def _object_from_schema(s: dict[object, object], depth: int) -> ObjectType:
+def _object_from_schema(s: dict[object, object], depth: int, root: object) -> ObjectType:
     props = s.get("properties")
     req = s.get("required")
     required = {r for r in req if isinstance(r, str)} if isinstance(req, list) else set()
@@ -372,7 +453,7 @@ def _object_from_schema(s: dict[object, object], depth: int) -> ObjectType:
             fields.append(
                 Field(
                     name,
-                    _from_schema(sub, depth + 1),
+                    _from_schema(sub, depth + 1, root),
                     name in required,
                     desc if isinstance(desc, str) else None,
                 )
@@ -382,9 +463,11 @@ def _object_from_schema(s: dict[object, object], depth: int) -> ObjectType:
     if ap is False:
         additional = None
     elif isinstance(ap, dict):
-        additional = _from_schema(ap, depth + 1)
+        additional = _from_schema(ap, depth + 1, root)
     else:
         additional = ANY
+    if ap is not False and isinstance(s.get("patternProperties"), dict) and s["patternProperties"]:
+        additional = ANY  # members matching a pattern have that pattern's schema
     return ObjectType(tuple(fields), additional)
 
 

@@ -372,7 +372,12 @@ class ExprCompiler:
             return Compiled(f"{a.code} + {b.code}", "string", STRING)
         if op == "+" and a.go == b.go and a.go.startswith("[]"):
             return Compiled(f"nf.Concat({a.code}, {b.code})", a.go, t)
-        if op == "+" and a.go.startswith("[]") and b.go.startswith("[]") and isinstance(t, ArrayType):
+        if (
+            op == "+"
+            and a.go.startswith("[]")
+            and b.go.startswith("[]")
+            and isinstance(t, ArrayType)
+        ):
             # Lists of different Go element types (`[] + [3, 4]`): both as the result's.
             go = self.go(t)
             return Compiled(f"nf.Concat({self.coerce(a, t)}, {self.coerce(b, t)})", go, t)

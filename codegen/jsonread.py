@@ -18,9 +18,10 @@ boolean), ``properties``, ``required``, ``additionalProperties: false``, ``items
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from nodeforge.analysis.regex import pattern_error
+from nodeforge.analysis.schemas import message_json
 from nodeforge.analysis.types import Type, type_from_schema
 
 from .gotypes import GoTypes, name_join, pascal, singular
@@ -72,11 +73,9 @@ def supported(schema: Any, top: bool = True) -> bool:
             isinstance(enum, list) and enum and all(isinstance(e, str) for e in enum)
         ):
             return False
-        if "pattern" in schema:
-            try:
-                re.compile(schema["pattern"])
-            except (re.error, TypeError):
-                return False
+        pattern = schema.get("pattern")
+        if pattern is not None and (not isinstance(pattern, str) or pattern_error(pattern)):
+            return False
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         v = schema.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
@@ -96,6 +95,7 @@ class ReaderGen:
         self.funcs: dict[str, str] = {}  # name -> Go source
         self.vars: dict[str, str] = {}  # Go var name -> initialiser
         self._by_key: dict[str, str] = {}
+        self._lists = 0  # depth of the list being read, for its loop's variable names
 
     def reader(self, schema: dict[str, Any], hint: str) -> str | None:
         """The name of ``func(r *nf.Reader, out *T)`` for a top-level object schema, or
@@ -122,7 +122,9 @@ class ReaderGen:
         self._by_key[key] = name
         self.funcs[name] = ""  # reserve
         props: dict[str, Any] = schema.get("properties", {})
-        required = [r for r in schema.get("required", []) if r in props]
+        # Every required name, declared in `properties` or not (an undeclared one is
+        # only looked for: its value is skipped, or reported where the object is closed).
+        required = list(dict.fromkeys(schema.get("required", [])))
         closed = schema.get("additionalProperties", True) is False
         lines = [
             f"// {name} reads a {s.name} from JSON, checking its schema as it goes.",
@@ -158,6 +160,14 @@ class ReaderGen:
             else:
                 lines += _indent(self._value(sub, f.type, f"out.{f.name}", f.go, inner_hint), 3)
             lines.append("\t\t\tr.Pop()")
+        for prop in required:
+            if prop in props and s.field(prop) is not None:
+                continue
+            lines.append(f"\t\tcase {go_string(prop)}:")
+            lines.append(f"\t\t\thas[{required.index(prop)}] = true")
+            if closed:
+                lines.append("\t\t\tr.Unknown(key)")
+            lines.append("\t\t\tr.Skip()")
         lines.append("\t\tdefault:")
         if closed:
             lines.append("\t\t\tr.Unknown(key)")
@@ -195,9 +205,7 @@ class ReaderGen:
             if "enum" in schema:
                 allowed = ", ".join(go_string(e) for e in schema["enum"])
                 var = self._var("enum", f"[]string{{{allowed}}}", hint)
-                message = "must be one of " + ", ".join(
-                    json.dumps(e, ensure_ascii=False) for e in schema["enum"]
-                )
+                message = "must be one of " + ", ".join(message_json(e) for e in schema["enum"])
                 out.append(f"r.CheckEnum({target}, {var}, {go_string(message)})")
             return out
         if kind in ("integer", "number"):
@@ -218,23 +226,30 @@ class ReaderGen:
             item_schema = schema.get("items") or {}
             elem = go[2:]
             item_t = getattr(t, "items", None)
+            # Names per nesting level: a list of lists reads its items in an inner loop.
+            level = self._lists
+            n, item = ("n", "item") if level == 0 else (f"n{level + 1}", f"item{level + 1}")
+            self._lists += 1
             out = [
                 "if r.BeginList() {",
-                "\tn := 0",
-                "\tfor first := true; r.NextItem(&first); n++ {",
+                f"\t{n} := 0",
+                f"\tfor first := true; r.NextItem(&first); {n}++ {{",
             ]
-            out.append("\t\tr.PushIndex(n)")
-            out.append(f"\t\tvar item {elem}")
-            if item_t is None:
-                out.append("\t\titem = r.Any(nil)")
-            else:
-                out += _indent(self._value(item_schema, item_t, "item", elem, singular(hint)), 2)
-            out += [f"\t\t{target} = append({target}, item)", "\t\tr.Pop()", "\t}"]
+            out.append(f"\t\tr.PushIndex({n})")
+            out.append(f"\t\tvar {item} {elem}")
+            try:
+                if item_t is None:
+                    out.append(f"\t\t{item} = r.Any(nil)")
+                else:
+                    out += _indent(self._value(item_schema, item_t, item, elem, singular(hint)), 2)
+            finally:
+                self._lists -= 1
+            out += [f"\t\t{target} = append({target}, {item})", "\t\tr.Pop()", "\t}"]
             lo, hi = schema.get("minItems"), schema.get("maxItems")
             if lo is not None or hi is not None:
                 lo_s = go_int(lo) if lo is not None else "-1"
                 hi_s = go_int(hi) if hi is not None else "-1"
-                out.append(f"\tr.CheckItems(n, {lo_s}, {hi_s})")
+                out.append(f"\tr.CheckItems({n}, {lo_s}, {hi_s})")
             out += [f"\tif {target} == nil {{", f"\t\t{target} = {go}{{}}", "\t}", "}"]
             return out
         if kind == "object":

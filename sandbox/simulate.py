@@ -424,7 +424,7 @@ class Simulation:
         }
 
     def _trigger(self, run: sims.NodeRun, rec: NodeRecord) -> None:
-        value = run.input
+        value = _as_app_values(run.input)
         if rec.type == "http/trigger":
             given = value if isinstance(value, dict) else {}
             cfg = run.config
@@ -621,6 +621,13 @@ def _utc_now() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_app_values(value: Any) -> Any:
+    """The trigger's data as the app decodes it (integers beyond 64 bits are doubles)."""
+    from nodeforge.sandbox.schemacheck import normalize
+
+    return normalize(value)
 
 
 def _validate(value: Any, schema: Any) -> list[dict[str, str]]:

@@ -202,7 +202,7 @@ def _scan_string(s: str, start: int) -> tuple[str, int]:
                     ExprError(
                         i,
                         max(end, i + 2),
-                        f"invalid octal escape `{s[i:max(end, i + 2)]}`: CEL octal escapes "
+                        f"invalid octal escape `{s[i : max(end, i + 2)]}`: CEL octal escapes "
                         "take three digits, `\\000` to `\\377` (`\\000` is NUL)",
                         "syntax",
                     )

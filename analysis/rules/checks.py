@@ -36,6 +36,7 @@ from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
+from nodeforge.analysis.schemas import lint_schema
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.types import (
     ANY,
@@ -240,6 +241,7 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
         known: dict[str, Any] = {"versions": versions, "latest": versions[-1]}
         return [_Problem("NF005", message, (*node.path, "version"), known)]
     problems += _config_problems(ctx, node, manifest)
+    problems += _schema_problems(node, manifest)
     problems += _connector_problems(ctx, node, manifest)
     latest = versions[-1]
     if manifest.deprecated:
@@ -287,6 +289,48 @@ def _config_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_
             if not error.path:
                 data["defaults"] = manifest.default_config()
         problems.append(_Problem("NF006", error.message, path, data, at_key=at_key))
+    return problems
+
+
+_SCHEMA_KEYS: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def schema_config_keys(manifest: Any) -> tuple[str, ...]:
+    """The config keys whose values are JSON Schemas: those a port schema of the
+    manifest types from (``{"$config": key}``); cached per manifest."""
+    hit = _SCHEMA_KEYS.get(id(manifest))
+    if hit is not None and hit[0] is manifest:
+        return hit[1]
+    keys: list[str] = []
+    stack: list[Any] = [p.schema_ for p in (*manifest.inputs.values(), *manifest.outputs.values())]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            key = value.get("$config")
+            if isinstance(key, str) and key not in keys:
+                keys.append(key)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    _SCHEMA_KEYS[id(manifest)] = (manifest, tuple(sorted(keys)))
+    return _SCHEMA_KEYS[id(manifest)][1]
+
+
+def _schema_problems(node: NodeInfo, manifest: Any) -> list[_Problem]:
+    """NF028-NF030: the user's JSON Schemas in the config, keyword by keyword."""
+    config = node.value.get("config")
+    if not isinstance(config, dict):
+        return []
+    problems = []
+    for key in schema_config_keys(manifest):
+        schema = config.get(key)
+        if not isinstance(schema, dict | bool):
+            continue  # absent, or NF006 reports the wrong type
+        for issue in lint_schema(schema):
+            path = (*node.path, "config", key, *issue.path)
+            problems.append(
+                _Problem(issue.code, issue.message, path, {"key": key}, at_key=issue.at_key)
+            )
     return problems
 
 

@@ -310,6 +310,42 @@ _RULES = [
         "subflow_arguments",
     ),
     Rule(
+        "NF028",
+        "invalid-schema",
+        Severity.ERROR,
+        "A JSON Schema in the config (a body, input, output or validation schema) is broken.",
+        "The app and the simulator validate data with the schema; a keyword whose value has "
+        'the wrong shape (`"minLength": -1`), an unknown type name (`"strng"`, which '
+        "would reject every value), a `pattern` that RE2 (Go's regular expressions, which "
+        "the app uses) cannot compile, or a `$ref` that does not resolve inside the schema "
+        "would make it reject or accept the wrong data, or stop the app at start-up.",
+        "Follow the message: use one of the type names it lists, rewrite the pattern in "
+        "RE2 syntax (no look-around or back-references), point `$ref` at `#/$defs/...` "
+        "inside the same schema. The supported subset is listed in `docs/schemas.md`.",
+        "bad_schemas",
+    ),
+    Rule(
+        "NF029",
+        "schema-keyword-not-enforced",
+        Severity.WARNING,
+        "A JSON Schema keyword or format that neither the app nor the simulator enforces.",
+        "Validation ignores it, so data it is meant to reject is accepted "
+        "(`prefixItems`, `contains`, `dependentRequired`, `format: ipv4`...).",
+        "Express the rule with the enforced keywords (`docs/schemas.md` lists them), or "
+        "check it in the flow (a `flow/if` or `data/validate`), or remove the keyword.",
+        "bad_schemas",
+    ),
+    Rule(
+        "NF030",
+        "unknown-schema-keyword",
+        Severity.WARNING,
+        "A key in a JSON Schema that is no JSON Schema keyword (usually a misspelling).",
+        "JSON Schema ignores unknown keywords, so `minimun` or `requierd` silently check "
+        "nothing and the app accepts what the schema seems to forbid.",
+        "Use the suggested keyword, or move the data to an annotation (`description`, `$comment`).",
+        "bad_schemas",
+    ),
+    Rule(
         "NF900",
         "go-build-error",
         Severity.ERROR,

@@ -136,17 +136,9 @@ func CheckBody(data []byte, schema *Schema) (any, *BadRequest) {
 		return nil, &BadRequest{Title: "Invalid request body", Status: 400,
 			Problems: []Problem{{Pointer: "", Message: "a JSON body is required"}}}
 	}
-	v, err := DecodeJSON(data)
-	if err != nil {
-		p := Problem{Message: err.Error()}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			p.Line, p.Column = lineColumn(data, se.Offset)
-		} else if errors.Is(err, io.ErrUnexpectedEOF) {
-			p.Message = "unexpected end of JSON input"
-			p.Line, p.Column = lineColumn(data, int64(len(data))+1)
-		}
-		return nil, &BadRequest{Title: "Request body is not valid JSON", Status: 400, Problems: []Problem{p}}
+	v, p := ParseJSON(data)
+	if p != nil {
+		return nil, &BadRequest{Title: "Request body is not valid JSON", Status: 400, Problems: []Problem{*p}}
 	}
 	if schema != nil {
 		if probs := schema.Validate(v); len(probs) > 0 {
@@ -175,6 +167,7 @@ func (x *Exec) Reject(b *BadRequest) {
 	if x.endExec != nil {
 		defer x.endExec(b)
 	}
+	x.rejected(b)
 	if x.resp == nil {
 		return
 	}

@@ -24,7 +24,20 @@ type Reader struct {
 	probs   []Problem
 	syntax  *Problem
 	pathBuf [8]pathElem
+	// The keys of the objects being read, innermost last, to reject duplicate keys:
+	// frames[i] is where object i's keys start in keys; big objects get a set.
+	keys   []string
+	frames []keyFrame
+	depth  int
 }
+
+type keyFrame struct {
+	start int
+	set   map[string]struct{}
+}
+
+// maxDepth bounds the nesting of a JSON value (encoding/json's limit).
+const maxDepth = 10000
 
 type pathElem struct {
 	key   string
@@ -207,6 +220,47 @@ func (r *Reader) BeginObject() bool {
 		return false
 	}
 	r.pos++
+	r.openObject()
+	return true
+}
+
+func (r *Reader) openObject() {
+	r.frames = append(r.frames, keyFrame{start: len(r.keys)})
+}
+
+func (r *Reader) closeObject() {
+	if n := len(r.frames); n > 0 {
+		r.keys = r.keys[:r.frames[n-1].start]
+		r.frames = r.frames[:n-1]
+	}
+}
+
+// seen records key in the innermost object; false when it was there already.
+func (r *Reader) seen(key []byte) bool {
+	n := len(r.frames)
+	if n == 0 {
+		return true
+	}
+	f := &r.frames[n-1]
+	if f.set != nil {
+		if _, dup := f.set[string(key)]; dup {
+			return false
+		}
+		f.set[string(key)] = struct{}{}
+		return true
+	}
+	for _, k := range r.keys[f.start:] {
+		if k == string(key) {
+			return false
+		}
+	}
+	r.keys = append(r.keys, string(key))
+	if len(r.keys)-f.start > 32 {
+		f.set = make(map[string]struct{}, 64)
+		for _, k := range r.keys[f.start:] {
+			f.set[k] = struct{}{}
+		}
+	}
 	return true
 }
 
@@ -215,6 +269,7 @@ func (r *Reader) NextKey(first *bool) ([]byte, bool) {
 	c := r.peek()
 	if c == '}' {
 		r.pos++
+		r.closeObject()
 		return nil, false
 	}
 	if !*first {
@@ -230,8 +285,14 @@ func (r *Reader) NextKey(first *bool) ([]byte, bool) {
 		r.fail("expected a string key")
 		return nil, false
 	}
+	keyAt := r.pos
 	key, ok := r.rawString()
 	if !ok {
+		return nil, false
+	}
+	if !r.seen(key) {
+		r.pos = keyAt
+		r.fail("duplicate key " + JSONText(string(bytes.ToValidUTF8(key, []byte("\uFFFD")))))
 		return nil, false
 	}
 	if r.peek() != ':' {
@@ -521,16 +582,8 @@ func (r *Reader) Null() bool {
 
 // Any reads any value as JSON values (validated against s when s is not nil).
 func (r *Reader) Any(s *Schema) any {
-	r.skipSpace()
-	start := r.pos
-	r.Skip()
+	v := r.Value()
 	if r.syntax != nil {
-		return nil
-	}
-	v, err := DecodeJSON(r.data[start:r.pos])
-	if err != nil {
-		r.pos = start
-		r.fail(err.Error())
 		return nil
 	}
 	if s != nil {
@@ -543,11 +596,88 @@ func (r *Reader) Any(s *Schema) any {
 	return v
 }
 
+// Value reads any JSON value as JSON values (nil, bool, int64 for integers that fit,
+// float64, string, []any, map[string]any); a duplicate key is a syntax error.
+func (r *Reader) Value() any {
+	r.depth++
+	defer func() { r.depth-- }()
+	if r.depth > maxDepth {
+		r.fail("exceeded max depth")
+		return nil
+	}
+	switch r.peek() {
+	case '{':
+		r.pos++
+		r.openObject()
+		m := map[string]any{}
+		for first := true; ; {
+			key, ok := r.NextKey(&first)
+			if !ok {
+				break
+			}
+			v := r.Value()
+			if r.syntax != nil {
+				return nil
+			}
+			if utf8.Valid(key) {
+				m[string(key)] = v
+			} else {
+				m[string(bytes.ToValidUTF8(key, []byte("\uFFFD")))] = v
+			}
+		}
+		if r.syntax != nil {
+			return nil
+		}
+		return m
+	case '[':
+		r.pos++
+		out := []any{}
+		for first := true; r.NextItem(&first); {
+			v := r.Value()
+			if r.syntax != nil {
+				return nil
+			}
+			out = append(out, v)
+		}
+		if r.syntax != nil {
+			return nil
+		}
+		return out
+	case '"':
+		return r.String()
+	case 't':
+		return r.literal("true")
+	case 'f':
+		r.literal("false")
+		return false
+	case 'n':
+		r.literal("null")
+		return nil
+	case 0:
+		r.fail("unexpected end of JSON input")
+		return nil
+	}
+	lit, ok := r.number()
+	if !ok {
+		r.fail("invalid character " + strconv.QuoteRune(rune(r.data[r.pos])) + " looking for beginning of value")
+		return nil
+	}
+	text := unsafeString(lit)
+	if !bytes.ContainsAny(lit, ".eE") {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n
+		}
+	}
+	f, _ := strconv.ParseFloat(text, 64)
+	return f
+}
+
 // Skip skips one value.
 func (r *Reader) Skip() {
 	switch r.peek() {
 	case '{':
 		r.pos++
+		r.openObject()
 		first := true
 		for {
 			if _, ok := r.NextKey(&first); !ok {
@@ -600,13 +730,13 @@ func (r *Reader) CheckMaxLength(s string, n int) {
 // CheckPattern: the regular expression matches.
 func (r *Reader) CheckPattern(s string, re *regexp.Regexp) {
 	if !re.MatchString(s) {
-		r.Problem("must match the pattern " + strconv.Quote(re.String()))
+		r.Problem("must match the pattern " + JSONText(re.String()))
 	}
 }
 
 // CheckFormat: a known string format.
 func (r *Reader) CheckFormat(s, format string) {
-	if !formatOK(format, s) {
+	if !FormatOK(format, s) {
 		r.Problem("must be a valid " + format)
 	}
 }

@@ -20,18 +20,29 @@ import (
 // are those of docs/expressions.md (and of the Python evaluator).
 
 // DecodeJSON parses JSON into JSON values; integers that fit become int64, other numbers
-// float64.
+// float64. A duplicate key in an object is an error (the simulator refuses it too).
 func DecodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	v, p := ParseJSON(data)
+	if p != nil {
+		return nil, fmt.Errorf("%s", p.String())
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("unexpected data after the JSON value")
+	return v, nil
+}
+
+// ParseJSON is DecodeJSON with a syntax error as a Problem located by line and column.
+func ParseJSON(data []byte) (any, *Problem) {
+	r := NewReader(data)
+	v := r.Value()
+	if r.syntax == nil {
+		r.skipSpace()
+		if r.pos < len(r.data) {
+			r.fail("unexpected data after the JSON value")
+		}
 	}
-	return Normalize(v), nil
+	if r.syntax != nil {
+		return nil, r.syntax
+	}
+	return v, nil
 }
 
 // Normalize converts json.Number and Go numeric types to int64 or float64, deeply.

@@ -15,6 +15,7 @@ from typing import Any
 from nodeforge.analysis.diagnostics import Severity
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.sandbox.nodetest import load_flow
+from nodeforge.sandbox.schemacheck import loads
 from nodeforge.sandbox.simulate import Simulation, SimulationError, dumps
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -25,7 +26,7 @@ def read_json(path: Path | None, what: str) -> Any:
         return None
     text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     try:
-        return json.loads(text)
+        return loads(text)  # as the app reads JSON: a duplicate key is an error
     except ValueError as exc:
         raise SimulationError(f"{what} {path}: not JSON: {exc}") from exc
 
