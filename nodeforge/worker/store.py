@@ -4,6 +4,7 @@ them is idempotent, so the editor's server and the workers may start in any orde
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from .protocol import (
 )
 
 log = logging.getLogger(__name__)
+CONNECT_DEADLINE = 10.0
 
 
 @dataclass
@@ -63,15 +65,26 @@ class Stores:
 
 async def connect(url: str, name: str) -> Stores:
     """Connect to ``url`` and make sure the stream and buckets exist."""
+
+    async def error(exc: Exception) -> None:  # one line per reconnection problem
+        log.warning("NATS (%s): %s", name, exc)
+
     try:
-        nc = await nats.connect(
-            url,
-            name=name,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
-            connect_timeout=5,
-            allow_reconnect=True,
+        # Reconnects forever once connected; the first connection gets a deadline.
+        nc = await asyncio.wait_for(
+            nats.connect(
+                url,
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+                allow_reconnect=True,
+                error_cb=error,
+            ),
+            CONNECT_DEADLINE,
         )
+    except TimeoutError:
+        raise JobError(f"cannot reach NATS at {url} (for {CONNECT_DEADLINE:g} s)") from None
     except Exception as exc:
         raise JobError(f"cannot reach NATS at {url}: {exc}") from None
     js = nc.jetstream()
