@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from typing import Literal as Lit
 
+from ..regex import pattern_error
 from ..types import (
     ANY,
     BOOL,
@@ -800,10 +800,10 @@ class _Checker:
             if fn == "matches":
                 pat = args[1]
                 if isinstance(pat, Literal) and isinstance(pat.value, str):
-                    try:
-                        re.compile(pat.value)
-                    except re.error as ex:
-                        self.err(pat.start, pat.end, f"invalid regular expression: {ex}", "regex")
+                    problem = pattern_error(pat.value)  # RE2 syntax, as the app's Go
+                    if problem is not None:
+                        message = f"invalid regular expression (RE2 syntax): {problem}"
+                        self.err(pat.start, pat.end, message, "regex")
             return BOOL
         if fn == "join":
             if self.expect(fn, args[0], types[0], frozenset({"list"}), "a list of strings"):

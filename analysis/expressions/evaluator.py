@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..regex import compile_pattern, pattern_error
 from .errors import EvalError, arity_message
 from .tree import Binary, Call, Expr, Ident, Index, ListLit, Literal, MapLit, Select, Ternary, Unary
 
@@ -438,10 +439,10 @@ def _str2(f: Callable[[str, str], object]) -> Callable[[_Evaluator, Call, list[o
 
 
 def _matches(s: str, pattern: str) -> bool:
-    try:
-        return re.search(pattern, s) is not None
-    except re.error as ex:
-        raise EvalError(f"invalid regular expression: {ex}") from None
+    compiled = compile_pattern(pattern)  # RE2, as Go's regexp in the app
+    if compiled is None:
+        raise EvalError(f"invalid regular expression: {pattern_error(pattern)}") from None
+    return compiled.search(s)
 
 
 def _split(s: str, sep: str) -> list[str]:
