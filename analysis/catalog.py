@@ -18,6 +18,7 @@ validator as the fast path and only falls back to ``jsonschema`` to explain fail
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import json
 import re
@@ -33,6 +34,8 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from nodeforge.analysis import nodefiles
+from nodeforge.analysis.jsontree import parse_json
+from nodeforge.analysis.text import LineIndex, PositionEncoding, Span
 
 __all__ = [
     "OPERATORS",
@@ -40,6 +43,7 @@ __all__ = [
     "CatalogError",
     "CatalogProblem",
     "ConfigError",
+    "DeclaredError",
     "KitExample",
     "Migration",
     "NodeManifest",
@@ -218,6 +222,24 @@ class ConfigError:
     suggestion: str | None = None
 
 
+class DeclaredError(BaseModel):
+    """A failure a declared simulation models: when the node's ``config`` has the values
+    given here (omitted: any config) and the expression ``when`` is true, the node emits
+    ``{"message", "code", "retryable"}`` on its ``error`` port (or fails the execution
+    when that port is unconnected), as its executor's ``nf.NodeError`` does. ``when``
+    and the template ``message`` see ``input`` (the arriving value), ``nodes.self.config``
+    (the node's config, defaults filled in) and ``nodes.self.out`` (what the node would
+    emit otherwise), besides the flow's ``nodes`` and ``env``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str = Field(default="true", min_length=1)
+    config: dict[str, Any] = Field(default_factory=dict)
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    message: str = Field(min_length=1)
+    retryable: bool = False
+
+
 class SimulationSpec(BaseModel):
     """How the simulator runs a node kit (the manifest's ``simulation``).
 
@@ -229,7 +251,8 @@ class SimulationSpec(BaseModel):
       ``{"$input": "a.b"}`` reads the arriving value (``""``: all of it),
       ``{"$config": "key"}`` copies a config value, ``{"$expr": "key"}`` evaluates the
       config expression at ``key`` and ``{"$template": "key"}`` renders the config
-      template at ``key``.
+      template at ``key``. Its ``errors`` model failures (:class:`DeclaredError`): the
+      first whose condition holds goes to the ``error`` port instead.
     * ``io``: not simulated (the node does I/O): its output comes from the fixtures, or
       is a value made from its output schema, and the result says ``reason``.
     """
@@ -240,6 +263,7 @@ class SimulationSpec(BaseModel):
     reason: str = ""
     port: str = "out"
     value: Any = None
+    errors: list[DeclaredError] = Field(default_factory=list)
 
 
 class KitExample(BaseModel):
@@ -861,6 +885,8 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
             add('an "io" simulation needs a "reason" (what I/O the node does)', "simulation.reason")
         if sim.kind == "declared" and sim.port not in m.outputs:
             add(f"port {sim.port!r} is not an output of the node", "simulation.port")
+        for where, msg in _check_declared_errors(m, sim):
+            add(msg, where)
     for i, ex in enumerate(m.examples):
         for port in ex.outputs:
             if port not in m.outputs:
@@ -888,6 +914,29 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
                     f"{where}.set.{key}",
                 )
     return probs
+
+
+def _check_declared_errors(m: NodeManifest, sim: SimulationSpec) -> Iterator[tuple[str, str]]:
+    """The ``errors`` of a declared simulation: only for ``declared``, with an ``error``
+    port, known config keys, and a condition and message that parse."""
+    from nodeforge.analysis.expressions import parse, parse_template
+
+    if sim.errors and sim.kind != "declared":
+        yield "simulation.errors", 'only a "declared" simulation declares its errors'
+        return
+    if sim.errors and "error" not in m.outputs:
+        yield "simulation.errors", "the node has no `error` output port to emit them on"
+    for i, case in enumerate(sim.errors):
+        where = f"simulation.errors[{i}]"
+        for key in case.config:
+            if key not in m.properties:
+                yield f"{where}.config.{key}", f"{key!r} is not a config key"
+        parsed = parse(case.when)
+        if parsed.errors:
+            yield f"{where}.when", f"the condition does not parse: {parsed.errors[0].message}"
+        template = parse_template(case.message)
+        if template.errors:
+            yield f"{where}.message", f"the message does not parse: {template.errors[0].message}"
 
 
 def _valid_pattern(p: str) -> bool:
@@ -1213,23 +1262,55 @@ def _load_file(path: Path, check_layout: bool) -> tuple[NodeManifest | None, lis
         probs = []
         for e in exc.errors():
             loc = [_ALIASES.get(str(p), p) if isinstance(p, str) else p for p in e["loc"]]
-            where = _loc_str(loc)
-            probs.append(CatalogProblem(path, e["msg"], _find_line(text, loc), where=where))
-        return None, probs
-    return manifest, _check_manifest(manifest, path, check_layout)
+            probs.append(CatalogProblem(path, e["msg"], where=_loc_str(loc)))
+        return None, locate_problems(probs, text)
+    return manifest, locate_problems(_check_manifest(manifest, path, check_layout), text)
 
 
-def _find_line(text: str, loc: Sequence[str | int]) -> int | None:
-    """Best-effort line of the innermost named key of ``loc`` (for pydantic errors)."""
-    names = [p for p in loc if isinstance(p, str)]
-    pos = 0
-    for name in names:
-        i = text.find(json.dumps(name) + ":", pos)
-        if i < 0:
-            i = text.find(json.dumps(name), pos)
-        if i < 0:
-            break
-        pos = i
-    if pos == 0:
+def where_path(where: str) -> tuple[str | int, ...]:
+    """The JSON path of a problem's ``where`` (``simulation.errors[0].when`` ->
+    ``("simulation", "errors", 0, "when")``)."""
+    out: list[str | int] = []
+    for part in where.split("."):
+        name, *indexes = part.split("[")
+        if name:
+            out.append(name)
+        out.extend(int(i.rstrip("]")) for i in indexes if i.rstrip("]").isdigit())
+    return tuple(out)
+
+
+def problem_span(text: str, where: str) -> Span | None:
+    """Where in the manifest ``text`` the problem at ``where`` is: the value at that
+    path, else the member of its deepest existing ancestor that holds it (the key of a
+    missing or unknown field's object); None when the text does not parse."""
+    root = parse_json(text).root
+    if root is None:
         return None
-    return text.count("\n", 0, pos) + 1
+    path = where_path(where)
+    node = root
+    for depth, segment in enumerate(path):
+        nxt = node.child(segment)
+        if nxt is None:
+            if isinstance(segment, str) and node.kind == "object":
+                member = node.member(segment)
+                if member is not None:
+                    return member.key_span
+            return node.span if depth else None
+        node = nxt
+    return node.span if path else None
+
+
+def locate_problems(problems: list[CatalogProblem], text: str) -> list[CatalogProblem]:
+    """``problems`` of one manifest with the line and column (1-based, in code points)
+    of their ``where`` in its ``text``, so that every tool shows ``node.json:LINE:COL``."""
+    index: LineIndex | None = None
+    out: list[CatalogProblem] = []
+    for problem in problems:
+        span = problem_span(text, problem.where) if problem.where and problem.line is None else None
+        if span is None:
+            out.append(problem)
+            continue
+        index = index or LineIndex(text)
+        pos = index.position(span.start, PositionEncoding.UTF32)
+        out.append(dataclasses.replace(problem, line=pos.line + 1, column=pos.character + 1))
+    return out

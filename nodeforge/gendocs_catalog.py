@@ -6,8 +6,12 @@ Usage::
     python -m nodeforge.gendocs_catalog --check    # exit 1 if docs/catalog.md is stale
     python -m nodeforge.gendocs_catalog -o FILE    # write elsewhere
 
-The output depends only on the manifests, so it is deterministic (a test checks that the
-committed file is up to date).
+The page is assembled from the node kits (``analysis/kits.py``): the pack's introduction
+(``catalog/doc.md``), then per type and version the manifest's data (title, description,
+config table, ports, expressions, connectors, simulation, examples, migrations) around
+the prose of the kit's own documentation page source (``doc.md`` in its folder). The
+output depends only on those files, so it is deterministic (a test checks that the
+committed file is up to date, and that every standard kit has its ``doc.md``).
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from nodeforge.analysis.catalog import (
     match_config_path,
     parse_path_pattern,
 )
+from nodeforge.analysis.kits import DOC_FILE
 
 HEADER = """\
 <!--
   GENERATED FILE: do not edit by hand.
-  Source: catalog/<category>/<name>/<version>/node.json
+  Source: catalog/doc.md, and per node kit catalog/<category>/<name>/<version>/node.json
+  and doc.md
   Regenerate: python -m nodeforge.gendocs_catalog
 -->
 """
@@ -137,12 +143,57 @@ def _ports(title: str, ports: dict[str, Any], optional_flag: bool) -> list[str]:
     return lines
 
 
+def kit_doc(m: NodeManifest) -> str:
+    """The prose of a kit's documentation page source (``doc.md`` beside its manifest),
+    with its headings moved below the page's (``#`` becomes ``####``); empty when the
+    kit has none."""
+    path = m.path.parent / DOC_FILE
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    out, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        out.append("###" + line if not fenced and line.startswith("#") else line)
+    return "\n".join(out)
+
+
+def _simulation(m: NodeManifest) -> str:
+    spec = m.simulation
+    if m.structural:
+        return "Simulation: by the simulator's core (structural node)"
+    if spec is None:
+        return "Simulation: none (treated like an I/O node)"
+    if spec.kind == "io":
+        return f"Simulation: not simulated: {spec.reason} (fixtures, or a value of its type)"
+    if spec.kind == "declared":
+        errors = ", ".join(f"`{e.code}`" for e in spec.errors)
+        return "Simulation: declared" + (f" (errors {errors})" if errors else "")
+    return "Simulation: the kit's `simulation.py`"
+
+
+def _examples(m: NodeManifest) -> list[str]:
+    if not m.examples:
+        return []
+    lines = ["**Examples** (checked by `nodeforge node test`)", ""]
+    for ex in m.examples:
+        lines.append(f"- {ex.name}: config {_code(ex.config)}, input {_code(ex.input)}")
+        lines += [f"  gives `{port}` = {_code(value)}" for port, value in ex.outputs.items()]
+    lines.append("")
+    return lines
+
+
 def _version_section(m: NodeManifest, latest: bool) -> list[str]:
     suffix = " (latest)" if latest else ""
     lines = [f"### {m.type} {m.version}{suffix}", ""]
     if m.deprecated:
         lines += [f"> **Deprecated**: {m.deprecated}", ""]
     lines += [m.description.strip(), ""]
+    doc = kit_doc(m)
+    if doc:
+        lines += [doc, ""]
     lines += ["**Config**", ""]
     lines += _config_table(m)
     lines += _ports("Inputs", dict(m.inputs), True)
@@ -157,7 +208,9 @@ def _version_section(m: NodeManifest, latest: bool) -> list[str]:
     )
     if m.responds:
         facts.append("Responds: ends the HTTP request that started the execution")
+    facts.append(_simulation(m))
     lines += [f"- {f}" for f in facts] + [""]
+    lines += _examples(m)
     if m.migrations:
         lines += ["**Migrations**", ""]
         for mig in m.migrations:
@@ -171,46 +224,15 @@ def _version_section(m: NodeManifest, latest: bool) -> list[str]:
     return lines
 
 
+def pack_intro() -> str:
+    """The pack's introduction: ``doc.md`` at the root of the standard catalog."""
+    return (Catalog.standard_dir() / DOC_FILE).read_text(encoding="utf-8").strip()
+
+
 def render_catalog_markdown(catalog: Catalog) -> str:
-    """The whole reference page, as markdown."""
-    out = [HEADER, "# Node catalog reference", ""]
+    """The whole reference page, as markdown (see the module's docstring)."""
+    out = [HEADER, "# Node catalog reference", "", pack_intro(), ""]
     out += [
-        "Every standard node type, with each of its versions. A flow pins each node's "
-        "`type` and exact `version`; older versions keep working, and the editor offers "
-        "to upgrade them using the migrations listed here.",
-        "",
-        "In config tables, *expression* values are expressions (`input`, "
-        "`nodes.<id>.<port>` and `env.NAME` in scope) and *template* values are text with "
-        "`{{ expression }}` holes. Port schemas may derive from the config: "
-        '`{"$config": "key"}` is the JSON Schema held in that key, `{"$input": "port"}` '
-        'the type of the data arriving at that port, `{"$expr": "key"}` the type of an '
-        'expression, `{"$exprItems": "key"}` the element type of a list expression, '
-        '`{"$exprObject": "key"}` an object typed field by field from the expressions in '
-        'that key, `{"$merge": [a, b]}` an object with the fields of both, and '
-        '`{"$if": "key", "then": a, "else": b}` the schema `a` when the boolean config key '
-        "is true and `b` when it is false (an absent key takes its default), and "
-        '`{"$flowAnswer": "key"}` the answer type of the workspace flow whose id that '
-        "config key holds: the union of the bodies of its `http/respond` nodes with a "
-        "status below 400 (any when the flow can end without answering, is unknown, "
-        "cannot be called or the calls go round).",
-        "",
-        "## Writing a custom node",
-        "",
-        "Custom and forked nodes live anywhere under the workspace's `nodes/` folder, one "
-        "`node.json` per version, in the same format as the standard nodes "
-        "(`catalog/<category>/<name>/<version>/node.json`): `type` (`category/name`), "
-        "`version` (semver), `title`, `description` (markdown), `category`, `icon` (a "
-        "codicon name), `kind` (`trigger`, `action` or `control`), `config_schema` (a JSON "
-        "Schema object; give every property a `description`, and a `default` or `examples`), "
-        "`inputs` and `outputs` (port name to `{description, schema, required}`), "
-        "`expressions` and `templates` (config path patterns: `.` separates keys, `*` is "
-        "every key of an object, `[]` every item of a list, e.g. `cases[].when`), "
-        "`connectors`, `responds`, `deprecated` and `migrations` (`{from, notes, rename, "
-        "set, remove}`, upgrading a config from an older version to this one). A custom "
-        "node may add a version to a standard type (a fork) but may not redefine an "
-        "existing type and version. `nodeforge check` reports every manifest problem with "
-        "its file.",
-        "",
         "## Index",
         "",
         "| type | versions | kind | title |",

@@ -267,9 +267,9 @@ def run_test_binary(
     ``testdata/`` is where Go tests expect it); it writes only under ``/tmp``
     (``t.TempDir``). Never unconfined unless ``unsafe_no_sandbox`` and the sandbox is
     unavailable. The status is ``ok`` when every test passed, ``node_error`` when one
-    failed (the output says which)."""
+    failed; the output is verbose (``--- PASS``/``--- FAIL`` per test)."""
     timeout = f"-test.timeout={max(int(limits.wall_seconds) - 5, 1)}s"
-    argv_tail = ["-test.count=1", timeout]
+    argv_tail = ["-test.count=1", "-test.v", timeout]
     with tempfile.TemporaryDirectory(prefix="nodeforge-gotest-") as tmp:
         folder = Path(tmp) / "pkg"
         folder.mkdir()

@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,19 @@ from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.kits import Kit, kit_of
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
-__all__ = ["KitTestResult", "Step", "check_kit", "find_kit"]
+__all__ = [
+    "KitTestResult",
+    "Step",
+    "check_kit",
+    "find_kit",
+    "kit_module",
+    "locate_go_output",
+    "sandboxed_go_tests",
+]
 
 NODE_ID = "node"
 TRIGGER_ID = "start"
+ERROR_SINK_ID = "caught"
 
 
 @dataclass
@@ -113,10 +123,16 @@ def schema_of(value: Any) -> dict[str, Any]:
 
 
 def harness_flow(
-    manifest: NodeManifest, config: dict[str, Any], input_value: Any = None
+    manifest: NodeManifest,
+    config: dict[str, Any],
+    input_value: Any = None,
+    *,
+    catch_errors: bool = False,
 ) -> dict[str, Any]:
     """A flow running the node alone from a manual trigger whose input has the shape of
-    ``input_value``."""
+    ``input_value``. ``catch_errors``: its ``error`` port (if any) is connected to a
+    ``util/log`` node, so that a failure is emitted there instead of failing the
+    execution (the simulator then records the error value)."""
     trigger = {"input_schema": schema_of(input_value)} if isinstance(input_value, dict) else {}
     nodes: list[dict[str, Any]] = [
         {"id": TRIGGER_ID, "type": "trigger/manual", "version": "1.0.0", "config": trigger},
@@ -126,6 +142,16 @@ def harness_flow(
     if manifest.inputs:
         port = next(iter(manifest.inputs))
         connections.append({"from": f"{TRIGGER_ID}.out", "to": f"{NODE_ID}.{port}"})
+    if catch_errors and "error" in manifest.outputs:
+        nodes.append(
+            {
+                "id": ERROR_SINK_ID,
+                "type": "util/log",
+                "version": "1.0.0",
+                "config": {"message": "node error"},
+            }
+        )
+        connections.append({"from": f"{NODE_ID}.error", "to": f"{ERROR_SINK_ID}.in"})
     return {
         "nodeforge": "1",
         "id": "nf_kit_test",
@@ -216,10 +242,11 @@ def _go_tests(kit: Kit, workspace: Workspace, unsafe_no_sandbox: bool) -> Step:
 KIT_TRUSTED_PACKAGES = ("nodeforge.dev/catalog/nf", "testing", "context", "encoding/json")
 
 
-def kit_module(kit: Kit) -> dict[str, bytes]:
+def kit_module(kit: Kit, package_files: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     """The Go module a kit's package is compiled in: the catalog's ``go.mod``/``go.sum``
     and ``nf`` runtime package (without its tests), and the kit's folder as the package
-    ``./TYPE/VERSION`` (read through :mod:`nodefiles`: no links, capped)."""
+    ``./TYPE/VERSION`` (read through :mod:`nodefiles`: no links, capped), or
+    ``package_files`` in its place (a proposed change of the kit's files)."""
     from nodeforge.analysis import nodefiles
     from nodeforge.codegen.module import catalog_dir
 
@@ -229,25 +256,40 @@ def kit_module(kit: Kit) -> dict[str, bytes]:
         if not src.name.endswith("_test.go"):
             files[f"nf/{src.name}"] = src.read_bytes()
     dest = f"{kit.manifest.type}/{kit.manifest.version}"
-    for name, data in nodefiles.read_folder(kit.folder).items():
+    if package_files is None:
+        package_files = nodefiles.read_folder(kit.folder)
+    for name, data in package_files.items():
         files[f"{dest}/{name}"] = data
     return files
 
 
 def _sandboxed_tests(kit: Kit, workspace: Workspace, rel: str, unsafe_no_sandbox: bool) -> Step:
-    """A workspace or installed pack's Go tests are user code: ``go vet`` and ``go test -c``
-    compile inside the sandbox (:mod:`gobuild`: limits, read-only module cache) and the
-    test binary runs inside it (:func:`gobuild.run_test_binary`)."""
     from nodeforge.analysis import nodefiles
+
+    try:
+        package_files = nodefiles.read_folder(kit.folder)
+    except OSError as exc:
+        return Step("go test", False, str(exc))
+    return sandboxed_go_tests(kit, workspace, package_files, unsafe_no_sandbox=unsafe_no_sandbox)
+
+
+def sandboxed_go_tests(
+    kit: Kit,
+    workspace: Workspace,
+    package_files: Mapping[str, bytes],
+    *,
+    unsafe_no_sandbox: bool = False,
+) -> Step:
+    """``go vet`` and ``go test`` of a kit's package whose files are ``package_files``
+    (its folder's, or a proposed change of them): user code, so ``go vet`` and
+    ``go test -c`` compile inside the sandbox (:mod:`gobuild`: limits, read-only module
+    cache) and the test binary runs inside it (:func:`gobuild.run_test_binary`)."""
     from nodeforge.sandbox import gobuild
     from nodeforge.sandbox.runner import Status
 
     m = kit.manifest
-    try:
-        files = kit_module(kit)
-        package_files = nodefiles.read_folder(kit.folder)
-    except OSError as exc:
-        return Step("go test", False, str(exc))
+    rel = f"./{m.type}/{m.version}"
+    files = kit_module(kit, package_files)
     label = f"the Go package of {m.type} {m.version} ({kit.folder})"
     common: dict[str, Any] = {
         "workspace": workspace.root,
@@ -272,7 +314,9 @@ def _sandboxed_tests(kit: Kit, workspace: Workspace, rel: str, unsafe_no_sandbox
     output = (run.stdout + run.stderr).decode("utf-8", "replace").strip()
     where = "sandboxed" if run.confined else "UNCONFINED (--unsafe-no-sandbox)"
     if run.status == Status.OK:
-        return Step("go test", True, f"go vet and go test {rel} ({where})")
+        passed = re.findall(r"^--- PASS: (\S+)", output, re.M)
+        ran = f": {', '.join(passed)} passed" if passed else ""
+        return Step("go test", True, f"go vet and go test {rel} ({where}){ran}")
     if run.status == Status.NODE_ERROR:
         return Step("go test", False, locate_go_output(output, kit))
     return Step("go test", False, f"{run.status}: {run.message}\n{output}".strip())
@@ -335,7 +379,8 @@ def _example(
             Step(f"simulation of {example.name!r}", True, f"not simulated: {spec.reason}", True)
         )
     else:
-        sim = simulate(analysis, example.input)
+        caught = harness_flow(kit.manifest, example.config, example.input, catch_errors=True)
+        sim = simulate(_analysis(workspace, caught), example.input)
         node = sim["nodes"].get(NODE_ID, {})
         got = node.get("outputs", {})
         if not node.get("faithful", True) or node.get("status") == "simulated":

@@ -23,6 +23,7 @@ the editor (see :func:`kit_simulation`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodeforge.analysis.catalog import NodeManifest, SimulationSpec
+from nodeforge.analysis.catalog import DeclaredError, NodeManifest, SimulationSpec
 from nodeforge.analysis.expressions import (
     EvalScope,
     evaluate,
@@ -178,7 +179,12 @@ def kit_simulation(manifest: NodeManifest) -> tuple[Simulation | None, str]:
     if spec.kind == "io":
         return None, spec.reason
     if spec.kind == "declared":
-        return _declared(spec), ""
+        defaults = {
+            key: copy.deepcopy(sub["default"])
+            for key, sub in manifest.properties.items()
+            if isinstance(sub, dict) and "default" in sub
+        }
+        return _declared(spec, defaults), ""
     kit = kit_of(manifest)
     path = kit.simulation
     if not kit.trusted:
@@ -221,16 +227,45 @@ def _python_simulation(path: Path) -> Simulation:
     return fn  # type: ignore[no-any-return]
 
 
-def _declared(spec: SimulationSpec) -> Simulation:
-    """A simulation declared as data (see :class:`SimulationSpec`)."""
+def _declared(spec: SimulationSpec, defaults: dict[str, Any]) -> Simulation:
+    """A simulation declared as data (see :class:`SimulationSpec`): its value, or the
+    first of its ``errors`` whose config and condition hold (:class:`DeclaredError`)."""
 
     def run(r: NodeRun) -> list[Emission]:
-        return [(spec.port, _build(spec.value, r))]
+        config = {**defaults, **r.config}  # as the executor gets it: defaults filled in
+        value = _build(spec.value, r, config)
+        if spec.errors:
+            failure = _declared_failure(spec.errors, r, config, value)
+            if failure is not None:
+                raise failure
+        return [(spec.port, value)]
 
     return run
 
 
-def _build(value: Any, run: NodeRun) -> Any:
+def _declared_failure(
+    cases: list[DeclaredError], r: NodeRun, config: dict[str, Any], value: Any
+) -> NodeFailure | None:
+    """The failure of the first case that applies: its ``config`` values equal the node's
+    and its ``when`` is true, evaluated with ``nodes.self`` = the node's config and
+    would-be output."""
+    nodes = {**r.scope.nodes, "self": {"config": config, "out": value}}
+    scope = dataclasses.replace(r.scope, nodes=nodes)
+    local = dataclasses.replace(r, scope=scope)
+    for i, case in enumerate(cases):
+        if any(config.get(k) != v for k, v in case.config.items()):
+            continue
+        holds = local.expr(case.when, f"simulation.errors[{i}].when")
+        if not isinstance(holds, bool):
+            raise EvalError(
+                f"simulation.errors[{i}].when: expected a boolean, got {json.dumps(holds)}"
+            )
+        if holds:
+            return NodeFailure(local.template(case.message), case.code, case.retryable)
+    return None
+
+
+def _build(value: Any, run: NodeRun, config: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
             ((op, arg),) = value.items()
@@ -240,14 +275,14 @@ def _build(value: Any, run: NodeRun) -> Any:
                     cur = cur.get(part) if isinstance(cur, dict) else None
                 return copy.deepcopy(cur)
             if op == "$config":
-                return copy.deepcopy(run.config.get(str(arg)))
+                return copy.deepcopy(config.get(str(arg)))
             if op == "$expr":
-                return run.expr(run.config.get(str(arg)), str(arg))
+                return run.expr(config.get(str(arg)), str(arg))
             if op == "$template":
-                return run.template(run.config.get(str(arg), ""))
-        return {k: _build(v, run) for k, v in value.items()}
+                return run.template(config.get(str(arg), ""))
+        return {k: _build(v, run, config) for k, v in value.items()}
     if isinstance(value, list):
-        return [_build(v, run) for v in value]
+        return [_build(v, run, config) for v in value]
     return value
 
 

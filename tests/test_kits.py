@@ -343,3 +343,138 @@ def test_a_workspace_kits_go_tests_run_in_the_sandbox_with_located_errors(
     (kit / "confined_test.go").unlink()
     step = go_step()
     assert step.ok and "sandboxed" in step.detail, step.detail
+
+
+def test_a_declared_simulation_models_failures(guide_ws: Path) -> None:
+    """The guide kit declares its failure (an empty subject): the simulator emits it on
+    the ``error`` port, or fails the execution when that port is unconnected."""
+    ws = load_workspace(guide_ws)
+    manifest = ws.catalog.get("acme/envelope", "1.0.0")
+    assert manifest is not None and manifest.simulation is not None
+    assert [e.code for e in manifest.simulation.errors] == ["empty_subject"]
+    config = {"subject": "{{ input.title }}"}
+    caught = harness_flow(manifest, config, {"title": ""}, catch_errors=True)
+    a = analyze(json.dumps(caught), (guide_ws / "c.flow.json").as_uri(), None, ws)
+    result = simulate(a, {"title": ""})
+    node = result["nodes"]["node"]
+    assert node["status"] == "error"
+    assert node["outputs"] == {
+        "error": {"message": "the subject is empty", "code": "empty_subject", "retryable": False}
+    }
+    assert result["nodes"]["caught"]["inputs"]["in"]["code"] == "empty_subject"
+    # a subject that renders is no failure
+    ok = simulate(a, {"title": "hi"})
+    assert ok["nodes"]["node"]["outputs"] == {
+        "out": {"subject": "hi", "source": "nodeforge", "data": {"title": "hi"}}
+    }
+    # unconnected error port: the execution fails with the declared message
+    bare = harness_flow(manifest, config, {"title": ""})
+    b = analyze(json.dumps(bare), (guide_ws / "b.flow.json").as_uri(), None, ws)
+    failed = simulate(b, {"title": ""})
+    assert "the subject is empty" in json.dumps(failed.get("error"))
+
+
+def test_declared_errors_gated_by_config_and_retryable(tmp_path: Path) -> None:
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+    for rel, text in guide_files().items():
+        if rel.startswith("nodes/envelope/"):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+    path = tmp_path / "nodes" / "envelope" / "node.json"
+    data = json.loads(path.read_text())
+    data["simulation"]["errors"].insert(
+        0,
+        {
+            "config": {"source": "flaky"},
+            "when": "input.id > nodes.self.config.subject.size()",
+            "code": "busy",
+            "message": "busy for {{ input.id }}",
+            "retryable": True,
+        },
+    )
+    path.write_text(json.dumps(data, indent=2))
+    ws = load_workspace(tmp_path)
+    manifest = ws.catalog.get("acme/envelope", "1.0.0")
+    assert manifest is not None
+
+    def error_of(config: dict[str, Any], value: Any) -> Any:
+        flow = harness_flow(manifest, config, value, catch_errors=True)
+        a = analyze(json.dumps(flow), (tmp_path / "f.flow.json").as_uri(), None, ws)
+        return simulate(a, value)["nodes"]["node"]["outputs"].get("error")
+
+    assert error_of({"subject": "ab", "source": "flaky"}, {"id": 5}) == {
+        "message": "busy for 5",
+        "code": "busy",
+        "retryable": True,
+    }
+    assert error_of({"subject": "ab", "source": "shop"}, {"id": 5}) is None  # config differs
+    assert error_of({"subject": "abcdef", "source": "flaky"}, {"id": 5}) is None  # when false
+
+
+def test_manifest_problems_are_located_at_line_and_column(tmp_path: Path) -> None:
+    """A broken declared simulation (and any manifest problem) names node.json:LINE:COL
+    in ``node test``, as in ``nodeforge check``."""
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+    for rel, text in guide_files().items():
+        if rel.startswith("nodes/envelope/"):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+    path = tmp_path / "nodes" / "envelope" / "node.json"
+    text = path.read_text().replace(
+        '"when": "nodes.self.out.subject == \'\'"', '"when": "nodes.self.out.subject =="'
+    )
+    text = text.replace('"source": {"$config": "source"}', '"source": {"$config": "source"}', 1)
+    text = text.replace(
+        '"code": "empty_subject",\n        "message"', '"code": "Empty",\n        "message"', 1
+    )
+    path.write_text(text)
+    result = check_kit(str(path.parent), tmp_path)
+    assert not result.ok
+    detail = result.steps[0].detail
+    line = text[: text.index('"code": "Empty"')].count("\n") + 1
+    col = text.splitlines()[line - 1].index('"Empty"') + 1
+    assert f"node.json:{line}:{col}: simulation.errors[0].code" in detail, detail
+    text = text.replace('"code": "Empty"', '"code": "empty_subject"')
+    path.write_text(text)
+    detail = check_kit(str(path.parent), tmp_path).steps[0].detail
+    line = text[: text.index('"nodes.self.out.subject =="')].count("\n") + 1
+    col = text.splitlines()[line - 1].index('"nodes.self.out.subject =="') + 1
+    assert f"node.json:{line}:{col}: simulation.errors[0].when: the condition does not parse" in (
+        detail
+    ), detail
+
+
+def test_every_standard_kit_has_its_documentation_page_source_in_docs_catalog() -> None:
+    """docs/catalog.md is made from the kits: the pack's ``catalog/doc.md``, and per
+    version the manifest's data around the kit's ``doc.md`` (the freshness of the file
+    itself is tests/test_catalog.py::test_docs_up_to_date)."""
+    from nodeforge.gendocs_catalog import kit_doc, pack_intro, render_catalog_markdown
+
+    catalog = standard_catalog()
+    page = render_catalog_markdown(catalog)
+    assert pack_intro().splitlines()[0] in page
+    missing = [f"{m.type}@{m.version}" for m in STANDARD if not kits.kit_of(m).doc.is_file()]
+    assert missing == [], f"kits without {kits.DOC_FILE}: {missing}"
+    for m in STANDARD:
+        doc = kit_doc(m)
+        assert doc.strip(), f"{m.type}@{m.version}: empty {kits.DOC_FILE}"
+        section = page.split(f"### {m.type} {m.version}", 1)[1].split("\n### ", 1)[0]
+        assert doc in section, f"{m.type}@{m.version}: its doc.md is not in its section"
+        assert m.description.strip() in section
+        assert "- Simulation: " in section
+
+
+def test_kit_doc_headings_go_below_the_page_headings(tmp_path: Path) -> None:
+    from nodeforge.gendocs_catalog import kit_doc
+
+    (tmp_path / "nodeforge.toml").write_text('[project]\nname = "t"\n')
+    for rel, text in guide_files().items():
+        if rel.startswith("nodes/envelope/"):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+    (tmp_path / "nodes" / "envelope" / "doc.md").write_text(
+        "# Errors\n\n`empty_subject`\n\n```sh\n# a shell comment\n```\n"
+    )
+    manifest = load_workspace(tmp_path).catalog.get("acme/envelope", "1.0.0")
+    assert manifest is not None
+    assert kit_doc(manifest) == "#### Errors\n\n`empty_subject`\n\n```sh\n# a shell comment\n```"
