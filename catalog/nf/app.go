@@ -30,7 +30,16 @@ type App struct {
 	health   *health
 	leases   Leases
 	closers  []func()
+
+	recordsCfg *RecordsConfig    // execution records, if the build has them
+	rec        *recorder         // their writer, once started
+	versions   map[string]string // flow id -> history version, set by Main
+	extra      []Route           // endpoints beside the flows' (GET /metrics)
 }
+
+// UseRecords makes the app record its executions in the store c names (generated
+// main.go calls it; NODEFORGE_RECORDS=off turns them off at run time).
+func (a *App) UseRecords(c RecordsConfig) { a.recordsCfg = &c }
 
 // NewApp reads its settings from the environment: NODEFORGE_LOG_LEVEL (debug, info, warn,
 // error; default info) and NODEFORGE_LOG_FORMAT (json, text; default json).
@@ -232,6 +241,12 @@ func (a *App) Serve(routes []Route, jobs []Job, services ...Service) error {
 	})
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	for _, rt := range routes {
+		mux.HandleFunc(rt.Pattern, rt.Handler)
+	}
+	a.mu.Lock()
+	extra := a.extra
+	a.mu.Unlock()
+	for _, rt := range extra {
 		mux.HandleFunc(rt.Pattern, rt.Handler)
 	}
 	addr := os.Getenv("NODEFORGE_ADDR")

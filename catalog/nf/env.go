@@ -17,6 +17,7 @@ func Env(name string) string {
 	if !ok {
 		Missing("environment variable `%s` is not set", name)
 	}
+	noteEnv(name, v)
 	return v
 }
 
@@ -32,6 +33,7 @@ func EnvMap() map[string]string {
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			out[k] = v
+			noteEnv(k, v)
 		}
 	}
 	return out

@@ -34,12 +34,25 @@ type Exec struct {
 	mu        sync.Mutex
 	endExec   func(error)
 	nodeSpans map[string]func(error)
+
+	rec      *execRecord         // nil: not recorded (records off or not sampled)
+	recorder *recorder           // where rec goes
+	open     map[string]*nodeLog // this fork's node log entries by node
 }
 
 // answer records whether the execution has answered its HTTP request.
 type answer struct {
 	mu        sync.Mutex
 	responded bool
+	measured  bool // counted and recorded (a rejected request is, before Run ends)
+}
+
+// markMeasured reports whether the execution was counted and recorded already.
+func (a *answer) markMeasured() (already bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	already, a.measured = a.measured, true
+	return already
 }
 
 // markResponded records an answer and reports whether there was one already.
@@ -70,6 +83,12 @@ func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder)
 		answer:  &answer{},
 	}
 	x.startExecutionSpan()
+	if a.rec != nil {
+		a.rec.begin(x)
+		if x.rec != nil {
+			x.rec.TraceID = traceID(x.ctx)
+		}
+	}
 	return x
 }
 
@@ -87,6 +106,8 @@ func (x *Exec) Fork() *Exec {
 		fixtures: x.fixtures,
 		started:  x.started,
 		answer:   x.answer,
+		rec:      x.rec,
+		recorder: x.recorder,
 	}
 }
 
@@ -140,6 +161,12 @@ func (x *Exec) Start(node string) time.Time {
 // End logs that node finished successfully.
 func (x *Exec) End(node string, since time.Time) {
 	x.endNodeSpan(node, nil)
+	if m := metrics; m != nil {
+		m.Node(x.Flow, node, time.Since(since))
+	}
+	if x.rec != nil {
+		x.recordEnd(node)
+	}
 	if x.log.Enabled(x.ctx, slog.LevelDebug) {
 		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node end",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
@@ -151,6 +178,12 @@ func (x *Exec) End(node string, since time.Time) {
 func (x *Exec) Failed(node string, err error) NodeError {
 	ne := AsNodeError(err)
 	x.endNodeSpan(node, err)
+	if m := metrics; m != nil {
+		m.NodeError(x.Flow, node)
+	}
+	if x.rec != nil {
+		x.recordFailed(node, ne)
+	}
 	x.log.LogAttrs(x.ctx, slog.LevelWarn, "node error",
 		slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
 		slog.String("error", ne.Message), slog.String("code", ne.Code))
@@ -164,6 +197,9 @@ func (x *Exec) Respond(node string, status int, headers map[string]string, body 
 		x.log.LogAttrs(x.ctx, slog.LevelWarn, "response ignored: the execution has already answered or has no HTTP client",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID))
 		return nil
+	}
+	if x.rec != nil {
+		x.recordRespond(status, body)
 	}
 	return x.resp.Respond(status, headers, body)
 }
@@ -205,6 +241,7 @@ func (x *Exec) finish(err error) {
 		}
 		defer x.endExec(err)
 	}
+	x.measure(err, took)
 	if err != nil {
 		x.log.LogAttrs(x.ctx, slog.LevelError, "execution failed",
 			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),
@@ -224,6 +261,31 @@ func (x *Exec) finish(err error) {
 	}
 	if !x.Responded() && x.resp != nil {
 		x.Respond(x.Trigger, 204, nil, nil)
+	}
+}
+
+// measure counts the finished execution and completes its record.
+func (x *Exec) measure(err error, took time.Duration) {
+	if x.answer.markMeasured() {
+		return
+	}
+	if m := metrics; m != nil {
+		status := StatusCompleted
+		if err != nil {
+			status = StatusFailed
+		}
+		m.Execution(x.Flow, x.Trigger, status, took)
+	}
+	if x.rec != nil {
+		code := ""
+		if err != nil {
+			code = AsNodeError(err).Code
+			var ee *EvalError
+			if errors.As(err, &ee) {
+				code = "expression"
+			}
+		}
+		x.recordFinish(err, code)
 	}
 }
 

@@ -34,11 +34,21 @@ type Flow interface {
 //	                          run one execution and print its result as JSON
 //	app flows                 list the flows and their triggers
 func Main(app *App, flows []Flow, args []string) int {
+	for _, f := range flows {
+		if v, ok := f.(interface{ Version() string }); ok {
+			if app.versions == nil {
+				app.versions = map[string]string{}
+			}
+			app.versions[f.ID()] = v.Version()
+		}
+	}
 	if len(args) == 0 || args[0] == "serve" {
+		app.startRecords()
 		return serve(app, flows)
 	}
 	switch args[0] {
 	case "run":
+		app.startRecords()
 		return runOnce(app, flows, args[1:])
 	case "flows":
 		for _, f := range flows {
@@ -161,6 +171,13 @@ func (a *App) RunCaptured(ctx context.Context, flow, trigger string, fixtures ma
 // fails the execution.
 func (x *Exec) Fail(node string, err error) error {
 	x.Failed(node, err)
+	if x.rec != nil {
+		x.rec.mu.Lock()
+		if x.rec.failNode == "" {
+			x.rec.failNode = node
+		}
+		x.rec.mu.Unlock()
+	}
 	return fmt.Errorf("node %s: %w", node, err)
 }
 

@@ -27,6 +27,9 @@ func (a *App) CallFlow(parent *Exec, node, flow, trigger string, body func(x *Ex
 	ret := &returned{}
 	x := a.NewExec(parent.ctx, flow, trigger, ret)
 	x.log = x.log.With("parent_execution", parent.ID, "parent_node", node)
+	if x.rec != nil {
+		x.rec.Parent, x.rec.ParentNode = parent.ID, node
+	}
 	if err := x.Run(func() error { return body(x) }); err != nil {
 		return nil, NodeError{Message: fmt.Sprintf("flow %s failed: %v (execution %s)", flow, err, x.ID), Code: "subflow"}
 	}

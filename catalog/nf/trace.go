@@ -57,3 +57,16 @@ func (x *Exec) endNodeSpan(node string, err error) {
 		end(err)
 	}
 }
+
+// TraceIDTracing is a Tracing that can name the trace of a context (execution records
+// carry it, so that a record leads to its trace).
+type TraceIDTracing interface {
+	TraceID(ctx context.Context) string
+}
+
+func traceID(ctx context.Context) string {
+	if t, ok := tracing.(TraceIDTracing); ok {
+		return t.TraceID(ctx)
+	}
+	return ""
+}

@@ -66,3 +66,11 @@ func (t tracer) StartWithResult(ctx context.Context, name string, attrs map[stri
 		span.End()
 	}
 }
+
+// TraceID is the trace id of ctx's span (nf.TraceIDTracing), "" without one.
+func (t tracer) TraceID(ctx context.Context) string {
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		return sc.TraceID().String()
+	}
+	return ""
+}
