@@ -458,8 +458,15 @@ class FlowGen:
     def emit(
         self, node_id: str, port: str, value: str, value_type: Type, value_go: str
     ) -> list[str]:
-        """Statements that store (if referenced) and pass a port's value on; ends in return."""
+        """Statements that store (if referenced) and pass a port's value on; ends in return.
+        The value is recorded as the node's output first (``nf.Out``, for the execution
+        record; a trigger's output is the execution's input, recorded by ``nf.Input``)."""
         out: list[str] = []
+        if value.isidentifier():
+            if self.manifest(node_id).kind != "trigger":
+                out.append(self.recorded(node_id, port, value))
+        else:
+            value = self.recorded(node_id, port, value)
         if (node_id, port) in self.stored or self._referenced(node_id, port):
             ref = self.node_ref(node_id, port)
             out.append(f"{ref.code} = {value}")
@@ -487,6 +494,13 @@ class FlowGen:
                 out.append(f"return {call}")
         return out
 
+    def recorded(self, node_id: str, port: str, value: str) -> str:
+        """``value`` passed through ``nf.Out`` (the node's output in its execution record);
+        unchanged for triggers."""
+        if self.manifest(node_id).kind == "trigger":
+            return value
+        return f"nf.Out(r.x, {go_string(node_id)}, {go_string(port)}, {value})"
+
     def branches_meet(self, edges: list[Edge]) -> bool:
         """Whether two of the branches starting at ``edges`` reach the same flow/merge."""
         seen_by: list[set[str]] = []
@@ -512,9 +526,7 @@ class FlowGen:
     def output(self, node_id: str, port: str, value: str, t: Type, go: str) -> list[str]:
         """Build a port's value only if something uses it, then emit it."""
         if not self.port_used(node_id, port):
-            return (
-                ["return nil"] if value.isidentifier() else [f"_ = {value} // unused", "return nil"]
-            )
+            return [f"_ = {self.recorded(node_id, port, value)} // recorded, not used", "return nil"]
         if value.isidentifier():
             return self.emit(node_id, port, value, t, go)
         return [f"out := {value}", *self.emit(node_id, port, "out", t, go)]
@@ -1010,6 +1022,13 @@ class FlowGen:
         else:
             param = f"input {self.go_in(nid)}"
         lines.append(f"func (r *{self.rtype}) {self.method(nid)}({param}) error {{")
+        # The execution record's hook: the one place every node passes (kits need none).
+        self.imports.add("nf")
+        hook = "nf.Input" if m.kind == "trigger" else "nf.Enter"
+        value = "out" if m.kind == "trigger" else "input"
+        lines.append(
+            f"\t{hook}(r.x, {go_string(nid)}, {go_string(m.type)}, {go_string(m.version)}, {value})"
+        )
         body = gen(self, nid)
         lines += [_indent(s) for s in body]
         lines.append("}")

@@ -39,6 +39,7 @@ from .flowgen import FlowCode, LineMark, generate_flow, subflow_calls
 from .gotypes import GoStruct, GoTypes
 from .jsonread import ReaderGen
 from .literal import go_comment, go_string
+from .records import flow_version, records_settings, sensitive_names
 
 __all__ = [
     "HEADER",
@@ -229,10 +230,25 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
                 f"{f.rel}: flow id `{code.flow_id}` is also used by {seen_ids[code.flow_id]}"
             )
         seen_ids[code.flow_id] = f.rel
-        files[code.file_name] = _flow_file(code, f.rel)
+        files[code.file_name] = _flow_file(code, f.rel, flow_version(root, f.rel, f.text))
     files["models.go"] = _models_file(types, rows, readers)
     connector_kinds = {k for c in codes for k in c.connectors.values()}
     tracing = codegen_settings(root).get("tracing", True) is not False
+    metrics = codegen_settings(root).get("metrics", True) is not False
+    try:
+        records = records_settings(root, ws.connectors)
+    except CodegenError as exc:
+        result.diagnostics[""] = [
+            Diagnostic("NF900", f"cannot generate Go: {exc}", Severity.ERROR, Span(0, 0))
+        ]
+        return result
+    if records.enabled and records.kind == "postgres":
+        connector_kinds.add("postgres")
+    if records.enabled and records.kind == "sqlite":
+        connector_kinds.add("sqlite")
+    sensitive = sensitive_names(
+        node.get("config") for _f, a in analyses for node in _nodes_of(a)
+    )
     leases = schedule_leases(root, ws.connectors, codes)
     nats = bool(leases) or any(c.nats for c in codes)
     files["main.go"] = _jinja.get_template("main.go.j2").render(
@@ -244,6 +260,9 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         postgres="postgres" in connector_kinds,
         tzdata=any(c.uses_tzdata for c in codes),
         tracing=tracing,
+        metrics=metrics,
+        records=records,
+        sensitive=sensitive,
         flow_files=[f.rel for f, _ in analyses],
     )
     out: dict[str, bytes] = {}
@@ -265,6 +284,8 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         packages.add("nf/postgres")
     if tracing:
         packages.add("nf/otel")
+    if metrics:
+        packages.add("nf/metrics")
     if nats:
         packages.add("nf/natsq")
     for path in result.node_versions.values():
@@ -422,7 +443,23 @@ def _imports(std: set[str], extra: dict[str, str]) -> list[str]:
     return lines
 
 
-def _flow_file(code: FlowCode, rel: str) -> str:
+def _nodes_of(a: Analysis) -> list[dict[str, object]]:
+    nodes = a.document.value.get("nodes") if isinstance(a.document.value, dict) else None
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _version_fn(code: FlowCode, version: str) -> list[str]:
+    """The flow's history version, for its execution records (none when never saved)."""
+    if not version:
+        return []
+    return [
+        "// Version is the flow's version in the workspace history when the app was built.",
+        f"func (f *{code.go_type}) Version() string {{ return {go_string(version)} }}",
+        "",
+    ]
+
+
+def _flow_file(code: FlowCode, rel: str, version: str = "") -> str:
     std = {i for i in code.imports if i != "nf"}
     if code.connectors:
         std.add("database/sql")
@@ -434,6 +471,7 @@ def _flow_file(code: FlowCode, rel: str) -> str:
     lines += _imports(std, extra)
     lines.append("")
     lines += code.head
+    lines += _version_fn(code, version)
     lines += code.nodes
     return "\n".join(lines) + "\n"
 
