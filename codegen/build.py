@@ -403,6 +403,10 @@ def app_env(
         schema = root / "db" / f"{name}.sql"
         if schema.is_file():
             env.setdefault(_setting(name, "schema"), str(schema))
+    if "NODEFORGE_RECORDS_PATH" not in inherited:
+        # The app's execution records, beside its data (`nodeforge runs` reads them).
+        data.mkdir(parents=True, exist_ok=True)
+        env["NODEFORGE_RECORDS_PATH"] = str(data / "records.db")
     prefixes = tuple(setting_prefix(name) for name in used)
     for key, value in inherited.items():
         if prefixes and key.startswith(prefixes):
