@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -14,10 +13,8 @@ from nodeforge.analysis.flow import decode_source
 from nodeforge.analysis.model import flow_json_schema_text
 from nodeforge.analysis.text import LineIndex
 from nodeforge.analysis.workspace import Workspace, WorkspaceError, find_root, load_workspace
+from nodeforge.commands.paths import iter_flow_files
 from nodeforge.report import FileReport, render
-
-FLOW_SUFFIX = ".flow.json"
-SKIPPED_DIRS = {".git", ".nodeforge", "node_modules", "__pycache__", ".venv"}
 
 
 def find_flow_files(paths: list[Path]) -> list[Path]:
@@ -25,9 +22,7 @@ def find_flow_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-                found.extend(Path(folder) / f for f in sorted(files) if f.endswith(FLOW_SUFFIX))
+            found.extend(iter_flow_files(path))
         elif path.exists():
             found.append(path)
         else:

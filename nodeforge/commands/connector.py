@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from nodeforge.commands.paths import exit_code
 from nodeforge.project import connectors as c
 from nodeforge.project.fsutil import ProjectError, atomic_write, require_root
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         return _ACTIONS[action](root, args)
     except ProjectError as exc:
         print(f"nodeforge connector {action}: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
 
 
 def _add(root: object, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from nodeforge.commands.paths import require_flow_or_history
 from nodeforge.project.fsutil import ProjectError, relative_flow_path, require_root
 from nodeforge.project.history import require_history
 from nodeforge.project.semantic_diff import diff_flows
@@ -18,6 +19,7 @@ from nodeforge.project.semantic_diff import diff_flows
 def run(args: argparse.Namespace) -> int:
     try:
         root = require_root(args.flow, explicit=args.workspace)
+        require_flow_or_history(root, args.flow)
         path = relative_flow_path(root, args.flow)
         history = require_history(root)
         a_rev = args.a or "@0"

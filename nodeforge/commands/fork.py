@@ -7,6 +7,7 @@ import json
 import sys
 
 from nodeforge.analysis.catalog import CatalogError
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fork import fork_node, fork_status
 from nodeforge.project.fsutil import ProjectError, require_root
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         info = fork_node(root, args.node, args.as_name)
     except (ProjectError, CatalogError) as exc:
         print(f"nodeforge fork: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps(info.to_json(), indent=2))
         return 0

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from nodeforge.commands.paths import exit_code, require_flow_or_history
 from nodeforge.project.fsutil import ProjectError, relative_flow_path, require_root
 from nodeforge.project.history import History
 
@@ -13,6 +14,8 @@ from nodeforge.project.history import History
 def run(args: argparse.Namespace) -> int:
     try:
         root = require_root(args.flow, explicit=args.workspace)
+        if args.flow is not None:
+            require_flow_or_history(root, args.flow)
         history = History(root)
         for note in history.recover():
             print(f"nodeforge: note: {note}", file=sys.stderr)
@@ -20,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         revisions = history.log(path, limit=args.limit) if history.exists() else []
     except ProjectError as exc:
         print(f"nodeforge history: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps([r.to_json() for r in revisions], indent=2))
         return 0

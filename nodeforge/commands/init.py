@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fsutil import ProjectError
 from nodeforge.project.workspace_init import init_workspace
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ProjectError as exc:
         print(f"nodeforge init: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     base = root.resolve()
     print(f"Created a Nodeforge workspace in {base}")
     for path in created:

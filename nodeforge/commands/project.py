@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fsutil import ProjectError, require_root
 from nodeforge.project.workspace_init import project_info, set_project
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             info = project_info(root)
     except ProjectError as exc:
         print(f"nodeforge project: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps(info.to_json(), indent=2, ensure_ascii=False))
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nodeforge.commands.paths import exit_code, require_flow_or_history
 from nodeforge.project.fsutil import ProjectError, require_root
 from nodeforge.project.history import require_history
 
@@ -12,10 +13,11 @@ from nodeforge.project.history import require_history
 def run(args: argparse.Namespace) -> int:
     try:
         root = require_root(args.flow, explicit=args.workspace)
+        require_flow_or_history(root, args.flow)
         result = require_history(root).restore(args.flow, args.rev, force=args.force)
     except ProjectError as exc:
         print(f"nodeforge restore: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     for note in result.notes:
         print(f"nodeforge: note: {note}", file=sys.stderr)
     if result.created:

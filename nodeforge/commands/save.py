@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fsutil import ProjectError, require_root
 from nodeforge.project.history import History, all_flow_files
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
             results.append(result)
     except ProjectError as exc:
         print(f"nodeforge save: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
     else:

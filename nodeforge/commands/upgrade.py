@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError, load_workspace
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fsutil import ProjectError, require_root
 from nodeforge.project.history import all_flow_files
 from nodeforge.project.upgrade import upgrade_file
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         ]
     except ProjectError as exc:
         print(f"nodeforge upgrade: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
     failed = False

@@ -17,6 +17,11 @@ class ProjectError(Exception):
     """A refused or failed project operation; the message is for the user as is."""
 
 
+class UsageError(ProjectError):
+    """The command was given something it cannot work with (a path that does not exist,
+    a folder that is not a workspace): the command line's exit code 2, not 1."""
+
+
 def state_dir(root: Path, *, create: bool = True) -> Path:
     """``<root>/.nodeforge`` (created, mode 0700, when ``create``)."""
     path = root / STATE_DIR
@@ -31,12 +36,12 @@ def require_root(start: Path | None = None, explicit: Path | None = None) -> Pat
     if explicit is not None:
         root = explicit.resolve()
         if not (root / CONFIG_FILE).is_file():
-            raise ProjectError(f"{root} is not a Nodeforge workspace (no {CONFIG_FILE})")
+            raise UsageError(f"{root} is not a Nodeforge workspace (no {CONFIG_FILE})")
         return root
     found = find_root(start if start is not None else Path.cwd())
     if found is None:
         where = start if start is not None else Path.cwd()
-        raise ProjectError(
+        raise UsageError(
             f"{where} is not inside a Nodeforge workspace (no {CONFIG_FILE} here or above); "
             "create one with `nodeforge init`"
         )
@@ -96,7 +101,7 @@ def relative_flow_path(root: Path, flow: Path) -> str:
         try:
             rel = full.resolve().relative_to(root.resolve())
         except ValueError:
-            raise ProjectError(f"{flow} is outside the workspace {root}") from None
+            raise UsageError(f"{flow} is outside the workspace {root}") from None
     if not rel.parts or rel.parts[0] == STATE_DIR:
-        raise ProjectError(f"{flow} is not a flow file of the workspace")
+        raise UsageError(f"{flow} is not a flow file of the workspace")
     return rel.as_posix()
