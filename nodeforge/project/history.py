@@ -74,6 +74,7 @@ class Revision:
     author: str
     message: str  # the subject line
     node_versions: list[str] = field(default_factory=list)
+    note: str = ""  # the message given to the save (the body's first line), if any
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -645,7 +646,16 @@ def _revision(commit: git.Commit) -> Revision:
         author=str(commit.author.name),
         message=message.splitlines()[0] if message else "",
         node_versions=versions,
+        note=_note(message),
     )
+
+
+def _note(message: str) -> str:
+    """The save's own message: the first line of the body that is not a trailer."""
+    for line in message.splitlines()[1:]:
+        if line.strip() and not re.match(r"^[A-Z][A-Za-z-]*: ", line):
+            return line.strip()
+    return ""
 
 
 def _blob_sha(commit: git.Commit, path: str) -> str | None:
