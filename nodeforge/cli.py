@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from nodeforge import __version__
 from nodeforge.commands.paths import arg
@@ -53,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = lsp.add_mutually_exclusive_group()
     token.add_argument(
         "--token-file",
-        type=Path,
+        type=arg("file"),
         metavar="PATH",
         help="read the WebSocket token from PATH (mode 600)",
     )
@@ -69,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lsp.add_argument(
         "--base",
-        type=Path,
+        type=arg("folder"),
         metavar="DIR",
         help="--ws/--tcp: clients reach only paths inside DIR (default: the working directory)",
     )
@@ -87,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument(
         "--auth-config",
-        type=Path,
+        type=arg("file"),
         metavar="FILE",
         help="--ws: JWT bearer tokens, users confined to their roots, per-user limits "
         "(TOML; docs/scale-out.md)",
@@ -99,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "through NATS JetStream (docs/scale-out.md)",
     )
     lsp.add_argument("--max-message-bytes", type=int, default=16 * 1024 * 1024)
-    lsp.add_argument("--log-file", type=Path)
+    lsp.add_argument("--log-file", type=arg("output_file"))
     lsp.set_defaults(handler=_lazy("nodeforge.server.main", "run"))
 
     worker = sub.add_parser(
@@ -122,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="deliveries of one job before it is given up (default 3)",
     )
-    worker.add_argument("--work-dir", type=Path, metavar="DIR", help="where jobs are unpacked")
-    worker.add_argument("--log-file", type=Path)
+    worker.add_argument(
+        "--work-dir", type=arg("output_folder"), metavar="DIR", help="where jobs are unpacked"
+    )
+    worker.add_argument("--log-file", type=arg("output_file"))
     worker.set_defaults(handler=_lazy("nodeforge.commands.worker", "run"))
 
     serve = sub.add_parser(
@@ -140,23 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--addr", default="127.0.0.1:8765", metavar="HOST:PORT", help="default 127.0.0.1:8765"
     )
     serve_token = serve.add_mutually_exclusive_group()
-    serve_token.add_argument("--token-file", type=Path, metavar="PATH", help="token file (600)")
+    serve_token.add_argument(
+        "--token-file", type=arg("file"), metavar="PATH", help="token file (600)"
+    )
     serve_token.add_argument("--token", help="the token (prefer --token-file)")
     serve_token.add_argument(
         "--no-token", action="store_true", help="no token: loopback only, refused as root"
     )
     serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN")
     serve.add_argument(
-        "--web-root", type=Path, metavar="DIR", help="serve another build of the page"
+        "--web-root", type=arg("folder"), metavar="DIR", help="serve another build of the page"
     )
     serve.add_argument("--max-message-bytes", type=int, default=16 * 1024 * 1024)
-    serve.add_argument("--log-file", type=Path)
+    serve.add_argument("--log-file", type=arg("output_file"))
     serve.set_defaults(handler=_lazy("nodeforge.commands.serve", "run"))
 
     dap = sub.add_parser(
         "dap", help="run the debug adapter (DAP on stdin/stdout; docs/debugging.md)"
     )
-    dap.add_argument("--log-file", type=Path, help="write the adapter's own log here")
+    dap.add_argument("--log-file", type=arg("output_file"), help="write the adapter's own log here")
     dap.set_defaults(handler=_lazy("nodeforge.server.dap.adapter", "run"))
 
     fmt = sub.add_parser("format", help="rewrite flow files in the canonical layout")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
+from nodeforge.commands.paths import exit_code
 from nodeforge.project.fsutil import ProjectError, require_root
 
 
@@ -21,7 +22,7 @@ def run_new(args: argparse.Namespace) -> int:
         folder = new_kit(root, args.type, args.version)
     except (ProjectError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge node new: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     print(
         f"created {folder.relative_to(root)}/: node.json, call.go.j2, Go executor and test, doc.md"
     )
