@@ -84,6 +84,8 @@ export class Editor implements EditorContext {
       const line = appLogLine(message);
       if (line !== null) this.log([line]);
     });
+    // The status line shows the server's messages (the library would put them over the text).
+    this.connection.consumed.add("window/showMessage");
     this.connection.on("window/showMessage", (params) => {
       const p = params as { type?: number; message?: unknown } | null;
       if (typeof p?.message === "string") this.status(p.message.replace(/^Nodeforge: /, ""), p.type === 1);
@@ -209,6 +211,9 @@ export class Editor implements EditorContext {
       }
     });
     canvasHost.tabIndex = 0;
+    window.addEventListener("beforeunload", (e) => {
+      if (this.dirty) e.preventDefault(); // the browser asks before unsaved edits are lost
+    });
     void this.start();
   }
 
@@ -285,8 +290,23 @@ export class Editor implements EditorContext {
     }
   }
 
+  /** The flow's text as last read from or written to its file (unsaved edits differ). */
+  private savedText: string | null = null;
+
+  /** The open flow has edits that are not in its file. */
+  get dirty(): boolean {
+    return this.view !== null && this.savedText !== null && this.view.state.doc.toString() !== this.savedText;
+  }
+
   /** Open the flow `uri`: read its text from the server and show it in both views. */
   async open(uri: string): Promise<void> {
+    if (this.dirty && this.state.uri !== null && uri !== this.state.uri) {
+      const name = decodeURIComponent(this.state.uri.split("/").pop() ?? "");
+      if (!window.confirm(`${name} has unsaved changes. Save them before opening another flow? (Cancel stays on ${name}.)`) || !(await this.save())) {
+        this.flowPicker.value = this.state.uri;
+        return;
+      }
+    }
     let text: string;
     try {
       const answer = await this.connection.request<{ text?: string } | null>("nodeforge/file", { uri });
@@ -306,6 +326,7 @@ export class Editor implements EditorContext {
     this.state.breakpoints = new Set();
     this.setSimulation(null);
     this.flowPicker.value = uri;
+    this.savedText = text;
     this.view = new EditorView({
       doc: text,
       parent: this.textHost,
@@ -517,6 +538,15 @@ export class Editor implements EditorContext {
     return { x: Math.round((box.width / 2 - t.x) / t.k), y: Math.round((box.height / 2 - t.y) / t.k) };
   }
 
+  selectConnection(index: number): void {
+    this.state.selection = [];
+    this.state.connection = index;
+    this.state.port = null;
+    this.canvas.select([]);
+    this.emit("selection");
+    this.showPanel("config");
+  }
+
   select(keys: string[], from?: "canvas"): void {
     this.state.selection = keys;
     if (from !== "canvas") {
@@ -528,8 +558,12 @@ export class Editor implements EditorContext {
 
   async save(): Promise<boolean> {
     if (this.state.file !== null) return this.saveFile();
+    const text = this.text();
     const done = await this.run((uri, version) => ({ command: "nodeforge.file.save", arguments: [{ uri, version }] }));
-    if (done !== null) this.status("Saved.");
+    if (done !== null) {
+      this.savedText = text;
+      this.status("Saved.");
+    }
     return done !== null;
   }
 
@@ -583,6 +617,7 @@ export class Editor implements EditorContext {
     const text = answer?.text;
     if (typeof text !== "string") throw new Error(`could not read ${uri}`);
     const old = view.state.doc.toString();
+    this.savedText = text;
     if (text === old) return;
     // Replace only the part that differs (undo restores it in one step).
     let start = 0;

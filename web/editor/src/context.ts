@@ -64,6 +64,8 @@ export interface EditorContext {
   reveal(range: Range): void;
   /** The canvas point in the middle of the view (where a node added by keyboard goes). */
   canvasCentre(): { x: number; y: number };
+  /** Select a connection (by its index in the view): the config panel shows it. */
+  selectConnection(index: number): void;
   /** Select nodes on the canvas and in the panels. */
   select(keys: string[], from?: "canvas"): void;
   /** Tell the user something (the status line, read by screen readers). */

@@ -53,15 +53,23 @@ export function signatureText(help: SignatureHelp | null): string {
   return doc ? `${label} — ${doc.split("\n")[0]}` : label;
 }
 
-const setProblems = StateEffect.define<DecorationSet>();
-const problemField = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
+interface Problems {
+  marks: DecorationSet;
+  error: boolean;
+}
+const setProblems = StateEffect.define<Problems>();
+const problemField = StateField.define<Problems>({
+  create: () => ({ marks: Decoration.none, error: false }),
   update(value, tr) {
-    value = value.map(tr.changes);
+    value = { ...value, marks: value.marks.map(tr.changes) };
     for (const e of tr.effects) if (e.is(setProblems)) value = e.value;
     return value;
   },
-  provide: (f) => EditorView.decorations.from(f),
+  // CodeMirror owns its element's class attribute: the field's classes go through it.
+  provide: (f) => [
+    EditorView.decorations.from(f, (p) => p.marks),
+    EditorView.editorAttributes.from(f, (p) => ({ class: p.error ? "nfe-expr nfe-expr-error" : "nfe-expr" })),
+  ],
 });
 
 /** Text the server wrote for the document (JSON-escaped) as the field shows it. */
@@ -184,7 +192,6 @@ export function expressionField(
       ],
     }),
   });
-  view.dom.classList.add("nfe-expr");
   parent.appendChild(signature);
   view.contentDOM.addEventListener("blur", () => {
     signature.textContent = "";
@@ -212,8 +219,7 @@ export function expressionField(
     marks.sort((x, y) => x.from - y.from || x.to - y.to);
     const builder = new RangeSetBuilder<Decoration>();
     for (const m of marks) builder.add(m.from, m.to, Decoration.mark({ class: `nfe-squiggle nfe-sq-${m.severity}`, attributes: { title: m.message } }));
-    view.dispatch({ effects: setProblems.of(builder.finish()) });
-    view.dom.classList.toggle("nfe-expr-error", marks.some((m) => m.severity === 1));
+    view.dispatch({ effects: setProblems.of({ marks: builder.finish(), error: marks.some((m) => m.severity === 1) }) });
   };
   const inField = (): GraphDiagnostic[] => {
     const graph = ctx.state.graph;

@@ -48,6 +48,8 @@ export class Connection {
   private closed: string | null = null;
   /** Rewrites what the LSP client library sends (see lsp.ts: pushDiagnosticsOnly). */
   rewrite: (message: string) => string = (message) => message;
+  /** Notifications the page handles alone (not passed on to the LSP client library). */
+  readonly consumed = new Set<string>();
   /** Called once when the socket closes, with a reason for the user. */
   onclose: ((reason: string) => void) | null = null;
 
@@ -154,6 +156,7 @@ export class Connection {
         }
       }
     }
+    if (typeof method === "string" && this.consumed.has(method)) return;
     for (const subscriber of [...this.subscribers]) subscriber(text);
   }
 

@@ -60,6 +60,7 @@ export const connectors: Panel = {
     const result = el("div", "nfe-hint", form);
     result.setAttribute("role", "status");
     let types: Record<string, ConnectorField[]> = {};
+    let known: ConnectorInfo[] = [];
     const inputs = new Map<string, HTMLInputElement>();
 
     const drawFields = (): void => {
@@ -91,6 +92,7 @@ export const connectors: Panel = {
           drawFields();
         }
         const found = await ctx.command<ConnectorInfo[]>("nodeforge.connector.list", { flow: uri });
+        known = found;
         if (found.length === 0) el("li", "nfe-hint", list, "No connectors yet.");
         for (const c of found) drawConnector(ctx, list, c, types[c.type] ?? []);
       } catch (e) {
@@ -106,7 +108,9 @@ export const connectors: Panel = {
       void (async () => {
         submit.disabled = true;
         try {
-          await ctx.command("nodeforge.connector.add", { flow: ctx.state.uri, name: name.value.trim(), type: kind.value, settings, replace: replace.checked });
+          // A connector nodeforge.toml declares without settings yet gets them without "replace".
+          const declaredOnly = known.some((c) => c.name === name.value.trim() && !c.stored);
+          await ctx.command("nodeforge.connector.add", { flow: ctx.state.uri, name: name.value.trim(), type: kind.value, settings, replace: replace.checked || declaredOnly });
           result.className = "nfe-ok";
           result.textContent = `Added ${name.value.trim()}: its secrets are stored encrypted on the server.`;
           for (const input of inputs.values()) input.value = "";

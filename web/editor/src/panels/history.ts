@@ -12,7 +12,8 @@ export interface Revision {
   short: string;
   time: string;
   author: string;
-  message: string;
+  message: string; // the subject ("save <path>", "restore ...")
+  note?: string; // the message given to the save
 }
 
 export interface ValueChange {
@@ -100,7 +101,7 @@ async function restore(ctx: EditorContext, rev: Revision, done: () => void): Pro
       await ctx.command("nodeforge.history.restore", { ...args, force: true });
     }
     await ctx.reloadFromDisk();
-    ctx.status(`Restored ${rev.short} (“${rev.message}”). Undo (Ctrl+Z) takes the text back.`);
+    ctx.status(`Restored ${rev.short} (“${rev.note || rev.message}”). Undo (Ctrl+Z) takes the text back.`);
     done();
   } catch (e) {
     ctx.status(`Not restored: ${messageOf(e)}`, true);
@@ -142,7 +143,7 @@ export const history: Panel = {
       for (const rev of revs) {
         const item = el("li", "nfe-history-item", list);
         const text = el("div", "nfe-history-text", item);
-        el("span", "nfe-history-message", text, rev.message || "(no message)");
+        el("span", "nfe-history-message", text, rev.note || rev.message || "(no message)");
         el("span", "nfe-hint", text, `${rev.short} · ${new Date(rev.time).toLocaleString()} · ${rev.author}`);
         const actions = el("div", "nfe-row", item);
         button(actions, "Diff", `Compare ${rev.short} with the text being edited`, () => void diff(rev));

@@ -12,18 +12,19 @@ export interface ProblemRow {
   message: string;
   range: Range;
   node: string | null; // the node's key
+  connection: number | null; // the connection's index, for a problem of a connection
   where: string;
 }
 
 /** Every problem of the view: in nodes, in connections, and of the flow. */
 export function problemRows(graph: GraphView): ProblemRow[] {
   const rows: ProblemRow[] = [];
-  for (const n of graph.nodes) for (const d of n.diagnostics) rows.push({ ...d, node: n.key, where: n.label });
+  for (const n of graph.nodes) for (const d of n.diagnostics) rows.push({ ...d, node: n.key, connection: null, where: n.label });
   for (const c of graph.connections) {
     const where = `${c.source.text ?? "?"} → ${c.target.text ?? "?"}`;
-    for (const d of c.diagnostics) rows.push({ ...d, node: c.target.node ?? c.source.node, where });
+    for (const d of c.diagnostics) rows.push({ ...d, node: c.target.node ?? c.source.node, connection: c.index, where });
   }
-  for (const d of graph.diagnostics) rows.push({ ...d, node: null, where: "flow" });
+  for (const d of graph.diagnostics) rows.push({ ...d, node: null, connection: null, where: "flow" });
   rows.sort((a, b) => a.severity - b.severity || a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return rows;
 }
@@ -49,7 +50,9 @@ export const problems: Panel = {
         item.tabIndex = 0;
         item.setAttribute("role", "button");
         const go = (): void => {
-          if (r.node !== null) ctx.select([r.node]);
+          // A connection's problem selects the connection (the config panel offers its fixes).
+          if (r.connection !== null) ctx.selectConnection(r.connection);
+          else if (r.node !== null) ctx.select([r.node]);
           ctx.reveal(r.range);
         };
         item.addEventListener("click", go);
