@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_parsers(sub)
     _add_build_parsers(sub)
     _add_dev_parsers(sub)
+    _add_runs_parser(sub)
     _add_assist_parser(sub)
     return parser
 
@@ -213,6 +214,45 @@ def _add_assist_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_runs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Execution records of built apps (docs/runs.md)."""
+    runs = sub.add_parser("runs", help="executions recorded by the app: list, show, tail, replay")
+    rsub = runs.add_subparsers(dest="runs_action", metavar="ACTION", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--path", default=".", help="the workspace (default: here)")
+        p.add_argument("--db", help="the records' SQLite file (default: the app's)")
+        p.add_argument("--connector", help="read the records from this connector's database")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.set_defaults(handler=_lazy("nodeforge.commands.runs", "run"))
+
+    ls = rsub.add_parser("list", help="executions, newest first")
+    ls.add_argument("--flow", help="only this flow (its id)")
+    ls.add_argument("--status", choices=("running", "completed", "failed"))
+    ls.add_argument("--since", help="started at or after: ISO time or age (2h, 7d)")
+    ls.add_argument("--until", help="started before: ISO time or age")
+    ls.add_argument("--limit", type=int, default=50)
+    common(ls)
+    show = rsub.add_parser("show", help="one execution node by node, with its data")
+    show.add_argument("id", help="execution id (a unique prefix is enough)")
+    common(show)
+    tail = rsub.add_parser("tail", help="print executions as they finish")
+    tail.add_argument("--flow")
+    tail.add_argument("--status", choices=("completed", "failed"))
+    tail.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    tail.add_argument("--back", type=float, default=0.0, help="also show the last N seconds")
+    tail.add_argument("--count", type=int, default=0, help="stop after N executions")
+    common(tail)
+    delete = rsub.add_parser("delete", help="delete executions by age or count")
+    delete.add_argument("--older-than", help="age: 30m, 12h, 7d, 2w")
+    delete.add_argument("--keep", type=int, help="keep only the newest N")
+    common(delete)
+    to_test = rsub.add_parser("to-test", help="turn an execution into a flow test")
+    to_test.add_argument("id", help="execution id")
+    to_test.add_argument("--name", help="the test's name (default: replay of run ID)")
+    common(to_test)
+
+
     """Development mode: flow simulation and sandboxed node tests (docs/sandbox.md)."""
     simulate = sub.add_parser("simulate", help="run a flow in the simulator, I/O mocked")
     simulate.add_argument("flow", type=arg("file"), help="the flow file")
@@ -233,6 +273,13 @@ def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="run code/go nodes for real, in the sandbox (else they need fixtures)",
     )
     simulate.add_argument("--format", choices=("text", "json"), default="text")
+    simulate.add_argument(
+        "--replay",
+        metavar="RUN_ID",
+        help="input and I/O outputs from a recorded execution (docs/runs.md)",
+    )
+    simulate.add_argument("--db", help="with --replay: the records' SQLite file")
+    simulate.add_argument("--connector", help="with --replay: the records' connector")
     simulate.set_defaults(handler=_lazy("nodeforge.commands.simulate", "run"))
 
     test_node = sub.add_parser("test-node", help="run one node's Go code in the sandbox")

@@ -31,6 +31,23 @@ def read_json(path: Path | None, what: str) -> Any:
         raise SimulationError(f"{what} {path}: not JSON: {exc}") from exc
 
 
+def replay_inputs(args: argparse.Namespace, analysis: Any) -> Any:
+    """The recorded execution ``--replay`` names, as the simulator's inputs."""
+    from nodeforge.analysis.workspace import find_root
+    from nodeforge.project.fsutil import ProjectError
+    from nodeforge.runs.replay import replay_of
+    from nodeforge.runs.store import open_records
+
+    try:
+        db = Path(args.db) if getattr(args, "db", None) else None
+        with open_records(
+            find_root(Path(args.flow)), db=db, connector=getattr(args, "connector", None)
+        ) as store:
+            return replay_of(store.get(args.replay), analysis)
+    except ProjectError as exc:
+        raise SimulationError(f"--replay {args.replay}: {exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         analysis = load_flow(args.flow)
@@ -46,13 +63,21 @@ def run(args: argparse.Namespace) -> int:
         fixtures = read_json(args.fixtures, "fixtures") or {}
         if not isinstance(fixtures, dict):
             raise SimulationError("fixtures: expected an object of node id -> output")
+        input_value = read_json(args.input, "input")
+        trigger = args.trigger
+        if getattr(args, "replay", None):
+            replay = replay_inputs(args, analysis)
+            trigger = trigger or replay.trigger
+            if args.input is None:
+                input_value = replay.input
+            fixtures = {**replay.fixtures, **fixtures}  # --fixtures override the record
         env = read_json(args.env, "env")
         if env is not None and not isinstance(env, dict):
             raise SimulationError("env: expected an object of NAME -> value")
         sim = Simulation(
             analysis,
-            trigger=args.trigger,
-            input_value=read_json(args.input, "input"),
+            trigger=trigger,
+            input_value=input_value,
             fixtures=fixtures,
             env={str(k): str(v) for k, v in env.items()} if env is not None else None,
             now=args.now,
