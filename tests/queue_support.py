@@ -175,14 +175,18 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, step: float
 # -- JetStream through nats-py (the client side of the tests) ------------------------------
 
 
-def add_stream(url: str, name: str, subjects: list[str]) -> None:
+def add_stream(url: str, name: str, subjects: list[str], *, work_queue: bool = False) -> None:
+    """Create a stream (limits retention, or work-queue: acknowledged messages go)."""
+
     async def go() -> None:
         import nats
-        from nats.js.api import StreamConfig
+        from nats.js.api import RetentionPolicy, StreamConfig
 
+        retention = RetentionPolicy.WORK_QUEUE if work_queue else RetentionPolicy.LIMITS
+        config = StreamConfig(name=name, subjects=subjects, retention=retention)
         nc = await nats.connect(url)
         try:
-            await nc.jetstream().add_stream(StreamConfig(name=name, subjects=subjects))
+            await nc.jetstream().add_stream(config)
         finally:
             await nc.close()
 
