@@ -4,7 +4,6 @@ never gets the connector key, only the decrypted settings of the connectors its 
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from nodeforge.cli import build_parser
 from nodeforge.codegen.build import BuildResult, app_environment
 from nodeforge.codegen.module import FlowInput
 from nodeforge.project import connectors as c
@@ -132,7 +132,7 @@ def test_nodeforge_run_passes_no_key(ws: Path, monkeypatch: pytest.MonkeyPatch) 
     rel = "flows/orders.flow.json"
     flow = FlowInput(ws / rel, rel, (ws / rel).read_text())
     fake = BuildResult("succeeded", ws, ws, Path("/bin/true"), None, flows={rel: flow})
-    monkeypatch.setattr(run_app, "build", lambda path: fake)
+    monkeypatch.setattr(run_app, "build", lambda path, **options: fake)
     seen: dict[str, dict[str, str]] = {}
 
     class Proc:
@@ -144,7 +144,7 @@ def test_nodeforge_run_passes_no_key(ws: Path, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(run_app.subprocess, "Popen", Proc)
     monkeypatch.setattr(run_app.signal, "signal", lambda *a: None)
-    args = argparse.Namespace(path=ws, addr="127.0.0.1:0")
+    args = build_parser().parse_args(["run", str(ws), "--addr", "127.0.0.1:0"])
     assert run_app.run(args) == 0
     env = seen["env"]
     assert c.KEY_ENV not in env and c.KEY_DIR_ENV not in env
