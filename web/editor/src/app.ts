@@ -508,6 +508,7 @@ export class Editor implements EditorContext {
 
   replace(from: number, to: number, insert: string): void {
     this.view?.dispatch({ changes: { from, to, insert }, userEvent: "input.nodeforge" });
+    this.client.sync(); // at once (the library's own sync waits 500 ms after typing)
   }
 
   applyEdit(edit: WorkspaceEdit): string | null {
@@ -521,6 +522,7 @@ export class Editor implements EditorContext {
     const changes = editFor(edit, uri, file.version, view.state.doc.toString());
     if (typeof changes === "string") return changes;
     view.dispatch({ changes, userEvent: "input.nodeforge" });
+    queueMicrotask(() => this.client.sync());
     return null;
   }
 

@@ -13,6 +13,13 @@ export const EDITOR_CAPABILITIES = {
 };
 
 /**
+ * The page's settings for the server (docs/lsp.md, "Settings"): a short debounce, so
+ * that a keystroke in a config field reaches the canvas's badges quickly (the analysis
+ * after an edit is incremental: a few milliseconds).
+ */
+export const PAGE_SETTINGS = { debounceMs: 30 };
+
+/**
  * The library declares `textDocument.diagnostic` but never pulls diagnostics; a server
  * that sees it would push none (docs/lsp.md, "one way per client"). Drop it from the
  * `initialize` request so the problems are pushed. Returns the message to send.
@@ -28,8 +35,9 @@ export function pushDiagnosticsOnly(message: string): string {
 /** Answer the server's requests that need no user interface. */
 export function answerHousekeeping(connection: Connection): void {
   connection.handle("workspace/configuration", (params) => {
-    const items = (params as { items?: unknown[] } | null)?.items ?? [];
-    return items.map(() => null); // null: the server keeps its defaults
+    const items = (params as { items?: { section?: string }[] } | null)?.items ?? [];
+    // null: the server keeps its defaults for everything but the page's own settings.
+    return items.map((item) => (item?.section === "nodeforge" ? PAGE_SETTINGS : null));
   });
   for (const method of [
     "client/registerCapability",

@@ -4,13 +4,14 @@
 // text, and a label for screen readers.
 
 import { type Extension } from "@codemirror/state";
-import { EditorView, type Panel as CmPanel, keymap, showPanel } from "@codemirror/view";
+import { EditorView, type Panel as CmPanel, ViewPlugin, keymap, showPanel } from "@codemirror/view";
 import { StateEffect, StateField } from "@codemirror/state";
-import { formatDocument, renameSymbol } from "@codemirror/lsp-client";
+import { LSPPlugin, formatDocument, renameSymbol } from "@codemirror/lsp-client";
 import type { EditorContext } from "../context";
 import { actionList, quickFixes } from "../quickfix";
 
 const showFixes = StateEffect.define<boolean>();
+const SYNC_DELAY_MS = 60;
 
 function fixesPanel(ctx: EditorContext) {
   return (view: EditorView): CmPanel => {
@@ -70,5 +71,23 @@ export function textPaneExtensions(ctx: EditorContext): Extension {
       { key: "Shift-Alt-f", run: formatDocument },
     ]),
     EditorView.contentAttributes.of({ "aria-label": "Flow text (JSON). Ctrl+. quick fixes, F2 rename, Shift+Alt+F format" }),
+    // Send typing to the server after a short pause (the library waits 500 ms), so the
+    // canvas follows the text within one analysis.
+    ViewPlugin.define((view) => {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      return {
+        update(update) {
+          if (!update.docChanged) return;
+          if (timer !== null) clearTimeout(timer);
+          timer = setTimeout(() => {
+            timer = null;
+            LSPPlugin.get(view)?.client.sync();
+          }, SYNC_DELAY_MS);
+        },
+        destroy() {
+          if (timer !== null) clearTimeout(timer);
+        },
+      };
+    }),
   ];
 }
