@@ -189,7 +189,8 @@ def _add_assist_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--node",
         nargs=2,
         metavar=("FLOW", "NODE"),
-        help="change the Go code of this code/go node (built and tested in the sandbox)",
+        help="change the Go code of this code/go, forked or custom node (built and tested "
+        "in the sandbox)",
     )
     p.add_argument(
         "--adapter",

@@ -265,7 +265,8 @@ def run_test_binary(
     (:func:`runner.run_sandboxed`: no network, a fresh uid, the limits). Its working
     folder is a read-only copy of ``package_files`` (the package's folder, so that
     ``testdata/`` is where Go tests expect it); it writes only under ``/tmp``
-    (``t.TempDir``). Never unconfined unless ``unsafe_no_sandbox`` and the sandbox is
+    (``t.TempDir``). It may open IPv4/IPv6 sockets, which reach only the loopback of
+    its own network namespace (``httptest`` servers). Never unconfined unless ``unsafe_no_sandbox`` and the sandbox is
     unavailable. The status is ``ok`` when every test passed, ``node_error`` when one
     failed; the output is verbose (``--- PASS``/``--- FAIL`` per test)."""
     timeout = f"-test.timeout={max(int(limits.wall_seconds) - 5, 1)}s"
@@ -285,6 +286,7 @@ def run_test_binary(
             files=[Inject(binary, TEST_BINARY, 0o555)],
             mounts=[Mount(folder, WORK_DIR)],
             limits=limits,
+            loopback=True,  # its own network namespace: httptest servers, nothing out
         )
 
 

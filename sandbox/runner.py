@@ -152,11 +152,14 @@ def run_sandboxed(
     env: Mapping[str, str] | None = None,
     files: Sequence[Inject] = (),
     uid: int | None = None,
+    loopback: bool = False,
 ) -> RunResult:
     """Run ``argv`` (paths as seen inside the sandbox) confined, with ``limits``.
 
     ``files`` are copied in; ``uid`` runs as that uid (a build's stable uid) instead of
-    a fresh one. Never runs anything unconfined: when the sandbox is unavailable the
+    a fresh one; ``loopback`` lets the program open IPv4/IPv6 sockets, which reach only
+    the loopback interface of its own network namespace (Go tests' ``httptest``
+    servers). Never runs anything unconfined: when the sandbox is unavailable the
     result has status ``sandbox_unavailable`` and the reason in ``message``.
     """
     limits = limits.checked()
@@ -172,6 +175,7 @@ def run_sandboxed(
             env=env or {},
             files=files,
             fixed_uid=uid,
+            loopback=loopback,
         )
     except NoFreeUid as exc:
         return RunResult(Status.SANDBOX_UNAVAILABLE, message=str(exc), confined=False)
@@ -262,10 +266,11 @@ def _run(
     env: Mapping[str, str],
     files: Sequence[Inject] = (),
     fixed_uid: int | None = None,
+    loopback: bool = False,
 ) -> RunResult:
     fds: list[int] = []
     try:
-        seccomp_fd = filter_fd()
+        seccomp_fd = filter_fd(loopback)
         fds.append(seccomp_fd)
         bound: list[tuple[int, str, bool]] = []
         for m in mounts:

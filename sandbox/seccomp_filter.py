@@ -76,9 +76,17 @@ class SeccompUnavailable(RuntimeError):
     """pyseccomp or libseccomp is missing or cannot build the filter."""
 
 
-@lru_cache(maxsize=1)
-def filter_bpf() -> bytes:
-    """The compiled filter, as raw BPF for ``bwrap --seccomp`` (built once per process)."""
+#: With ``loopback``: the families a run inside its own network namespace may also use
+#: (that namespace holds only its loopback interface: Go tests start ``httptest`` servers).
+LOOPBACK_SOCKET_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+
+
+@lru_cache(maxsize=2)
+def filter_bpf(loopback: bool = False) -> bytes:
+    """The compiled filter, as raw BPF for ``bwrap --seccomp`` (built once per process
+    and variant). ``loopback`` also allows IPv4 and IPv6 sockets: only for runs whose
+    network namespace is their own (bwrap's: loopback only, no route out), such as a
+    kit's Go tests."""
     try:
         import pyseccomp as sc
     except Exception as exc:  # ImportError, or OSError when libseccomp is missing
@@ -99,7 +107,15 @@ def filter_bpf() -> bytes:
         flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
         # Sockets: AF_UNIX only (an allow list). Network namespaces do not cover every
         # family: AF_VSOCK reaches the hypervisor's host, AF_ALG the kernel's crypto.
-        flt.add_rule(eperm, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+        if loopback:
+            allowed = sorted({int(ALLOWED_SOCKET_FAMILY), *map(int, LOOPBACK_SOCKET_FAMILIES)})
+            # deny every family but the allowed ones: below, between and above them
+            for family in range(allowed[-1]):
+                if family not in allowed:
+                    flt.add_rule(eperm, "socket", sc.Arg(0, sc.EQ, family))
+            flt.add_rule(eperm, "socket", sc.Arg(0, sc.GT, allowed[-1]))
+        else:
+            flt.add_rule(eperm, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
         flt.add_rule(eperm, "socketpair", sc.Arg(0, sc.NE, socket.AF_UNIX))
         flt.add_rule(
             eperm, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_NAMESPACE_FLAGS, CLONE_NAMESPACE_FLAGS)
@@ -119,9 +135,9 @@ def filter_bpf() -> bytes:
     return data
 
 
-def filter_fd() -> int:
+def filter_fd(loopback: bool = False) -> int:
     """A fresh, rewound file descriptor holding the filter, for one ``bwrap`` run."""
-    data = filter_bpf()
+    data = filter_bpf(loopback)
     fd = os.memfd_create("nodeforge-seccomp")
     os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)

@@ -14,7 +14,10 @@
     where the workspace has an ``llm`` connector.
 ``nodeforge.customizeNode`` ``{uri, node, description, tests?, connector?, maxRounds?, apply?}``
     New Go code for a ``code/go`` node, built and tested in the sandbox (never
-    unconfined): the edit, the Go ``diff`` and the model's test, or nothing.
+    unconfined): the edit, the Go ``diff`` and the model's test, or nothing. On a forked
+    or custom node (a kit of the workspace's ``nodes/``): its kit's Go files, vetted and
+    tested in the sandbox with the kit's ``*_test.go`` and the model's new test file,
+    offered as one edit of the kit's files (the new test file created) and their diff.
 
 Every answer carries ``ok``, ``rounds`` and ``message``; a proposal that never passed its
 checks is answered ``ok: false`` with no edit. Refusals (bad arguments, no ``llm``
@@ -234,13 +237,20 @@ async def generate_adapter(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def customize_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
-    from nodeforge.assist.customize import CustomizeError, customize_node, parse_tests
+    from nodeforge.assist.customize import (
+        CustomizeError,
+        customize_node,
+        editable_kit,
+        parse_tests,
+    )
     from nodeforge.llm import client_for
 
     analysis = await _analysis(ls, params)
     node = _text(params, "node")
     change = _text(params, "description")
     rounds = _rounds(params)
+    if editable_kit(analysis, node) is not None:
+        return await _customize_kit(ls, params, analysis, node, change, rounds)
     try:
         tests = parse_tests(params.get("tests") or [])
     except ValueError as exc:
@@ -266,6 +276,60 @@ async def customize_node(ls: Any, params: dict[str, Any]) -> dict[str, Any]:
     edit = lsp_workspace_edit(snapshot.uri, snapshot.version, edits, ls.document_changes)
     answer.update(await _offer(ls, edit, params.get("apply") is True, "Nodeforge: node change"))
     return answer
+
+
+async def _customize_kit(
+    ls: Any, params: dict[str, Any], analysis: Any, node: str, change: str, rounds: int
+) -> dict[str, Any]:
+    """``nodeforge.customizeNode`` on a forked or custom node: its kit's Go files."""
+    from nodeforge.assist.customize import CustomizeError, customize_kit
+    from nodeforge.llm import client_for
+
+    if params.get("tests"):
+        raise DevError("`tests` is for code/go nodes: a kit's tests are its *_test.go")
+    connector = params.get("connector") if isinstance(params.get("connector"), str) else None
+    root = _root(analysis)
+
+    def job(on_round: Callable[[int], None]) -> Any:
+        client = client_for(root, "customize", connector=connector)
+        try:  # the sandbox's tester: never unconfined from the server
+            return customize_kit(
+                client, analysis, node, change, max_rounds=rounds, on_round=on_round
+            )
+        except CustomizeError as exc:
+            raise DevError(str(exc)) from exc
+
+    result = await _run_with_model(ls, f"Assistant: changing the Go code of {node}", job)
+    answer: dict[str, Any] = result.as_dict()
+    kit_change = result.outcome.value
+    if not result.ok or kit_change is None:
+        return answer
+    edit = _files_edit(ls, kit_change.paths(), kit_change.old)
+    answer.update(await _offer(ls, edit, params.get("apply") is True, "Nodeforge: node change"))
+    return answer
+
+
+def _files_edit(ls: Any, files: dict[Path, str], old: dict[str, str]) -> lsp.WorkspaceEdit:
+    """Whole-file edits of existing files (``old`` by name) and creations of new ones."""
+    from nodeforge.analysis.text import LineIndex, Span
+    from nodeforge.server.convert import lsp_range
+
+    changes: list[Any] = []
+    for path, text in files.items():
+        uri = path.as_uri()
+        before = old.get(path.name)
+        if before is None:
+            changes.append(lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(overwrite=False)))
+            edits = [lsp.TextEdit(range=_START, new_text=text)]
+        else:
+            whole = lsp_range(LineIndex(before), Span(0, len(before)), ls.session.encoding)
+            edits = [lsp.TextEdit(range=whole, new_text=text)]
+        changes.append(
+            lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri), edits=edits
+            )
+        )
+    return lsp.WorkspaceEdit(document_changes=changes)
 
 
 def code_actions(uri: str, analysis: Any, diagnostics: list[Any]) -> list[lsp.CodeAction]:

@@ -275,6 +275,7 @@ HOSTILE_TEST = """package acmegreet
 import (
 	"net"
 	"os"
+	"syscall"
 	"testing"
 )
 
@@ -285,9 +286,18 @@ func TestConfined(t *testing.T) {
 	if _, err := os.ReadFile(os.Getenv("NF_WORKSPACE_MARK")); err == nil {
 		t.Error("the test read a file of the workspace outside its kit")
 	}
-	if c, err := net.Dial("tcp", "127.0.0.1:1"); err == nil {
+	if c, err := net.Dial("tcp", "1.1.1.1:80"); err == nil {
 		c.Close()
 		t.Error("the test reached the network")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0") // httptest servers work on loopback
+	if err != nil {
+		t.Errorf("no loopback listener: %v", err)
+	} else {
+		l.Close()
+	}
+	if _, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0); err == nil {
+		t.Error("the test opened a packet socket")
 	}
 	if os.Getuid() == 0 {
 		t.Error("the test runs as root")
@@ -329,17 +339,18 @@ def test_a_workspace_kits_go_tests_run_in_the_sandbox_with_located_errors(
     step = go_step()
     assert not step.ok and step.name == "go test"
     # only the planted failure: every confinement check held
-    assert "nodes/greet/confined_test.go:26: planted failure" in step.detail, step.detail
+    line = HOSTILE_TEST[: HOSTILE_TEST.index("planted failure")].count("\n") + 1
+    assert f"nodes/greet/confined_test.go:{line}: planted failure" in step.detail, step.detail
     assert "read /etc/passwd" not in step.detail and "network" not in step.detail
     assert "runs as root" not in step.detail and "working folder" not in step.detail
+    assert "loopback" not in step.detail and "packet socket" not in step.detail
     (kit / "confined_test.go").write_text(
         HOSTILE_TEST.replace("planted failure", "x") + "var _ = nope\n"
     )
     step = go_step()
     assert not step.ok and step.name == "go vet"
-    assert re.search(r"nodes/greet/confined_test\.go:28:9: undefined: nope", step.detail), (
-        step.detail
-    )
+    last = HOSTILE_TEST.count("\n") + 1  # the appended line
+    assert f"nodes/greet/confined_test.go:{last}:9: undefined: nope" in step.detail, step.detail
     (kit / "confined_test.go").unlink()
     step = go_step()
     assert step.ok and "sandboxed" in step.detail, step.detail

@@ -618,3 +618,151 @@ def test_task_runner_against_the_fake(
     summary = json.loads(capsys.readouterr().out)
     assert summary["tasks"] == 1 and summary["first_answer_clean"] == 1.0
     assert summary["accepted"] == 1.0
+
+
+# -- customizing a fork: its kit's Go files ------------------------------------------------
+
+FETCH_FLOW: dict[str, Any] = {
+    "nodeforge": "1",
+    "id": "fetcher",
+    "name": "Fetcher",
+    "nodes": [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+        {
+            "id": "call",
+            "type": "acme/fetch",
+            "version": "1.1.0",
+            "config": {"method": "GET", "url": "http://127.0.0.1:9/x"},
+        },
+    ],
+    "connections": [{"from": "start.out", "to": "call.in"}],
+}
+
+
+def _forked(ws: Path) -> tuple[Path, Path, str, str]:
+    """A fork of http/request 1.1.0 as acme/fetch used by a flow: (flow, kit folder, the
+    executor's file name, its package)."""
+    import re
+
+    from nodeforge.project.fork import fork_node
+
+    info = fork_node(ws, "http/request@1.1.0", "acme/fetch")
+    folder = ws / info.folder
+    path = ws / "flows" / "fetcher.flow.json"
+    path.write_text(json.dumps(FETCH_FLOW, indent=2))
+    go = next(p for p in sorted(folder.glob("*.go")) if not p.name.endswith("_test.go"))
+    package = re.search(r"^package (\w+)", go.read_text(), re.M)
+    assert package is not None
+    return path, folder, go.name, package.group(1)
+
+
+def _kit_answer(source: str, name: str, package: str, body: str) -> dict[str, Any]:
+    test = (
+        f'package {package}\n\nimport "testing"\n\nfunc TestUserAgent(t *testing.T) {{\n'
+        f'\tif got := UserAgent(); got != "acme-fetch/1" {{\n\t\tt.Fatalf("UserAgent() = %q", got)\n'
+        "\t}\n}\n"
+    )
+    return {
+        "files": {
+            name: source
+            + f"\n// UserAgent is what the fork sends.\nfunc UserAgent() string {{ {body} }}\n"
+        },
+        "test": {"file": "useragent_test.go", "source": test},
+    }
+
+
+def test_a_fork_is_customized_go_that_does_not_compile_then_go_that_passes(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    """``assist --node`` on a forked node: the model edits the kit's Go executor; a
+    compile error goes back to it; the kit's own tests and the model's new test run in
+    the sandbox; only then is the change offered, as a diff of the kit's files."""
+    _sandbox_or_skip()
+    flow, folder, name, package = _forked(ws)
+    source = (folder / name).read_text()
+    fake.add(
+        llm_fake.structured(_kit_answer(source, name, package, "return nope")),
+        llm_fake.structured(_kit_answer(source, name, package, 'return "acme-fetch/1"')),
+    )
+    code, out, err = run_cli(
+        capsys, "assist", "--node", str(flow), "call", "add a user agent", "--apply"
+    )
+    assert code == 0, err
+    assert "2 round(s)" in err
+    assert "TestUserAgent" in out  # the model's test ran (and passed) in the sandbox
+    assert f"+++ b/nodes/fetch/{name}" in out and "+++ b/nodes/fetch/useragent_test.go" in out
+    first = json.dumps(fake.posts()[0].json)
+    assert "call.go.j2" in first and "func Test" in first  # template and kit tests shown
+    second = json.dumps(fake.posts()[1].json)
+    assert "undefined: nope" in second and f"nodes/fetch/{name}:" in second
+    assert 'return "acme-fetch/1"' in (folder / name).read_text()
+    assert (folder / "useragent_test.go").is_file()
+    assert_no_secrets(fake)
+
+
+def test_a_fork_change_failing_its_test_is_never_offered(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    _sandbox_or_skip()
+    flow, folder, name, package = _forked(ws)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    source = (folder / name).read_text()
+    wrong = _kit_answer(source, name, package, 'return "other"')
+    fake.add(llm_fake.structured(wrong), llm_fake.structured(wrong))
+    code, _out, err = run_cli(
+        capsys,
+        "assist",
+        "--node",
+        str(flow),
+        "call",
+        "add a user agent",
+        "--apply",
+        "--max-rounds",
+        "2",
+        "--json",
+    )
+    assert code == 1, err
+    second = json.dumps(fake.posts()[1].json)
+    assert "go test fails" in second and "useragent_test.go" in second
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
+
+
+def test_customizing_a_standard_node_asks_for_a_fork(
+    ws: Path, fake: FakeLLMServer, capsys: Any
+) -> None:
+    path = ws / "flows" / "fetcher.flow.json"
+    flow = copy.deepcopy(FETCH_FLOW)
+    flow["nodes"][1]["type"] = "http/request"
+    path.write_text(json.dumps(flow))
+    code, _out, err = run_cli(capsys, "assist", "--node", str(path), "call", "add a header")
+    assert code == 1
+    assert "fork it first (nodeforge fork http/request@1.1.0" in err
+    assert fake.posts() == []
+
+
+def test_kit_answers_are_checked_for_their_form() -> None:
+    from nodeforge.assist.customize import _read_kit_answer
+
+    code = {"fetch.go": "package x\n"}
+    tests = {"fetch_test.go": "package x\n"}
+    good_test = {"file": "new_test.go", "source": "package x\nfunc TestX(t *testing.T) {}\n"}
+    ok, problems = _read_kit_answer(
+        {"files": {"fetch.go": "package x // v2\n"}, "test": good_test}, code, tests
+    )
+    assert ok is not None and problems == []
+    for answer, expected in [
+        ({"files": {}, "test": good_test}, "at least one Go file"),
+        ({"files": {"../x.go": "package x"}, "test": good_test}, "not a Go file name"),
+        ({"files": {"fetch_test.go": "package x"}, "test": good_test}, "keep the kit's tests"),
+        ({"files": {"fetch.go": "package x\n"}, "test": good_test}, "unchanged"),
+        (
+            {"files": {"fetch.go": "package y\n"}, "test": {**good_test, "file": "fetch_test.go"}},
+            "use a new name",
+        ),
+        (
+            {"files": {"fetch.go": "package y\n"}, "test": {"file": "a.go", "source": "x"}},
+            "_test.go",
+        ),
+    ]:
+        value, found = _read_kit_answer(answer, code, tests)
+        assert value is None and any(expected in p for p in found), (answer, found)

@@ -168,9 +168,43 @@ async def test_customize_node_refusals(ws: Path) -> None:  # noqa: F811
     answer = await command(
         client, "nodeforge.customizeNode", {"uri": uri, "node": "insert", "description": "x"}
     )
-    assert "only code/go nodes" in answer["error"]["message"]
+    assert "fork it first (nodeforge fork sql/exec@1.0.0" in answer["error"]["message"]
     answer = await command(
         client, "nodeforge.customizeNode", {"uri": uri, "node": "nope", "description": "x"}
     )
     assert "no node `nope`" in answer["error"]["message"]
+    await client.stop()
+
+
+async def test_customize_a_fork_over_lsp_offers_an_edit_of_the_kit_files(
+    ws: Path,  # noqa: F811
+    fake: Any,  # noqa: F811
+) -> None:
+    """nodeforge.customizeNode on a forked node: the kit's Go is tested in the sandbox and
+    offered as one WorkspaceEdit (the executor replaced whole, the model's test created)."""
+    from tests.test_llm_assist import _forked, _kit_answer, _sandbox_or_skip
+
+    _sandbox_or_skip()
+    flow, folder, name, package = _forked(ws)
+    source = (folder / name).read_text()
+    fake.add(llm_fake.structured(_kit_answer(source, name, package, 'return "acme-fetch/1"')))
+    client = await start(ws)
+    uri = client.open(flow)
+    answer = await command(
+        client,
+        "nodeforge.customizeNode",
+        {"uri": uri, "node": "call", "description": "add a user agent"},
+    )
+    result = answer["result"]
+    assert result["ok"] and result["rounds"] == 1, result
+    assert result["kit"] == "nodes/fetch" and "TestUserAgent" in result["tests"]
+    changes = result["edit"]["documentChanges"]
+    created = [c for c in changes if c.get("kind") == "create"]
+    assert [c["uri"] for c in created] == [(folder / "useragent_test.go").as_uri()]
+    edited = {c["textDocument"]["uri"]: c["edits"] for c in changes if "textDocument" in c}
+    whole = edited[(folder / name).as_uri()][0]
+    assert whole["range"]["start"] == {"line": 0, "character": 0}
+    assert 'return "acme-fetch/1"' in whole["newText"]
+    assert source == (folder / name).read_text()  # offered, not written
+    assert_no_secrets(fake)
     await client.stop()

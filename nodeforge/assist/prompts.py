@@ -92,6 +92,28 @@ CUSTOMIZE_SCHEMA: dict[str, Any] = {
 }
 
 
+KIT_CUSTOMIZE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "files": {
+            "type": "object",
+            "description": "the Go files you change or add, by name, each as the whole new file",
+            "additionalProperties": {"type": "string"},
+        },
+        "test": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "string", "description": "a new file name ending in _test.go"},
+                "source": {"type": "string", "description": "the Go test file"},
+            },
+            "required": ["file", "source"],
+        },
+        "notes": {"type": "string"},
+    },
+    "required": ["files", "test"],
+}
+
+
 def _system(role: str, context: str, answer: str) -> Message:
     return Message("system", f"{role}\n\n{context}\n\n{answer}")
 
@@ -182,6 +204,43 @@ def customize_messages(
     ]
     if tests:
         body.append("Its tests, which must still pass: " + json.dumps(list(tests)))
+    body.append(f"The change: {change}")
+    return [_system(role, context, answer), Message("user", "\n".join(body))]
+
+
+def kit_customize_messages(
+    context: str,
+    *,
+    node: str,
+    kit: str,
+    package: str,
+    files: Mapping[str, str],
+    tests: Mapping[str, str],
+    template: str,
+    change: str,
+) -> list[Message]:
+    """Ask for the changed Go files of a forked or custom node's kit and one new test."""
+    role = (
+        f"You are Nodeforge's Go assistant. Node kit {kit} is a Go package `{package}` "
+        "(the node's executor) importing the runtime `nodeforge.dev/catalog/nf`; a "
+        "generated app calls it from the call-site template shown, so keep the functions "
+        "and types it uses (their names and signatures). Only the standard library and "
+        "`nf` are available. Your files are compiled and the package's tests run in a "
+        "sandbox before the user sees them."
+    )
+    answer = (
+        'Answer with {"files": {"<name>.go": "<the whole new file>"}, "test": {"file": '
+        '"<new name>_test.go", "source": "<a Go test file of package '
+        f'{package}>"}}}}: only the files you change or add, and one new test showing the '
+        "change working. The kit's existing tests must still pass."
+    )
+    body = [f"Node `{node}` is a {kit} node."]
+    for name, text in sorted(files.items()):
+        body += [f"File {name}:", "```go", text.rstrip(), "```"]
+    for name, text in sorted(tests.items()):
+        body += [f"Test file {name} (must still pass):", "```go", clip(text, 4000), "```"]
+    if template:
+        body += ["Call-site template (call.go.j2):", "```jinja", template.rstrip(), "```"]
     body.append(f"The change: {change}")
     return [_system(role, context, answer), Message("user", "\n".join(body))]
 

@@ -9,7 +9,9 @@ and only what passes the checks is offered (docs/llm.md).
   cannot match by name and type);
 - ``nodeforge assist --node FLOW NODE "CHANGE" [--tests FILE] [--apply]``: new Go code for
   a ``code/go`` node, built and tested in the sandbox, shown as a diff with the model's
-  own test.
+  own test; for a forked or custom node (a kit of the workspace's ``nodes/``), its kit's
+  Go files changed, vetted and tested (its ``*_test.go`` and the model's new test file)
+  in the sandbox, shown as a diff of the kit's files (``--apply`` writes them).
 
 ``--show-prompt`` prints every request body sent to the provider (on stderr, exactly as
 sent; secrets are never in them). Exit codes: 0 offered, 1 nothing acceptable (after the
@@ -259,18 +261,27 @@ def _adapter(args: argparse.Namespace, root: Path, workspace: Workspace, show: A
 
 
 def _node(args: argparse.Namespace, root: Path, workspace: Workspace, show: Any) -> int:
-    from nodeforge.assist.customize import CustomizeError, customize_node, parse_tests
+    from nodeforge.assist.customize import (
+        CustomizeError,
+        customize_node,
+        editable_kit,
+        parse_tests,
+    )
 
     path = Path(args.node[0])
     node_id = args.node[1]
     old = _read_flow(path)
+    analysis = analyze(old, uri=path.resolve().as_uri(), workspace=workspace)
+    if editable_kit(analysis, node_id) is not None:
+        if args.tests is not None:
+            raise UsageError("--tests is for code/go nodes: a kit's tests are its *_test.go")
+        return _kit(args, root, analysis, node_id, show)
     tests = []
     if args.tests is not None:
         try:
             tests = parse_tests(json.loads(Path(args.tests).read_text(encoding="utf-8")))
         except ValueError as exc:
             raise UsageError(f"--tests {args.tests}: {exc}") from None
-    analysis = analyze(old, uri=path.resolve().as_uri(), workspace=workspace)
     client = _client(root, "customize", args)
     try:
         result = customize_node(
@@ -292,3 +303,39 @@ def _node(args: argparse.Namespace, root: Path, workspace: Workspace, show: Any)
     shown += [f"  {'pass' if r.passed else 'FAIL'} {r.test.name}: {r.detail}" for r in change.runs]
     extra = "\n".join(shown) + "\n\n" + result.source_diff() + "\n"
     return _offer_change(args, path, old, change.text, result, extra)
+
+
+def _kit(args: argparse.Namespace, root: Path, analysis: Any, node_id: str, show: Any) -> int:
+    """``--node`` on a forked or custom node: its kit's Go files (docs/llm.md)."""
+    from nodeforge.assist.customize import CustomizeError, customize_kit, write_kit_change
+
+    client = _client(root, "customize", args)
+    try:
+        result = customize_kit(
+            client,
+            analysis,
+            node_id,
+            args.description,
+            max_rounds=args.max_rounds,
+            show_prompt=show,
+            on_round=_progress(args),
+        )
+    except CustomizeError as exc:
+        raise ProjectError(str(exc)) from None
+    change = result.outcome.value
+    if not result.ok or change is None:
+        return _refused(args, result)
+    if args.apply:
+        try:
+            write_kit_change(change)
+        except CustomizeError as exc:
+            raise ProjectError(str(exc)) from None
+    if args.json:
+        print(json.dumps({**result.as_dict(), "applied": args.apply}, indent=2))
+        return EXIT_OK
+    sys.stdout.write(f"The model's test ({change.test_file}); {change.tests}\n\n")
+    sys.stdout.write(result.source_diff())
+    where = result.as_dict()["kit"]
+    what = f"{NAME}: applied to {where}" if args.apply else f"{NAME}: not written (--apply)"
+    print(f"{what}; {_rounds_line(result)}", file=sys.stderr)
+    return EXIT_OK
