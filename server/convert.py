@@ -93,7 +93,7 @@ def lsp_diagnostic(
         severity=lsp.DiagnosticSeverity(int(severity)),
         code=d.code,
         code_description=lsp.CodeDescription(href=rule_url(d.code)),
-        source=SOURCE,
+        source=str(d.data.get("source") or SOURCE) if d.data else SOURCE,
         tags=[_TAGS[t] for t in d.tags] or None,
         related_information=[
             lsp.DiagnosticRelatedInformation(

@@ -31,6 +31,7 @@ from nodeforge.server import (
     llm_commands,
     project_commands,
     reports,
+    runs_commands,
 )
 from nodeforge.server.convert import (
     ENCODINGS,
@@ -373,7 +374,13 @@ def _register_features(server: NodeforgeServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def hover(ls: NodeforgeServer, params: lsp.HoverParams) -> lsp.Hover | None:
         def compute(snapshot: Snapshot, analysis: Analysis) -> lsp.Hover | None:
-            result = ide.hover(analysis, offset_of(snapshot, params.position, ls.session))
+            offset = offset_of(snapshot, params.position, ls.session)
+            result = ide.hover(analysis, offset)
+            ran = runs_commands.hover(ls.session, analysis.document, offset)
+            if ran is not None:  # the selected execution's data
+                result = ran if result is None else ide.HoverResult(
+                    ran.markdown + "\n\n---\n\n" + result.markdown, result.span
+                )
             if result is None:
                 return None
             return lsp_hover(result, snapshot.lines, ls.session.encoding, ls.markdown_hover)
@@ -539,7 +546,10 @@ def _register_features(server: NodeforgeServer) -> None:
             return []
 
         def compute(snapshot: Snapshot, analysis: Analysis) -> list[lsp.CodeLens]:
-            lenses = ide.code_lenses(analysis)
+            lenses = [
+                *ide.code_lenses(analysis),
+                *runs_commands.lenses(ls.session, analysis.document),
+            ]
             return [
                 lsp_code_lens(
                     lens,
@@ -716,4 +726,5 @@ def _register_commands(server: NodeforgeServer) -> None:
     dev_commands.register(server)  # testNode, simulate, continue, step, ...
     project_commands.register(server)  # history, connectors, upgrades, forks
     llm_commands.register(server)  # assist, generateAdapter, customizeNode
+    runs_commands.register(server)  # execution records: list, select
     editor.register(server)  # the web editor: graph gestures, palette, files, saved inputs

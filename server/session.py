@@ -47,7 +47,7 @@ from nodeforge.analysis.workspace import (
     load_workspace,
     standard_catalog,
 )
-from nodeforge.server import idlegc
+from nodeforge.server import idlegc, runs_commands
 from nodeforge.server.confine import PathRefused, confine, inside, resolved_roots
 from nodeforge.server.convert import lsp_diagnostics
 from nodeforge.server.documents import Snapshot, TextChange, new_snapshot
@@ -437,6 +437,10 @@ class Session:
         extra = self.extra.get(snapshot.uri)
         if extra is not None and extra[0] == snapshot.version and extra[1]:
             found = sorted([*found, *extra[1]], key=Diagnostic.sort_key)
+        # The selected execution's error, on the node that failed (until deselected).
+        ran = runs_commands.diagnostics(self, analysis.document)
+        if ran:
+            found = sorted([*found, *ran], key=Diagnostic.sort_key)
         return found
 
     def graph_changed(self, uri: str, version: int) -> None:

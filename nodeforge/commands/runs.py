@@ -34,7 +34,12 @@ def _root(args: argparse.Namespace) -> Path | None:
 
 def open_store(args: argparse.Namespace) -> RecordStore:
     db = Path(args.db) if getattr(args, "db", None) else None
-    return open_records(_root(args), db=db, connector=getattr(args, "connector", None))
+    return open_records(
+        _root(args),
+        db=db,
+        connector=getattr(args, "connector", None),
+        writable=args.runs_action == "delete",
+    )
 
 
 def _line(e: Execution) -> str:
@@ -152,7 +157,7 @@ def _tail(store: RecordStore, args: argparse.Namespace, as_json: bool) -> int:
 
 def _to_test(args: argparse.Namespace) -> int:
     from nodeforge.codegen.module import collect_flows
-    from nodeforge.runs.replay import add_test, test_of
+    from nodeforge.runs.replay import add_test, flow_test_of
     from nodeforge.sandbox.nodetest import load_flow
 
     with open_store(args) as store:
@@ -168,7 +173,7 @@ def _to_test(args: argparse.Namespace) -> int:
             continue
         if flow_id == e.flow:
             analysis = load_flow(f.path)
-            test = test_of(e, analysis, args.name)
+            test = flow_test_of(e, analysis, args.name)
             name = add_test(f.path, test)
             if args.format == "json":
                 print(json.dumps({"flow": f.rel, "test": test}, indent=2))

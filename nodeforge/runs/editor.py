@@ -117,7 +117,7 @@ def run_diagnostics(doc: FlowDocument, selected: Execution | None) -> list[Diagn
         Diagnostic(
             RUN_CODE,
             f"run {selected.id} failed at {where}{code}: {selected.error}",
-            Severity.INFORMATION,
+            Severity.INFO,
             span,
             data={"source": RUN_SOURCE, "execution": selected.id},
         )

@@ -96,7 +96,7 @@ def replay_of(execution: Execution, analysis: Analysis) -> Replay:
     return Replay(execution.trigger, _clean_input(execution.input), fixtures, tuple(notes))
 
 
-def test_of(execution: Execution, analysis: Analysis, name: str | None = None) -> dict[str, Any]:
+def flow_test_of(execution: Execution, analysis: Analysis, name: str | None = None) -> dict[str, Any]:
     """A flow test (the flow file's ``tests`` entry) that replays ``execution`` and
     expects what it answered (status and body), or that it fails."""
     r = replay_of(execution, analysis)

@@ -217,20 +217,14 @@ class RecordStore:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def sqlite(cls, path: Path) -> RecordStore:
+    def sqlite(cls, path: Path, *, writable: bool = False) -> RecordStore:
         if not path.is_file():
             raise ProjectError(
                 f"no execution records at {path} (run the app first, or name the records "
                 "with --db or --connector)"
             )
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-        return cls(conn, postgres=False, where=str(path))
-
-    @classmethod
-    def sqlite_rw(cls, path: Path) -> RecordStore:
-        if not path.is_file():
-            raise ProjectError(f"no execution records at {path}")
-        conn = sqlite3.connect(str(path), timeout=5.0)
+        mode = "rw" if writable else "ro"
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=5.0)
         return cls(conn, postgres=False, where=str(path))
 
     @classmethod
@@ -386,18 +380,22 @@ def _pg_kwargs(dsn: str) -> dict[str, Any]:
 
 
 def open_records(
-    root: Path | None, *, db: Path | None = None, connector: str | None = None
+    root: Path | None,
+    *,
+    db: Path | None = None,
+    connector: str | None = None,
+    writable: bool = False,
 ) -> RecordStore:
     """The records to read: ``db`` (a SQLite file), else ``connector`` (a sqlite or
     postgres connector of the workspace: its settings from the connector store or the
     environment), else ``[records] connector`` of nodeforge.toml, else the app's file
     ``.nodeforge/data/records.db`` (``NODEFORGE_RECORDS_PATH`` when set)."""
     if db is not None:
-        return RecordStore.sqlite(db)
+        return RecordStore.sqlite(db, writable=writable)
     if root is None:
         env_path = os.environ.get("NODEFORGE_RECORDS_PATH")
         if env_path:
-            return RecordStore.sqlite(Path(env_path))
+            return RecordStore.sqlite(Path(env_path), writable=writable)
         raise ProjectError("not in a workspace: name the records with --db FILE")
     if connector is None:
         from nodeforge.analysis.workspace import load_workspace
@@ -412,11 +410,11 @@ def open_records(
     if connector is None:
         env_path = os.environ.get("NODEFORGE_RECORDS_PATH")
         path = Path(env_path) if env_path else state_dir(root, create=False) / "data" / "records.db"
-        return RecordStore.sqlite(path)
-    return _connector_store(root, connector)
+        return RecordStore.sqlite(path, writable=writable)
+    return _connector_store(root, connector, writable)
 
 
-def _connector_store(root: Path, name: str) -> RecordStore:
+def _connector_store(root: Path, name: str, writable: bool) -> RecordStore:
     from nodeforge.analysis.workspace import load_workspace
     from nodeforge.project.connectors import Store, runtime_env, setting_prefix
 
@@ -440,5 +438,5 @@ def _connector_store(root: Path, name: str) -> RecordStore:
         path = settings.get(prefix + "PATH")
         if not path:
             path = str(state_dir(root, create=False) / "data" / f"{name}.db")
-        return RecordStore.sqlite(Path(path))
+        return RecordStore.sqlite(Path(path), writable=writable)
     raise ProjectError(f"connector `{name}` is a {kind} connector: records are in sqlite or postgres")
