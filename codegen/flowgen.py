@@ -526,7 +526,10 @@ class FlowGen:
     def output(self, node_id: str, port: str, value: str, t: Type, go: str) -> list[str]:
         """Build a port's value only if something uses it, then emit it."""
         if not self.port_used(node_id, port):
-            return [f"_ = {self.recorded(node_id, port, value)} // recorded, not used", "return nil"]
+            return [
+                f"_ = {self.recorded(node_id, port, value)} // recorded, not used",
+                "return nil",
+            ]
         if value.isidentifier():
             return self.emit(node_id, port, value, t, go)
         return [f"out := {value}", *self.emit(node_id, port, "out", t, go)]

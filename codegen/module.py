@@ -246,9 +246,7 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         connector_kinds.add("postgres")
     if records.enabled and records.kind == "sqlite":
         connector_kinds.add("sqlite")
-    sensitive = sensitive_names(
-        node.get("config") for _f, a in analyses for node in _nodes_of(a)
-    )
+    sensitive = sensitive_names(node.get("config") for _f, a in analyses for node in _nodes_of(a))
     leases = schedule_leases(root, ws.connectors, codes)
     nats = bool(leases) or any(c.nats for c in codes)
     files["main.go"] = _jinja.get_template("main.go.j2").render(

@@ -378,8 +378,12 @@ def _register_features(server: NodeforgeServer) -> None:
             result = ide.hover(analysis, offset)
             ran = runs_commands.hover(ls.session, analysis.document, offset)
             if ran is not None:  # the selected execution's data
-                result = ran if result is None else ide.HoverResult(
-                    ran.markdown + "\n\n---\n\n" + result.markdown, result.span
+                result = (
+                    ran
+                    if result is None
+                    else ide.HoverResult(
+                        ran.markdown + "\n\n---\n\n" + result.markdown, result.span
+                    )
                 )
             if result is None:
                 return None

@@ -29,7 +29,7 @@ from nodeforge.runs.editor import (
     run_hover,
     run_lenses,
 )
-from nodeforge.runs.store import Execution, open_records
+from nodeforge.runs.store import Execution, RecordStore, open_records
 
 if TYPE_CHECKING:
     from nodeforge.server.lsp import NodeforgeServer
@@ -70,7 +70,7 @@ def hover(session: Any, doc: FlowDocument, offset: int) -> HoverResult | None:
     return None if v is None else run_hover(doc, v.selected, offset)
 
 
-def _records_of(root: Path) -> Any:
+def _records_of(root: Path) -> RecordStore:
     return open_records(root)
 
 

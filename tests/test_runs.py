@@ -29,7 +29,7 @@ from nodeforge.cli import main
 from nodeforge.codegen.build import BuildResult, app_environment, build
 from nodeforge.project.fsutil import ProjectError
 from nodeforge.runs.editor import RUN_CODE, RUN_SOURCE, run_diagnostics, run_hover, run_lenses
-from nodeforge.runs.replay import replay_of, flow_test_of
+from nodeforge.runs.replay import flow_test_of, replay_of
 from nodeforge.runs.store import RecordStore, open_records
 from nodeforge.sandbox.nodetest import load_flow
 
@@ -114,7 +114,9 @@ TICK = {
             "type": "trigger/manual",
             "version": "1.0.0",
             "position": {"x": 0, "y": 0},
-            "config": {"input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+            "config": {
+                "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}}
+            },
         },
         {
             "id": "double",
@@ -198,7 +200,7 @@ class App:
 
     def get(self, path: str) -> str:
         with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=30) as r:
-            return r.read().decode()
+            return str(r.read().decode())
 
     def stop(self) -> bytes:
         self.proc.terminate()
@@ -237,11 +239,15 @@ def drive(app: App) -> dict[str, str]:
 def wait_records(store_path: Path, n: int) -> None:
     for _ in range(300):
         if store_path.is_file():
-            with contextlib.closing(sqlite3.connect(store_path)) as c:
-                with contextlib.suppress(sqlite3.Error):
-                    got = c.execute("SELECT count(*) FROM nf_executions WHERE status != 'running'").fetchone()[0]
-                    if got >= n:
-                        return
+            with (
+                contextlib.closing(sqlite3.connect(store_path)) as c,
+                contextlib.suppress(sqlite3.Error),
+            ):
+                got = c.execute(
+                    "SELECT count(*) FROM nf_executions WHERE status != 'running'"
+                ).fetchone()[0]
+                if got >= n:
+                    return
         time.sleep(0.05)
     raise AssertionError(f"fewer than {n} records in {store_path}")
 
@@ -288,7 +294,10 @@ def test_records_in_sqlite_every_kind(built: BuildResult, tmp_path: Path) -> Non
     env = {**app.env}
     out = subprocess.run(
         [str(built.binary), "run", "tick", "--input", "-"],
-        input=b'{"n": 21}', env=env, capture_output=True, check=True,
+        input=b'{"n": 21}',
+        env=env,
+        capture_output=True,
+        check=True,
     )
     run_id = json.loads(out.stdout)["execution_id"]
     with RecordStore.sqlite(data / "records.db") as store:
@@ -326,10 +335,12 @@ def test_runs_cli(built: BuildResult, tmp_path: Path, capsys: pytest.CaptureFixt
     assert json.loads(capsys.readouterr().out) == {"deleted": 3}
 
 
-def test_replay_and_to_test(built: BuildResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_and_to_test(
+    built: BuildResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     with running(built, data) as app:
-        status, body = app.post("/pay", {"card": "1234", "amount": 3})
+        status, _body = app.post("/pay", {"card": "1234", "amount": 3})
         assert status == 201
         ids = drive(app)
         wait_records(data / "records.db", 5)
@@ -345,8 +356,20 @@ def test_replay_and_to_test(built: BuildResult, tmp_path: Path, capsys: pytest.C
     flow = str(built.root / "pay.flow.json")
     env_file = tmp_path / "env.json"
     env_file.write_text(json.dumps({"PAY_TOKEN": "[redacted]"}))
-    code = main(["simulate", flow, "--replay", e.id, "--db", str(data / "records.db"),
-                 "--env", str(env_file), "--format", "json"])
+    code = main(
+        [
+            "simulate",
+            flow,
+            "--replay",
+            e.id,
+            "--db",
+            str(data / "records.db"),
+            "--env",
+            str(env_file),
+            "--format",
+            "json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 0, result
     assert result["response"] == e.output
@@ -354,8 +377,22 @@ def test_replay_and_to_test(built: BuildResult, tmp_path: Path, capsys: pytest.C
     assert failed_replay.fixtures["audit"]["$error"]["code"]
     test = flow_test_of(e, analysis)
     assert test["expect"] == {"status": 201, "body": e.output["body"]}
-    assert main(["runs", "to-test", e.id, "--db", str(data / "records.db"),
-                 "--path", str(built.root), "--name", "replayed"]) == 0
+    assert (
+        main(
+            [
+                "runs",
+                "to-test",
+                e.id,
+                "--db",
+                str(data / "records.db"),
+                "--path",
+                str(built.root),
+                "--name",
+                "replayed",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((built.root / "pay.flow.json").read_text())
     assert saved["tests"][-1]["name"] == "replayed"
     assert saved["tests"][-1]["fixtures"] == {"store": {"rows_affected": 1}}
@@ -417,7 +454,8 @@ def test_overload_drops_and_counts_without_blocking(built: BuildResult, tmp_path
             lock.execute("ROLLBACK")
             lock.close()
     dropped = next(
-        int(line.split()[-1]) for line in metrics.splitlines()
+        int(line.split()[-1])
+        for line in metrics.splitlines()
         if line.startswith("nodeforge_records_dropped_total")
     )
     assert dropped >= n - 4  # the queue (2) and the batch in the writer's hands
@@ -464,7 +502,9 @@ def _postgres_records(
             check_records(store, ids)
     os.environ["NODEFORGE_CONNECTOR_OPS_DSN"] = dsn
     try:
-        assert main(["runs", "list", "--path", str(ws), "--format", "json", "--status", "failed"]) == 0
+        assert (
+            main(["runs", "list", "--path", str(ws), "--format", "json", "--status", "failed"]) == 0
+        )
     finally:
         del os.environ["NODEFORGE_CONNECTOR_OPS_DSN"]
     assert {e["id"] for e in json.loads(capsys.readouterr().out)} == set(ids.values())
@@ -539,7 +579,7 @@ def test_trace_ids_through_otlp(built: BuildResult, tmp_path: Path) -> None:
     received: list[bytes] = []
 
     class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path == "/v1/traces":
                 assert self.headers.get("Content-Type") == "application/x-protobuf"

@@ -278,7 +278,8 @@ class RecordStore:
         """Executions, newest first (``after_us``: only those that started after it)."""
         if status is not None and status not in STATUSES:
             raise ProjectError(f"status `{status}` is not one of {', '.join(STATUSES)}")
-        cond, args = [], []  # type: ignore[var-annotated]
+        cond: list[str] = []
+        args: list[Any] = []
         if flow:
             cond.append("flow = ?")
             args.append(flow)
@@ -430,8 +431,7 @@ def _connector_store(root: Path, name: str, writable: bool) -> RecordStore:
         dsn = settings.get(prefix + "DSN")
         if not dsn:
             raise ProjectError(
-                f"connector `{name}` has no DSN (nodeforge connector add {name} ... or "
-                f"{prefix}DSN)"
+                f"connector `{name}` has no DSN (nodeforge connector add {name} ... or {prefix}DSN)"
             )
         return RecordStore.postgres_dsn(dsn, f"connector `{name}`")
     if kind == "sqlite":
@@ -439,4 +439,6 @@ def _connector_store(root: Path, name: str, writable: bool) -> RecordStore:
         if not path:
             path = str(state_dir(root, create=False) / "data" / f"{name}.db")
         return RecordStore.sqlite(Path(path), writable=writable)
-    raise ProjectError(f"connector `{name}` is a {kind} connector: records are in sqlite or postgres")
+    raise ProjectError(
+        f"connector `{name}` is a {kind} connector: records are in sqlite or postgres"
+    )
