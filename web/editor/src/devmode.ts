@@ -132,7 +132,7 @@ export interface LogLine {
 /** A log record as one line: its message, then its other fields as key=value. */
 export function logText(record: LogRecord): string {
   const rest = Object.entries(record)
-    .filter(([k]) => k !== "level" && k !== "msg" && k !== "time")
+    .filter(([k]) => k !== "level" && k !== "msg" && k !== "time" && k !== "node")
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   return [record.msg ?? "", ...rest].filter((s) => s !== "").join(" ");
 }

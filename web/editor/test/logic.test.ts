@@ -244,3 +244,106 @@ test("the initialize request asks for pushed diagnostics; problems list every di
   assert.equal(rows.length, total);
   assert.ok(rows.every((r, i) => i === 0 || rows[i - 1].severity <= r.severity));
 });
+
+import { appLogLine, decorationsOf, foldProgress, parseJsonInput, parseSimResult, portValue, shortValue, simulationLogs } from "../src/devmode";
+import { diffRows } from "../src/panels/history";
+import { shownSettings } from "../src/panels/connectors";
+import { visibleLines } from "../src/panels/log";
+
+const sim = (over: Record<string, unknown> = {}) =>
+  parseSimResult({
+    session: "s1",
+    flow: "orders_api",
+    trigger: "create_order",
+    status: "done",
+    paused_at: null,
+    response: { status: 201, body: { id: 1 } },
+    error: null,
+    faithful: true,
+    unfaithful: [],
+    trace: ["create_order", "insert_order"],
+    nodes: {
+      create_order: { type: "http/trigger", version: "1.0.0", status: "ok", runs: 1, inputs: {}, outputs: { out: { body: { sku: "A" } } }, logs: [], duration_ms: 0.2, faithful: true },
+      created: { type: "http/respond", version: "1.0.0", status: "not_run", runs: 0, inputs: {}, outputs: {}, logs: [], duration_ms: 0, faithful: true },
+      insert_order: { type: "sql/exec", version: "1.0.0", status: "error", runs: 1, inputs: {}, outputs: {}, logs: [{ level: "ERROR", msg: "no database", table: "orders" }], duration_ms: 1.5, faithful: true, reason: "no database" },
+    },
+    connections: [
+      { index: 0, from: "create_order.out", to: "insert_order.in", count: 1, values: [{ body: { sku: "A" } }], truncated: false },
+      { index: 1, from: "insert_order.out", to: "created.in", count: 0, values: [], truncated: false },
+    ],
+    duration_ms: 2,
+    ...over,
+  });
+
+test("development mode: run states, breakpoints and data labels for the canvas", () => {
+  const s = sim();
+  assert.notEqual(typeof s, "string");
+  if (typeof s === "string") return;
+  const d = decorationsOf(graph(), s, new Set(["created"]));
+  assert.equal(d.nodes?.create_order.state, "ok");
+  assert.equal(d.nodes?.insert_order.state, "error");
+  assert.equal(d.nodes?.insert_order.note, "no database");
+  assert.equal(d.nodes?.created.breakpoint, true);
+  assert.equal(d.nodes?.created.state, "skipped");
+  assert.equal(d.edges?.[0], "{body}");
+  assert.equal(d.edges?.[1], undefined, "a connection without data has no label");
+  const paused = sim({ status: "paused", paused_at: { node: "insert_order", port: "in", value: 1, connection: 0 } }) as Exclude<ReturnType<typeof sim>, string>;
+  assert.equal(decorationsOf(graph(), paused, new Set()).nodes?.insert_order.state, "paused");
+  assert.deepEqual(portValue(s, "create_order", "out").value, { body: { sku: "A" } });
+  assert.equal(portValue(s, "insert_order", "out").ran, false);
+  assert.deepEqual(simulationLogs(s).map((l) => [l.node, l.level, l.text]), [["insert_order", "ERROR", "no database table=orders"]]);
+  assert.equal(parseSimResult({ status: "done" }), "the simulation answered no session");
+});
+
+test("development mode: values, inputs, app log lines and progress", () => {
+  assert.equal(shortValue("a".repeat(40), 10), '"aaaaaaaa…');
+  assert.equal(shortValue([1, 2]), "[2 items]");
+  assert.equal(shortValue({ a: 1, b: 2, c: 3, d: 4 }), "{a, b, c, …}");
+  assert.deepEqual(parseJsonInput(""), { value: null });
+  assert.ok("error" in parseJsonInput("{"));
+  assert.deepEqual(appLogLine('[app] {"level":"WARN","msg":"slow","node":"q","ms":12}'), { source: "app", node: "q", level: "WARN", text: "slow ms=12" });
+  assert.equal(appLogLine("Nodeforge: built"), null);
+  assert.deepEqual(appLogLine("[app] listening"), { source: "app", node: null, level: "INFO", text: "listening" });
+  const items = new Map();
+  assert.equal(foldProgress(items, { token: "t", value: { kind: "begin", title: "Building" } })?.title, "Building");
+  assert.equal(foldProgress(items, { token: "t", value: { kind: "report", message: "go build", percentage: 50 } })?.percentage, 50);
+  assert.equal(items.size, 1);
+  assert.equal(foldProgress(items, { token: "t", value: { kind: "end" } })?.done, true);
+  assert.equal(items.size, 0);
+  assert.equal(foldProgress(items, { nonsense: true }), null);
+});
+
+test("projects: diff rows, connector settings without secrets, log filters", () => {
+  const rows = diffRows({
+    a_label: "a",
+    b_label: "b",
+    nodes_added: [{ id: "log", type: "util/log", version: "1.0.0" }],
+    nodes_removed: [],
+    nodes_changed: [{ id: "fr", changes: [{ path: "title", before: "20%", after: "20% TVA", kind: "changed" }] }],
+    connections_added: ["de.out -> log.in"],
+    connections_removed: [],
+    flow_changes: [],
+    tests_added: [],
+    tests_removed: [],
+    tests_changed: [],
+    text_diff: "",
+    parse_errors: [],
+  });
+  assert.deepEqual(rows.map((r) => `${r.sign} ${r.what} ${r.detail}`), [
+    "+ node log util/log@1.0.0",
+    '~ node fr: title "20%" → "20% TVA"',
+    "+ connection de.out -> log.in",
+  ]);
+  const shown = shownSettings(
+    { name: "mailer", type: "smtp", declared: true, stored: true, settings: { host: "mx", password: "********" }, problems: [] },
+    [{ name: "password", description: "", required: false, secret: true, default: null }],
+  );
+  assert.deepEqual(shown, [["host", "mx"], ["password", "(set)"]]);
+  const lines = [
+    { source: "sim", node: "a", level: "INFO", text: "one" },
+    { source: "app", node: null, level: "ERROR", text: "two" },
+  ];
+  assert.deepEqual(visibleLines(lines, "", "WARN", "").map((l) => l.text), ["two"]);
+  assert.deepEqual(visibleLines(lines, "sim", "DEBUG", "").map((l) => l.text), ["one"]);
+  assert.deepEqual(visibleLines(lines, "", "DEBUG", "TWO").map((l) => l.text), ["two"]);
+});
