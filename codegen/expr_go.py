@@ -381,8 +381,12 @@ class ExprCompiler:
             # Lists of different Go element types (`[] + [3, 4]`): both as the result's.
             go = self.go(t)
             return Compiled(f"nf.Concat({self.coerce(a, t)}, {self.coerce(b, t)})", go, t)
-        r = Compiled(f"nf.Arith({go_string(op)}, {self.as_any(a)}, {self.as_any(b)})", "any", ANY)
-        return r
+        # The dynamic helpers read JSON values: a typed list or struct becomes one first.
+        x, y = (
+            self.as_any(r) if r.go in _SCALAR_GO or r.go == "any" else f"nf.JSONValue({r.code})"
+            for r in (a, b)
+        )
+        return Compiled(f"nf.Arith({go_string(op)}, {x}, {y})", "any", ANY)
 
     def ternary(self, e: Ternary) -> Compiled:
         t = simplify(self.type_of(e))

@@ -377,7 +377,9 @@ class GoTypes:
             while fname in used:
                 fname, n = f"{stem}{n}", n + 1
             used.add(fname)
-            inner = self.go(f.type, name_join(name, f.name))
+            # A `T | null` member holds null as a value: a JSON value in Go, like list items.
+            nullable = _null_among_others(f.type)
+            inner = "any" if nullable else self.go(f.type, name_join(name, f.name))
             pointer = not f.required and (inner in _SCALARS.values() or self.is_named(inner))
             go = ("*" + inner) if pointer else inner
             s.add(GoField(fname, f.name, f.type, go, f.required, pointer))
@@ -481,7 +483,9 @@ class GoTypes:
             for f in s.fields:
                 key = go_string(f.json)
                 sub = f'at+"/"+{go_string(_escape_pointer(f.json))}'
-                conv = self.decoder(f.type, name_join(s.name, f.json))
+                # A `T | null` member is a JSON value (see struct()): taken as it is.
+                field_t = AnyType() if f.go == "any" else f.type
+                conv = self.decoder(field_t, name_join(s.name, f.json))
                 if f.required:
                     lines.append(f"\tout.{f.name} = {conv}(nf.Required(m, {key}, at), {sub})")
                 elif f.pointer:

@@ -550,6 +550,8 @@ def _encoder(go: str, value: str) -> str:
         return f"nf.AppendList(b, {value}, {_encoder_func(go[2:])})"
     if go.startswith("map[string]"):
         return f"nf.AppendMap(b, {value}, {_encoder_func(go[len('map[string]') :])})"
+    if value.startswith("*"):
+        return f"({value}).AppendJSON(b)"  # *v.F.AppendJSON(b) would dereference the result
     return f"{value}.AppendJSON(b)"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -79,11 +80,13 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _duplicate_offset(text: str, key: str) -> int:
-    """Where the second occurrence of ``key`` starts (for the message's position)."""
-    quoted = json.dumps(key)
-    first = text.find(quoted)
-    second = text.find(quoted, first + 1) if first >= 0 else -1
-    return second if second >= 0 else max(first, 0)
+    """Where the repeated key starts (the positioned parser of the analysis finds it)."""
+    from nodeforge.analysis.jsontree import parse_json
+
+    for error in parse_json(text).errors:
+        if error.message.startswith("Duplicate property"):
+            return int(error.span.start)
+    return 0
 
 
 def normalize(v: Any) -> Any:
@@ -101,10 +104,14 @@ def normalize(v: Any) -> Any:
     return v
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _valid_text(s: str) -> str:
+    """Lone surrogates (``"\\ud800"`` in JSON) become U+FFFD, one each, as in Go."""
     if s.isascii():
         return s
-    return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\udcff", "")
+    return _LONE_SURROGATE.sub("\ufffd", s)
 
 
 format_float = format_double  # Go's strconv.FormatFloat(f, 'g', -1, 64)
