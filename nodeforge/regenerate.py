@@ -86,8 +86,28 @@ def _example(code: str, name: str) -> list[str]:
     ]
 
 
+SCHEMAS_DOC = REPO / "docs" / "schemas.md"
+_BEGIN = "<!-- generated: supported (do not edit by hand) -->\n"
+_END = "<!-- end generated -->\n"
+
+
+def render_schemas_doc() -> str:
+    """docs/schemas.md with its generated block (the enforced keywords and formats, from
+    analysis/schemas.py) brought up to date; the prose around it is kept."""
+    from nodeforge.analysis.schemas import supported_markdown
+
+    text = SCHEMAS_DOC.read_text(encoding="utf-8")
+    head, _, rest = text.partition(_BEGIN)
+    _, _, tail = rest.partition(_END)
+    return f"{head}{_BEGIN}\n{supported_markdown()}\n{_END}{tail}"
+
+
 def outputs() -> dict[Path, str]:
-    return {SCHEMA_PATH: flow_json_schema_text(), RULES_DOC: render_rules_markdown()}
+    return {
+        SCHEMA_PATH: flow_json_schema_text(),
+        RULES_DOC: render_rules_markdown(),
+        SCHEMAS_DOC: render_schemas_doc(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
