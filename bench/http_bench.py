@@ -203,6 +203,34 @@ class Spec:
     setup: object = None  # callable run before each measurement (fresh database)
 
 
+def with_records(specs: list[Spec], mode: str) -> list[Spec]:
+    """The generated apps with execution records on (into a fresh file per
+    measurement, as deployed apps write them), off (NODEFORGE_RECORDS=off), or both."""
+    from dataclasses import replace
+
+    out: list[Spec] = []
+    for sp in specs:
+        if sp.server != "Nodeforge (generated)":
+            out.append(sp)
+            continue
+        if mode in ("on", "both"):
+            rec = OUT / f"records_{re.sub(r'[^a-z]+', '_', sp.scenario)}.db"
+
+            def fresh(rec: Path = rec, inner: object = sp.setup) -> None:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{rec}{suffix}").unlink(missing_ok=True)
+                if callable(inner):
+                    inner()
+
+            name = "Nodeforge (records on)" if mode == "both" else sp.server
+            env = {**sp.env, "NODEFORGE_RECORDS_PATH": str(rec)}
+            out.append(replace(sp, server=name, env=env, setup=fresh))
+        if mode in ("off", "both"):
+            name = "Nodeforge (records off)" if mode == "both" else sp.server
+            out.append(replace(sp, server=name, env={**sp.env, "NODEFORGE_RECORDS": "off"}))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -212,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument("--only", choices=("quote", "orders"))
+    ap.add_argument(
+        "--records",
+        choices=("on", "off", "both"),
+        default="on",
+        help="execution records of the generated apps (docs/runs.md); both: side by side",
+    )
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -284,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
 
+    specs = with_records(specs, args.records)
     runs: dict[tuple[str, str], list[Result]] = {}
     for rnd in range(args.rounds):
         print(f"-- round {rnd + 1}/{args.rounds}", flush=True)
@@ -360,6 +395,13 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
         if g and h:
             ratios.append(
                 f"{sc}: generated / hand-written throughput {g.rps / h.rps:.2f}x, p99 {g.p99_ms / h.p99_ms:.2f}x"
+            )
+    for sc in ("quote", "orders GET", "orders POST"):
+        on, off = by.get((sc, "Nodeforge (records on)")), by.get((sc, "Nodeforge (records off)"))
+        if on and off:
+            ratios.append(
+                f"{sc}: records on / off throughput {on.rps / off.rps:.2f}x, "
+                f"p99 {on.p99_ms / off.p99_ms:.2f}x"
             )
     if ratios:
         lines += ["", *[f"- {x}" for x in ratios]]
