@@ -535,6 +535,11 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         action="store_true",
         help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
     )
+    build.add_argument(
+        "--debug",
+        action="store_true",
+        help="keep the symbol table and DWARF (release builds are stripped: -ldflags='-s -w')",
+    )
     build.set_defaults(handler=_lazy("nodeforge.commands.build", "run"))
 
     run = sub.add_parser("run", help="build and start the app (HTTP triggers, schedules)")
@@ -544,6 +549,11 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--unsafe-no-sandbox",
         action="store_true",
         help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
+    run.add_argument(
+        "--debug",
+        action="store_true",
+        help="keep the symbol table and DWARF (release builds are stripped: -ldflags='-s -w')",
     )
     run.set_defaults(handler=_lazy("nodeforge.commands.run_app", "run"))
 
@@ -567,6 +577,11 @@ def _add_build_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--unsafe-no-sandbox",
         action="store_true",
         help="compile code/go nodes and forks WITHOUT the sandbox when it is unavailable",
+    )
+    watch.add_argument(
+        "--debug",
+        action="store_true",
+        help="keep the symbol table and DWARF (release builds are stripped: -ldflags='-s -w')",
     )
     watch.set_defaults(handler=_lazy("nodeforge.commands.watch", "run"))
 
