@@ -32,11 +32,19 @@ from tests.test_build_support import built, needs_go, run_app
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "writing-nodes.md"
-CONNECTORS = {"sqlite": "db", "postgres": "db", "smtp": "mail", "whatsapp": "wa", "llm": "ai"}
+CONNECTORS = {
+    "sqlite": "db",
+    "postgres": "db",
+    "smtp": "mail",
+    "whatsapp": "wa",
+    "llm": "ai",
+    "nats": "bus",
+}
 TOML = (
     '[project]\nname = "kits"\n[codegen]\ntracing = false\n'
     '[connectors.db]\ntype = "sqlite"\n[connectors.mail]\ntype = "smtp"\n'
     '[connectors.wa]\ntype = "whatsapp"\n[connectors.ai]\ntype = "llm"\n'
+    '[connectors.bus]\ntype = "nats"\n'
 )
 
 
