@@ -75,8 +75,10 @@ type sqlRecordStore struct {
 }
 
 // recordsPath is the default SQLite file: NODEFORGE_RECORDS_PATH, else records.db
-// beside the first SQLite connector's file, else ./records.db.
-func recordsPath() string {
+// beside the first SQLite connector's file (the app's data), else
+// <user cache dir>/nodeforge/<app>/records.db (never the working directory, which may
+// be anyone's checkout).
+func recordsPath(app string) string {
 	if p := os.Getenv("NODEFORGE_RECORDS_PATH"); p != "" {
 		return p
 	}
@@ -90,7 +92,13 @@ func recordsPath() string {
 	if len(found) > 0 {
 		return filepath.Join(filepath.Dir(minString(found)), "records.db")
 	}
-	return "records.db"
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "nodeforge", app)
+	os.MkdirAll(dir, 0o700)
+	return filepath.Join(dir, "records.db")
 }
 
 func minString(s []string) string {
@@ -105,7 +113,7 @@ func openRecordStore(a *App, c RecordsConfig) (recordStore, error) {
 	s := &sqlRecordStore{app: a.Name}
 	switch {
 	case c.Connector == "":
-		db, err := openSQLite(recordsPath())
+		db, err := openSQLite(recordsPath(a.Name))
 		if err != nil {
 			return nil, err
 		}

@@ -122,7 +122,9 @@ def _run(args: argparse.Namespace) -> int:
         if action == "delete":
             if args.older_than is None and args.keep is None:
                 raise ProjectError("delete needs --older-than AGE or --keep N")
-            before = int((time.time() - parse_age(args.older_than)) * 1e6) if args.older_than else None
+            before = (
+                int((time.time() - parse_age(args.older_than)) * 1e6) if args.older_than else None
+            )
             n = store.delete(before_us=before, keep=args.keep)
             print(json.dumps({"deleted": n}) if as_json else f"deleted {n} execution(s)")
             return EXIT_OK

@@ -95,9 +95,7 @@ def run_lenses(
         if s.failed:
             text += f", {s.failed} failed"
         text += f" · {_duration(s.mean_ms)} avg"
-        lenses.append(
-            Lens(Span(span.start, span.start), text, LIST_COMMAND, [{"uri": uri}])
-        )
+        lenses.append(Lens(Span(span.start, span.start), text, LIST_COMMAND, [{"uri": uri}]))
     return lenses
 
 
@@ -151,8 +149,7 @@ def run_hover(doc: FlowDocument, selected: Execution | None, offset: int) -> Hov
         log = logs[-1]
         parts = [
             f"{head}: node `{node.id}` {'failed' if log.level == 'error' else 'ran'} in "
-            f"{_duration(log.duration_us / 1000)}"
-            + (f" (x{len(logs)})" if len(logs) > 1 else "")
+            f"{_duration(log.duration_us / 1000)}" + (f" (x{len(logs)})" if len(logs) > 1 else "")
         ]
         if log.message:
             parts.append(f"error: {log.message}")

@@ -58,9 +58,7 @@ def replay_of(execution: Execution, analysis: Analysis) -> Replay:
     holds; a located error when the record cannot be replayed."""
     flow_id = analysis.document.value.get("id")
     if flow_id != execution.flow:
-        raise ProjectError(
-            f"execution {execution.id} ran flow `{execution.flow}`, not `{flow_id}`"
-        )
+        raise ProjectError(f"execution {execution.id} ran flow `{execution.flow}`, not `{flow_id}`")
     if analysis.document.node_by_id(execution.trigger) is None:
         raise ProjectError(
             f"execution {execution.id} started at `{execution.trigger}`, which is no longer "
@@ -96,7 +94,9 @@ def replay_of(execution: Execution, analysis: Analysis) -> Replay:
     return Replay(execution.trigger, _clean_input(execution.input), fixtures, tuple(notes))
 
 
-def flow_test_of(execution: Execution, analysis: Analysis, name: str | None = None) -> dict[str, Any]:
+def flow_test_of(
+    execution: Execution, analysis: Analysis, name: str | None = None
+) -> dict[str, Any]:
     """A flow test (the flow file's ``tests`` entry) that replays ``execution`` and
     expects what it answered (status and body), or that it fails."""
     r = replay_of(execution, analysis)
