@@ -21,6 +21,9 @@ var tracing Tracing
 // SetTracing installs t (nil turns tracing off). Call it before serving.
 func SetTracing(t Tracing) { tracing = t }
 
+// CurrentTracing is the installed Tracing, nil when tracing is off.
+func CurrentTracing() Tracing { return tracing }
+
 func (x *Exec) startExecutionSpan() {
 	if tracing == nil {
 		return

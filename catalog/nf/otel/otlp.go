@@ -1,13 +1,9 @@
 package otel
 
-// A small OTLP/HTTP exporter (binary protobuf, the protocol's default encoding) for the
-// OpenTelemetry SDK. The official otlptracehttp exporter links the generated protobuf
-// runtime and, through the OTLP collector package, the whole gRPC stack: about 7 MB of
-// a stripped binary. This one writes the few messages a trace export needs by hand
-// (ExportTraceServiceRequest and what it contains, opentelemetry-proto v1) and posts
-// them with net/http, which every app links anyway; the SDK (batching, sampling,
-// resources, OTEL_BSP_* and OTEL_TRACES_SAMPLER) is kept. nf/otel's tests decode its
-// output with the official Go types of opentelemetry-proto.
+// The OTLP/HTTP exporter: binary protobuf (the protocol's default encoding) written by
+// hand, the few messages a trace export needs (ExportTraceServiceRequest and what it
+// contains, opentelemetry-proto v1), posted with net/http. The tests decode its output
+// with the official Go types of opentelemetry-proto.
 
 import (
 	"bytes"
@@ -17,20 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // exporterConfig is the exporter's part of the standard OTEL_EXPORTER_OTLP_* settings.
@@ -107,28 +94,19 @@ func configFromEnv(getenv func(string) string) (exporterConfig, error) {
 	return cfg, nil
 }
 
-// exporter posts batches of spans as OTLP/HTTP protobuf.
+// exporter posts encoded requests.
 type exporter struct {
 	cfg    exporterConfig
 	client *http.Client
-	mu     sync.Mutex
-	closed bool
 }
 
 func newExporter(cfg exporterConfig) *exporter {
 	return &exporter{cfg: cfg, client: &http.Client{Timeout: cfg.Timeout}}
 }
 
-// ExportSpans implements sdktrace.SpanExporter. Throttling and unavailable answers
-// (429, 502, 503, 504) are retried a few times with backoff within the timeout.
-func (e *exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed || len(spans) == 0 {
-		return nil
-	}
-	body := encodeRequest(spans)
+// export posts one request body. Throttling and unavailable answers (429, 502, 503,
+// 504) and connection failures are retried a few times with backoff within the timeout.
+func (e *exporter) export(ctx context.Context, body []byte) error {
 	encoding := ""
 	if e.cfg.Compress {
 		var buf bytes.Buffer
@@ -182,71 +160,23 @@ func (e *exporter) post(ctx context.Context, body []byte, encoding string) (retr
 	}
 }
 
-// Shutdown implements sdktrace.SpanExporter: later exports are dropped.
-func (e *exporter) Shutdown(context.Context) error {
-	e.mu.Lock()
-	e.closed = true
-	e.mu.Unlock()
-	e.client.CloseIdleConnections()
-	return nil
-}
-
-// encodeRequest is an ExportTraceServiceRequest holding spans, grouped by resource and
-// instrumentation scope in the order they first appear.
-func encodeRequest(spans []sdktrace.ReadOnlySpan) []byte {
-	type scopeKey struct {
-		res   *resource.Resource
-		scope instrumentation.Scope
-	}
-	var resources []*resource.Resource
-	scopes := map[*resource.Resource][]instrumentation.Scope{}
-	byScope := map[scopeKey][]sdktrace.ReadOnlySpan{}
-	for _, s := range spans {
-		res, sc := s.Resource(), s.InstrumentationScope()
-		sc.Attributes = attribute.NewSet() // compared by name, version and schema only
-		k := scopeKey{res, sc}
-		if _, ok := scopes[res]; !ok {
-			resources = append(resources, res)
-			scopes[res] = nil
-		}
-		if _, ok := byScope[k]; !ok {
-			scopes[res] = append(scopes[res], sc)
-		}
-		byScope[k] = append(byScope[k], s)
-	}
+// encodeRequest is an ExportTraceServiceRequest: one ResourceSpans (the app) with one
+// ScopeSpans ("nodeforge") holding spans.
+func encodeRequest(resource []attr, spans []*span) []byte {
 	var out pbuf
-	for _, res := range resources {
-		out.message(1, func(rs *pbuf) { // ResourceSpans
-			rs.message(1, func(r *pbuf) { // Resource
-				if res != nil {
-					for _, kv := range res.Attributes() {
-						r.message(1, func(p *pbuf) { p.keyValue(kv) })
-					}
-				}
-			})
-			for _, sc := range scopes[res] {
-				list := byScope[scopeKey{res, sc}]
-				rs.message(2, func(ss *pbuf) { // ScopeSpans
-					ss.message(1, func(p *pbuf) { // InstrumentationScope
-						p.str(1, sc.Name)
-						p.str(2, sc.Version)
-						if attrs := list[0].InstrumentationScope().Attributes; attrs.Len() > 0 {
-							for _, kv := range attrs.ToSlice() {
-								p.message(3, func(q *pbuf) { q.keyValue(kv) })
-							}
-						}
-					})
-					for _, s := range list {
-						ss.message(2, func(p *pbuf) { p.span(s) })
-					}
-					ss.str(3, sc.SchemaURL)
-				})
-			}
-			if res != nil {
-				rs.str(3, res.SchemaURL())
+	out.message(1, func(rs *pbuf) { // ResourceSpans
+		rs.message(1, func(r *pbuf) { // Resource
+			for _, a := range resource {
+				r.message(1, func(p *pbuf) { p.keyValue(a) })
 			}
 		})
-	}
+		rs.message(2, func(ss *pbuf) { // ScopeSpans
+			ss.message(1, func(p *pbuf) { p.str(1, "nodeforge") }) // InstrumentationScope
+			for _, s := range spans {
+				ss.message(2, func(p *pbuf) { p.span(s) })
+			}
+		})
+	})
 	return out.b
 }
 
@@ -302,136 +232,45 @@ func (p *pbuf) message(field int, fill func(*pbuf)) {
 	p.b = append(p.b, sub.b...)
 }
 
-// keyValue is a KeyValue's fields: key = 1, value = 2 (AnyValue).
-func (p *pbuf) keyValue(kv attribute.KeyValue) {
-	p.str(1, string(kv.Key))
-	p.message(2, func(a *pbuf) { a.anyValue(kv.Value) })
+// keyValue is a KeyValue: key = 1, value = 2 (an AnyValue with string_value = 1).
+func (p *pbuf) keyValue(a attr) {
+	p.str(1, a.key)
+	p.message(2, func(v *pbuf) {
+		v.tag(1, 2)
+		v.b = binary.AppendUvarint(v.b, uint64(len(a.value)))
+		v.b = append(v.b, a.value...)
+	})
 }
 
-// anyValue is an AnyValue's oneof: string 1, bool 2, int 3, double 4, array 5.
-func (p *pbuf) anyValue(v attribute.Value) {
-	switch v.Type() {
-	case attribute.STRING:
-		p.tag(1, 2)
-		s := v.AsString()
-		p.b = binary.AppendUvarint(p.b, uint64(len(s)))
-		p.b = append(p.b, s...)
-	case attribute.BOOL:
-		p.tag(2, 0)
-		if v.AsBool() {
-			p.b = append(p.b, 1)
-		} else {
-			p.b = append(p.b, 0)
-		}
-	case attribute.INT64:
-		p.tag(3, 0)
-		p.b = binary.AppendUvarint(p.b, uint64(v.AsInt64()))
-	case attribute.FLOAT64:
-		p.tag(4, 1)
-		p.b = binary.LittleEndian.AppendUint64(p.b, math.Float64bits(v.AsFloat64()))
-	case attribute.STRINGSLICE:
-		p.message(5, func(arr *pbuf) {
-			for _, s := range v.AsStringSlice() {
-				arr.message(1, func(a *pbuf) { a.anyValue(attribute.StringValue(s)) })
-			}
-		})
-	case attribute.BOOLSLICE:
-		p.message(5, func(arr *pbuf) {
-			for _, b := range v.AsBoolSlice() {
-				arr.message(1, func(a *pbuf) { a.anyValue(attribute.BoolValue(b)) })
-			}
-		})
-	case attribute.INT64SLICE:
-		p.message(5, func(arr *pbuf) {
-			for _, n := range v.AsInt64Slice() {
-				arr.message(1, func(a *pbuf) { a.anyValue(attribute.Int64Value(n)) })
-			}
-		})
-	case attribute.FLOAT64SLICE:
-		p.message(5, func(arr *pbuf) {
-			for _, f := range v.AsFloat64Slice() {
-				arr.message(1, func(a *pbuf) { a.anyValue(attribute.Float64Value(f)) })
-			}
-		})
-	default:
-		p.tag(1, 2)
-		s := v.Emit()
-		p.b = binary.AppendUvarint(p.b, uint64(len(s)))
-		p.b = append(p.b, s...)
-	}
-}
+func unixNano(t time.Time) uint64 { return uint64(t.UnixNano()) }
 
-func unixNano(t time.Time) uint64 {
-	if t.IsZero() {
-		return 0
+// span is a Span's fields (opentelemetry-proto trace/v1): ids, name, kind INTERNAL,
+// times, attributes, an "exception" event and status ERROR when it failed, flags.
+func (p *pbuf) span(s *span) {
+	p.bytes(1, s.traceID[:])
+	p.bytes(2, s.spanID[:])
+	if s.parent != ([8]byte{}) {
+		p.bytes(4, s.parent[:])
 	}
-	return uint64(t.UnixNano())
+	p.str(5, s.name)
+	p.varint(6, 1) // SPAN_KIND_INTERNAL
+	p.fixed64(7, unixNano(s.start))
+	p.fixed64(8, unixNano(s.end))
+	for _, a := range s.attrs {
+		p.message(9, func(q *pbuf) { q.keyValue(a) })
+	}
+	if s.failed {
+		p.message(11, func(q *pbuf) { // Event
+			q.fixed64(1, unixNano(s.errAt))
+			q.str(2, "exception")
+			q.message(3, func(r *pbuf) { r.keyValue(attr{"exception.type", s.errType}) })
+			q.message(3, func(r *pbuf) { r.keyValue(attr{"exception.message", s.err}) })
+		})
+		p.message(15, func(q *pbuf) { // Status
+			q.str(2, s.err)
+			q.varint(3, 2) // STATUS_CODE_ERROR
+		})
+	}
+	// Sampled, and SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK: the parent is never remote.
+	p.fixed32(16, 0x01|0x100)
 }
-
-// span is a Span's fields (opentelemetry-proto trace/v1).
-func (p *pbuf) span(s sdktrace.ReadOnlySpan) {
-	sc := s.SpanContext()
-	tid, sid := sc.TraceID(), sc.SpanID()
-	p.bytes(1, tid[:])
-	p.bytes(2, sid[:])
-	p.str(3, sc.TraceState().String())
-	if parent := s.Parent(); parent.SpanID().IsValid() {
-		psid := parent.SpanID()
-		p.bytes(4, psid[:])
-	}
-	p.str(5, s.Name())
-	p.varint(6, uint64(s.SpanKind())) // the SDK's kinds use the protocol's numbers
-	p.fixed64(7, unixNano(s.StartTime()))
-	p.fixed64(8, unixNano(s.EndTime()))
-	for _, kv := range s.Attributes() {
-		p.message(9, func(q *pbuf) { q.keyValue(kv) })
-	}
-	p.varint(10, uint64(s.DroppedAttributes()))
-	for _, ev := range s.Events() {
-		p.message(11, func(q *pbuf) {
-			q.fixed64(1, unixNano(ev.Time))
-			q.str(2, ev.Name)
-			for _, kv := range ev.Attributes {
-				q.message(3, func(r *pbuf) { r.keyValue(kv) })
-			}
-			q.varint(4, uint64(ev.DroppedAttributeCount))
-		})
-	}
-	p.varint(12, uint64(s.DroppedEvents()))
-	for _, l := range s.Links() {
-		p.message(13, func(q *pbuf) {
-			ltid, lsid := l.SpanContext.TraceID(), l.SpanContext.SpanID()
-			q.bytes(1, ltid[:])
-			q.bytes(2, lsid[:])
-			q.str(3, l.SpanContext.TraceState().String())
-			for _, kv := range l.Attributes {
-				q.message(4, func(r *pbuf) { r.keyValue(kv) })
-			}
-			q.varint(5, uint64(l.DroppedAttributeCount))
-			q.fixed32(6, uint32(l.SpanContext.TraceFlags())|0x100)
-		})
-	}
-	p.varint(14, uint64(s.DroppedLinks()))
-	st := s.Status()
-	code := uint64(0) // STATUS_CODE_UNSET
-	switch st.Code {
-	case codes.Ok:
-		code = 1
-	case codes.Error:
-		code = 2
-	}
-	if code != 0 || st.Description != "" {
-		p.message(15, func(q *pbuf) {
-			q.str(2, st.Description)
-			q.varint(3, code)
-		})
-	}
-	flags := uint32(sc.TraceFlags()) | 0x100 // SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
-	if s.Parent().IsRemote() {
-		flags |= 0x200
-	}
-	p.fixed32(16, flags)
-}
-
-// getenv is os.Getenv, a variable for the tests.
-var getenv = os.Getenv

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -76,12 +74,19 @@ func TestExportThroughSetup(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_ENDPOINT":    srv.URL + "/",
 		"OTEL_EXPORTER_OTLP_HEADERS":     "x-token=a%20b,tenant=t1",
 		"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+		"OTEL_RESOURCE_ATTRIBUTES":       "deployment.environment=test,service.name=ignored",
 		"OTEL_SERVICE_NAME":              "shop",
 	})
 	app := nf.NewApp("proj")
 	stop := Setup(app)
-	tr := tracer{otel.GetTracerProvider().Tracer("nodeforge")}
+	tr, ok := nf.CurrentTracing().(*tracer)
+	if !ok {
+		t.Fatal("Setup installed no tracer")
+	}
 	ctx, endExec := tr.Start(context.Background(), "orders create", map[string]string{"nodeforge.flow": "orders"})
+	if id := tr.TraceID(ctx); len(id) != 32 {
+		t.Fatalf("trace id %q", id)
+	}
 	_, endNode := tr.StartWithResult(ctx, "insert", map[string]string{"nodeforge.node": "insert"})
 	endNode(errors.New("constraint failed"), map[string]string{"rows": "0"})
 	endExec(nil)
@@ -99,14 +104,12 @@ func TestExportThroughSetup(t *testing.T) {
 		t.Fatalf("resource spans %d", len(td.ResourceSpans))
 	}
 	rs := td.ResourceSpans[0]
-	service := ""
+	res := map[string]string{}
 	for _, kv := range rs.Resource.Attributes {
-		if kv.Key == "service.name" {
-			service = kv.Value.GetStringValue()
-		}
+		res[kv.Key] = kv.Value.GetStringValue()
 	}
-	if service != "shop" {
-		t.Fatalf("service.name %q", service)
+	if res["service.name"] != "shop" || res["deployment.environment"] != "test" || res["telemetry.sdk.language"] != "go" {
+		t.Fatalf("resource %v", res)
 	}
 	if len(rs.ScopeSpans) != 1 || rs.ScopeSpans[0].Scope.Name != "nodeforge" {
 		t.Fatalf("scopes %v", rs.ScopeSpans)
@@ -122,8 +125,8 @@ func TestExportThroughSetup(t *testing.T) {
 	if !bytes.Equal(node.TraceId, exec.TraceId) || !bytes.Equal(node.ParentSpanId, exec.SpanId) || len(exec.ParentSpanId) != 0 {
 		t.Fatalf("parentage: exec %x/%x node %x parent %x", exec.TraceId, exec.SpanId, node.TraceId, node.ParentSpanId)
 	}
-	if len(exec.TraceId) != 16 || len(exec.SpanId) != 8 {
-		t.Fatalf("id sizes %d %d", len(exec.TraceId), len(exec.SpanId))
+	if len(exec.TraceId) != 16 || len(exec.SpanId) != 8 || bytes.Equal(exec.SpanId, node.SpanId) {
+		t.Fatalf("ids %x %x %x", exec.TraceId, exec.SpanId, node.SpanId)
 	}
 	if node.Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR || node.Status.Message != "constraint failed" {
 		t.Fatalf("status %v", node.Status)
@@ -144,41 +147,81 @@ func TestExportThroughSetup(t *testing.T) {
 	if node.StartTimeUnixNano == 0 || node.EndTimeUnixNano < node.StartTimeUnixNano {
 		t.Fatalf("times %d %d", node.StartTimeUnixNano, node.EndTimeUnixNano)
 	}
-	if node.Kind != tracepb.Span_SPAN_KIND_INTERNAL {
-		t.Fatalf("kind %v", node.Kind)
+	if node.Kind != tracepb.Span_SPAN_KIND_INTERNAL || node.Flags&1 != 1 {
+		t.Fatalf("kind %v flags %x", node.Kind, node.Flags)
 	}
 }
 
-func TestEncodeValues(t *testing.T) {
-	var p pbuf
-	for _, kv := range []attribute.KeyValue{
-		attribute.Bool("b", true), attribute.Bool("f", false), attribute.Int64("i", -7),
-		attribute.Float64("d", 1.5), attribute.StringSlice("ss", []string{"x", ""}),
-		attribute.Int64Slice("is", []int64{1, 2}),
-	} {
-		p.message(9, func(q *pbuf) { q.keyValue(kv) })
-	}
-	var s tracepb.Span
-	if err := proto.Unmarshal(p.b, &s); err != nil {
+func TestBatchesAndSampling(t *testing.T) {
+	c := &collector{}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	tr, err := newTracer("p", func(k string) string {
+		return map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": srv.URL + "/v1/traces",
+			"OTEL_BSP_MAX_EXPORT_BATCH_SIZE":     "3",
+			"OTEL_BSP_MAX_QUEUE_SIZE":            "5",
+			"OTEL_BSP_SCHEDULE_DELAY":            "60000",
+		}[k]
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	for _, kv := range s.Attributes {
-		got[kv.Key] = kv.Value.String()
+	var dropped []error
+	tr.onError = func(err error) { dropped = append(dropped, err) }
+	for range 7 { // 5 queued, 2 dropped (the loop is not running yet)
+		_, end := tr.Start(context.Background(), "s", nil)
+		end(nil)
 	}
-	v := func(k string) string { return strings.ReplaceAll(got[k], "  ", " ") }
-	for k, want := range map[string]string{
-		"b": "bool_value:true", "f": "bool_value:false", "i": "int_value:-7", "d": "double_value:1.5",
-	} {
-		if v(k) != want {
-			t.Errorf("%s: %q, want %q", k, v(k), want)
+	go tr.loop()
+	if err := tr.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.bodies) != 2 {
+		t.Fatalf("%d exports, want 2 batches (3 + 2)", len(c.bodies))
+	}
+	n := 0
+	for _, b := range c.bodies {
+		n += len(decode(t, b).ResourceSpans[0].ScopeSpans[0].Spans)
+	}
+	if n != 5 || len(dropped) != 1 {
+		t.Fatalf("%d spans exported, drops reported %v", n, dropped)
+	}
+
+	off, err := newTracer("p", func(k string) string {
+		return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_TRACES_SAMPLER": "always_off"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, end := off.Start(context.Background(), "root", nil)
+	_, endChild := off.Start(ctx, "child", nil)
+	endChild(nil)
+	end(nil)
+	if len(off.queue) != 0 || off.TraceID(ctx) != "" {
+		t.Fatalf("always_off recorded %d spans", len(off.queue))
+	}
+	half := sampler{0.5}
+	kept := 0
+	for i := range 1000 {
+		var tid [16]byte
+		putUint64(tid[8:], uint64(i)*0x9E3779B97F4A7C15)
+		if half.sample(tid) {
+			kept++
 		}
 	}
-	if arr := s.Attributes[4].Value.GetArrayValue(); len(arr.Values) != 2 || arr.Values[0].GetStringValue() != "x" {
-		t.Errorf("string slice %v", arr)
+	if kept < 400 || kept > 600 {
+		t.Fatalf("ratio 0.5 kept %d of 1000", kept)
 	}
-	if arr := s.Attributes[5].Value.GetArrayValue(); len(arr.Values) != 2 || arr.Values[1].GetIntValue() != 2 {
-		t.Errorf("int slice %v", arr)
+	for _, bad := range []string{"OTEL_TRACES_SAMPLER=jaeger_remote", "OTEL_TRACES_SAMPLER_ARG=2", "OTEL_BSP_MAX_QUEUE_SIZE=-1", "OTEL_RESOURCE_ATTRIBUTES=novalue"} {
+		k, v, _ := strings.Cut(bad, "=")
+		env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", k: v, "OTEL_TRACES_SAMPLER": "traceidratio"}
+		if k == "OTEL_TRACES_SAMPLER" {
+			env[k] = v
+		}
+		if _, err := newTracer("p", func(k string) string { return env[k] }); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
 	}
 }
 
@@ -214,11 +257,10 @@ func TestConfigFromEnv(t *testing.T) {
 
 func TestNoEndpointInstallsNothing(t *testing.T) {
 	withEnv(t, map[string]string{})
-	before := otel.GetTracerProvider()
 	if err := Setup(nf.NewApp("p"))(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if otel.GetTracerProvider() != before {
-		t.Fatal("a tracer provider was installed")
+	if nf.CurrentTracing() != nil {
+		t.Fatal("a tracer was installed")
 	}
 }
