@@ -44,6 +44,7 @@ __all__ = [
     "app_environment",
     "build",
     "generate",
+    "go_build_flags",
     "go_env",
     "map_go_errors",
     "read_state",
@@ -137,6 +138,16 @@ def write_module(module: GeneratedModule, out_dir: Path) -> list[str]:
     return written
 
 
+# Release builds drop the symbol table (-s) and DWARF (-w): about a third of a binary.
+# Panics and stack traces still name functions and lines (the pclntab stays).
+RELEASE_LDFLAGS = "-s -w"
+
+
+def go_build_flags(debug: bool = False) -> list[str]:
+    """``go build`` flags of an app: reproducible paths, stripped unless ``debug``."""
+    return ["-trimpath"] if debug else ["-trimpath", f"-ldflags={RELEASE_LDFLAGS}"]
+
+
 def go_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["CGO_ENABLED"] = "0"
@@ -177,8 +188,13 @@ def build(
     binary: Path | None = None,
     timeout: float = 600.0,
     unsafe_no_sandbox: bool = False,
+    debug: bool = False,
 ) -> BuildResult:
     """Generate and ``go build``; records the build state in ``.nodeforge/``.
+
+    Release builds are stripped of the symbol table and DWARF (:data:`RELEASE_LDFLAGS`;
+    stack traces keep function names and lines); ``debug`` keeps both for debuggers
+    and profilers that read symbols.
 
     A module with user code (``code/go`` nodes, forks) is compiled inside the sandbox
     (:mod:`nodeforge.sandbox.gobuild`) and refused where it cannot be set up, unless
@@ -202,10 +218,10 @@ def build(
             result.state = "failed"
             result.output = "Go is not installed: `go` is not on PATH"
         elif module.user_code:
-            _build_untrusted(result, module, root, binary, unsafe_no_sandbox)
+            _build_untrusted(result, module, root, binary, unsafe_no_sandbox, debug)
         else:
             proc = subprocess.run(
-                [go, "build", "-trimpath", "-o", str(binary.resolve()), "."],
+                [go, "build", *go_build_flags(debug), "-o", str(binary.resolve()), "."],
                 cwd=result.out_dir,
                 env=go_env(),
                 capture_output=True,
@@ -228,6 +244,7 @@ def build(
         flows={rel: hashlib.sha256(f.text.encode()).hexdigest() for rel, f in result.flows.items()},
         node_versions=dict(sorted(module.node_versions.items())) if module else {},
         binary=str(result.binary) if result.binary else None,
+        debug=debug,
         module=str(result.out_dir),
         errors=[
             {"flow": rel, "code": d.code, "message": d.message}
@@ -245,7 +262,12 @@ def build(
 
 
 def _build_untrusted(
-    result: BuildResult, module: GeneratedModule, root: Path, binary: Path, unsafe: bool
+    result: BuildResult,
+    module: GeneratedModule,
+    root: Path,
+    binary: Path,
+    unsafe: bool,
+    debug: bool = False,
 ) -> None:
     from nodeforge.sandbox.gobuild import build_module
 
@@ -258,6 +280,7 @@ def _build_untrusted(
         label=label,
         trusted_packages=module.trusted_packages,
         unsafe_no_sandbox=unsafe,
+        ldflags=None if debug else RELEASE_LDFLAGS,
     )
     result.output = built.output
     if built.ok:

@@ -52,9 +52,10 @@ class Watcher:
     builds: int = 0
     # Compile user code unconfined where the sandbox is unavailable (command line only).
     unsafe_no_sandbox: bool = False
+    debug: bool = False  # keep symbols (release builds are stripped)
 
     def rebuild(self) -> BuildResult:
-        result = build(self.path, unsafe_no_sandbox=self.unsafe_no_sandbox)
+        result = build(self.path, unsafe_no_sandbox=self.unsafe_no_sandbox, debug=self.debug)
         self.builds += 1
         if self.on_build is not None:
             self.on_build(result)

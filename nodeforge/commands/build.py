@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
             out_dir=args.out_dir,
             binary=args.output,
             unsafe_no_sandbox=args.unsafe_no_sandbox,
+            debug=args.debug,
         )
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge build: {exc}", file=sys.stderr)

@@ -25,7 +25,7 @@ from .generate import _display, print_diagnostics
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = build(args.path, unsafe_no_sandbox=args.unsafe_no_sandbox)
+        result = build(args.path, unsafe_no_sandbox=args.unsafe_no_sandbox, debug=args.debug)
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge run: {exc}", file=sys.stderr)
         return 2

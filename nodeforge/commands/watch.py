@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
         debounce_ms=args.debounce_ms,
         report=report,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        debug=args.debug,
     )
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop_event.set())
     try:
