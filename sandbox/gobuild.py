@@ -509,8 +509,12 @@ def _seed(trusted: Path, dest: Path, uid: int) -> None:
         if len(sub.name) != 2:
             continue
         target = dest / sub.name
-        if not target.is_dir():
+        try:
             target.mkdir()
+        except FileExistsError:  # an earlier or concurrent seeding, or the build's own
+            if not stat.S_ISDIR(os.lstat(target).st_mode):
+                continue  # a file or link the build left there: never written through
+        else:
             os.chown(target, uid, uid)
             os.chmod(target, 0o700)
         try:
