@@ -102,7 +102,7 @@ class PortSpec(BaseModel):
     """An input or output port. ``schema_`` is a port schema (JSON Schema subset that may
     contain derivation operators); it is spelled ``schema`` in the manifest file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     description: str
     schema_: dict[str, Any] = Field(alias="schema")
@@ -115,7 +115,7 @@ class Migration(BaseModel):
     Applied in order: ``rename`` (old key to new key), ``remove``, then ``set``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     from_: str = Field(alias="from")
     notes: str = ""
@@ -231,7 +231,7 @@ class DeclaredError(BaseModel):
     (the node's config, defaults filled in) and ``nodes.self.out`` (what the node would
     emit otherwise), besides the flow's ``nodes`` and ``env``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     when: str = Field(default="true", min_length=1)
     config: dict[str, Any] = Field(default_factory=dict)
@@ -257,7 +257,7 @@ class SimulationSpec(BaseModel):
       is a value made from its output schema, and the result says ``reason``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     kind: Literal["python", "declared", "io"]
     reason: str = ""
@@ -271,7 +271,7 @@ class KitExample(BaseModel):
     port -> value). ``nodeforge node test`` runs it through the simulation and the
     compiled executor and compares both with ``outputs``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(min_length=1)
     config: dict[str, Any] = Field(default_factory=dict)
@@ -282,7 +282,7 @@ class KitExample(BaseModel):
 class NodeManifest(BaseModel):
     """A node type at one version, as described by its ``node.json``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     type: str = Field(pattern=_TYPE_RE.pattern)
     version: str
@@ -309,7 +309,7 @@ class NodeManifest(BaseModel):
     path: Path = Field(default=Path(), exclude=True)
 
     _fast: Any = PrivateAttr(default=None)
-    _slow: Draft202012Validator | None = PrivateAttr(default=None)
+    _slow: Any = PrivateAttr(default=None)  # jsonschema's Draft202012Validator
     _defaults: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("version")
@@ -317,6 +317,15 @@ class NodeManifest(BaseModel):
     def _check_version(cls, v: str) -> str:
         semver_key(v)
         return v
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the compiled validators (functions made at run time; rebuilt
+        on first use): the catalog cache stores manifests."""
+        state: dict[Any, Any] = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private:
+            state["__pydantic_private__"] = {**private, "_fast": None, "_slow": None}
+        return state
 
     def _private(self, name: str) -> Any:
         """A private attribute, read straight from pydantic's storage: ``self._x`` goes
@@ -413,6 +422,8 @@ class NodeManifest(BaseModel):
     def _explain(self, config: Any) -> list[ConfigError]:
         slow = self._slow
         if slow is None:
+            from jsonschema import Draft202012Validator
+
             slow = self._slow = Draft202012Validator(self.config_schema)
         out: list[ConfigError] = []
         for err in slow.iter_errors(config):
@@ -829,10 +840,12 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
                 f"{m.type!r} version {m.version!r}; found in {'/'.join(parts)}/",
             )
 
+    from jsonschema import Draft202012Validator, SchemaError
+
     schema = m.config_schema
     try:
         Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
+    except SchemaError as exc:
         where = _loc_str(["config_schema", *exc.absolute_path])
         add(f"invalid JSON Schema: {exc.message}", where)
         return probs  # later checks assume a sound schema
@@ -969,6 +982,8 @@ _SUBSCHEMA_KEYS = frozenset(
 
 def _check_defaults(schema: Any, where: str = "config_schema") -> Iterator[tuple[str, str]]:
     """Every ``default`` in the schema tree validates against its own schema."""
+    from jsonschema import Draft202012Validator
+
     if isinstance(schema, dict):
         if "default" in schema:
             own = {k: v for k, v in schema.items() if k != "default"}
@@ -1082,9 +1097,11 @@ def _check_port_schema(
             return
         if op == "$config":
             if "default" in schema:
+                from jsonschema import Draft202012Validator, SchemaError
+
                 try:
                     Draft202012Validator.check_schema(schema["default"])
-                except jsonschema.SchemaError as exc:
+                except SchemaError as exc:
                     yield f"{where}.default", f"not a valid JSON Schema: {exc.message}"
         elif op in ("$expr", "$exprItems"):
             if (arg,) not in expr_patterns:
@@ -1127,15 +1144,18 @@ class Catalog:
     @classmethod
     def load_standard(cls) -> Catalog:
         """The standard nodes shipped in the ``nodeforge.catalog`` package."""
-        return cls.load([cls.standard_dir()])
+        return cls.load([cls.standard_dir()], cached=True)
 
     @classmethod
-    def load(cls, dirs: Sequence[Path], *, check_layout: bool = True) -> Catalog:
+    def load(
+        cls, dirs: Sequence[Path], *, check_layout: bool = True, cached: bool = False
+    ) -> Catalog:
         """Load every ``node.json`` under ``dirs``. With ``check_layout`` the folders must
         be ``<category>/<name>/<version>/``. Raises :class:`CatalogError` listing all
-        problems."""
+        problems. ``cached``: through the on-disk cache keyed by the files' content
+        (:mod:`catalog_cache`)."""
         cat = cls()
-        problems = cat._add_files(_find_manifests(dirs), check_layout=check_layout)
+        problems = cat._add_files(_find_manifests(dirs), check_layout=check_layout, cached=cached)
         if problems:
             raise CatalogError(problems)
         return cat
@@ -1156,15 +1176,22 @@ class Catalog:
         ``<category>/<name>/<version>/`` like the built-in one. A type+version that
         already exists is an error."""
         cat = Catalog({t: dict(vs) for t, vs in self._by_type.items()})
-        problems = cat._add_files(_find_manifests([pack_dir]), check_layout=True)
+        problems = cat._add_files(_find_manifests([pack_dir]), check_layout=True, cached=True)
         if problems:
             raise CatalogError(problems)
         return cat
 
-    def _add_files(self, files: Iterable[Path], *, check_layout: bool) -> list[CatalogProblem]:
+    def _add_files(
+        self, files: Iterable[Path], *, check_layout: bool, cached: bool = False
+    ) -> list[CatalogProblem]:
+        files = list(files)
+
+        def load_all() -> list[tuple[NodeManifest | None, list[CatalogProblem]]]:
+            return [_load_file(path, check_layout) for path in files]
+
+        loaded = catalog_cache.cached(files, check_layout, load_all) if cached else load_all()
         problems: list[CatalogProblem] = []
-        for path in files:
-            manifest, probs = _load_file(path, check_layout)
+        for manifest, probs in loaded:
             problems.extend(probs)
             if manifest is None:
                 continue
@@ -1173,7 +1200,7 @@ class Catalog:
             if existing is not None:
                 problems.append(
                     CatalogProblem(
-                        path,
+                        manifest.path,
                         f"{manifest.type}@{manifest.version} is already defined in {existing.path}",
                         where="version",
                     )

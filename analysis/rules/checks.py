@@ -11,9 +11,8 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from pydantic import TypeAdapter, ValidationError
 
 from nodeforge.analysis.answers import node_answers
@@ -47,6 +46,9 @@ from nodeforge.analysis.types import (
     check_assignable,
     describe,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError as ValidationErrorJS
 
 # -- NF001 syntax ------------------------------------------------------------------
 
@@ -106,7 +108,9 @@ def check_structure(ctx: CheckContext) -> None:
         return
     if _structure_is_valid(ctx, root.value):
         return
-    validator = jsonschema.Draft202012Validator(flow_json_schema())
+    from jsonschema import Draft202012Validator  # only for invalid files: ~60 ms to import
+
+    validator = Draft202012Validator(flow_json_schema())
     for error in validator.iter_errors(root.value):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -131,7 +135,7 @@ def check_structure(ctx: CheckContext) -> None:
         ctx.report("NF002", f"`{where}`: {_schema_message(error)}", ctx.doc.span_of(path))
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error: ValidationErrorJS) -> str:
     if error.validator == "pattern":
         return f"{error.instance!r} does not match `{error.validator_value}`"
     if error.validator == "type":

@@ -8,8 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from nodeforge.analysis.workspace import CONFIG_FILE, find_root
-
 STATE_DIR = ".nodeforge"
 
 
@@ -33,6 +31,10 @@ def state_dir(root: Path, *, create: bool = True) -> Path:
 def require_root(start: Path | None = None, explicit: Path | None = None) -> Path:
     """The workspace root: ``explicit`` if given (must hold ``nodeforge.toml``), else the
     nearest folder at or above ``start`` (default: the current folder) holding one."""
+    # Imported here: the command line imports this module at start-up (its error types),
+    # and the workspace module brings the whole catalog.
+    from nodeforge.analysis.workspace import CONFIG_FILE, find_root
+
     if explicit is not None:
         root = explicit.resolve()
         if not (root / CONFIG_FILE).is_file():

@@ -1,0 +1,166 @@
+"""The loaded catalog, kept on disk keyed by its content.
+
+Loading the standard catalog checks every manifest (its config schema against the JSON
+Schema meta-schema, defaults, derivation operators, paths): ~100-150 ms, paid by every
+``nodeforge check`` and every language server start. The result of loading a set of
+manifest files (each file's manifest or its problems) depends only on the files' paths
+and bytes and on the code that checks them, so it is pickled once under
+:func:`cache_dir` and read back (~5 ms) while those are unchanged.
+
+The key is a SHA-256 over the Nodeforge version, the Python and pydantic versions, the
+source of the loader itself (``catalog.py`` and this module), the layout flag and every
+file's path and bytes. A cache file that is missing, unreadable, corrupt, of another
+format, not owned by the current user or writable by others is ignored (and rewritten);
+nothing here ever fails a load. ``NODEFORGE_CATALOG_CACHE=0`` turns the cache off.
+
+Only the standard catalog and installed node packs go through here: a workspace's own
+custom nodes are few, change often, and are loaded directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+#: Bump when the pickled shape changes in a way the source hash would not catch.
+FORMAT = 1
+#: At most this many cache files are kept (the least recently written go first).
+MAX_FILES = 16
+PREFIX = "catalog-"
+
+T = TypeVar("T")
+
+
+def cache_base() -> Path:
+    """``$NODEFORGE_CACHE``; by default ``/var/cache/nodeforge`` as root, else the
+    user's cache folder (``$XDG_CACHE_HOME/nodeforge``, ``~/.cache/nodeforge``)."""
+    env = os.environ.get("NODEFORGE_CACHE")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/cache/nodeforge")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "nodeforge"
+
+
+def cache_dir() -> Path:
+    return cache_base() / "catalog"
+
+
+def enabled() -> bool:
+    return os.environ.get("NODEFORGE_CATALOG_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def content_key(files: Sequence[Path], check_layout: bool) -> str | None:
+    """The key of loading ``files``; ``None`` when a file cannot be read as a plain file
+    (the loader then reports it, uncached)."""
+    h = hashlib.sha256()
+    import pydantic
+
+    from nodeforge import __version__
+
+    h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0".encode())
+    h.update(b"layout" if check_layout else b"any")
+    here = Path(__file__).resolve().parent
+    for source in (here / "catalog.py", here / "catalog_cache.py"):
+        try:
+            h.update(source.read_bytes())
+        except OSError:
+            return None
+    for path in files:
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        h.update(b"\0file\0" + os.fsencode(path) + b"\0" + str(len(data)).encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()
+
+
+def cached(files: Sequence[Path], check_layout: bool, load: Callable[[], T]) -> T:
+    """``load()``'s result for ``files``, from the cache when it holds one for their
+    current content, else computed and stored."""
+    if not enabled():
+        return load()
+    key = content_key(files, check_layout)
+    if key is None:
+        return load()
+    path = cache_dir() / f"{PREFIX}{key}.pickle"
+    hit = _read(path)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    result = load()
+    # Files changed while loading: the result may belong to newer bytes than the key.
+    if content_key(files, check_layout) == key:
+        _write(path, result)
+    return result
+
+
+def _read(path: Path) -> Any:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # Unpickling runs code: only a file this user wrote and nobody else can change.
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        payload = pickle.loads(data)
+    except Exception:  # corrupt, truncated, or written by an incompatible version
+        return None
+    if not (isinstance(payload, tuple) and len(payload) == 2 and payload[0] == FORMAT):
+        return None
+    return payload[1]
+
+
+def _write(path: Path, value: Any) -> None:
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+        data = pickle.dumps((FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(PREFIX):
+            with contextlib.suppress(OSError):
+                entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+    entries.sort(reverse=True)
+    for _, stale in entries[MAX_FILES:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)

@@ -1,0 +1,134 @@
+"""The catalog's on-disk cache (analysis/catalog_cache.py): keyed by content, never
+trusted blindly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nodeforge.analysis import catalog as catalog_mod
+from nodeforge.analysis import catalog_cache
+from nodeforge.analysis.catalog import Catalog, CatalogError
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[Path]]:
+    """A private cache folder and a copy of the standard catalog; counts file loads."""
+    monkeypatch.setenv("NODEFORGE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NODEFORGE_CATALOG_CACHE", raising=False)
+    src = tmp_path / "catalog"
+    shutil.copytree(
+        Catalog.standard_dir(), src, ignore=shutil.ignore_patterns("*.go", "*.py", "__pycache__")
+    )
+    loads: list[Path] = []
+    real = catalog_mod._load_file
+
+    def counting(path: Path, check_layout: bool):  # type: ignore[no-untyped-def]
+        loads.append(path)
+        return real(path, check_layout)
+
+    monkeypatch.setattr(catalog_mod, "_load_file", counting)
+    return src, loads
+
+
+def _cache_files(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "cache" / "catalog"
+    return sorted(folder.glob("catalog-*.pickle")) if folder.is_dir() else []
+
+
+def _summary(cat: Catalog) -> list[tuple[str, str, dict[str, object]]]:
+    return [(m.type, m.version, m.config_schema) for m in cat.all()]
+
+
+def test_second_load_reads_the_cache(env: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    src, loads = env
+    first = Catalog.load([src], cached=True)
+    assert loads, "the first load reads the manifests"
+    assert len(_cache_files(tmp_path)) == 1
+    loads.clear()
+    second = Catalog.load([src], cached=True)
+    assert loads == []
+    assert _summary(second) == _summary(first)
+    # The manifests work as loaded ones do (compiled validators are rebuilt on use).
+    manifest = second.latest("data/set")
+    assert manifest is not None
+    assert manifest.validate_config({}) != []
+    assert manifest.validate_config(manifest.default_config()) == []
+
+
+def test_a_changed_manifest_is_reloaded(env: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    src, loads = env
+    Catalog.load([src], cached=True)
+    node_json = next(src.rglob("node.json"))
+    node_json.write_text(node_json.read_text().replace('"title": "', '"title": "Renamed '))
+    loads.clear()
+    cat = Catalog.load([src], cached=True)
+    assert loads, "new content, new key: loaded again"
+    assert any(m.title.startswith("Renamed ") for m in cat.all())
+    assert len(_cache_files(tmp_path)) == 2
+
+
+def test_problems_are_cached_too(env: tuple[Path, list[Path]]) -> None:
+    src, loads = env
+    node_json = next(src.rglob("node.json"))
+    node_json.write_text('{"type": 1}')
+    for _ in range(2):
+        loads.clear()
+        with pytest.raises(CatalogError) as err:
+            Catalog.load([src], cached=True)
+        assert str(node_json) in str(err.value)
+    assert loads == [], "the second failing load came from the cache"
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncated", "empty", "world-writable"])
+def test_a_bad_cache_file_is_ignored(
+    env: tuple[Path, list[Path]], tmp_path: Path, damage: str
+) -> None:
+    src, loads = env
+    expected = _summary(Catalog.load([src], cached=True))
+    (cached,) = _cache_files(tmp_path)
+    data = cached.read_bytes()
+    if damage == "corrupt":
+        cached.write_bytes(b"not a pickle" + data[12:])
+    elif damage == "truncated":
+        cached.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        cached.write_bytes(b"")
+    else:
+        os.chmod(cached, 0o666)
+    loads.clear()
+    assert _summary(Catalog.load([src], cached=True)) == expected
+    assert loads, "the bad file was not used"
+    loads.clear()
+    assert _summary(Catalog.load([src], cached=True)) == expected
+    assert loads == [], "and it was rewritten"
+
+
+def test_the_cache_can_be_turned_off(
+    env: tuple[Path, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, loads = env
+    monkeypatch.setenv("NODEFORGE_CATALOG_CACHE", "0")
+    Catalog.load([src], cached=True)
+    Catalog.load([src], cached=True)
+    assert _cache_files(tmp_path) == []
+    assert len(loads) == 2 * len(list(src.rglob("node.json")))
+
+
+def test_uncached_loads_write_nothing(env: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    src, _ = env
+    Catalog.load([src])
+    assert _cache_files(tmp_path) == []
+
+
+def test_old_files_are_pruned(env: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    src, _ = env
+    node_json = next(src.rglob("node.json"))
+    original = node_json.read_text()
+    for i in range(catalog_cache.MAX_FILES + 3):
+        node_json.write_text(original.replace('"title": "', f'"title": "v{i} '))
+        Catalog.load([src], cached=True)
+    assert len(_cache_files(tmp_path)) == catalog_cache.MAX_FILES
