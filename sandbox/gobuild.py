@@ -93,14 +93,10 @@ class GoBuild:
 
 def cache_base() -> Path:
     """``$NODEFORGE_CACHE``; by default ``/var/cache/nodeforge`` as root, else the
-    user's cache folder."""
-    env = os.environ.get("NODEFORGE_CACHE")
-    if env:
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/var/cache/nodeforge")
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "nodeforge"
+    user's cache folder (one definition for every cache: :mod:`catalog_cache`)."""
+    from nodeforge.analysis.catalog_cache import cache_base as base
+
+    return base()
 
 
 def modcache_dir() -> Path:
