@@ -45,6 +45,7 @@ from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
 from nodeforge.analysis.types import ANY, BOOL, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
+from .codecall import CodeCall, Converters, typed_call
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gotypes import GoTypes, lower_camel, pascal
 from .jsonread import ReaderGen
@@ -173,6 +174,7 @@ class FlowGen:
         self.called = called  # ids of the module's flows that flow/subflow nodes call
         self.code_files: dict[str, str] = {}
         self.code_sources: dict[str, tuple[str, int]] = {}
+        self.code_converters: Converters | None = None  # typed code/go calls' converters
         self.a = analysis
         self.doc = analysis.document
         self.flow_file = flow_file
@@ -423,6 +425,23 @@ class FlowGen:
         self.packages[f"{self.module}/{folder}"] = name
         return name
 
+    def code_call(self, node_id: str, package: str) -> CodeCall | None:
+        """The typed call of code/go node ``node_id`` (package ``package``), or none."""
+        if self.code_converters is None:
+            self.code_converters = Converters(pascal(self.flow_id))
+        cfg = self.config(node_id)
+        raw = self.raw.get(node_id, {})
+        return typed_call(
+            self.code_converters,
+            self.types,
+            package,
+            pascal(node_id),
+            raw.get("input_schema", cfg.get("input_schema")),
+            raw.get("output_schema", cfg.get("output_schema")),
+            self.go_in(node_id, "in"),
+            self.go_out(node_id, "out"),
+        )
+
     def callee(self, flow_id: str) -> str:
         """The field holding the flow that a flow/subflow node calls (each calling flow
         holds its own instance; connectors are shared through the app)."""
@@ -575,6 +594,8 @@ class FlowGen:
         for nid in order:
             node_code.extend(self.node(nid))
         head = self.head(triggers)
+        if self.code_converters is not None:
+            head += self.code_converters.decls
         return FlowCode(
             flow_id=self.flow_id,
             go_type=self.ftype,

@@ -39,6 +39,7 @@ from .gotypes import pascal
 from .literal import go_literal, go_string, json_text
 
 if TYPE_CHECKING:
+    from .codecall import CodeCall
     from .flowgen import FlowGen
 
 __all__ = ["Converted", "NodeAPI", "TemplateError", "Value", "load_template", "render_call"]
@@ -318,6 +319,12 @@ class NodeAPI:
         """For custom code nodes: write the node's own Go package (its ``source`` and
         its ``Input``/``Output`` types) and return its import name."""
         return self._g.code_package(self._id)
+
+    def code_call(self, package: str) -> CodeCall | None:
+        """For custom code nodes: the typed call of the node's package (its input
+        converted to ``Input`` and its ``Output`` to the out port's type in generated Go,
+        :mod:`.codecall`), or none when a type needs the JSON path (``nf.RunCode``)."""
+        return self._g.code_call(self._id, package)
 
     # -- types -----------------------------------------------------------------------
 

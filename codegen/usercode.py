@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from nodeforge.analysis.types import ObjectType, Type, type_from_schema
@@ -83,7 +84,23 @@ def user_source(source: str, package: str = "main", origin: str | None = "source
     return head + directive + body
 
 
-def _go_type(t: Type, name: str, decls: list[str], seen: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class CodeField:
+    """A field of a struct of a code/go node's ``types.go``."""
+
+    name: str  # Go name
+    json: str  # JSON key
+    go: str  # Go type without the pointer
+    pointer: bool  # optional scalar or struct, held through a pointer
+
+
+def _go_type(
+    t: Type,
+    name: str,
+    decls: list[str],
+    seen: dict[str, str],
+    structs: dict[str, list[CodeField]] | None = None,
+) -> str:
     from nodeforge.analysis.types import (
         ArrayType,
         BoolType,
@@ -105,9 +122,10 @@ def _go_type(t: Type, name: str, decls: list[str], seen: dict[str, str]) -> str:
     if type(t) in scalars:
         return scalars[type(t)]
     if isinstance(t, ArrayType):
-        return "[]" + _go_type(t.items, name + "Item", decls, seen)
+        return "[]" + _go_type(t.items, name + "Item", decls, seen, structs)
     if isinstance(t, ObjectType) and t.fields:
         lines = [f"type {name} struct {{"]
+        fields: list[CodeField] = []
         used: set[str] = set()
         for f in t.fields:
             fname = pascal(f.name) or "Field"
@@ -115,31 +133,54 @@ def _go_type(t: Type, name: str, decls: list[str], seen: dict[str, str]) -> str:
             while fname in used:
                 fname, n = f"{base}{n}", n + 1
             used.add(fname)
-            inner = _go_type(f.type, name + fname, decls, seen)
+            inner = _go_type(f.type, name + fname, decls, seen, structs)
             scalar = inner in scalars.values() or inner in seen.values()
             go = "*" + inner if not f.required and scalar else inner
+            fields.append(CodeField(fname, f.name, inner, go != inner))
             tag = json.dumps(f.name + ("" if f.required else ",omitempty"))
             lines.append(f"\t{fname} {go} `json:{tag}`")
         lines.append("}")
         seen[name] = name
+        if structs is not None:
+            structs[name] = fields
         decls.append("\n".join(lines))
         return name
     if isinstance(t, ObjectType):
         if t.additional is not None and type(t.additional).__name__ != "AnyType":
-            return "map[string]" + _go_type(t.additional, name + "Value", decls, seen)
+            return "map[string]" + _go_type(t.additional, name + "Value", decls, seen, structs)
         return "map[string]any"
     return "any"
 
 
-def types_source(input_schema: Any, output_schema: Any, package: str = "main") -> str:
+@dataclass
+class CodeTypes:
+    """The Go types of a code/go node's package: ``Input`` and ``Output`` (each a struct
+    or an alias of ``go``) and the structs by name."""
+
+    input: str  # the Go type Input is (its own name when a struct)
+    output: str
+    structs: dict[str, list[CodeField]]
+    decls: list[str]
+
+
+def code_types(input_schema: Any, output_schema: Any) -> CodeTypes:
     """``Input`` and ``Output`` from the node's schemas (types of the JSON Schema subset)."""
     decls: list[str] = []
     seen: dict[str, str] = {}
+    structs: dict[str, list[CodeField]] = {}
+    gos: list[str] = []
     for name, schema in (("Input", input_schema), ("Output", output_schema)):
         t = type_from_schema(schema if isinstance(schema, dict) else {"type": "object"})
-        go = _go_type(t, name, decls, seen)
+        go = _go_type(t, name, decls, seen, structs)
         if go != name:
             decls.append(f"type {name} = {go}")
+        gos.append(go)
+    return CodeTypes(gos[0], gos[1], structs, decls)
+
+
+def types_source(input_schema: Any, output_schema: Any, package: str = "main") -> str:
+    """The source of ``Input`` and ``Output`` (:func:`code_types`)."""
+    decls = code_types(input_schema, output_schema).decls
     return f"package {package}\n\n" + "\n\n".join(decls) + "\n"
 
 

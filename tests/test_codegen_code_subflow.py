@@ -25,6 +25,9 @@ GREET = """func Run(ctx context.Context, in Input) (Output, error) {
 \t\t<-ctx.Done()
 \t\treturn Output{}, ctx.Err()
 \t}
+\tif in.Name == "sleepy" { // ignores its context: its late answer is dropped
+\t\ttime.Sleep(400 * time.Millisecond)
+\t}
 \treturn Output{Greeting: "Hello, " + strings.ToUpper(in.Name) + "!", Letters: int64(len(in.Name))}, nil
 }
 """
@@ -93,7 +96,12 @@ def test_code_go_node_runs_the_users_function(tmp_path: Path) -> None:
     res, _ = run_app(binary, "greet", "start", {"name": "ada"})
     assert res["status"] == 200
     assert res["body"] == {"text": "Hello, ADA!", "double": 6}
-    for name, code in (("", "internal"), ("panic", "panic"), ("slow", "timeout")):
+    for name, code in (
+        ("", "internal"),
+        ("panic", "panic"),
+        ("slow", "timeout"),
+        ("sleepy", "timeout"),
+    ):
         res, _ = run_app(binary, "greet", "start", {"name": name})
         assert res["status"] == 500, res
         assert res["body"]["code"] == code, res
@@ -123,8 +131,118 @@ def test_code_go_package_is_generated_once_per_node(tmp_path: Path) -> None:
     assert "package code_hello" in node_go and '"strings"' in node_go
     assert "//line" not in node_go  # gofmt would move it; errors map by file and offset
     flow_go = (gen / "flow_greet.go").read_text()
-    assert 'nf.RunCode(r.x, "hello", 200*time.Millisecond, input, code_hello.Run)' in flow_go
+    # Typed: the input converted field by field, no JSON round trip.
+    call = "nf.CallCode(r.x, 200*time.Millisecond, convGreetHelloInput(input), code_hello.Run)"
+    assert call in flow_go
+    assert "nf.RunCode" not in flow_go
     assert json.loads((ws / "greet.flow.json").read_text())["id"] == "greet"
+
+
+SHAPES = """func Run(ctx context.Context, in Input) (Output, error) {
+\tout := Output{Count: int64(len(in.Items)), Tags: in.Tags}
+\tfor _, it := range in.Items {
+\t\tout.Total += float64(it.Qty) * it.Price
+\t\tif it.Note != nil {
+\t\t\tout.Notes = append(out.Notes, *it.Note)
+\t\t}
+\t}
+\tif in.Coupon != nil {
+\t\tout.Coupon = in.Coupon
+\t}
+\tin.Tags[0] = "changed" // the flow's own value must not see this
+\treturn out, nil
+}
+"""
+
+
+def shapes_flow(extra_input: dict[str, Any] | None = None) -> dict[str, Any]:
+    item = {
+        "type": "object",
+        "properties": {
+            "qty": {"type": "integer"},
+            "price": {"type": "number"},
+            "note": {"type": "string"},
+        },
+        "required": ["qty", "price"],
+    }
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": item},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "coupon": {"type": "string"},
+            **(extra_input or {}),
+        },
+        "required": ["items", "tags"],
+    }
+    out = {
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer"},
+            "total": {"type": "number"},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "coupon": {"type": "string"},
+        },
+        "required": ["count", "total"],
+    }
+    return {
+        "nodeforge": "1",
+        "id": "shapes",
+        "nodes": [
+            _node("start", "trigger/manual", {"input_schema": schema}),
+            _node(
+                "sum",
+                "code/go",
+                {"source": SHAPES, "input_schema": schema, "output_schema": out},
+            ),
+            _node(
+                "ok",
+                "http/respond",
+                {"body": '{"out": input, "tags_before": nodes.start.out.tags}'},
+            ),
+        ],
+        "connections": [
+            {"from": "start.out", "to": "sum.in"},
+            {"from": "sum.out", "to": "ok.in"},
+        ],
+    }
+
+
+def test_code_go_typed_call_converts_lists_and_optional_fields(tmp_path: Path) -> None:
+    """Nested lists, optional fields (pointers) and integer-to-number conversions go field
+    by field; the same flow with a free-form field takes the JSON path; both answer alike,
+    and the code's changes to its input do not reach the flow's values."""
+    given = {
+        "items": [{"qty": 2, "price": 1.5, "note": "gift"}, {"qty": 1, "price": 4}],
+        "tags": ["a", "b"],
+        "coupon": "X1",
+    }
+    want = {
+        "out": {
+            "count": 2,
+            "total": 7.0,
+            "notes": ["gift"],
+            "tags": ["changed", "b"],
+            "coupon": "X1",
+        },
+        "tags_before": ["a", "b"],
+    }
+    for name, flow, typed in (
+        ("typed", shapes_flow(), True),
+        ("json", shapes_flow({"meta": {}}), False),
+    ):
+        ws = make_workspace(tmp_path / name, flow)
+        result = build(ws, out_dir=tmp_path / name / "gen", binary=tmp_path / name / "app")
+        assert result.ok and result.binary is not None, result.output
+        flow_go = (tmp_path / name / "gen" / "flow_shapes.go").read_text()
+        assert ("nf.CallCode(" in flow_go) is typed, name
+        assert ("nf.RunCode(" in flow_go) is not typed, name
+        res, _ = run_app(result.binary, "shapes", "start", given)
+        assert res["status"] == 200, res
+        assert res["body"] == want, name
+        res, _ = run_app(result.binary, "shapes", "start", {"items": [], "tags": ["t"]})
+        assert res["body"]["out"] == {"count": 0, "total": 0.0, "tags": ["changed"]}, name
 
 
 # -- flow/subflow ---------------------------------------------------------------------------
