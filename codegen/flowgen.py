@@ -47,6 +47,7 @@ from nodeforge.analysis.workspace import standard_catalog
 
 from .codecall import CodeCall, Converters, typed_call
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
+from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
@@ -404,7 +405,8 @@ class FlowGen:
         both define ``Run``, ``Input`` and their own helpers."""
         ident = re.sub(r"[^a-z0-9_]", "_", node_id.lower())
         name = self.names.take("code_" + ident)
-        folder = f"code/{re.sub(r'[^a-z0-9_]', '_', self.flow_id.lower())}/{name}"
+        flow_folder = code_folder_name(re.sub(r"[^a-z0-9_]", "_", self.flow_id.lower()))
+        folder = f"code/{flow_folder}/{name}"
         cfg = self.config(node_id)
         raw = self.raw.get(node_id, {})
         where = "".join(ch if ch.isprintable() else "?" for ch in self.flow_file)
@@ -600,7 +602,7 @@ class FlowGen:
             flow_id=self.flow_id,
             go_type=self.ftype,
             constructor=self.constructor,
-            file_name=f"flow_{self.flow_id}.go",
+            file_name=flow_file_name(self.flow_id),
             head=head,
             nodes=node_code,
             imports=self.imports,

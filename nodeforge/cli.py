@@ -170,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.set_defaults(handler=_lazy("nodeforge.commands.format", "run"))
 
     docs = sub.add_parser("schema", help="print the flow file JSON Schema")
+    docs.add_argument(
+        "--catalog",
+        action="store_true",
+        help="also check every node's config by its type and version (the installed "
+        "catalog, plus the custom nodes of the workspace around the current folder)",
+    )
+    docs.add_argument(
+        "--style",
+        choices=("oneOf", "if-then"),
+        default="oneOf",
+        help="--catalog: one oneOf branch per type and version (default), or allOf "
+        "if/then (errors reported on the config itself)",
+    )
     docs.set_defaults(handler=_lazy("nodeforge.commands.check", "print_schema"))
     _add_project_parsers(sub)
     _add_build_parsers(sub)

@@ -87,5 +87,15 @@ def _display(path: Path) -> str:
 
 
 def print_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(flow_json_schema_text())
+    if not getattr(args, "catalog", False):
+        sys.stdout.write(flow_json_schema_text())
+        return 0
+    from nodeforge.analysis.catalog_schema import flow_schema_with_catalog_text
+
+    try:
+        workspace = load_workspace(find_root(Path.cwd()))
+    except (CatalogError, WorkspaceError) as exc:
+        print(f"nodeforge schema: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(flow_schema_with_catalog_text(workspace.catalog.all(), style=args.style))
     return 0
