@@ -23,13 +23,54 @@ __all__ = ["GO_ARCHES", "GO_OSES", "code_folder_name", "flow_file_name"]
 # The go command's lists (go/build/syslist.go, Go 1.26), including the values it reserves
 # for systems it does not support (yet): a file suffix naming any of them is a constraint.
 GO_OSES = frozenset(
-    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd "
-    "plan9 solaris wasip1 windows zos".split()
+    [
+        "aix",
+        "android",
+        "darwin",
+        "dragonfly",
+        "freebsd",
+        "hurd",
+        "illumos",
+        "ios",
+        "js",
+        "linux",
+        "nacl",
+        "netbsd",
+        "openbsd",
+        "plan9",
+        "solaris",
+        "wasip1",
+        "windows",
+        "zos",
+    ]
 )
 GO_ARCHES = frozenset(
-    "386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le "
-    "mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 "
-    "wasm".split()
+    [
+        "386",
+        "amd64",
+        "amd64p32",
+        "arm",
+        "armbe",
+        "arm64",
+        "arm64be",
+        "loong64",
+        "mips",
+        "mipsle",
+        "mips64",
+        "mips64le",
+        "mips64p32",
+        "mips64p32le",
+        "ppc",
+        "ppc64",
+        "ppc64le",
+        "riscv",
+        "riscv64",
+        "s390",
+        "s390x",
+        "sparc",
+        "sparc64",
+        "wasm",
+    ]
 )
 _SPECIAL_FOLDERS = frozenset({"internal", "vendor", "testdata"})
 # golang.org/x/mod/module: path elements refused because Windows reserves them.
