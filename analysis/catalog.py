@@ -26,16 +26,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import fastjsonschema
-import jsonschema
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from nodeforge.analysis import nodefiles
+from nodeforge.analysis import catalog_cache, nodefiles
 from nodeforge.analysis.jsontree import parse_json
 from nodeforge.analysis.text import LineIndex, PositionEncoding, Span
+
+if TYPE_CHECKING:
+    import jsonschema
+
+# jsonschema (~60 ms to import) only checks manifests and explains invalid configs:
+# imported where used, so a start-up that reads the cached catalog never pays for it.
 
 __all__ = [
     "OPERATORS",
@@ -43,9 +47,12 @@ __all__ = [
     "CatalogError",
     "CatalogProblem",
     "ConfigError",
+    "ConfigMigration",
     "DeclaredError",
     "KitExample",
     "Migration",
+    "MigrationConflict",
+    "MigrationConflicts",
     "NodeManifest",
     "PortSpec",
     "SimulationSpec",
