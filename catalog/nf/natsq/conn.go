@@ -43,13 +43,53 @@ var (
 	conns = map[string]*entry{}
 )
 
+// settingKeys are the settings of a `nats` connector.
+var settingKeys = []string{"url", "user", "password", "token", "creds", "tls_ca", "tls_cert", "tls_key", "tls"}
+
+// Configured reports whether the run time provides any setting of the connector. A
+// connector without settings is not a dependency of this process: nothing connects to
+// it, readiness does not wait for it, its queue triggers do not consume and schedules run
+// without leases (a workspace may declare a nats connector for its deployments and still
+// be run on a laptop without NATS). A connector with some settings but no URL is
+// configured, and wrongly: readiness reports it.
+func Configured(connector string) bool {
+	for _, k := range settingKeys {
+		if nf.Setting(connector, k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	noticeMu sync.Mutex
+	noticed  = map[string]bool{}
+)
+
+// notConfigured logs, once per connector and process, that the connector is left out.
+func notConfigured(log *slog.Logger, connector string) {
+	noticeMu.Lock()
+	defer noticeMu.Unlock()
+	if noticed[connector] {
+		return
+	}
+	noticed[connector] = true
+	log.Warn("nats connector not configured: its queue triggers do not consume and schedules run in every replica (no leases)",
+		"connector", connector, "set", nf.SettingName(connector, "url"))
+}
+
 // Register opens the connector's connection for app (once; later calls return at once):
 // the app is not ready while the connection is down, and the client reconnects forever.
 // A server that cannot be reached at start-up is not an error (the app starts not ready
 // and connects when the server comes); a missing URL or an unreadable file is, and is
 // reported by readiness and by every use of the connection, not by Register, so that
-// `app run` with pinned outputs needs no NATS.
+// `app run` with pinned outputs needs no NATS. A connector without any setting
+// (Configured) is not registered: it is not a dependency of this process.
 func Register(app *nf.App, connector string) {
+	if !Configured(connector) {
+		notConfigured(app.Log, connector)
+		return
+	}
 	e := open(app.Log, connector)
 	app.OnClose(Close)
 	app.AddCheck("nats "+connector, func(context.Context) error {

@@ -70,6 +70,12 @@ func Service(app *nf.App, q Queue) nf.Service {
 
 func consume(ctx context.Context, app *nf.App, q *Queue) error {
 	log := app.Log.With("flow", q.Flow, "trigger", q.Trigger, "stream", q.Stream, "consumer", q.Durable)
+	if !Configured(q.Connector) {
+		// Not a dependency of this process (see Configured; Register said so once).
+		log.Debug("queue: not consuming, the connector is not configured", "connector", q.Connector)
+		<-ctx.Done()
+		return nil
+	}
 	slots := make(chan struct{}, q.Concurrency)
 	var inflight sync.WaitGroup
 	defer inflight.Wait() // shutdown: the executions in flight finish and ack

@@ -20,6 +20,7 @@ import (
 // exists). Keys expire with the bucket's TTL; a replica that dies holds nothing after
 // its tick, so another replica takes the next one.
 type Leases struct {
+	off       bool // the connector is not configured: every claim wins
 	connector string
 	bucket    string
 	ttl       time.Duration
@@ -33,11 +34,14 @@ var bucketChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 var keyChars = regexp.MustCompile(`[^A-Za-z0-9_=.-]+`)
 
 // NewLeases uses the connector's JetStream for app's schedules (bucket
-// nodeforge_leases_<app>, keys kept for an hour).
+// nodeforge_leases_<app>, keys kept for an hour). When the run time gives the connector
+// no settings (Configured), there are no leases: every tick is claimed, as in an app
+// without leases (one process on a laptop needs no NATS).
 func NewLeases(app *nf.App, connector string) *Leases {
 	Register(app, connector)
 	host, _ := os.Hostname()
 	return &Leases{
+		off:       !Configured(connector),
 		connector: connector,
 		bucket:    "nodeforge_leases_" + bucketChars.ReplaceAllString(app.Name, "_"),
 		ttl:       time.Hour,
@@ -47,6 +51,9 @@ func NewLeases(app *nf.App, connector string) *Leases {
 
 // Claim reports whether this replica won key.
 func (l *Leases) Claim(ctx context.Context, key string) (bool, error) {
+	if l.off {
+		return true, nil
+	}
 	kv, err := l.store(ctx)
 	if err != nil {
 		return false, err
