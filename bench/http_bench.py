@@ -11,8 +11,14 @@ In one run, on loopback, with ``wrk -t1 -cN``:
    the equivalent http-in -> function -> http-response flow (``bench/http/nodered``;
    skipped when Node-RED is not installed: ``npm install node-red@4`` into
    ``build/bench-nodered``).
-2. ``orders``: ``examples/orders_api.flow.json`` on SQLite, ``GET /orders/{id}`` and
-   ``POST /orders``, against its hand-written twin (``bench/http/orders_handwritten``).
+2. ``orders``: ``examples/orders_api.flow.json`` on SQLite, ``GET /orders/{id}`` (the SQL
+   read family) and ``POST /orders`` (SQL write), against its hand-written twin
+   (``bench/http/orders_handwritten``).
+3. ``families``: one scenario per remaining node family, the workspace
+   ``bench/http/families`` against ``bench/http/families_handwritten``: ``quote code/go``
+   (the quote endpoint whose total over all items is a ``code/go`` node), ``HTTP
+   request`` (one call to a local upstream, ``bench/http/upstream``, its JSON typed) and
+   ``foreach x4`` (four upstream calls per request, at most four at a time).
 
 Each server gets a warm-up, then one measured run; peak RSS is the process's VmHWM.
 Results go to ``build/bench/http.json``; ``--write-docs`` rewrites the "Generated code"
@@ -178,10 +184,12 @@ def build_generated(path: Path, name: str) -> Path:
 
 
 def build_go(src: Path, binary: Path) -> Path:
+    from nodeforge.codegen.build import go_build_flags
+
     env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
     subprocess.run(
-        ["go", "build", "-trimpath", "-o", str(binary), "."], cwd=src, env=env, check=True
-    )
+        ["go", "build", *go_build_flags(), "-o", str(binary), "."], cwd=src, env=env, check=True
+    )  # the same flags as the generated apps' release builds
     return binary
 
 
@@ -239,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     ap.add_argument("--write-docs", action="store_true")
-    ap.add_argument("--only", choices=("quote", "orders"))
+    ap.add_argument("--only", choices=("quote", "orders", "families"))
     ap.add_argument(
         "--records",
         choices=("on", "off", "both"),
@@ -318,6 +326,33 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
 
+    upstream: subprocess.Popen[bytes] | None = None
+    if args.only in (None, "families"):
+        gen = build_generated(HTTP / "families", "families")
+        hand = build_go(HTTP / "families_handwritten", OUT / "families_handwritten")
+        up = build_go(HTTP / "upstream", OUT / "upstream")
+        sizes["families (generated)"] = gen.stat().st_size
+        sizes["families (hand-written)"] = hand.stat().st_size
+        up_port = free_port()
+        upstream = subprocess.Popen(
+            [str(up)], env={**os.environ, "ADDR": f"127.0.0.1:{up_port}"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_port(up_port)
+        url = {"UPSTREAM_URL": f"http://127.0.0.1:{up_port}"}
+        batch = json.dumps({"skus": ["A-1", "B-2", "C-3", "D-4"]})
+        for server, binary, port_var in (
+            ("Nodeforge (generated)", gen, "NODEFORGE_ADDR"),
+            ("hand-written Go", hand, "ADDR"),
+        ):
+            env = {"NODEFORGE_LOG_LEVEL": "warn", **url}
+            for sc, path, method, body in (
+                ("quote code/go", "/quote", "POST", QUOTE_BODY),
+                ("HTTP request", "/price/A-1", "GET", None),
+                ("foreach x4", "/batch", "POST", batch),
+            ):
+                specs.append(Spec(sc, server, [str(binary)], env, path, method, body, port_var))
+
     specs = with_records(specs, args.records)
     runs: dict[tuple[str, str], list[Result]] = {}
     for rnd in range(args.rounds):
@@ -332,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                 sp.scenario, sp.server, sp.cmd, env, port, sp.path, sp.method, sp.body, d, c
             )
             runs.setdefault((sp.scenario, sp.server), []).append(res)
+    if upstream is not None:
+        upstream.terminate()
+        upstream.wait(timeout=15)
     results = [
         Result(
             sc,
@@ -390,7 +428,13 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
             f"quote: generated / Node-RED throughput {gen.rps / nr.rps:.1f}x, "
             f"peak RSS {gen.rss_mb / nr.rss_mb:.2f}x"
         )
-    for sc in ("orders GET", "orders POST"):
+    for sc in (
+        "orders GET",
+        "orders POST",
+        "quote code/go",
+        "HTTP request",
+        "foreach x4",
+    ):
         g, h = by.get((sc, "Nodeforge (generated)")), by.get((sc, "hand-written Go"))
         if g and h:
             ratios.append(
@@ -408,7 +452,8 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
     if sizes:
         lines += [
             "",
-            "Binary sizes (`go build -trimpath`, not stripped): "
+            "Binary sizes (release builds, `go build -trimpath -ldflags='-s -w'`, for the "
+            "generated apps as `nodeforge build` makes them and for the twins alike): "
             + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
             + ".",
         ]

@@ -1,0 +1,3 @@
+module bench/families_handwritten
+
+go 1.26.0

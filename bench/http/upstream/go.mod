@@ -1,0 +1,3 @@
+module nodeforge.bench/upstream
+
+go 1.26.0
