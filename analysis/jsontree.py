@@ -691,8 +691,8 @@ def _reparse_item(
         if item.kind not in ("object", "array"):
             return None
         new_item = _rescanned(item, delta, text)
-        if new_item is None:
-            return None
+        if new_item is None:  # the edit reached past the item: items added or removed?
+            return _reparse_between(array, edit_start, edit_end, delta, text)
         new_items = [
             *(_shifted_same(x, text) for x in items[:i]),
             new_item,
@@ -703,7 +703,69 @@ def _reparse_item(
         new_array = JsonNode("array", array.start, array.end + delta, new_values, text)
         new_array._array = new_items
         return new_array
-    return None
+    return _reparse_between(array, edit_start, edit_end, delta, text)
+
+
+_CONTAINERS = {dict: "object", list: "array"}
+
+
+def _reparse_between(
+    array: JsonNode, edit_start: int, edit_end: int, delta: int, text: str
+) -> JsonNode | None:
+    """The top-level ``array`` after an edit that is not inside one item (items added,
+    deleted, pasted over, white space between two): the items wholly before and after
+    the edit keep their values (so a node keeps its identity, whatever its new index),
+    and the text between them is scanned again, item by item. None when that text is
+    not a well-formed run of objects or arrays separated by commas."""
+    items = array.items
+    before = [x for x in items if x.end <= edit_start]
+    after = [x for x in items if x.start >= edit_end]
+    touched = {
+        x._text[x.start : x.end]: x.value for x in items[len(before) : len(items) - len(after)]
+    }
+    pos = before[-1].end if before else array.start + 1
+    stop = after[0].start + delta if after else array.end - 1 + delta
+    middle: list[JsonNode] = []
+    expect_item = not before
+    while True:
+        m = _WS.match(text, pos)
+        pos = m.end() if m is not None else pos
+        if pos >= stop:
+            if pos > stop:
+                return None
+            # Before the next kept item: a comma was the last thing (or nothing at all
+            # came before it); before the closing bracket: no trailing comma.
+            ok = expect_item if after else (not expect_item or not (before or middle))
+            if not ok:
+                return None
+            break
+        if expect_item:
+            try:
+                value, end = _scan_once(text, pos)
+            except (ValueError, StopIteration, RecursionError):
+                return None
+            kind = _CONTAINERS.get(type(value))
+            if kind is None or end > stop:
+                return None
+            # An item the edit only seemed to touch (similar neighbours share text, so
+            # the changed region's ends may fall inside them) keeps its value too.
+            value = touched.get(text[pos:end], value)
+            middle.append(JsonNode(kind, pos, end, value, text))
+            pos, expect_item = end, False
+        elif text[pos] == ",":
+            pos, expect_item = pos + 1, True
+        else:
+            return None
+    new_items = [
+        *(_shifted_same(x, text) for x in before),
+        *middle,
+        *(_shifted(x, delta, text) for x in after),
+    ]
+    new_array = JsonNode(
+        "array", array.start, array.end + delta, [x.value for x in new_items], text
+    )
+    new_array._array = new_items
+    return new_array
 
 
 def _shifted_same(node: JsonNode, text: str) -> JsonNode:

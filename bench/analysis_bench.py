@@ -8,7 +8,9 @@ For each size it reports medians (ms) of: stdlib ``json.loads``; a plain
 every node's config schema (what a generic schema-driven tool does); Nodeforge's
 full analysis (parse and all rules) on a fresh engine and with warm expression and
 schema caches; and re-analysis after a one-node edit given the previous analysis
-(as the language server does on ``didChange``).
+(as the language server does on ``didChange``), and after the canvas' gestures one at
+a time: dropping a node, wiring it, removing the wire, removing the node (incrementally
+too).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import jsonschema
 
@@ -66,6 +69,56 @@ def edits(text: str, count: int) -> list[str]:
     return versions
 
 
+_NODES_END = '\n  ],\n  "connections": ['
+_CONNECTIONS_END = "\n  ]\n}"
+
+
+def with_added_node(text: str, k: int) -> str:
+    """``text`` plus one `util/log` node at the end of the nodes: a palette drop."""
+    node = (
+        f',\n    {{"id": "added_{k}", "type": "util/log", "version": "1.0.0", '
+        f'"config": {{"level": "info", "message": "added {k}"}}}}'
+    )
+    at = text.index(_NODES_END)
+    return text[:at] + node + text[at:]
+
+
+def with_connection(text: str, k: int) -> str:
+    """``text`` plus a connection into ``added_k`` from a node of the chain: a wire."""
+    link = f',\n    {{"from": "n{k % 50 * 3 + 2}.out", "to": "added_{k}.in"}}'
+    at = text.rindex(_CONNECTIONS_END)
+    return text[:at] + link + text[at:]
+
+
+def add_remove_ms(text: str, workspace: Any, repeats: int) -> dict[str, float]:
+    """Medians of re-analysing incrementally (the previous analysis given, as the server
+    does on each ``didChange``) after the editor's gestures, one at a time: drop a node,
+    wire it, remove the wire, remove the node."""
+    times: dict[str, list[float]] = {
+        "add a node": [],
+        "add a connection": [],
+        "remove a connection": [],
+        "remove a node": [],
+    }
+    previous = analyze(text, workspace=workspace)
+    for k in range(repeats):
+        dropped = with_added_node(text, k)
+        wired = with_connection(dropped, k)
+        steps = zip(times.values(), (dropped, wired, dropped, text), strict=True)
+        for bucket, version in steps:
+            gc.collect()
+            start = time.perf_counter()
+            previous = analyze(version, workspace=workspace, previous=previous)
+            bucket.append((time.perf_counter() - start) * 1000)
+    wired = with_connection(with_added_node(text, 0), 0)
+    fresh = analyze(wired, workspace=workspace)
+    again = analyze(wired, workspace=workspace, previous=previous)
+    assert [(d.code, d.span) for d in fresh.diagnostics] == [
+        (d.code, d.span) for d in again.diagnostics
+    ], "incremental and fresh analyses differ"
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def bench(n: int, repeats: int) -> dict[str, float]:
     text = generate_text(n)
     workspace = load_workspace(None)
@@ -92,6 +145,7 @@ def bench(n: int, repeats: int) -> dict[str, float]:
         times.append((time.perf_counter() - start) * 1000)
         previous = current
     results["one-node edit"] = statistics.median(times)
+    results.update(add_remove_ms(text, workspace, repeats))
     results["full / json.loads"] = results["full"] / results["json.loads"]
     results["jsonschema / full"] = results["jsonschema"] / results["full"]
     check = analyze(versions[-1], workspace=workspace)
