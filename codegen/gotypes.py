@@ -284,7 +284,7 @@ def is_node_error(t: Type) -> bool:
 
 
 def simplify(t: Type) -> Type:
-    """Unions whose options share one Go type collapse to it (string enums, T | null)."""
+    """Unions whose options share one Go type collapse to it (string enums; not T | null)."""
     global _SHARED
     if not isinstance(t, UnionType):
         return t
@@ -300,8 +300,12 @@ def _null_among_others(t: Type) -> bool:
 
 
 def _simplify(t: Type, keys: _Keys) -> Type:
+    """String enums collapse to ``string``; ``T | null`` stays a union (a JSON value in Go:
+    a Go ``string`` or struct cannot hold null), unless ``T`` is itself ``null``."""
     if isinstance(t, UnionType):
-        opts = [o for o in t.options if not isinstance(o, NullType)]
+        if _null_among_others(t):
+            return t
+        opts = list(t.options)
         if opts:
             first = keys.key(opts[0])
             if all(keys.key(o) == first for o in opts):

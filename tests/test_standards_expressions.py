@@ -386,11 +386,6 @@ NULLABLE_SCALARS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a `string | null` value compiles to a Go string, which cannot hold "
-    "null (list items, map values and struct members are fixed; plain values are not)",
-)
 def test_nullable_scalar_values_hold_null(tmp_path_factory: pytest.TempPathFactory) -> None:
     answers = run_all(NULLABLE_SCALARS, tmp_path_factory.mktemp("nul") / "exprs_nullable")
     wrong = compare(NULLABLE_SCALARS, answers)

@@ -1,0 +1,280 @@
+"""Issue 12 (part B): what the checker accepts, the app runs, and the simulator, ``app run``
+and the served app give the same answer.
+
+One workspace (FLOWS below, a SQLite connector ``db`` with ``db/db.sql``) is built once;
+each test runs the same input through the simulator (``simulate``), the compiled app's
+``run`` command and, where requests matter, the served app, and compares them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis.diagnostics import Severity
+from nodeforge.codegen.build import BuildResult, app_env
+from nodeforge.sandbox.nodetest import load_flow
+from nodeforge.sandbox.simulate import simulate
+from tests.test_build_support import built, free_port, make_workspace, wait_http
+
+pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
+
+DB_SQL = """
+CREATE TABLE IF NOT EXISTS notes (text TEXT NOT NULL, note TEXT);
+"""
+
+
+def http(node_id: str, method: str, path: str, **config: Any) -> dict[str, Any]:
+    return {
+        "id": node_id,
+        "type": "http/trigger",
+        "version": "1.0.0",
+        "config": {"method": method, "path": path, **config},
+    }
+
+
+def node(node_id: str, type_: str, **config: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": type_, "version": "1.0.0", "config": config}
+
+
+def respond(node_id: str, body: str, status: int = 200) -> dict[str, Any]:
+    return node(node_id, "http/respond", status=status, body=body)
+
+
+def flow(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
+    conns = []
+    for e in edges:
+        src, dst = (x.strip() for x in e.split("->"))
+        conns.append(
+            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
+        )
+    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+
+
+FLOWS: list[dict[str, Any]] = [
+    # 8: a nullable SQL parameter binds NULL; a NULL column reads back as null
+    flow(
+        "nullable_sql",
+        [
+            http(
+                "start",
+                "POST",
+                "/notes",
+                body_schema={
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "note": {"type": "string"}},
+                },
+            ),
+            node(
+                "insert",
+                "sql/exec",
+                connector="db",
+                statement="INSERT INTO notes (text, note) VALUES (?, ?)",
+                params=["input.body.text", "has(input.body.note) ? input.body.note : null"],
+            ),
+            node(
+                "read",
+                "sql/query",
+                connector="db",
+                query="SELECT text, note FROM notes WHERE text = ?",
+                params=["nodes.start.out.body.text"],
+                row_schema={
+                    "type": "object",
+                    "required": ["text", "note"],
+                    "properties": {"text": {"type": "string"}, "note": {"type": ["string", "null"]}},
+                },
+            ),
+            respond("done", "{\"note\": input.rows[0].note, \"n\": input.count}"),
+        ],
+        "start -> insert",
+        "insert -> read",
+        "read -> done",
+    ),
+    # 8: a nullable value flowing through ports (data/map) and an http/respond
+    flow(
+        "nullable_ports",
+        [
+            http(
+                "start",
+                "POST",
+                "/nullable",
+                body_schema={
+                    "type": "object",
+                    "properties": {"nick": {"type": ["string", "null"]}, "n": {"type": "integer"}},
+                },
+            ),
+            node(
+                "pick",
+                "data/map",
+                mapping={
+                    "nick": "has(input.body.nick) ? input.body.nick : null",
+                    "n": "coalesce(input.body.n, null)",
+                },
+            ),
+            respond("done", '{"nick": input.nick, "n": input.n, "none": input.nick == null}'),
+        ],
+        "start -> pick",
+        "pick -> done",
+    ),
+]
+
+
+# -- the built workspace ------------------------------------------------------------------
+
+
+class App:
+    """The built workspace, its served process (started on first use) and helpers."""
+
+    def __init__(self, root: Path, result: BuildResult, tmp: Path) -> None:
+        assert result.binary is not None
+        self.root, self.binary, self.tmp = root, result.binary, tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def env(self, data: Path) -> dict[str, str]:
+        return {"PATH": "/usr/bin:/bin", "HOME": str(self.tmp), **app_env(self.root, data)}
+
+    def simulate(
+        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return simulate(
+            load_flow(self.root / f"{flow_id}.flow.json"),
+            value,
+            trigger=trigger,
+            fixtures=fixtures or {},
+            env={},
+        )
+
+    def run(
+        self,
+        flow_id: str,
+        trigger: str,
+        value: Any,
+        fixtures: dict[str, Any] | None = None,
+        data: str = "run-data",
+    ) -> dict[str, Any]:
+        inp, fx = self.tmp / "input.json", self.tmp / "fixtures.json"
+        inp.write_text(json.dumps(value))
+        args = [str(self.binary), "run", flow_id, "--trigger", trigger, "--input", str(inp)]
+        if fixtures:
+            fx.write_text(json.dumps(fixtures))
+            args += ["--fixtures", str(fx)]
+        proc = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            env=self.env(self.tmp / data),
+            timeout=60,
+            check=False,
+        )
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"no result from the binary: {proc.stdout}\n{proc.stderr}"
+        out: dict[str, Any] = json.loads(lines[-1])
+        return out
+
+    def serve(self) -> str:
+        if self.proc is None:
+            self.port = free_port()
+            env = {**self.env(self.tmp / "served-data"), "NODEFORGE_ADDR": f"127.0.0.1:{self.port}"}
+            log = (self.tmp / "served.log").open("wb")
+            self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=log, stderr=log)
+            wait_http(self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request(
+            self.serve() + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw, status, headers = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as exc:
+            raw, status, headers = exc.read(), exc.code, dict(exc.headers)
+        try:
+            return status, json.loads(raw or b"null"), headers
+        except ValueError:
+            return status, raw.decode(errors="replace"), headers
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    root = make_workspace(
+        tmp_path_factory.mktemp("agreement") / "agreement",
+        *FLOWS,
+        connectors='[connectors.db]\ntype = "sqlite"\n',
+    )
+    (root / "db").mkdir()
+    (root / "db" / "db.sql").write_text(DB_SQL)
+    for f in FLOWS:
+        a = load_flow(root / f"{f['id']}.flow.json")
+        errors = [d for d in a.diagnostics if d.severity == Severity.ERROR]
+        assert not errors, (f["id"], [(d.code, d.message) for d in errors])
+    result = built(root)
+    a = App(root, result, tmp_path_factory.mktemp("agreement-run"))
+    yield a
+    a.stop()
+
+
+def body_of(sim: dict[str, Any]) -> tuple[Any, Any]:
+    response = sim.get("response") or {}
+    return response.get("status"), response.get("body")
+
+
+def strip_id(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: v for k, v in body.items() if k != "execution_id"}
+    return body
+
+
+# -- 8: T | null ----------------------------------------------------------------------------
+
+
+def test_nullable_sql_parameter_binds_null_and_reads_back(app: App) -> None:
+    value = {"method": "POST", "body": {"text": "plain"}}
+    got = app.run("nullable_sql", "start", value)
+    assert (got["status"], strip_id(got["body"])) == (200, {"note": None, "n": 1}), got
+    status, body, _ = app.request("POST", "/notes", '{"text": "served", "note": "hi"}')
+    assert (status, body) == (200, {"note": "hi", "n": 1})
+    status, body, _ = app.request("POST", "/notes", '{"text": "served2"}')
+    assert (status, body) == (200, {"note": None, "n": 1})
+    # The simulator (SQL pinned) answers alike.
+    sim = app.simulate(
+        "nullable_sql",
+        "start",
+        value,
+        {"insert": {"rows_affected": 1}, "read": {"rows": [{"text": "plain", "note": None}], "count": 1}},
+    )
+    assert body_of(sim) == (200, {"note": None, "n": 1})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"nick": None}, {"nick": "ana"}, {"n": 3}, {"nick": "bo", "n": 0}],
+)
+def test_nullable_ports_agree(app: App, body: dict[str, Any]) -> None:
+    value = {"method": "POST", "body": body}
+    sim = app.simulate("nullable_ports", "start", value)
+    got = app.run("nullable_ports", "start", value)
+    assert body_of(sim) == (got["status"], strip_id(got["body"]))
+    status, answer, _ = app.request("POST", "/nullable", json.dumps(body))
+    assert (status, answer) == body_of(sim)
