@@ -35,6 +35,7 @@ from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
+from nodeforge.analysis.rules.runtime import check_runtime
 from nodeforge.analysis.schemas import lint_schema
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.types import (
@@ -977,6 +978,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_connections,
     check_graph,
     check_types,
+    check_runtime,
     check_http,
     check_tests,
     check_subflows,

@@ -205,8 +205,14 @@ _RULES = [
         Severity.ERROR,
         "An expression does not type-check against the data reaching the node.",
         "Misspelt fields and operations on the wrong types would fail at run time; the "
-        "upstream port schemas let us catch them while typing.",
-        "Use a field that exists (the message suggests one) or convert the value.",
+        "upstream port schemas let us catch them while typing. Where a node needs a value "
+        "of one type, the expression must have it: a `flow/if` condition or a "
+        "`flow/switch` case is a boolean (an integer or a string is an error, a value that "
+        "may be null a warning: the execution fails on it). A string compared with a "
+        "value of a closed set (an `enum`, such as `llm/classify`'s `label`) must be one "
+        "of the set, or the comparison could never hold.",
+        "Use a field that exists (the message suggests one) or convert the value; write a "
+        'comparison (`size(x) > 0`, `x != ""`, `x == true`) where a boolean is needed.',
         "bad_expressions",
     ),
     Rule(
@@ -344,6 +350,63 @@ _RULES = [
         "nothing and the app accepts what the schema seems to forbid.",
         "Use the suggested keyword, or move the data to an annotation (`description`, `$comment`).",
         "bad_schemas",
+    ),
+    Rule(
+        "NF031",
+        "sql-placeholder-mismatch",
+        Severity.ERROR,
+        "The placeholders of a SQL statement do not match its parameters.",
+        "The app binds `params` to the statement by position: two placeholders and one "
+        "parameter, or the other way round, fail on every execution (PostgreSQL: `expected 2 "
+        "arguments, got 1`), and so do named placeholders (`:id`, `@id`, `$id` in SQLite), "
+        "which a list by position cannot fill, and, in PostgreSQL, a gap in the numbers "
+        "(`$1` and `$3` without `$2`). Placeholders inside string literals, quoted names "
+        "and comments are text and do not count.",
+        "Give one parameter per placeholder number, and write placeholders as `$1`, `$2`, "
+        "... (they work on SQLite and PostgreSQL alike; see the `sql/query` node).",
+        "sql_placeholders",
+    ),
+    Rule(
+        "NF032",
+        "respond-without-request",
+        Severity.ERROR,
+        "An `http/respond` node runs in executions that have no request to answer.",
+        "Executions started by a schedule or a queue message answer nobody: the app drops "
+        "the answer with a warning in its log, so whatever the node was meant to send is "
+        "lost. (A flow started by `trigger/manual` answers its caller: a `flow/subflow` "
+        "node or `nodeforge run`.)",
+        "Send the result where it is needed (`http/request`, `queue/publish`, "
+        "`email/send`, a table), or log it with `util/log`; or start the flow with an "
+        "`http/trigger`.",
+        "respond_without_request",
+    ),
+    Rule(
+        "NF033",
+        "invalid-schedule",
+        Severity.ERROR,
+        "A `trigger/schedule` cron expression or time zone is not valid.",
+        "The app reads its schedules at start-up; a cron field out of range (`61` minutes), "
+        "the wrong number of fields, an unknown `@descriptor` or an `@every` shorter than "
+        "a second, or a time zone that is not in the IANA database the app embeds, would "
+        "stop it from starting.",
+        "Write five fields `minute hour day-of-month month day-of-week` (`0 9 * * 1-5`), "
+        "or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`, `@every 15m`; name the "
+        "zone as in the IANA database (`Europe/Paris`, case-sensitive; the message "
+        "suggests one).",
+        "bad_schedules",
+    ),
+    Rule(
+        "NF034",
+        "invalid-url",
+        Severity.ERROR,
+        "A URL the node will call is relative or malformed.",
+        "The app's HTTP client needs an absolute `http://` or `https://` URL with a host; "
+        "`/api/orders` or `api.example.com/orders` fail on every call "
+        "(`unsupported protocol scheme`). For a template, what its literal start already "
+        "says is checked (`/orders/{{ input.id }}` cannot become absolute).",
+        "Write the whole URL, or take its base from the environment: "
+        "`{{ env.API_URL }}/orders/{{ input.id }}`.",
+        "bad_urls",
     ),
     Rule(
         "NF900",
