@@ -241,7 +241,8 @@ func (x *Exec) finish(err error) {
 		}
 		defer x.endExec(err)
 	}
-	x.measure(err, took)
+	// Counted and recorded once answered (the record keeps the answer).
+	defer x.measure(err, took)
 	if err != nil {
 		x.log.LogAttrs(x.ctx, slog.LevelError, "execution failed",
 			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),

@@ -15,11 +15,17 @@ import (
 // Execution records: one record per execution (its flow and the flow's history version,
 // trigger, status, times, input, answer or error with the failing node) and a log per
 // node (type and version, time, duration, level, message, input and output). Generated
-// code calls Input, Enter and Out around every node; the values are encoded (redacted,
-// capped) on the request path, and the records are written by one goroutine in batches
-// from a bounded queue: a full queue drops the record and counts it, a request never
-// waits for the store. The store is the app's SQLite file by default, or a connector's
-// database (nodeforge.toml [records]); see records_store.go.
+// code calls Input, Enter and Out around every node.
+//
+// The request path only keeps the Go values it already has: each hook appends a small
+// struct to the execution's record (room for the first few is allocated with it). The
+// finished record goes to a bounded queue; one writer goroutine encodes the values
+// (masked, redacted, capped) and writes the records in batches, one row per execution
+// with its node logs as one JSON column. A full queue drops the record and counts it; an
+// execution that starts while the queue is full is not recorded at all (counted too), so
+// overload costs the request nothing. A request never waits for the store. The store is
+// the app's own SQLite file by default, or a connector's database (nodeforge.toml
+// [records]); see records_store.go.
 
 // RecordsConfig says where the app's records go: Connector "" is the default SQLite file
 // (NODEFORGE_RECORDS_PATH), otherwise the named connector's database of Kind "sqlite" or
@@ -36,19 +42,22 @@ const (
 	StatusFailed    = "failed"
 )
 
-// execRecord is one execution's record. Exec's forks share it (mu guards Nodes).
+// execRecord is one execution's record, filled on the request path with the values as
+// they are and encoded by the writer. Exec's forks share it (mu guards it until it is
+// queued; the writer owns it after).
 type execRecord struct {
 	ID          string
 	Flow        string
 	Version     string
 	Trigger     string
 	TriggerType string
-	TriggerInfo map[string]any
+	Via         string // how it was started: http, run, call or event
 	Status      string
 	Started     time.Time
 	Ended       time.Time
-	Input       string
-	Output      string
+	Input       any  // the trigger's output
+	HasInput    bool // false: the trigger did not run (a rejected request)
+	Answer      *recordedAnswer
 	Error       string
 	ErrorNode   string
 	ErrorCode   string
@@ -57,32 +66,45 @@ type execRecord struct {
 	ParentNode  string
 
 	mu    sync.Mutex
-	Nodes []*nodeLog
+	Nodes []nodeLog
 	// failNode is the node whose unhandled error failed the execution.
 	failNode string
+	first    [6]nodeLog // Nodes' first entries, allocated with the record
+}
+
+// recordedAnswer is what an execution answered: {"status", "body"}.
+type recordedAnswer struct {
+	Status int
+	Body   any
 }
 
 // nodeLog is one node's run inside an execution.
 type nodeLog struct {
-	Seq      int
 	Node     string
 	Type     string
 	Version  string
 	Started  time.Time
 	Duration time.Duration
-	Level    string
+	Failed   bool
 	Message  string
 	Port     string
-	Input    string
-	Output   string
-	ended    bool
+	Input    any
+	Output   any
+	HasInput bool
+	HasOut   bool
+	trigger  bool  // a trigger's log: its output is the execution's input
+	ended    bool  // Duration is set
+	fork     *Exec // the fork of the execution it ran in (a for-each runs a node in several)
 }
 
-func (r *execRecord) add(l *nodeLog) {
-	r.mu.Lock()
-	l.Seq = len(r.Nodes)
-	r.Nodes = append(r.Nodes, l)
-	r.mu.Unlock()
+// open is the index of node's latest log entry in fork x (-1: none). Called with r.mu held.
+func (r *execRecord) open(x *Exec, node string) int {
+	for i := len(r.Nodes) - 1; i >= 0; i-- {
+		if l := &r.Nodes[i]; l.fork == x && l.Node == node {
+			return i
+		}
+	}
+	return -1
 }
 
 // Recording reports whether this execution is recorded node by node.
@@ -114,83 +136,69 @@ func Out[T any](x *Exec, node, port string, v T) T {
 
 func (x *Exec) recordInput(node, typ, version string, out any) {
 	now := time.Now()
-	text := x.recorder.encode(out)
-	x.rec.mu.Lock()
-	x.rec.Input = text
-	x.rec.TriggerType = typ
-	x.rec.mu.Unlock()
-	x.rec.add(&nodeLog{Node: node, Type: typ, Version: version, Started: now, Level: "info", Port: "out", Output: text, ended: true})
+	r := x.rec
+	r.mu.Lock()
+	r.Input, r.HasInput, r.TriggerType = out, true, typ
+	r.Nodes = append(r.Nodes, nodeLog{Node: node, Type: typ, Version: version, Started: now, Port: "out",
+		Output: out, HasOut: true, trigger: true, ended: true, fork: x})
+	r.mu.Unlock()
 }
 
 func (x *Exec) enter(node, typ, version string, input any) {
-	l := &nodeLog{Node: node, Type: typ, Version: version, Started: time.Now(), Level: "info", Input: x.recorder.encode(input)}
-	x.rec.add(l)
-	x.mu.Lock()
-	if x.open == nil {
-		x.open = map[string]*nodeLog{}
-	}
-	x.open[node] = l
-	x.mu.Unlock()
-}
-
-// openLog is node's current log entry in this fork of the execution.
-func (x *Exec) openLog(node string) *nodeLog {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.open[node]
+	now := time.Now()
+	r := x.rec
+	r.mu.Lock()
+	r.Nodes = append(r.Nodes, nodeLog{Node: node, Type: typ, Version: version, Started: now,
+		Input: input, HasInput: true, fork: x})
+	r.mu.Unlock()
 }
 
 func (x *Exec) recordOut(node, port string, v any) {
-	l := x.openLog(node)
-	if l == nil {
-		return
+	now := time.Now()
+	r := x.rec
+	r.mu.Lock()
+	if i := r.open(x, node); i >= 0 {
+		l := &r.Nodes[i]
+		l.Port, l.Output, l.HasOut = port, v, true
+		if !l.ended {
+			l.Duration, l.ended = now.Sub(l.Started), true
+		}
 	}
-	text := x.recorder.encode(v)
-	x.rec.mu.Lock()
-	l.Port, l.Output = port, text
-	if !l.ended {
-		l.Duration, l.ended = time.Since(l.Started), true
-	}
-	x.rec.mu.Unlock()
+	r.mu.Unlock()
 }
 
 func (x *Exec) recordEnd(node string) {
-	if l := x.openLog(node); l != nil {
-		x.rec.mu.Lock()
-		if !l.ended {
-			l.Duration, l.ended = time.Since(l.Started), true
-		}
-		x.rec.mu.Unlock()
+	now := time.Now()
+	r := x.rec
+	r.mu.Lock()
+	if i := r.open(x, node); i >= 0 && !r.Nodes[i].ended {
+		r.Nodes[i].Duration, r.Nodes[i].ended = now.Sub(r.Nodes[i].Started), true
 	}
+	r.mu.Unlock()
 }
 
 func (x *Exec) recordFailed(node string, ne NodeError) {
-	l := x.openLog(node)
-	if l == nil {
-		return
+	now := time.Now()
+	r := x.rec
+	r.mu.Lock()
+	if i := r.open(x, node); i >= 0 {
+		l := &r.Nodes[i]
+		if !l.ended {
+			l.Duration, l.ended = now.Sub(l.Started), true
+		}
+		l.Failed, l.Message, l.Port, l.Output, l.HasOut = true, ne.Message, "error", ne, true
 	}
-	x.rec.mu.Lock()
-	if !l.ended {
-		l.Duration, l.ended = time.Since(l.Started), true
-	}
-	l.Level = "error"
-	l.Message = x.recorder.redact(ne.Message)
-	l.Port = "error"
-	l.Output = x.recorder.encode(ne)
-	x.rec.mu.Unlock()
+	r.mu.Unlock()
 }
 
-// recordRespond keeps what the execution answered as its output.
+// recordRespond keeps what the execution answered as its output (the first answer).
 func (x *Exec) recordRespond(status int, body any) {
-	text := x.recorder.encode(struct {
-		Status int `json:"status"`
-		Body   any `json:"body"`
-	}{status, body})
-	x.rec.mu.Lock()
-	if x.rec.Output == "" {
-		x.rec.Output = text
+	r := x.rec
+	r.mu.Lock()
+	if r.Answer == nil {
+		r.Answer = &recordedAnswer{status, body}
 	}
-	x.rec.mu.Unlock()
+	r.mu.Unlock()
 }
 
 // recordFinish completes the record and queues it. err is the execution's error (nil:
@@ -203,16 +211,16 @@ func (x *Exec) recordFinish(err error, code string) {
 		r.Status = StatusCompleted
 	} else {
 		r.Status = StatusFailed
-		r.Error = x.recorder.redact(err.Error())
+		r.Error = err.Error()
 		r.ErrorCode = code
 		node := r.failNode
 		if node == "" {
 			// A panic (an expression error): the node that started last and has not
 			// finished is the one that failed.
 			for i := len(r.Nodes) - 1; i >= 0; i-- {
-				if l := r.Nodes[i]; !l.ended {
+				if l := &r.Nodes[i]; !l.ended {
 					node = l.Node
-					l.Level, l.Message = "error", r.Error
+					l.Failed, l.Message = true, r.Error
 					l.Duration, l.ended = r.Ended.Sub(l.Started), true
 					break
 				}
@@ -223,8 +231,8 @@ func (x *Exec) recordFinish(err error, code string) {
 		}
 		r.ErrorNode = node
 	}
-	for _, l := range r.Nodes {
-		if !l.ended { // left without output (e.g. a filter that stopped)
+	for i := range r.Nodes {
+		if l := &r.Nodes[i]; !l.ended { // left without output (e.g. a filter that stopped)
 			l.Duration, l.ended = r.Ended.Sub(l.Started), true
 		}
 	}
@@ -245,6 +253,7 @@ type recorder struct {
 	keep      int
 	batch     int
 	flush     time.Duration
+	cpu       float64 // the writer's share of a core while the CPU is taken
 
 	dropped atomic.Int64
 	written atomic.Int64
@@ -263,6 +272,14 @@ func (r *recorder) Dropped() int64 {
 
 // RecordsDropped is the number of execution records dropped so far (0 without records).
 func (a *App) RecordsDropped() int64 { return a.rec.Dropped() }
+
+// RecordsWritten is the number of execution records written so far (0 without records).
+func (a *App) RecordsWritten() int64 {
+	if a.rec == nil {
+		return 0
+	}
+	return a.rec.written.Load()
+}
 
 func envFloat(name string, def float64) float64 {
 	s := os.Getenv(name)
@@ -308,7 +325,15 @@ func (a *App) startRecords() {
 		a.Log.Error("execution records off: cannot open their store", "error", redactSecrets(err.Error()))
 		return
 	}
-	r := &recorder{
+	collectConnectorSecrets()
+	a.rec = newRecorder(a, store)
+	go a.rec.run()
+	a.OnClose(a.rec.close)
+}
+
+// newRecorder is a recorder writing to store, with the settings of the environment.
+func newRecorder(a *App, store recordStore) *recorder {
+	return &recorder{
 		app:       a,
 		store:     store,
 		queue:     make(chan *execRecord, max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_QUEUE"), 4096))),
@@ -318,44 +343,40 @@ func (a *App) startRecords() {
 		keep:      Atoi(os.Getenv("NODEFORGE_RECORDS_KEEP"), 100000),
 		batch:     max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_BATCH"), 512)),
 		flush:     envDuration("NODEFORGE_RECORDS_FLUSH", 200*time.Millisecond),
+		cpu:       min(1, max(0.001, envFloat("NODEFORGE_RECORDS_CPU", 0.05))),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	collectConnectorSecrets()
-	a.rec = r
-	go r.run()
-	a.OnClose(r.close)
 }
 
-// begin starts the record of x if the execution is sampled.
+// begin starts the record of x if the execution is sampled. While the queue is full
+// the execution is not recorded at all (counted as a drop): overload sheds the records
+// before any work is spent on them.
 func (r *recorder) begin(x *Exec) {
 	if r == nil || (r.sample < 1 && rand.Float64() >= r.sample) {
+		return
+	}
+	if len(r.queue) >= cap(r.queue) {
+		r.drop(1)
 		return
 	}
 	rec := &execRecord{
 		ID: x.ID, Flow: x.Flow, Version: r.app.versions[x.Flow], Trigger: x.Trigger,
 		Status: StatusRunning, Started: x.started,
 	}
+	rec.Nodes = rec.first[:0]
 	switch x.resp.(type) {
 	case HTTPResponder:
-		rec.TriggerInfo = map[string]any{"via": "http"}
+		rec.Via = "http"
 	case *Captured:
-		rec.TriggerInfo = map[string]any{"via": "run"}
+		rec.Via = "run"
 	case *returned:
-		rec.TriggerInfo = map[string]any{"via": "call"}
+		rec.Via = "call"
 	default:
-		rec.TriggerInfo = map[string]any{"via": "event"}
+		rec.Via = "event"
 	}
 	x.rec = rec
 	x.recorder = r
-	if len(r.queue) < cap(r.queue)/2 {
-		// A running row for executions that outlast a flush (never counted as a drop;
-		// a fast execution's start and end are written once, in the same batch).
-		select {
-		case r.queue <- rec:
-		default:
-		}
-	}
 }
 
 // push queues a finished record; a full queue drops it (counted).
@@ -363,42 +384,57 @@ func (r *recorder) push(rec *execRecord) {
 	select {
 	case r.queue <- rec:
 	default:
-		r.dropped.Add(1)
-		if m := metrics; m != nil {
-			m.RecordsDropped(1)
-		}
+		r.drop(1)
+	}
+}
+
+func (r *recorder) drop(n int) {
+	r.dropped.Add(int64(n))
+	if m := metrics; m != nil {
+		m.RecordsDropped(n)
 	}
 }
 
 // run is the writer: it takes records in batches (up to batch records, or what arrived
-// within flush of the first) and writes each batch in one transaction; it applies the
-// retention limits at start and then every minute.
+// within flush of the first), encodes them and writes each batch in one transaction,
+// then rests to keep to its CPU share (records_cpu.go); it applies the retention limits
+// at start and then every minute.
 func (r *recorder) run() {
 	defer close(r.done)
 	r.prune()
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
-	var batch []*execRecord
+	enc := recordEncoder{maxValue: r.maxValue}
+	batch := make([]*execRecord, 0, r.batch)
+	rows := make([]recordRow, 0, r.batch)
+	probe := newCPUProbe()
+	var busy time.Duration
 	write := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := r.store.write(batch); err != nil {
-			r.dropped.Add(int64(len(batch)))
-			if m := metrics; m != nil {
-				m.RecordsDropped(len(batch))
-			}
-			r.app.Log.Warn("execution records dropped: the store failed", "records", len(batch), "error", redactSecrets(err.Error()))
-		} else {
-			r.written.Add(int64(len(batch)))
+		start := time.Now()
+		defer func() { busy = time.Since(start) }()
+		rows = rows[:0]
+		for _, rec := range batch {
+			rows = append(rows, enc.row(rec))
 		}
+		clear(batch) // the values go with the record
 		batch = batch[:0]
+		if err := r.store.write(rows); err != nil {
+			r.drop(len(rows))
+			r.app.Log.Warn("execution records dropped: the store failed", "records", len(rows), "error", redactSecrets(err.Error()))
+		} else {
+			r.written.Add(int64(len(rows)))
+		}
 	}
+	deadline := time.NewTimer(time.Hour)
+	deadline.Stop()
 	for {
 		select {
 		case rec := <-r.queue:
 			batch = append(batch, rec)
-			deadline := time.NewTimer(r.flush)
+			deadline.Reset(r.flush)
 		fill:
 			for len(batch) < r.batch {
 				select {
@@ -412,6 +448,14 @@ func (r *recorder) run() {
 			}
 			deadline.Stop()
 			write()
+			if d := pause(busy, writerShare(probe.spare(), r.cpu)); d > 0 {
+				rest := time.NewTimer(d)
+				select {
+				case <-rest.C:
+				case <-r.stop:
+					rest.Stop()
+				}
+			}
 		case <-prune.C:
 			r.prune()
 		case <-r.stop:
@@ -453,41 +497,149 @@ func (r *recorder) close() {
 	})
 }
 
-// -- values: encoding, caps, redaction -----------------------------------------------------
+// -- encoding (on the writer) ----------------------------------------------------------------
 
-// encode is v as JSON text for a record: sensitive fields masked, secrets redacted,
-// capped at maxValue bytes (a longer value becomes {"$truncated": size, "head": ...}).
-func (r *recorder) encode(v any) (text string) {
+// recordRow is one execution's row as the store writes it: times in Unix microseconds,
+// values as JSON text, the node logs as one JSON array.
+type recordRow struct {
+	ID, Flow, Version, Trigger, TriggerType, TriggerInfo, Status string
+	Started, Ended, Duration                                     int64
+	Input, Output, Error, ErrorNode, ErrorCode                   string
+	TraceID, Parent, ParentNode, Nodes                           string
+}
+
+// recordEncoder turns records into rows; its buffers are reused from one record to the
+// next (the writer has one).
+type recordEncoder struct {
+	maxValue int
+	scratch  []byte
+	buf      []byte
+}
+
+var viaInfo = map[string]string{
+	"http": `{"via":"http"}`, "run": `{"via":"run"}`, "call": `{"via":"call"}`, "event": `{"via":"event"}`,
+}
+
+// row encodes rec: every value masked, redacted and capped (value), error messages
+// redacted.
+func (e *recordEncoder) row(rec *execRecord) recordRow {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	row := recordRow{
+		ID: rec.ID, Flow: rec.Flow, Version: rec.Version, Trigger: rec.Trigger, TriggerType: rec.TriggerType,
+		TriggerInfo: viaInfo[rec.Via], Status: rec.Status, Started: rec.Started.UnixMicro(),
+		Error: redactSecrets(rec.Error), ErrorNode: rec.ErrorNode, ErrorCode: rec.ErrorCode,
+		TraceID: rec.TraceID, Parent: rec.Parent, ParentNode: rec.ParentNode,
+	}
+	if !rec.Ended.IsZero() {
+		row.Ended, row.Duration = rec.Ended.UnixMicro(), rec.Ended.Sub(rec.Started).Microseconds()
+	}
+	input := "null"
+	if rec.HasInput {
+		input = string(e.value(e.buf[:0], rec.Input))
+	}
+	row.Input = input
+	row.Output = "null"
+	if a := rec.Answer; a != nil {
+		b := append(e.buf[:0], `{"status":`...)
+		b = AppendInt(b, int64(a.Status))
+		b = append(b, `,"body":`...)
+		b = e.appendCapped(b, e.encode(a.Body))
+		row.Output = string(append(b, '}'))
+	}
+	b := append(e.buf[:0], '[')
+	for i := range rec.Nodes {
+		l := &rec.Nodes[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"seq":`...)
+		b = AppendInt(b, int64(i))
+		b = append(b, `,"node":`...)
+		b = AppendString(b, l.Node)
+		b = append(b, `,"type":`...)
+		b = AppendString(b, l.Type)
+		b = append(b, `,"version":`...)
+		b = AppendString(b, l.Version)
+		b = append(b, `,"started_us":`...)
+		b = AppendInt(b, l.Started.UnixMicro())
+		b = append(b, `,"duration_us":`...)
+		b = AppendInt(b, l.Duration.Microseconds())
+		if l.Failed {
+			b = append(b, `,"level":"error","message":`...)
+			b = AppendString(b, redactSecrets(l.Message))
+		} else {
+			b = append(b, `,"level":"info","message":""`...)
+		}
+		b = append(b, `,"port":`...)
+		b = AppendString(b, l.Port)
+		b = append(b, `,"input":`...)
+		if l.HasInput {
+			b = e.value(b, l.Input)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `,"output":`...)
+		switch {
+		case l.trigger && l.HasOut:
+			b = append(b, input...)
+		case l.HasOut:
+			b = e.value(b, l.Output)
+		default:
+			b = append(b, "null"...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	row.Nodes = string(b)
+	e.buf = b[:0]
+	return row
+}
+
+// value appends v for a record: sensitive fields masked, secrets redacted, capped at
+// maxValue bytes (a longer value becomes {"$truncated": size, "head": ...}).
+func (e *recordEncoder) value(dst []byte, v any) []byte {
+	return e.appendCapped(dst, e.encode(v))
+}
+
+// encode is v as JSON text, masked and redacted, in e.scratch.
+func (e *recordEncoder) encode(v any) (text []byte) {
 	if v == nil {
-		return "null"
+		return append(e.scratch[:0], "null"...)
 	}
 	defer func() {
 		if p := recover(); p != nil { // a value AppendAny cannot encode
-			text = `{"$unencodable":true}`
+			text = append(e.scratch[:0], `{"$unencodable":true}`...)
 		}
 	}()
-	b := AppendAny(nil, v)
+	b := AppendAny(e.scratch[:0], v)
+	e.scratch = b
 	b = maskSensitive(b)
-	s := redactSecrets(string(b))
-	if len(s) > r.maxValue {
-		head := s[:r.maxValue/2]
-		for len(head) > 0 && head[len(head)-1]&0xc0 == 0x80 { // not in the middle of a rune
-			head = head[:len(head)-1]
-		}
-		if len(head) > 0 && head[len(head)-1] >= 0xc0 {
-			head = head[:len(head)-1]
-		}
-		out := []byte(`{"$truncated":`)
-		out = AppendInt(out, int64(len(s)))
-		out = append(out, `,"head":`...)
-		out = AppendString(out, head)
-		out = append(out, '}')
-		return string(out)
+	if rp := secretRepl.Load(); rp != nil {
+		b = []byte(rp.Replace(string(b)))
 	}
-	return s
+	return b
 }
 
-func (r *recorder) redact(s string) string { return redactSecrets(s) }
+// appendCapped appends the JSON text s, or a {"$truncated"} stand-in when it is longer
+// than maxValue bytes.
+func (e *recordEncoder) appendCapped(dst, s []byte) []byte {
+	if len(s) <= e.maxValue {
+		return append(dst, s...)
+	}
+	head := s[:e.maxValue/2]
+	for len(head) > 0 && head[len(head)-1]&0xc0 == 0x80 { // not in the middle of a rune
+		head = head[:len(head)-1]
+	}
+	if len(head) > 0 && head[len(head)-1] >= 0xc0 {
+		head = head[:len(head)-1]
+	}
+	dst = append(dst, `{"$truncated":`...)
+	dst = AppendInt(dst, int64(len(s)))
+	dst = append(dst, `,"head":`...)
+	dst = AppendString(dst, string(head))
+	return append(dst, '}')
+}
 
 // Redacted is what stands for a secret or a sensitive field's value in records.
 const Redacted = "[redacted]"
@@ -649,10 +801,9 @@ func (x *Exec) rejected(b *BadRequest) {
 		return
 	}
 	x.rec.mu.Lock()
-	x.rec.Output = x.recorder.encode(struct {
-		Status int `json:"status"`
-		Body   any `json:"body"`
-	}{b.Status, b})
+	if x.rec.Answer == nil {
+		x.rec.Answer = &recordedAnswer{b.Status, b}
+	}
 	x.rec.failNode = x.Trigger
 	x.rec.mu.Unlock()
 	x.recordFinish(b, "validation")

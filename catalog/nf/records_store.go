@@ -10,14 +10,19 @@ import (
 	"time"
 )
 
-// The record store: two tables, the same on SQLite and PostgreSQL (times are Unix
-// microseconds, values JSON text). `nodeforge runs` reads them.
+// The record store: one table, the same on SQLite and PostgreSQL (times are Unix
+// microseconds, values JSON text). `nodeforge runs` reads it.
 //
-//	nf_executions  one row per execution
-//	nf_node_logs   one row per node run, (execution_id, seq) in the order nodes started
+//	nf_executions  one row per execution; its node logs are the JSON array `nodes`
+//	               (one object per node run, in the order nodes started)
+//
+// Version 1 kept the node logs in a table of their own, nf_node_logs (one row per node
+// run): a store of version 1 gets the `nodes` column, and its old node logs stay where
+// they are (`nodeforge runs` reads them there; retention deletes them with their
+// executions).
 
 // RecordsSchemaVersion is the version of the tables below (nf_records_meta).
-const RecordsSchemaVersion = 1
+const RecordsSchemaVersion = 2
 
 var recordsSchema = []string{
 	`CREATE TABLE IF NOT EXISTS nf_records_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -40,29 +45,15 @@ var recordsSchema = []string{
 	error_code TEXT NOT NULL,
 	trace_id TEXT NOT NULL,
 	parent_id TEXT NOT NULL,
-	parent_node TEXT NOT NULL
+	parent_node TEXT NOT NULL,
+	nodes TEXT NOT NULL DEFAULT '[]'
 )`,
 	`CREATE INDEX IF NOT EXISTS nf_executions_flow ON nf_executions (flow, started_us)`,
 	`CREATE INDEX IF NOT EXISTS nf_executions_started ON nf_executions (started_us)`,
-	`CREATE TABLE IF NOT EXISTS nf_node_logs (
-	execution_id TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	node TEXT NOT NULL,
-	node_type TEXT NOT NULL,
-	node_version TEXT NOT NULL,
-	started_us BIGINT NOT NULL,
-	duration_us BIGINT NOT NULL,
-	level TEXT NOT NULL,
-	message TEXT NOT NULL,
-	port TEXT NOT NULL,
-	input TEXT NOT NULL,
-	output TEXT NOT NULL,
-	PRIMARY KEY (execution_id, seq)
-)`,
 }
 
 type recordStore interface {
-	write(batch []*execRecord) error
+	write(rows []recordRow) error
 	prune(before time.Time, keep int) error
 	close()
 }
@@ -72,6 +63,8 @@ type sqlRecordStore struct {
 	postgres bool
 	own      bool // opened here (the default file), closed here
 	app      string
+	legacy   bool // nf_node_logs of version 1 is there
+	insert   *sql.Stmt
 }
 
 // recordsPath is the default SQLite file: NODEFORGE_RECORDS_PATH, else records.db
@@ -109,15 +102,31 @@ func minString(s []string) string {
 	return m
 }
 
+// openRecordsFile opens the app's own records file: WAL (`nodeforge runs` reads beside
+// the writer) with synchronous=NORMAL (a commit is not synced to disk until the next
+// checkpoint: a power loss may lose the last records, never corrupt the file) and one
+// connection (one writer).
+func openRecordsFile(path string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
 func openRecordStore(a *App, c RecordsConfig) (recordStore, error) {
 	s := &sqlRecordStore{app: a.Name}
 	switch {
 	case c.Connector == "":
-		db, err := openSQLite(recordsPath(a.Name))
+		db, err := openRecordsFile(recordsPath(a.Name))
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(1) // one writer; `nodeforge runs` reads beside it (WAL)
 		s.db, s.own = db, true
 	case c.Kind == "postgres" || c.Kind == "sqlite":
 		db, err := a.DB(c.Connector, c.Kind)
@@ -138,6 +147,17 @@ func openRecordStore(a *App, c RecordsConfig) (recordStore, error) {
 	}
 	if _, err := s.db.ExecContext(ctx, s.bind(`INSERT INTO nf_records_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
 		"schema_version", fmt.Sprint(RecordsSchemaVersion)); err != nil {
+		s.close()
+		return nil, fmt.Errorf("records: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.close()
+		return nil, fmt.Errorf("records: %w", err)
+	}
+	var err error
+	s.insert, err = s.db.PrepareContext(ctx, s.bind(`INSERT INTO nf_executions (id, app, flow, flow_version, trigger_node, trigger_type, trigger_info, status, started_us, ended_us, duration_us, input, output, error, error_node, error_code, trace_id, parent_id, parent_node, nodes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`))
+	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("records: %w", err)
 	}
@@ -162,7 +182,37 @@ func (s *sqlRecordStore) bind(q string) string {
 	return b.String()
 }
 
-func (s *sqlRecordStore) write(batch []*execRecord) error {
+// migrate brings a store of version 1 to this version: the `nodes` column is added, and
+// the old nf_node_logs table is kept for the records already in it.
+func (s *sqlRecordStore) migrate(ctx context.Context) error {
+	var n int
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'nf_node_logs'`
+	if s.postgres {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'nf_node_logs'`
+	}
+	if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return err
+	}
+	if s.legacy = n > 0; !s.legacy {
+		return nil
+	}
+	q = `SELECT count(*) FROM pragma_table_info('nf_executions') WHERE name = 'nodes'`
+	if s.postgres {
+		q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'nf_executions' AND column_name = 'nodes'`
+	}
+	if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE nf_executions ADD COLUMN nodes TEXT NOT NULL DEFAULT '[]'`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write inserts rows in one transaction (one statement per execution, prepared once).
+func (s *sqlRecordStore) write(rows []recordRow) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -170,61 +220,11 @@ func (s *sqlRecordStore) write(batch []*execRecord) error {
 		return err
 	}
 	defer tx.Rollback()
-	upsert, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO nf_executions (id, app, flow, flow_version, trigger_node, trigger_type, trigger_info, status, started_us, ended_us, duration_us, input, output, error, error_node, error_code, trace_id, parent_id, parent_node)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_us = excluded.ended_us, duration_us = excluded.duration_us,
-input = excluded.input, output = excluded.output, error = excluded.error, error_node = excluded.error_node, error_code = excluded.error_code, trigger_type = excluded.trigger_type`))
-	if err != nil {
-		return err
-	}
-	defer upsert.Close()
-	insertLog, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO nf_node_logs (execution_id, seq, node, node_type, node_version, started_us, duration_us, level, message, port, input, output)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, seq) DO UPDATE SET duration_us = excluded.duration_us, level = excluded.level,
-message = excluded.message, port = excluded.port, output = excluded.output`))
-	if err != nil {
-		return err
-	}
-	defer insertLog.Close()
-	seen := make(map[*execRecord]bool, len(batch))
-	for i := len(batch) - 1; i >= 0; i-- { // a record queued twice (start, end) is written once
-		r := batch[i]
-		if seen[r] {
-			continue
-		}
-		seen[r] = true
-		r.mu.Lock()
-		info := string(AppendAny(nil, r.TriggerInfo))
-		var ended, took int64
-		if !r.Ended.IsZero() {
-			ended, took = r.Ended.UnixMicro(), r.Ended.Sub(r.Started).Microseconds()
-		}
-		input := r.Input
-		if input == "" {
-			input = "null"
-		}
-		output := r.Output
-		if output == "" {
-			output = "null"
-		}
-		_, err := upsert.ExecContext(ctx, r.ID, s.app, r.Flow, r.Version, r.Trigger, r.TriggerType, info, r.Status,
-			r.Started.UnixMicro(), ended, took, input, output, r.Error, r.ErrorNode, r.ErrorCode, r.TraceID, r.Parent, r.ParentNode)
-		if err == nil {
-			for _, l := range r.Nodes {
-				in, out := l.Input, l.Output
-				if in == "" {
-					in = "null"
-				}
-				if out == "" {
-					out = "null"
-				}
-				if _, err = insertLog.ExecContext(ctx, r.ID, l.Seq, l.Node, l.Type, l.Version, l.Started.UnixMicro(),
-					l.Duration.Microseconds(), l.Level, l.Message, l.Port, in, out); err != nil {
-					break
-				}
-			}
-		}
-		r.mu.Unlock()
-		if err != nil {
+	insert := tx.StmtContext(ctx, s.insert)
+	for i := range rows {
+		r := &rows[i]
+		if _, err := insert.ExecContext(ctx, r.ID, s.app, r.Flow, r.Version, r.Trigger, r.TriggerType, r.TriggerInfo, r.Status,
+			r.Started, r.Ended, r.Duration, r.Input, r.Output, r.Error, r.ErrorNode, r.ErrorCode, r.TraceID, r.Parent, r.ParentNode, r.Nodes); err != nil {
 			return err
 		}
 	}
@@ -261,8 +261,10 @@ func (s *sqlRecordStore) deleteWhere(ctx context.Context, cond string, arg any) 
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM nf_node_logs WHERE execution_id IN (SELECT id FROM nf_executions WHERE `+cond+`)`), arg); err != nil {
-		return err
+	if s.legacy {
+		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM nf_node_logs WHERE execution_id IN (SELECT id FROM nf_executions WHERE `+cond+`)`), arg); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM nf_executions WHERE `+cond), arg); err != nil {
 		return err
@@ -271,6 +273,9 @@ func (s *sqlRecordStore) deleteWhere(ctx context.Context, cond string, arg any) 
 }
 
 func (s *sqlRecordStore) close() {
+	if s.insert != nil {
+		s.insert.Close()
+	}
 	if s.own {
 		s.db.Close()
 	}

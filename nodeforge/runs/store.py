@@ -1,7 +1,8 @@
 """Reading an app's execution records (docs/runs.md).
 
-A generated app writes two tables (``catalog/nf/records_store.go``): ``nf_executions``, one
-row per execution, and ``nf_node_logs``, one row per node run. They live in the app's
+A generated app writes one table (``catalog/nf/records_store.go``): ``nf_executions``, one
+row per execution with its node logs as the JSON array ``nodes`` (stores of version 1 kept
+them in ``nf_node_logs``, one row per node run; they are still read there). It lives in the app's
 SQLite file (``.nodeforge/data/records.db`` under ``nodeforge run``; the
 ``NODEFORGE_RECORDS_PATH`` of a deployed app) or in the database of the connector named
 by ``[records] connector`` in nodeforge.toml (SQLite or PostgreSQL). This module reads
@@ -157,6 +158,33 @@ def _execution(row: Sequence[Any], nodes: tuple[NodeLog, ...] = ()) -> Execution
         parent_node=row[18],
         nodes=nodes,
     )
+
+
+def _node_logs(text: Any) -> tuple[NodeLog, ...]:
+    """The ``nodes`` column: a JSON array of node log objects."""
+    items = _json(text)
+    if not isinstance(items, list):
+        return ()
+    out: list[NodeLog] = []
+    for i, n in enumerate(items):
+        if not isinstance(n, dict):
+            continue
+        out.append(
+            NodeLog(
+                seq=int(n.get("seq", i)),
+                node=str(n.get("node", "")),
+                type=str(n.get("type", "")),
+                version=str(n.get("version", "")),
+                started_us=int(n.get("started_us", 0)),
+                duration_us=int(n.get("duration_us", 0)),
+                level=str(n.get("level", "info")),
+                message=str(n.get("message", "")),
+                port=str(n.get("port", "")),
+                input=n.get("input"),
+                output=n.get("output"),
+            )
+        )
+    return tuple(out)
 
 
 def _node_log(row: Sequence[Any]) -> NodeLog:
@@ -315,11 +343,29 @@ class RecordStore:
             raise ProjectError(f"no execution `{ident}` in {self.where}")
         if len(rows) > 1:
             raise ProjectError(f"`{ident}` names several executions: give more of the id")
-        logs = self._rows(
-            f"SELECT {_LOG_COLUMNS} FROM nf_node_logs WHERE execution_id = ? ORDER BY seq",
-            [rows[0][0]],
+        nodes = _node_logs(
+            self._rows("SELECT nodes FROM nf_executions WHERE id = ?", [rows[0][0]])[0][0]
         )
-        return _execution(rows[0], tuple(_node_log(r) for r in logs))
+        if not nodes and self._legacy_logs():
+            logs = self._rows(
+                f"SELECT {_LOG_COLUMNS} FROM nf_node_logs WHERE execution_id = ? ORDER BY seq",
+                [rows[0][0]],
+            )
+            nodes = tuple(_node_log(r) for r in logs)
+        return _execution(rows[0], nodes)
+
+    def _legacy_logs(self) -> bool:
+        """Whether the store has the node log table of version 1 (nf_node_logs)."""
+        if self.postgres:
+            sql = (
+                "SELECT count(*) FROM information_schema.tables WHERE "
+                "table_schema = current_schema() AND table_name = 'nf_node_logs'"
+            )
+        else:
+            sql = (
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'nf_node_logs'"
+            )
+        return bool(self._rows(sql)[0][0])
 
     def delete(self, *, before_us: int | None = None, keep: int | None = None) -> int:
         """Delete executions (and their node logs) that started before ``before_us`` and
@@ -337,15 +383,17 @@ class RecordStore:
         return deleted
 
     def _delete_where(self, cond: str, arg: Any) -> int:
+        legacy = self._legacy_logs()
         cur = self._conn.cursor()
         try:
-            cur.execute(
-                self._q(
-                    "DELETE FROM nf_node_logs WHERE execution_id IN "
-                    f"(SELECT id FROM nf_executions WHERE {cond})"
-                ),
-                (arg,),
-            )
+            if legacy:
+                cur.execute(
+                    self._q(
+                        "DELETE FROM nf_node_logs WHERE execution_id IN "
+                        f"(SELECT id FROM nf_executions WHERE {cond})"
+                    ),
+                    (arg,),
+                )
             cur.execute(self._q(f"DELETE FROM nf_executions WHERE {cond}"), (arg,))
             count = int(cur.rowcount or 0)
             if not self.postgres:

@@ -1,0 +1,125 @@
+package nf
+
+import (
+	"bytes"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// The record writer's CPU share. On a machine with spare CPU the writer writes as fast
+// as it can; when the CPU is taken (by the app's requests or anything else) it keeps to
+// a small share of one core (NODEFORGE_RECORDS_CPU, default 0.05), sleeping after each
+// batch in proportion to the time the batch took. Executions that come faster than it
+// writes them fill the queue, and those that start while it is full are not recorded
+// (counted as drops): records never take the CPU that requests need.
+
+// cpuProbe measures the spare CPU between two calls: the machine's idle time
+// (/proc/stat) and what this process leaves of its GOMAXPROCS (/proc/self/stat). Where
+// /proc is missing it knows nothing and the writer keeps to its share.
+type cpuProbe struct {
+	at         time.Time
+	idle, all  float64 // /proc/stat jiffies
+	proc       float64 // this process's CPU seconds
+	known      bool
+	readStat   func() ([]byte, error)
+	readSelf   func() ([]byte, error)
+	maxProcs   func() int
+	clockTicks float64
+}
+
+func newCPUProbe() *cpuProbe {
+	p := &cpuProbe{
+		readStat:   func() ([]byte, error) { return os.ReadFile("/proc/stat") },
+		readSelf:   func() ([]byte, error) { return os.ReadFile("/proc/self/stat") },
+		maxProcs:   func() int { return runtime.GOMAXPROCS(0) },
+		clockTicks: 100, // USER_HZ, 100 on every Linux port
+	}
+	p.spare()
+	return p
+}
+
+// machine is the idle and total jiffies of /proc/stat's "cpu" line.
+func (p *cpuProbe) machine() (idle, all float64, ok bool) {
+	b, err := p.readStat()
+	if err != nil || !bytes.HasPrefix(b, []byte("cpu ")) {
+		return 0, 0, false
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	fields := bytes.Fields(line)[1:]
+	for i, f := range fields {
+		n, err := strconv.ParseFloat(string(f), 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			idle += n
+		}
+		if i < 8 { // user..steal (guest time is counted in user already)
+			all += n
+		}
+	}
+	return idle, all, all > 0
+}
+
+// process is this process's user+system CPU seconds.
+func (p *cpuProbe) process() (float64, bool) {
+	b, err := p.readSelf()
+	if err != nil {
+		return 0, false
+	}
+	// The command name may hold spaces: the fields start after its closing parenthesis.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := bytes.Fields(b[i+1:])
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseFloat(string(fields[11]), 64)
+	stime, err2 := strconv.ParseFloat(string(fields[12]), 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return (utime + stime) / p.clockTicks, true
+}
+
+// spare is the CPU, in cores, that was free for this process since the last call (-1:
+// unknown): the machine's idle cores, at most what the process left of its GOMAXPROCS.
+func (p *cpuProbe) spare() float64 {
+	now := time.Now()
+	idle, all, ok1 := p.machine()
+	proc, ok2 := p.process()
+	prevAt, prevIdle, prevAll, prevProc, known := p.at, p.idle, p.all, p.proc, p.known
+	p.at, p.idle, p.all, p.proc, p.known = now, idle, all, proc, ok1 && ok2
+	if !known || !ok1 || !ok2 {
+		return -1
+	}
+	wall := now.Sub(prevAt).Seconds()
+	if wall < 0.05 || all <= prevAll { // too short to tell (jiffies are 10 ms)
+		return -1
+	}
+	cores := float64(runtime.NumCPU())
+	idleCores := (idle - prevIdle) / (all - prevAll) * cores
+	leftCores := float64(p.maxProcs()) - (proc-prevProc)/wall
+	return max(0, min(idleCores, leftCores))
+}
+
+// writerShare is the share of one core the writer may use now: half the spare CPU when
+// there is some, never less than minShare.
+func writerShare(spare, minShare float64) float64 {
+	if spare < 0 {
+		return minShare
+	}
+	return min(1, max(minShare, spare/2))
+}
+
+// pause is how long the writer rests after a batch that took busy, to keep to share.
+func pause(busy time.Duration, share float64) time.Duration {
+	if share >= 1 || busy <= 0 {
+		return 0
+	}
+	return min(2*time.Second, time.Duration(float64(busy)*(1-share)/share))
+}
