@@ -224,6 +224,7 @@ class FlowGen:
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
         self._kits: dict[int, Kit] = {}
+        self._templates: dict[int, tuple[Kit, jinja2.Template, Path]] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -367,8 +368,17 @@ class FlowGen:
 
     def call_template(self, node_id: str) -> tuple[jinja2.Template, Path]:
         """The compiled call-site template of the node's kit (a fork made before kits
-        carried templates uses its base's)."""
+        carried templates uses its base's). Looked up once per kit and generation: the
+        file's version is checked then, not for every node of that type."""
         kit = self.kit(node_id)
+        hit = self._templates.get(id(kit))
+        if hit is None or hit[0] is not kit:
+            found = self._call_template(kit)
+            self._templates[id(kit)] = (kit, *found)
+            return found
+        return hit[1], hit[2]
+
+    def _call_template(self, kit: Kit) -> tuple[jinja2.Template, Path]:
         path, trusted = kit.template, kit.trusted
         if not path.is_file():
             m = kit.manifest
@@ -579,7 +589,12 @@ class FlowGen:
 
     # -- the file ---------------------------------------------------------------------
 
-    def generate(self) -> FlowCode:
+    def generate(
+        self, sink: Callable[[list[str]], None] | None = None, sink_lines: int = 2000
+    ) -> FlowCode:
+        """The flow's code. With a ``sink``, the node methods are also handed to it as
+        they are generated, in runs of whole methods of about ``sink_lines`` lines (the
+        module formats them with gofmt meanwhile)."""
         for facts in self.a.facts.values():
             for s in facts.expressions:
                 if s.result is not None:
@@ -593,8 +608,17 @@ class FlowGen:
         for nid in order:
             self.method(nid)
         node_code: list[str] = []
+        done = 0  # node_code[:done] went to the sink
         for nid in order:
             node_code.extend(self.node(nid))
+            # Cut only after a blank line: gofmt formats each run on its own, and a
+            # blank line between two declarations is what it would keep there anyway.
+            ready = len(node_code) - done >= sink_lines and node_code[-1:] == [""]
+            if sink is not None and ready:
+                sink(node_code[done:])
+                done = len(node_code)
+        if sink is not None and done < len(node_code):
+            sink(node_code[done:])
         head = self.head(triggers)
         if self.code_converters is not None:
             head += self.code_converters.decls
@@ -1453,9 +1477,12 @@ def generate_flow(
     readers: ReaderGen | None = None,
     module: str = "nodeforge.app/app",
     called: frozenset[str] = frozenset(),
+    sink: Callable[[list[str]], None] | None = None,
+    sink_lines: int = 2000,
 ) -> tuple[FlowCode, set[str]]:
     """Generate one flow; returns its code and the row structs needing scan functions.
-    ``called`` names the module's flows that flow/subflow nodes call (they get ``Call``)."""
+    ``called`` names the module's flows that flow/subflow nodes call (they get ``Call``);
+    ``sink`` receives the node methods as they are made (:meth:`FlowGen.generate`)."""
     g = FlowGen(analysis, flow_file, types, connector_kinds, readers, module, called)
-    code = g.generate()
+    code = g.generate(sink, sink_lines)
     return code, g.row_dests

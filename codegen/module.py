@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,14 +137,18 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     # frees the rest; the few cycles wait for the collector's next run.
     collecting = gc.isenabled()
     gc.disable()
+    fmt_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)  # gofmt runs
     try:
-        return _generate_module(root, flows)
+        return _generate_module(root, flows, fmt_pool)
     finally:
+        fmt_pool.shutdown(cancel_futures=True)
         if collecting:
             gc.enable()
 
 
-def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModule:
+def _generate_module(
+    root: Path | None, flows: list[FlowInput], fmt_pool: ThreadPoolExecutor
+) -> GeneratedModule:
     ws = load_workspace(root)
     project = _project_name(ws, root)
     types = GoTypes()
@@ -203,10 +207,27 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
     called = frozenset(t for c in calls.values() for t in c.values())
     codes: list[FlowCode] = []
     rows: set[str] = set()
+    # gofmt formats the node methods of each flow in the background, run by run, while
+    # the next ones are generated (the flow file's start, known last, is formatted with
+    # models.go and main.go); the runs are joined as gofmt would have printed the file.
+    fmt_parts: dict[str, list[Future[str]]] = {}
     for f, a in analyses:
+        parts = fmt_parts[f.rel] = []
+
+        def sink(lines: list[str], parts: list[Future[str]] = parts, rel: str = f.rel) -> None:
+            parts.append(fmt_pool.submit(_gofmt_decls, "\n".join(lines), rel))
+
         try:
             code, row_dests = generate_flow(
-                a, f.rel, types, ws.connectors, readers, f"nodeforge.app/{project}", called
+                a,
+                f.rel,
+                types,
+                ws.connectors,
+                readers,
+                f"nodeforge.app/{project}",
+                called,
+                sink=sink,
+                sink_lines=FORMAT_RUN_LINES,
             )
         except CodegenError as exc:
             result.diagnostics[f.rel] = [
@@ -223,6 +244,7 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
     if not result.ok:
         return result
     files: dict[str, str] = {}
+    flow_parts: dict[str, list[Future[str]]] = {}  # flow file -> its node methods, formatted
     seen_ids: dict[str, str] = {}
     for code, (f, _a) in zip(codes, analyses, strict=True):
         if code.flow_id in seen_ids:
@@ -230,7 +252,10 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
                 f"{f.rel}: flow id `{code.flow_id}` is also used by {seen_ids[code.flow_id]}"
             )
         seen_ids[code.flow_id] = f.rel
-        files[code.file_name] = _flow_file(code, f.rel, flow_version(root, f.rel, f.text))
+        files[code.file_name] = _flow_file(
+            code, f.rel, flow_version(root, f.rel, f.text), nodes=False
+        )
+        flow_parts[code.file_name] = fmt_parts[f.rel]
     files["models.go"] = _models_file(types, rows, readers)
     connector_kinds = {k for c in codes for k in c.connectors.values()}
     tracing = codegen_settings(root).get("tracing", True) is not False
@@ -264,8 +289,9 @@ def _generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModu
         flow_files=[f.rel for f, _ in analyses],
     )
     out: dict[str, bytes] = {}
-    for name, text in gofmt_all(files).items():
-        out[name] = text.encode()
+    for name, text in gofmt_all(files, fmt_pool).items():
+        methods = "".join("\n" + part.result() for part in flow_parts.get(name, ()))
+        out[name] = (text + methods).encode()
     cat = catalog_dir()
     go_mod = (cat / "go.mod").read_text()
     for code in codes:
@@ -457,7 +483,8 @@ def _version_fn(code: FlowCode, version: str) -> list[str]:
     ]
 
 
-def _flow_file(code: FlowCode, rel: str, version: str = "") -> str:
+def _flow_file(code: FlowCode, rel: str, version: str = "", *, nodes: bool = True) -> str:
+    """The flow's Go file; without ``nodes``, everything before its node methods."""
     std = {i for i in code.imports if i != "nf"}
     if code.connectors:
         std.add("database/sql")
@@ -470,7 +497,8 @@ def _flow_file(code: FlowCode, rel: str, version: str = "") -> str:
     lines.append("")
     lines += code.head
     lines += _version_fn(code, version)
-    lines += code.nodes
+    if nodes:
+        lines += code.nodes
     return "\n".join(lines) + "\n"
 
 
@@ -590,7 +618,8 @@ def _append_json_method(s: GoStruct) -> list[str]:
             lines.append(f"\t\tb = {_encoder(f.go[1:], '*v.' + f.name)}")
             lines.append("\t}")
         else:
-            cond = f"v.{f.name} != nil" if f.go == "any" else f"len(v.{f.name}) > 0"
+            # nil is absent; an empty list or map that was sent is present (as has() says)
+            cond = f"v.{f.name} != nil"
             lines.append(f"\tif {cond} {{")
             lines.append(f"\t\tb = nf.Key(b, {key})")
             lines.append(f"\t\tb = {_encoder(f.go, 'v.' + f.name)}")
@@ -612,16 +641,37 @@ def gofmt(text: str, name: str = "generated.go") -> str:
     return proc.stdout.decode()
 
 
-def gofmt_all(files: dict[str, str]) -> dict[str, str]:
+def gofmt_all(files: dict[str, str], pool: ThreadPoolExecutor | None = None) -> dict[str, str]:
     """:func:`gofmt` for each of ``files`` (name -> Go source), the gofmt processes
-    running side by side, largest file first; the result keeps the order of ``files``."""
-    if len(files) <= 1:
+    running side by side (on ``pool`` if given), largest file first; the result keeps the
+    order of ``files``."""
+    if len(files) <= 1 and pool is None:
         return {name: gofmt(text, name) for name, text in files.items()}
     largest_first = sorted(files, key=lambda name: -len(files[name]))
-    workers = min(len(files), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # subprocess waits free the GIL
+    if pool is not None:
         done = {name: pool.submit(gofmt, files[name], name) for name in largest_first}
         return {name: done[name].result() for name in files}
+    workers = min(len(files), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as own:  # subprocess waits free the GIL
+        done = {name: own.submit(gofmt, files[name], name) for name in largest_first}
+        return {name: done[name].result() for name in files}
+
+
+# Node methods are formatted in runs of about this many lines (a 1,000-node flow has
+# ~12,700): big enough that gofmt's start-up does not count, small enough that the last
+# run, formatted after generation ends, is short.
+FORMAT_RUN_LINES = 2500
+_DECLS_PREFIX = "package main\n\n"
+
+
+def _gofmt_decls(text: str, name: str) -> str:
+    """Top-level declarations formatted as gofmt formats them inside a file: each is
+    formatted on its own (comments and alignment never cross a blank line between two
+    declarations), so runs of them formatted apart join into the file's formatting."""
+    out = gofmt(_DECLS_PREFIX + text + "\n", name)
+    if not out.startswith(_DECLS_PREFIX):
+        raise CodegenError(f"generated {name}: gofmt moved the package clause (generator bug)")
+    return out[len(_DECLS_PREFIX) :]
 
 
 def _go_root_tool(name: str) -> str:
