@@ -375,6 +375,40 @@ def test_replay_and_to_test(
     assert result["response"] == e.output
     failed_replay = replay_of(failed, analysis)
     assert failed_replay.fixtures["audit"]["$error"]["code"]
+    # the debugger's `replay` launch attribute: the same inputs, the same answer
+    from nodeforge.server.dap.launch import LaunchError, parse_launch
+    from nodeforge.server.dev_commands import new_simulation
+
+    config = parse_launch(
+        {
+            "flow": "pay.flow.json",
+            "cwd": str(built.root),
+            "replay": e.id[:10],
+            "records": str(data / "records.db"),
+            "envFile": str(env_file),
+        }
+    )
+    config.apply_replay(analysis)
+    assert (config.trigger, config.input, config.fixtures) == (r.trigger, r.input, r.fixtures)
+    assert not config.warnings
+    dap_result = new_simulation(analysis, config.simulate_params()).run()
+    assert dap_result["response"] == e.output
+    config = parse_launch(
+        {
+            "flow": flow,
+            "replay": e.id,
+            "records": str(data / "records.db"),
+            "fixtures": {"store": {"rows_affected": 7}},
+        }
+    )
+    config.apply_replay(analysis)
+    assert config.fixtures == {"store": {"rows_affected": 7}}  # given fixtures win
+    with pytest.raises(LaunchError, match="`replay`: no execution `ffffffff`"):
+        parse_launch(
+            {"flow": flow, "replay": "ffffffff", "records": str(data / "records.db")}
+        ).apply_replay(analysis)
+    with pytest.raises(LaunchError, match="name where `replay` reads from"):
+        parse_launch({"flow": flow, "records": str(data / "records.db")})
     test = flow_test_of(e, analysis)
     assert test["expect"] == {"status": 201, "body": e.output["body"]}
     assert (

@@ -33,17 +33,18 @@ def read_json(path: Path | None, what: str) -> Any:
 
 def replay_inputs(args: argparse.Namespace, analysis: Any) -> Any:
     """The recorded execution ``--replay`` names, as the simulator's inputs."""
-    from nodeforge.analysis.workspace import find_root
     from nodeforge.project.fsutil import ProjectError
-    from nodeforge.runs.replay import replay_of
-    from nodeforge.runs.store import open_records
+    from nodeforge.runs.replay import load_replay
 
     try:
         db = Path(args.db) if getattr(args, "db", None) else None
-        with open_records(
-            find_root(Path(args.flow)), db=db, connector=getattr(args, "connector", None)
-        ) as store:
-            return replay_of(store.get(args.replay), analysis)
+        return load_replay(
+            Path(args.flow),
+            analysis,
+            args.replay,
+            db=db,
+            connector=getattr(args, "connector", None),
+        )
     except ProjectError as exc:
         raise SimulationError(f"--replay {args.replay}: {exc}") from exc
 
@@ -66,11 +67,15 @@ def run(args: argparse.Namespace) -> int:
         input_value = read_json(args.input, "input")
         trigger = args.trigger
         if getattr(args, "replay", None):
-            replay = replay_inputs(args, analysis)
-            trigger = trigger or replay.trigger
-            if args.input is None:
-                input_value = replay.input
-            fixtures = {**replay.fixtures, **fixtures}  # --fixtures override the record
+            from nodeforge.runs.replay import replayed
+
+            trigger, input_value, fixtures = replayed(
+                replay_inputs(args, analysis),
+                trigger=trigger,
+                input_value=input_value,
+                input_given=args.input is not None,
+                fixtures=fixtures,
+            )
         env = read_json(args.env, "env")
         if env is not None and not isinstance(env, dict):
             raise SimulationError("env: expected an object of NAME -> value")

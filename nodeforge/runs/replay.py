@@ -94,6 +94,43 @@ def replay_of(execution: Execution, analysis: Analysis) -> Replay:
     return Replay(execution.trigger, _clean_input(execution.input), fixtures, tuple(notes))
 
 
+def load_replay(
+    flow: Path,
+    analysis: Analysis,
+    run_id: str,
+    *,
+    db: Path | None = None,
+    connector: str | None = None,
+) -> Replay:
+    """Execution ``run_id`` of the records of ``flow``'s workspace (``db``: a SQLite file;
+    ``connector``: a sqlite or postgres connector; else where the app keeps them) as the
+    simulator's inputs. ``nodeforge simulate --replay`` and the debugger's ``replay``
+    launch attribute both come here."""
+    from nodeforge.analysis.workspace import find_root
+
+    from .store import open_records
+
+    with open_records(find_root(flow), db=db, connector=connector) as store:
+        return replay_of(store.get(run_id), analysis)
+
+
+def replayed(
+    replay: Replay,
+    *,
+    trigger: str | None,
+    input_value: Any,
+    input_given: bool,
+    fixtures: dict[str, Any],
+) -> tuple[str, Any, dict[str, Any]]:
+    """The trigger, input and fixtures to simulate: what was given explicitly wins (a
+    trigger, an input, a fixture for one node), the record gives the rest."""
+    return (
+        trigger or replay.trigger,
+        input_value if input_given else replay.input,
+        {**replay.fixtures, **fixtures},
+    )
+
+
 def flow_test_of(
     execution: Execution, analysis: Analysis, name: str | None = None
 ) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Attributes (docs/debugging.md): ``flow`` (required), ``trigger``, ``input`` or
 ``inputFile``, ``fixtures`` or ``fixturesFile``, ``env`` or ``envFile``, ``now``,
-``runCode``, ``stopOnEntry``, ``cwd`` (relative paths are read from it), ``noDebug``.
+``runCode``, ``stopOnEntry``, ``cwd`` (relative paths are read from it), ``noDebug``,
+``replay`` (a recorded execution's id: its input and its I/O nodes' outputs, as
+``nodeforge simulate --replay``) with ``records`` (their SQLite file) or
+``recordsConnector``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ KEYS = frozenset(
         "stopOnEntry",
         "cwd",
         "noDebug",
+        "replay",
+        "records",
+        "recordsConnector",
     }
 )
 
@@ -63,7 +69,39 @@ class LaunchConfig:
     run_code: bool = False
     stop_on_entry: bool = False
     no_debug: bool = False
+    replay: str | None = None
+    records: Path | None = None
+    records_connector: str | None = None
+    input_given: bool = False
     warnings: list[str] = field(default_factory=list)
+
+    def apply_replay(self, analysis: Any) -> None:
+        """With ``replay``: the recorded execution's trigger, input and I/O outputs fill
+        in what the configuration does not give (the same as ``nodeforge simulate
+        --replay``)."""
+        if self.replay is None:
+            return
+        from nodeforge.project.fsutil import ProjectError
+        from nodeforge.runs.replay import load_replay, replayed
+
+        try:
+            replay = load_replay(
+                self.flow,
+                analysis,
+                self.replay,
+                db=self.records,
+                connector=self.records_connector,
+            )
+        except ProjectError as exc:
+            raise LaunchError(f"`replay`: {exc}") from None
+        self.trigger, self.input, self.fixtures = replayed(
+            replay,
+            trigger=self.trigger,
+            input_value=self.input,
+            input_given=self.input_given,
+            fixtures=self.fixtures,
+        )
+        self.warnings.extend(replay.notes)
 
     def simulate_params(self) -> dict[str, Any]:
         """The arguments of a ``nodeforge.simulate`` request for this configuration."""
@@ -88,6 +126,7 @@ def parse_launch(args: Mapping[str, Any]) -> LaunchConfig:
     config.trigger = _optional_str(args, "trigger")
     config.now = _optional_str(args, "now")
     config.input = _inline_or_file(args, "input", "inputFile", cwd)
+    config.input_given = "input" in args or "inputFile" in args
     fixtures = _inline_or_file(args, "fixtures", "fixturesFile", cwd)
     if fixtures is not None and not isinstance(fixtures, dict):
         raise LaunchError("`fixtures`: expected an object of node id -> pinned output")
@@ -101,6 +140,14 @@ def parse_launch(args: Mapping[str, Any]) -> LaunchConfig:
     config.run_code = _flag(args, "runCode")
     config.stop_on_entry = _flag(args, "stopOnEntry")
     config.no_debug = _flag(args, "noDebug")
+    config.replay = _optional_str(args, "replay")
+    if "records" in args:
+        config.records = _path(args, "records", cwd)
+    config.records_connector = _optional_str(args, "recordsConnector")
+    if config.replay is None and (config.records is not None or config.records_connector):
+        raise LaunchError("`records` and `recordsConnector` name where `replay` reads from")
+    if config.records is not None and config.records_connector:
+        raise LaunchError("give `records` or `recordsConnector`, not both")
     for key in args:
         if key not in KEYS and key not in CLIENT_KEYS and not key.startswith("__"):
             config.warnings.append(f"unknown launch attribute `{key}` (ignored)")

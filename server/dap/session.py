@@ -155,6 +155,7 @@ class DebugSession:
             try:
                 config = parse_launch(args)
                 analysis = load_flow(config.flow)
+                config.apply_replay(analysis)
                 sim = new_simulation(analysis, config.simulate_params())
             except (LaunchError, DevError, WorkspaceError, OSError) as exc:
                 raise DapError(f"cannot debug the flow: {exc}") from None
