@@ -223,6 +223,7 @@ class FlowGen:
             pass
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
+        self._go_out: dict[tuple[str, str], str] = {}
         self._kits: dict[int, Kit] = {}
         self._templates: dict[int, tuple[Kit, jinja2.Template, Path]] = {}
 
@@ -260,7 +261,12 @@ class FlowGen:
         return pascal(node_id) + pascal(port)
 
     def go_out(self, node_id: str, port: str) -> str:
-        return self.types.go(self.out_type(node_id, port), self.type_hint(node_id, port))
+        key = (node_id, port)  # as for go_in: a port's Go type never changes once given
+        go = self._go_out.get(key)
+        if go is None:
+            t = self.out_type(node_id, port)
+            go = self._go_out[key] = self.types.go(t, self.type_hint(node_id, port))
+        return go
 
     def go_in(self, node_id: str, port: str = "in") -> str:
         # Asked for several times per node; once given, a type's Go type never changes.
