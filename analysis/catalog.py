@@ -82,6 +82,7 @@ OPERATORS: dict[str, str] = {
     "$merge": "list",
     "$if": "boolean config",
     "$flowAnswer": "flow id config",
+    "$enumFromConfig": "list of strings config",
 }
 
 MANIFEST_FILE = "node.json"
@@ -1115,6 +1116,19 @@ def _check_port_schema(
                 yield f"{where}.{op}", f"config key {arg!r} is not listed in `expressions`"
         elif op == "$exprObject" and (arg, "*") not in expr_patterns:
             yield f"{where}.{op}", f"config key '{arg}.*' is not listed in `expressions`"
+        elif op == "$enumFromConfig":
+            sub = m.properties[arg]
+            items = sub.get("items") if isinstance(sub, dict) else None
+            if not (
+                isinstance(sub, dict)
+                and sub.get("type") == "array"
+                and isinstance(items, dict)
+                and items.get("type") == "string"
+            ):
+                yield (
+                    f"{where}.{op}",
+                    f"$enumFromConfig names {arg!r}, which is not a list-of-strings config key",
+                )
         elif op == "$flowAnswer":
             sub = m.properties[arg]
             if not isinstance(sub, dict) or sub.get("type") != "string":

@@ -270,6 +270,7 @@ _OPERATORS = (
     "$merge",
     "$if",
     "$flowAnswer",
+    "$enumFromConfig",
 )
 _NO_DEFAULTS: Mapping[str, Any] = {}
 _NO_ANSWERS: Mapping[str, Type] = {}
@@ -303,6 +304,8 @@ def resolve_port_schema(
         return resolve_port_schema(branch, config, inputs, expression_type, defaults, flow_answers)
     if "$flowAnswer" in schema:
         return flow_answers.get(schema["$flowAnswer"], ANY)
+    if "$enumFromConfig" in schema:
+        return _enum_from_config(config.get(schema["$enumFromConfig"]))
     if "$config" in schema:
         value = config.get(schema["$config"], schema.get("default"))
         return type_from_schema(value) if value is not None else ANY
@@ -358,6 +361,14 @@ def resolve_port_schema(
         )
         return ArrayType(items)
     return ANY
+
+
+def _enum_from_config(values: Any) -> Type:
+    """``{"$enumFromConfig": "key"}``: a string that is one of the config list's strings
+    (``llm/classify``'s ``label``); a plain string while the list is not one of strings."""
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        return type_from_schema({"type": "string", "enum": list(dict.fromkeys(values))})
+    return type_from_schema({"type": "string"})
 
 
 _HAS_OPERATOR: dict[int, tuple[Any, bool]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,12 @@ from .tree import (
     Unary,
     walk,
 )
+
+
+def _json_quote(text: str) -> str:
+    """A string as the expression language writes it (double quotes, JSON escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
 
 __all__ = [
     "FUNCTIONS",
@@ -621,6 +628,9 @@ class _Checker:
         if op == "==" or op == "!=":
             if not any(_comparable(a, b) for a in lk for b in rk):
                 self.err(e.start, e.end, f"cannot compare {_d(lt)} with {_d(rt)}")
+            else:
+                self.enum_literal(e.right, lt, op)
+                self.enum_literal(e.left, rt, op)
             return BOOL
         if op in ("<", "<=", ">", ">="):
             ok = "any" in lk or "any" in rk
@@ -635,6 +645,32 @@ class _Checker:
         if op == "in":
             return self.in_op(e, lt, rt)
         return self.arith(e, lt, rt)
+
+    def enum_literal(self, side: Expr, other: Type, op: str) -> None:
+        """A string literal compared with a value of a closed set of strings (an ``enum``,
+        e.g. ``llm/classify``'s ``label``) must be one of them: otherwise ``==`` never
+        holds and ``!=`` always does."""
+        if not (isinstance(side, Literal) and isinstance(side.value, str)):
+            return
+        allowed: list[str] = []
+        for o in _options(other):
+            if isinstance(o, StringType) and o.enum is not None:
+                allowed.extend(o.enum)
+            elif not isinstance(o, NullType):
+                return  # an open string (or anything else) may hold the literal
+        if not allowed or side.value in allowed:
+            return
+        close = difflib.get_close_matches(side.value, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {_json_quote(close[0])}?" if close else ""
+        listed = ", ".join(_json_quote(v) for v in allowed[:8]) + (
+            ", ..." if len(allowed) > 8 else ""
+        )
+        always = "never holds" if op == "==" else "always holds"
+        self.err(
+            side.start,
+            side.end,
+            f"{_json_quote(side.value)} is not one of {listed}: the comparison {always}{hint}",
+        )
 
     def in_op(self, e: Binary, lt: Type, rt: Type) -> Type:
         lk = _kinds(lt)
