@@ -14,9 +14,14 @@ For 1 and 3 replicas of each:
 * **latency**: orders published at a steady ``--rate`` for ``--seconds``, each carrying
   its publication time; end-to-end latency = insert time - publication time, p50/p99.
 
+The generated app runs without tracing and, by default, without execution records
+(``--records on`` keeps them): the baseline does neither. ``--profile DIR`` writes a CPU
+profile of each generated replica's throughput phase (``go tool pprof -top``).
+
 Needs ``nats-server`` (scripts/setup), Go and PostgreSQL (NODEFORGE_TEST_PG_DSN)::
 
     python -m bench.queue_bench [--messages 20000] [--rate 300] [--seconds 5]
+        [--records off|on] [--profile DIR] [--rounds N]
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ FLOW = {
             "config": {
                 "connector": "db",
                 "statement": "INSERT INTO bench_orders (idempotency_key, order_id, sku, qty, "
-                "sent_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                "sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
                 "params": [
                     "input.idempotency_key",
                     "input.payload.order_id",
@@ -111,19 +116,61 @@ FLOW = {
 }
 
 
-def build_generated(work: Path) -> Path:
-    from nodeforge.codegen.build import build
+# Added to the generated module with --profile: a CPU profile of the first
+# NODEFORGE_BENCH_CPUPROFILE_SECONDS of the process, written to NODEFORGE_BENCH_CPUPROFILE.
+PROFILER = """package main
+
+import (
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+func init() {
+	path := os.Getenv("NODEFORGE_BENCH_CPUPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		panic(err)
+	}
+	seconds, _ := strconv.Atoi(os.Getenv("NODEFORGE_BENCH_CPUPROFILE_SECONDS"))
+	if err := pprof.StartCPUProfile(f); err != nil {
+		panic(err)
+	}
+	go func() {
+		time.Sleep(time.Duration(max(seconds, 1)) * time.Second)
+		pprof.StopCPUProfile()
+		f.Close()
+	}()
+}
+"""
+
+
+def build_generated(work: Path, records: bool = False, profile: bool = False) -> Path:
+    from nodeforge.codegen.build import build, go_env
 
     ws = work / "ws"
     ws.mkdir()
     (ws / "nodeforge.toml").write_text(
         '[project]\nname = "queue-bench"\n[codegen]\ntracing = false\n'
+        f"[records]\nenabled = {'true' if records else 'false'}\n"
         '[connectors.events]\ntype = "nats"\n[connectors.db]\ntype = "postgres"\n'
     )
     (ws / "bench_orders.flow.json").write_text(json.dumps(FLOW))
     result = build(ws, out_dir=work / "gen", binary=work / "app")
     if not result.ok or result.binary is None:
         raise SystemExit(f"build failed: {result.output} {result.diagnostics}")
+    if profile:
+        (work / "gen" / "zz_bench_profile.go").write_text(PROFILER)
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(work / "app"), "."],
+            cwd=work / "gen",
+            env=go_env(),
+            check=True,
+        )
     return Path(result.binary)
 
 
@@ -193,6 +240,12 @@ class Proc:
             self.proc.wait(30)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_case(kind: str, binary: Path, replicas: int, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="queue-bench-") as tmp, pg_database() as dsn:
         work = Path(tmp)
@@ -207,11 +260,17 @@ def run_case(kind: str, binary: Path, replicas: int, args: argparse.Namespace) -
             publish_orders(nats.url, "bench.orders", ids, payload=order_payload, window=512)
             for i in range(replicas):
                 if kind == "generated":
-                    r = Replica(f"r{i}", binary, {
+                    env = {
                         "NODEFORGE_CONNECTOR_EVENTS_URL": nats.url,
                         "NODEFORGE_CONNECTOR_DB_DSN": dsn,
                         "NODEFORGE_LOG_LEVEL": "warn",
-                    }, work / f"r{i}.log")  # fmt: skip
+                        "NODEFORGE_RECORDS_PATH": str(work / f"r{i}-records.db"),
+                    }
+                    if args.profile:
+                        out = Path(args.profile) / f"generated-{replicas}r-{i}.pprof"
+                        env["NODEFORGE_BENCH_CPUPROFILE"] = str(out.resolve())
+                        env["NODEFORGE_BENCH_CPUPROFILE_SECONDS"] = str(args.profile_seconds)
+                    r = Replica(f"r{i}", binary, env, work / f"r{i}.log")
                 else:
                     r = Proc(binary, {
                         "NATS_URL": nats.url, "PG_DSN": dsn, "STREAM": "BENCH",
@@ -223,6 +282,8 @@ def run_case(kind: str, binary: Path, replicas: int, args: argparse.Namespace) -
                 r.start()
             count = "SELECT count(*) FROM bench_orders"
             wait_until(lambda: int(psql(dsn, count)) >= args.messages, 600, "throughput", 0.05)
+            # CPU of the consumers over start-up and the throughput phase, per message.
+            cpu = sum(cpu_seconds(r.proc.pid) for r in procs if r.proc is not None)
             span = psql(
                 dsn,
                 "SELECT extract(epoch FROM max(processed_at) - min(processed_at)) FROM bench_orders",
@@ -244,6 +305,7 @@ def run_case(kind: str, binary: Path, replicas: int, args: argparse.Namespace) -
                 "p50_ms": statistics.median(lat),
                 "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
                 "latency_messages": len(lat),
+                "cpu_us_per_message": cpu / args.messages * 1e6,
             }
         finally:
             for r in procs:
@@ -256,36 +318,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=300, help="messages/s in the latency phase")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--records", choices=("off", "on"), default="off",
+                        help="the generated app's execution records (default off)")  # fmt: skip
+    parser.add_argument("--profile", metavar="DIR", help="CPU profiles of generated replicas")
+    parser.add_argument("--profile-seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat, report each round")
+    parser.add_argument("--replicas", default="1,3", help="comma-separated (default 1,3)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     if not PG_DSN or shutil.which("go") is None:
         print("needs Go and PostgreSQL (NODEFORGE_TEST_PG_DSN)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="queue-bench-build-") as tmp:
         work = Path(tmp)
-        binaries = {"generated": build_generated(work), "handwritten": build_handwritten(work)}
+        generated = build_generated(work, args.records == "on", bool(args.profile))
+        binaries = {"generated": generated, "handwritten": build_handwritten(work)}
         results = []
-        for replicas in (1, 3):
-            for kind in ("handwritten", "generated"):
-                res = run_case(kind, binaries[kind], replicas, args)
-                results.append(res)
-                print(json.dumps(res), file=sys.stderr)
+        counts = [int(n) for n in args.replicas.split(",")]
+        for round_ in range(1, args.rounds + 1):
+            for replicas in counts:
+                for kind in ("handwritten", "generated"):
+                    res = run_case(kind, binaries[kind], replicas, args)
+                    res["round"] = round_
+                    results.append(res)
+                    print(json.dumps(res), file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     print(f"machine: {platform.node()}, {os.cpu_count()} cores; {args.messages} messages; "
-          f"latency at {args.rate}/s for {args.seconds:.0f}s")  # fmt: skip
-    print("| replicas | hand-written Go msg/s | generated msg/s | ratio | "
-          "p50 / p99 ms (hand-written) | p50 / p99 ms (generated) |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- |")
-    for replicas in (1, 3):
-        h = next(r for r in results if r["replicas"] == replicas and r["kind"] == "handwritten")
-        g = next(r for r in results if r["replicas"] == replicas and r["kind"] == "generated")
-        print(
-            f"| {replicas} | {h['throughput']:,.0f} | {g['throughput']:,.0f} | "
-            f"{g['throughput'] / h['throughput']:.2f}x | "
-            f"{h['p50_ms']:.1f} / {h['p99_ms']:.1f} | {g['p50_ms']:.1f} / {g['p99_ms']:.1f} |"
-        )
+          f"latency at {args.rate}/s for {args.seconds:.0f}s; records {args.records}; "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print("| round | replicas | hand-written Go msg/s | generated msg/s | ratio | "
+          "p50 / p99 ms (hand-written) | p50 / p99 ms (generated) | "
+          "CPU µs/msg (hand-written / generated) |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for round_ in range(1, args.rounds + 1):
+        for replicas in counts:
+            h, g = (
+                next(r for r in results if (r["round"], r["replicas"], r["kind"]) == (round_, replicas, k))
+                for k in ("handwritten", "generated")
+            )  # fmt: skip
+            print(
+                f"| {round_} | {replicas} | {h['throughput']:,.0f} | {g['throughput']:,.0f} | "
+                f"{g['throughput'] / h['throughput']:.2f}x | {h['p50_ms']:.1f} / "
+                f"{h['p99_ms']:.1f} | {g['p50_ms']:.1f} / {g['p99_ms']:.1f} | "
+                f"{h['cpu_us_per_message']:.0f} / {g['cpu_us_per_message']:.0f} |"
+            )
     return 0
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from nodeforge.analysis.types import ObjectType, type_from_schema
+
 from .expr_go import CodegenError
 from .gotypes import pascal
+from .jsonread import supported
 from .literal import go_string, json_text
 
 if TYPE_CHECKING:
@@ -78,13 +81,38 @@ def payload_schema(g: FlowGen, t: str) -> str:
     return var
 
 
+def payload_reader(g: FlowGen, t: str) -> tuple[str, str] | None:
+    """(reader function, Go type) of the trigger's payload when its schema has a
+    schema-specialised reader (``codegen/jsonread.py``, as HTTP bodies): the message's
+    bytes are then read once, straight into the typed struct, checking the schema as
+    they go. None: the generic path (parse, validate, convert)."""
+    schema = g.raw.get(t, {}).get("payload_schema")
+    if not isinstance(schema, dict) or not supported(schema):
+        return None
+    out = g.out_type(t, "out")
+    field = out.field("payload") if isinstance(out, ObjectType) else None
+    if field is None or field.type != type_from_schema(schema):
+        return None
+    hint = pascal(t) + "Payload"
+    reader = g.readers.reader(schema, hint)
+    if reader is None:
+        return None
+    return reader, g.types.go(field.type, hint)
+
+
 def _message_value(g: FlowGen, t: str, m: str) -> str:
     """The trigger's output built from the runtime's ``*natsq.Message`` ``m``."""
+    typed = payload_reader(g, t)
+    payload = (
+        f"{m}.Payload.({typed[1]})"  # read by Queue.Decode
+        if typed is not None
+        else g.field_value(t, "payload", f"{m}.Payload", "Payload")
+    )
     return g.trigger_value(
         t,
         {
             "subject": f"{m}.Subject",
-            "payload": g.field_value(t, "payload", f"{m}.Payload", "Payload"),
+            "payload": payload,
             "headers": f"{m}.Headers",
             "idempotency_key": f"{m}.IdempotencyKey",
             "delivery": f"{m}.Delivery",
@@ -129,8 +157,11 @@ def services(g: FlowGen, triggers: list[str]) -> list[str]:
             ("Concurrency", str(int(cfg.get("concurrency", 16)))),
             ("IdemHeader", go_string(str(cfg.get("idempotency_header") or "Nats-Msg-Id"))),
             ("Schema", payload_schema(g, t)),
-            ("Handle", f"f.queue{pascal(t)}"),
         ]
+        typed = payload_reader(g, t)
+        if typed is not None:
+            fields.append(("Decode", f"natsq.Typed({typed[0]})"))
+        fields.append(("Handle", f"f.queue{pascal(t)}"))
         lines.append("\t\tnatsq.Service(f.app, natsq.Queue{")
         lines += [f"\t\t\t{name}: {value}," for name, value in fields]
         lines.append("\t\t}),")

@@ -32,13 +32,28 @@ type Queue struct {
 	Concurrency   int             // executions at once in this replica (and messages pulled ahead)
 	IdemHeader    string          // the header holding the idempotency key (default Nats-Msg-Id)
 	Schema        *nf.Schema      // the payload's schema (nil: any JSON)
-	Handle        func(ctx context.Context, m *Message) error
+	// Decode, when set, reads the payload in one pass into the flow's typed value,
+	// checking Schema as it goes (a generated, schema-specialised reader: Typed);
+	// nil: the payload is parsed into JSON values and validated against Schema.
+	Decode func(data []byte) (any, *nf.BadRequest)
+	Handle func(ctx context.Context, m *Message) error
+}
+
+// Typed is Queue.Decode for a generated reader of the payload's struct.
+func Typed[T any](read func(r *nf.Reader, out *T)) func(data []byte) (any, *nf.BadRequest) {
+	return func(data []byte) (any, *nf.BadRequest) {
+		v, bad := nf.DecodeBody(data, read)
+		if bad != nil {
+			return nil, bad
+		}
+		return v, nil
+	}
 }
 
 // Message is what a trigger/queue node emits.
 type Message struct {
 	Subject        string
-	Payload        any
+	Payload        any // JSON values, or the typed value Queue.Decode read
 	Headers        map[string]string
 	IdempotencyKey string
 	Delivery       int64
@@ -217,7 +232,13 @@ func (q *Queue) handle(ctx context.Context, app *nf.App, c *Conn, m jetstream.Ms
 		q.deadLetter(ctx, app, c, m, md, fmt.Sprintf("no successful execution in %d deliveries", q.MaxDeliver))
 		return
 	}
-	payload, bad := nf.CheckBody(m.Data(), q.Schema)
+	var payload any
+	var bad *nf.BadRequest
+	if q.Decode != nil {
+		payload, bad = q.Decode(m.Data())
+	} else {
+		payload, bad = nf.CheckBody(m.Data(), q.Schema)
+	}
 	if bad != nil {
 		q.deadLetter(ctx, app, c, m, md, "payload: "+bad.Error())
 		return
