@@ -49,6 +49,7 @@ __all__ = [
     "map_go_errors",
     "read_state",
     "write_module",
+    "write_state",
 ]
 
 BUILD_CODE = "NF900"
@@ -99,7 +100,9 @@ def read_state(root: Path) -> dict[str, Any]:
         return {"state": "not built"}
 
 
-def _write_state(root: Path, data: dict[str, Any]) -> None:
+def write_state(root: Path, data: dict[str, Any]) -> None:
+    """Write ``.nodeforge/build.json`` (atomically); a remote build's result is
+    recorded through here too (:mod:`nodeforge.worker.pool`)."""
     d = state_dir(root)
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / (STATE_FILE + ".tmp")
@@ -207,7 +210,7 @@ def build(
         "state": "building",
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_state(root, state)
+    write_state(root, state)
     result = generate(path, out_dir)
     module = result.module
     if result.ok and module is not None:
@@ -257,7 +260,7 @@ def build(
             else []
         ),
     )
-    _write_state(root, state)
+    write_state(root, state)
     return result
 
 

@@ -122,7 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliveries of one job before it is given up (default 3)",
     )
     worker.add_argument(
-        "--work-dir", type=arg("output_folder"), metavar="DIR", help="where jobs are unpacked"
+        "--work-dir",
+        type=arg("output_folder"),
+        metavar="DIR",
+        help="where workspaces are kept between jobs (default: the cache folder)",
+    )
+    worker.add_argument(
+        "--keep-workspaces",
+        type=int,
+        default=16,
+        metavar="N",
+        help="workspace folders kept for incremental rebuilds, least recently used "
+        "removed first (default 16; 0: a fresh folder per job)",
     )
     worker.add_argument("--log-file", type=arg("output_file"))
     worker.set_defaults(handler=_lazy("nodeforge.commands.worker", "run"))

@@ -171,6 +171,54 @@ async def test_builds_and_node_tests_on_two_workers_one_killed_mid_job(
             stop_worker(proc)
 
 
+async def test_a_worker_keeps_the_workspace_so_a_rebuild_is_incremental(
+    nats_url: str, editor: WsClient, workspace: Path
+) -> None:
+    """The second build of an edited flow runs in the folder the first one left on the
+    worker (one folder per workspace, generated files that did not change untouched),
+    and each remote build leaves .nodeforge/build.json in the editor's workspace."""
+    from tests.nats_support import _caches
+
+    worker = start_worker(nats_url, "solo")
+    try:
+        hello = workspace / "flows" / "hello.flow.json"
+
+        async def build() -> dict[str, Any]:
+            answer = await editor.request(
+                "workspace/executeCommand",
+                {"command": "nodeforge.build", "arguments": [{"uri": hello.as_uri()}]},
+                timeout=300,
+            )
+            assert answer["result"]["state"] == "succeeded", answer
+            return dict(answer["result"])
+
+        await build()
+        state = json.loads((workspace / ".nodeforge" / "build.json").read_text())
+        assert state["state"] == "succeeded" and state["worker"] == "solo"
+        assert state["binary"] == str(workspace / ".nodeforge" / "bin" / "pool")
+        assert "hello.flow.json" in json.dumps(state["flows"])
+        kept = _caches[worker.pid] / "worker-workspaces"
+        folders = [p for p in kept.iterdir() if p.is_dir()]
+        assert len(folders) == 1
+        gen = folders[0] / "pool" / ".nodeforge" / "gen"
+        go_mod, flow_go = gen / "go.mod", gen / "flow_hello.go"
+        before = go_mod.stat().st_mtime_ns, flow_go.read_text()
+
+        doc = json.loads(hello.read_text())
+        doc["nodes"][1]["config"]["mapping"]["greeting"] = "'hello again'"
+        hello.write_text(json.dumps(doc))
+        await build()
+        assert [p for p in kept.iterdir() if p.is_dir()] == folders  # the same folder
+        assert go_mod.stat().st_mtime_ns == before[0]  # unchanged: not rewritten
+        assert flow_go.read_text() != before[1] and "hello again" in flow_go.read_text()
+        assert (
+            json.loads((workspace / ".nodeforge" / "build.json").read_text())["flows"]
+            != (state["flows"])
+        )
+    finally:
+        stop_worker(worker)
+
+
 async def test_without_workers_a_job_fails_with_the_reason_after_max_deliveries(
     nats_url: str, tmp_path: Path
 ) -> None:

@@ -20,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.keep_workspaces < 0:
+        print("nodeforge worker: --keep-workspaces must be 0 or more", file=sys.stderr)
+        return 2
     reason = unavailable_reason()
     if reason is not None:  # workers run untrusted node code: only ever in the sandbox
         print(f"nodeforge worker: the sandbox is unavailable here: {reason}", file=sys.stderr)
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         ack_wait=args.ack_wait,
         max_deliver=args.max_deliver,
         work_dir=args.work_dir,
+        keep_workspaces=args.keep_workspaces,
     )
     try:
         return run_worker(config)

@@ -35,7 +35,9 @@ from .protocol import (
     Job,
     JobError,
     diagnostic_from_json,
+    lineage,
     pack,
+    sha256,
     workspace_files,
 )
 from .store import Stores, connect
@@ -104,7 +106,9 @@ class WorkerPool:
         root = workspace_root(target)
         files = await asyncio.to_thread(workspace_files, root)
         rel = target.relative_to(root).as_posix() if target != root else "."
-        answer = await self.submit(BUILD, root.name, files, {"target": rel}, None, report)
+        answer = await self.submit(
+            BUILD, root.name, files, {"target": rel}, None, report, lineage(root)
+        )
         flows = {
             name: FlowInput(root / name, name, files[name].decode("utf-8"))
             for name in answer.get("flows", [])
@@ -131,11 +135,19 @@ class WorkerPool:
             name = str(binary.get("name", ""))
             if not name or "/" in name or name in (".", ".."):
                 raise JobError(f"a worker named the binary {name!r}")
-            stores = await self.start()
-            data = await stores.get_blob(BlobRef.from_json(binary.get("blob")))
-            result.binary = await asyncio.to_thread(
-                _write_binary, state_dir(root) / "bin", name, data
-            )
+            ref = BlobRef.from_json(binary.get("blob"))
+            path = state_dir(root) / "bin" / name
+            if await asyncio.to_thread(_holds, path, ref.sha256):
+                result.binary = path  # the binary did not change: nothing to fetch
+            else:
+                stores = await self.start()
+                data = await stores.get_blob(ref)
+                result.binary = await asyncio.to_thread(
+                    _write_binary, state_dir(root) / "bin", name, data
+                )
+        state = answer.get("build_state")
+        if isinstance(state, dict):
+            await asyncio.to_thread(_write_build_state, root, state, result, answer)
         return result
 
     async def node_test(
@@ -174,6 +186,7 @@ class WorkerPool:
         params: Mapping[str, Any],
         text: bytes | None,
         report: Report,
+        lineage: str | None = None,
     ) -> dict[str, Any]:
         """Publish a job and wait for its result document (:class:`JobError` with the
         reason when the job failed on the worker, was abandoned or timed out)."""
@@ -187,6 +200,7 @@ class WorkerPool:
             workspace=await stores.put_blob(archive),
             params=params,
             text=await stores.put_blob(text) if text is not None else None,
+            lineage=lineage,
         )
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
@@ -266,6 +280,30 @@ def _checked(found: dict[str, Any]) -> dict[str, Any]:
     if isinstance(found.get("error"), str):
         raise JobError(f"worker {found.get('worker', '?')}: {found['error']}")
     return found
+
+
+def _holds(path: Path, digest: str) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose sha256 is ``digest``."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        return sha256(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _write_build_state(root: Path, state: dict[str, Any], result: Any, answer: Any) -> None:
+    """``.nodeforge/build.json`` as a local build leaves it: the worker's state with this
+    machine's paths, and which worker built it."""
+    from nodeforge.codegen.build import write_state
+
+    state = dict(state)
+    state.update(
+        binary=str(result.binary) if result.binary else None,
+        module=None,  # the generated module stayed on the worker
+        worker=str(answer.get("worker", "")),
+    )
+    write_state(root, state)
 
 
 def _write_binary(folder: Path, name: str, data: bytes) -> Path:

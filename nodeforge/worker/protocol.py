@@ -11,6 +11,8 @@ import base64
 import hashlib
 import io
 import os
+import re
+import socket
 import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -204,6 +206,10 @@ class Job:
     - node_test: ``flow`` (relative path, or None for a model with no file),
       ``text`` (a blob: the editor's buffer), ``node``, ``input``, ``to``, ``env``,
       ``limits``.
+
+    ``lineage`` (optional, hex) names the workspace whatever its content (the editor's
+    :func:`lineage` of its machine and path): a worker keeps one folder per lineage
+    between jobs. Without it the archive's sha256 keys the folder.
     """
 
     id: str
@@ -212,6 +218,7 @@ class Job:
     workspace: BlobRef
     params: Mapping[str, Any]
     text: BlobRef | None = None
+    lineage: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -222,6 +229,7 @@ class Job:
             "workspace": self.workspace.as_json(),
             "text": self.text.as_json() if self.text is not None else None,
             "params": dict(self.params),
+            "lineage": self.lineage,
         }
 
     @classmethod
@@ -244,6 +252,11 @@ class Job:
         if not isinstance(params, dict):
             raise JobError("a job's `params` must be an object")
         text = value.get("text")
+        lineage = value.get("lineage")
+        if lineage is not None and (
+            not isinstance(lineage, str) or not re.fullmatch(r"[0-9a-f]{16,64}", lineage)
+        ):
+            raise JobError("a job's `lineage` must be 16-64 lower-case hex digits")
         return cls(
             id=job_id,
             kind=kind,
@@ -251,7 +264,16 @@ class Job:
             workspace=BlobRef.from_json(value.get("workspace")),
             params=params,
             text=BlobRef.from_json(text) if text is not None else None,
+            lineage=lineage,
         )
+
+
+def lineage(root: Path) -> str:
+    """The lineage of the workspace at ``root`` on this machine: the same for every job
+    of this workspace, whatever its content, and different for another workspace or
+    another editor's machine (32 hex digits)."""
+    where = f"{socket.gethostname()}\0{root.resolve()}"
+    return hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def relative_inside(value: Any, what: str) -> str:

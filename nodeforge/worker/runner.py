@@ -6,8 +6,10 @@ Each job is acknowledged only after its result is stored, and heartbeats
 that dies stops heartbeating and JetStream hands the job to another worker after the
 AckWait. A job whose document is malformed is terminated (never redelivered); one
 that fails on this worker (a compile error, a node test that crashes) is a result
-like any other. The workspace arrives with the job and is unpacked into a fresh
-folder that is removed afterwards: workers share no disk with the editor.
+like any other. The workspace arrives with the job: workers share no disk with the
+editor. It is brought into this worker's folder for that workspace (kept between jobs,
+least recently used removed first: :mod:`.workspaces`), so a rebuild after an edit is
+incremental here as on the editor's machine.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nats.js import api
+
+from nodeforge.sandbox.gobuild import cache_base
 
 from .protocol import (
     BUILD,
@@ -36,9 +38,9 @@ from .protocol import (
     JobError,
     diagnostic_to_json,
     relative_inside,
-    unpack,
 )
 from .store import Stores, connect
+from .workspaces import DEFAULT_KEEP, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,8 @@ class WorkerConfig:
     jobs: int = 1  # jobs run at once by this process
     ack_wait: float = 30.0  # seconds without a heartbeat before a job goes to another worker
     max_deliver: int = 3  # deliveries of one job before JetStream gives up on it
-    work_dir: Path | None = None  # where jobs are unpacked (default: the system's temp)
+    work_dir: Path | None = None  # where workspaces are kept (default: the cache folder)
+    keep_workspaces: int = DEFAULT_KEEP  # workspace folders kept between jobs (0: none)
 
     @property
     def worker_name(self) -> str:
@@ -62,6 +65,9 @@ class Worker:
         self.config = config
         self.name = config.worker_name
         self.stores: Stores | None = None
+        self.workspaces = Workspaces(
+            config.work_dir or cache_base() / "worker-workspaces", config.keep_workspaces
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         config = self.config
@@ -145,25 +151,29 @@ class Worker:
     async def execute(self, stores: Stores, job: Job) -> dict[str, Any]:
         archive = await stores.get_blob(job.workspace)
         text = await stores.get_blob(job.text) if job.text is not None else None
-        folder = Path(tempfile.mkdtemp(prefix="nodeforge-job-", dir=self.config.work_dir))
-        try:
-            root = folder / job.root_name
-            await asyncio.to_thread(unpack, archive, root)
-            if job.kind == BUILD:
-                result = await asyncio.to_thread(run_build, root, job.params)
-                binary = result.pop("binary_path", None)
-                if binary is not None:
-                    data = await asyncio.to_thread(Path(binary).read_bytes)
-                    result["binary"] = {
-                        "name": Path(binary).name,
-                        "blob": (await stores.put_blob(data)).as_json(),
-                    }
-                return result
-            if text is None:
-                raise JobError("a node test job without the document's text")
-            return await asyncio.to_thread(run_node_test, root, text.decode("utf-8"), job.params)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, folder, True)
+        if job.kind != BUILD and text is None:
+            raise JobError("a node test job without the document's text")
+        key = job.lineage or job.workspace.sha256
+        # One thread holds the workspace's folder (locked) for the whole job.
+        result = await asyncio.to_thread(self._in_workspace, key, job, archive, text)
+        data = result.pop("binary_data", None)
+        if isinstance(data, bytes):
+            result["binary"]["blob"] = (await stores.put_blob(data)).as_json()
+        return result
+
+    def _in_workspace(
+        self, key: str, job: Job, archive: bytes, text: bytes | None
+    ) -> dict[str, Any]:
+        with self.workspaces.checkout(key, job.root_name, archive) as root:
+            if job.kind != BUILD:
+                assert text is not None
+                return run_node_test(root, text.decode("utf-8"), job.params)
+            result = run_build(root, job.params)
+            binary = result.pop("binary_path", None)
+            if binary is not None:
+                result["binary"] = {"name": Path(binary).name}
+                result["binary_data"] = Path(binary).read_bytes()
+            return result
 
 
 def run_build(root: Path, params: Any) -> dict[str, Any]:
@@ -176,6 +186,9 @@ def run_build(root: Path, params: Any) -> dict[str, Any]:
         raise JobError(f"{params.get('target')} is not in the job's workspace")
     result = driver.build(target)
     return {
+        # The state a local build leaves in .nodeforge/build.json; the editor writes it
+        # into its workspace (with its own paths).
+        "build_state": driver.read_state(root),
         "state": result.state,
         "seconds": round(result.seconds, 3),
         "output": result.output,
