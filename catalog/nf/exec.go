@@ -35,9 +35,9 @@ type Exec struct {
 	endExec   func(error)
 	nodeSpans map[string]func(error)
 
-	rec      *execRecord         // nil: not recorded (records off or not sampled)
-	recorder *recorder           // where rec goes
-	open     map[string]*nodeLog // this fork's node log entries by node
+	rec      *execRecord // nil: not recorded (records off or not sampled)
+	recorder *recorder   // where rec goes
+	fork     uint32      // which fork of the execution this is (0: the execution itself)
 }
 
 // answer records whether the execution has answered its HTTP request.
@@ -96,6 +96,13 @@ func (a *App) NewExec(ctx context.Context, flow, trigger string, resp Responder)
 // node: the same ids, context, logger, fixtures and answer, but its own node spans, so
 // the same node can run in several iterations at once.
 func (x *Exec) Fork() *Exec {
+	var fork uint32
+	if x.rec != nil {
+		x.rec.mu.Lock()
+		x.rec.forks++
+		fork = x.rec.forks
+		x.rec.mu.Unlock()
+	}
 	return &Exec{
 		ID:       x.ID,
 		Flow:     x.Flow,
@@ -108,6 +115,7 @@ func (x *Exec) Fork() *Exec {
 		answer:   x.answer,
 		rec:      x.rec,
 		recorder: x.recorder,
+		fork:     fork,
 	}
 }
 

@@ -69,6 +69,7 @@ type execRecord struct {
 	Nodes []nodeLog
 	// failNode is the node whose unhandled error failed the execution.
 	failNode string
+	forks    uint32     // forks made so far (Exec.Fork numbers them)
 	first    [6]nodeLog // Nodes' first entries, allocated with the record
 }
 
@@ -92,15 +93,15 @@ type nodeLog struct {
 	Output   any
 	HasInput bool
 	HasOut   bool
-	trigger  bool  // a trigger's log: its output is the execution's input
-	ended    bool  // Duration is set
-	fork     *Exec // the fork of the execution it ran in (a for-each runs a node in several)
+	trigger  bool   // a trigger's log: its output is the execution's input
+	ended    bool   // Duration is set
+	fork     uint32 // the fork of the execution it ran in (a for-each runs a node in several)
 }
 
 // open is the index of node's latest log entry in fork x (-1: none). Called with r.mu held.
 func (r *execRecord) open(x *Exec, node string) int {
 	for i := len(r.Nodes) - 1; i >= 0; i-- {
-		if l := &r.Nodes[i]; l.fork == x && l.Node == node {
+		if l := &r.Nodes[i]; l.fork == x.fork && l.Node == node {
 			return i
 		}
 	}
@@ -140,7 +141,7 @@ func (x *Exec) recordInput(node, typ, version string, out any) {
 	r.mu.Lock()
 	r.Input, r.HasInput, r.TriggerType = out, true, typ
 	r.Nodes = append(r.Nodes, nodeLog{Node: node, Type: typ, Version: version, Started: now, Port: "out",
-		Output: out, HasOut: true, trigger: true, ended: true, fork: x})
+		Output: out, HasOut: true, trigger: true, ended: true, fork: x.fork})
 	r.mu.Unlock()
 }
 
@@ -149,7 +150,7 @@ func (x *Exec) enter(node, typ, version string, input any) {
 	r := x.rec
 	r.mu.Lock()
 	r.Nodes = append(r.Nodes, nodeLog{Node: node, Type: typ, Version: version, Started: now,
-		Input: input, HasInput: true, fork: x})
+		Input: input, HasInput: true, fork: x.fork})
 	r.mu.Unlock()
 }
 
@@ -307,7 +308,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 
 // startRecords opens the record store and starts its writer, unless records are off
 // (no [records] in the build, or NODEFORGE_RECORDS=off). Settings:
-// NODEFORGE_RECORDS_SAMPLE (0..1, default 1), NODEFORGE_RECORDS_QUEUE (default 4096),
+// NODEFORGE_RECORDS_SAMPLE (0..1, default 1), NODEFORGE_RECORDS_QUEUE (default 1024),
 // NODEFORGE_RECORDS_MAX_VALUE (bytes per value, default 16384),
 // NODEFORGE_RECORDS_RETENTION (default 7d), NODEFORGE_RECORDS_KEEP (default 100000
 // executions), NODEFORGE_RECORDS_BATCH (default 512), NODEFORGE_RECORDS_FLUSH (default
@@ -336,7 +337,7 @@ func newRecorder(a *App, store recordStore) *recorder {
 	return &recorder{
 		app:       a,
 		store:     store,
-		queue:     make(chan *execRecord, max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_QUEUE"), 4096))),
+		queue:     make(chan *execRecord, max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_QUEUE"), 1024))),
 		sample:    min(1, max(0, envFloat("NODEFORGE_RECORDS_SAMPLE", 1))),
 		maxValue:  max(256, Atoi(os.Getenv("NODEFORGE_RECORDS_MAX_VALUE"), 16<<10)),
 		retention: envDuration("NODEFORGE_RECORDS_RETENTION", 7*24*time.Hour),

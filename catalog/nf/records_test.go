@@ -474,3 +474,24 @@ func TestRecordsWriterShare(t *testing.T) {
 		t.Fatal("pause")
 	}
 }
+
+func TestRecordsForksKeepTheirOwnNodeLogs(t *testing.T) {
+	store := &memStore{}
+	app := recordingApp(t, store, nil)
+	x := app.NewExec(context.Background(), "f", "t", &Captured{})
+	x.Run(func() error {
+		Input(x, "t", "trigger/manual", "1.0.0", "in")
+		a, b := x.Fork(), x.Fork()
+		// The same node runs in both forks at once; each output goes to its own log.
+		Enter(a, "item", "data/map", "1.1.0", int64(1))
+		Enter(b, "item", "data/map", "1.1.0", int64(2))
+		Out(b, "item", "out", "two")
+		Out(a, "item", "out", "one")
+		return nil
+	})
+	app.rec.close()
+	nodes := parseNodes(t, store.all()[0].Nodes)
+	if len(nodes) != 3 || nodes[1]["input"] != 1.0 || nodes[1]["output"] != "one" || nodes[2]["input"] != 2.0 || nodes[2]["output"] != "two" {
+		t.Fatalf("nodes %v", nodes)
+	}
+}
