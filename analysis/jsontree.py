@@ -706,7 +706,7 @@ def _reparse_item(
     return _reparse_between(array, edit_start, edit_end, delta, text)
 
 
-_CONTAINERS = {dict: "object", list: "array"}
+_CONTAINERS: dict[type, Kind] = {dict: "object", list: "array"}
 
 
 def _reparse_between(
