@@ -238,15 +238,18 @@ def _add_assist_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.set_defaults(handler=_lazy("nodeforge.commands.assist", "run"))
 
 
-def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _add_runs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Execution records of built apps (docs/runs.md)."""
     runs = sub.add_parser("runs", help="executions recorded by the app: list, show, tail, replay")
     rsub = runs.add_subparsers(dest="runs_action", metavar="ACTION", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--path", default=".", help="the workspace (default: here)")
-        p.add_argument("--db", help="the records' SQLite file (default: the app's)")
+        p.add_argument(
+            "--path", type=arg("folder"), default=".", help="the workspace (default: here)"
+        )
+        p.add_argument(
+            "--db", type=arg("file"), help="the records' SQLite file (default: the app's)"
+        )
         p.add_argument("--connector", help="read the records from this connector's database")
         p.add_argument("--format", choices=("text", "json"), default="text")
         p.set_defaults(handler=_lazy("nodeforge.commands.runs", "run"))
@@ -278,6 +281,7 @@ def _add_runs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     common(to_test)
 
 
+def _add_dev_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Development mode: flow simulation and sandboxed node tests (docs/sandbox.md)."""
     simulate = sub.add_parser("simulate", help="run a flow in the simulator, I/O mocked")
     simulate.add_argument("flow", type=arg("file"), help="the flow file")
@@ -297,7 +301,6 @@ def _add_runs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="run code/go nodes for real, in the sandbox (else they need fixtures)",
     )
-    simulate.add_argument("--format", choices=("text", "json"), default="text")
     simulate.add_argument(
         "--replay",
         metavar="RUN_ID",
@@ -305,6 +308,7 @@ def _add_runs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     simulate.add_argument("--db", help="with --replay: the records' SQLite file")
     simulate.add_argument("--connector", help="with --replay: the records' connector")
+    simulate.add_argument("--format", choices=("text", "json"), default="text")
     simulate.set_defaults(handler=_lazy("nodeforge.commands.simulate", "run"))
 
     test_node = sub.add_parser("test-node", help="run one node's Go code in the sandbox")

@@ -83,6 +83,8 @@ CASES += [
     ("lsp", ["lsp", "--ws", "127.0.0.1:0", "--auth-config", "nope.toml"], "nope.toml: no such"),
     ("lsp", ["lsp", "--ws", "127.0.0.1:0", "--base", "nonexistent"], "nonexistent: no such"),
     ("dap", ["dap", "--log-file", "nope/dap.log"], "the folder nope does not exist"),
+    ("runs", ["runs", "list", "--path", "nonexistent"], "nonexistent: no such file or folder"),
+    ("runs", ["runs", "show", "x", "--db", "nope.db"], "nope.db: no such file"),
     ("worker", ["worker", "--nats", "nats://x", "--work-dir", "nope/w"], "folder nope does"),
     ("worker", ["worker", "--nats", "nats://x", "--log-file", "empty"], "is a folder, not"),
     ("serve", ["serve", "nonexistent"], "nonexistent: no such file or folder"),

@@ -299,12 +299,12 @@ def test_cli_refuses_unauthenticated_servers_as_root(args: list[str]) -> None:
         (["--ws", ":0", "--token", ""], None, "--token is empty"),
         (["--ws", ":0", "--no-token"], {"NODEFORGE_WS_TOKEN": "x" * 20}, "choose one"),
         (["--ws", ":0"], {"NODEFORGE_WS_TOKEN": " "}, "is set but empty"),
-        (["--ws", ":0", "--base", "/nonexistent/dir"], None, "not a directory"),
+        (["--ws", ":0", "--base", "/nonexistent/dir"], None, "no such file or folder"),
         (["--ws", ":0", "--base", "/"], None, "every file would be in reach"),
         (["--stdio", "--token", "x"], None, "--token applies to --ws only"),
         (["--tcp", ":0", "--no-token"], None, "--no-token applies to --ws only"),
         (["--stdio", "--base", "."], None, "--base applies to --ws and --tcp"),
-        (["--ws", ":0", "--token-file", "/nonexistent/token"], None, "cannot read the token"),
+        (["--ws", ":0", "--token-file", "/nonexistent/token"], None, "no such file or folder"),
     ],
 )
 def test_cli_refuses_bad_gateway_options(
