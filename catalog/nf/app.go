@@ -200,6 +200,7 @@ func (a *App) Close() {
 	}
 	a.closers = nil
 	for name, db := range a.dbs {
+		ForgetPrepared(db)
 		if err := db.Close(); err != nil {
 			a.Log.Warn("closing connector", "connector", name, "error", err.Error())
 		}

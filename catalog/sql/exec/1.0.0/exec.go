@@ -12,7 +12,18 @@ import (
 // Run executes statement with args (always bound, never spliced into the SQL) and returns
 // the number of rows it changed.
 func Run(x *nf.Exec, db *sql.DB, statement string, args []any) (int64, error) {
-	res, err := db.ExecContext(x.Context(), statement, args...)
+	var res sql.Result
+	var err error
+	if len(args) == 0 {
+		// Without parameters the text may be a script of several statements, which a
+		// PostgreSQL prepared statement cannot hold: run it as it is.
+		res, err = db.ExecContext(x.Context(), statement)
+	} else {
+		var stmt *sql.Stmt
+		if stmt, err = nf.Prepared(x.Context(), db, statement); err == nil {
+			res, err = stmt.ExecContext(x.Context(), args...)
+		}
+	}
 	if err != nil {
 		return 0, classify(err)
 	}

@@ -16,7 +16,11 @@ const MaxRows = 100_000
 // scans each row into a Row through dest, which returns the scan targets of the row's
 // fields for the result's column names.
 func Run[Row any](x *nf.Exec, db *sql.DB, query string, args []any, dest func(row *Row, cols []string) []any) ([]Row, error) {
-	rows, err := db.QueryContext(x.Context(), query, args...)
+	stmt, err := nf.Prepared(x.Context(), db, query)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	rows, err := stmt.QueryContext(x.Context(), args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
