@@ -435,11 +435,18 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
         "HTTP request",
         "foreach x4",
     ):
-        g, h = by.get((sc, "Nodeforge (generated)")), by.get((sc, "hand-written Go"))
-        if g and h:
-            ratios.append(
-                f"{sc}: generated / hand-written throughput {g.rps / h.rps:.2f}x, p99 {g.p99_ms / h.p99_ms:.2f}x"
-            )
+        h = by.get((sc, "hand-written Go"))
+        for server, label in (
+            ("Nodeforge (generated)", "generated"),
+            ("Nodeforge (records off)", "generated, records off"),
+            ("Nodeforge (records on)", "generated, records on"),
+        ):
+            g = by.get((sc, server))
+            if g and h:
+                ratios.append(
+                    f"{sc}: {label} / hand-written throughput {g.rps / h.rps:.2f}x, "
+                    f"p99 {g.p99_ms / h.p99_ms:.2f}x"
+                )
     for sc in ("quote", "orders GET", "orders POST"):
         on, off = by.get((sc, "Nodeforge (records on)")), by.get((sc, "Nodeforge (records off)"))
         if on and off:
