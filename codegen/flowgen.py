@@ -928,10 +928,11 @@ class FlowGen:
                 self.uses_tzdata = True
             lines.append("\t\t{")
             lines.append(f"\t\t\tFlow: {go_string(self.flow_id)}, Trigger: {go_string(t)},")
+            # Parsed when the app starts (nf.PrepareJobs): a bad one stops it with a message.
             lines.append(
-                f"\t\t\tCron: nf.MustCron({go_string(str(cfg.get('cron', '')))}, {go_string(tz)}),"
+                f"\t\t\tSpec: {go_string(str(cfg.get('cron', '')))}, TimeZone: {go_string(tz)},"
             )
-            lines.append(f"\t\t\tRun:  f.schedule{pascal(t)},")
+            lines.append(f"\t\t\tRun: f.schedule{pascal(t)},")
             lines.append("\t\t},")
         lines += ["\t}", "}", ""]
         for t in scheds:
@@ -942,7 +943,10 @@ class FlowGen:
                 f"\tx := f.app.NewExec(ctx, {go_string(self.flow_id)}, {go_string(t)}, nil)"
             )
             lines.append(f"\tr := &{self.rtype}{{{self.ftype}: f, x: x}}")
-            value = self.trigger_value(t, {"time": 'at.UTC().Format("2006-01-02T15:04:05Z")'})
+            lines.append("\tutc, local, zone := nf.ScheduleTimes(at, at.Location())")
+            value = self.trigger_value(
+                t, {"time": "utc", "local_time": "local", "timezone": "zone"}
+            )
             lines.append(f"\tx.Run(func() error {{ return r.{self.method(t)}({value}) }})")
             lines.append("}")
             lines.append("")
@@ -1001,7 +1005,8 @@ class FlowGen:
             elif m.type == QUEUE:
                 lines += ["\t\t\t" + s for s in run_value(self, t)]
             elif m.type == "trigger/schedule":
-                value = 'map[string]any{"time": nf.Default(in, "time", nf.Now())}'
+                tz = str(self.config(t).get("timezone") or "UTC")
+                value = f"nf.ScheduleInput(in, {go_string(tz)})"
                 lines.append(
                     f"\t\t\treturn r.{self.method(t)}({self.types.decode(out_t, value, EMPTY, hint)})"
                 )
@@ -1397,6 +1402,12 @@ def _merge(g: FlowGen, nid: str) -> list[str]:
     lines.append(f"func (r *{g.rtype}) {run}() error {{")
     values = {p: f"r.{f}" for f, _, _, p in states}
     lines.append(_indent(f"out := {g.struct_lit(t, values, g.type_hint(nid, 'out'))}"))
+    # Its execution record's log: it runs once all inputs are in; its input is them by
+    # port, which is also what it emits.
+    g.imports.add("nf")
+    lines.append(
+        f"\tnf.Enter(r.x, {go_string(nid)}, {go_string(m.type)}, {go_string(m.version)}, out)"
+    )
     lines += [_indent(s) for s in g.emit(nid, "out", "out", t, go)]
     lines.append("}")
     lines.append("")

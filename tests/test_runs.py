@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import itertools
 import json
 import os
 import socket
@@ -433,6 +434,79 @@ def test_replay_and_to_test(
     other = RecordStore.sqlite(data / "records.db")
     with other, pytest.raises(ProjectError, match="not `tick`"):
         replay_of(e, load_flow_text(TICK, tmp_path))
+
+
+BEAT = {
+    "nodeforge": "1",
+    "id": "beat",
+    "name": "Beat",
+    "nodes": [
+        {
+            "id": "every_second",
+            "type": "trigger/schedule",
+            "version": "1.0.0",
+            "position": {"x": 0, "y": 0},
+            "config": {"cron": "@every 1s"},
+        },
+        {
+            "id": "left",
+            "type": "data/set",
+            "version": "1.0.0",
+            "position": {"x": 200, "y": -100},
+            "config": {"values": {"side": "'left'"}},
+        },
+        {
+            "id": "right",
+            "type": "data/set",
+            "version": "1.0.0",
+            "position": {"x": 200, "y": 100},
+            "config": {"values": {"side": "'right'"}},
+        },
+        {
+            "id": "both",
+            "type": "flow/merge",
+            "version": "1.0.0",
+            "position": {"x": 400, "y": 0},
+            "config": {},
+        },
+    ],
+    "connections": [
+        {"from": "every_second.out", "to": "left.in"},
+        {"from": "every_second.out", "to": "right.in"},
+        {"from": "left.out", "to": "both.a"},
+        {"from": "right.out", "to": "both.b"},
+    ],
+}
+
+
+def test_schedule_fired_by_cron_is_recorded_with_its_merge(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "nodeforge.toml").write_text('[project]\nname = "beatapp"\n', encoding="utf-8")
+    (ws / "beat.flow.json").write_text(json.dumps(BEAT, indent=2), encoding="utf-8")
+    result = build(ws)
+    assert result.ok and result.binary is not None, (result.diagnostics, result.output)
+    data = tmp_path / "data"
+    with running(result, data):
+        wait_records(data / "records.db", 2)  # the schedule fires on its own, every second
+    with RecordStore.sqlite(data / "records.db") as store:
+        runs = store.list(flow="beat")
+        assert len(runs) >= 2
+        assert {(e.trigger, e.trigger_type, e.status) for e in runs} == {
+            ("every_second", "trigger/schedule", "completed")
+        }
+        assert all(e.trigger_info == {"via": "event"} for e in runs)
+        starts = sorted(e.started_us for e in runs)
+        assert all(b - a >= 500_000 for a, b in itertools.pairwise(starts))
+        e = store.get(runs[0].id)
+    assert e.input is not None and set(e.input) >= {"time", "local_time", "timezone"}
+    by_node = {n.node: n for n in e.nodes}
+    assert set(by_node) == {"every_second", "left", "right", "both"}
+    merge = by_node["both"]
+    assert merge.type == "flow/merge" and merge.port == "out" and merge.level == "info"
+    assert merge.input == merge.output
+    assert merge.output["a"]["side"] == "left" and merge.output["b"]["side"] == "right"
+    assert merge.output["a"]["time"] == e.input["time"]
 
 
 def load_flow_text(flow: dict[str, Any], tmp: Path) -> Any:
