@@ -163,9 +163,12 @@ def fork_modified(folder: Path) -> bool:
     broken record counts as changed)."""
     try:
         record = json.loads(nodefiles.read_text(folder / FORK_FILE))
-        return bool(record.get("copy_digest") != _fork_digest(folder))
+        digest = record.get("copy_digest")
     except (OSError, ValueError, AttributeError):
         return True
+    # Outside the try: a file the safe reader refuses (a link, a device) is an error to
+    # report, never a mere "changed".
+    return bool(digest != _fork_digest(folder))
 
 
 def _info(root: Path, folder: Path, catalog: Catalog) -> ForkInfo:
