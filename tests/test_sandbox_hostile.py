@@ -194,7 +194,9 @@ def test_endless_allocation_hits_the_memory_limit() -> None:
 def test_cpu_spin_hits_the_cpu_limit() -> None:
     r = run_hostile("cpu_spin", limits=Limits(wall_seconds=8.0, cpu_seconds=1))
     assert r.status == Status.TIMEOUT, (r.status, r.message)
-    assert r.run_ms < 8000
+    # Contained: ended by the CPU limit, or at worst by the wall clock (8 s) when a loaded
+    # machine gives it less than a CPU second in that time; the margin is for the kill.
+    assert r.run_ms < 12000
 
 
 def test_sleep_forever_hits_the_wall_clock() -> None:
