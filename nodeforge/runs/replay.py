@@ -87,6 +87,11 @@ def replay_of(execution: Execution, analysis: Analysis) -> Replay:
         if log.level == "error" and isinstance(log.output, dict):
             err = {k: log.output.get(k) for k in ("message", "code", "retryable")}
             fixtures[log.node] = {"$error": err}
+        elif log.level == "error":
+            # It failed before doing its I/O (an expression of its config): nothing to
+            # pin; the simulator evaluates that config itself (pinning the missing
+            # output would have sent null on as if the node had succeeded).
+            fixtures.pop(log.node, None)
         else:
             fixtures[log.node] = log.output
         if "[redacted]" in json.dumps(log.output):
