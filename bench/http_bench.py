@@ -69,6 +69,8 @@ class Result:
     rss_mb: float
     errors: int
     non2xx: int
+    records_kept: float = -1.0  # records on: the fraction of executions recorded (/metrics)
+    cpu_us: float = 0.0  # the server's CPU time (user + system) per request, microseconds
 
 
 def free_port() -> int:
@@ -134,6 +136,36 @@ def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far (Linux /proc; 0 elsewhere). Per
+    request it measures a server's cost even on a machine shared with other work, where
+    throughput moves with the other work's load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def records_kept(port: int) -> float:
+    """The fraction of the app's executions so far that were recorded, from its /metrics
+    (executions counted, record drops counted); -1 when it has no metrics."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return -1.0
+    total = sum(
+        float(m[1]) for m in re.finditer(r"^nodeforge_executions_total\{[^}]*\} (\S+)$", text, re.M)
+    )
+    dropped = re.search(r"^nodeforge_records_dropped_total (\S+)$", text, re.M)
+    if not total or dropped is None:
+        return -1.0
+    return max(0.0, 1 - float(dropped[1]) / total)
+
+
 def measure(
     scenario: str,
     server: str,
@@ -154,8 +186,11 @@ def measure(
         url = f"http://127.0.0.1:{port}{path}"
         script = wrk_script(method, body)
         run_wrk(url, script, 2, connections)  # warm-up (JIT, caches, connection pools)
+        cpu0 = cpu_seconds(proc.pid)
         r = run_wrk(url, script, duration, connections)
+        cpu = cpu_seconds(proc.pid) - cpu0
         rss = peak_rss_mb(proc.pid)
+        kept = records_kept(port) if "records on" in server else -1.0
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -163,11 +198,22 @@ def measure(
         except subprocess.TimeoutExpired:
             proc.kill()
     res = Result(
-        scenario, server, r["rps"], r["p50"], r["p99"], rss, int(r["errors"]), int(r["non2xx"])
+        scenario,
+        server,
+        r["rps"],
+        r["p50"],
+        r["p99"],
+        rss,
+        int(r["errors"]),
+        int(r["non2xx"]),
+        kept,
+        cpu / max(1.0, r["rps"] * duration) * 1e6,
     )
     print(
         f"{scenario:8} {server:22} {res.rps:10.0f} req/s  p50 {res.p50_ms:6.2f} ms  "
-        f"p99 {res.p99_ms:6.2f} ms  RSS {res.rss_mb:6.1f} MB  errors {res.errors} non2xx {res.non2xx}",
+        f"p99 {res.p99_ms:6.2f} ms  RSS {res.rss_mb:6.1f} MB  CPU {res.cpu_us:5.1f} us/req  "
+        f"errors {res.errors} non2xx {res.non2xx}"
+        + (f"  recorded {kept:.0%}" if kept >= 0 else ""),
         flush=True,
     )
     return res
@@ -253,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("on", "off", "both"),
         default="on",
         help="execution records of the generated apps (docs/runs.md); both: side by side",
+    )
+    ap.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="only the generated apps (with --records both: the on/off comparison alone)",
     )
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -353,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
             ):
                 specs.append(Spec(sc, server, [str(binary)], env, path, method, body, port_var))
 
+    if args.no_baselines:
+        specs = [sp for sp in specs if sp.server == "Nodeforge (generated)"]
     specs = with_records(specs, args.records)
     runs: dict[tuple[str, str], list[Result]] = {}
     for rnd in range(args.rounds):
@@ -380,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             max(r.rss_mb for r in rs),
             sum(r.errors for r in rs),
             sum(r.non2xx for r in rs),
+            statistics.median(r.records_kept for r in rs),
+            statistics.median(r.cpu_us for r in rs),
         )
         for (sc, server), rs in runs.items()
     ]
@@ -406,12 +461,12 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
         f"{rounds} interleaved rounds, {os.cpu_count()} cores shared with other work "
         "(`python -m bench.http_bench`; every run in `build/bench/http.json`):",
         "",
-        "| scenario | server | req/s | p50 | p99 | peak RSS |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| scenario | server | req/s | p50 | p99 | peak RSS | CPU/request |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
-            f"| {r.scenario} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | {r.rss_mb:.0f} MB |"
+            f"| {r.scenario} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | {r.rss_mb:.0f} MB | {r.cpu_us:.0f} µs |"
         )
     by = {(r.scenario, r.server): r for r in results}
     ratios = []
@@ -452,7 +507,12 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
         if on and off:
             ratios.append(
                 f"{sc}: records on / off throughput {on.rps / off.rps:.2f}x, "
-                f"p99 {on.p99_ms / off.p99_ms:.2f}x"
+                f"p99 {on.p99_ms / off.p99_ms:.2f}x, CPU per request {on.cpu_us / off.cpu_us:.2f}x"
+                + (
+                    f", {on.records_kept:.0%} of executions recorded"
+                    if on.records_kept >= 0
+                    else ""
+                )
             )
     if ratios:
         lines += ["", *[f"- {x}" for x in ratios]]
