@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DESCRIPTORS",
@@ -25,6 +28,7 @@ __all__ = [
     "check_cron",
     "check_timezone",
     "go_duration_seconds",
+    "schedule_output",
     "time_zones",
 ]
 
@@ -191,3 +195,39 @@ def check_timezone(name: str) -> str | None:
     close = difflib.get_close_matches(name, sorted(time_zones()), n=1, cutoff=0.6)
     hint = f"; did you mean `{close[0]}`?" if close else " (an IANA name such as `Europe/Paris`)"
     return f"Unknown time zone `{name}`{hint}"
+
+
+def schedule_output(given: Any, tz: str) -> dict[str, Any]:
+    """A schedule trigger's output for a tick at ``given`` (RFC 3339 text) in zone ``tz``,
+    as the app's ``nf.ScheduleInput`` gives it: ``time`` in UTC, ``local_time`` in the
+    zone (Go's RFC 3339: whole seconds, ``Z`` for a zero offset), and ``timezone``. A time
+    that does not parse is passed on as given (the trigger's schema then reports it)."""
+    zone_name = tz or "UTC"
+    try:
+        zone: tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC  # NF033 reports it; the app refuses to start
+    at = _parse_rfc3339(given) if isinstance(given, str) else None
+    if at is None:
+        return {"time": given, "local_time": given, "timezone": zone_name}
+    return {
+        "time": _go_rfc3339(at.astimezone(UTC)),
+        "local_time": _go_rfc3339(at.astimezone(zone)),
+        "timezone": zone_name,
+    }
+
+
+def _parse_rfc3339(text: str) -> datetime | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", text):
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _go_rfc3339(at: datetime) -> str:
+    """``time.RFC3339`` as Go formats it: no fraction, ``Z`` for a zero offset."""
+    text = at.replace(microsecond=0).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -33,6 +33,7 @@ from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.expressions import EvalScope
 from nodeforge.analysis.expressions.errors import EvalError
 from nodeforge.analysis.graph import Edge
+from nodeforge.analysis.schedule import schedule_output
 from nodeforge.analysis.types import ANY, Type
 from nodeforge.sandbox import simulations as sims
 
@@ -441,7 +442,10 @@ class Simulation:
                 return
         elif rec.type == "trigger/schedule":
             given = value if isinstance(value, dict) else {}
-            value = {"time": given.get("time", self.now or _utc_now())}
+            tz = run.config.get("timezone")
+            value = schedule_output(
+                given.get("time", self.now or _utc_now()), tz if isinstance(tz, str) else "UTC"
+            )
         elif rec.type == "trigger/queue":
             # As the Go app's `run` does: the input gives the message's fields.
             given = value if isinstance(value, dict) else {}

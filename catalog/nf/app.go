@@ -219,11 +219,34 @@ type Route struct {
 	Handler http.HandlerFunc
 }
 
-// Job is a scheduled trigger.
+// Job is a scheduled trigger. Generated apps give the schedule as text (Spec, TimeZone);
+// PrepareJobs parses it at start-up into Cron, so that a bad schedule stops the app with
+// a message naming the flow and trigger instead of a panic.
 type Job struct {
-	Flow, Trigger string
-	Cron          *Cron
-	Run           func(ctx context.Context, at time.Time)
+	Flow, Trigger  string
+	Spec, TimeZone string
+	Cron           *Cron // parsed from Spec and TimeZone when nil
+	// Run runs the tick due at `at`, given in the schedule's time zone.
+	Run func(ctx context.Context, at time.Time)
+}
+
+// PrepareJobs parses the schedule of every job that has none parsed yet; the error names
+// each bad one (flow, trigger and why).
+func PrepareJobs(jobs []Job) error {
+	var problems []error
+	for i := range jobs {
+		j := &jobs[i]
+		if j.Cron != nil {
+			continue
+		}
+		c, err := ParseCron(j.Spec, j.TimeZone)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("flow %s, trigger %s: %w", j.Flow, j.Trigger, err))
+			continue
+		}
+		j.Cron = c
+	}
+	return errors.Join(problems...)
 }
 
 // Serve answers the routes on NODEFORGE_ADDR (default :8080, or :$PORT) with /healthz
@@ -233,6 +256,9 @@ type Job struct {
 // endpoints stop sending traffic first), stops accepting and taking messages, drains
 // requests and executions in flight (NODEFORGE_SHUTDOWN_TIMEOUT, default 10s) and returns.
 func (a *App) Serve(routes []Route, jobs []Job, services ...Service) error {
+	if err := PrepareJobs(jobs); err != nil {
+		return fmt.Errorf("invalid schedule: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	mux := http.NewServeMux()
@@ -250,6 +276,7 @@ func (a *App) Serve(routes []Route, jobs []Job, services ...Service) error {
 	for _, rt := range extra {
 		mux.HandleFunc(rt.Pattern, rt.Handler)
 	}
+	mux.HandleFunc("/", RouteNotFound(mux)) // 404 and 405 as problem+json
 	addr := os.Getenv("NODEFORGE_ADDR")
 	if addr == "" {
 		port := os.Getenv("PORT")
@@ -350,12 +377,12 @@ func (a *App) runJobs(ctx context.Context, jobs []Job) {
 				case <-ctx.Done():
 					t.Stop()
 					return
-				case at := <-t.C:
+				case <-t.C: // fires at or after the tick: the tick's own time is given
 					if !a.claimTick(ctx, j, next) {
 						continue
 					}
 					done := a.Track()
-					j.Run(context.WithoutCancel(ctx), at)
+					j.Run(context.WithoutCancel(ctx), next.In(j.Cron.Location()))
 					done()
 				}
 			}

@@ -36,12 +36,20 @@ var descriptors = map[string]string{
 // @every fall on the multiples of D since the Unix epoch, so every replica of an app
 // computes the same ones (the schedule leases are per tick).
 func ParseCron(spec, tz string) (*Cron, error) {
+	loc := time.UTC
+	if tz != "" && tz != "UTC" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, fmt.Errorf("time zone %q is not in the IANA time zone database", tz)
+		}
+		loc = l
+	}
 	if rest, ok := strings.CutPrefix(strings.TrimSpace(spec), "@every "); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil || d < time.Second {
 			return nil, fmt.Errorf("cron %q: @every wants a duration of at least 1s", spec)
 		}
-		return &Cron{loc: time.UTC, Spec: spec, every: d}, nil
+		return &Cron{loc: loc, Spec: spec, every: d}, nil
 	}
 	text := spec
 	if named, ok := descriptors[strings.TrimSpace(spec)]; ok {
@@ -49,15 +57,7 @@ func ParseCron(spec, tz string) (*Cron, error) {
 	}
 	fields := strings.Fields(text)
 	if len(fields) != 5 {
-		return nil, fmt.Errorf("cron %q: want 5 fields, got %d", spec, len(fields))
-	}
-	loc := time.UTC
-	if tz != "" && tz != "UTC" {
-		l, err := time.LoadLocation(tz)
-		if err != nil {
-			return nil, fmt.Errorf("cron time zone %q: %w", tz, err)
-		}
-		loc = l
+		return nil, fmt.Errorf("cron %q: want 5 fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly, @every D; got %d", spec, len(fields))
 	}
 	c := &Cron{loc: loc, Spec: spec}
 	var err error
@@ -76,13 +76,50 @@ func ParseCron(spec, tz string) (*Cron, error) {
 	return c, nil
 }
 
-// MustCron is ParseCron for schedules that analysis already checked.
+// MustCron is ParseCron for tests: it panics on a bad schedule. Apps never call it: their
+// jobs carry the schedule's text, which Serve parses at start-up (see PrepareJobs).
 func MustCron(spec, tz string) *Cron {
 	c, err := ParseCron(spec, tz)
 	if err != nil {
 		panic(err)
 	}
 	return c
+}
+
+// Location is the time zone the schedule is read in (also for @every, whose ticks do not
+// depend on it: the execution's local time is given in it).
+func (c *Cron) Location() *time.Location { return c.loc }
+
+// ScheduleTimes is a schedule trigger's output for a tick at t: the time in UTC
+// ("2006-01-02T15:04:05Z"), in the schedule's zone (RFC 3339 with the zone's offset) and
+// the zone's name.
+func ScheduleTimes(t time.Time, loc *time.Location) (utc, local, zone string) {
+	return t.UTC().Format("2006-01-02T15:04:05Z"), t.In(loc).Format(time.RFC3339), loc.String()
+}
+
+// ScheduleInput is a schedule trigger's output for a manual run (`app run`, flow tests):
+// the input's "time" (RFC 3339; now when absent) in UTC and in the zone tz. A time that
+// does not parse is passed on as given, for the trigger's schema check to report.
+func ScheduleInput(in map[string]any, tz string) map[string]any {
+	loc := time.UTC
+	if tz != "" && tz != "UTC" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			panic(Errorf("time zone %q is not in the IANA time zone database", tz))
+		}
+		loc = l
+	}
+	given, ok := in["time"]
+	if !ok {
+		given = Now()
+	}
+	text, isText := given.(string)
+	t, err := time.Parse(time.RFC3339Nano, text)
+	if !isText || err != nil {
+		return map[string]any{"time": given, "local_time": given, "timezone": loc.String()}
+	}
+	utc, local, zone := ScheduleTimes(t, loc)
+	return map[string]any{"time": utc, "local_time": local, "timezone": zone}
 }
 
 func cronField(f string, lo, hi int) (uint64, error) {

@@ -44,8 +44,47 @@ type Exec struct {
 type answer struct {
 	mu        sync.Mutex
 	responded bool
-	measured  bool // counted and recorded (a rejected request is, before Run ends)
+	measured  bool   // counted and recorded (a rejected request is, before Run ends)
+	node      string // the node that started last (shared by forks): where a panic was
 }
+
+// entered notes that node started (for the log line of a failed execution).
+func (a *answer) entered(node string) {
+	a.mu.Lock()
+	a.node = node
+	a.mu.Unlock()
+}
+
+// NodeFailure is the error of an execution ended by a node's error that no error output
+// took: it names the node.
+type NodeFailure struct {
+	Node string
+	Err  error
+}
+
+func (e *NodeFailure) Error() string { return "node " + e.Node + ": " + e.Err.Error() }
+func (e *NodeFailure) Unwrap() error { return e.Err }
+
+// failedAt is the node and error code of a failed execution: the node whose unhandled
+// error ended it, or for an expression error (a panic) the node that started last.
+func (x *Exec) failedAt(err error) (node, code string) {
+	var failure *NodeFailure
+	if errors.As(err, &failure) {
+		node = failure.Node
+	} else {
+		x.answer.mu.Lock()
+		node = x.answer.node
+		x.answer.mu.Unlock()
+		if node == "" {
+			node = x.Trigger
+		}
+	}
+	return node, AsNodeError(err).Code
+}
+
+// Millis is a duration in milliseconds (fractional), for log fields named *_ms: JSON
+// handlers would print a time.Duration as a bare number of nanoseconds.
+func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // markMeasured reports whether the execution was counted and recorded already.
 func (a *answer) markMeasured() (already bool) {
@@ -178,7 +217,7 @@ func (x *Exec) End(node string, since time.Time) {
 	if x.log.Enabled(x.ctx, slog.LevelDebug) {
 		x.log.LogAttrs(x.ctx, slog.LevelDebug, "node end",
 			slog.String("flow", x.Flow), slog.String("node", node), slog.String("execution", x.ID),
-			slog.Duration("took", time.Since(since)))
+			slog.Float64("took_ms", Millis(time.Since(since))))
 	}
 }
 
@@ -252,9 +291,11 @@ func (x *Exec) finish(err error) {
 	// Counted and recorded once answered (the record keeps the answer).
 	defer x.measure(err, took)
 	if err != nil {
+		node, code := x.failedAt(err)
 		x.log.LogAttrs(x.ctx, slog.LevelError, "execution failed",
 			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),
-			slog.String("error", err.Error()), slog.Duration("took", took))
+			slog.String("node", node), slog.String("code", code),
+			slog.String("error", err.Error()), slog.Float64("took_ms", Millis(took)))
 		if !x.Responded() && x.resp != nil {
 			x.Respond(x.Trigger, 500, nil, map[string]string{
 				"error":        "internal error",
@@ -266,7 +307,7 @@ func (x *Exec) finish(err error) {
 	if x.log.Enabled(x.ctx, slog.LevelDebug) {
 		x.log.LogAttrs(x.ctx, slog.LevelDebug, "execution done",
 			slog.String("flow", x.Flow), slog.String("trigger", x.Trigger), slog.String("execution", x.ID),
-			slog.Duration("took", took))
+			slog.Float64("took_ms", Millis(took)))
 	}
 	if !x.Responded() && x.resp != nil {
 		x.Respond(x.Trigger, 204, nil, nil)

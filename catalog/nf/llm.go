@@ -144,7 +144,7 @@ func (x *Exec) llmRecord(connector string, res LLMResult, took time.Duration) {
 		slog.String("flow", x.Flow), slog.String("execution", x.ID),
 		slog.String("connector", connector), slog.String("provider", res.Provider), slog.String("model", res.Model),
 		slog.Int64("input_tokens", res.InputTokens), slog.Int64("output_tokens", res.OutputTokens),
-		slog.Bool("cached", res.Cached), slog.Duration("took", took))
+		slog.Bool("cached", res.Cached), slog.Float64("took_ms", Millis(took)))
 }
 
 // llmSpan opens a span for one model call; the end function adds the usage attributes

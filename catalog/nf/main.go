@@ -79,6 +79,10 @@ func serve(app *App, flows []Flow) int {
 		}
 	}
 	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Pattern < routes[j].Pattern })
+	if err := PrepareJobs(jobs); err != nil {
+		app.Log.Error("invalid schedule: the app does not start", "error", err.Error())
+		return 1
+	}
 	if err := app.Serve(routes, jobs, services...); err != nil {
 		app.Log.Error("server failed", "error", err.Error())
 		return 1
@@ -178,7 +182,7 @@ func (x *Exec) Fail(node string, err error) error {
 		}
 		x.rec.mu.Unlock()
 	}
-	return fmt.Errorf("node %s: %w", node, err)
+	return &NodeFailure{Node: node, Err: err}
 }
 
 // Object returns v as a JSON object, or an empty one.

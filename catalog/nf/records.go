@@ -122,6 +122,7 @@ func Input[T any](x *Exec, node, typ, version string, out T) T {
 
 // Enter records that node (of type typ at version) starts with input.
 func Enter[T any](x *Exec, node, typ, version string, input T) {
+	x.answer.entered(node)
 	if x.rec != nil {
 		x.enter(node, typ, version, any(input))
 	}
