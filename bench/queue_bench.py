@@ -259,6 +259,7 @@ def run_case(kind: str, binary: Path, replicas: int, args: argparse.Namespace) -
             ids = [f"t{i}" for i in range(args.messages)]
             publish_orders(nats.url, "bench.orders", ids, payload=order_payload, window=512)
             for i in range(replicas):
+                r: Replica | Proc
                 if kind == "generated":
                     env = {
                         "NODEFORGE_CONNECTOR_EVENTS_URL": nats.url,

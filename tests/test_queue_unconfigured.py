@@ -39,7 +39,7 @@ def _node(nid: str, kind: str, config: dict[str, object]) -> dict[str, object]:
     return {"id": nid, "type": kind, "version": "1.0.0", "config": config}
 
 
-QUEUE_FLOW = {
+QUEUE_FLOW: dict[str, object] = {
     "nodeforge": "1",
     "id": "jobs",
     "nodes": [
@@ -52,7 +52,7 @@ QUEUE_FLOW = {
     "connections": [{"from": "job.out", "to": "log.in"}],
 }  # fmt: skip
 
-TICKER_FLOW = {
+TICKER_FLOW: dict[str, object] = {
     "nodeforge": "1",
     "id": "ticker",
     "nodes": [
