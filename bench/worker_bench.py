@@ -96,7 +96,7 @@ def edit(flow: Path, kind: str, serial: int) -> None:
         doc["nodes"][1]["config"]["mapping"]["serial"] = str(serial)
         flow.write_text(json.dumps(doc, indent=2))
     else:
-        # (not the helper's flow id `node_test`: Go would read node_test.go as a test file)
+        # its own flow id, so the two kinds' binaries differ
         doc = json.loads(code_node_flow(CODE_SOURCE % serial))
         doc["id"] = "coded"
         flow.write_text(json.dumps(doc, indent=2))
