@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -420,6 +421,7 @@ func (r *recorder) run() {
 		rows = rows[:0]
 		for _, rec := range batch {
 			rows = append(rows, enc.row(rec))
+			runtime.Gosched() // requests waiting for a processor go first
 		}
 		clear(batch) // the values go with the record
 		batch = batch[:0]

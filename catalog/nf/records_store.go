@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -227,6 +228,8 @@ func (s *sqlRecordStore) write(rows []recordRow) error {
 			r.Started, r.Ended, r.Duration, r.Input, r.Output, r.Error, r.ErrorNode, r.ErrorCode, r.TraceID, r.Parent, r.ParentNode, r.Nodes); err != nil {
 			return err
 		}
+		runtime.Gosched() // requests waiting for a processor go first
+
 	}
 	return tx.Commit()
 }
