@@ -256,7 +256,7 @@ type recorder struct {
 	keep      int
 	batch     int
 	flush     time.Duration
-	cpu       float64 // the writer's share of a core while the CPU is taken
+	cpu       float64 // the writer's share of the app's CPU while the CPU is taken
 
 	dropped atomic.Int64
 	written atomic.Int64
@@ -452,7 +452,8 @@ func (r *recorder) run() {
 			}
 			deadline.Stop()
 			write()
-			if d := pause(busy, writerShare(probe.spare(), r.cpu)); d > 0 {
+			spare, used := probe.sample()
+			if d := pause(busy, writerShare(spare, used, r.cpu)); d > 0 {
 				rest := time.NewTimer(d)
 				select {
 				case <-rest.C:

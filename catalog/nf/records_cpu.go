@@ -10,10 +10,10 @@ import (
 
 // The record writer's CPU share. On a machine with spare CPU the writer writes as fast
 // as it can; when the CPU is taken (by the app's requests or anything else) it keeps to
-// a small share of one core (NODEFORGE_RECORDS_CPU, default 0.05), sleeping after each
-// batch in proportion to the time the batch took. Executions that come faster than it
-// writes them fill the queue, and those that start while it is full are not recorded
-// (counted as drops): records never take the CPU that requests need.
+// a small share of what the app itself uses (NODEFORGE_RECORDS_CPU, default 0.05: 5%),
+// sleeping after each batch in proportion to the time the batch took. Executions that
+// come faster than it writes them fill the queue, and those that start while it is full
+// are not recorded (counted as drops): records never take the CPU that requests need.
 
 // cpuProbe measures the spare CPU between two calls: the machine's idle time
 // (/proc/stat) and what this process leaves of its GOMAXPROCS (/proc/self/stat). Where
@@ -36,7 +36,7 @@ func newCPUProbe() *cpuProbe {
 		maxProcs:   func() int { return runtime.GOMAXPROCS(0) },
 		clockTicks: 100, // USER_HZ, 100 on every Linux port
 	}
-	p.spare()
+	p.sample()
 	return p
 }
 
@@ -86,34 +86,39 @@ func (p *cpuProbe) process() (float64, bool) {
 	return (utime + stime) / p.clockTicks, true
 }
 
-// spare is the CPU, in cores, that was free for this process since the last call (-1:
-// unknown): the machine's idle cores, at most what the process left of its GOMAXPROCS.
-func (p *cpuProbe) spare() float64 {
+// sample is the CPU, in cores, that was free for this process since the last call (the
+// machine's idle cores, at most what the process left of its GOMAXPROCS) and what the
+// process used; -1, -1 when unknown.
+func (p *cpuProbe) sample() (spare, used float64) {
 	now := time.Now()
 	idle, all, ok1 := p.machine()
 	proc, ok2 := p.process()
 	prevAt, prevIdle, prevAll, prevProc, known := p.at, p.idle, p.all, p.proc, p.known
 	p.at, p.idle, p.all, p.proc, p.known = now, idle, all, proc, ok1 && ok2
 	if !known || !ok1 || !ok2 {
-		return -1
+		return -1, -1
 	}
 	wall := now.Sub(prevAt).Seconds()
 	if wall < 0.05 || all <= prevAll { // too short to tell (jiffies are 10 ms)
-		return -1
+		return -1, -1
 	}
 	cores := float64(runtime.NumCPU())
 	idleCores := (idle - prevIdle) / (all - prevAll) * cores
-	leftCores := float64(p.maxProcs()) - (proc-prevProc)/wall
-	return max(0, min(idleCores, leftCores))
+	used = (proc - prevProc) / wall
+	return max(0, min(idleCores, float64(p.maxProcs())-used)), used
 }
 
+// minWriterShare is the least the writer may use, in cores, however busy the machine:
+// records of an idle app on a busy machine still get written.
+const minWriterShare = 0.01
+
 // writerShare is the share of one core the writer may use now: half the spare CPU when
-// there is some, never less than minShare.
-func writerShare(spare, minShare float64) float64 {
+// there is some, else frac of what the app uses (frac of one core when unknown).
+func writerShare(spare, used, frac float64) float64 {
 	if spare < 0 {
-		return minShare
+		return frac
 	}
-	return min(1, max(minShare, spare/2))
+	return min(1, max(minWriterShare, frac*used, spare/2))
 }
 
 // pause is how long the writer rests after a batch that took busy, to keep to share.

@@ -450,7 +450,7 @@ func TestRecordsWriterShare(t *testing.T) {
 		maxProcs:   func() int { return 2 },
 		clockTicks: 100,
 	}
-	if p.spare() != -1 {
+	if spare, used := p.sample(); spare != -1 || used != -1 {
 		t.Fatal("the first call knows nothing")
 	}
 	p.at = p.at.Add(-time.Second)
@@ -459,16 +459,25 @@ func TestRecordsWriterShare(t *testing.T) {
 	self = "1 (app x) S 1 1 1 0 -1 0 0 0 0 0 75 75 0 0"
 	cores := float64(runtime.NumCPU())
 	want := min(cores/2, 2-0.5)
-	if got := p.spare(); got < want-0.01 || got > want+0.01 {
-		t.Fatalf("spare %v, want %v", got, want)
+	spare, used := p.sample()
+	if spare < want-0.01 || spare > want+0.01 || used < 0.49 || used > 0.51 {
+		t.Fatalf("spare %v used %v, want %v and 0.5", spare, used, want)
 	}
 	p.readStat = func() ([]byte, error) { return nil, errors.New("no /proc") }
 	p.at = p.at.Add(-time.Second)
-	if p.spare() != -1 {
+	if spare, _ := p.sample(); spare != -1 {
 		t.Fatal("without /proc nothing is known")
 	}
-	if writerShare(-1, 0.05) != 0.05 || writerShare(0, 0.05) != 0.05 || writerShare(0.5, 0.05) != 0.25 || writerShare(4, 0.05) != 1 {
-		t.Fatal("writerShare")
+	for _, c := range []struct{ spare, used, want float64 }{
+		{-1, -1, 0.05}, // unknown: 5% of a core
+		{0, 0.4, 0.02}, // a busy machine: 5% of what the app uses
+		{0, 0, minWriterShare},
+		{0.5, 0.4, 0.25}, // half of what is spare
+		{4, 1, 1},
+	} {
+		if got := writerShare(c.spare, c.used, 0.05); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Fatalf("writerShare(%v, %v) = %v, want %v", c.spare, c.used, got, c.want)
+		}
 	}
 	if pause(10*time.Millisecond, 0.05) != 190*time.Millisecond || pause(time.Second, 1) != 0 || pause(time.Minute, 0.01) != 2*time.Second {
 		t.Fatal("pause")
