@@ -254,16 +254,22 @@ def compare(
     compared = 0
     rejected = execution.error_code == "validation"
     for node, rec in sim["nodes"].items():
-        if (
-            node in structural or rejected
-        ):  # a rejected request runs no node  # merges and answers are not logged on their own
-            continue
-        if rec["runs"] != app_runs.get(node, 0):
+        if node in structural or rejected:  # answers are not logged; a rejected request
+            continue  # runs no node
+        # A merge is logged when it fires (its last input arrived: once here, merges are
+        # not generated inside loops); the simulator counts each arrival.
+        runs = rec["runs"]
+        if rec["type"] == "flow/merge":
+            runs = 1 if "out" in rec["outputs"] else 0
+        if runs != app_runs.get(node, 0):
+            # Branches that meet at a merge run at the same time in the app (nf.Parallel:
+            # all of them to their end, then the first failure); the simulator stops at
+            # the failure. Known: test_parallel_branches_run_on_after_a_failure.
+            sibling = app_failed and sim_failed and runs == 0
             diffs.append(
                 (
-                    "node_runs",
-                    f"node {node}: app ran it {app_runs.get(node, 0)} "
-                    f"times, simulator {rec['runs']}",
+                    "failed_fanout_sibling" if sibling else "node_runs",
+                    f"node {node}: app ran it {app_runs.get(node, 0)} times, simulator {runs}",
                 )
             )
             continue
@@ -283,7 +289,21 @@ def compare(
                         f"node {node} port {port}: app {_short(got)}, simulator {_short(value)}",
                     )
                 )
+    if diffs and g is not None and _default_body(g) and not isinstance(_body(request_text), dict):
+        # Known: test_a_non_object_body_with_the_default_schema_is_refused_alike (item 10).
+        return [("nonobject_default_body", "; ".join(d for _, d in diffs)[:600])], compared
     return diffs, compared
+
+
+def _default_body(g: GenFlow) -> bool:
+    return "body_schema" not in g.flow["nodes"][0]["config"]
+
+
+def _body(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 # -- one batch ---------------------------------------------------------------------------
@@ -342,12 +362,12 @@ def workspace(folder: Path, flows: list[dict[str, Any]]) -> None:
 
 def sim_input(g: GenFlow, body: Any, execution: Any) -> dict[str, Any]:
     """The request as the simulator's trigger input: the body as sent, and the request
-    metadata (params, query, headers) as the app recorded it (it builds ``query`` and
+    metadata (path, params, query, headers) as the app recorded it (it builds ``query`` and
     ``headers`` only when an expression reads them, and the client sets the headers)."""
     value: dict[str, Any] = {"method": "POST", "path": g.route, "body": body}
     recorded = execution.input if execution is not None else None
     if isinstance(recorded, dict):
-        for key in ("params", "query", "headers"):
+        for key in ("path", "params", "query", "headers"):
             if key in recorded:
                 value[key] = recorded[key]
     return value
@@ -458,7 +478,7 @@ def run_batch(
         _wait(port, proc)
         for _, g in kept:
             answers[g.flow["id"]] = [
-                _post(f"http://127.0.0.1:{port}{g.route}", r.text) for r in g.requests
+                _post(f"http://127.0.0.1:{port}{g.route}{r.url_tail}", r.text) for r in g.requests
             ]
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -474,9 +494,7 @@ def run_batch(
         for seed, g in kept:
             fid = g.flow["id"]
             a = analyses[fid]
-            structural = {
-                n.id for n in a.document.nodes if n.id and n.type in ("flow/merge", "http/respond")
-            }
+            structural = {n.id for n in a.document.nodes if n.id and n.type == "http/respond"}
             listed = [e for e in store.list(flow=fid, limit=10_000) if not e.parent_id]
             listed.sort(key=lambda e: (e.started_us, e.id))
             executions: list[Any] = [store.get(e.id) for e in listed]

@@ -24,6 +24,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 # -- types -------------------------------------------------------------------------------
 # ("int",) ("num",) ("str",) ("bool",) ("list", T) ("obj", ((name, T, required), ...))
@@ -43,9 +44,17 @@ def obj(*fields: tuple[str, Ty, bool]) -> Ty:
     return ("obj", tuple(fields))
 
 
+def nul(t: Ty) -> Ty:
+    """``T | null``."""
+    return ("nul", t)
+
+
 def schema_of(t: Ty) -> dict[str, Any]:
     """The JSON Schema of a generator type."""
     kind = t[0]
+    if kind == "nul":
+        inner = schema_of(t[1])
+        return {**inner, "type": [inner["type"], "null"]}
     if kind == "int":
         return {"type": "integer"}
     if kind == "num":
@@ -73,7 +82,7 @@ def fields_of(t: Ty) -> tuple[tuple[str, Ty, bool], ...]:
 FEATURES = (
     "set", "map", "template", "log", "if", "switch", "validate", "foreach", "merge",
     "subflow", "sql_query", "sql_exec", "http_request", "code", "macros", "nonobject_body",
-    "optional_fields", "coalesce",
+    "optional_fields", "coalesce", "nullable", "params", "untyped_body",
 )  # fmt: skip
 
 
@@ -107,6 +116,7 @@ class Request:
     body: Any
     valid: bool
     note: str = ""
+    url_tail: str = ""  # after the flow's route: a path parameter, a query string
 
     @property
     def text(self) -> str:
@@ -116,9 +126,11 @@ class Request:
 @dataclass
 class GenFlow:
     flow: dict[str, Any]
-    route: str
+    route: str  # the URL path without its parameter
     body_type: Ty
     requests: list[Request] = field(default_factory=list)
+    schema: dict[str, Any] = field(default_factory=dict)  # what valid bodies follow
+    param: bool = False  # the route ends in /{id}
 
 
 # -- expressions -----------------------------------------------------------------------
@@ -155,6 +167,9 @@ class Scope:
 
     def optional(self, t: Ty) -> list[str]:
         return [e for e, pt, s in self.paths if not s and pt == t and "." in e]
+
+    def nullable(self, t: Ty) -> list[str]:
+        return [e for e, pt, s in self.paths if s and pt == nul(t)]
 
     def lists(self) -> list[tuple[str, Ty]]:
         return [(e, pt[1]) for e, pt, s in self.paths if s and pt[0] == "list"]
@@ -197,7 +212,11 @@ class Exprs:
         return "{" + ", ".join(f'"{n}": {self.literal(ft)}' for n, ft, _ in t[1]) + "}"
 
     def _fallback(self, t: Ty, depth: int) -> str | None:
-        """An optional path read safely (``has() ? : ``, ``coalesce``), or None."""
+        """An optional or nullable path read safely (``has() ? : ``, ``coalesce``), or
+        None."""
+        nullable = self.scope.nullable(t) if "nullable" in self.features else []
+        if nullable and self.rnd.random() < 0.5:
+            return f"coalesce({self.rnd.choice(nullable)}, {self.of(t, depth)})"
         opts = self.scope.optional(t)
         if not opts or "optional_fields" not in self.features:
             return None
@@ -328,6 +347,9 @@ class Exprs:
                 fn = r.choice(["exists", "all", "exists_one"])
                 return f"{m[0]}.{fn}(x, {inner.of(BOOL, 1)})"
         if pick == 9:
+            nullable = [p for t2 in SCALARS for p in self.scope.nullable(t2)]
+            if nullable and "nullable" in self.features:
+                return f"({r.choice(nullable)} {r.choice(['==', '!='])} null)"
             return f"({self.of(NUM, d)} > {self.of(NUM, d)})"
         if pick == 10:
             return f'{self.of(STR, d)}.matches("^[a-z]")'
@@ -377,6 +399,8 @@ def body_type(rnd: random.Random, features: frozenset[str]) -> tuple[Ty, dict[st
         ("lines", lst(line)),
         ("customer", obj(("email", STR, True), ("tier", STR, not opt or rnd.random() < 0.5))),
     ]
+    if "nullable" in features:
+        pool += [("memo", nul(STR)), ("score", nul(INT))]
     chosen = [pool[0], pool[1], *rnd.sample(pool[2:], rnd.randint(1, 4))]
     fields = []
     for name, t in chosen:
@@ -398,6 +422,8 @@ def body_type(rnd: random.Random, features: frozenset[str]) -> tuple[Ty, dict[st
 
 def value_of(rnd: random.Random, t: Ty, depth: int = 0) -> Any:
     kind = t[0]
+    if kind == "nul":
+        return None if rnd.random() < 0.4 else value_of(rnd, t[1], depth)
     if kind == "int":
         return rnd.choice([0, 1, 2, 3, 5, 7, 12, 40, -3, 999])
     if kind == "num":
@@ -542,6 +568,12 @@ class FlowGen:
     def connect(self, src: str, dst: str) -> None:
         self.conns.append({"from": src, "to": dst})
 
+    def sql_text(self, e: Exprs) -> str:
+        nullable = e.scope.nullable(STR) if "nullable" in self.features else []
+        if nullable and self.rnd.random() < 0.5:
+            return self.rnd.choice(nullable)
+        return e.of(STR)
+
     def exprs(self, t: Ty) -> Exprs:
         return Exprs(self.rnd, Scope.of("input", t).extended(self.global_scope), self.features)
 
@@ -560,6 +592,9 @@ class FlowGen:
             )
         else:
             cfg["body"] = e.of(self.rnd.choice(SCALARS))
+        nullable = [p for t2 in SCALARS for p in e.scope.nullable(t2)]
+        if nullable and "body" in cfg and cfg["body"].startswith("{") and self.rnd.random() < 0.5:
+            cfg["body"] = cfg["body"][:-1] + f', "z": {self.rnd.choice(nullable)}' + "}"
         if self.rnd.random() < 0.2:
             cfg["headers"] = {"X-Gen": e.template(1)}
         rid = self.add("r", "http/respond", "1.0.0", cfg)
@@ -572,7 +607,11 @@ class FlowGen:
                 "r",
                 "http/respond",
                 "1.0.0",
-                {"status": status, "body": '{"code": input.code, "retryable": input.retryable}'},
+                {
+                    "status": status,
+                    "body": '{"code": input.code, "message": input.message, '
+                    '"retryable": input.retryable}',
+                },
             )
             self.connect(f"{node}.error", f"{rid}.in")
 
@@ -581,8 +620,16 @@ class FlowGen:
         rnd = self.rnd
         bt, schema = body_type(rnd, self.features)
         route = f"/d{self.seed}"
-        self.add_trigger(schema)
-        trig_t = obj(("method", STR, True), ("path", STR, True), ("body", bt, True))
+        param = "params" in self.features and rnd.random() < 0.3
+        typed = "untyped_body" not in self.features or rnd.random() < 0.8
+        self.add_trigger(schema if typed else None, param)
+        trig_t = obj(
+            ("method", STR, True),
+            ("path", STR, True),
+            ("params", obj(("id", STR, True)) if param else obj(), True),
+            ("query", obj(("k", STR, False)), True),
+            ("body", bt, True),
+        )
         self.global_scope.add(f"nodes.{self.trigger}.out", trig_t, True)
         port, t = f"{self.trigger}.out", trig_t
         for _ in range(rnd.randint(2, self.opts.max_steps)):
@@ -595,16 +642,19 @@ class FlowGen:
             "nodes": self.nodes,
             "connections": self.conns,
         }
-        return GenFlow(flow, route, bt, requests=[])
+        return GenFlow(flow, route, bt, requests=[], schema=schema, param=param)
 
-    def add_trigger(self, schema: dict[str, Any]) -> None:
+    def add_trigger(self, schema: dict[str, Any] | None, param: bool) -> None:
+        """The HTTP trigger; without ``schema`` the body keeps the default schema (an
+        object, its fields unchecked: expressions read them dynamically)."""
+        config: dict[str, Any] = {
+            "method": "POST",
+            "path": f"/d{self.seed}" + ("/{id}" if param else ""),
+        }
+        if schema is not None:
+            config["body_schema"] = schema
         self.nodes.append(
-            {
-                "id": self.trigger,
-                "type": "http/trigger",
-                "version": "1.0.0",
-                "config": {"method": "POST", "path": f"/d{self.seed}", "body_schema": schema},
-            }
+            {"id": self.trigger, "type": "http/trigger", "version": "1.0.0", "config": config}
         )
 
     def kinds(self, depth: int) -> list[str]:
@@ -725,7 +775,7 @@ class FlowGen:
             cfg = {
                 "connector": "db",
                 "statement": "INSERT INTO items (name, qty) VALUES ($1, $2)",
-                "params": [e.of(STR), e.of(INT)],
+                "params": [self.sql_text(e), e.of(INT)],
             }
             nid = self.add("x", "sql/exec", "1.0.0", cfg)
             self.connect(port, f"{nid}.in")
@@ -773,6 +823,14 @@ def generate(seed: int, opts: Options, inputs: int) -> GenFlow:
     """The flow of ``seed`` and ``inputs`` requests for it (same seed, same flow)."""
     g = FlowGen(seed, opts).generate()
     rnd = random.Random(seed * 7919 + 1)
-    schema = g.flow["nodes"][0]["config"]["body_schema"]
-    g.requests = requests_for(rnd, g.body_type, schema, inputs, opts.features)
+    g.requests = requests_for(rnd, g.body_type, g.schema, inputs, opts.features)
+    for r in g.requests:
+        tail = ""
+        if g.param:
+            tail = "/" + quote(rnd.choice([w for w in WORDS if w]), safe="")
+        if rnd.random() < 0.4:
+            tail += "?" + "&".join(
+                f"{k}={quote(rnd.choice(WORDS))}" for k in rnd.sample(["k", "k", "z"], 2)
+            )
+        r.url_tail = tail
     return g
