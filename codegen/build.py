@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.flow import load_document
 from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
+from nodeforge.sandbox.goprogress import GoProgress, ProgressFn, run_go
 
 from .expr_go import CodegenError
 from .flowgen import LineMark
@@ -192,8 +192,13 @@ def build(
     timeout: float = 600.0,
     unsafe_no_sandbox: bool = False,
     debug: bool = False,
+    progress: ProgressFn | None = None,
 ) -> BuildResult:
     """Generate and ``go build``; records the build state in ``.nodeforge/``.
+
+    ``progress`` is called with the build's :class:`~nodeforge.sandbox.goprogress.BuildProgress`
+    (stage, packages compiled, elapsed) as it goes, at most twice a second, and once at
+    the end: the command line prints it, the language server and the workers report it.
 
     Release builds are stripped of the symbol table and DWARF (:data:`RELEASE_LDFLAGS`;
     stack traces keep function names and lines); ``debug`` keeps both for debuggers
@@ -204,6 +209,8 @@ def build(
     ``unsafe_no_sandbox`` (the command line's explicit flag; never the server). One of
     catalog nodes only is trusted code and builds outside, with the shared Go cache."""
     started = time.monotonic()
+    tracker = GoProgress(progress)
+    tracker.stage("generating Go")
     root, _ = collect_flows(path)
     root = root or path
     state: dict[str, Any] = {
@@ -221,23 +228,25 @@ def build(
             result.state = "failed"
             result.output = "Go is not installed: `go` is not on PATH"
         elif module.user_code:
-            _build_untrusted(result, module, root, binary, unsafe_no_sandbox, debug)
+            _build_untrusted(result, module, root, binary, unsafe_no_sandbox, debug, tracker)
         else:
-            proc = subprocess.run(
-                [go, "build", *go_build_flags(debug), "-o", str(binary.resolve()), "."],
+            tracker.stage("compiling")
+            code, result.output = run_go(
+                [go, "build", *go_build_flags(debug), "-v", "-o", str(binary.resolve()), "."],
                 cwd=result.out_dir,
                 env=go_env(),
-                capture_output=True,
-                text=True,
                 timeout=timeout,
-                check=False,
+                progress=tracker,
             )
-            result.output = (proc.stdout + proc.stderr).strip()
-            if proc.returncode == 0:
+            if code == 0:
                 result.binary = binary
             else:
                 result.state = "failed"
+                if code is None:
+                    result.output = f"go build ran longer than {timeout:g} s\n{result.output}"
                 result.diagnostics = map_go_errors(result.output, module, result.flows)
+    tracker.state.stage = "built" if result.ok else "failed"
+    tracker.finish()
     result.seconds = time.monotonic() - started
     state.update(
         state=result.state,
@@ -271,6 +280,7 @@ def _build_untrusted(
     binary: Path,
     unsafe: bool,
     debug: bool = False,
+    progress: GoProgress | None = None,
 ) -> None:
     from nodeforge.sandbox.gobuild import build_module
 
@@ -284,6 +294,7 @@ def _build_untrusted(
         trusted_packages=module.trusted_packages,
         unsafe_no_sandbox=unsafe,
         ldflags=None if debug else RELEASE_LDFLAGS,
+        progress=progress,
     )
     result.output = built.output
     if built.ok:

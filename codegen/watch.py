@@ -19,6 +19,7 @@ from pathlib import Path
 from watchfiles import Change, watch
 
 from nodeforge.analysis.workspace import find_root
+from nodeforge.sandbox.goprogress import BuildProgress
 
 from .build import BuildResult, app_environment, build
 
@@ -55,7 +56,17 @@ class Watcher:
     debug: bool = False  # keep symbols (release builds are stripped)
 
     def rebuild(self) -> BuildResult:
-        result = build(self.path, unsafe_no_sandbox=self.unsafe_no_sandbox, debug=self.debug)
+        shown = [0.0]
+
+        def progress(state: BuildProgress) -> None:
+            # A long build (a cold cache) says where it is every 2 s; a quick one is quiet.
+            if not state.done and state.elapsed - shown[0] >= 2.0:
+                shown[0] = state.elapsed
+                self.report(state.message())
+
+        result = build(
+            self.path, unsafe_no_sandbox=self.unsafe_no_sandbox, debug=self.debug, progress=progress
+        )
         self.builds += 1
         if self.on_build is not None:
             self.on_build(result)

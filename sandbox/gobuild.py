@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from nodeforge.sandbox.goprogress import GoProgress, run_go
 from nodeforge.sandbox.limits import Limits, MiB
 from nodeforge.sandbox.runner import (
     WORK_DIR,
@@ -145,14 +146,18 @@ def build_module(
     unsafe_no_sandbox: bool = False,
     package: str = ".",
     test: bool = False,
+    progress: GoProgress | None = None,
 ) -> GoBuild:
     """``go build`` the module ``files`` (relative path -> content) into ``output``,
     inside the sandbox. ``label`` names what is compiled (``node `x` (code/go)``) in
     messages; ``trusted_packages`` are import paths the trusted side may compile
     beforehand (never user code). ``package`` is the package to build (relative to the
     module, ``./sql/query/1.0.0``); ``test=True`` compiles its test binary instead
-    (``go test -c``), to be run with :func:`run_test_binary`."""
+    (``go test -c``), to be run with :func:`run_test_binary`. ``progress`` follows the
+    build (``go build -v``: packages compiled, the trusted warm-up included)."""
     argv_tail = ["test", "-c", "-trimpath"] if test else ["build", "-trimpath"]
+    if progress is not None and not test:
+        argv_tail.append("-v")
     if ldflags:
         argv_tail.append(f"-ldflags={ldflags}")
     return _go(
@@ -165,6 +170,7 @@ def build_module(
         trusted_packages,
         limits,
         unsafe_no_sandbox,
+        progress,
     )
 
 
@@ -204,6 +210,7 @@ def _go(
     trusted_packages: Sequence[str],
     limits: Limits,
     unsafe_no_sandbox: bool,
+    progress: GoProgress | None = None,
 ) -> GoBuild:
     if not package.startswith(".") or ".." in Path(package).parts:
         raise ValueError(f"bad package path: {package!r} (relative to the module: ./pkg)")
@@ -221,10 +228,10 @@ def _go(
             confined=False,
         )
     if reason is not None:
-        result = _build_unconfined(files, output, argv_tail, package, limits)
+        result = _build_unconfined(files, output, argv_tail, package, limits, progress)
     else:
         result = _build_confined(
-            files, output, argv_tail, package, workspace, trusted_packages, limits
+            files, output, argv_tail, package, workspace, trusted_packages, limits, progress
         )
     if result.status not in (Status.OK, Status.NODE_ERROR) and not result.message.startswith(
         "compiling"
@@ -301,6 +308,7 @@ def _build_unconfined(
     argv_tail: list[str],
     package: str,
     limits: Limits,
+    progress: GoProgress | None = None,
 ) -> GoBuild:
     env = _go_env()
     with tempfile.TemporaryDirectory(prefix="nodeforge-unsafe-build-") as tmp:
@@ -310,24 +318,23 @@ def _build_unconfined(
         run_env = dict(os.environ)
         run_env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly")
         target = ["-o", str(out)] if output is not None else []
-        try:
-            proc = subprocess.run(
-                [env["go"], *argv_tail, *target, package],
-                cwd=src,
-                env=run_env,
-                capture_output=True,
-                text=True,
-                timeout=limits.wall_seconds,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+        if progress is not None:
+            progress.stage("compiling")
+        code, text = run_go(
+            [env["go"], *argv_tail, *target, package],
+            cwd=src,
+            env=run_env,
+            timeout=limits.wall_seconds,
+            progress=progress or GoProgress(None),
+        )
+        if code is None:
             return GoBuild(
                 Status.TIMEOUT,
                 message=f"the compiler ran longer than {limits.wall_seconds:g} s",
                 confined=False,
             )
-        text = (proc.stdout + proc.stderr).replace(str(src) + "/", "").strip()
-        if proc.returncode != 0:
+        text = text.replace(str(src) + "/", "").strip()
+        if code != 0:
             return GoBuild(Status.NODE_ERROR, output=text, confined=False)
         if output is not None:
             _copy_out(out, output, limits.file_bytes)
@@ -342,6 +349,7 @@ def _build_confined(
     workspace: Path | None,
     trusted_packages: Sequence[str],
     limits: Limits,
+    progress: GoProgress | None = None,
 ) -> GoBuild:
     env = _go_env()
     key = str(workspace.resolve()) if workspace is not None else "(no workspace)"
@@ -374,7 +382,7 @@ def _build_confined(
         for folder in (work, work / "out", work / "tmp"):
             os.chown(folder, uid, uid)
         os.chmod(work, 0o700)
-        _prepare(src, files, gocache, mods, trusted_packages, uid)
+        _prepare(src, files, gocache, mods, trusted_packages, uid, progress)
         goroot = env["GOROOT"]
         mounts = [
             Mount(work, "/build", writable=True),
@@ -399,14 +407,21 @@ def _build_confined(
             "PATH": f"{goroot}/bin:/usr/bin:/bin",
         }
         target = ["-o", "/build/out/bin"] if output is not None else []
+        if progress is not None:
+            progress.stage("compiling in the sandbox")
+            progress.take_output()  # the warm-up's messages are not this build's
         run = run_sandboxed(
             [f"{goroot}/bin/go", "-C", SRC, *argv_tail, *target, package],
             mounts=mounts,
             limits=limits,
             env=build_env,
             uid=uid,
+            on_stderr=progress.feed if progress is not None else None,
         )
-        text = (run.stdout + run.stderr).decode("utf-8", "replace")
+        if progress is not None:  # stderr without the package lines of -v
+            text = run.stdout.decode("utf-8", "replace") + "\n" + progress.take_output()
+        else:
+            text = (run.stdout + run.stderr).decode("utf-8", "replace")
         text = text.replace(SRC + "/", "").strip()
         if run.status == Status.OK:
             if output is not None:
@@ -455,6 +470,7 @@ def _prepare(
     mods: Path,
     trusted_packages: Sequence[str],
     uid: int,
+    progress: GoProgress | None = None,
 ) -> None:
     """Trusted side, outside the sandbox, once per workspace cache and ``go.sum``:
     compile the trusted packages (which downloads their modules into ``mods``), then
@@ -481,14 +497,16 @@ def _prepare(
             GOPROXY=f"{proxy},{upstream}" if upstream != "off" else proxy,
         )
         # Trusted code only (the standard library and the catalog); failures are left
-        # to the sandboxed build to report.
-        subprocess.run(
-            [env["go"], "build", "-trimpath", *trusted_packages],
+        # to the sandboxed build to report. The first build of a workspace spends most
+        # of its time here: its packages are the build's progress too.
+        if progress is not None:
+            progress.stage("compiling the catalog (trusted)")
+        run_go(
+            [env["go"], "build", "-trimpath", *(["-v"] if progress else []), *trusted_packages],
             cwd=src,
             env=run_env,
-            capture_output=True,
             timeout=1800,
-            check=False,
+            progress=progress or GoProgress(None),
         )
     _seed(Path(env["GOCACHE"]), gocache, uid)
     marker.write_text(mark)

@@ -153,14 +153,17 @@ def run_sandboxed(
     files: Sequence[Inject] = (),
     uid: int | None = None,
     loopback: bool = False,
+    on_stderr: Callable[[bytes], None] | None = None,
 ) -> RunResult:
     """Run ``argv`` (paths as seen inside the sandbox) confined, with ``limits``.
 
     ``files`` are copied in; ``uid`` runs as that uid (a build's stable uid) instead of
     a fresh one; ``loopback`` lets the program open IPv4/IPv6 sockets, which reach only
     the loopback interface of its own network namespace (Go tests' ``httptest``
-    servers). Never runs anything unconfined: when the sandbox is unavailable the
-    result has status ``sandbox_unavailable`` and the reason in ``message``.
+    servers). ``on_stderr`` gets the program's stderr as it comes, in chunks (a
+    build's progress); it is also in the result. Never runs anything unconfined: when
+    the sandbox is unavailable the result has status ``sandbox_unavailable`` and the
+    reason in ``message``.
     """
     limits = limits.checked()
     reason = unavailable_reason()
@@ -176,6 +179,7 @@ def run_sandboxed(
             files=files,
             fixed_uid=uid,
             loopback=loopback,
+            on_stderr=on_stderr,
         )
     except NoFreeUid as exc:
         return RunResult(Status.SANDBOX_UNAVAILABLE, message=str(exc), confined=False)
@@ -188,6 +192,7 @@ def run_unconfined(
     stdin: bytes = b"",
     limits: Limits = DEFAULT_LIMITS,
     env: Mapping[str, str] | None = None,
+    on_stderr: Callable[[bytes], None] | None = None,
 ) -> RunResult:
     """Run ``argv`` WITHOUT a sandbox (``--unsafe-no-sandbox`` on the command line only).
 
@@ -204,7 +209,7 @@ def run_unconfined(
         env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})},
         start_new_session=True,
     )
-    result = _supervise(proc, stdin, limits, uid=None)
+    result = _supervise(proc, stdin, limits, uid=None, on_stderr=on_stderr)
     result.confined = False
     return result
 
@@ -267,6 +272,7 @@ def _run(
     files: Sequence[Inject] = (),
     fixed_uid: int | None = None,
     loopback: bool = False,
+    on_stderr: Callable[[bytes], None] | None = None,
 ) -> RunResult:
     fds: list[int] = []
     try:
@@ -337,7 +343,12 @@ def _run(
                 )
                 try:
                     result = _supervise(
-                        proc, stdin, limits, uid=uid, oom=group.oom_killed if group else None
+                        proc,
+                        stdin,
+                        limits,
+                        uid=uid,
+                        oom=group.oom_killed if group else None,
+                        on_stderr=on_stderr,
                     )
                 finally:
                     if proc.returncode is None:  # not reaped: its group id is still ours
@@ -360,8 +371,10 @@ def _supervise(
     limits: Limits,
     uid: int | None,
     oom: Callable[[], bool] | None = None,
+    on_stderr: Callable[[bytes], None] | None = None,
 ) -> RunResult:
-    """Feed stdin, collect capped output, enforce the wall clock, reap and classify."""
+    """Feed stdin, collect capped output (stderr also to ``on_stderr`` as it comes),
+    enforce the wall clock, reap and classify."""
     started = time.monotonic()
     deadline = started + limits.wall_seconds
     assert proc.stdin and proc.stdout and proc.stderr
@@ -404,6 +417,8 @@ def _supervise(
                     open_readers -= 1
                     continue
                 room = limits.output_bytes - total
+                if on_stderr is not None and fobj is proc.stderr and room > 0:
+                    on_stderr(chunk[:room])
                 out[fobj.fileno()].append(chunk[: max(room, 0)])
                 total += len(chunk)
                 if total > limits.output_bytes:

@@ -11,6 +11,7 @@ the command's work-done progress.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nodeforge.server.auth import Busy, JobGate
 
 if TYPE_CHECKING:
+    from nodeforge.sandbox.goprogress import BuildProgress
     from nodeforge.worker.pool import WorkerPool
 
 Report = Callable[[str], None]
@@ -53,14 +55,21 @@ async def _slot(route: JobRoute, kind: str) -> AsyncIterator[None]:
 
 
 async def run_build(ls: Any, target: Path, report: Report) -> Any:
-    """Build ``target``: a :class:`~nodeforge.codegen.build.BuildResult`."""
+    """Build ``target``: a :class:`~nodeforge.codegen.build.BuildResult`. Its progress
+    (stage, packages compiled, elapsed) goes to ``report`` whichever way it runs: here
+    from the build itself, from a worker through the pool."""
     from nodeforge.codegen import build as driver
     from nodeforge.worker.protocol import JobError
 
     route = route_of(ls)
     async with _slot(route, "build"):
         if route.pool is None:
-            return await ls.session.run_job(driver.build, target)
+            loop = asyncio.get_running_loop()
+
+            def progress(state: BuildProgress) -> None:  # on the job's thread
+                loop.call_soon_threadsafe(report, state.message())
+
+            return await ls.session.run_job(driver.build, target, progress=progress)
         try:
             return await route.pool.build(target, report)
         except JobError as exc:

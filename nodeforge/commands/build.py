@@ -10,7 +10,7 @@ from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import build
 
-from .generate import _display, print_diagnostics
+from .generate import _display, print_diagnostics, progress_printer
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
             binary=args.output,
             unsafe_no_sandbox=args.unsafe_no_sandbox,
             debug=args.debug,
+            progress=progress_printer("build"),
         )
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge build: {exc}", file=sys.stderr)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TextIO
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.text import LineIndex
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import BuildResult, generate
 from nodeforge.report import FileReport, render
+from nodeforge.sandbox.goprogress import BuildProgress
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +29,29 @@ def run(args: argparse.Namespace) -> int:
     count = len(module.files) if module else 0
     print(f"generated {count} files in {_display(result.out_dir)} ({len(result.written)} changed)")
     return 0
+
+
+def progress_printer(
+    command: str, stream: TextIO | None = None, every: float = 2.0
+) -> Callable[[BuildProgress], None]:
+    """A build's progress on stderr: one line rewritten in place on a terminal, else a
+    line at most every ``every`` seconds (and at each new stage, and at the end)."""
+    out = stream or sys.stderr
+    tty = out.isatty()
+    last: list[Any] = [float("-inf"), ""]
+
+    def show(state: BuildProgress) -> None:
+        text = f"nodeforge {command}: {state.message()}"
+        if tty:
+            end = "\n" if state.done else ""
+            out.write("\r\x1b[K" + text + end)
+            out.flush()
+            return
+        if state.done or state.stage != last[1] or state.elapsed - last[0] >= every:
+            last[0], last[1] = state.elapsed, state.stage
+            print(text, file=out, flush=True)
+
+    return show
 
 
 def print_diagnostics(result: BuildResult, fmt: str = "text") -> None:

@@ -20,12 +20,17 @@ from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import BuildResult, app_environment, build
 from nodeforge.project.fsutil import ProjectError
 
-from .generate import _display, print_diagnostics
+from .generate import _display, print_diagnostics, progress_printer
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = build(args.path, unsafe_no_sandbox=args.unsafe_no_sandbox, debug=args.debug)
+        result = build(
+            args.path,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            debug=args.debug,
+            progress=progress_printer("run"),
+        )
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge run: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import BuildResult, app_environment, build
 
-from .generate import print_diagnostics
+from .generate import print_diagnostics, progress_printer
 
 
 @dataclass
@@ -40,7 +40,9 @@ class TestOutcome:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = build(args.path, unsafe_no_sandbox=args.unsafe_no_sandbox)
+        result = build(
+            args.path, unsafe_no_sandbox=args.unsafe_no_sandbox, progress=progress_printer("test")
+        )
     except (OSError, CatalogError, WorkspaceError) as exc:
         print(f"nodeforge test: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from typing import Any
 from nats.js import api
 
 from nodeforge.sandbox.gobuild import cache_base
+from nodeforge.sandbox.goprogress import BuildProgress, ProgressFn
 
 from .protocol import (
     BUILD,
@@ -154,21 +155,32 @@ class Worker:
         if job.kind != BUILD and text is None:
             raise JobError("a node test job without the document's text")
         key = job.lineage or job.workspace.sha256
+        loop = asyncio.get_running_loop()
+
+        def progress(state: BuildProgress) -> None:  # on the job's thread
+            event = {"event": "progress", "message": state.message()}
+            asyncio.run_coroutine_threadsafe(self._progress(stores, job, event), loop)
+
         # One thread holds the workspace's folder (locked) for the whole job.
-        result = await asyncio.to_thread(self._in_workspace, key, job, archive, text)
+        result = await asyncio.to_thread(self._in_workspace, key, job, archive, text, progress)
         data = result.pop("binary_data", None)
         if isinstance(data, bytes):
             result["binary"]["blob"] = (await stores.put_blob(data)).as_json()
         return result
 
     def _in_workspace(
-        self, key: str, job: Job, archive: bytes, text: bytes | None
+        self,
+        key: str,
+        job: Job,
+        archive: bytes,
+        text: bytes | None,
+        progress: ProgressFn | None = None,
     ) -> dict[str, Any]:
         with self.workspaces.checkout(key, job.root_name, archive) as root:
             if job.kind != BUILD:
                 assert text is not None
                 return run_node_test(root, text.decode("utf-8"), job.params)
-            result = run_build(root, job.params)
+            result = run_build(root, job.params, progress)
             binary = result.pop("binary_path", None)
             if binary is not None:
                 result["binary"] = {"name": Path(binary).name}
@@ -176,15 +188,16 @@ class Worker:
             return result
 
 
-def run_build(root: Path, params: Any) -> dict[str, Any]:
+def run_build(root: Path, params: Any, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Build the job's target in the unpacked workspace, as a local build does (user
-    code compiled in the sandbox, never unconfined)."""
+    code compiled in the sandbox, never unconfined), its ``progress`` going to the
+    editor that queued it."""
     from nodeforge.codegen import build as driver
 
     target = root / relative_inside(params.get("target", "."), "target")
     if not target.exists():
         raise JobError(f"{params.get('target')} is not in the job's workspace")
-    result = driver.build(target)
+    result = driver.build(target, progress=progress)
     return {
         # The state a local build leaves in .nodeforge/build.json; the editor writes it
         # into its workspace (with its own paths).

@@ -26,7 +26,9 @@ class MemoryClient:
         self._ids = itertools.count(1)
         self.task: asyncio.Task[int] | None = None
 
-    async def start(self, root: Path, options: Any = None, server: Any = None) -> dict[str, Any]:
+    async def start(
+        self, root: Path, options: Any = None, server: Any = None, capabilities: Any = None
+    ) -> dict[str, Any]:
         self.task = asyncio.create_task(
             serve_session(self.inbox.get, self, framed=False, redact_errors=True, server=server)
         )
@@ -35,7 +37,7 @@ class MemoryClient:
             {
                 "processId": None,
                 "rootUri": root.as_uri(),
-                "capabilities": {},
+                "capabilities": capabilities or {},
                 "initializationOptions": options,
             },
         )
