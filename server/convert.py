@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
 
 from nodeforge.analysis import ide
-from nodeforge.analysis.diagnostics import Diagnostic, Severity, Tag
+from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity, Tag
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.text import LineIndex, PositionEncoding, Span, units
 from nodeforge.analysis.text import Position as TextPosition
@@ -97,13 +98,26 @@ def lsp_diagnostic(
         tags=[_TAGS[t] for t in d.tags] or None,
         related_information=[
             lsp.DiagnosticRelatedInformation(
-                location=lsp.Location(uri=uri, range=lsp_range(lines, r.span, encoding)),
-                message=r.message,
+                location=lsp_related_location(r, uri, lines, encoding), message=r.message
             )
             for r in d.related
         ]
         or None,
         data=json_safe(d.data) if d.data else None,
+    )
+
+
+def lsp_related_location(
+    r: Related, uri: str, lines: LineIndex, encoding: PositionEncoding
+) -> lsp.Location:
+    """Where a related place is: in the diagnostic's document (``uri``), or in the other
+    file it names (``r.path``), as that file's whole line ``r.line``."""
+    if r.path is None:
+        return lsp.Location(uri=uri, range=lsp_range(lines, r.span, encoding))
+    line = max((r.line or 1) - 1, 0)
+    return lsp.Location(
+        uri=from_fs_path(str(r.path)) or r.path.as_uri(),
+        range=lsp.Range(start=lsp.Position(line, 0), end=lsp.Position(line + 1, 0)),
     )
 
 
@@ -340,75 +354,158 @@ def lsp_code_lens(
 def lsp_graph(view: ide.GraphView, lines: LineIndex, encoding: PositionEncoding) -> dict[str, Any]:
     """The ``nodeforge/graph`` result: the view as JSON, ranges in the client's encoding
     (``docs/graph-view.md`` describes every member)."""
+    return lsp_graph_answer(view, lines, encoding)[0]
 
-    def rng(span: Span) -> dict[str, Any]:
+
+#: A node's or connection's content as the client receives it (ranges converted):
+#: equal signatures give equal JSON. Tuples of the view's own immutable objects, so
+#: comparing an unchanged item with what was sent before is cheap.
+ItemSignature = tuple[Any, ...]
+
+
+def lsp_graph_answer(
+    view: ide.GraphView,
+    lines: LineIndex,
+    encoding: PositionEncoding,
+    base: tuple[dict[str, ItemSignature], dict[int, ItemSignature]] | None = None,
+) -> tuple[dict[str, Any], tuple[dict[str, ItemSignature], dict[int, ItemSignature]]]:
+    """The ``nodeforge/graph`` result and the signature of each node (by key) and
+    connection (by index) in it.
+
+    With ``base``, the signatures of an answer the client has: a node whose signature
+    is the one sent under its key there is written as its key alone (a string), a
+    connection equal to the one sent under its index as its index (a number), so
+    only what changed is converted and encoded (``docs/graph-view.md``, "Answers
+    relative to the last one")."""
+
+    def rng(span: Span) -> tuple[int, int, int, int]:
         start = lines.position(span.start, encoding)
         end = lines.position(span.end, encoding)
-        return {
-            "start": {"line": start.line, "character": start.character},
-            "end": {"line": end.line, "character": end.character},
-        }
+        return (start.line, start.character, end.line, end.character)
 
-    def diagnostics(found: Iterable[ide.GraphDiagnostic]) -> list[dict[str, Any]]:
-        return [
-            {
-                "severity": int(d.severity),
-                "code": d.code,
-                "message": d.message,
-                "range": rng(d.span),
-            }
-            for d in found
-        ]
+    def diagnostics(found: Iterable[ide.GraphDiagnostic]) -> tuple[Any, ...]:
+        return tuple((int(d.severity), d.code, d.message, rng(d.span)) for d in found)
 
-    def ports(found: Iterable[ide.GraphPort]) -> list[dict[str, Any]]:
-        return [
-            {"name": p.name, "type": p.type, "required": p.required, "description": p.description}
-            for p in found
-        ]
-
-    def end(e: ide.GraphEndpoint) -> dict[str, Any]:
-        return {"node": e.node, "port": e.port, "text": e.text}
-
-    return {
+    old_nodes, old_connections = base if base is not None else ({}, {})
+    node_sigs: dict[str, ItemSignature] = {}
+    nodes: list[Any] = []
+    for n in view.nodes:
+        sig: ItemSignature = (
+            n.key,
+            n.index,
+            n.id,
+            n.type,
+            n.version,
+            n.label,
+            n.type_title,
+            n.category,
+            n.icon,
+            n.kind,
+            n.deprecated,
+            n.position,
+            n.positioned,
+            n.width,
+            n.height,
+            rng(n.span),
+            rng(n.selection_span),
+            n.inputs,
+            n.outputs,
+            diagnostics(n.diagnostics),
+        )
+        node_sigs[n.key] = sig
+        nodes.append(n.key if old_nodes.get(n.key) == sig else _graph_node_json(sig))
+    conn_sigs: dict[int, ItemSignature] = {}
+    connections: list[Any] = []
+    for c in view.connections:
+        sig = (c.index, c.source, c.target, c.type, rng(c.span), diagnostics(c.diagnostics))
+        conn_sigs[c.index] = sig
+        connections.append(
+            c.index if old_connections.get(c.index) == sig else _graph_connection_json(sig)
+        )
+    answer = {
         "uri": view.uri,
         "version": view.version,
         "flow": {"id": view.flow_id, "name": view.name},
-        "nodes": [
-            {
-                "key": n.key,
-                "index": n.index,
-                "id": n.id,
-                "type": n.type,
-                "version": n.version,
-                "label": n.label,
-                "typeTitle": n.type_title,
-                "category": n.category,
-                "icon": n.icon,
-                "kind": n.kind,
-                "deprecated": n.deprecated,
-                "position": {"x": n.position.x, "y": n.position.y},
-                "positioned": n.positioned,
-                "size": {"width": n.width, "height": n.height},
-                "range": rng(n.span),
-                "selectionRange": rng(n.selection_span),
-                "inputs": ports(n.inputs),
-                "outputs": ports(n.outputs),
-                "diagnostics": diagnostics(n.diagnostics),
-            }
-            for n in view.nodes
-        ],
-        "connections": [
-            {
-                "index": c.index,
-                "source": end(c.source),
-                "target": end(c.target),
-                "type": c.type,
-                "range": rng(c.span),
-                "diagnostics": diagnostics(c.diagnostics),
-            }
-            for c in view.connections
-        ],
-        "diagnostics": diagnostics(view.diagnostics),
+        "nodes": nodes,
+        "connections": connections,
+        "diagnostics": _graph_diagnostics_json(diagnostics(view.diagnostics)),
+    }
+    return answer, (node_sigs, conn_sigs)
+
+
+def _range_json(r: tuple[int, int, int, int]) -> dict[str, Any]:
+    return {"start": {"line": r[0], "character": r[1]}, "end": {"line": r[2], "character": r[3]}}
+
+
+def _graph_diagnostics_json(found: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [
+        {"severity": severity, "code": code, "message": message, "range": _range_json(r)}
+        for severity, code, message, r in found
+    ]
+
+
+def _graph_ports_json(found: Iterable[ide.GraphPort]) -> list[dict[str, Any]]:
+    return [
+        {"name": p.name, "type": p.type, "required": p.required, "description": p.description}
+        for p in found
+    ]
+
+
+def _graph_node_json(sig: ItemSignature) -> dict[str, Any]:
+    (
+        key,
+        index,
+        node_id,
+        type_,
+        version,
+        label,
+        type_title,
+        category,
+        icon,
+        kind,
+        deprecated,
+        position,
+        positioned,
+        width,
+        height,
+        span,
+        selection,
+        inputs,
+        outputs,
+        found,
+    ) = sig
+    return {
+        "key": key,
+        "index": index,
+        "id": node_id,
+        "type": type_,
+        "version": version,
+        "label": label,
+        "typeTitle": type_title,
+        "category": category,
+        "icon": icon,
+        "kind": kind,
+        "deprecated": deprecated,
+        "position": {"x": position.x, "y": position.y},
+        "positioned": positioned,
+        "size": {"width": width, "height": height},
+        "range": _range_json(span),
+        "selectionRange": _range_json(selection),
+        "inputs": _graph_ports_json(inputs),
+        "outputs": _graph_ports_json(outputs),
+        "diagnostics": _graph_diagnostics_json(found),
+    }
+
+
+def _graph_connection_json(sig: ItemSignature) -> dict[str, Any]:
+    index, source, target, type_, span, found = sig
+    return {
+        "index": index,
+        "source": {"node": source.node, "port": source.port, "text": source.text},
+        "target": {"node": target.node, "port": target.port, "text": target.text},
+        "type": type_,
+        "range": _range_json(span),
+        "diagnostics": _graph_diagnostics_json(found),
     }
 
 

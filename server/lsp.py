@@ -45,7 +45,6 @@ from nodeforge.server.convert import (
     lsp_document_link,
     lsp_document_symbol,
     lsp_folding_range,
-    lsp_graph,
     lsp_hover,
     lsp_inlay_hint,
     lsp_location,
@@ -59,6 +58,7 @@ from nodeforge.server.convert import (
     text_span,
 )
 from nodeforge.server.documents import Snapshot
+from nodeforge.server.graphs import GraphAnswers
 from nodeforge.server.protocol import NodeforgeProtocol
 from nodeforge.server.protocol import RequestFailed as RequestFailed  # commands raise it
 from nodeforge.server.session import (
@@ -89,6 +89,7 @@ class NodeforgeServer(LanguageServer):
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
         )
         self.session = Session(self, limits=limits)
+        self.graphs = GraphAnswers()  # nodeforge/graph: memos and what was sent
         self.snippets = False
         self.markdown_completion = False
         self.markdown_hover = False
@@ -333,6 +334,7 @@ def _register_documents(server: NodeforgeServer) -> None:
     def did_close(ls: NodeforgeServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.session.close(params.text_document.uri)
         ls.session.clear_diagnostics(params.text_document.uri)
+        ls.graphs.forget(params.text_document.uri)
 
 
 # -- editor features ---------------------------------------------------------------------
@@ -569,28 +571,38 @@ def _register_features(server: NodeforgeServer) -> None:
     @server.feature(GRAPH)
     async def graph(ls: NodeforgeServer, params: Any) -> dict[str, Any] | None:
         """``nodeforge/graph``: the canvas' view of a flow (``docs/graph-view.md``)."""
-        uri = graph_uri(params)
+        uri, since = graph_params(params)
         session = ls.session
 
         def compute(snapshot: Snapshot, analysis: Analysis) -> dict[str, Any]:
             settings = session.settings
             found = session.diagnostics_of(snapshot, analysis) if settings.diagnostics else []
-            view = ide.graph_view(analysis, found, settings.severity_of)
-            return lsp_graph(view, snapshot.lines, session.encoding)
+            return ls.graphs.answer(
+                uri,
+                since,
+                lambda memo: ide.graph_view(analysis, found, settings.severity_of, memo),
+                snapshot.lines,
+                session.encoding,
+            )
 
         await session.settings_ready()
         return await with_document(ls, uri, compute)
 
 
-def graph_uri(params: Any) -> str:
-    """The ``textDocument.uri`` of a ``nodeforge/graph`` request, or InvalidParams."""
-    document = getattr(params, "textDocument", None)
-    if document is None and isinstance(params, dict):
-        document = params.get("textDocument")
+def graph_params(params: Any) -> tuple[str, str | None]:
+    """The ``textDocument.uri`` and the optional ``since`` (the tag of the answer the
+    client shows) of a ``nodeforge/graph`` request, or InvalidParams."""
+    get = params.get if isinstance(params, dict) else lambda name: getattr(params, name, None)
+    document = get("textDocument")
     uri = document.get("uri") if isinstance(document, dict) else getattr(document, "uri", None)
     if not isinstance(uri, str) or not uri:
         raise JsonRpcInvalidParams("nodeforge/graph needs {textDocument: {uri}}")
-    return uri
+    since = get("since")
+    if since is not None and not isinstance(since, str):
+        raise JsonRpcInvalidParams(
+            "nodeforge/graph: `since` is the `tag` of an earlier answer (a string)"
+        )
+    return uri, since
 
 
 # -- structure, highlights, links, hints, semantic tokens, range formatting -----------------

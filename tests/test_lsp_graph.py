@@ -74,8 +74,8 @@ async def client(lsp_client: GraphClient):  # type: ignore[no-untyped-def]
     await lsp_client.shutdown_session()
 
 
-async def graph(client: Client, uri: str) -> Any:
-    return await client.protocol.send_request_async(GRAPH, {"textDocument": {"uri": uri}})
+async def graph(client: Client, uri: str, **extra: Any) -> Any:
+    return await client.protocol.send_request_async(GRAPH, {"textDocument": {"uri": uri}, **extra})
 
 
 def plain(value: Any) -> Any:
@@ -198,12 +198,45 @@ async def test_graph_follows_edits_and_says_so(client: GraphClient) -> None:
     assert third["nodes"][1]["position"] == {"x": 7, "y": 9} and third["nodes"][1]["positioned"]
 
 
+async def test_answers_relative_to_the_one_the_client_shows(client: GraphClient) -> None:
+    """``since``: the tag of the answer the client shows; unchanged nodes come back as
+    their keys, unchanged connections as their indices; an unknown tag gets it whole."""
+    path = EXAMPLES / "relative.flow.json"
+    text = (EXAMPLES / "orders_api.flow.json").read_text()
+    uri = open_document(client, path, text, version=1)
+    first = plain(await graph(client, uri))
+    assert isinstance(first["tag"], str) and "base" not in first
+    assert all(isinstance(n, dict) for n in first["nodes"])
+
+    same = plain(await graph(client, uri, since=first["tag"]))
+    assert same["base"] == first["tag"] and same["tag"] != first["tag"]
+    assert same["nodes"] == [n["key"] for n in first["nodes"]]
+    assert same["connections"] == [c["index"] for c in first["connections"]]
+
+    node = next(n for n in first["nodes"] if n["label"] != n["id"])  # one with a title
+    title = f'"title": {json.dumps(node["label"])}'
+    assert text.count(title) == 1
+    change_document(client, uri, 2, text.replace(title, '"title": "Renamed"'))
+    await graph_changed(client, uri, 2)
+    second = plain(await graph(client, uri, since=same["tag"]))
+    assert second["version"] == 2 and second["base"] == same["tag"]
+    changed = [n for n in second["nodes"] if isinstance(n, dict)]
+    assert [n["key"] for n in changed] == [node["key"]] and changed[0]["label"] == "Renamed"
+    whole = plain(await graph(client, uri, since="no such answer"))
+    assert "base" not in whole and all(isinstance(n, dict) for n in whole["nodes"])
+    assert whole["nodes"][node["index"]] == changed[0]
+
+
 async def test_unknown_documents_and_bad_params(client: GraphClient) -> None:
     assert await graph(client, (EXAMPLES / "never_opened.flow.json").as_uri()) is None
     for params in ({}, {"textDocument": {}}, {"textDocument": {"uri": 7}}, [], None):
         with pytest.raises(JsonRpcInvalidParams) as caught:
             await client.protocol.send_request_async(GRAPH, params)
         assert "textDocument" in str(caught.value)
+    uri = (EXAMPLES / "tax_rate.flow.json").as_uri()
+    with pytest.raises(JsonRpcInvalidParams) as caught:
+        await client.protocol.send_request_async(GRAPH, {"textDocument": {"uri": uri}, "since": 3})
+    assert "since" in str(caught.value)
 
 
 async def test_position_encoding_of_ranges() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nodeforge.analysis.diagnostics import Severity
 from nodeforge.analysis.engine import Analysis, analyze
-from nodeforge.analysis.ide import GraphView, graph_view
+from nodeforge.analysis.ide import GraphMemo, GraphView, graph_view
 from nodeforge.analysis.ide.graph_view import (
     COMPONENT_GAP,
     NODE_WIDTH,
@@ -20,8 +21,10 @@ from nodeforge.analysis.ide.graph_view import (
     auto_layout,
     node_height,
 )
+from nodeforge.analysis.text import PositionEncoding
 from nodeforge.analysis.types import describe
 from nodeforge.analysis.workspace import load_workspace
+from nodeforge.server.convert import lsp_graph, lsp_graph_answer
 from tests.conftest import EXAMPLES, ROOT
 
 BROKEN = ROOT / "tests" / "flows" / "broken"
@@ -312,3 +315,83 @@ def test_layout_ignores_links_to_unknown_boxes_and_keeps_fixed_ones() -> None:
     placed = auto_layout(boxes, [("fixed", "free"), ("free", "ghost"), ("free", "free")])
     assert set(placed) == {"free"}
     assert placed["free"] == Point(5, 5 + 60.0 + COMPONENT_GAP)
+
+
+# -- incremental views: the memo and answers relative to the last one -------------------------
+
+
+def _edits(text: str) -> list[str]:
+    """A sequence of texts, each an edit of the one before (as typed in an editor)."""
+    out = [text]
+    out.append(out[-1].replace('"message": "b"', '"message": "b", "title": "Bee"'))  # one node
+    out.append(out[-1].replace('"util/log"', '"util/lgo"', 1))  # a type that breaks
+    out.append(out[-1].replace('"util/lgo"', '"util/log"'))  # and is fixed
+    out.append(out[-1].replace('"id": "c",', '"id": "c", "position": {"x": 5, "y": 6},'))
+    out.append(out[-1].replace('{\n      "from": "b.out",\n      "to": "c.in"\n    }', ""))
+    out.append(out[-1].replace('"c"', '"c2"'))  # a node's id: its key changes
+    return out
+
+
+def test_the_memo_gives_the_same_view_and_reuses_unchanged_nodes() -> None:
+    text = chain_flow(
+        [START, log_node("a"), log_node("b"), log_node("c")],
+        [("start.out", "a.in"), ("a.out", "b.in"), ("b.out", "c.in")],
+    )
+    workspace = load_workspace(EXAMPLES)
+    memo = GraphMemo()
+    previous = None
+    for version, edited in enumerate(_edits(text), start=1):
+        analysis = analyze(edited, "file:///m.flow.json", version, workspace, previous=previous)
+        assert graph_view(analysis, memo=memo) == graph_view(analysis), f"edit {version}"
+        if version == 2:  # one node changed: every other node's ports were reused
+            assert memo.hits == len(analysis.document.nodes) - 1
+        previous = analysis
+
+
+def _merged(answer: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """A relative answer completed from ``old`` as a client does."""
+    nodes = {n["key"]: n for n in old["nodes"]}
+    connections = {c["index"]: c for c in old["connections"]}
+    return {
+        **answer,
+        "nodes": [nodes[n] if isinstance(n, str) else n for n in answer["nodes"]],
+        "connections": [connections[c] if isinstance(c, int) else c for c in answer["connections"]],
+    }
+
+
+def test_answers_relative_to_the_last_send_only_what_changed() -> None:
+    text = chain_flow(
+        [START, log_node("a"), log_node("b"), log_node("c")],
+        [("start.out", "a.in"), ("a.out", "b.in"), ("b.out", "c.in")],
+    )
+    workspace = load_workspace(EXAMPLES)
+    previous = None
+    old: dict[str, Any] | None = None
+    base = None
+    for version, edited in enumerate(_edits(text), start=1):
+        analysis = analyze(edited, "file:///m.flow.json", version, workspace, previous=previous)
+        view = graph_view(analysis)
+        lines = analysis.document.lines
+        full = lsp_graph(view, lines, PositionEncoding.UTF16)
+        answer, signatures = lsp_graph_answer(view, lines, PositionEncoding.UTF16, base)
+        if old is None:
+            assert answer == full
+        else:
+            assert _merged(answer, old) == full, f"edit {version}"
+        if version == 2:  # only node b changed: the rest are named
+            assert [n if isinstance(n, str) else n["key"] for n in answer["nodes"]] == [
+                "start",
+                "a",
+                "b",
+                "c",
+            ]
+            assert [isinstance(n, dict) for n in answer["nodes"]] == [False, False, True, False]
+            assert all(isinstance(c, int) for c in answer["connections"])
+        previous, old, base = analysis, full, signatures
+    # Lines shift under a node: its ranges change, so it is sent again.
+    shifted = "\n" + _edits(text)[-1]
+    analysis = analyze(shifted, "file:///m.flow.json", 99, workspace, previous=previous)
+    answer, _ = lsp_graph_answer(
+        graph_view(analysis), analysis.document.lines, PositionEncoding.UTF16, base
+    )
+    assert all(isinstance(n, dict) for n in answer["nodes"])
