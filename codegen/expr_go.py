@@ -68,6 +68,21 @@ class Compiled:
     type: Type
     const: bool = False
     pointer: str | None = None  # for an optional field: the Go code of its pointer
+    optional: str | None = None  # an optional list or map field: its Go code, nil if absent
+
+
+def _may_be_missing(code: str) -> bool:
+    """Whether Go ``code`` can raise a missing-field (or out-of-range) error: it reads a
+    field, key or index through the runtime (``nf.Deref``, ``nf.Field``, ``nf.At``...)."""
+    return "nf." in code
+
+
+def _nil_check(r: Compiled, var: str) -> str | None:
+    """The Go condition that ``var`` (holding ``r``'s value) is not null, or none when a
+    value of its Go type is never null (a scalar, a struct, a required list)."""
+    if r.go == "any" or r.optional is not None:
+        return f"{var} != nil"
+    return None
 
 
 @dataclass
@@ -279,6 +294,10 @@ class ExprCompiler:
             access = f"{base.code}.{f.name}"
             if f.pointer:
                 return Compiled(f"nf.Deref({access}, {key})", f.go[1:], f.type, pointer=access)
+            if not f.required and f.go.startswith(("[]", "map[")):
+                # nil is absent (the schema cannot give these null): reading it is an error
+                check = "nf.PresentList" if f.go.startswith("[]") else "nf.PresentMap"
+                return Compiled(f"{check}({access}, {key})", f.go, f.type, optional=access)
             return Compiled(access, f.go, f.type)
         if base.go.startswith("map[string]"):
             return Compiled(f"nf.Get({base.code}, {key})", base.go[len("map[string]") :], t)
@@ -506,44 +525,78 @@ class ExprCompiler:
         if isinstance(op, Ident) and op.name == "nodes":
             return Compiled("true", "bool", BOOL)
         base = self.c(op)
-        s = self.types.by_name(base.go)
+        if not _may_be_missing(base.code):
+            return Compiled(self.has_field(base.code, base.go, sel.field), "bool", BOOL)
+        # A missing operand (`has(a.b.c)` without `a.b`) is `false`, as in the evaluator.
+        check = self.has_field("b", base.go, sel.field)
+        if check == "false":
+            return Compiled("false", "bool", BOOL)
+        var, cond = ("_", "ok") if check == "true" else ("b", f"ok && {self.paren(check)}")
+        code = (
+            f"func() bool {{\n\t{var}, ok := nf.Try(func() {base.go} {{ return {base.code} }})\n"
+            f"\treturn {cond}\n}}()"
+        )
+        return Compiled(code, "bool", BOOL)
+
+    def has_field(self, code: str, go: str, name: str) -> str:
+        """Go code of whether the value ``code`` (of Go type ``go``) has field ``name``."""
+        s = self.types.by_name(go)
         if s is not None:
-            f = s.field(sel.field)
+            f = s.field(name)
             if f is None:
-                return Compiled("false", "bool", BOOL)
+                return "false"
             if f.required:
-                return Compiled("true", "bool", BOOL)
-            return Compiled(f"{base.code}.{f.name} != nil", "bool", BOOL)
-        if base.go.startswith("map[string]"):
-            return Compiled(f"nf.HasKey({base.code}, {go_string(sel.field)})", "bool", BOOL)
-        if base.go == "nf.NodeError":
-            known = sel.field in ("message", "code", "retryable")
-            return Compiled("true" if known else "false", "bool", BOOL)
-        return Compiled(f"nf.Has({self.as_any(base)}, {go_string(sel.field)})", "bool", BOOL)
+                return "true"
+            return f"{code}.{f.name} != nil"
+        if go.startswith("map[string]"):
+            return f"nf.HasKey({code}, {go_string(name)})"
+        if go == "nf.NodeError":
+            return "true" if name in ("message", "code", "retryable") else "false"
+        return f"nf.Has({self.as_any(Compiled(code, go, ANY))}, {go_string(name)})"
 
     def coalesce(self, e: Call, t: Type) -> Compiled:
+        """The first argument that is present and not null (a missing field, key or index
+        counts as absent, as in the evaluator); the last one otherwise."""
         t = simplify(t)
         go = self.go(t)
         args = [self.c(a) for a in e.args]
-        if len(args) == 2 and args[0].pointer is not None and self.go(args[0].type) == go:
-            return Compiled(f"nf.Or({args[0].pointer}, {self.coerce(args[1], t)})", go, t)
+        first = args[0]
+        if (
+            len(args) == 2
+            and first.pointer is not None
+            and not _may_be_missing(first.pointer)
+            and self.go(first.type) == go
+        ):
+            return Compiled(f"nf.Or({first.pointer}, {self.coerce(args[1], t)})", go, t)
         lines = [f"func() {go} {{"]
         for a in args[:-1]:
             if a.pointer is not None:
-                lines.append(f"\tif p := {a.pointer}; p != nil {{")
-                inner = Compiled("*p", a.go, a.type)
-                lines.append(f"\t\treturn {self.coerce(inner, t)}")
+                ptr_go = "*" + a.go
+                if _may_be_missing(a.pointer):
+                    lines.append(
+                        f"\tif p, ok := nf.Try(func() {ptr_go} {{ return {a.pointer} }}); "
+                        "ok && p != nil {"
+                    )
+                else:
+                    lines.append(f"\tif p := {a.pointer}; p != nil {{")
+                lines.append(f"\t\treturn {self.coerce(Compiled('*p', a.go, a.type), t)}")
                 lines.append("\t}")
-            elif a.go == "any" or a.code.startswith(("nf.Field(", "nf.Get(", "nf.At(")):
-                lines.append(
-                    f"\tif v, ok := nf.Try(func() any {{ return {self.as_any(a)} }}); ok && v != nil {{"
-                )
-                lines.append(f"\t\treturn {self.coerce(Compiled('v', 'any', ANY), t)}")
-                lines.append("\t}")
-            else:
+                continue
+            present = _nil_check(a, "v")
+            if a.optional is not None and not _may_be_missing(a.optional):
+                a = Compiled(a.optional, a.go, a.type)  # absent is nil: no Try needed
+            if _may_be_missing(a.code):
+                cond = "ok" if present is None else f"ok && {present}"
+                lines.append(f"\tif v, ok := nf.Try(func() {a.go} {{ return {a.code} }}); {cond} {{")
+            elif present is not None:
+                value = self.as_any(a) if a.go == "any" else a.code
+                lines.append(f"\tif v := {value}; {present} {{")
+            else:  # never absent, never null: the rest is unreachable
                 lines.append(f"\treturn {self.coerce(a, t)}")
                 lines.append("}()")
                 return Compiled("\n".join(lines), go, t)
+            lines.append(f"\t\treturn {self.coerce(Compiled('v', a.go, a.type), t)}")
+            lines.append("\t}")
         lines.append(f"\treturn {self.coerce(args[-1], t)}")
         lines.append("}()")
         return Compiled("\n".join(lines), go, t)

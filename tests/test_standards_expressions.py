@@ -47,6 +47,19 @@ INPUT_SCHEMA = {
         "nul": {"type": ["string", "null"]},
         "opt": {"type": "string"},
         "dyn": {},
+        # optional members (issue 12, item 16): absent (o*) and present (p*)
+        "olist": {"type": "array", "items": {"type": "integer"}},
+        "plist": {"type": "array", "items": {"type": "integer"}},
+        "omap": {"type": "object", "additionalProperties": {"type": "string"}},
+        "ostruct": {"$ref": "#/$defs/pair"},
+        "pstruct": {"$ref": "#/$defs/pair"},
+    },
+    "$defs": {
+        "pair": {
+            "type": "object",
+            "required": ["x"],
+            "properties": {"x": {"type": "integer"}, "y": {"type": "string"}},
+        }
     },
 }
 INPUT: dict[str, Any] = {
@@ -61,6 +74,8 @@ INPUT: dict[str, Any] = {
     "big": 9223372036854775807,
     "nul": None,
     "dyn": {"n": 1, "l": [1, "x", None], "m": {"k": 2.5}},
+    "plist": [5],
+    "pstruct": {"x": 1},
 }
 
 CASES = [
@@ -150,6 +165,28 @@ CASES = [
     "has(input.opt)",
     "has(input.dyn.m)",
     "has(input.dyn.zz)",
+    # coalesce and has over optional members and missing keys (issue 12, item 16)
+    "size(coalesce(input.olist, [])) == 0",
+    "coalesce(input.olist, [7])[0]",
+    "coalesce(input.plist, [7])[0]",
+    'size(coalesce(input.omap, {"a": "b"}))',
+    "coalesce(input.ostruct.x, 9)",
+    "coalesce(input.pstruct.x, 9)",
+    'coalesce(input.pstruct.y, "none")',
+    'coalesce(input.ostruct.y, input.pstruct.y, "z")',
+    "coalesce(input.ostruct, input.pstruct).x",
+    'coalesce(input.names[5], "idx")',
+    'coalesce(input.tags.shape, "k")',
+    "coalesce(input.dyn.zz, input.dyn.n)",
+    "coalesce(input.nul, null)",
+    "coalesce(input.opt, input.nul)",
+    "has(input.ostruct.x)",
+    "has(input.pstruct.x)",
+    "has(input.pstruct.y)",
+    "has(input.olist)",
+    "has(input.plist)",
+    "has(input.omap)",
+    "size(input.dyn.n)",
     # selection and indexing
     "input.names[1]",
     "input.names[5]",
@@ -265,7 +302,9 @@ def run_all(sources: list[str], folder: Path) -> list[tuple[str, Any]]:
             timeout=60,
             check=False,
         )
-        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        lines = proc.stdout.strip().splitlines()
+        assert lines, f"{sources[i]}: no answer (exit {proc.returncode}): {proc.stderr[-2000:]}"
+        got = json.loads(lines[-1])
         if got.get("status") == 200:
             return "ok", got["body"]["v"]
         return "error", got.get("error")
@@ -318,6 +357,12 @@ _atoms = st.sampled_from(
         "input.tags",
         "input.dyn.n",
         "input.dyn.l",
+        "input.olist",
+        "input.plist",
+        "input.omap",
+        "input.ostruct.x",
+        "input.pstruct.y",
+        "input.pstruct",
         "0",
         "-3",
         "2.5",
@@ -350,6 +395,7 @@ def _exprs() -> st.SearchStrategy[str]:
                 inner,
             ),
             st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
+            st.builds(lambda a, b: f"coalesce({a}, {b})", inner, inner),
             st.builds(lambda a, b: f'{{"p": {a}, "q": {b}}}', inner, inner),
             st.builds(lambda a, i: f"{a}[{i}]", inner, inner),
         ),

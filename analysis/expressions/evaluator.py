@@ -334,14 +334,16 @@ class _Evaluator:
                 )
             return sel.field in base
         if fn == "coalesce":
-            for a in e.args:
+            # The last argument is the fallback, evaluated as it is (its type is the
+            # result's when it cannot be null, so a missing last argument is an error).
+            for a in e.args[:-1]:
                 try:
                     v = self.ev(a)
                 except MissingError:
                     continue
                 if v is not None:
                     return v
-            return None
+            return self.ev(e.args[-1]) if e.args else None
         args = [self.ev(a) for a in e.args]
         if e.target is not None:
             args.insert(0, self.ev(e.target))

@@ -211,6 +211,24 @@ func Deref[T any](p *T, name string) T {
 	return *p
 }
 
+// PresentList reads an optional list field (nil when absent): absent is a missing-field
+// error.
+func PresentList[T any](v []T, name string) []T {
+	if v == nil {
+		Missing("no field `%s`", name)
+	}
+	return v
+}
+
+// PresentMap reads an optional map field (nil when absent): absent is a missing-field
+// error.
+func PresentMap[T any](v map[string]T, name string) map[string]T {
+	if v == nil {
+		Missing("no field `%s`", name)
+	}
+	return v
+}
+
 // Or is `coalesce(p, def)` for an optional field.
 func Or[T any](p *T, def T) T {
 	if p == nil {
@@ -612,8 +630,13 @@ func Size(v any) int64 {
 	case map[string]any:
 		return int64(len(x))
 	}
-	if v != nil {
-		return Size(JSONValue(v))
+	if v != nil { // a typed list, map or struct: its JSON value (a scalar stays one)
+		switch x := JSONValue(v).(type) {
+		case []any:
+			return int64(len(x))
+		case map[string]any:
+			return int64(len(x))
+		}
 	}
 	Fail("`size` expects a string, list or map, got %s", Kind(v))
 	return 0
