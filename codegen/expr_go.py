@@ -587,7 +587,9 @@ class ExprCompiler:
                 a = Compiled(a.optional, a.go, a.type)  # absent is nil: no Try needed
             if _may_be_missing(a.code):
                 cond = "ok" if present is None else f"ok && {present}"
-                lines.append(f"\tif v, ok := nf.Try(func() {a.go} {{ return {a.code} }}); {cond} {{")
+                lines.append(
+                    f"\tif v, ok := nf.Try(func() {a.go} {{ return {a.code} }}); {cond} {{"
+                )
             elif present is not None:
                 value = self.as_any(a) if a.go == "any" else a.code
                 lines.append(f"\tif v := {value}; {present} {{")
