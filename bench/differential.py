@@ -201,7 +201,7 @@ def _mocked_failure(execution: Any, sim: dict[str, Any]) -> str:
 def compare(
     g: GenFlow,
     request_text: str,
-    answer: tuple[int, Any],
+    answer: tuple[int, Any, dict[str, str]],
     execution: Any,
     sim: dict[str, Any],
     structural: set[str],
@@ -209,7 +209,7 @@ def compare(
     """(kind, detail) for each difference between the app's answer and record and the
     simulation; and how many node outputs were compared."""
     diffs: list[tuple[str, str]] = []
-    status, body = answer
+    status, body, headers = answer
     response = sim["response"] or {}
     mocked = _mocked_failure(execution, sim)
     if mocked:  # one cause; what follows from it would only repeat it
@@ -224,6 +224,11 @@ def compare(
         )
     elif _norm(body) != _norm(response.get("body")):
         diffs.append(("body", f"app {_short(body)}, simulator {_short(response.get('body'))}"))
+    for name, value in (response.get("headers") or {}).items():
+        if headers.get(name.lower()) != value:
+            diffs.append(
+                ("header", f"{name}: app {headers.get(name.lower())!r}, simulator {value!r}")
+            )
     if execution is None:
         return diffs, 0
     app_failed = execution.status == "failed" and execution.error_code != "validation"
@@ -309,7 +314,9 @@ def _body(text: str) -> Any:
 # -- one batch ---------------------------------------------------------------------------
 
 
-def _post(url: str, text: str) -> tuple[int, Any]:
+def _post(url: str, text: str) -> tuple[int, Any, dict[str, str]]:
+    """POST ``text``: the status, the body (JSON, else text) and the headers (names in
+    lower case)."""
     req = urllib.request.Request(
         url, data=text.encode(), method="POST", headers={"Content-Type": "application/json"}
     )
@@ -317,12 +324,14 @@ def _post(url: str, text: str) -> tuple[int, Any]:
         with urllib.request.urlopen(req, timeout=60) as resp:
             raw = resp.read()
             status = resp.status
+            headers = {k.lower(): v for k, v in resp.headers.items()}
     except urllib.error.HTTPError as exc:
         raw, status = exc.read(), exc.code
+        headers = {k.lower(): v for k, v in exc.headers.items()}
     try:
-        return status, json.loads(raw) if raw else None
+        return status, json.loads(raw) if raw else None, headers
     except ValueError:
-        return status, raw.decode("utf-8", "replace")
+        return status, raw.decode("utf-8", "replace"), headers
 
 
 def _free_port() -> int:
@@ -473,7 +482,7 @@ def run_batch(
     }
     log = (folder / "app.log").open("wb")
     proc = subprocess.Popen([str(result.binary)], env=env, stdout=log, stderr=log)
-    answers: dict[str, list[tuple[int, Any]]] = {}
+    answers: dict[str, list[tuple[int, Any, dict[str, str]]]] = {}
     try:
         _wait(port, proc)
         for _, g in kept:
@@ -560,6 +569,8 @@ def run(
                     file=sys.stderr,
                     flush=True,
                 )
+                for d in rep.differences:
+                    print(f"  {d}", file=sys.stderr, flush=True)
     finally:
         upstream.close()
         if keep is None:

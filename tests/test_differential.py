@@ -117,16 +117,23 @@ def test_compare_reports_each_kind_of_difference() -> None:
         },
     }
     g: Any = None
-    assert diff.compare(g, "{}", (200, {"v": 2}), Exec(), sim, {"r"}) == ([], 2)
-    kinds = [k for k, _ in diff.compare(g, "{}", (201, {"v": 2}), Exec(), sim, {"r"})[0]]
+    assert diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"}) == ([], 2)
+    kinds = [k for k, _ in diff.compare(g, "{}", (201, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
     assert kinds == ["status"]
-    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 3}), Exec(), sim, {"r"})[0]]
+    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 3}, {}), Exec(), sim, {"r"})[0]]
     assert kinds == ["body"]
+    sim["response"]["headers"] = {"X-Gen": "a"}
+    kinds = [
+        k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {"x-gen": "b"}), Exec(), sim, {"r"})[0]
+    ]
+    assert kinds == ["header"]
+    assert diff.compare(g, "{}", (200, {"v": 2}, {"x-gen": "a"}), Exec(), sim, {"r"}) == ([], 2)
+    del sim["response"]["headers"]
     Exec.nodes = [Log("t", "out", {"n": 1}), Log("m", "out", {"v": 5})]
-    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}), Exec(), sim, {"r"})[0]]
+    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
     assert kinds == ["node_output"]
     Exec.status, Exec.error_code, Exec.error_node = "failed", "expression", "m"
-    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}), Exec(), sim, {"r"})[0]]
+    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
     assert kinds[0] == "failed"
 
 
@@ -261,7 +268,9 @@ def test_replay_does_not_pin_a_node_that_failed_on_its_config(tmp_path: Path) ->
     assert "insert" not in replay_of(execution, load_flow(ws / "sql_param.flow.json")).fixtures
 
 
-def _serve_and_post(binary: Path, tmp_path: Path, path: str, text: str) -> tuple[int, Any]:
+def _serve_and_post(
+    binary: Path, tmp_path: Path, path: str, text: str
+) -> tuple[int, Any, dict[str, str]]:
     """One request to the served app (its own process, stopped after)."""
     import subprocess
 
@@ -314,7 +323,7 @@ def test_a_non_object_body_with_the_default_schema_is_refused_alike(tmp_path: Pa
     assert result.binary is not None
     analysis = load_flow(ws / "default_body.flow.json")
     for text in ("null", "[1, 2]", '"text"'):
-        status, _ = _serve_and_post(result.binary, tmp_path, "/default-body", text)
+        status, _, _ = _serve_and_post(result.binary, tmp_path, "/default-body", text)
         sim = simulate(analysis, {"method": "POST", "body": json.loads(text)}, env={})
         assert (status, sim["response"]["status"]) == (400, 400), text
 
