@@ -143,13 +143,30 @@
     }
     return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   }
+  var sceneNodes = /* @__PURE__ */ new WeakMap();
+  var sceneEdges = /* @__PURE__ */ new WeakMap();
+  function sceneNodeOf(node) {
+    let n = sceneNodes.get(node);
+    if (n === void 0) {
+      n = nodeOf(node);
+      sceneNodes.set(node, n);
+    }
+    return n;
+  }
+  function sceneEdgeOf(conn, byKey) {
+    const hit = sceneEdges.get(conn);
+    if (hit !== void 0 && byKey.get(hit.edge.source) === hit.s && byKey.get(hit.edge.target) === hit.t) return hit.edge;
+    const edge = edgeOf(conn, byKey);
+    if (edge !== null) sceneEdges.set(conn, { s: byKey.get(edge.source), t: byKey.get(edge.target), edge });
+    return edge;
+  }
   function buildScene(graph) {
-    const nodes = graph.nodes.map(nodeOf);
+    const nodes = graph.nodes.map(sceneNodeOf);
     const byKey = new Map(nodes.map((n) => [n.key, n]));
     const edges = [];
     const problems = graph.diagnostics.map((d) => ({ ...d, where: "flow" }));
     for (const conn of graph.connections) {
-      const edge = edgeOf(conn, byKey);
+      const edge = sceneEdgeOf(conn, byKey);
       if (edge !== null) {
         edges.push(edge);
       } else {
@@ -296,6 +313,62 @@
     return { k, x: viewport.width / 2 - p.x * k, y: viewport.height / 2 - p.y * k };
   }
 
+  // src/diff.ts
+  var nodeSigs = /* @__PURE__ */ new WeakMap();
+  var edgeSigs = /* @__PURE__ */ new WeakMap();
+  function nodeSignature(n) {
+    let sig = nodeSigs.get(n);
+    if (sig === void 0) {
+      const ports2 = (list) => list.map((p) => [p.name, p.type, p.required, p.description, p.y, p.known]);
+      sig = JSON.stringify([
+        n.key,
+        n.id,
+        n.label,
+        n.subtitle,
+        n.category,
+        n.glyph,
+        n.kind,
+        n.deprecated,
+        n.x,
+        n.y,
+        n.width,
+        n.height,
+        ports2(n.inputs),
+        ports2(n.outputs),
+        n.badge,
+        n.tooltip,
+        n.ariaLabel
+      ]);
+      nodeSigs.set(n, sig);
+    }
+    return sig;
+  }
+  function edgeSignature(e) {
+    let sig = edgeSigs.get(e);
+    if (sig === void 0) {
+      sig = JSON.stringify([e.index, e.source, e.target, e.path, e.mid, e.badge, e.tooltip]);
+      edgeSigs.set(e, sig);
+    }
+    return sig;
+  }
+  function problemsSignature(problems) {
+    return JSON.stringify(problems);
+  }
+  function plan(drawn, next, keyOf, sigOf, dirty = /* @__PURE__ */ new Set()) {
+    const draw = [];
+    const kept = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const item of next) {
+      const key = keyOf(item);
+      seen.add(key);
+      const old = drawn.get(key);
+      if (old !== void 0 && !dirty.has(key) && (old.item === item || old.sig === sigOf(item))) kept.push(item);
+      else draw.push(item);
+    }
+    const remove = [...drawn.keys()].filter((k) => !seen.has(k));
+    return { draw, remove, kept };
+  }
+
   // src/protocol.ts
   function parseGraph(value) {
     if (!isObject(value)) return "the graph is not an object";
@@ -303,28 +376,30 @@
     if (!Array.isArray(value.connections)) return "the graph has no `connections` list";
     if (!Array.isArray(value.diagnostics)) return "the graph has no `diagnostics` list";
     for (const [i, node] of value.nodes.entries()) {
-      if (!isObject(node)) return `node ${i} is not an object`;
-      if (typeof node.key !== "string") return `node ${i} has no key`;
-      if (!isPoint(node.position)) return `node ${node.key} has no position`;
-      if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
-        return `node ${node.key} has no size`;
-      }
-      if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
-        return `node ${node.key} has no ports`;
-      }
-      if (!isRange(node.range) || !Array.isArray(node.diagnostics)) {
-        return `node ${node.key} has no range or diagnostics`;
-      }
+      const bad = nodeProblem(node, i);
+      if (bad !== null) return bad;
     }
     for (const [i, conn] of value.connections.entries()) {
-      if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) {
-        return `connection ${i} has no ends`;
-      }
-      if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) {
-        return `connection ${i} has no range or diagnostics`;
-      }
+      const bad = connectionProblem(conn, i);
+      if (bad !== null) return bad;
     }
     return value;
+  }
+  function nodeProblem(node, i) {
+    if (!isObject(node)) return `node ${i} is not an object`;
+    if (typeof node.key !== "string") return `node ${i} has no key`;
+    if (!isPoint(node.position)) return `node ${node.key} has no position`;
+    if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
+      return `node ${node.key} has no size`;
+    }
+    if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) return `node ${node.key} has no ports`;
+    if (!isRange(node.range) || !Array.isArray(node.diagnostics)) return `node ${node.key} has no range or diagnostics`;
+    return null;
+  }
+  function connectionProblem(conn, i) {
+    if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) return `connection ${i} has no ends`;
+    if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) return `connection ${i} has no range or diagnostics`;
+    return null;
   }
   function parseMessage(value) {
     if (!isObject(value)) return null;
@@ -391,6 +466,8 @@
     );
     el("path", { d: "M0,0 L10,5 L0,10 z", class: "nf-arrow" }, marker);
     const viewport = el("g", { class: "nf-viewport" }, svg);
+    const edgesLayer = el("g", { class: "nf-edges" }, viewport);
+    const nodesLayer = el("g", { class: "nf-nodes" }, viewport);
     const toolbar = html("div", "nf-toolbar", root);
     const title = html("span", "nf-title", toolbar);
     const buttons = [
@@ -424,6 +501,18 @@
     let decorations = {};
     const nodeEls = /* @__PURE__ */ new Map();
     const edgeEls = /* @__PURE__ */ new Map();
+    const nodeDrawn = /* @__PURE__ */ new Map();
+    const edgeDrawn = /* @__PURE__ */ new Map();
+    const miniEls = /* @__PURE__ */ new Map();
+    const nodeDeco = /* @__PURE__ */ new Map();
+    const edgeDeco = /* @__PURE__ */ new Map();
+    const dirtyNodes = /* @__PURE__ */ new Set();
+    const dirtyEdges = /* @__PURE__ */ new Set();
+    let problemsDrawn = null;
+    let sceneNodes2 = /* @__PURE__ */ new Map();
+    let sceneEdges2 = /* @__PURE__ */ new Map();
+    let shownSelection = /* @__PURE__ */ new Set();
+    let shownEdge = null;
     const apply = () => {
       viewport.setAttribute("transform", `translate(${transform.x},${transform.y}) scale(${transform.k})`);
       drawMinimapView();
@@ -442,8 +531,12 @@
       miniView.setAttribute("height", String(Math.max(2, m.view.height)));
     };
     const showSelection = () => {
-      for (const [key, g] of nodeEls) g.classList.toggle("nf-selected", selection.has(key));
-      for (const [index, g] of edgeEls) g.classList.toggle("nf-selected", index === selectedEdge);
+      for (const key of shownSelection) if (!selection.has(key)) nodeEls.get(key)?.classList.remove("nf-selected");
+      for (const key of selection) nodeEls.get(key)?.classList.add("nf-selected");
+      shownSelection = new Set(selection);
+      if (shownEdge !== null && shownEdge !== selectedEdge) edgeEls.get(shownEdge)?.classList.remove("nf-selected");
+      if (selectedEdge !== null) edgeEls.get(selectedEdge)?.classList.add("nf-selected");
+      shownEdge = selectedEdge;
     };
     const setSelection = (keys, edge = null, tell = true) => {
       selection = keys;
@@ -465,12 +558,12 @@
     const reveal = (range, extra) => {
       host2.post({ type: "reveal", range, ...extra });
     };
-    const drawNode = (parent, n) => {
+    const drawNode = (n) => {
       const classes = ["nf-node", `nf-cat-${n.category.replace(/[^a-z0-9_-]/gi, "")}`];
       if (n.badge !== null) classes.push(`nf-sev-${n.badge.severity}`);
       if (n.deprecated) classes.push("nf-deprecated");
       if (n.kind !== null) classes.push(`nf-kind-${n.kind}`);
-      const g = el("g", { class: classes.join(" "), transform: `translate(${n.x},${n.y})` }, parent);
+      const g = el("g", { class: classes.join(" "), transform: `translate(${n.x},${n.y})` });
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
       g.setAttribute("aria-label", n.ariaLabel);
@@ -509,9 +602,12 @@ ${p.description}` : ""}`);
         el("text", { y: 4, "text-anchor": "middle" }, badge).textContent = String(n.badge.count);
         tooltip(badge, n.badge.text);
       }
-      nodeEls.set(n.key, g);
       if (selection.has(n.key)) g.classList.add("nf-selected");
-      const go = () => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
+      const key = n.key;
+      const go = () => {
+        const now = sceneNodes2.get(key);
+        if (now !== void 0) reveal(now.reveal, now.id !== null ? { node: now.id } : {});
+      };
       g.addEventListener("click", (e) => {
         e.stopPropagation();
         if (!editable) go();
@@ -519,19 +615,21 @@ ${p.description}` : ""}`);
       g.addEventListener("keydown", (e) => {
         if (e.key === "Enter") {
           e.preventDefault();
-          if (editable) setSelection(/* @__PURE__ */ new Set([n.key]));
+          if (editable) setSelection(/* @__PURE__ */ new Set([key]));
           go();
         } else if (e.key === " ") {
           e.preventDefault();
-          if (editable) setSelection(clickSelection(selection, n.key, true));
+          if (editable) setSelection(clickSelection(selection, key, true));
           else go();
         }
       });
+      return g;
     };
-    const drawEdge = (parent, e) => {
+    const drawEdge = (e) => {
       const classes = ["nf-edge"];
       if (e.badge !== null) classes.push(`nf-sev-${e.badge.severity}`);
-      const g = el("g", { class: classes.join(" ") }, parent);
+      if (e.index === selectedEdge) classes.push("nf-selected");
+      const g = el("g", { class: classes.join(" ") });
       g.dataset.index = String(e.index);
       tooltip(g, e.tooltip);
       el("path", { class: "nf-edge-hit", d: e.path }, g);
@@ -541,15 +639,17 @@ ${p.description}` : ""}`);
         el("circle", { r: 8 }, mark);
         el("text", { y: 4, "text-anchor": "middle" }, mark).textContent = "!";
       }
-      edgeEls.set(e.index, g);
       if (editable) {
         g.setAttribute("tabindex", "0");
         g.setAttribute("role", "button");
         g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
       }
+      const index = e.index;
       const pick = () => {
-        if (editable) setSelection(/* @__PURE__ */ new Set(), e.index);
-        reveal(e.reveal, { connection: e.index });
+        const now = sceneEdges2.get(index);
+        if (now === void 0) return;
+        if (editable) setSelection(/* @__PURE__ */ new Set(), index);
+        reveal(now.reveal, { connection: index });
       };
       g.addEventListener("click", (ev) => {
         ev.stopPropagation();
@@ -561,42 +661,120 @@ ${p.description}` : ""}`);
           pick();
         }
       });
+      return g;
+    };
+    const clear = () => {
+      nodesLayer.replaceChildren();
+      edgesLayer.replaceChildren();
+      miniNodes.replaceChildren();
+      problems.replaceChildren();
+      for (const m of [nodeEls, edgeEls, nodeDrawn, edgeDrawn, miniEls, nodeDeco, edgeDeco]) m.clear();
+      dirtyNodes.clear();
+      dirtyEdges.clear();
+      problemsDrawn = null;
+      shownSelection = /* @__PURE__ */ new Set();
+      shownEdge = null;
+    };
+    const order = (parent, keys, els) => {
+      let previous = null;
+      for (const key of keys) {
+        const g = els.get(key);
+        if (g === void 0) continue;
+        const want = previous === null ? parent.firstElementChild : previous.nextElementSibling;
+        if (want !== g) {
+          if (previous === null) parent.prepend(g);
+          else previous.after(g);
+        }
+        previous = g;
+      }
     };
     const render = () => {
-      viewport.replaceChildren();
-      problems.replaceChildren();
-      miniNodes.replaceChildren();
-      nodeEls.clear();
-      edgeEls.clear();
-      if (scene === null) return;
-      for (const n of scene.nodes) {
+      if (scene === null) {
+        clear();
+        return;
+      }
+      if (title.textContent !== scene.title) title.textContent = scene.title;
+      const nodes = plan(nodeDrawn, scene.nodes, (n) => n.key, nodeSignature, dirtyNodes);
+      for (const key of nodes.remove) {
+        nodeEls.get(key)?.remove();
+        miniEls.get(key)?.remove();
+        nodeEls.delete(key);
+        miniEls.delete(key);
+        nodeDrawn.delete(key);
+        nodeDeco.delete(key);
+      }
+      for (const n of nodes.draw) {
+        const g = drawNode(n);
+        const old = nodeEls.get(n.key);
+        if (old !== void 0) old.replaceWith(g);
+        else nodesLayer.appendChild(g);
+        nodeEls.set(n.key, g);
+        nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
+        nodeDeco.delete(n.key);
         const cls = n.badge === null ? "" : ` nf-sev-${n.badge.severity}`;
-        el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height }, miniNodes);
+        const rect = el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height });
+        const oldRect = miniEls.get(n.key);
+        if (oldRect !== void 0) oldRect.replaceWith(rect);
+        else miniNodes.appendChild(rect);
+        miniEls.set(n.key, rect);
       }
-      title.textContent = scene.title;
-      const edges = el("g", { class: "nf-edges" }, viewport);
-      for (const e of scene.edges) drawEdge(edges, e);
-      const nodes = el("g", { class: "nf-nodes" }, viewport);
-      for (const n of scene.nodes) drawNode(nodes, n);
-      for (const p of scene.problems) {
-        const item = html("li", `nf-problem nf-sev-${p.severity}`, problems);
-        item.tabIndex = 0;
-        item.textContent = `${severityName(p.severity)} ${p.code} (${p.where}): ${p.message}`;
-        const go = () => reveal(p.range, p.connection !== void 0 ? { connection: p.connection } : {});
-        item.addEventListener("click", go);
-        item.addEventListener("keydown", (e) => {
-          if (e.key === "Enter") go();
-        });
+      for (const n of nodes.kept) {
+        const drawn = nodeDrawn.get(n.key);
+        if (drawn !== void 0) drawn.item = n;
       }
-      problems.hidden = scene.problems.length === 0;
-      message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+      if (nodes.draw.length > 0 || nodes.remove.length > 0) order(nodesLayer, sceneNodes2.keys(), nodeEls);
+      const edges = plan(edgeDrawn, scene.edges, (e) => e.index, edgeSignature, dirtyEdges);
+      for (const index of edges.remove) {
+        edgeEls.get(index)?.remove();
+        edgeEls.delete(index);
+        edgeDrawn.delete(index);
+        edgeDeco.delete(index);
+      }
+      for (const e of edges.draw) {
+        const g = drawEdge(e);
+        const old = edgeEls.get(e.index);
+        if (old !== void 0) old.replaceWith(g);
+        else edgesLayer.appendChild(g);
+        edgeEls.set(e.index, g);
+        edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
+        edgeDeco.delete(e.index);
+      }
+      for (const e of edges.kept) {
+        const drawn = edgeDrawn.get(e.index);
+        if (drawn !== void 0) drawn.item = e;
+      }
+      if (edges.draw.length > 0 || edges.remove.length > 0) order(edgesLayer, sceneEdges2.keys(), edgeEls);
+      dirtyNodes.clear();
+      dirtyEdges.clear();
+      const problemsNow = problemsSignature(scene.problems);
+      if (problemsNow !== problemsDrawn) {
+        problemsDrawn = problemsNow;
+        problems.replaceChildren();
+        for (const p of scene.problems) {
+          const item = html("li", `nf-problem nf-sev-${p.severity}`, problems);
+          item.tabIndex = 0;
+          item.textContent = `${severityName(p.severity)} ${p.code} (${p.where}): ${p.message}`;
+          const go = () => reveal(p.range, p.connection !== void 0 ? { connection: p.connection } : {});
+          item.addEventListener("click", go);
+          item.addEventListener("keydown", (e) => {
+            if (e.key === "Enter") go();
+          });
+        }
+        problems.hidden = scene.problems.length === 0;
+      }
+      const note = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+      if (message.textContent !== note) message.textContent = note;
       drawDecorations();
     };
+    const RUN_CLASSES = ["nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint"];
     const drawDecorations = () => {
-      viewport.querySelectorAll(".nf-deco").forEach((old) => old.remove());
       for (const [key, g] of nodeEls) {
-        g.classList.remove("nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint");
         const d = decorations.nodes?.[key];
+        const sig = d === void 0 ? "" : JSON.stringify(d);
+        if ((nodeDeco.get(key) ?? "") === sig) continue;
+        nodeDeco.set(key, sig);
+        g.classList.remove(...RUN_CLASSES);
+        for (const old of Array.from(g.children)) if (old.classList.contains("nf-deco")) old.remove();
         if (d === void 0) continue;
         if (d.state !== void 0) g.classList.add(`nf-run-${d.state}`);
         if (d.breakpoint === true) {
@@ -605,16 +783,19 @@ ${p.description}` : ""}`);
           tooltip(dot, "breakpoint (F9 toggles)");
         }
         if (d.note !== void 0) {
-          const box = scene?.nodes.find((n) => n.key === key);
+          const box = sceneNodes2.get(key);
           const t = el("text", { class: "nf-deco nf-run-note", x: 4, y: (box?.height ?? 60) + 13 }, g);
           t.textContent = ellipsis(d.note, 34);
         }
       }
-      const edges = decorations.edges ?? {};
-      for (const e of scene?.edges ?? []) {
-        const text = edges[e.index];
-        const g = edgeEls.get(e.index);
-        if (text === void 0 || g === void 0) continue;
+      const texts = decorations.edges ?? {};
+      for (const [index, g] of edgeEls) {
+        const text = texts[index];
+        if ((edgeDeco.get(index) ?? "") === (text ?? "")) continue;
+        edgeDeco.set(index, text ?? "");
+        for (const old of Array.from(g.children)) if (old.classList.contains("nf-deco")) old.remove();
+        const e = sceneEdges2.get(index);
+        if (text === void 0 || e === void 0) continue;
         const label = el("g", { class: "nf-deco nf-edge-data", transform: `translate(${e.mid.x},${e.mid.y + (e.badge === null ? 0 : 16)})` }, g);
         const shown = ellipsis(text, 28);
         el("rect", { x: -shown.length * 3.3 - 6, y: -9, width: shown.length * 6.6 + 12, height: 18, rx: 9 }, label);
@@ -723,6 +904,8 @@ ${p.description}` : ""}`);
         const n = scene.nodes.find((x) => x.key === g.key);
         if (n !== void 0) reveal(n.reveal, n.id !== null ? { node: n.id } : {});
       } else if (g.kind === "drag" && g.moved && scene !== null) {
+        for (const key of g.keys) dirtyNodes.add(key);
+        for (const edge of g.edges) dirtyEdges.add(edge.index);
         const p = at(e);
         const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
         if (moves.length > 0) host2.post({ type: "move", moves });
@@ -863,14 +1046,18 @@ ${p.description}` : ""}`);
       show(graph) {
         if (graph === null) {
           scene = null;
+          sceneNodes2 = /* @__PURE__ */ new Map();
+          sceneEdges2 = /* @__PURE__ */ new Map();
           render();
           message.textContent = "Not a flow document, or it is closed.";
           return;
         }
         lastGraph = graph;
         scene = buildScene(graph);
+        sceneNodes2 = new Map(scene.nodes.map((n) => [n.key, n]));
+        sceneEdges2 = new Map(scene.edges.map((e) => [e.index, e]));
         selection = pruneSelection(scene, selection);
-        if (selectedEdge !== null && !scene.edges.some((e) => e.index === selectedEdge)) selectedEdge = null;
+        if (selectedEdge !== null && !sceneEdges2.has(selectedEdge)) selectedEdge = null;
         render();
         showSelection();
         if (!fitted) {

@@ -77,6 +77,38 @@ test("a click or Enter on a node reveals it in the text", async () => {
   assert.equal((await sent()).at(-1).node, "created");
 });
 
+test("a changed graph replaces only the elements of what changed", async () => {
+  const graph = sample("orders_api.graph.json");
+  // Mark every element on screen, then send the same flow with a problem in one node
+  // and every line shifted by one (as after a line typed above the nodes).
+  await page.evaluate(() => {
+    for (const g of document.querySelectorAll(".nf-node, .nf-edge")) g.dataset.before = "1";
+  });
+  const next = JSON.parse(JSON.stringify(graph));
+  const shift = (r) => ({ start: { ...r.start, line: r.start.line + 1 }, end: { ...r.end, line: r.end.line + 1 } });
+  for (const n of next.nodes) {
+    n.range = shift(n.range);
+    n.selectionRange = shift(n.selectionRange);
+  }
+  const target = next.nodes.find((n) => n.key === "insert_order");
+  target.diagnostics = [{ severity: 1, code: "NF017", message: "unexpected end of expression", range: target.range }];
+  await send({ type: "graph", graph: next });
+  await page.waitForSelector('.nf-node[data-key="insert_order"] .nf-badge');
+  const fresh = await page.evaluate(() =>
+    [...document.querySelectorAll(".nf-node, .nf-edge")].filter((g) => g.dataset.before !== "1").map((g) => g.dataset.key ?? `edge ${g.dataset.index}`),
+  );
+  assert.deepEqual(fresh, ["insert_order"]);
+  // A kept element reveals where its node is now.
+  await page.click('.nf-node[data-key="created"] .nf-label');
+  const created = next.nodes.find((n) => n.key === "created");
+  assert.deepEqual((await sent()).at(-1), { type: "reveal", node: "created", range: created.selectionRange });
+  // Back to the first graph: the badge goes, the order of the nodes is the file's.
+  await send({ type: "graph", graph });
+  await page.waitForFunction(() => document.querySelector(".nf-badge") === null);
+  const keys = await page.locator(".nf-node").evaluateAll((els) => els.map((e) => e.dataset.key));
+  assert.deepEqual(keys, graph.nodes.map((n) => n.key));
+});
+
 test("zoom with the wheel and the buttons, pan by dragging, fit again", async () => {
   const fitted = await transform();
   await page.mouse.move(550, 350);

@@ -9,6 +9,11 @@
 // and paste, undo and redo, arrow keys to move, drop a node type from a palette. Each
 // gesture is a message to the host, which asks the server for the text edit; the
 // canvas never changes the flow itself and redraws from the next graph view.
+//
+// Redrawing is incremental: each graph is turned into a scene, compared item by item
+// with what is on screen (diff.ts: the same object, or an equal signature), and only
+// the elements of nodes and connections that changed are replaced, so a keystroke that
+// changes one node's badge touches that node's element and nothing else.
 
 import {
   centreOn,
@@ -25,6 +30,7 @@ import {
   toCanvas,
   type Point,
 } from "./gestures";
+import { type Drawn, edgeSignature, nodeSignature, plan, problemsSignature } from "./diff";
 import type { Decorations, FromCanvas, GraphView, Range, ToCanvas } from "./protocol";
 import { parseMessage } from "./protocol";
 import {
@@ -117,6 +123,8 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
   );
   el("path", { d: "M0,0 L10,5 L0,10 z", class: "nf-arrow" }, marker);
   const viewport = el("g", { class: "nf-viewport" }, svg);
+  const edgesLayer = el("g", { class: "nf-edges" }, viewport);
+  const nodesLayer = el("g", { class: "nf-nodes" }, viewport);
   const toolbar = html("div", "nf-toolbar", root);
   const title = html("span", "nf-title", toolbar);
   const buttons: [string, string, () => void][] = [
@@ -149,8 +157,24 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
   let selectedEdge: number | null = null;
   let lastPointer: Point | null = null;
   let decorations: Decorations = {};
+  // What is on screen: per node key / connection index, its element and the scene
+  // item it was drawn from (diff.ts); the minimap's box per node; the decorations
+  // drawn on each element (their signature); items changed in place (dragged) that
+  // the next render must draw again; the problems list's signature.
   const nodeEls = new Map<string, SVGGElement>();
   const edgeEls = new Map<number, SVGGElement>();
+  const nodeDrawn = new Map<string, Drawn<SceneNode>>();
+  const edgeDrawn = new Map<number, Drawn<SceneEdge>>();
+  const miniEls = new Map<string, SVGRectElement>();
+  const nodeDeco = new Map<string, string>();
+  const edgeDeco = new Map<number, string>();
+  const dirtyNodes = new Set<string>();
+  const dirtyEdges = new Set<number>();
+  let problemsDrawn: string | null = null;
+  let sceneNodes = new Map<string, SceneNode>();
+  let sceneEdges = new Map<number, SceneEdge>();
+  let shownSelection = new Set<string>();
+  let shownEdge: number | null = null;
 
   const apply = (): void => {
     viewport.setAttribute("transform", `translate(${transform.x},${transform.y}) scale(${transform.k})`);
@@ -169,9 +193,14 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     miniView.setAttribute("width", String(Math.max(2, m.view.width)));
     miniView.setAttribute("height", String(Math.max(2, m.view.height)));
   };
+  // Only the elements whose selection state changes are touched.
   const showSelection = (): void => {
-    for (const [key, g] of nodeEls) g.classList.toggle("nf-selected", selection.has(key));
-    for (const [index, g] of edgeEls) g.classList.toggle("nf-selected", index === selectedEdge);
+    for (const key of shownSelection) if (!selection.has(key)) nodeEls.get(key)?.classList.remove("nf-selected");
+    for (const key of selection) nodeEls.get(key)?.classList.add("nf-selected");
+    shownSelection = new Set(selection);
+    if (shownEdge !== null && shownEdge !== selectedEdge) edgeEls.get(shownEdge)?.classList.remove("nf-selected");
+    if (selectedEdge !== null) edgeEls.get(selectedEdge)?.classList.add("nf-selected");
+    shownEdge = selectedEdge;
   };
   const setSelection = (keys: Set<string>, edge: number | null = null, tell = true): void => {
     selection = keys;
@@ -194,12 +223,14 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     host.post({ type: "reveal", range, ...extra });
   };
 
-  const drawNode = (parent: Element, n: SceneNode): void => {
+  // A node's element (not yet placed). Its handlers read the node's current scene item
+  // when they run: a kept element outlives the scene it was drawn from.
+  const drawNode = (n: SceneNode): SVGGElement => {
     const classes = ["nf-node", `nf-cat-${n.category.replace(/[^a-z0-9_-]/gi, "")}`];
     if (n.badge !== null) classes.push(`nf-sev-${n.badge.severity}`);
     if (n.deprecated) classes.push("nf-deprecated");
     if (n.kind !== null) classes.push(`nf-kind-${n.kind}`);
-    const g = el("g", { class: classes.join(" "), transform: `translate(${n.x},${n.y})` }, parent);
+    const g = el("g", { class: classes.join(" "), transform: `translate(${n.x},${n.y})` });
     g.setAttribute("tabindex", "0");
     g.setAttribute("role", "button");
     g.setAttribute("aria-label", n.ariaLabel);
@@ -237,9 +268,12 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       el("text", { y: 4, "text-anchor": "middle" }, badge).textContent = String(n.badge.count);
       tooltip(badge, n.badge.text);
     }
-    nodeEls.set(n.key, g);
     if (selection.has(n.key)) g.classList.add("nf-selected");
-    const go = (): void => reveal(n.reveal, n.id !== null ? { node: n.id } : {});
+    const key = n.key;
+    const go = (): void => {
+      const now = sceneNodes.get(key);
+      if (now !== undefined) reveal(now.reveal, now.id !== null ? { node: now.id } : {});
+    };
     g.addEventListener("click", (e) => {
       e.stopPropagation();
       // An editable canvas selects and reveals at the end of the press (pointerup).
@@ -248,20 +282,22 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
-        if (editable) setSelection(new Set([n.key]));
+        if (editable) setSelection(new Set([key]));
         go();
       } else if (e.key === " ") {
         e.preventDefault();
-        if (editable) setSelection(clickSelection(selection, n.key, true));
+        if (editable) setSelection(clickSelection(selection, key, true));
         else go();
       }
     });
+    return g;
   };
 
-  const drawEdge = (parent: Element, e: SceneEdge): void => {
+  const drawEdge = (e: SceneEdge): SVGGElement => {
     const classes = ["nf-edge"];
     if (e.badge !== null) classes.push(`nf-sev-${e.badge.severity}`);
-    const g = el("g", { class: classes.join(" ") }, parent);
+    if (e.index === selectedEdge) classes.push("nf-selected");
+    const g = el("g", { class: classes.join(" ") });
     g.dataset.index = String(e.index);
     tooltip(g, e.tooltip);
     el("path", { class: "nf-edge-hit", d: e.path }, g);
@@ -271,15 +307,17 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       el("circle", { r: 8 }, mark);
       el("text", { y: 4, "text-anchor": "middle" }, mark).textContent = "!";
     }
-    edgeEls.set(e.index, g);
     if (editable) {
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
       g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
     }
+    const index = e.index;
     const pick = (): void => {
-      if (editable) setSelection(new Set(), e.index);
-      reveal(e.reveal, { connection: e.index });
+      const now = sceneEdges.get(index);
+      if (now === undefined) return;
+      if (editable) setSelection(new Set(), index);
+      reveal(now.reveal, { connection: index });
     };
     g.addEventListener("click", (ev) => {
       ev.stopPropagation();
@@ -291,46 +329,130 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         pick();
       }
     });
+    return g;
+  };
+
+  const clear = (): void => {
+    nodesLayer.replaceChildren();
+    edgesLayer.replaceChildren();
+    miniNodes.replaceChildren();
+    problems.replaceChildren();
+    for (const m of [nodeEls, edgeEls, nodeDrawn, edgeDrawn, miniEls, nodeDeco, edgeDeco]) m.clear();
+    dirtyNodes.clear();
+    dirtyEdges.clear();
+    problemsDrawn = null;
+    shownSelection = new Set();
+    shownEdge = null;
+  };
+
+  /** Put `items`' elements in `parent` in their order, moving only those out of place. */
+  const order = <K>(parent: Element, keys: Iterable<K>, els: Map<K, Element>): void => {
+    let previous: Element | null = null;
+    for (const key of keys) {
+      const g = els.get(key);
+      if (g === undefined) continue;
+      const want: Element | null = previous === null ? parent.firstElementChild : previous.nextElementSibling;
+      if (want !== g) {
+        if (previous === null) parent.prepend(g);
+        else previous.after(g);
+      }
+      previous = g;
+    }
   };
 
   const render = (): void => {
-    viewport.replaceChildren();
-    problems.replaceChildren();
-    miniNodes.replaceChildren();
-    nodeEls.clear();
-    edgeEls.clear();
-    if (scene === null) return;
-    for (const n of scene.nodes) {
+    if (scene === null) {
+      clear();
+      return;
+    }
+    if (title.textContent !== scene.title) title.textContent = scene.title;
+    const nodes = plan(nodeDrawn, scene.nodes, (n) => n.key, nodeSignature, dirtyNodes);
+    for (const key of nodes.remove) {
+      nodeEls.get(key)?.remove();
+      miniEls.get(key)?.remove();
+      nodeEls.delete(key);
+      miniEls.delete(key);
+      nodeDrawn.delete(key);
+      nodeDeco.delete(key);
+    }
+    for (const n of nodes.draw) {
+      const g = drawNode(n);
+      const old = nodeEls.get(n.key);
+      if (old !== undefined) old.replaceWith(g);
+      else nodesLayer.appendChild(g);
+      nodeEls.set(n.key, g);
+      nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
+      nodeDeco.delete(n.key); // a fresh element has no decorations yet
       const cls = n.badge === null ? "" : ` nf-sev-${n.badge.severity}`;
-      el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height }, miniNodes);
+      const rect = el("rect", { class: `nf-minimap-node${cls}`, x: n.x, y: n.y, width: n.width, height: n.height });
+      const oldRect = miniEls.get(n.key);
+      if (oldRect !== undefined) oldRect.replaceWith(rect);
+      else miniNodes.appendChild(rect);
+      miniEls.set(n.key, rect);
     }
-    title.textContent = scene.title;
-    const edges = el("g", { class: "nf-edges" }, viewport);
-    for (const e of scene.edges) drawEdge(edges, e);
-    const nodes = el("g", { class: "nf-nodes" }, viewport);
-    for (const n of scene.nodes) drawNode(nodes, n);
-    for (const p of scene.problems) {
-      const item = html("li", `nf-problem nf-sev-${p.severity}`, problems);
-      item.tabIndex = 0;
-      item.textContent = `${severityName(p.severity)} ${p.code} (${p.where}): ${p.message}`;
-      const go = (): void => reveal(p.range, p.connection !== undefined ? { connection: p.connection } : {});
-      item.addEventListener("click", go);
-      item.addEventListener("keydown", (e) => {
-        if (e.key === "Enter") go();
-      });
+    for (const n of nodes.kept) {
+      const drawn = nodeDrawn.get(n.key);
+      if (drawn !== undefined) drawn.item = n; // the next identity check hits
     }
-    problems.hidden = scene.problems.length === 0;
-    message.textContent = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+    if (nodes.draw.length > 0 || nodes.remove.length > 0) order(nodesLayer, sceneNodes.keys(), nodeEls);
+
+    const edges = plan(edgeDrawn, scene.edges, (e) => e.index, edgeSignature, dirtyEdges);
+    for (const index of edges.remove) {
+      edgeEls.get(index)?.remove();
+      edgeEls.delete(index);
+      edgeDrawn.delete(index);
+      edgeDeco.delete(index);
+    }
+    for (const e of edges.draw) {
+      const g = drawEdge(e);
+      const old = edgeEls.get(e.index);
+      if (old !== undefined) old.replaceWith(g);
+      else edgesLayer.appendChild(g);
+      edgeEls.set(e.index, g);
+      edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
+      edgeDeco.delete(e.index);
+    }
+    for (const e of edges.kept) {
+      const drawn = edgeDrawn.get(e.index);
+      if (drawn !== undefined) drawn.item = e;
+    }
+    if (edges.draw.length > 0 || edges.remove.length > 0) order(edgesLayer, sceneEdges.keys(), edgeEls);
+    dirtyNodes.clear();
+    dirtyEdges.clear();
+
+    const problemsNow = problemsSignature(scene.problems);
+    if (problemsNow !== problemsDrawn) {
+      problemsDrawn = problemsNow;
+      problems.replaceChildren();
+      for (const p of scene.problems) {
+        const item = html("li", `nf-problem nf-sev-${p.severity}`, problems);
+        item.tabIndex = 0;
+        item.textContent = `${severityName(p.severity)} ${p.code} (${p.where}): ${p.message}`;
+        const go = (): void => reveal(p.range, p.connection !== undefined ? { connection: p.connection } : {});
+        item.addEventListener("click", go);
+        item.addEventListener("keydown", (e) => {
+          if (e.key === "Enter") go();
+        });
+      }
+      problems.hidden = scene.problems.length === 0;
+    }
+    const note = scene.nodes.length === 0 ? "This flow has no nodes yet." : "";
+    if (message.textContent !== note) message.textContent = note;
     drawDecorations();
   };
 
   // Run states, breakpoints and data labels: drawn into their own elements, so that
-  // replacing them never redraws the graph.
+  // replacing them never redraws the graph; an element whose decorations are already
+  // the ones wanted is not touched.
+  const RUN_CLASSES = ["nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint"];
   const drawDecorations = (): void => {
-    viewport.querySelectorAll(".nf-deco").forEach((old) => old.remove());
     for (const [key, g] of nodeEls) {
-      g.classList.remove("nf-run-ok", "nf-run-error", "nf-run-paused", "nf-run-skipped", "nf-run-simulated", "nf-has-breakpoint");
       const d = decorations.nodes?.[key];
+      const sig = d === undefined ? "" : JSON.stringify(d);
+      if ((nodeDeco.get(key) ?? "") === sig) continue;
+      nodeDeco.set(key, sig);
+      g.classList.remove(...RUN_CLASSES);
+      for (const old of Array.from(g.children)) if (old.classList.contains("nf-deco")) old.remove();
       if (d === undefined) continue;
       if (d.state !== undefined) g.classList.add(`nf-run-${d.state}`);
       if (d.breakpoint === true) {
@@ -339,16 +461,19 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
         tooltip(dot, "breakpoint (F9 toggles)");
       }
       if (d.note !== undefined) {
-        const box = scene?.nodes.find((n) => n.key === key);
+        const box = sceneNodes.get(key);
         const t = el("text", { class: "nf-deco nf-run-note", x: 4, y: (box?.height ?? 60) + 13 }, g);
         t.textContent = ellipsis(d.note, 34);
       }
     }
-    const edges = decorations.edges ?? {};
-    for (const e of scene?.edges ?? []) {
-      const text = edges[e.index];
-      const g = edgeEls.get(e.index);
-      if (text === undefined || g === undefined) continue;
+    const texts = decorations.edges ?? {};
+    for (const [index, g] of edgeEls) {
+      const text = texts[index];
+      if ((edgeDeco.get(index) ?? "") === (text ?? "")) continue;
+      edgeDeco.set(index, text ?? "");
+      for (const old of Array.from(g.children)) if (old.classList.contains("nf-deco")) old.remove();
+      const e = sceneEdges.get(index);
+      if (text === undefined || e === undefined) continue;
       const label = el("g", { class: "nf-deco nf-edge-data", transform: `translate(${e.mid.x},${e.mid.y + (e.badge === null ? 0 : 16)})` }, g);
       const shown = ellipsis(text, 28);
       el("rect", { x: -shown.length * 3.3 - 6, y: -9, width: shown.length * 6.6 + 12, height: 18, rx: 9 }, label);
@@ -478,6 +603,9 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       const n = scene.nodes.find((x) => x.key === g.key);
       if (n !== undefined) reveal(n.reveal, n.id !== null ? { node: n.id } : {});
     } else if (g.kind === "drag" && g.moved && scene !== null) {
+      // Their elements were moved in place: the next render draws them again.
+      for (const key of g.keys) dirtyNodes.add(key);
+      for (const edge of g.edges) dirtyEdges.add(edge.index);
       const p = at(e);
       const moves = cancelled ? [] : movedPositions(scene, g.keys, p.x - g.start.x, p.y - g.start.y);
       if (moves.length > 0) host.post({ type: "move", moves });
@@ -621,14 +749,18 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     show(graph: GraphView | null): void {
       if (graph === null) {
         scene = null;
+        sceneNodes = new Map();
+        sceneEdges = new Map();
         render();
         message.textContent = "Not a flow document, or it is closed.";
         return;
       }
       lastGraph = graph;
       scene = buildScene(graph);
+      sceneNodes = new Map(scene.nodes.map((n) => [n.key, n]));
+      sceneEdges = new Map(scene.edges.map((e) => [e.index, e]));
       selection = pruneSelection(scene, selection);
-      if (selectedEdge !== null && !scene.edges.some((e) => e.index === selectedEdge)) selectedEdge = null;
+      if (selectedEdge !== null && !sceneEdges.has(selectedEdge)) selectedEdge = null;
       render();
       showSelection();
       if (!fitted) {

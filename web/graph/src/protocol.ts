@@ -72,6 +72,8 @@ export interface GraphConnection {
 export interface GraphView {
   uri: string;
   version: number | null;
+  /** Names this answer: a client sends it back as `since` to get the next one relative to it. */
+  tag?: string;
   flow: { id: string | null; name: string | null };
   nodes: GraphNode[];
   connections: GraphConnection[];
@@ -131,28 +133,78 @@ export function parseGraph(value: unknown): GraphView | string {
   if (!Array.isArray(value.connections)) return "the graph has no `connections` list";
   if (!Array.isArray(value.diagnostics)) return "the graph has no `diagnostics` list";
   for (const [i, node] of value.nodes.entries()) {
-    if (!isObject(node)) return `node ${i} is not an object`;
-    if (typeof node.key !== "string") return `node ${i} has no key`;
-    if (!isPoint(node.position)) return `node ${node.key} has no position`;
-    if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
-      return `node ${node.key} has no size`;
-    }
-    if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
-      return `node ${node.key} has no ports`;
-    }
-    if (!isRange(node.range) || !Array.isArray(node.diagnostics)) {
-      return `node ${node.key} has no range or diagnostics`;
-    }
+    const bad = nodeProblem(node, i);
+    if (bad !== null) return bad;
   }
   for (const [i, conn] of value.connections.entries()) {
-    if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) {
-      return `connection ${i} has no ends`;
-    }
-    if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) {
-      return `connection ${i} has no range or diagnostics`;
-    }
+    const bad = connectionProblem(conn, i);
+    if (bad !== null) return bad;
   }
   return value as unknown as GraphView;
+}
+
+function nodeProblem(node: unknown, i: number): string | null {
+  if (!isObject(node)) return `node ${i} is not an object`;
+  if (typeof node.key !== "string") return `node ${i} has no key`;
+  if (!isPoint(node.position)) return `node ${node.key} has no position`;
+  if (!isObject(node.size) || !isFiniteNumber(node.size.width) || !isFiniteNumber(node.size.height)) {
+    return `node ${node.key} has no size`;
+  }
+  if (!Array.isArray(node.inputs) || !Array.isArray(node.outputs)) return `node ${node.key} has no ports`;
+  if (!isRange(node.range) || !Array.isArray(node.diagnostics)) return `node ${node.key} has no range or diagnostics`;
+  return null;
+}
+
+function connectionProblem(conn: unknown, i: number): string | null {
+  if (!isObject(conn) || !isObject(conn.source) || !isObject(conn.target)) return `connection ${i} has no ends`;
+  if (!isRange(conn.range) || !Array.isArray(conn.diagnostics)) return `connection ${i} has no range or diagnostics`;
+  return null;
+}
+
+/**
+ * A `nodeforge/graph` answer as a whole view. An answer relative to an earlier one
+ * (`base`: the `tag` of the answer the client sent as `since`) names each unchanged
+ * node by its key (a string) and each unchanged connection by its index (a number);
+ * they are taken from `shown`, which must be that answer, as the very objects shown
+ * (so the canvas and the panels see at once that they did not change). A whole answer
+ * is checked as `parseGraph` does. Returns the view, or the reason it is refused.
+ */
+export function mergeGraph(value: unknown, shown: GraphView | null): GraphView | string {
+  if (!isObject(value) || value.base === undefined) return parseGraph(value);
+  if (shown === null || typeof value.base !== "string" || shown.tag !== value.base) {
+    return `the answer is relative to ${String(value.base)}, which is not the graph shown`;
+  }
+  if (!Array.isArray(value.nodes) || !Array.isArray(value.connections) || !Array.isArray(value.diagnostics)) {
+    return "the graph has no `nodes`, `connections` or `diagnostics` list";
+  }
+  const oldNodes = new Map(shown.nodes.map((n) => [n.key, n]));
+  const nodes: GraphNode[] = [];
+  for (const [i, node] of value.nodes.entries()) {
+    if (typeof node === "string") {
+      const kept = oldNodes.get(node);
+      if (kept === undefined) return `node ${i} names ${node}, which the graph shown does not have`;
+      nodes.push(kept);
+      continue;
+    }
+    const bad = nodeProblem(node, i);
+    if (bad !== null) return bad;
+    nodes.push(node as unknown as GraphNode);
+  }
+  const oldConnections = new Map(shown.connections.map((c) => [c.index, c]));
+  const connections: GraphConnection[] = [];
+  for (const [i, conn] of value.connections.entries()) {
+    if (typeof conn === "number") {
+      const kept = oldConnections.get(conn);
+      if (kept === undefined) return `connection ${i} names ${conn}, which the graph shown does not have`;
+      connections.push(kept);
+      continue;
+    }
+    const bad = connectionProblem(conn, i);
+    if (bad !== null) return bad;
+    connections.push(conn as unknown as GraphConnection);
+  }
+  const { base: _base, ...rest } = value;
+  return { ...(rest as unknown as GraphView), nodes, connections };
 }
 
 /** The message from a host, checked; null for anything that is not for the canvas. */

@@ -258,14 +258,38 @@ export function boundsOf(nodes: SceneNode[]): Bounds {
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
+// Scene items of the graph nodes and connections drawn before: a relative answer of
+// the server hands unchanged ones on as the same objects (protocol.ts: mergeGraph), so
+// their boxes and curves are not computed again, and stay the same objects (the canvas
+// then knows at once that their drawing is still right).
+const sceneNodes = new WeakMap<GraphNode, SceneNode>();
+const sceneEdges = new WeakMap<GraphConnection, { s: SceneNode; t: SceneNode; edge: SceneEdge }>();
+
+function sceneNodeOf(node: GraphNode): SceneNode {
+  let n = sceneNodes.get(node);
+  if (n === undefined) {
+    n = nodeOf(node);
+    sceneNodes.set(node, n);
+  }
+  return n;
+}
+
+function sceneEdgeOf(conn: GraphConnection, byKey: Map<string, SceneNode>): SceneEdge | null {
+  const hit = sceneEdges.get(conn);
+  if (hit !== undefined && byKey.get(hit.edge.source) === hit.s && byKey.get(hit.edge.target) === hit.t) return hit.edge;
+  const edge = edgeOf(conn, byKey);
+  if (edge !== null) sceneEdges.set(conn, { s: byKey.get(edge.source)!, t: byKey.get(edge.target)!, edge });
+  return edge;
+}
+
 /** Everything the canvas draws for `graph`. */
 export function buildScene(graph: GraphView): Scene {
-  const nodes = graph.nodes.map(nodeOf);
+  const nodes = graph.nodes.map(sceneNodeOf);
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const edges: SceneEdge[] = [];
   const problems: Problem[] = graph.diagnostics.map((d) => ({ ...d, where: "flow" }));
   for (const conn of graph.connections) {
-    const edge = edgeOf(conn, byKey);
+    const edge = sceneEdgeOf(conn, byKey);
     if (edge !== null) {
       edges.push(edge);
     } else {
