@@ -225,7 +225,8 @@ def compare(
     elif _norm(body) != _norm(response.get("body")):
         diffs.append(("body", f"app {_short(body)}, simulator {_short(response.get('body'))}"))
     for name, value in (response.get("headers") or {}).items():
-        if headers.get(name.lower()) != value:
+        # HTTP drops the spaces around a header value
+        if (headers.get(name.lower()) or "").strip() != str(value).strip():
             diffs.append(
                 ("header", f"{name}: app {headers.get(name.lower())!r}, simulator {value!r}")
             )
@@ -285,6 +286,11 @@ def compare(
                 continue  # records keep a loop's last emission (`done`), not its items
             compared += 1
             got = app_out.get(node, {}).get(port, "<nothing>")
+            if got == "<nothing>" and port == "done" and app_failed and sim_failed:
+                # The simulator records a loop's `done` when it queues it, before the
+                # items ran (known: test_a_loop_that_failed_did_not_emit_done).
+                diffs.append(("foreach_done_after_failure", f"node {node}"))
+                continue
             if _norm(got) != _norm(value):
                 if not rec.get("faithful", True):
                     value = f"{_short(value)} (not faithful: {rec.get('reason', '')})"
@@ -314,6 +320,18 @@ def _body(text: str) -> Any:
 # -- one batch ---------------------------------------------------------------------------
 
 
+def _headers(items: Any) -> dict[str, str]:
+    """Header names in lower case, values as the UTF-8 the app wrote (http.client reads
+    them as Latin-1)."""
+    out = {}
+    for k, v in items:
+        try:
+            out[k.lower()] = v.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            out[k.lower()] = v
+    return out
+
+
 def _post(url: str, text: str) -> tuple[int, Any, dict[str, str]]:
     """POST ``text``: the status, the body (JSON, else text) and the headers (names in
     lower case)."""
@@ -324,10 +342,10 @@ def _post(url: str, text: str) -> tuple[int, Any, dict[str, str]]:
         with urllib.request.urlopen(req, timeout=60) as resp:
             raw = resp.read()
             status = resp.status
-            headers = {k.lower(): v for k, v in resp.headers.items()}
+            headers = _headers(resp.headers.items())
     except urllib.error.HTTPError as exc:
         raw, status = exc.read(), exc.code
-        headers = {k.lower(): v for k, v in exc.headers.items()}
+        headers = _headers(exc.headers.items())
     try:
         return status, json.loads(raw) if raw else None, headers
     except ValueError:
@@ -552,14 +570,18 @@ def run(
     try:
         for start in range(seed, seed + flows, batch):
             seeds = list(range(start, min(start + batch, seed + flows)))
-            rep = run_batch(
-                seeds,
-                inputs,
-                base / f"batch_{start}",
-                upstream,
-                features,
-                unsafe_no_sandbox=unsafe_no_sandbox,
-            )
+            try:
+                rep = run_batch(
+                    seeds,
+                    inputs,
+                    base / f"batch_{start}",
+                    upstream,
+                    features,
+                    unsafe_no_sandbox=unsafe_no_sandbox,
+                )
+            except (RuntimeError, TimeoutError) as exc:  # the batch as a whole: go on
+                rep = Report(batches=1, generated=len(seeds))
+                rep.differences.append(Difference(start, f"batch_{start}", "batch", str(exc)[:800]))
             total.merge(rep)
             if progress:
                 print(
