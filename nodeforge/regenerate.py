@@ -1,4 +1,5 @@
-"""Regenerate the artifacts derived from code: the flow JSON Schema and docs/rules.md.
+"""Regenerate the artifacts derived from code: the flow JSON Schema, docs/rules.md, the
+generated part of docs/schemas.md and the language server's initialize answer.
 
 Run ``python -m nodeforge.regenerate`` after changing the format models, a rule, or
 a pinned broken example; ``--check`` only reports stale files (tests use it).
@@ -103,10 +104,13 @@ def render_schemas_doc() -> str:
 
 
 def outputs() -> dict[Path, str]:
+    from nodeforge.server.fastinit import TEMPLATE, render_template
+
     return {
         SCHEMA_PATH: flow_json_schema_text(),
         RULES_DOC: render_rules_markdown(),
         SCHEMAS_DOC: render_schemas_doc(),
+        TEMPLATE: render_template(),  # the language server's early initialize answer
     }
 
 

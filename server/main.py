@@ -11,35 +11,21 @@ directory). Logs go to ``--log-file`` or stderr, never to stdout (the protocol s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from nodeforge.server import idlegc, session
-from nodeforge.server.gateway import (
-    TOKEN_ENV,
-    ConfigError,
-    GatewayConfig,
-    generate_token,
-    is_loopback,
-    read_token_file,
-    refuse_unauthenticated,
-    resolve_base,
-    run_gateway,
-)
-from nodeforge.server.lsp import create_server
-from nodeforge.server.session import SessionLimits
-from nodeforge.server.transport import (
-    BlockingWriter,
-    FdReader,
-    FramedReader,
-    QueueWriter,
-    serve_session,
-    stdin_receiver,
-)
+from nodeforge.server.framing import FdReader
+
+# pygls, lsprotocol and everything that imports them are imported where needed, so
+# that the stdio server answers `initialize` first (server/fastinit.py).
+if TYPE_CHECKING:
+    import asyncio
+
+    from nodeforge.server.gateway import GatewayConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,32 +33,54 @@ EXIT_USAGE = 2
 DEFAULT_WS_PORT = 8765
 
 
+#: The gateway's token variable (``gateway.TOKEN_ENV``; a test keeps them equal), named
+#: here so that the stdio server drops it without importing the gateway.
+WS_TOKEN_ENV = "NODEFORGE_WS_TOKEN"
+
+
+class OptionError(ValueError):
+    """Options that do not go together."""
+
+
 def run(args: argparse.Namespace) -> int:
     setup_logging(getattr(args, "log_file", None))
-    idlegc.enable()
     max_bytes = int(getattr(args, "max_message_bytes", 16 * 1024 * 1024))
     # Read once and dropped: no child (a build, the app, a sandboxed node) inherits it.
-    env_token = os.environ.pop(TOKEN_ENV, None)
+    env_token = os.environ.pop(WS_TOKEN_ENV, None)
+    if not getattr(args, "ws", None) and not getattr(args, "tcp", None):
+        try:
+            network_only(args)
+            if getattr(args, "base", None) is not None:
+                raise OptionError(
+                    "--base applies to --ws and --tcp (stdio serves the client's workspace folders)"
+                )
+        except OptionError as exc:
+            print(f"nodeforge lsp: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return run_stdio(max_bytes)
+    from nodeforge.server import idlegc
+    from nodeforge.server.gateway import (
+        ConfigError,
+        refuse_unauthenticated,
+        resolve_base,
+        run_gateway,
+    )
+
+    idlegc.enable()
     try:
         if getattr(args, "ws", None):
             return run_gateway(gateway_config(args, env_token, max_bytes))
         network_only(args)
-        if getattr(args, "tcp", None):
-            host, port = parse_address(args.tcp)
-            allow_remote = bool(getattr(args, "allow_remote_tcp", False))
-            refuse_unauthenticated(
-                host, "LSP over TCP (no authentication)", allow_remote=allow_remote
-            )
-            base = resolve_base(getattr(args, "base", None))
-            return asyncio.run(serve_tcp(host, port, max_bytes, base))
-        if getattr(args, "base", None) is not None:
-            raise ConfigError(
-                "--base applies to --ws and --tcp (stdio serves the client's workspace folders)"
-            )
+        host, port = parse_address(args.tcp)
+        allow_remote = bool(getattr(args, "allow_remote_tcp", False))
+        refuse_unauthenticated(host, "LSP over TCP (no authentication)", allow_remote=allow_remote)
+        base = resolve_base(getattr(args, "base", None))
+        import asyncio
+
+        return asyncio.run(serve_tcp(host, port, max_bytes, base))
     except (ConfigError, ValueError) as exc:
         print(f"nodeforge lsp: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return run_stdio(max_bytes)
 
 
 def gateway_config(
@@ -81,6 +89,14 @@ def gateway_config(
     """The gateway's settings; the token from ``--token-file``, ``--token`` or the
     environment, else a generated one (printed with the URL), else none with
     ``--no-token``."""
+    from nodeforge.server.gateway import (
+        TOKEN_ENV,
+        ConfigError,
+        GatewayConfig,
+        generate_token,
+        read_token_file,
+    )
+
     host, port = parse_address(args.ws)
     auth_file: Path | None = getattr(args, "auth_config", None)
     workers: str | None = getattr(args, "workers", None)
@@ -141,9 +157,9 @@ def network_only(args: argparse.Namespace) -> None:
         ("--workers", getattr(args, "workers", None) is not None),
     ):
         if given:
-            raise ConfigError(f"{option} applies to --ws only")
+            raise OptionError(f"{option} applies to --ws only")
     if bool(getattr(args, "allow_remote_tcp", False)) and not getattr(args, "tcp", None):
-        raise ConfigError("--allow-remote-tcp applies to --tcp only")
+        raise OptionError("--allow-remote-tcp applies to --tcp only")
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -172,13 +188,31 @@ def setup_logging(log_file: Path | None) -> None:
 
 
 def run_stdio(max_bytes: int) -> int:
+    """Serve the client on stdin/stdout. Its ``initialize`` is answered before pygls
+    is imported (:mod:`nodeforge.server.fastinit`); pygls then handles the same
+    message, its answer dropped."""
+    from nodeforge.server import fastinit
+
     stdin, stdout = FdReader(sys.stdin.fileno()), sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
+    first = fastinit.peek_first(stdin, max_bytes)
+    early = fastinit.early_answer(first) if first is not None else None
+    if early is not None:
+        stdout.write(b"Content-Length: %d\r\n\r\n%s" % (len(early[1]), early[1]))
+        stdout.flush()
+
+    import asyncio
+
+    from nodeforge.server import idlegc
+    from nodeforge.server.transport import BlockingWriter, serve_session, stdin_receiver
+
+    idlegc.enable()
 
     async def main() -> int:
         writer = BlockingWriter(stdout)
         receive = stdin_receiver(stdin, max_bytes, writer.write_framed)
-        return await serve_session(receive, writer, framed=True, redact_errors=False)
+        out: Any = writer if early is None else fastinit.DropFirstAnswer(writer, *early)
+        return await serve_session(receive, out, framed=True, redact_errors=False)
 
     code = asyncio.run(main())
     stop_workers(timeout=EXIT_GRACE_SECONDS, code=code)
@@ -194,6 +228,8 @@ def stop_workers(timeout: float, code: int) -> None:
     A 10 MB analysis still running must not keep the process alive after the editor
     said goodbye (the interpreter would join the pool's threads at shutdown).
     """
+    from nodeforge.server import session
+
     pool = session.shared_pool_if_started()
     if pool is None:
         return
@@ -211,6 +247,8 @@ def stop_workers(timeout: float, code: int) -> None:
 
 async def serve_tcp(host: str, port: int, max_bytes: int, base: Path) -> int:
     """Serve TCP clients until stopped (see :func:`start_tcp`)."""
+    from nodeforge.server.gateway import is_loopback
+
     if not is_loopback(host):
         print(
             f"nodeforge lsp: warning: TCP on {host} has no authentication; anyone who can "
@@ -229,6 +267,12 @@ async def serve_tcp(host: str, port: int, max_bytes: int, base: Path) -> int:
 async def start_tcp(host: str, port: int, max_bytes: int, base: Path) -> asyncio.Server:
     """Every TCP client gets its own session (like the gateway, Content-Length framed),
     confined to ``base`` as gateway clients are."""
+    import asyncio
+
+    from nodeforge.server.lsp import create_server
+    from nodeforge.server.session import SessionLimits
+    from nodeforge.server.transport import FramedReader, QueueWriter, serve_session
+
     limits = SessionLimits(base=base)
 
     async def client(reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
 import threading
 from collections import deque
@@ -33,6 +32,7 @@ from typing import Any, BinaryIO
 from pygls.exceptions import JsonRpcException
 
 from nodeforge.server import idlegc
+from nodeforge.server.framing import FdReader, content_length, read_headers
 from nodeforge.server.lsp import NodeforgeServer, create_server
 
 log = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ class FramedReader:
                 if length is not None:
                     return length
                 continue
-            length = _content_length(line, length)
+            length = content_length(line, length)
 
     async def _read_exactly(self, n: int) -> bytes:
         chunks: list[bytes] = []
@@ -289,58 +289,6 @@ class FramedReader:
         return head, tail
 
 
-class FdReader:
-    """``readline``/``read`` straight on a file descriptor.
-
-    No ``BufferedReader``: a daemon thread blocked in one holds its lock, and the
-    interpreter aborts at shutdown trying to take it.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = bytearray()
-        self._eof = False
-
-    def _fill(self) -> bool:
-        if self._eof:
-            return False
-        chunk = os.read(self._fd, 1 << 16)
-        if not chunk:
-            self._eof = True
-            return False
-        self._buffer += chunk
-        return True
-
-    def readline(self) -> bytes:
-        while (end := self._buffer.find(b"\n")) < 0:
-            if not self._fill():
-                end = len(self._buffer) - 1
-                break
-        line = bytes(self._buffer[: end + 1])
-        del self._buffer[: end + 1]
-        return line
-
-    def read(self, n: int) -> bytes:
-        if not self._buffer:
-            if n >= 1 << 16 and not self._eof:  # large body: read it directly
-                parts = [b""]
-                remaining = n
-                while remaining > 0:
-                    chunk = os.read(self._fd, min(remaining, 1 << 22))
-                    if not chunk:
-                        self._eof = True
-                        break
-                    parts.append(chunk)
-                    remaining -= len(chunk)
-                return b"".join(parts)
-            self._fill()
-        while len(self._buffer) < n and self._fill():
-            pass
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
-
-
 def stdin_receiver(
     stream: FdReader, max_bytes: int, on_oversized: Callable[[bytes], None]
 ) -> Receive:
@@ -358,7 +306,7 @@ def stdin_receiver(
     def work() -> None:
         try:
             while True:
-                length = _sync_headers(stream)
+                length = read_headers(stream)
                 if length is None:
                     break
                 if length <= max_bytes:
@@ -384,28 +332,3 @@ def stdin_receiver(
 
     threading.Thread(target=work, name="nodeforge-stdin", daemon=True).start()
     return queue.get
-
-
-def _content_length(line: bytes, length: int | None) -> int | None:
-    """Fold one header line into the Content-Length read so far (others are ignored)."""
-    name, _, value = line.decode("ascii", "replace").partition(":")
-    if name.strip().lower() != "content-length":
-        return length
-    try:
-        return int(value.strip())
-    except ValueError:
-        log.warning("bad Content-Length header: %r", line)
-        return length
-
-
-def _sync_headers(stream: FdReader) -> int | None:
-    length: int | None = None
-    while True:
-        line = stream.readline()
-        if not line:
-            return None
-        if not line.strip():
-            if length is not None:
-                return length
-            continue
-        length = _content_length(line, length)
