@@ -406,7 +406,8 @@ class Simulation:
             message = f"flow {target} failed: {child.error} (execution {child.id})"
             self._fail(run.node_id, rec, sims.NodeFailure(message, "subflow", False))
         elif status >= 400:
-            text_body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            # as the app writes it: a JSON value, object keys sorted
+            text_body = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
             if len(text_body) > 512:
                 text_body = text_body[:512] + "..."
             message = f"flow {target} answered {status}: {text_body}"
