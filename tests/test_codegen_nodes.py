@@ -238,7 +238,7 @@ def test_llm_extract_foreach_and_templates(binary: Path, llm: Any) -> None:
     assert said == ["<Ana>", "<María>"]
     answers.append('{"name": "Bo"}')  # no age: does not match the schema
     got, _ = run_app(binary, "booking", "start", {"text": "Bo"}, env)
-    assert (got["status"], got["body"]) == (502, {"code": "llm_schema"})
+    assert (got["status"], got["body"]) == (502, {"code": "invalid_output"})
 
 
 def test_data_map_keep_input_copies_the_input(binary: Path) -> None:

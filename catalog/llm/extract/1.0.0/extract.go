@@ -32,7 +32,7 @@ func Run(x *nf.Exec, connector, model, text string, schema *nf.Schema, schemaJSO
 		}
 	}
 	if probs := schema.Validate(data); len(probs) > 0 {
-		return nil, nf.NodeError{Message: "the model's answer does not match the schema: " + probs[0].String(), Code: "llm_schema"}
+		return nil, nf.NodeError{Message: "the model's answer does not match the schema: " + probs[0].String(), Code: "invalid_output"}
 	}
 	return data, nil
 }

@@ -26,7 +26,7 @@ func TestRunValidatesTheAnswer(t *testing.T) {
 	}
 	answer = `{"city": "Madrid"}`
 	_, err = Run(nf.TestExec(), "ex", "m", "to Madrid", s, text, "")
-	if ne := nf.AsNodeError(err); ne.Code != "llm_schema" {
+	if ne := nf.AsNodeError(err); ne.Code != "invalid_output" {
 		t.Fatalf("%+v", ne)
 	}
 }

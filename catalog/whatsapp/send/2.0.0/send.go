@@ -37,7 +37,7 @@ func Run(x *nf.Exec, connector, to, body string, previewURL bool) (string, error
 		return nf.DoJSON(ctx, "POST", strings.TrimRight(url, "/")+"/"+phone+"/messages", headers, payload)
 	})
 	if err != nil {
-		return "", err
+		return "", outsideWindow(reply, err)
 	}
 	m, _ := reply.Body.(map[string]any)
 	msgs, _ := m["messages"].([]any)
@@ -49,4 +49,33 @@ func Run(x *nf.Exec, connector, to, body string, previewURL bool) (string, error
 		}
 	}
 	return "", nf.NodeError{Message: "WhatsApp answered no message id", Code: "whatsapp"}
+}
+
+// ReEngagementCode is the Graph API's error code for a message sent outside the 24-hour
+// customer service window ("Re-engagement message"): only approved templates go out then.
+const ReEngagementCode = 131047
+
+// outsideWindow turns the API's refusal of a message outside the 24-hour window into the
+// node's error code "outside_window" (not retryable: retrying cannot reopen the window);
+// any other error is returned as it is.
+func outsideWindow(reply nf.Reply, err error) error {
+	m, _ := reply.Body.(map[string]any)
+	e, _ := m["error"].(map[string]any)
+	switch code := e["code"].(type) {
+	case int64:
+		if code != ReEngagementCode {
+			return err
+		}
+	case float64:
+		if code != ReEngagementCode {
+			return err
+		}
+	default:
+		return err
+	}
+	msg := "outside the 24-hour customer service window: WhatsApp only delivers approved templates"
+	if detail, ok := e["message"].(string); ok && detail != "" {
+		msg += " (" + detail + ")"
+	}
+	return nf.NodeError{Message: msg, Code: "outside_window"}
 }
