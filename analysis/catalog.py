@@ -58,6 +58,7 @@ __all__ = [
     "SimulationSpec",
     "format_config_path",
     "iter_config_strings",
+    "load_manifest_text",
     "match_config_path",
     "migrate_config",
     "parse_path_pattern",
@@ -864,6 +865,7 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
         if req not in props:
             add(f"required key {req!r} is not in properties", "config_schema.required")
     probs.extend(CatalogProblem(path, msg, where=where) for where, msg in _check_defaults(schema))
+    probs.extend(CatalogProblem(path, msg, where=where) for where, msg in _check_annotations(m))
 
     # expressions / templates
     for attr in ("expressions", "templates"):
@@ -958,6 +960,115 @@ def _check_declared_errors(m: NodeManifest, sim: SimulationSpec) -> Iterator[tup
         template = parse_template(case.message)
         if template.errors:
             yield f"{where}.message", f"the message does not parse: {template.errors[0].message}"
+
+
+#: The ``x-`` annotations a config schema may carry, and what reads them: the checker's
+#: run-time rules (``analysis/rules/runtime.py``) and the execution records
+#: (``codegen/records.py``). Any other ``x-`` key is an error, so that a typo never
+#: silently turns a check off.
+ANNOTATIONS: dict[str, str] = {
+    "x-expression-type": "the expression's value must fit this JSON Schema (NF018)",
+    "x-sql-params": "the SQL's placeholders are filled by position from this list key (NF031)",
+    "x-absolute-url": "the literal or template must be an absolute http(s) URL (NF034)",
+    "x-sensitive": "the value is masked in execution records",
+}
+
+# Keywords whose value is a sub-schema, a list of them, or a map of them; only the
+# first three are config paths (how the checker finds an annotation for a value).
+_SCHEMA_ONE: tuple[str, ...] = ("items", "additionalProperties", "not", "if", "then", "else")
+_SCHEMA_ONE += ("contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems")
+_SCHEMA_LIST = ("prefixItems", "anyOf", "oneOf", "allOf")
+_SCHEMA_MAP = ("properties", "patternProperties", "$defs", "dependentSchemas")
+
+
+def _check_annotations(m: NodeManifest) -> Iterator[tuple[str, str]]:
+    """Every ``x-`` annotation in the config schema: a known name, a value of the right
+    kind, at a place where the checker reads it (see :data:`ANNOTATIONS`)."""
+    expressions = {parse_path_pattern(p) for p in m.expressions if _valid_pattern(p)}
+    props = m.properties
+
+    def walk(schema: Any, where: str, config: PathPattern | None) -> Iterator[tuple[str, str]]:
+        if not isinstance(schema, dict):
+            return
+        for key, value in schema.items():
+            if key.startswith("x-"):
+                yield from check(key, value, f"{where}.{key}", config)
+        for key in _SCHEMA_MAP:
+            sub = schema.get(key)
+            if isinstance(sub, dict):
+                for name, child in sub.items():
+                    inner = (*config, name) if key == "properties" and config is not None else None
+                    yield from walk(child, f"{where}.{key}.{name}", inner)
+        for key in _SCHEMA_ONE:
+            if key in schema:
+                inner = None
+                if config is not None and key == "items":
+                    inner = (*config, "[]")
+                elif config is not None and key == "additionalProperties":
+                    inner = (*config, "*")
+                yield from walk(schema[key], f"{where}.{key}", inner)
+        for key in _SCHEMA_LIST:
+            sub = schema.get(key)
+            if isinstance(sub, list):
+                for i, child in enumerate(sub):
+                    yield from walk(child, f"{where}.{key}[{i}]", None)
+
+    def check(
+        name: str, value: Any, where: str, config: PathPattern | None
+    ) -> Iterator[tuple[str, str]]:
+        shown = ".".join(config or ()).replace(".[]", "[]") or "the config"
+        if name not in ANNOTATIONS:
+            close = _did_you_mean(name, ANNOTATIONS, cutoff=0.6)
+            hint = f"; did you mean `{close}`?" if close else f" (known: {', '.join(ANNOTATIONS)})"
+            yield where, f"unknown annotation `{name}`{hint}"
+        elif name == "x-sensitive":
+            if not isinstance(value, bool):
+                yield where, f"`x-sensitive` must be true or false, not {_json(value)}"
+        elif name == "x-expression-type":
+            if not isinstance(value, dict):
+                yield where, f"`x-expression-type` must be a JSON Schema object, not {_json(value)}"
+                return
+            from jsonschema import Draft202012Validator, SchemaError
+
+            try:
+                Draft202012Validator.check_schema(value)
+            except SchemaError as exc:
+                yield where, f"`x-expression-type` is not a valid JSON Schema: {exc.message}"
+                return
+            if config is None or config not in expressions:
+                yield (
+                    where,
+                    (
+                        f"`x-expression-type` is only read on an expression, and {shown} is not "
+                        "one (list its path in `expressions`)"
+                    ),
+                )
+        elif config is None or len(config) != 1:
+            yield where, f"`{name}` is only read on a top-level config property"
+        elif name == "x-absolute-url":
+            if not isinstance(value, bool):
+                yield where, f"`x-absolute-url` must be true or false, not {_json(value)}"
+        elif name == "x-sql-params":
+            if not isinstance(value, str):
+                yield where, f"`x-sql-params` must name a config key, not {_json(value)}"
+                return
+            target = props.get(value)
+            if target is None:
+                close = _did_you_mean(value, props)
+                hint = f"; did you mean {close!r}?" if close else ""
+                yield where, f"`x-sql-params`: {value!r} is not a config key{hint}"
+            elif not isinstance(target, dict) or target.get("type") != "array":
+                yield where, f"`x-sql-params`: config key {value!r} is not a list"
+            elif (value, "[]") not in expressions:
+                yield (
+                    where,
+                    (
+                        f"`x-sql-params`: the items of {value!r} are not expressions "
+                        f"(list `{value}[]` in `expressions`)"
+                    ),
+                )
+
+    yield from walk(m.config_schema, "config_schema", ())
 
 
 def _valid_pattern(p: str) -> bool:
@@ -1296,6 +1407,15 @@ def _load_file(path: Path, check_layout: bool) -> tuple[NodeManifest | None, lis
         return None, [CatalogProblem(path, f"cannot read: {exc.reason}")]
     except OSError as exc:
         return None, [CatalogProblem(path, f"cannot read: {exc}")]
+    return load_manifest_text(path, text, check_layout)
+
+
+def load_manifest_text(
+    path: Path, text: str, check_layout: bool
+) -> tuple[NodeManifest | None, list[CatalogProblem]]:
+    """The manifest in ``text`` (the contents of ``path``, e.g. an editor's unsaved
+    buffer) and its problems, located at their line and column; the manifest is None
+    when it does not load at all."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

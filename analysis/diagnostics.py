@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from nodeforge.analysis.text import Span
@@ -33,10 +34,17 @@ class Tag(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a diagnostic (e.g. the other end of a connection)."""
+    """Another place that explains a diagnostic (e.g. the other end of a connection).
+
+    ``span`` is in the diagnostic's own document, unless ``path`` names another file
+    (a node kit's ``call.go.j2`` whose rendering failed): then the place is ``line``
+    (1-based, the whole line; the file's start when None) of that file, and ``span``
+    is unused."""
 
     span: Span
     message: str
+    path: Path | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1098,8 +1098,12 @@ class FlowGen:
 
     def render_kit(self, nid: str) -> list[str]:
         """The node's method body from its kit's call-site template."""
-        template, path = self.call_template(nid)
-        body = render_call(template, NodeAPI(self, nid), path)
+        try:
+            template, path = self.call_template(nid)
+            body = render_call(template, NodeAPI(self, nid), path)
+        except TemplateError as exc:
+            exc.node_id = exc.node_id or nid
+            raise
         m = self.manifest(nid)
         self.node_versions.setdefault(f"{m.type}@{m.version}", "")
         return body

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from nodeforge.analysis.diagnostics import Diagnostic, Severity
+from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.nodefiles import go_files
 from nodeforge.analysis.text import Span
@@ -39,6 +39,7 @@ from .flowgen import FlowCode, LineMark, generate_flow, subflow_calls
 from .gotypes import GoStruct, GoTypes
 from .jsonread import ReaderGen
 from .literal import go_comment, go_string
+from .nodeapi import TemplateError
 from .records import flow_version, records_settings, sensitive_names
 
 __all__ = [
@@ -229,6 +230,9 @@ def _generate_module(
                 sink=sink,
                 sink_lines=FORMAT_RUN_LINES,
             )
+        except TemplateError as exc:
+            result.diagnostics[f.rel] = [_template_error(a, exc)]
+            continue
         except CodegenError as exc:
             result.diagnostics[f.rel] = [
                 Diagnostic("NF900", f"cannot generate Go: {exc}", Severity.ERROR, _first_span(a))
@@ -388,6 +392,24 @@ def schedule_leases(
 
 def _first_span(a: Analysis) -> Span:
     return Span(0, 0)
+
+
+def _template_error(a: Analysis, exc: TemplateError) -> Diagnostic:
+    """An NF900 error on the ``type`` of the node whose kit's call-site template failed,
+    with the template's line as related information (another file: the kit's)."""
+    node = a.document.node_by_id(exc.node_id) if exc.node_id is not None else None
+    span = Span(0, 0)
+    if node is not None:
+        span = a.document.span_of((*node.path, "type"))
+    where = exc.path.name + (f":{exc.line}" if exc.line is not None else "")
+    return Diagnostic(
+        "NF900",
+        f"cannot generate Go: {exc}",
+        Severity.ERROR,
+        span,
+        related=(Related(Span(0, 0), f"{where}: {exc.reason}", path=exc.path, line=exc.line),),
+        data={"template": str(exc.path), "line": exc.line},
+    )
 
 
 def _node_error(a: Analysis, node_id: str, message: str) -> Diagnostic:

@@ -21,6 +21,7 @@ are compiled once per file version and cached.
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import jinja2.nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from nodeforge.analysis import nodefiles
@@ -42,14 +44,24 @@ if TYPE_CHECKING:
     from .codecall import CodeCall
     from .flowgen import FlowGen
 
-__all__ = ["Converted", "NodeAPI", "TemplateError", "Value", "load_template", "render_call"]
+__all__ = [
+    "API_NAMES",
+    "Converted",
+    "NodeAPI",
+    "TemplateError",
+    "Value",
+    "check_template",
+    "load_template",
+    "render_call",
+]
 
 Path_ = str | int
 
 
 class TemplateError(CodegenError):
     """A kit's template is missing, does not compile or fails to render; ``path`` is the
-    template file and ``line`` the template line (1-based) when known."""
+    template file and ``line`` the template line (1-based) when known; ``node_id`` the
+    flow's node it was rendered for (set by the generator)."""
 
     def __init__(self, message: str, path: Path, line: int | None = None) -> None:
         where = f"{path}:{line}" if line is not None else str(path)
@@ -57,6 +69,7 @@ class TemplateError(CodegenError):
         self.path = path
         self.line = line
         self.reason = message
+        self.node_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,12 +137,41 @@ def load_template(path: Path, *, trusted: bool) -> jinja2.Template:
     return template
 
 
+def check_template(text: str) -> list[tuple[int, str]]:
+    """What fails in a call-site template before any flow renders it, as (line, message)
+    pairs (1-based lines): a jinja2 syntax error, a name other than ``node`` that the
+    template never sets, and ``node.X`` where X is not in the generator's API."""
+    try:
+        tree = _SANDBOXED.parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        return [(exc.lineno, exc.message or "syntax error")]
+    problems: list[tuple[int, str]] = []
+    names = list(tree.find_all(jinja2.nodes.Name))
+    known = {"node", "loop", "caller", "varargs", "kwargs", *_SANDBOXED.globals}
+    known |= {n.name for n in names if n.ctx in ("store", "param")}
+    for name in names:
+        if name.ctx == "load" and name.name not in known:
+            problems.append((name.lineno, f"`{name.name}` is not defined: a template sees `node`"))
+    for attr in tree.find_all(jinja2.nodes.Getattr):
+        target = attr.node
+        on_node = isinstance(target, jinja2.nodes.Name) and target.name == "node"
+        if on_node and attr.attr not in API_NAMES:
+            close = difflib.get_close_matches(attr.attr, sorted(API_NAMES), n=1)
+            hint = f"; did you mean `node.{close[0]}`?" if close else ""
+            problems.append(
+                (attr.lineno, f"`node.{attr.attr}` is not in the generator's API{hint}")
+            )
+    return sorted(problems)
+
+
 def render_call(template: jinja2.Template, api: NodeAPI, path: Path) -> list[str]:
     """Render a call-site template: the statements of the node's method body."""
     try:
         text = template.render(node=api)
-    except CodegenError:
+    except TemplateError:
         raise
+    except CodegenError as exc:  # an API call refused (or `node.error`): at its line
+        raise TemplateError(str(exc), path, _line(exc)) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(getattr(exc, "message", None) or str(exc), path, _line(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
@@ -472,3 +514,10 @@ class NodeAPI:
     def error(self, message: str) -> None:
         """Stop generation with ``message`` (shown on the node)."""
         raise CodegenError(f"node `{self._id}`: {message}")
+
+
+#: What a template may read of ``node``: the API's public methods and its attributes.
+API_NAMES: frozenset[str] = frozenset(
+    {n for n in vars(NodeAPI) if not n.startswith("_")}
+    | {"id", "type", "version", "config", "written"}
+)

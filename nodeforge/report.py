@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeforge import __version__
-from nodeforge.analysis.diagnostics import Diagnostic, Severity
+from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity
 from nodeforge.analysis.rules.registry import RULES
 from nodeforge.analysis.text import LineIndex, Range
 
@@ -80,18 +80,27 @@ def _json(reports: list[FileReport]) -> str:
                         "start": {"line": r.start.line, "character": r.start.character},
                         "end": {"line": r.end.line, "character": r.end.character},
                     },
-                    "related": [
-                        {
-                            "message": rel.message,
-                            "range": _range_json(report.lines.range(rel.span)),
-                        }
-                        for rel in d.related
-                    ],
+                    "related": [_related_json(report, rel) for rel in d.related],
                     "data": d.data,
                     "url": rule_url(d.code),
                 }
             )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def _related_json(report: FileReport, rel: Related) -> dict[str, Any]:
+    """A related place in the report's file, or (with ``file``) a line of another file."""
+    if rel.path is None:
+        return {"message": rel.message, "range": _range_json(report.lines.range(rel.span))}
+    line = max((rel.line or 1) - 1, 0)
+    return {
+        "message": rel.message,
+        "file": str(rel.path),
+        "range": {
+            "start": {"line": line, "character": 0},
+            "end": {"line": line + 1, "character": 0},
+        },
+    }
 
 
 def _range_json(r: Range) -> dict[str, Any]:

@@ -47,10 +47,19 @@ async def document_report(
         items = session.lsp_diagnostics_of(snapshot, analysis)
         return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
-    got = await session.analysis(params.text_document.uri)
+    uri = params.text_document.uri
+    state = session.documents.get(uri)
+    if state is not None and state.kit:  # a node kit's file: its own problems
+        snapshot = state.snapshot
+        result_id = open_result_id(ls, snapshot.version, generation)
+        if params.previous_result_id == result_id:
+            return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        items = await session.run(session.kit_diagnostics_of, snapshot)
+        return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+    got = await session.analysis(uri)
     if got is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-    return await session.run_on(params.text_document.uri, compute, *got)
+    return await session.run_on(uri, compute, *got)
 
 
 async def workspace_report(

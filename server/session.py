@@ -34,10 +34,11 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path, to_fs_path
 
 from nodeforge.analysis import answers
-from nodeforge.analysis.catalog import CatalogError
+from nodeforge.analysis.catalog import MANIFEST_FILE, CatalogError
 from nodeforge.analysis.diagnostics import Diagnostic
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.flowindex import SUBFLOW, summarize
+from nodeforge.analysis.kits import TEMPLATE_FILE
 from nodeforge.analysis.text import PositionEncoding
 from nodeforge.analysis.workspace import (
     CONFIG_FILE,
@@ -96,11 +97,21 @@ def is_flow_document(uri: str, language_id: str, text: str = "", on_disk: bool =
     """Flows are ``*.flow.json`` files, documents with no file behind them (a web
     editor's models), documents marked with a flow language, and JSON that declares
     ``"nodeforge"``. Other JSON, such as a manifest opened by go-to-definition, is
-    kept in sync but never analysed as a flow."""
-    if language_id in FLOW_LANGUAGES or '"nodeforge"' in text[:4096]:
+    kept in sync but never analysed as a flow (a kit's files are checked as such)."""
+    if language_id in FLOW_LANGUAGES:
+        return True
+    if is_kit_document(uri):
+        return False
+    if '"nodeforge"' in text[:4096]:
         return True
     path = uri_to_path(uri)
     return path is None or path.name.endswith(".flow.json") or not on_disk
+
+
+def is_kit_document(uri: str) -> bool:
+    """A node kit's manifest (``node.json``) or call-site template (``call.go.j2``)."""
+    path = uri_to_path(uri)
+    return path is not None and path.name in (MANIFEST_FILE, TEMPLATE_FILE)
 
 
 def is_workspace_config(path: Path) -> bool:
@@ -126,6 +137,7 @@ class DocumentState:
     debounce: asyncio.Task[None] | None = None
     published_version: int | None = None
     is_flow: bool = True
+    kit: bool = False  # a node kit's node.json or call.go.j2: its own problems are shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +277,7 @@ class Session:
             return None
         state = DocumentState(new_snapshot(uri, version, text, language_id), self.root_for(uri))
         state.is_flow = is_flow_document(uri, language_id, text, self.on_disk(uri))
+        state.kit = not state.is_flow and is_kit_document(uri) and self.on_disk(uri)
         self.documents[uri] = state
         self._text_total += len(text)
         return state
@@ -363,7 +376,7 @@ class Session:
     def schedule(self, uri: str, delay: float | None = None) -> None:
         """(Re)start the debounced analysis + publish of ``uri``, dropping pending work."""
         state = self.documents.get(uri)
-        if state is None or self._closed or not state.is_flow:
+        if state is None or self._closed or not (state.is_flow or state.kit):
             return
         if state.debounce is not None:
             state.debounce.cancel()
@@ -374,6 +387,9 @@ class Session:
         if delay > 0:
             await asyncio.sleep(delay)
         await self.settings_ready()
+        if state.kit:
+            await self._publish_kit(state)
+            return
         snapshot = state.snapshot
         try:
             analysis = await self._analysis_of(state, snapshot)
@@ -403,6 +419,37 @@ class Session:
         idlegc.settle()
         if self.on_published is not None:
             self.on_published(snapshot.uri, snapshot.version)
+
+    async def _publish_kit(self, state: DocumentState) -> None:
+        """Push the problems of an open kit file (unless the client pulls them)."""
+        snapshot = state.snapshot
+        if self.pulls_diagnostics:
+            return
+        try:
+            diagnostics = await self.run(self.kit_diagnostics_of, snapshot)
+        except Exception:
+            log.exception("check of kit file %s failed", snapshot.uri)
+            return
+        if state.snapshot is not snapshot or self.documents.get(snapshot.uri) is not state:
+            return
+        if self._closed:
+            return
+        state.published_version = snapshot.version
+        self.server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics
+            )
+        )
+
+    def kit_diagnostics_of(self, snapshot: Snapshot) -> list[lsp.Diagnostic]:
+        """An open kit file's problems (``codegen.kitcheck``), converted."""
+        from nodeforge.codegen.kitcheck import check_kit_file  # jinja2: only when needed
+
+        path = uri_to_path(snapshot.uri)
+        if path is None or not self.settings.diagnostics:
+            return []
+        found = check_kit_file(path, snapshot.text)
+        return lsp_diagnostics(found, snapshot.uri, snapshot.lines, self.encoding, self.settings)
 
     async def settings_ready(self) -> None:
         """Wait until the client's settings are read (at most a few seconds), so that no

@@ -421,6 +421,20 @@ _RULES = [
         "again (`nodeforge build`, or the editor's Build lens). Not reported by "
         "`nodeforge check`, which does not compile.",
     ),
+    Rule(
+        "NF901",
+        "kit-error",
+        Severity.ERROR,
+        "A node kit's own file is wrong: its manifest (`node.json`) or its call-site "
+        "template (`call.go.j2`) (shown in the editor on the kit's files).",
+        "A kit's manifest that does not load leaves its node out of the catalog, and a "
+        "template that does not parse, reads a name it never sets or calls something "
+        "outside the generator's API fails every build of a flow using the node. The "
+        "editor checks both files as they are typed, at the key or template line at fault, "
+        "as `nodeforge node test` and builds do (`docs/writing-nodes.md`).",
+        "Fix the manifest key or template line the diagnostic points to; the manifest's "
+        "fields and config annotations and the template's API are in `docs/writing-nodes.md`.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -169,7 +169,11 @@ def diagnostic_to_json(d: Diagnostic) -> dict[str, Any]:
         "message": d.message,
         "severity": int(d.severity),
         "span": [d.span.start, d.span.end],
-        "related": [[r.span.start, r.span.end, r.message] for r in d.related],
+        "related": [
+            [r.span.start, r.span.end, r.message]
+            + ([str(r.path), r.line] if r.path is not None else [])
+            for r in d.related
+        ],
         "tags": [int(t) for t in d.tags],
         "data": d.data,
     }
@@ -183,14 +187,26 @@ def diagnostic_from_json(value: Any) -> Diagnostic:
             message=str(value["message"]),
             severity=Severity(int(value["severity"])),
             span=Span(int(start), int(end)),
-            related=tuple(
-                Related(Span(int(a), int(b)), str(m)) for a, b, m in value.get("related", [])
-            ),
+            related=tuple(_related_from_json(r) for r in value.get("related", [])),
             tags=tuple(Tag(int(t)) for t in value.get("tags", [])),
             data=dict(value.get("data") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JobError(f"a worker sent a malformed diagnostic: {exc}") from None
+
+
+def _related_from_json(value: Any) -> Related:
+    """``[start, end, message]``, or with ``path`` and ``line`` for another file's line."""
+    start, end, message, *other = value
+    if not other:
+        return Related(Span(int(start), int(end)), str(message))
+    path, line = other
+    return Related(
+        Span(int(start), int(end)),
+        str(message),
+        Path(str(path)),
+        int(line) if line is not None else None,
+    )
 
 
 # -- jobs ----------------------------------------------------------------------------------
