@@ -40,6 +40,7 @@ __all__ = [
     "SchemaIssue",
     "lint_schema",
     "message_json",
+    "param_kinds",
     "resolve_pointer",
     "supported_markdown",
 ]
@@ -468,6 +469,24 @@ def supported_markdown() -> str:
     lines += [f"| `{name}` | {doc} |" for name, doc in FORMATS.items()]
     lines += ["", f"Type names: {', '.join(f'`{t}`' for t in TYPE_NAMES)}."]
     return "\n".join(lines) + "\n"
+
+
+_PARAM_KINDS = ("integer", "number", "boolean")
+
+
+def param_kinds(schema: Any) -> dict[str, str]:
+    """For an ``http/trigger`` ``params_schema`` or ``query_schema``: the parameters whose
+    text is converted before the check, by name, to ``integer``, ``number`` or
+    ``boolean`` (a property whose ``type`` is that one name; others stay strings)."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return {}
+    out: dict[str, str] = {}
+    for name, sub in props.items():
+        t = sub.get("type") if isinstance(sub, dict) else None
+        if isinstance(t, str) and t in _PARAM_KINDS:
+            out[name] = t
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,7 @@ from nodeforge.analysis.expressions import (
 )
 from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
+from nodeforge.analysis.schemas import param_kinds
 from nodeforge.analysis.types import ANY, BOOL, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
@@ -67,6 +68,7 @@ __all__ = [
 
 CATALOG_MODULE = "nodeforge.dev/catalog"
 EMPTY = '""'  # the JSON pointer of a whole value
+PARAMS = ("params", "query")  # an HTTP trigger's parameters that a schema may type
 
 
 def flow_type_names(flow_id: str) -> tuple[str, str]:
@@ -782,6 +784,42 @@ class FlowGen:
             self.schemas.append((var, json_text(cfg["body_schema"])))
         return var
 
+    def param_schema(self, trigger: str, key: str) -> tuple[str, str] | None:
+        """For ``params``/``query`` of an HTTP trigger with a ``params_schema`` /
+        ``query_schema``: the schema's Go variable and the Go map of the parameters
+        converted before the check (``nf.TypedParams``)."""
+        cfg = self.raw.get(trigger, {})
+        schema = cfg.get(f"{key}_schema")
+        if schema is None:
+            return None
+        var = self.var_name(trigger, pascal(key) + "Schema")
+        if all(v != var for v, _ in self.schemas):
+            self.schemas.append((var, json_text(schema)))
+        kinds = param_kinds(schema)
+        entries = ", ".join(f"{go_string(k)}: {go_string(v)}" for k, v in sorted(kinds.items()))
+        return var, f"map[string]string{{{entries}}}"
+
+    def check_params(self, trigger: str, values: dict[str, str], raw: dict[str, str]) -> list[str]:
+        """Go statements converting and checking the trigger's path and query parameters
+        (``raw``: Go code of their JSON values by name) into variables ``params`` and
+        ``query``, answering 400 before the flow starts; ``values`` gets those names."""
+        lines: list[str] = []
+        titles = {"params": "nf.PathParams", "query": "nf.QueryParams"}
+        for key in PARAMS:
+            found = self.param_schema(trigger, key)
+            if found is None:
+                continue
+            var, kinds = found
+            lines += [
+                f"{key}, bad := nf.Params({raw[key]}, {kinds}, {var}, {titles[key]})",
+                "if bad != nil {",
+                "\tx.Reject(bad)",
+                "\treturn",
+                "}",
+            ]
+            values[key] = self.field_value(trigger, key, key, pascal(key))
+        return lines
+
     def input_schema(self, trigger: str) -> str | None:
         cfg = self.raw.get(trigger, {})
         if "input_schema" not in cfg:
@@ -850,6 +888,15 @@ class FlowGen:
             f"\tx := f.app.NewExec(req.Context(), {go_string(self.flow_id)}, {go_string(t)}, "
             "nf.HTTPResponder{W: w})",
         ]
+        params = self.path_params(t)
+        p = ", ".join(f"{go_string(n)}: req.PathValue({go_string(n)})" for n in params)
+        values = {
+            "method": "req.Method",
+            "path": "req.URL.Path",
+            "params": f"map[string]string{{{p}}}",
+        }
+        raw = {"params": f"map[string]any{{{p}}}", "query": "nf.QueryValues(req)"}
+        lines += ["\t" + line for line in self.check_params(t, values, raw)]
         reader = None
         if reads_body and schema is not None:
             reader = self.readers.reader(self.raw[t]["body_schema"], pascal(t) + "Body")
@@ -860,7 +907,7 @@ class FlowGen:
             lines.append("\t\treturn")
             lines.append("\t}")
         elif reads_body:
-            lines.append(f"\tbody, bad := nf.ReadBody(req, {schema or 'nil'})")
+            lines.append(f"\tbody, bad := nf.ReadBody(req, {schema or 'nf.ObjectBody'})")
             lines.append("\tif bad != nil {")
             lines.append("\t\tx.Reject(bad)")
             lines.append("\t\treturn")
@@ -868,18 +915,11 @@ class FlowGen:
             body = "body"
         else:
             body = "nil"
-        params = self.path_params(t)
-        p = ", ".join(f"{go_string(n)}: req.PathValue({go_string(n)})" for n in params)
-        values = {
-            "method": "req.Method",
-            "path": "req.URL.Path",
-            "params": f"map[string]string{{{p}}}",
-            "body": "body" if reader is not None else self.body_value(t, body),
-        }
+        values["body"] = "body" if reader is not None else self.body_value(t, body)
         # The query and headers maps cost allocations on every request: build them only
         # when some expression can see them.
         used = self.request_fields_used()
-        if "query" in used:
+        if "query" in used and "query" not in values:
             values["query"] = "nf.Query(req)"
         if "headers" in used:
             values["headers"] = "nf.Headers(req)"
@@ -978,14 +1018,20 @@ class FlowGen:
             if m.type == "http/trigger":
                 cfg = self.config(t)
                 schema = self.body_schema(t)
-                if schema is not None:
-                    lines.append(
-                        f'\t\t\tif bad := nf.CheckValue(nf.Default(in, "body", nil), {schema}); '
-                        "bad != nil {"
-                    )
-                    lines.append("\t\t\t\tx.Reject(bad)")
-                    lines.append("\t\t\t\treturn nil")
-                    lines.append("\t\t\t}")
+                checked: dict[str, str] = {}
+                raw = {k: f"nf.Default(in, {go_string(k)}, map[string]any{{}})" for k in PARAMS}
+                for line in self.check_params(t, checked, raw):
+                    line = "\treturn nil" if line == "\treturn" else line
+                    lines.append("\t\t\t" + line)
+                # Without a body_schema the body is any JSON object (nf.ObjectBody).
+                default_body = "nil" if schema is not None else "map[string]any{}"
+                lines.append(
+                    f'\t\t\tif bad := nf.CheckValue(nf.Default(in, "body", {default_body}), '
+                    f"{schema or 'nf.ObjectBody'}); bad != nil {{"
+                )
+                lines.append("\t\t\t\tx.Reject(bad)")
+                lines.append("\t\t\t\treturn nil")
+                lines.append("\t\t\t}")
                 defaults = {
                     "method": go_string(str(cfg.get("method", "GET"))),
                     "path": go_string(str(cfg.get("path", "/"))),
@@ -995,7 +1041,8 @@ class FlowGen:
                     "body": "map[string]any{}" if schema is None else "nil",
                 }
                 entries = "".join(
-                    f"\t\t\t\t{go_string(k)}: nf.Default(in, {go_string(k)}, {v}),\n"
+                    f"\t\t\t\t{go_string(k)}: "
+                    f"{k if k in checked else f'nf.Default(in, {go_string(k)}, {v})'},\n"
                     for k, v in defaults.items()
                 )
                 value = f"map[string]any{{\n{entries}\t\t\t}}"

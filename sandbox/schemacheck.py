@@ -797,3 +797,29 @@ _FORMAT_CHECKS = {
     "uri": _is_uri,
 }
 assert set(_FORMAT_CHECKS) == set(FORMATS)
+
+
+_DIGITS = re.compile(r"-?[0-9]+")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def typed_params(raw: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
+    """``nf.TypedParams``: path or query parameters' text converted to the type ``kinds``
+    names (see :func:`nodeforge.analysis.schemas.param_kinds`); a value that does not
+    convert stays as it is, for the schema to report."""
+    out = dict(raw)
+    for k, v in raw.items():
+        if not isinstance(v, str):
+            continue
+        kind_ = kinds.get(k)
+        if kind_ == "integer" and _DIGITS.fullmatch(v):
+            n = int(v)
+            if -(2**63) <= n < 2**63:
+                out[k] = n
+        elif kind_ == "number" and _JSON_NUMBER.fullmatch(v):
+            f = float(v)
+            if math.isfinite(f):
+                out[k] = f
+        elif kind_ == "boolean" and v in ("true", "false"):
+            out[k] = v == "true"
+    return out

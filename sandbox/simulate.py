@@ -34,8 +34,10 @@ from nodeforge.analysis.expressions import EvalScope
 from nodeforge.analysis.expressions.errors import EvalError
 from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.schedule import schedule_output
+from nodeforge.analysis.schemas import param_kinds
 from nodeforge.analysis.types import ANY, Type
 from nodeforge.sandbox import simulations as sims
+from nodeforge.sandbox.schemacheck import typed_params
 
 MAX_VALUES_PER_CONNECTION = 100
 MAX_STEPS = 100_000
@@ -430,7 +432,8 @@ class Simulation:
         if rec.type == "http/trigger":
             given = value if isinstance(value, dict) else {}
             cfg = run.config
-            schema = self.raw.get(run.node_id, {}).get("body_schema")
+            raw = self.raw.get(run.node_id, {})
+            schema = raw.get("body_schema")
             value = {
                 "method": given.get("method", cfg.get("method", "GET")),
                 "path": given.get("path", cfg.get("path", "/")),
@@ -439,7 +442,17 @@ class Simulation:
                 "headers": given.get("headers", {}),
                 "body": given.get("body", {} if schema is None else None),
             }
-            if schema is not None and self._rejected(rec, value["body"], schema):
+            # As the app: path parameters, the query string, then the body (without a
+            # body_schema: any JSON object).
+            for key, title in (("params", PATH_PARAMS), ("query", QUERY_PARAMS)):
+                pschema = raw.get(f"{key}_schema")
+                if pschema is None:
+                    continue
+                if isinstance(value[key], dict):
+                    value[key] = typed_params(value[key], param_kinds(pschema))
+                if self._rejected(rec, value[key], pschema, title):
+                    return
+            if self._rejected(rec, value["body"], OBJECT_BODY if schema is None else schema):
                 return
         elif rec.type == "trigger/schedule":
             given = value if isinstance(value, dict) else {}
@@ -471,7 +484,9 @@ class Simulation:
         rec.status = "ok"
         self._emit(run.node_id, [("out", value)])
 
-    def _rejected(self, rec: NodeRecord, value: Any, schema: Any) -> bool:
+    def _rejected(
+        self, rec: NodeRecord, value: Any, schema: Any, title: str = "Invalid request body"
+    ) -> bool:
         """Answer 400 (as the Go runtime does) when the trigger's data breaks its schema."""
         problems = _validate(value, schema)
         if not problems:
@@ -481,7 +496,7 @@ class Simulation:
         self.response = {
             "status": 400,
             "headers": {"Content-Type": "application/problem+json"},
-            "body": {"title": "Invalid request body", "status": 400, "errors": problems},
+            "body": {"title": title, "status": 400, "errors": problems},
         }
         self.stack.clear()
         return True
@@ -633,6 +648,11 @@ def _as_app_values(value: Any) -> Any:
     from nodeforge.sandbox.schemacheck import normalize
 
     return normalize(value)
+
+
+OBJECT_BODY = {"type": "object"}  # an HTTP trigger's body without a body_schema
+PATH_PARAMS = "Invalid path parameters"  # the 400 titles of nf.PathParams, nf.QueryParams
+QUERY_PARAMS = "Invalid query parameters"
 
 
 def _validate(value: Any, schema: Any) -> list[dict[str, str]]:

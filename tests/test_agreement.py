@@ -90,10 +90,13 @@ FLOWS: list[dict[str, Any]] = [
                 row_schema={
                     "type": "object",
                     "required": ["text", "note"],
-                    "properties": {"text": {"type": "string"}, "note": {"type": ["string", "null"]}},
+                    "properties": {
+                        "text": {"type": "string"},
+                        "note": {"type": ["string", "null"]},
+                    },
                 },
             ),
-            respond("done", "{\"note\": input.rows[0].note, \"n\": input.count}"),
+            respond("done", '{"note": input.rows[0].note, "n": input.count}'),
         ],
         "start -> insert",
         "insert -> read",
@@ -124,6 +127,102 @@ FLOWS: list[dict[str, Any]] = [
         ],
         "start -> pick",
         "pick -> done",
+    ),
+    # 15: an optional object property in a body schema; 16: coalesce keeps its fallback
+    flow(
+        "optional_members",
+        [
+            http(
+                "start",
+                "POST",
+                "/orders",
+                body_schema={
+                    "type": "object",
+                    "required": ["sku"],
+                    "properties": {
+                        "sku": {"type": "string"},
+                        "customer": {
+                            "type": "object",
+                            "required": ["email"],
+                            "properties": {
+                                "email": {"type": "string"},
+                                "vip": {"type": "boolean"},
+                            },
+                        },
+                        "items": {"type": "array", "items": {"type": "integer"}},
+                        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "qty": {"type": "integer"},
+                    },
+                },
+            ),
+            node("empty", "flow/if", condition="size(coalesce(input.body.items, [])) == 0"),
+            respond(
+                "none",
+                '{"empty": true, "customer": coalesce(input.body.customer, null), "body": input.body, '
+                '"tags": size(coalesce(input.body.tags, {"a": "b"})), '
+                '"qty": coalesce(input.body.qty, 1) + 1, '
+                '"vip": coalesce(input.body.customer.vip, false), '
+                '"has_email": has(input.body.customer.email)}',
+            ),
+            respond(
+                "some",
+                '{"empty": false, "first": coalesce(input.body.items, [7])[0], '
+                '"email": has(input.body.customer) ? input.body.customer.email : "none"}',
+            ),
+        ],
+        "start -> empty",
+        "empty.true -> none",
+        "empty.false -> some",
+    ),
+    # 10: the default body schema; 11: typed path and query parameters; 12: true messages
+    flow(
+        "requests",
+        [
+            http("plain", "POST", "/plain"),
+            respond("echo", '{"body": input.body}'),
+            http(
+                "typed",
+                "GET",
+                "/items/{id}",
+                params_schema={
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "integer", "minimum": 1}},
+                },
+                query_schema={
+                    "type": "object",
+                    "properties": {
+                        "limit": {"type": "integer", "maximum": 50},
+                        "verbose": {"type": "boolean"},
+                        "ratio": {"type": "number"},
+                        "name": {"type": "string", "minLength": 2},
+                    },
+                },
+            ),
+            respond(
+                "item",
+                '{"next": input.params.id + 1, "limit": coalesce(input.query.limit, 10), '
+                '"verbose": coalesce(input.query.verbose, false), '
+                '"ratio": coalesce(input.query.ratio, 0.5), "query": input.query}',
+            ),
+            http(
+                "qty",
+                "POST",
+                "/qty",
+                body_schema={
+                    "type": "object",
+                    "required": ["qty"],
+                    "properties": {
+                        "qty": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "name": {"type": "string", "minLength": 3, "pattern": "^[a-z]+$"},
+                    },
+                },
+            ),
+            respond("qty_ok", '{"qty": input.body.qty}'),
+        ],
+        "plain -> echo",
+        "typed -> item",
+        "qty -> qty_ok",
     ),
 ]
 
@@ -262,7 +361,10 @@ def test_nullable_sql_parameter_binds_null_and_reads_back(app: App) -> None:
         "nullable_sql",
         "start",
         value,
-        {"insert": {"rows_affected": 1}, "read": {"rows": [{"text": "plain", "note": None}], "count": 1}},
+        {
+            "insert": {"rows_affected": 1},
+            "read": {"rows": [{"text": "plain", "note": None}], "count": 1},
+        },
     )
     assert body_of(sim) == (200, {"note": None, "n": 1})
 
@@ -278,3 +380,124 @@ def test_nullable_ports_agree(app: App, body: dict[str, Any]) -> None:
     assert body_of(sim) == (got["status"], strip_id(got["body"]))
     status, answer, _ = app.request("POST", "/nullable", json.dumps(body))
     assert (status, answer) == body_of(sim)
+
+
+# -- 15, 16: optional members, coalesce -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sku": "a"},
+        {"sku": "a", "items": []},
+        {"sku": "a", "items": [4, 5]},
+        {"sku": "a", "customer": {"email": "x@y"}},
+        {"sku": "a", "customer": {"email": "x@y", "vip": True}, "tags": {}, "qty": 2},
+        {"sku": "a", "customer": {"email": "x@y"}, "items": [1]},
+    ],
+)
+def test_optional_members_and_coalesce_agree(app: App, body: dict[str, Any]) -> None:
+    value = {"method": "POST", "body": body}
+    sim = app.simulate("optional_members", "start", value)
+    assert sim["status"] == "done", sim
+    got = app.run("optional_members", "start", value)
+    assert body_of(sim) == (got["status"], strip_id(got["body"]))
+    status, answer, _ = app.request("POST", "/orders", json.dumps(body))
+    assert (status, answer) == body_of(sim)
+
+
+# -- 10: the default body schema ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '"text"', "5", "null", "true", '{"a": 1}', ""])
+def test_default_body_schema_answers_alike(app: App, raw: str) -> None:
+    """Without a `body_schema` the body must be an object (`{"type": "object"}`), and an
+    empty body reads as `{}`: the simulator, `app run` and the served app answer alike."""
+    status, answer, headers = app.request("POST", "/plain", raw)
+    value: dict[str, Any] = {"method": "POST"}
+    if raw:
+        value["body"] = json.loads(raw)
+    sim = app.simulate("requests", "plain", value)
+    got = app.run("requests", "plain", value)
+    assert body_of(sim) == (got["status"], strip_id(got["body"]))
+    assert (status, strip_id(answer)) == body_of(sim)
+    if raw in ("", '{"a": 1}'):
+        assert status == 200
+    else:
+        assert status == 400
+        assert headers.get("Content-Type") == "application/problem+json"
+        assert answer["errors"][0]["pointer"] == ""
+        assert answer["errors"][0]["message"].startswith("expected object, got ")
+
+
+# -- 11: typed path and query parameters ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "query"),
+    [
+        ("/items/7", {"id": "7"}, {}),
+        ("/items/abc", {"id": "abc"}, {}),
+        ("/items/0", {"id": "0"}, {}),
+        ("/items/1.5", {"id": "1.5"}, {}),
+        ("/items/99999999999999999999", {"id": "99999999999999999999"}, {}),
+        ("/items/-3", {"id": "-3"}, {}),
+        (
+            "/items/3?limit=5&verbose=true&ratio=2.5e-1",
+            {"id": "3"},
+            {"limit": "5", "verbose": "true", "ratio": "2.5e-1"},
+        ),
+        ("/items/3?limit=500", {"id": "3"}, {"limit": "500"}),
+        ("/items/3?limit=x&verbose=yes", {"id": "3"}, {"limit": "x", "verbose": "yes"}),
+        ("/items/3?ratio=01&name=a", {"id": "3"}, {"ratio": "01", "name": "a"}),
+        ("/items/3?other=1&name=ana", {"id": "3"}, {"other": "1", "name": "ana"}),
+    ],
+)
+def test_typed_parameters_answer_alike(
+    app: App, url: str, params: dict[str, str], query: dict[str, str]
+) -> None:
+    value = {"method": "GET", "params": params, "query": query}
+    sim = app.simulate("requests", "typed", value)
+    got = app.run("requests", "typed", value)
+    assert body_of(sim) == (got["status"], strip_id(got["body"]))
+    status, answer, _ = app.request("GET", url)
+    assert (status, strip_id(answer)) == body_of(sim)
+    if params["id"] == "7":
+        assert answer == {"next": 8, "limit": 10, "verbose": False, "ratio": 0.5, "query": {}}
+    if params["id"] == "abc":
+        assert status == 400
+        assert answer["title"] == "Invalid path parameters"
+        assert answer["errors"] == [{"pointer": "/id", "message": "expected integer, got string"}]
+
+
+# -- 12: true validation messages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ('{"qty": 1.5}', [{"pointer": "/qty", "message": "expected integer, got number"}]),
+        ('{"qty": 0.5}', [{"pointer": "/qty", "message": "expected integer, got number"}]),
+        ('{"qty": 1e30}', [{"pointer": "/qty", "message": "integer out of range"}]),
+        ('{"qty": "7"}', [{"pointer": "/qty", "message": "expected integer, got string"}]),
+        ('{"qty": 0}', [{"pointer": "/qty", "message": "must be >= 1"}]),
+        (
+            '{"qty": 5, "name": 12}',
+            [{"pointer": "/name", "message": "expected string, got integer"}],
+        ),
+        (
+            '{"qty": 5, "name": "AB"}',
+            [
+                {"pointer": "/name", "message": "must be at least 3 characters long"},
+                {"pointer": "/name", "message": 'must match the pattern "^[a-z]+$"'},
+            ],
+        ),
+    ],
+)
+def test_validation_messages_are_true(app: App, body: str, errors: list[dict[str, str]]) -> None:
+    status, answer, _ = app.request("POST", "/qty", body)
+    assert (status, answer["errors"]) == (400, errors)
+    value = {"method": "POST", "body": json.loads(body)}
+    sim = app.simulate("requests", "qty", value)
+    got = app.run("requests", "qty", value)
+    assert body_of(sim) == (got["status"], strip_id(got["body"])) == (400, strip_id(answer))

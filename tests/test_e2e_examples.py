@@ -338,19 +338,16 @@ def test_unknown_order_is_404(app: App) -> None:
     assert (status, body) == (404, {"error": "order not found"})
 
 
-def test_flow_error_is_500_with_an_execution_id_and_no_internals(app: App) -> None:
-    status, _, body = app.request("GET", "/orders/not-a-number")
-    assert status == 500
-    assert body["error"] == "internal error"
+def test_a_bad_path_parameter_is_the_clients_400_with_a_pointer(app: App) -> None:
+    # orders_api types `id` (params_schema): a client's mistake, not the server's 500.
+    status, headers, body = app.request("GET", "/orders/not-a-number")
+    assert status == 400
+    assert headers["Content-Type"] == "application/problem+json"
+    assert body["title"] == "Invalid path parameters"
+    assert body["errors"] == [{"pointer": "/id", "message": "expected integer, got string"}]
     assert len(body["execution_id"]) == 16
-    assert "convert" not in json.dumps(body)
-    _wait(lambda: body["execution_id"] in app.log.read_text())
-    logged = [
-        json.loads(line)
-        for line in app.log.read_text().splitlines()
-        if body["execution_id"] in line and "execution failed" in line
-    ]
-    assert logged and logged[0]["flow"] == "orders_api" and "integer" in logged[0]["error"]
+    status, _, body = app.request("GET", "/orders/0")
+    assert (status, body["errors"]) == (400, [{"pointer": "/id", "message": "must be >= 1"}])
 
 
 def test_database_failure_goes_to_the_error_port(app: App) -> None:

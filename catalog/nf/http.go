@@ -125,10 +125,17 @@ func ReadBody(r *http.Request, schema *Schema) (any, *BadRequest) {
 	return CheckBody(data, schema)
 }
 
+// ObjectBody is the body schema of an HTTP trigger without one: any JSON object, an
+// empty body reading as {}.
+var ObjectBody = MustSchema(`{"type":"object"}`)
+
 // CheckBody parses data as JSON and validates it against schema.
 func CheckBody(data []byte, schema *Schema) (any, *BadRequest) {
 	var v any
 	if len(bytes.TrimSpace(data)) == 0 {
+		if schema == ObjectBody {
+			return map[string]any{}, nil
+		}
 		if schema == nil || schema.Accepts(nil) {
 			return nil, nil
 		}
@@ -211,4 +218,118 @@ func CheckValue(v any, schema *Schema) *BadRequest {
 		return &BadRequest{Title: "Invalid request body", Status: 400, Problems: probs}
 	}
 	return nil
+}
+
+// PathParams are the titles of the 400 answers to bad path and query parameters.
+const (
+	PathParams  = "Invalid path parameters"
+	QueryParams = "Invalid query parameters"
+)
+
+// QueryValues is Query as JSON values (for TypedParams).
+func QueryValues(r *http.Request) map[string]any {
+	q := r.URL.Query()
+	out := make(map[string]any, len(q))
+	for k, v := range q {
+		if len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// TypedParams converts the text values of path or query parameters to the JSON type
+// kinds names for them ("integer": an optional minus and decimal digits within int64;
+// "number": a JSON number, finite; "boolean": true or false). A value that does not
+// convert, or is not text, is left as it is, for the schema to report. The simulator
+// converts alike (sandbox/schemacheck.typed_params).
+func TypedParams(raw map[string]any, kinds map[string]string) map[string]any {
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		out[k] = v
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		switch kinds[k] {
+		case "integer":
+			if isDigits(s) {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					out[k] = n
+				}
+			}
+		case "number":
+			if isJSONNumber(s) {
+				if f, err := strconv.ParseFloat(s, 64); err == nil {
+					out[k] = f
+				}
+			}
+		case "boolean":
+			if s == "true" || s == "false" {
+				out[k] = s == "true"
+			}
+		}
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isJSONNumber is JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(s string) bool {
+	i, n := 0, len(s)
+	digits := func() int {
+		start := i
+		for i < n && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	if i < n && s[i] == '-' {
+		i++
+	}
+	if i < n && s[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < n && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == n
+}
+
+// Params converts path or query parameters (TypedParams, when v is an object) and checks
+// them against schema; title says which (PathParams, QueryParams).
+func Params(v any, kinds map[string]string, schema *Schema, title string) (any, *BadRequest) {
+	if m, ok := v.(map[string]any); ok {
+		v = TypedParams(m, kinds)
+	}
+	if probs := schema.Validate(v); len(probs) > 0 {
+		return nil, &BadRequest{Title: title, Status: 400, Problems: probs}
+	}
+	return v, nil
 }

@@ -29,6 +29,9 @@ type Reader struct {
 	keys   []string
 	frames []keyFrame
 	depth  int
+	// The last scalar read had the wrong type (or an integer out of range): the checks
+	// of its value (length, pattern, bounds...) are not reported, only that problem.
+	typeErr bool
 }
 
 type keyFrame struct {
@@ -206,6 +209,7 @@ func (r *Reader) kindAt() string {
 }
 
 func (r *Reader) wrongType(expected string) {
+	r.typeErr = true
 	r.Problem("expected " + expected + ", got " + r.kindAt())
 	r.Skip()
 }
@@ -438,6 +442,7 @@ func (r *Reader) hex4() (rune, bool) {
 
 // String reads a string (a problem if the value is another kind).
 func (r *Reader) String() string {
+	r.typeErr = false
 	if r.peek() != '"' {
 		if r.syntax == nil {
 			r.wrongType("string")
@@ -509,6 +514,7 @@ func unsafeString(b []byte) string {
 // Int reads an integer (a number with an integral value is accepted, as the schema's
 // "integer" type does).
 func (r *Reader) Int() int64 {
+	r.typeErr = false
 	save := r.pos
 	lit, ok := r.number()
 	if !ok {
@@ -525,6 +531,7 @@ func (r *Reader) Int() int64 {
 	if err == nil && f == math.Trunc(f) && f >= -9.223372036854775808e18 && f < 9.223372036854775808e18 {
 		return int64(f)
 	}
+	r.typeErr = true
 	if err == nil && f == math.Trunc(f) {
 		r.Problem("integer out of range")
 		return 0
@@ -535,6 +542,7 @@ func (r *Reader) Int() int64 {
 
 // Float reads a number.
 func (r *Reader) Float() float64 {
+	r.typeErr = false
 	save := r.pos
 	lit, ok := r.number()
 	if !ok {
@@ -715,6 +723,9 @@ func (r *Reader) Skip() {
 
 // CheckMinLength and the other Check functions record a problem when v breaks the rule.
 func (r *Reader) CheckMinLength(s string, n int) {
+	if r.typeErr {
+		return
+	}
 	if utf8.RuneCountInString(s) < n {
 		r.Problem("must be at least " + strconv.Itoa(n) + " characters long")
 	}
@@ -722,6 +733,9 @@ func (r *Reader) CheckMinLength(s string, n int) {
 
 // CheckMaxLength: at most n characters.
 func (r *Reader) CheckMaxLength(s string, n int) {
+	if r.typeErr {
+		return
+	}
 	if utf8.RuneCountInString(s) > n {
 		r.Problem("must be at most " + strconv.Itoa(n) + " characters long")
 	}
@@ -729,6 +743,9 @@ func (r *Reader) CheckMaxLength(s string, n int) {
 
 // CheckPattern: the regular expression matches.
 func (r *Reader) CheckPattern(s string, re *regexp.Regexp) {
+	if r.typeErr {
+		return
+	}
 	if !re.MatchString(s) {
 		r.Problem("must match the pattern " + JSONText(re.String()))
 	}
@@ -736,6 +753,9 @@ func (r *Reader) CheckPattern(s string, re *regexp.Regexp) {
 
 // CheckFormat: a known string format.
 func (r *Reader) CheckFormat(s, format string) {
+	if r.typeErr {
+		return
+	}
 	if !FormatOK(format, s) {
 		r.Problem("must be a valid " + format)
 	}
@@ -743,6 +763,9 @@ func (r *Reader) CheckFormat(s, format string) {
 
 // CheckEnum: one of the allowed strings (quoted as JSON in the message).
 func (r *Reader) CheckEnum(s string, allowed []string, message string) {
+	if r.typeErr {
+		return
+	}
 	for _, a := range allowed {
 		if s == a {
 			return
@@ -753,6 +776,9 @@ func (r *Reader) CheckEnum(s string, allowed []string, message string) {
 
 // CheckNumber: the bounds that are set (NaN for unset).
 func (r *Reader) CheckNumber(f, min, max, exclMin, exclMax float64) {
+	if r.typeErr {
+		return
+	}
 	if !math.IsNaN(min) && f < min {
 		r.Problem("must be >= " + FormatFloat(min))
 	}
