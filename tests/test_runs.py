@@ -736,3 +736,45 @@ def test_open_records_errors(tmp_path: Path) -> None:
     ws2 = make_workspace(tmp_path / "ws2", '\n[records]\nconnector = "mail"\n')
     with pytest.raises(ProjectError, match="smtp connector"):
         open_records(ws2)
+
+
+def test_reads_a_version_1_store(tmp_path: Path) -> None:
+    """Stores written before schema version 2 kept node logs in nf_node_logs: they are
+    read there (also once a newer app has added the `nodes` column), and deleted with
+    their executions."""
+    path = tmp_path / "records.db"
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        c.executescript(
+            """
+            CREATE TABLE nf_executions (id TEXT PRIMARY KEY, app TEXT, flow TEXT,
+              flow_version TEXT, trigger_node TEXT, trigger_type TEXT, trigger_info TEXT,
+              status TEXT, started_us BIGINT, ended_us BIGINT, duration_us BIGINT,
+              input TEXT, output TEXT, error TEXT, error_node TEXT, error_code TEXT,
+              trace_id TEXT, parent_id TEXT, parent_node TEXT);
+            CREATE TABLE nf_node_logs (execution_id TEXT, seq INTEGER, node TEXT,
+              node_type TEXT, node_version TEXT, started_us BIGINT, duration_us BIGINT,
+              level TEXT, message TEXT, port TEXT, input TEXT, output TEXT);
+            INSERT INTO nf_executions VALUES ('aaaa1111', 'a', 'tick', '', 'start',
+              'trigger/manual', '{"via":"run"}', 'completed', 1000000, 1000500, 500,
+              '{"n":1}', 'null', '', '', '', '', '', '');
+            INSERT INTO nf_node_logs VALUES ('aaaa1111', 0, 'start', 'trigger/manual',
+              '1.0.0', 1000000, 0, 'info', '', 'out', 'null', '{"n":1}');
+            INSERT INTO nf_node_logs VALUES ('aaaa1111', 1, 'double', 'data/set', '1.0.0',
+              1000100, 5, 'info', '', 'out', '{"n":1}', '{"n":1,"twice":2}');
+            """
+        )
+    with RecordStore.sqlite(path) as store:
+        e = store.get("aaaa")
+    assert [(n.node, n.output) for n in e.nodes] == [
+        ("start", {"n": 1}),
+        ("double", {"n": 1, "twice": 2}),
+    ]
+    # A newer app added the column (empty for the old rows): still read from the table.
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        c.execute("ALTER TABLE nf_executions ADD COLUMN nodes TEXT NOT NULL DEFAULT '[]'")
+        c.commit()
+    with RecordStore.sqlite(path, writable=True) as store:
+        assert [n.node for n in store.get("aaaa1111").nodes] == ["start", "double"]
+        assert store.delete(keep=0) == 1
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        assert c.execute("SELECT count(*) FROM nf_node_logs").fetchone() == (0,)

@@ -343,10 +343,11 @@ class RecordStore:
             raise ProjectError(f"no execution `{ident}` in {self.where}")
         if len(rows) > 1:
             raise ProjectError(f"`{ident}` names several executions: give more of the id")
-        nodes = _node_logs(
-            self._rows("SELECT nodes FROM nf_executions WHERE id = ?", [rows[0][0]])[0][0]
-        )
-        if not nodes and self._legacy_logs():
+        nodes: tuple[NodeLog, ...] = ()
+        if self._has("nf_executions", "nodes"):
+            got = self._rows("SELECT nodes FROM nf_executions WHERE id = ?", [rows[0][0]])
+            nodes = _node_logs(got[0][0])
+        if not nodes and self._has("nf_node_logs"):
             logs = self._rows(
                 f"SELECT {_LOG_COLUMNS} FROM nf_node_logs WHERE execution_id = ? ORDER BY seq",
                 [rows[0][0]],
@@ -354,18 +355,23 @@ class RecordStore:
             nodes = tuple(_node_log(r) for r in logs)
         return _execution(rows[0], nodes)
 
-    def _legacy_logs(self) -> bool:
-        """Whether the store has the node log table of version 1 (nf_node_logs)."""
+    def _has(self, table: str, column: str | None = None) -> bool:
+        """Whether the store has ``table`` (and its ``column``): version 1 kept the node
+        logs in nf_node_logs, version 2 in the ``nodes`` column of nf_executions."""
         if self.postgres:
+            where = "table_schema = current_schema() AND table_name = ?"
+            if column is None:
+                sql = f"SELECT count(*) FROM information_schema.tables WHERE {where}"
+                return bool(self._rows(sql, [table])[0][0])
             sql = (
-                "SELECT count(*) FROM information_schema.tables WHERE "
-                "table_schema = current_schema() AND table_name = 'nf_node_logs'"
+                f"SELECT count(*) FROM information_schema.columns WHERE {where} AND column_name = ?"
             )
-        else:
-            sql = (
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'nf_node_logs'"
-            )
-        return bool(self._rows(sql)[0][0])
+            return bool(self._rows(sql, [table, column])[0][0])
+        if column is None:
+            sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+            return bool(self._rows(sql, [table])[0][0])
+        sql = "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?"
+        return bool(self._rows(sql, [table, column])[0][0])
 
     def delete(self, *, before_us: int | None = None, keep: int | None = None) -> int:
         """Delete executions (and their node logs) that started before ``before_us`` and
@@ -383,7 +389,7 @@ class RecordStore:
         return deleted
 
     def _delete_where(self, cond: str, arg: Any) -> int:
-        legacy = self._legacy_logs()
+        legacy = self._has("nf_node_logs")
         cur = self._conn.cursor()
         try:
             if legacy:
