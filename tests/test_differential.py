@@ -61,7 +61,6 @@ def test_generated_flows_agree(batch: int, upstream: diff.Upstream, tmp_path: Pa
     known = {
         "mocked_io_expression": "test_a_failing_sql_param_fails_the_simulation_too",
         "failed_fanout_sibling": "test_parallel_branches_run_on_after_a_failure",
-        "nonobject_default_body": "test_a_non_object_body_with_the_default_schema_is_refused_alike",
         "foreach_done_after_failure": "test_a_loop_that_failed_did_not_emit_done",
         "subflow_refusal_text": "test_a_called_flows_refusal_reads_alike",
         "empty_list_dropped": "test_an_empty_optional_list_survives_a_validation",
@@ -314,13 +313,10 @@ DEFAULT_BODY_FLOW: dict[str, object] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 10 (part B): with the default body schema a `null` or list body "
-    "is answered by the served app as `{}` (generator seed 33 with untyped bodies) while "
-    "the simulator passes it on; both must answer the same 400",
-)
 def test_a_non_object_body_with_the_default_schema_is_refused_alike(tmp_path: Path) -> None:
+    """Found by the generator (seed 33, a body without a schema): the served app answered
+    a `null` body as `{}` while the simulator passed it on (issue 12 item 10, fixed in
+    b2b465f): both refuse it with 400."""
     ws = make_workspace(tmp_path / "default_body", DEFAULT_BODY_FLOW)
     result = built(ws)
     assert result.binary is not None
