@@ -38,12 +38,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bench.differential_gen import (
     DB_SCHEMA,
     FEATURES,
     GenFlow,
     Options,
+    Request,
     generate,
     helper_flow,
     supported,
@@ -401,11 +403,19 @@ def workspace(folder: Path, flows: list[dict[str, Any]]) -> None:
         (folder / f"{flow['id']}.flow.json").write_text(json.dumps(flow, indent=2))
 
 
-def sim_input(g: GenFlow, body: Any, execution: Any) -> dict[str, Any]:
-    """The request as the simulator's trigger input: the body as sent, and the request
-    metadata (path, params, query, headers) as the app recorded it (it builds ``query`` and
-    ``headers`` only when an expression reads them, and the client sets the headers)."""
-    value: dict[str, Any] = {"method": "POST", "path": g.route, "body": body}
+def sim_input(g: GenFlow, req: Request, execution: Any) -> dict[str, Any]:
+    """The request as the simulator's trigger input: the body as sent; the request
+    metadata (path, params, query, headers) as the app recorded it when it ran the flow
+    (it builds ``query`` and ``headers`` only when an expression reads them, and the
+    client sets the headers), else as the URL gives it (a refused request)."""
+    url = urlsplit(g.route + req.url_tail)
+    value: dict[str, Any] = {"method": "POST", "path": unquote(url.path), "body": req.body}
+    if g.param:
+        value["params"] = {"id": unquote(url.path.rsplit("/", 1)[1])}
+    query: dict[str, str] = {}
+    for k, v in parse_qsl(url.query, keep_blank_values=True):
+        query.setdefault(k, v)  # the first value of each name
+    value["query"] = query
     recorded = execution.input if execution is not None else None
     if isinstance(recorded, dict):
         for key in ("path", "params", "query", "headers"):
@@ -554,7 +564,7 @@ def run_batch(
                 fixtures = {}
                 if execution is not None and execution.nodes:
                     fixtures = _replay_fixtures(execution, a)
-                value = sim_input(g, req.body, execution)
+                value = sim_input(g, req, execution)
                 sim = simulate(a, value, fixtures=fixtures, env={}, now="2026-12-04T12:00:00Z")
                 diffs, n = compare(g, req.text, answer, execution, sim, structural)
                 report.compared_nodes += n

@@ -82,7 +82,7 @@ def fields_of(t: Ty) -> tuple[tuple[str, Ty, bool], ...]:
 FEATURES = (
     "set", "map", "template", "log", "if", "switch", "validate", "foreach", "merge",
     "subflow", "sql_query", "sql_exec", "http_request", "code", "macros", "nonobject_body",
-    "optional_fields", "coalesce", "nullable", "params", "untyped_body",
+    "optional_fields", "coalesce", "nullable", "params", "typed_params", "untyped_body",
 )  # fmt: skip
 
 
@@ -131,11 +131,14 @@ class GenFlow:
     requests: list[Request] = field(default_factory=list)
     schema: dict[str, Any] = field(default_factory=dict)  # what valid bodies follow
     param: bool = False  # the route ends in /{id}
+    typed_params: bool = False  # params_schema and query_schema: id and k are integers
 
 
 # -- expressions -----------------------------------------------------------------------
 
 WORDS = ("ana", "Bob", "zed", "a-b", "Ünï", "x y", "", "42", "7.5")
+# path and query texts where params are typed integers: mostly numbers, some not
+NUMBER_TEXTS = ("7", "42", "0", "-3", "-9", "12", "abc", "1.5", "", "99999999999999999999")
 
 
 def _str_lit(rnd: random.Random) -> str:
@@ -622,12 +625,14 @@ class FlowGen:
         route = f"/d{self.seed}"
         param = "params" in self.features and rnd.random() < 0.3
         typed = "untyped_body" not in self.features or rnd.random() < 0.8
-        self.add_trigger(schema if typed else None, param)
+        typed_params = "typed_params" in self.features and rnd.random() < 0.4
+        self.add_trigger(schema if typed else None, param, typed_params)
+        pt = INT if typed_params else STR
         trig_t = obj(
             ("method", STR, True),
             ("path", STR, True),
-            ("params", obj(("id", STR, True)) if param else obj(), True),
-            ("query", obj(("k", STR, False)), True),
+            ("params", obj(("id", pt, True)) if param else obj(), True),
+            ("query", obj(("k", pt, False)), True),
             ("body", bt, True),
         )
         self.global_scope.add(f"nodes.{self.trigger}.out", trig_t, True)
@@ -642,9 +647,11 @@ class FlowGen:
             "nodes": self.nodes,
             "connections": self.conns,
         }
-        return GenFlow(flow, route, bt, requests=[], schema=schema, param=param)
+        return GenFlow(
+            flow, route, bt, requests=[], schema=schema, param=param, typed_params=typed_params
+        )
 
-    def add_trigger(self, schema: dict[str, Any] | None, param: bool) -> None:
+    def add_trigger(self, schema: dict[str, Any] | None, param: bool, typed_params: bool) -> None:
         """The HTTP trigger; without ``schema`` the body keeps the default schema (an
         object, its fields unchecked: expressions read them dynamically)."""
         config: dict[str, Any] = {
@@ -653,6 +660,14 @@ class FlowGen:
         }
         if schema is not None:
             config["body_schema"] = schema
+        if typed_params:
+            if param:
+                config["params_schema"] = {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "integer", "minimum": -5}},
+                }
+            config["query_schema"] = {"type": "object", "properties": {"k": {"type": "integer"}}}
         self.nodes.append(
             {"id": self.trigger, "type": "http/trigger", "version": "1.0.0", "config": config}
         )
@@ -824,13 +839,14 @@ def generate(seed: int, opts: Options, inputs: int) -> GenFlow:
     g = FlowGen(seed, opts).generate()
     rnd = random.Random(seed * 7919 + 1)
     g.requests = requests_for(rnd, g.body_type, g.schema, inputs, opts.features)
+    texts = NUMBER_TEXTS if g.typed_params else WORDS
     for r in g.requests:
         tail = ""
         if g.param:
-            tail = "/" + quote(rnd.choice([w for w in WORDS if w]), safe="")
+            tail = "/" + quote(rnd.choice([w for w in texts if w]), safe="")
         if rnd.random() < 0.4:
             tail += "?" + "&".join(
-                f"{k}={quote(rnd.choice(WORDS))}" for k in rnd.sample(["k", "k", "z"], 2)
+                f"{k}={quote(rnd.choice(texts))}" for k in rnd.sample(["k", "k", "z"], 2)
             )
         r.url_tail = tail
     return g
