@@ -603,9 +603,12 @@ def run(
                     features,
                     unsafe_no_sandbox=unsafe_no_sandbox,
                 )
-            except (RuntimeError, TimeoutError) as exc:  # the batch as a whole: go on
+            except Exception as exc:  # the batch as a whole failed: say so, and go on
+                import traceback
+
                 rep = Report(batches=1, generated=len(seeds))
-                rep.differences.append(Difference(start, f"batch_{start}", "batch", str(exc)[:800]))
+                detail = "".join(traceback.format_exception(exc))[-1500:]
+                rep.differences.append(Difference(start, f"batch_{start}", "batch", detail))
             total.merge(rep)
             if progress:
                 print(

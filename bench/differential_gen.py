@@ -65,6 +65,8 @@ def schema_of(t: Ty) -> dict[str, Any]:
         return {"type": "boolean"}
     if kind == "list":
         return {"type": "array", "items": schema_of(t[1])}
+    if kind == "map":
+        return {"type": "object", "additionalProperties": schema_of(t[1])}
     props = {name: schema_of(ft) for name, ft, _ in t[1]}
     req = [name for name, _, r in t[1] if r]
     out: dict[str, Any] = {"type": "object", "properties": props}
@@ -811,7 +813,7 @@ class FlowGen:
             body_t = ECHO if where == "echo" else None
             fields: list[tuple[str, Ty, bool]] = [
                 ("status", INT, True),
-                ("headers", ("map",), True),
+                ("headers", ("map", STR), True),
             ]
             if body_t is not None:
                 fields.append(("body", body_t, True))
