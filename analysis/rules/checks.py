@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -386,24 +386,62 @@ def check_connections(ctx: CheckContext) -> None:
 
 
 def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
+    """After a change of the ids, types or connections: each connection that resolved
+    to an edge before, between nodes of the same types, is that edge again (per
+    connection, by its value object), so adding or removing a node or a connection
+    costs little per other connection."""
     doc = ctx.doc
+    memo = ctx.memo
     nodes: dict[str, NodeInfo] = {}
     for node in doc.nodes:
         if node.id is not None:
             nodes.setdefault(node.id, node)
-    manifests = {nid: ctx.manifest(node) for nid, node in nodes.items()}
+    manifests: dict[str, NodeManifest | None] = {}
+    for nid, node in nodes.items():
+        manifest = memo.get("manifest", node)
+        if manifest is MISSING:
+            manifest = ctx.manifest(node)
+            memo.put("manifest", node, None, manifest)
+        manifests[nid] = manifest
     problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
-    names = _NamesByLength(nodes)
+    names: list[_NamesByLength] = []  # built on the first unknown node only
+
+    def names_of() -> _NamesByLength:
+        if not names:
+            names.append(_NamesByLength(nodes))
+        return names[0]
+
     for conn in doc.connections:
-        source = _endpoint(
-            problems, conn, "from", conn.source, nodes, names, manifests, output=True
+        source, target = conn.source, conn.target
+        sides = (
+            manifests.get(source.node, MISSING) if source is not None else None,
+            manifests.get(target.node, MISSING) if target is not None else None,
         )
-        target = _endpoint(problems, conn, "to", conn.target, nodes, names, manifests, output=False)
-        if source is None or target is None:
-            continue
-        key = (source.node, source.port or "", target.node, target.port or "")
+        edge = memo.get("edge", conn.value, sides)
+        if edge is MISSING:
+            found = len(problems)
+            resolved_source = _endpoint(
+                problems, conn, "from", source, nodes, names_of, manifests, output=True
+            )
+            resolved_target = _endpoint(
+                problems, conn, "to", target, nodes, names_of, manifests, output=False
+            )
+            if resolved_source is None or resolved_target is None:
+                continue
+            edge = Edge(
+                resolved_source.node,
+                resolved_source.port or "",
+                resolved_target.node,
+                resolved_target.port or "",
+                conn.index,
+            )
+            if len(problems) == found:
+                memo.put("edge", conn.value, sides, edge)
+        elif edge.index != conn.index:
+            edge = Edge(edge.source, edge.source_port, edge.target, edge.target_port, conn.index)
+        key = (edge.source, edge.source_port, edge.target, edge.target_port)
         if key in seen:
             problems.append(
                 _Problem(
@@ -417,23 +455,44 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
             )
             continue
         seen[key] = conn
-        edges.append(
-            Edge(source.node, source.port or "", target.node, target.port or "", conn.index)
-        )
+        edges.append(edge)
     # A trigger with a wrong version is still a trigger: judge the kind by the type.
     catalog = ctx.workspace.catalog
-    triggers = [
-        nid
-        for nid, node in nodes.items()
-        if (m := manifests[nid] or (catalog.latest(node.type) if node.type else None))
-        and m.kind == "trigger"
-    ]
-    joins = [
-        nid
-        for nid, m in manifests.items()
-        if m is not None and sum(1 for p in m.inputs.values() if p.required) > 1
-    ]
+    triggers: list[str] = []
+    joins: list[str] = []
+    for nid, node in nodes.items():
+        manifest = manifests[nid]
+        kind = _kind_of(manifest) if manifest is not None else None
+        if kind is None and manifest is None and node.type:
+            latest = catalog.latest(node.type)
+            kind = _kind_of(latest) if latest is not None else None
+            if kind == "join":
+                kind = None  # a join needs its own manifest's inputs
+        if kind == "trigger":
+            triggers.append(nid)
+        elif kind == "join":
+            joins.append(nid)
     return problems, FlowGraph(nodes, edges, triggers, joins)
+
+
+_KINDS: dict[int, tuple[NodeManifest, str | None]] = {}
+
+
+def _kind_of(manifest: NodeManifest) -> str | None:
+    """``trigger``, ``join`` (waits for several required inputs) or None; cached per
+    manifest (manifests never change)."""
+    hit = _KINDS.get(id(manifest))
+    if hit is not None and hit[0] is manifest:
+        return hit[1]
+    kind: str | None = None
+    if manifest.kind == "trigger":
+        kind = "trigger"
+    elif sum(1 for p in manifest.inputs.values() if p.required) > 1:
+        kind = "join"
+    if len(_KINDS) > 4096:
+        _KINDS.clear()
+    _KINDS[id(manifest)] = (manifest, kind)  # keeps the manifest: ids stay unique
+    return kind
 
 
 def _where(conn: ConnectionInfo, key: str) -> dict[str, Any]:
@@ -446,7 +505,7 @@ def _endpoint(
     key: str,
     endpoint: Endpoint | None,
     nodes: dict[str, NodeInfo],
-    names: _NamesByLength,
+    names: Callable[[], _NamesByLength],
     manifests: dict[str, Any],
     *,
     output: bool,
@@ -455,7 +514,7 @@ def _endpoint(
     if endpoint is None:
         return None  # missing or not a string: NF002 reports it
     if endpoint.node not in nodes:
-        hint = _did_you_mean(endpoint.node, names)
+        hint = _did_you_mean(endpoint.node, names())
         message = f"Unknown node `{endpoint.node}`{hint}"
         problems.append(_Problem("NF007", message, (*conn.path, key), _where(conn, key)))
         return None
@@ -570,13 +629,20 @@ def check_types(ctx: CheckContext) -> None:
     doc, graph = ctx.doc, ctx.graph
     nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     known = frozenset(nodes)
-    # The facts of the previous analysis of this very graph (same nodes, same edges):
-    # a node whose NodeInfo (hence value object) is unchanged and whose reads (the
-    # outputs of its inputs' sources and of the nodes it names) are the same objects
-    # is the same node; its facts are shared.
-    previous: dict[str, NodeFacts] = ctx.memo.get("facts-by-graph", graph, None)
-    if previous is MISSING:
-        previous = {}
+    # The facts of the previous analysis: a node whose NodeInfo (hence value object) is
+    # unchanged and whose reads (the outputs of its inputs' sources and of the nodes it
+    # names) are the same objects is the same node; its facts are shared. After a
+    # change of the graph (a node or a connection added or removed), also the edges
+    # into it must be the same, and the ids that exist, unless its expressions name no
+    # node: so only the nodes downstream of the change are typed again.
+    last = ctx.memo.get("facts-last", _LAST_FACTS, None)
+    previous: dict[str, NodeFacts]
+    if last is MISSING:
+        previous, old_graph, old_known = {}, graph, known
+    else:
+        old_graph, previous, old_known = last
+    same_graph = old_graph is graph
+    same_known = same_graph or old_known == known
     # Every node starts untyped (any on each output port), as in a fresh analysis: a
     # node typed later in the order (on a cycle, or named by an expression before it
     # runs) is seen so by the nodes before it, whatever the previous analysis found.
@@ -619,6 +685,13 @@ def check_types(ctx: CheckContext) -> None:
             and before.node is node
             and _same_reads(before.read, outputs)
             and (not askers or nid not in askers)  # the called flow's answer may differ
+            and (
+                same_graph
+                or (
+                    _same_edges(predecessors, old_graph.predecessors.get(nid))
+                    and (same_known or not _reads_nodes(before.expressions))
+                )
+            )
         ):
             # The same node reading the same types: its facts, in this analysis's
             # environment (which names this analysis's node types).
@@ -667,8 +740,22 @@ def check_types(ctx: CheckContext) -> None:
         if before is not None and before.output_types == fact.output_types:
             fact.output_types = before.output_types  # equal: keep identity for downstream
         outputs[nid] = fact.output_types
-    ctx.memo.put("facts-by-graph", graph, None, facts)
+    ctx.memo.put("facts-last", _LAST_FACTS, None, (graph, facts, known))
     _check_connection_types(ctx, outputs)
+
+
+#: The key of the previous analysis' facts in the memo (one entry per document).
+_LAST_FACTS = object()
+
+
+def _same_edges(new: list[Edge], old: list[Edge] | None) -> bool:
+    """The same edges into a node (the connections' indexes aside)."""
+    if old is None or len(new) != len(old):
+        return False
+    return all(
+        a.source == b.source and a.source_port == b.source_port and a.target_port == b.target_port
+        for a, b in zip(new, old, strict=True)
+    )
 
 
 _ANY_PORTS: dict[int, tuple[Any, dict[str, Type]]] = {}
