@@ -177,24 +177,11 @@ def _short(v: Any, n: int = 300) -> str:
 def _kind(kind: str, app: Any, sim: Any) -> str:
     """A known kind of difference in a value, else ``kind``: a called flow's refusal
     quoted in a `subflow_status` message (the simulator's 400 body has no
-    `execution_id`; known: test_a_called_flows_refusal_reads_alike), an empty list
-    dropped."""
+    `execution_id`; known: test_a_called_flows_refusal_reads_alike)."""
     marker = "answered 400: "
     if marker in json.dumps(app) and marker in json.dumps(sim):
         return "subflow_refusal_text"
-    if _norm(_without_empty(app)) == _norm(_without_empty(sim)):
-        # an empty optional list or map lost on the way through encoding/json (known:
-        # test_an_empty_optional_list_survives_a_validation)
-        return "empty_list_dropped"
     return kind
-
-
-def _without_empty(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _without_empty(x) for k, x in v.items() if x not in ([], {})}
-    if isinstance(v, list):
-        return [_without_empty(x) for x in v]
-    return v
 
 
 def _sim_error_node(sim: dict[str, Any]) -> str:

@@ -542,7 +542,9 @@ def _models_file(types: GoTypes, rows: set[str], readers: ReaderGen) -> str:
         if s.base is not None:
             body.append(f"\t{s.base.name}")
         for f in s.fields:
-            tag = f.json if f.required else f.json + ",omitempty"
+            # absent is nil (omitzero): an empty list or map that was sent stays `[]`/`{}`
+            # through encoding/json (nf.JSONValue), where omitempty dropped it
+            tag = f.json if f.required else f.json + ",omitzero"
             body.append(f"\t{f.name} {f.go} `json:{go_string(tag)}`")
         body.append("}")
         body.append("")
