@@ -8,6 +8,7 @@ from JSON paths: only the nodes and connections themselves are positioned up fro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,8 @@ class FlowDocument:
     nodes: list[NodeInfo] = field(default_factory=list)
     lines: LineIndex = field(init=False)
     _connections: list[ConnectionInfo] | None = field(default=None, init=False)
+    # The previous snapshot's connections (when it read them): unchanged ones are reused.
+    _old_connections: list[ConnectionInfo] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.lines = LineIndex(self.text)
@@ -81,7 +84,8 @@ class FlowDocument:
     def connections(self) -> list[ConnectionInfo]:
         """The connections, read on first use (an unchanged graph does not need them)."""
         if self._connections is None:
-            self._connections = _read_connections(self.value.get("connections"))
+            old, self._old_connections = self._old_connections, None
+            self._connections = _read_connections(self.value.get("connections"), old or ())
         return self._connections
 
     @property
@@ -133,6 +137,8 @@ def load_document(
     """Parse ``text``; with the ``previous`` parse of the same document, reuse it."""
     parsed = reparse_json(previous.parsed, text) if previous is not None else parse_json(text)
     doc = FlowDocument(uri=uri, text=text, version=version, parsed=parsed)
+    if previous is not None:
+        doc._old_connections = previous._connections or previous._old_connections
     value = doc.value
     raw_nodes = value.get("nodes")
     old_nodes = previous.nodes if previous is not None else []
@@ -157,11 +163,19 @@ def load_document(
     return doc
 
 
-def _read_connections(raw_connections: Any) -> list[ConnectionInfo]:
+def _read_connections(
+    raw_connections: Any, old: Sequence[ConnectionInfo] = ()
+) -> list[ConnectionInfo]:
+    """The connections; one whose value object and index are those of an ``old`` one
+    is that one (item-level re-parses keep untouched items' values)."""
     if not isinstance(raw_connections, list):
         return []
     connections = []
+    kept = len(old)
     for index, raw in enumerate(raw_connections):
+        if index < kept and old[index].value is raw:
+            connections.append(old[index])
+            continue
         if not isinstance(raw, dict):
             raw = {}
         connections.append(
