@@ -8,6 +8,8 @@
 - With ``redact_errors`` (network transports), error responses carry no traceback.
 - Finished notification futures are forgotten (see :attr:`in_flight`): pygls keeps
   them forever.
+- The plain JSON result of a custom request is encoded without the converter's copy
+  (see :meth:`_send_response`).
 - A :class:`RequestFailed` (a request the server refuses, with the reason for the
   user) is answered without being logged as a server error: pygls logs every
   exception a handler raises with its traceback, and the log should hold those
@@ -23,7 +25,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,13 @@ class NodeforgeProtocol(LanguageServerProtocol):
     ) -> None:
         if error is not None and self.redact_errors and error.data is not None:
             error = lsp.ResponseError(code=error.code, message=error.message)
+        if error is None and isinstance(result, dict | list) and msg_id not in self._result_types:
+            # A custom request's plain JSON (``nodeforge/graph``: megabytes on a big
+            # flow) is encoded as it is: pygls would first copy it whole through the
+            # lsprotocol converter, which costs about four times the encoding. Objects
+            # of lsprotocol inside it still go through the converter (``default``).
+            self._send_data({"jsonrpc": JsonRPCProtocol.VERSION, "id": msg_id, "result": result})
+            return
         super()._send_response(msg_id, result, error)
 
     @property

@@ -16,6 +16,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig
 
+from nodeforge.server.lsp import create_server
 from tests.lsp.harness import (
     BROKEN,
     EXAMPLES,
@@ -225,6 +226,31 @@ async def test_answers_relative_to_the_one_the_client_shows(client: GraphClient)
     whole = plain(await graph(client, uri, since="no such answer"))
     assert "base" not in whole and all(isinstance(n, dict) for n in whole["nodes"])
     assert whole["nodes"][node["index"]] == changed[0]
+
+
+async def test_custom_answers_are_encoded_as_they_are() -> None:
+    """A custom request's plain JSON result is written without the converter's copy;
+    lsprotocol objects inside it, and typed LSP results, still go through it."""
+    server = create_server()
+    written: list[bytes] = []
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            written.append(data)
+
+        def close(self) -> None:
+            pass
+
+    server.protocol.set_writer(Writer(), include_headers=False)
+    result = {"nodes": [{"key": "a", "at": lsp.Position(line=1, character=2)}], "n": None}
+    server.protocol._send_response(7, result)
+    assert json.loads(written[-1]) == {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "result": {"nodes": [{"key": "a", "at": {"line": 1, "character": 2}}], "n": None},
+    }
+    server.protocol._send_response(8, None)
+    assert json.loads(written[-1]) == {"jsonrpc": "2.0", "id": 8, "result": None}
 
 
 async def test_unknown_documents_and_bad_params(client: GraphClient) -> None:
