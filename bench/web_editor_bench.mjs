@@ -3,7 +3,10 @@
 // flows). Prints one JSON object:
 //   firstRender: ms from the page's load event to the 200-node flow drawn (runs, median)
 //   keystroke:   ms from a keystroke in a config field to the node's badge on the canvas
-//                appearing (an error typed) or vanishing (fixed) (runs, median)
+//                appearing (an error typed) or vanishing (fixed) (runs, median), and where
+//                the time went (medians, from the page's performance marks): the key's
+//                handling until the edit is sent, the graph request until its answer
+//                (the server's analysis and view), the answer until the canvas is drawn
 //   drag:        requestAnimationFrame intervals (ms) during a scripted drag of a node
 //                on the 500-node flow (median, p95, frames)
 // Environment: BENCH_URL (page address with token), BENCH_FLOW200, BENCH_FLOW500 (file
@@ -61,6 +64,7 @@ const field = page.locator(".nfe-panel-config .nfe-expr .cm-content").first();
 await field.click();
 await page.keyboard.press("End");
 const keystrokes = [];
+const phases = [];
 let missed = 0;
 for (let i = 0; i < RUNS * 2; i++) {
   const wantBadge = i % 2 === 0;
@@ -77,12 +81,22 @@ for (let i = 0; i < RUNS * 2; i++) {
         // A keystroke the page lost (e.g. to a completion popup) counts as a miss.
         setTimeout(() => {
           obs.disconnect();
-          resolve(Number.POSITIVE_INFINITY);
+          resolve({ ms: Number.POSITIVE_INFINITY, phases: null });
         }, 10000);
+        const at = (name) => performance.getEntriesByName(name).at(-1)?.startTime ?? null;
         const obs = new MutationObserver(() => {
           if (t0 !== null && has() === want) {
             obs.disconnect();
-            resolve(performance.now() - t0);
+            const end = performance.now();
+            const sent = at("nf:edit-sent");
+            const asked = at("nf:graph-request");
+            const answered = at("nf:graph-answer");
+            const drawn = at("nf:graph-drawn");
+            const phases =
+              sent !== null && asked !== null && answered !== null && drawn !== null && asked >= t0
+                ? { send: sent - t0, server: answered - asked, draw: drawn - answered, waited: asked - sent }
+                : null;
+            resolve({ ms: end - t0, phases });
           }
         });
         obs.observe(root, { childList: true, subtree: true });
@@ -91,9 +105,10 @@ for (let i = 0; i < RUNS * 2; i++) {
   );
   await page.waitForTimeout(50);
   await page.keyboard.press(wantBadge ? "+" : "Backspace");
-  const ms = await waiting;
+  const { ms, phases: got } = await waiting;
   if (Number.isFinite(ms)) keystrokes.push(ms);
   else missed++;
+  if (got !== null) phases.push(got);
   await page.waitForTimeout(300);
 }
 
@@ -143,7 +158,12 @@ for (let run = 0; run < 3; run++) {
 console.log(
   JSON.stringify({
     firstRender: { runs: renders.map(round), median: round(median(renders)) },
-    keystroke: { runs: keystrokes.map(round), median: round(median(keystrokes)), missed },
+    keystroke: {
+      runs: keystrokes.map(round),
+      median: round(median(keystrokes)),
+      missed,
+      phases: Object.fromEntries(["send", "waited", "server", "draw"].map((k) => [k, round(median(phases.map((p) => p[k])))])),
+    },
     drag: { median: round(median(frames)), p95: round(pct(frames, 0.95)), frames: frames.length, perDrag: drags.map(round) },
   }),
 );

@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     token = "bench-" + os.urandom(8).hex()
+    load_before = [round(x, 1) for x in os.getloadavg()]  # the machine may be shared
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         flows = {}
@@ -71,6 +72,7 @@ def main(argv: list[str]) -> int:
         print(done.stdout, done.stderr, file=sys.stderr)
         return done.returncode
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["load"] = {"before": load_before, "after": [round(x, 1) for x in os.getloadavg()]}
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -319,26 +319,28 @@
   function nodeSignature(n) {
     let sig = nodeSigs.get(n);
     if (sig === void 0) {
-      const ports2 = (list) => list.map((p) => [p.name, p.type, p.required, p.description, p.y, p.known]);
-      sig = JSON.stringify([
-        n.key,
-        n.id,
-        n.label,
-        n.subtitle,
-        n.category,
-        n.glyph,
-        n.kind,
-        n.deprecated,
-        n.x,
-        n.y,
-        n.width,
-        n.height,
-        ports2(n.inputs),
-        ports2(n.outputs),
-        n.badge,
-        n.tooltip,
-        n.ariaLabel
-      ]);
+      const shape = (list) => list.map((p) => [p.name, p.required, p.y, p.known]);
+      const text = (list) => list.map((p) => [p.type, p.description]);
+      sig = {
+        shape: JSON.stringify([
+          n.key,
+          n.id,
+          n.label,
+          n.subtitle,
+          n.category,
+          n.glyph,
+          n.kind,
+          n.deprecated,
+          n.x,
+          n.y,
+          n.width,
+          n.height,
+          shape(n.inputs),
+          shape(n.outputs),
+          n.badge === null ? null : [n.badge.count, n.badge.severity]
+        ]),
+        text: JSON.stringify([text(n.inputs), text(n.outputs), n.badge?.text ?? null, n.tooltip, n.ariaLabel])
+      };
       nodeSigs.set(n, sig);
     }
     return sig;
@@ -346,7 +348,10 @@
   function edgeSignature(e) {
     let sig = edgeSigs.get(e);
     if (sig === void 0) {
-      sig = JSON.stringify([e.index, e.source, e.target, e.path, e.mid, e.badge, e.tooltip]);
+      sig = {
+        shape: JSON.stringify([e.index, e.source, e.target, e.path, e.mid, e.badge === null ? null : e.badge.severity]),
+        text: e.tooltip
+      };
       edgeSigs.set(e, sig);
     }
     return sig;
@@ -356,17 +361,26 @@
   }
   function plan(drawn, next, keyOf, sigOf, dirty = /* @__PURE__ */ new Set()) {
     const draw = [];
+    const patch = [];
     const kept = [];
     const seen = /* @__PURE__ */ new Set();
     for (const item of next) {
       const key = keyOf(item);
       seen.add(key);
       const old = drawn.get(key);
-      if (old !== void 0 && !dirty.has(key) && (old.item === item || old.sig === sigOf(item))) kept.push(item);
-      else draw.push(item);
+      if (old === void 0 || dirty.has(key)) {
+        draw.push(item);
+      } else if (old.item === item) {
+        kept.push(item);
+      } else {
+        const sig = sigOf(item);
+        if (sig.shape !== old.sig.shape) draw.push(item);
+        else if (sig.text !== old.sig.text) patch.push(item);
+        else kept.push(item);
+      }
     }
     const remove = [...drawn.keys()].filter((k) => !seen.has(k));
-    return { draw, remove, kept };
+    return { draw, patch, remove, kept };
   }
 
   // src/protocol.ts
@@ -450,6 +464,24 @@
   }
   function tooltip(parent, text) {
     el("title", {}, parent).textContent = text;
+  }
+  function retitle(parent, text) {
+    if (parent == null) return;
+    for (const child of Array.from(parent.children)) {
+      if (child.tagName === "title") {
+        if (child.textContent !== text) child.textContent = text;
+        return;
+      }
+    }
+  }
+  function portTooltip(p, output) {
+    const optional = !output && !p.required ? " (optional)" : "";
+    const what = p.type === null ? "not a port of this node" : p.type;
+    return `${output ? "output" : "input"} ${p.name}${optional}: ${what}${p.description ? `
+${p.description}` : ""}`;
+  }
+  function edgeLabel(e) {
+    return `connection ${e.tooltip.split("\n").join(", ")}`;
   }
   function mount(root, host2, options = {}) {
     const editable = options.editable === true;
@@ -546,10 +578,17 @@
         host2.post({ type: "select", nodes: [...selection], ...edge !== null ? { connection: edge } : {} });
       }
     };
-    const size = () => {
+    const measure = () => {
       const box = svg.getBoundingClientRect();
       return { width: box.width || root.clientWidth || 800, height: box.height || root.clientHeight || 600 };
     };
+    let measured = null;
+    const resizes = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
+      measured = measure();
+      drawMinimapView();
+    }) : null;
+    resizes?.observe(root);
+    const size = () => measured ?? measure();
     const zoomBy = (factor, at2) => {
       const { width, height } = size();
       transform = zoomAt(transform, at2 ?? { x: width / 2, y: height / 2 }, factor);
@@ -590,10 +629,7 @@
             port
           );
           text.textContent = ellipsis(p.name, 14);
-          const optional = !output && !p.required ? " (optional)" : "";
-          const what = p.type === null ? "not a port of this node" : p.type;
-          tooltip(port, `${output ? "output" : "input"} ${p.name}${optional}: ${what}${p.description ? `
-${p.description}` : ""}`);
+          tooltip(port, portTooltip(p, output));
         }
       }
       if (n.badge !== null) {
@@ -642,7 +678,7 @@ ${p.description}` : ""}`);
       if (editable) {
         g.setAttribute("tabindex", "0");
         g.setAttribute("role", "button");
-        g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
+        g.setAttribute("aria-label", edgeLabel(e));
       }
       const index = e.index;
       const pick = () => {
@@ -662,6 +698,18 @@ ${p.description}` : ""}`);
         }
       });
       return g;
+    };
+    const patchNode = (g, n) => {
+      g.setAttribute("aria-label", n.ariaLabel);
+      retitle(g, n.tooltip);
+      const ports2 = g.querySelectorAll(":scope > .nf-port");
+      const all = [...n.inputs.map((p) => [p, false]), ...n.outputs.map((p) => [p, true])];
+      all.forEach(([p, output], i) => retitle(ports2[i], portTooltip(p, output)));
+      if (n.badge !== null) retitle(g.querySelector(":scope > .nf-badge"), n.badge.text);
+    };
+    const patchEdge = (g, e) => {
+      retitle(g, e.tooltip);
+      if (editable) g.setAttribute("aria-label", edgeLabel(e));
     };
     const clear = () => {
       nodesLayer.replaceChildren();
@@ -718,6 +766,11 @@ ${p.description}` : ""}`);
         else miniNodes.appendChild(rect);
         miniEls.set(n.key, rect);
       }
+      for (const n of nodes.patch) {
+        const g = nodeEls.get(n.key);
+        if (g !== void 0) patchNode(g, n);
+        nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
+      }
       for (const n of nodes.kept) {
         const drawn = nodeDrawn.get(n.key);
         if (drawn !== void 0) drawn.item = n;
@@ -738,6 +791,11 @@ ${p.description}` : ""}`);
         edgeEls.set(e.index, g);
         edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
         edgeDeco.delete(e.index);
+      }
+      for (const e of edges.patch) {
+        const g = edgeEls.get(e.index);
+        if (g !== void 0) patchEdge(g, e);
+        edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
       }
       for (const e of edges.kept) {
         const drawn = edgeDrawn.get(e.index);
@@ -1103,6 +1161,7 @@ ${p.description}` : ""}`);
         return scene;
       },
       dispose() {
+        resizes?.disconnect();
         root.replaceChildren();
       }
     };

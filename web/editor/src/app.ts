@@ -11,7 +11,8 @@ import { redo, undo } from "@codemirror/commands";
 import { EditorView, basicSetup } from "codemirror";
 import { type Canvas, mount as mountCanvas } from "../../graph/src/canvas";
 import type { FromCanvas, Range } from "../../graph/src/protocol";
-import { parseGraph } from "../../graph/src/protocol";
+import { graphChanges } from "../../graph/src/diff";
+import { mergeGraph } from "../../graph/src/protocol";
 import { parseCatalog } from "./catalog";
 import { el, messageOf } from "./dom";
 export { messageOf };
@@ -38,6 +39,7 @@ export class Editor implements EditorContext {
   readonly state: EditorState = {
     uri: null,
     graph: null,
+    changes: null,
     selection: [],
     catalog: null,
     connection: null,
@@ -59,7 +61,8 @@ export class Editor implements EditorContext {
   private readonly canvasHost: HTMLElement;
   private readonly statusEl: HTMLElement;
   private clip: Clip | null = null;
-  private graphRequest = 0;
+  private graphInFlight = false;
+  private graphAgain = false;
 
   constructor(private readonly options: EditorOptions) {
     this.connection = new Connection(options.socket);
@@ -320,6 +323,7 @@ export class Editor implements EditorContext {
     this.view?.destroy();
     this.state.uri = uri;
     this.state.graph = null;
+    this.state.changes = null;
     this.state.selection = [];
     this.state.connection = null;
     this.state.port = null;
@@ -340,39 +344,76 @@ export class Editor implements EditorContext {
 
   // -- the graph ----------------------------------------------------------------------
 
+  /**
+   * Ask for the open flow's graph view and show it. At most one request is on its way:
+   * asked again meanwhile (each keystroke, each graphChanged), one more follows it, for
+   * the newest text. The request names the answer shown (`since`: its tag), so the
+   * server sends only the nodes and connections that changed; the canvas and the panels
+   * then touch only those (state.changes).
+   */
   async refreshGraph(): Promise<void> {
+    if (this.graphInFlight) {
+      this.graphAgain = true;
+      return;
+    }
+    this.graphInFlight = true;
+    try {
+      do {
+        this.graphAgain = false;
+        await this.fetchGraph();
+      } while (this.graphAgain);
+    } finally {
+      this.graphInFlight = false;
+    }
+  }
+
+  private async fetchGraph(whole = false): Promise<void> {
     const uri = this.state.uri;
     if (uri === null) return;
-    const ticket = ++this.graphRequest;
+    const shown = this.state.graph !== null && this.state.graph.uri === uri ? this.state.graph : null;
+    const since = whole ? undefined : shown?.tag;
     let raw: unknown;
+    mark("nf:graph-request");
     try {
-      raw = await this.connection.request("nodeforge/graph", { textDocument: { uri } });
+      raw = await this.connection.request("nodeforge/graph", since === undefined ? { textDocument: { uri } } : { textDocument: { uri }, since });
     } catch (e) {
       this.canvas.receive({ type: "error", message: `The graph could not be computed: ${messageOf(e)}` });
       return;
     }
-    if (ticket !== this.graphRequest || uri !== this.state.uri) return; // a newer one is on its way
+    if (uri !== this.state.uri) return; // another flow was opened meanwhile
+    mark("nf:graph-answer");
     if (raw === null) {
       this.canvas.show(null);
       return;
     }
-    const graph = parseGraph(raw);
+    const graph = mergeGraph(raw, shown);
     if (typeof graph === "string") {
+      // Relative to an answer this page no longer shows: ask for the whole view once.
+      if (since !== undefined) return this.fetchGraph(true);
       this.canvas.receive({ type: "error", message: `Bad graph: ${graph}` });
       return;
     }
-    const shown = this.state.graph;
-    if (shown !== null && shown.uri === graph.uri && (graph.version ?? 0) < (shown.version ?? 0)) return;
+    if (shown !== null && (graph.version ?? 0) < (shown.version ?? 0)) return;
+    const changes = graphChanges(shown, graph);
     this.state.graph = graph;
+    this.state.changes = changes;
+    if (shown !== null && changes.nodes.size === 0 && changes.connections.size === 0 && !changes.flow) {
+      mark("nf:graph-drawn");
+      return; // the same view (a newer tag): nothing to draw
+    }
     this.canvas.show(graph);
     this.canvas.decorate(decorationsOf(graph, this.state.simulation, this.state.breakpoints));
-    const keys = new Set(graph.nodes.map((n) => n.key));
-    const kept = this.state.selection.filter((k) => keys.has(k));
-    if (kept.length !== this.state.selection.length) {
-      this.state.selection = kept;
-      this.emit("selection");
+    mark("nf:graph-drawn");
+    if (changes.structure) {
+      const keys = new Set(graph.nodes.map((n) => n.key));
+      const kept = this.state.selection.filter((k) => keys.has(k));
+      if (kept.length !== this.state.selection.length) {
+        this.state.selection = kept;
+        this.emit("selection");
+      }
     }
     this.emit("graph");
+    mark("nf:graph-panels");
   }
 
   reloadCatalog(): Promise<void> {
@@ -493,22 +534,40 @@ export class Editor implements EditorContext {
     return this.connection.request<T>(method, params);
   }
 
+  // The open document's text and line starts, computed once per version of it (a
+  // CodeMirror document is immutable): panels convert many positions per graph.
+  private textCache: { doc: unknown; text: string; starts: number[] | null } | null = null;
+
   text(): string {
-    return this.view?.state.doc.toString() ?? "";
+    const doc = this.view?.state.doc;
+    if (doc === undefined) return "";
+    if (this.textCache === null || this.textCache.doc !== doc) this.textCache = { doc, text: doc.toString(), starts: null };
+    return this.textCache.text;
+  }
+
+  private lineStarts(): number[] {
+    const text = this.text();
+    const cache = this.textCache;
+    if (cache === null) return lineStarts(text);
+    cache.starts ??= lineStarts(text);
+    return cache.starts;
   }
 
   offsetAt(position: { line: number; character: number }): number {
-    const text = this.text();
-    return offsetAt(text, lineStarts(text), position);
+    return offsetAt(this.text(), this.lineStarts(), position);
   }
 
   positionAt(offset: number): { line: number; character: number } {
-    return positionAt(lineStarts(this.text()), offset);
+    return positionAt(this.lineStarts(), offset);
   }
 
   replace(from: number, to: number, insert: string): void {
     this.view?.dispatch({ changes: { from, to, insert }, userEvent: "input.nodeforge" });
     this.client.sync(); // at once (the library's own sync waits 500 ms after typing)
+    mark("nf:edit-sent");
+    // Asking now analyses this version at once (a request does not wait for the
+    // server's debounce); the graphChanged that follows finds nothing new.
+    void this.refreshGraph();
   }
 
   applyEdit(edit: WorkspaceEdit): string | null {
@@ -522,7 +581,10 @@ export class Editor implements EditorContext {
     const changes = editFor(edit, uri, file.version, view.state.doc.toString());
     if (typeof changes === "string") return changes;
     view.dispatch({ changes, userEvent: "input.nodeforge" });
-    queueMicrotask(() => this.client.sync());
+    queueMicrotask(() => {
+      this.client.sync();
+      void this.refreshGraph(); // the gesture's result at once (see replace)
+    });
     return null;
   }
 
@@ -729,6 +791,13 @@ export class Editor implements EditorContext {
   }
 }
 
+
+/** A performance mark of the graph's way to the screen (read by bench/web_editor_bench.mjs);
+ * only the newest of each name is kept. */
+function mark(name: string): void {
+  performance.clearMarks(name);
+  performance.mark(name);
+}
 
 /** "Alt+1", "Ctrl+Shift+Z": the key combination of a key event, as shortcuts are written. */
 export function shortcutOf(e: { altKey: boolean; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; key: string; code?: string }): string {

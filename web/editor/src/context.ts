@@ -2,6 +2,7 @@
 // selection, the catalog), events when they change, and the actions panels share
 // (run a server command, reveal a range in the text, select nodes, apply an edit).
 
+import type { GraphChanges } from "../../graph/src/diff";
 import type { GraphView, Range } from "../../graph/src/protocol";
 import type { Catalog } from "./catalog";
 import type { LogLine, Progress, SimResult } from "./devmode";
@@ -24,6 +25,9 @@ export type EditorEvent =
 export interface EditorState {
   uri: string | null;
   graph: GraphView | null;
+  /** What the newest graph changed from the one before (panels redraw only for what they
+   * show); null before the first graph of a document. */
+  changes: GraphChanges | null;
   /** Selected node keys (canvas order of selection). */
   selection: string[];
   catalog: Catalog | null;

@@ -90,7 +90,11 @@ export function expressionField(
 ): EditorView | null {
   const decoded = decodeLiteral(literal);
   if (decoded === null) return null;
-  let start = literalStart;
+  // Where the literal starts, as a line and column: edits of other lines (another
+  // node's value typed elsewhere) leave it in place, where they would move an offset;
+  // an edit that moves it changes this node, whose panel is then drawn again.
+  const anchor = ctx.positionAt(literalStart);
+  const literalAt = (): number => ctx.offsetAt(anchor);
   let current = literal;
 
   const source = async (context: CompletionContext): Promise<CompletionResult | null> => {
@@ -98,6 +102,7 @@ export function expressionField(
     if (uri === null) return null;
     const map = decodeLiteral(current);
     if (map === null) return null;
+    const start = literalAt();
     const raw = map.offsets[Math.min(context.pos, map.offsets.length - 1)];
     const position = ctx.positionAt(start + raw);
     const answer = await ctx.request<{ items?: CompletionItem[] } | CompletionItem[] | null>("textDocument/completion", {
@@ -131,7 +136,7 @@ export function expressionField(
   const position = (pos: number): { line: number; character: number } | null => {
     const map = decodeLiteral(current);
     if (map === null) return null;
-    return ctx.positionAt(start + map.offsets[Math.min(pos, map.offsets.length - 1)]);
+    return ctx.positionAt(literalAt() + map.offsets[Math.min(pos, map.offsets.length - 1)]);
   };
   const hover = hoverTooltip(async (_view, pos) => {
     const uri = ctx.state.uri;
@@ -181,6 +186,7 @@ export function expressionField(
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           const next = JSON.stringify(update.state.doc.toString());
+          const start = literalAt();
           ctx.replace(start, start + current.length, next);
           current = next;
           // Signature help while inside a call: after ( or , ask; after ) clear.
@@ -196,10 +202,13 @@ export function expressionField(
   view.contentDOM.addEventListener("blur", () => {
     signature.textContent = "";
   });
-  // The problems inside the literal, underlined; again after each analysis.
+  // The problems inside the literal, underlined; again after each analysis that
+  // changes them.
+  let underlined: string | null = null;
   const underline = (diagnostics: GraphDiagnostic[]): void => {
     const map = decodeLiteral(current);
     if (map === null) return;
+    const start = literalAt();
     const marks: { from: number; to: number; severity: number; message: string }[] = [];
     const length = view.state.doc.length;
     for (const d of diagnostics) {
@@ -217,6 +226,10 @@ export function expressionField(
       if (to > from) marks.push({ from, to, severity: d.severity, message: `${d.code}: ${d.message}` });
     }
     marks.sort((x, y) => x.from - y.from || x.to - y.to);
+    // Unchanged problems on unchanged text: the marks shown are right (typing maps them).
+    const sig = JSON.stringify([view.state.doc.toString(), marks]);
+    if (sig === underlined) return;
+    underlined = sig;
     const builder = new RangeSetBuilder<Decoration>();
     for (const m of marks) builder.add(m.from, m.to, Decoration.mark({ class: `nfe-squiggle nfe-sq-${m.severity}`, attributes: { title: m.message } }));
     view.dispatch({ effects: setProblems.of({ marks: builder.finish(), error: marks.some((m) => m.severity === 1) }) });
@@ -225,6 +238,7 @@ export function expressionField(
     const graph = ctx.state.graph;
     if (graph === null) return [];
     const all = [...graph.nodes.flatMap((n) => n.diagnostics), ...graph.diagnostics];
+    const start = literalAt();
     return all.filter((d) => {
       const at = ctx.offsetAt(d.range.start);
       return at >= start && at <= start + current.length;
@@ -238,10 +252,5 @@ export function expressionField(
     }
     underline(inField());
   });
-  // The literal moves when the text before it changes: the panel re-binds on each graph.
-  (view as unknown as { rebind: (s: number, l: string) => void }).rebind = (s: number, l: string) => {
-    start = s;
-    current = l;
-  };
   return view;
 }

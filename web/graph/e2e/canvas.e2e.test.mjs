@@ -102,6 +102,15 @@ test("a changed graph replaces only the elements of what changed", async () => {
   await page.click('.nf-node[data-key="created"] .nf-label');
   const created = next.nodes.find((n) => n.key === "created");
   assert.deepEqual((await sent()).at(-1), { type: "reveal", node: "created", range: created.selectionRange });
+  // A type that changes: the port's tooltip is replaced in place, the box stays.
+  const typed = JSON.parse(JSON.stringify(next));
+  const source = typed.nodes.find((n) => n.key === "create_order");
+  source.outputs[0].type = "{changed: string}";
+  await send({ type: "graph", graph: typed });
+  await page.waitForFunction(() =>
+    document.querySelector('.nf-node[data-key="create_order"] .nf-port.nf-out title')?.textContent.includes("{changed: string}"),
+  );
+  assert.equal(await page.getAttribute('.nf-node[data-key="create_order"]', "data-before"), "1");
   // Back to the first graph: the badge goes, the order of the nodes is the file's.
   await send({ type: "graph", graph });
   await page.waitForFunction(() => document.querySelector(".nf-badge") === null);

@@ -37,6 +37,7 @@ import {
   type Scene,
   type SceneEdge,
   type SceneNode,
+  type ScenePort,
   type Transform,
   buildScene,
   curve,
@@ -106,6 +107,27 @@ function html<K extends keyof HTMLElementTagNameMap>(
 
 function tooltip(parent: Element, text: string): void {
   el("title", {}, parent).textContent = text;
+}
+
+/** Replace the tooltip `tooltip` gave `parent` (its own <title> child). */
+function retitle(parent: Element | null | undefined, text: string): void {
+  if (parent == null) return;
+  for (const child of Array.from(parent.children)) {
+    if (child.tagName === "title") {
+      if (child.textContent !== text) child.textContent = text;
+      return;
+    }
+  }
+}
+
+function portTooltip(p: ScenePort, output: boolean): string {
+  const optional = !output && !p.required ? " (optional)" : "";
+  const what = p.type === null ? "not a port of this node" : p.type;
+  return `${output ? "output" : "input"} ${p.name}${optional}: ${what}${p.description ? `\n${p.description}` : ""}`;
+}
+
+function edgeLabel(e: SceneEdge): string {
+  return `connection ${e.tooltip.split("\n").join(", ")}`;
 }
 
 export function mount(root: HTMLElement, host: Host, options: MountOptions = {}): Canvas {
@@ -210,10 +232,22 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       host.post({ type: "select", nodes: [...selection], ...(edge !== null ? { connection: edge } : {}) });
     }
   };
-  const size = (): { width: number; height: number } => {
+  const measure = (): { width: number; height: number } => {
     const box = svg.getBoundingClientRect();
     return { width: box.width || root.clientWidth || 800, height: box.height || root.clientHeight || 600 };
   };
+  // The canvas's size, kept by a ResizeObserver: measuring on every graph would force
+  // the browser to lay the page out at once (tens of ms on a loaded machine).
+  let measured: { width: number; height: number } | null = null;
+  const resizes =
+    typeof ResizeObserver === "function"
+      ? new ResizeObserver(() => {
+          measured = measure();
+          drawMinimapView();
+        })
+      : null;
+  resizes?.observe(root);
+  const size = (): { width: number; height: number } => measured ?? measure();
   const zoomBy = (factor: number, at?: { x: number; y: number }): void => {
     const { width, height } = size();
     transform = zoomAt(transform, at ?? { x: width / 2, y: height / 2 }, factor);
@@ -257,9 +291,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
           port,
         );
         text.textContent = ellipsis(p.name, 14);
-        const optional = !output && !p.required ? " (optional)" : "";
-        const what = p.type === null ? "not a port of this node" : p.type;
-        tooltip(port, `${output ? "output" : "input"} ${p.name}${optional}: ${what}${p.description ? `\n${p.description}` : ""}`);
+        tooltip(port, portTooltip(p, output));
       }
     }
     if (n.badge !== null) {
@@ -310,7 +342,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     if (editable) {
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
-      g.setAttribute("aria-label", `connection ${e.tooltip.split("\n").join(", ")}`);
+      g.setAttribute("aria-label", edgeLabel(e));
     }
     const index = e.index;
     const pick = (): void => {
@@ -330,6 +362,21 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       }
     });
     return g;
+  };
+
+  // The texts of a drawn node whose shape did not change (diff.ts): its tooltip and
+  // label, its ports' tooltips (their types), its badge's problems.
+  const patchNode = (g: SVGGElement, n: SceneNode): void => {
+    g.setAttribute("aria-label", n.ariaLabel);
+    retitle(g, n.tooltip);
+    const ports = g.querySelectorAll(":scope > .nf-port");
+    const all: [ScenePort, boolean][] = [...n.inputs.map((p): [ScenePort, boolean] => [p, false]), ...n.outputs.map((p): [ScenePort, boolean] => [p, true])];
+    all.forEach(([p, output], i) => retitle(ports[i], portTooltip(p, output)));
+    if (n.badge !== null) retitle(g.querySelector(":scope > .nf-badge"), n.badge.text);
+  };
+  const patchEdge = (g: SVGGElement, e: SceneEdge): void => {
+    retitle(g, e.tooltip);
+    if (editable) g.setAttribute("aria-label", edgeLabel(e));
   };
 
   const clear = (): void => {
@@ -390,6 +437,11 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       else miniNodes.appendChild(rect);
       miniEls.set(n.key, rect);
     }
+    for (const n of nodes.patch) {
+      const g = nodeEls.get(n.key);
+      if (g !== undefined) patchNode(g, n);
+      nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
+    }
     for (const n of nodes.kept) {
       const drawn = nodeDrawn.get(n.key);
       if (drawn !== undefined) drawn.item = n; // the next identity check hits
@@ -411,6 +463,11 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       edgeEls.set(e.index, g);
       edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
       edgeDeco.delete(e.index);
+    }
+    for (const e of edges.patch) {
+      const g = edgeEls.get(e.index);
+      if (g !== undefined) patchEdge(g, e);
+      edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
     }
     for (const e of edges.kept) {
       const drawn = edgeDrawn.get(e.index);
@@ -806,6 +863,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
       return scene;
     },
     dispose(): void {
+      resizes?.disconnect();
       root.replaceChildren();
     },
   };

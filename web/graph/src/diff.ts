@@ -11,44 +11,61 @@
 import type { GraphConnection, GraphNode, GraphView } from "./protocol";
 import type { Problem, SceneEdge, SceneNode } from "./scene";
 
-const nodeSigs = new WeakMap<SceneNode, string>();
-const edgeSigs = new WeakMap<SceneEdge, string>();
+/**
+ * What is drawn for an item, in two parts: its `shape` (the elements and where they
+ * are: position, size, ports, labels, badge) and its `text` (tooltips and labels for
+ * screen readers, which carry the ports' types). An item whose shape is the same and
+ * whose text is not gets its texts replaced in place: a type that changes upstream
+ * changes the tooltips of every node downstream, not their boxes.
+ */
+export interface Signature {
+  shape: string;
+  text: string;
+}
 
-/** Everything the canvas draws for a node box (not where a click reveals: that is
- * read when the click happens). */
-export function nodeSignature(n: SceneNode): string {
+const nodeSigs = new WeakMap<SceneNode, Signature>();
+const edgeSigs = new WeakMap<SceneEdge, Signature>();
+
+/** What the canvas draws for a node box (not where a click reveals: that is read when
+ * the click happens). */
+export function nodeSignature(n: SceneNode): Signature {
   let sig = nodeSigs.get(n);
   if (sig === undefined) {
-    const ports = (list: SceneNode["inputs"]): unknown[] => list.map((p) => [p.name, p.type, p.required, p.description, p.y, p.known]);
-    sig = JSON.stringify([
-      n.key,
-      n.id,
-      n.label,
-      n.subtitle,
-      n.category,
-      n.glyph,
-      n.kind,
-      n.deprecated,
-      n.x,
-      n.y,
-      n.width,
-      n.height,
-      ports(n.inputs),
-      ports(n.outputs),
-      n.badge,
-      n.tooltip,
-      n.ariaLabel,
-    ]);
+    const shape = (list: SceneNode["inputs"]): unknown[] => list.map((p) => [p.name, p.required, p.y, p.known]);
+    const text = (list: SceneNode["inputs"]): unknown[] => list.map((p) => [p.type, p.description]);
+    sig = {
+      shape: JSON.stringify([
+        n.key,
+        n.id,
+        n.label,
+        n.subtitle,
+        n.category,
+        n.glyph,
+        n.kind,
+        n.deprecated,
+        n.x,
+        n.y,
+        n.width,
+        n.height,
+        shape(n.inputs),
+        shape(n.outputs),
+        n.badge === null ? null : [n.badge.count, n.badge.severity],
+      ]),
+      text: JSON.stringify([text(n.inputs), text(n.outputs), n.badge?.text ?? null, n.tooltip, n.ariaLabel]),
+    };
     nodeSigs.set(n, sig);
   }
   return sig;
 }
 
-/** Everything the canvas draws for a connection (not where a click reveals). */
-export function edgeSignature(e: SceneEdge): string {
+/** What the canvas draws for a connection (not where a click reveals). */
+export function edgeSignature(e: SceneEdge): Signature {
   let sig = edgeSigs.get(e);
   if (sig === undefined) {
-    sig = JSON.stringify([e.index, e.source, e.target, e.path, e.mid, e.badge, e.tooltip]);
+    sig = {
+      shape: JSON.stringify([e.index, e.source, e.target, e.path, e.mid, e.badge === null ? null : e.badge.severity]),
+      text: e.tooltip,
+    };
     edgeSigs.set(e, sig);
   }
   return sig;
@@ -61,12 +78,14 @@ export function problemsSignature(problems: readonly Problem[]): string {
 /** An item on screen: the scene item it was drawn from and its signature. */
 export interface Drawn<T> {
   item: T;
-  sig: string;
+  sig: Signature;
 }
 
 export interface Plan<K, T> {
-  /** Items to draw: new, or changed (their old element is replaced). */
+  /** Items to draw: new, or changed in shape (their old element is replaced). */
   draw: T[];
+  /** Items whose shape is the same but whose texts changed (patched in place). */
+  patch: T[];
   /** Keys on screen that the next scene no longer has. */
   remove: K[];
   /** Items whose drawing is still right. */
@@ -75,28 +94,38 @@ export interface Plan<K, T> {
 
 /**
  * Which items of `next` need drawing, given what is on screen (`drawn`, by key).
- * An item is kept when it is the object drawn, or draws the same (equal signature),
- * unless its key is in `dirty` (its element was changed in place, e.g. while dragged).
+ * An item is kept when it is the object drawn, or draws the same (equal signature);
+ * patched when only its texts differ; drawn again otherwise, or when its key is in
+ * `dirty` (its element was changed in place, e.g. while dragged).
  */
 export function plan<K, T>(
   drawn: ReadonlyMap<K, Drawn<T>>,
   next: readonly T[],
   keyOf: (item: T) => K,
-  sigOf: (item: T) => string,
+  sigOf: (item: T) => Signature,
   dirty: ReadonlySet<K> = new Set(),
 ): Plan<K, T> {
   const draw: T[] = [];
+  const patch: T[] = [];
   const kept: T[] = [];
   const seen = new Set<K>();
   for (const item of next) {
     const key = keyOf(item);
     seen.add(key);
     const old = drawn.get(key);
-    if (old !== undefined && !dirty.has(key) && (old.item === item || old.sig === sigOf(item))) kept.push(item);
-    else draw.push(item);
+    if (old === undefined || dirty.has(key)) {
+      draw.push(item);
+    } else if (old.item === item) {
+      kept.push(item);
+    } else {
+      const sig = sigOf(item);
+      if (sig.shape !== old.sig.shape) draw.push(item);
+      else if (sig.text !== old.sig.text) patch.push(item);
+      else kept.push(item);
+    }
   }
   const remove = [...drawn.keys()].filter((k) => !seen.has(k));
-  return { draw, remove, kept };
+  return { draw, patch, remove, kept };
 }
 
 /** What differs between two graph views, for the panels that listen to the graph. */

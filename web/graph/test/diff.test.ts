@@ -31,9 +31,29 @@ test("the same graph sent again redraws nothing", () => {
   const first = buildScene(graph);
   const again = buildScene(resent(graph));
   const nodes = plan(drawnOf(first.nodes), again.nodes, (n) => n.key, nodeSignature);
-  assert.deepEqual([nodes.draw, nodes.remove, nodes.kept.length], [[], [], graph.nodes.length]);
+  assert.deepEqual([nodes.draw, nodes.patch, nodes.remove, nodes.kept.length], [[], [], [], graph.nodes.length]);
   const edges = plan(edgesDrawn(first.edges), again.edges, (e) => e.index, edgeSignature);
-  assert.deepEqual([edges.draw, edges.remove, edges.kept.length], [[], [], first.edges.length]);
+  assert.deepEqual([edges.draw, edges.patch, edges.remove, edges.kept.length], [[], [], [], first.edges.length]);
+});
+
+test("a type that changes upstream patches the texts downstream, without drawing boxes again", () => {
+  const graph = ordersApi();
+  const first = buildScene(graph);
+  const next = resent(graph);
+  // The type of one output changes: its port and the connections from it carry another.
+  const source = next.nodes.find((n) => n.outputs.length > 0 && next.connections.some((c) => c.source.node === n.key))!;
+  source.outputs[0].type = "{changed: string}";
+  for (const c of next.connections) if (c.source.node === source.key && c.source.port === source.outputs[0].name) c.type = "{changed: string}";
+  const scene = buildScene(next);
+  const nodes = plan(drawnOf(first.nodes), scene.nodes, (n) => n.key, nodeSignature);
+  assert.deepEqual(nodes.draw, []);
+  assert.deepEqual(
+    nodes.patch.map((n) => n.key),
+    [source.key],
+  );
+  const edges = plan(edgesDrawn(first.edges), scene.edges, (e) => e.index, edgeSignature);
+  assert.deepEqual(edges.draw, []);
+  assert.ok(edges.patch.length > 0 && edges.patch.every((e) => e.source === source.key && e.tooltip.includes("{changed: string}")));
 });
 
 test("a badge on one node redraws that node alone, and its connections not at all", () => {
@@ -106,7 +126,7 @@ test("added, removed and dirty items", () => {
 test("identical objects are kept without computing their signature", () => {
   const graph = ordersApi();
   const first = buildScene(graph);
-  const drawn = new Map(first.nodes.map((n) => [n.key, { item: n, sig: "stale on purpose" }]));
+  const drawn = new Map(first.nodes.map((n) => [n.key, { item: n, sig: { shape: "stale on purpose", text: "" } }]));
   const again = buildScene(graph); // the same graph objects: the scene hands the same boxes on
   assert.equal(again.nodes[0], first.nodes[0]);
   const nodes = plan(drawn, again.nodes, (n) => n.key, nodeSignature);
@@ -147,7 +167,7 @@ test("a relative answer is completed from the graph shown, with its very objects
     const touches = e.source === changed.key || e.target === changed.key;
     // Untouched connections are the same objects; those of the changed node are
     // computed again but draw the same (a badge does not move a port).
-    if (touches) assert.equal(edgeSignature(e), edgeSignature(before.edges[i]));
+    if (touches) assert.deepEqual(edgeSignature(e), edgeSignature(before.edges[i]));
     else assert.equal(e, before.edges[i]);
   }
 });

@@ -288,12 +288,22 @@ export const inspector: Panel = {
         for (const p of node.outputs) (el("option", "", from, `${p.name}: ${p.type ?? "?"}`) as HTMLOptionElement).value = p.name;
         const to = el("select", "nfe-input", box) as HTMLSelectElement;
         to.setAttribute("aria-label", "Input port of another node");
-        for (const other of graph.nodes) {
-          if (other.key === node.key) continue;
-          for (const p of other.inputs) {
-            (el("option", "", to, `${other.label}.${p.name}: ${p.type ?? "?"}`) as HTMLOptionElement).value = JSON.stringify({ node: other.key, port: p.name });
+        // The other nodes' inputs, listed when the list is opened (from the newest
+        // graph): the panel then depends on its own node only, and a flow of
+        // thousands of nodes does not rebuild thousands of options per keystroke.
+        const fill = (): void => {
+          const chosen = to.value;
+          to.replaceChildren();
+          for (const other of ctx.state.graph?.nodes ?? []) {
+            if (other.key === node.key) continue;
+            for (const p of other.inputs) {
+              (el("option", "", to, `${other.label}.${p.name}: ${p.type ?? "?"}`) as HTMLOptionElement).value = JSON.stringify({ node: other.key, port: p.name });
+            }
           }
-        }
+          if (chosen !== "") to.value = chosen;
+        };
+        to.addEventListener("focus", fill);
+        to.addEventListener("pointerdown", fill);
         const go = el("button", "nfe-button", box, "Connect") as HTMLButtonElement;
         go.type = "button";
         go.addEventListener("click", () => {
@@ -312,7 +322,15 @@ export const inspector: Panel = {
       body.replaceChildren();
       draw();
     });
-    ctx.on("graph", draw);
+    // A new graph redraws the panel only when what it shows changed: the selected
+    // node, or the selected connection.
+    ctx.on("graph", () => {
+      const changes = ctx.state.changes;
+      const key = ctx.state.selection.length === 1 ? ctx.state.selection[0] : null;
+      const connection = ctx.state.selection.length === 0 ? ctx.state.connection : null;
+      if (changes !== null && (key === null || !changes.nodes.has(key)) && (connection === null || !changes.connections.has(connection))) return;
+      draw();
+    });
     ctx.on("catalog", draw);
     draw();
   },

@@ -37,10 +37,14 @@ export const problems: Panel = {
   mount(body, ctx) {
     const list = el("ul", "nfe-problems", body);
     list.setAttribute("aria-label", "Problems of the flow");
+    let shown: string | null = null;
     const draw = (): void => {
-      list.replaceChildren();
       const graph = ctx.state.graph;
       const rows = graph === null ? [] : problemRows(graph);
+      const sig = JSON.stringify([graph === null, rows]);
+      if (sig === shown) return; // the same problems (a keystroke that fixed nothing)
+      shown = sig;
+      list.replaceChildren();
       if (rows.length === 0) {
         el("li", "nfe-hint", list, graph === null ? "No flow open." : "No problems.");
         return;

@@ -204,7 +204,17 @@ export const run: Panel = {
       }
       refreshButtons();
     };
+    // The list's content: node ids, labels, breakpoints and run chips. A graph that
+    // changes none of them (a keystroke in a config value) leaves the list alone.
+    let breakpointsShown: string | null = null;
     const drawBreakpoints = (): void => {
+      const s = sim();
+      const sig = JSON.stringify([
+        (ctx.state.graph?.nodes ?? []).map((n) => [n.id, n.label, n.id === null ? null : (s?.nodes[n.id]?.status ?? null)]),
+        [...ctx.state.breakpoints],
+      ]);
+      if (sig === breakpointsShown) return;
+      breakpointsShown = sig;
       points.replaceChildren();
       el("h3", "nfe-subtitle", points, "Breakpoints");
       const graph = ctx.state.graph;
@@ -260,8 +270,12 @@ export const run: Panel = {
         el("p", "nfe-hint", data, "Click a connection or an output port on the canvas to see its data.");
       }
     };
+    let triggersShown: string | null = null;
     const fillTriggers = (): void => {
       const list = triggers(ctx.state.graph);
+      const sig = list.join("\n");
+      if (sig === triggersShown) return; // the same triggers: leave the choice alone
+      triggersShown = sig;
       const current = trigger.value;
       trigger.replaceChildren();
       for (const t of list) (el("option", "", trigger, t) as HTMLOptionElement).value = t;
@@ -271,6 +285,7 @@ export const run: Panel = {
     };
 
     ctx.on("document", () => {
+      triggersShown = null;
       input.value = "";
       name.value = "";
       void loadInputs();
