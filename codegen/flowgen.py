@@ -68,6 +68,8 @@ __all__ = [
 
 CATALOG_MODULE = "nodeforge.dev/catalog"
 EMPTY = '""'  # the JSON pointer of a whole value
+# Runtime helpers that cannot fail (formatting): with only these, an expression cannot.
+_SAFE_HELPERS = re.compile(r"\bnf\.(?:FormatInt|FormatFloat|FormatBool|RuneCount|Ptr)\(")
 PARAMS = ("params", "query")  # an HTTP trigger's parameters that a schema may type
 
 
@@ -1186,8 +1188,17 @@ class FlowGen:
         return f"r.x.End({go_string(nid)}, start)"
 
     def fixture(self, nid: str, port: str = "out") -> list[str]:
+        """A pinned output (``app run --fixtures``), taken after the node's config
+        expressions and templates are evaluated as its I/O would (one that fails fails
+        the node, as in the simulator)."""
+        evaluated = [_indent(s) for s in self.evaluate_config(nid)]
         if not self.port_used(nid, port):
-            return [f"if _, ok := r.x.Fixture({go_string(nid)}); ok {{", "\treturn nil", "}"]
+            return [
+                f"if _, ok := r.x.Fixture({go_string(nid)}); ok {{",
+                *evaluated,
+                "\treturn nil",
+                "}",
+            ]
         t = self.out_type(nid, port)
         go = self.go_out(nid, port)
         value = self.types.decode(t, "v", go_string("fixture:" + nid), self.type_hint(nid, port))
@@ -1196,6 +1207,20 @@ class FlowGen:
             *[_indent(s) for s in self.emit(nid, port, value, t, go)],
             "}",
         ]
+
+    def evaluate_config(self, nid: str) -> list[str]:
+        """Statements evaluating each config expression and template of node ``nid``
+        for its run-time errors only."""
+        lines: list[str] = []
+        for site in self.facts(nid).expressions:
+            if site.is_template:
+                code = self.template(nid, site.config_path)
+            else:
+                code = unwrap_any(self.expr(nid, site.config_path, ANY).code)
+            if "nf." not in _SAFE_HELPERS.sub("", code):  # cannot fail: nothing to evaluate
+                continue
+            lines += [self.line(nid, site.config_path), f"_ = {code}"]
+        return lines
 
     def at(self, nid: str, path: tuple[str | int, ...], stmt: str) -> str:
         """A statement preceded by the //line directive of its config string."""

@@ -69,6 +69,9 @@ class NodeRecord:
     duration_ms: float = 0.0
     faithful: bool = True
     reason: str = ""
+    # A mocked I/O node's config expressions and templates as evaluated (what it would
+    # have sent: SQL parameters, URL, headers, bodies, prompts), by config path.
+    rendered: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -84,6 +87,8 @@ class NodeRecord:
         }
         if self.reason:
             d["reason"] = self.reason
+        if self.rendered:
+            d["rendered"] = self.rendered
         return d
 
 
@@ -269,6 +274,11 @@ class Simulation:
         if node_type == "http/respond":
             self._respond(run, rec)
             return
+        mocked = d.node in self.fixtures
+        if not mocked and d.node != self.trigger and node_type not in _CORE_RUN:
+            mocked = self._simulation(d.node, node_type, version, facts)[0] is None
+        if mocked and not (d.node == self.trigger and not d.port):
+            self._render(run, rec, facts)
         if d.node in self.fixtures:
             pinned = self.fixtures[d.node]
             rec.status = "pinned"
@@ -314,6 +324,22 @@ class Simulation:
             raise _Abort(exc.message) from None
         rec.status = "ok"
         self._emit(d.node, emissions)
+
+    def _render(self, run: sims.NodeRun, rec: NodeRecord, facts: Any) -> None:
+        """Evaluate the config expressions and templates of a node whose output is mocked
+        (pinned or sampled), as the app evaluates them before its I/O: the values are
+        kept on the record, and one that fails fails the node (the app's 500)."""
+        for site in facts.expressions if facts is not None else ():
+            where = _config_path_text(site.config_path)
+            try:
+                value = run.template(site.source) if site.is_template else run.expr(site.source)
+            except EvalError as exc:
+                rec.status = "error"
+                rec.logs.append({"level": "ERROR", "msg": f"expression error: {exc.message}"})
+                raise _Abort(exc.message) from None
+            rec.rendered[where] = value
+        if rec.rendered:
+            rec.logs.append({"level": "INFO", "msg": "would send", "values": rec.rendered})
 
     def _simulation(
         self, node_id: str, node_type: str, version: str, facts: Any
@@ -648,6 +674,17 @@ def _as_app_values(value: Any) -> Any:
     from nodeforge.sandbox.schemacheck import normalize
 
     return normalize(value)
+
+
+_CORE_RUN = frozenset({"http/respond", "flow/subflow", "code/go"})  # run by the core
+
+
+def _config_path_text(path: tuple[str | int, ...]) -> str:
+    """``("params", 0)`` -> ``params[0]``; ``("headers", "X")`` -> ``headers.X``."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
 
 
 OBJECT_BODY = {"type": "object"}  # an HTTP trigger's body without a body_schema

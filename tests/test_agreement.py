@@ -224,6 +224,32 @@ FLOWS: list[dict[str, Any]] = [
         "typed -> item",
         "qty -> qty_ok",
     ),
+    # 19: the config expressions of mocked I/O nodes are evaluated (and shown)
+    flow(
+        "rendered",
+        [
+            http(
+                "start",
+                "POST",
+                "/rendered",
+                body_schema={
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {"code": {"type": "string"}},
+                },
+            ),
+            node(
+                "insert",
+                "sql/exec",
+                connector="db",
+                statement="INSERT INTO notes (text, note) VALUES (?, ?)",
+                params=["int(input.body.code)", '"n-" + input.body.code'],
+            ),
+            respond("done", '{"n": input.rows_affected}'),
+        ],
+        "start -> insert",
+        "insert -> done",
+    ),
 ]
 
 
@@ -501,3 +527,28 @@ def test_validation_messages_are_true(app: App, body: str, errors: list[dict[str
     sim = app.simulate("requests", "qty", value)
     got = app.run("requests", "qty", value)
     assert body_of(sim) == (got["status"], strip_id(got["body"])) == (400, strip_id(answer))
+
+
+# -- 19: the simulator renders what mocked I/O nodes would send -------------------------------
+
+
+def test_simulator_renders_io_config_and_fails_like_the_app(app: App) -> None:
+    fixtures = {"insert": {"rows_affected": 1}}
+    ok = {"method": "POST", "body": {"code": "12"}}
+    sim = app.simulate("rendered", "start", ok, fixtures)
+    assert body_of(sim) == (200, {"n": 1})
+    assert sim["nodes"]["insert"]["rendered"] == {"params[0]": 12, "params[1]": "n-12"}
+    got = app.run("rendered", "start", ok, fixtures)
+    assert (got["status"], strip_id(got["body"])) == (200, {"n": 1})
+
+    bad = {"method": "POST", "body": {"code": "A"}}
+    sim = app.simulate("rendered", "start", bad, fixtures)
+    assert sim["status"] == "failed"
+    assert sim["nodes"]["insert"]["status"] == "error"
+    assert "int" in sim["error"] or "A" in sim["error"], sim["error"]
+    assert body_of(sim)[0] == 500
+    for fx in (fixtures, None):  # pinned or not, the app fails at the same expression
+        got = app.run("rendered", "start", bad, fx)
+        assert got["status"] == 500 and got["error"] == sim["error"], (got, sim["error"])
+    status, answer, _ = app.request("POST", "/rendered", '{"code": "A"}')
+    assert status == 500 and answer["error"] == "internal error"
