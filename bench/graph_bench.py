@@ -10,6 +10,12 @@ answer as the server sends it (the view converted to JSON with UTF-16 ranges, wi
 positions); and the first view built on a fresh full analysis (which also expands
 the parts of the JSON tree the view reads; after an edit, the server's incremental
 analysis keeps the unchanged nodes' trees, so later requests cost like the others).
+
+Then, after a one-node edit (a character typed into one node's message, in the middle
+of the positioned flow, re-analysed incrementally as the server does): the view built
+with the document's memo (``GraphMemo``: unchanged nodes' ports reused), the answer
+relative to the previous one as sent (view with the memo, conversion of what changed,
+JSON encoding) and its size, against the whole answer on the same analysis.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.genflow import generate_flow
 from nodeforge.analysis.engine import Analysis, analyze
-from nodeforge.analysis.ide import graph_view
+from nodeforge.analysis.ide import GraphMemo, graph_view
 from nodeforge.analysis.text import PositionEncoding
 from nodeforge.analysis.workspace import load_workspace
-from nodeforge.server.convert import lsp_graph
+from nodeforge.server.convert import lsp_graph, lsp_graph_answer
 
 
 def median_ms(
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-r", "--repeats", type=int, default=10)
     args = parser.parse_args(argv)
     workspace = load_workspace(None)
+    edits: list[tuple[int, tuple[float, float, int, float, int]]] = []
     print(f"python {platform.python_version()}, {platform.machine()}")
     print(
         f"{'nodes':>6} {'positioned':>11} {'laid out':>9} {'answer':>8} {'first':>7}  (median ms)"
@@ -89,7 +97,50 @@ def main(argv: list[str] | None = None) -> int:
 
         first = median_ms(graph_view, fresh(bare, warm=False), args.repeats)
         print(f"{n:>6} {with_positions:>11.1f} {laid_out:>9.1f} {whole:>8.1f} {first:>7.1f}")
+        edits.append((n, one_node_edits(placed, workspace, args.repeats)))
+    print()
+    print("after a one-node edit (median ms):")
+    print(f"{'nodes':>6} {'view+memo':>10} {'relative':>9} {'bytes':>7} {'whole':>7} {'bytes':>9}")
+    for n, (memo_view, relative, size, whole, whole_size) in edits:
+        print(f"{n:>6} {memo_view:>10.1f} {relative:>9.1f} {size:>7} {whole:>7.1f} {whole_size:>9}")
     return 0
+
+
+def one_node_edits(text: str, workspace: Any, repeats: int) -> tuple[float, float, int, float, int]:
+    """Medians of the view with the memo, the relative answer, the whole answer (ms) and
+    the sizes of both answers, over ``repeats`` edits typed into one node's message."""
+    at = text.index('"customer {{ input.customer }}"', len(text) // 2) + 1
+    texts = [text[:at] + "!" + text[at:], text]
+    uri = "file:///bench.flow.json"
+    analysis = analyze(text, uri, 1, workspace)
+    memo = GraphMemo()
+    utf16 = PositionEncoding.UTF16
+    _, sent = lsp_graph_answer(graph_view(analysis, memo=memo), analysis.document.lines, utf16)
+    views, relatives, wholes = [], [], []
+    size = whole_size = 0
+    for i in range(repeats):
+        analysis = analyze(texts[i % 2], uri, i + 2, workspace, previous=analysis)
+        lines = analysis.document.lines
+        gc.collect()
+        gc.freeze()
+        start = time.perf_counter()
+        view = graph_view(analysis, memo=memo)
+        views.append((time.perf_counter() - start) * 1000)
+        answer, signatures = lsp_graph_answer(view, lines, utf16, sent)
+        size = len(json.dumps(answer))
+        relatives.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        whole_size = len(json.dumps(lsp_graph(graph_view(analysis), lines, utf16)))
+        wholes.append((time.perf_counter() - start) * 1000)
+        gc.unfreeze()
+        sent = signatures
+    return (
+        statistics.median(views),
+        statistics.median(relatives),
+        size,
+        statistics.median(wholes),
+        whole_size,
+    )
 
 
 if __name__ == "__main__":
