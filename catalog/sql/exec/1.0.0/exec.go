@@ -4,7 +4,6 @@ package sqlexec
 
 import (
 	"database/sql"
-	"strings"
 
 	"nodeforge.dev/catalog/nf"
 )
@@ -34,17 +33,6 @@ func Run(x *nf.Exec, db *sql.DB, statement string, args []any) (int64, error) {
 	return n, nil
 }
 
-func classify(err error) error {
-	msg := err.Error()
-	retryable := false
-	for _, s := range []string{"database is locked", "SQLITE_BUSY", "connection refused", "connection reset", "broken pipe", "too many clients", "deadlock"} {
-		if strings.Contains(msg, s) {
-			retryable = true
-		}
-	}
-	code := "sql"
-	if strings.Contains(msg, "UNIQUE constraint") || strings.Contains(msg, "duplicate key") {
-		code = "conflict"
-	}
-	return nf.NodeError{Message: msg, Code: code, Retryable: retryable}
-}
+// classify turns a driver error into the node's error (nf.SQLError: portable codes
+// unique_violation, foreign_key_violation, not_null_violation, check_violation, else sql).
+func classify(err error) error { return nf.SQLError(err) }

@@ -24,7 +24,7 @@ func TestRunReportsRowsAffectedAndConflicts(t *testing.T) {
 		t.Fatalf("%d %v", n, err)
 	}
 	_, err = Run(x, db, "INSERT INTO t (k, v) VALUES (?, ?)", []any{"a", int64(3)})
-	if ne := nf.AsNodeError(err); ne.Code != "conflict" {
+	if ne := nf.AsNodeError(err); ne.Code != "unique_violation" {
 		t.Fatalf("%+v", ne)
 	}
 	n, err = Run(x, db, "UPDATE t SET v = v + 1", nil)

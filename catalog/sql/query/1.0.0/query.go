@@ -87,24 +87,6 @@ type discard struct{}
 
 func (*discard) Scan(any) error { return nil }
 
-// Classify turns a driver error into a node error; lock and connection errors are
-// retryable.
-func Classify(err error) error {
-	msg := err.Error()
-	retryable := false
-	for _, s := range []string{"database is locked", "SQLITE_BUSY", "connection refused", "connection reset", "broken pipe", "too many clients", "deadlock"} {
-		if contains(msg, s) {
-			retryable = true
-		}
-	}
-	return nf.NodeError{Message: msg, Code: "sql", Retryable: retryable}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
-}
+// Classify turns a driver error into the node's error (nf.SQLError: portable codes for
+// constraint violations, retryable lock and connection errors).
+func Classify(err error) error { return nf.SQLError(err) }
