@@ -592,7 +592,10 @@ def _register_features(server: NodeforgeServer) -> None:
 def graph_params(params: Any) -> tuple[str, str | None]:
     """The ``textDocument.uri`` and the optional ``since`` (the tag of the answer the
     client shows) of a ``nodeforge/graph`` request, or InvalidParams."""
-    get = params.get if isinstance(params, dict) else lambda name: getattr(params, name, None)
+
+    def get(name: str) -> Any:
+        return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
     document = get("textDocument")
     uri = document.get("uri") if isinstance(document, dict) else getattr(document, "uri", None)
     if not isinstance(uri, str) or not uri:
