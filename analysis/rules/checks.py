@@ -380,6 +380,8 @@ def check_connections(ctx: CheckContext) -> None:
         cached = _resolve_connections(ctx)
         if connections is not None:
             ctx.memo.put("connections", connections, signature, cached)
+    else:
+        ctx.memo.get("connection-tables", _LAST_FACTS)  # kept for the next change
     problems, ctx.graph = cached
     for problem in problems:
         problem.report(ctx)
@@ -391,18 +393,26 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
     connection, by its value object), so adding or removing a node or a connection
     costs little per other connection."""
     doc = ctx.doc
-    memo = ctx.memo
+    # The previous resolution's tables: node id -> (NodeInfo, manifest), and id of a
+    # connection's value -> (value, endpoint manifests, edge). Plain dicts read inline:
+    # this loop runs over every node and connection after each such change.
+    last = ctx.memo.get("connection-tables", _LAST_FACTS)
+    old_manifests, old_edges = ({}, {}) if last is MISSING else last
     nodes: dict[str, NodeInfo] = {}
     for node in doc.nodes:
         if node.id is not None:
             nodes.setdefault(node.id, node)
     manifests: dict[str, NodeManifest | None] = {}
+    new_manifests: dict[str, tuple[NodeInfo, NodeManifest | None]] = {}
     for nid, node in nodes.items():
-        manifest = memo.get("manifest", node)
-        if manifest is MISSING:
-            manifest = ctx.manifest(node)
-            memo.put("manifest", node, None, manifest)
-        manifests[nid] = manifest
+        hit = old_manifests.get(nid)
+        if hit is not None and hit[0] is node:
+            manifests[nid] = hit[1]
+            new_manifests[nid] = hit
+        else:
+            manifest = manifests[nid] = ctx.manifest(node)
+            new_manifests[nid] = (node, manifest)
+    new_edges: dict[int, tuple[Any, tuple[Any, Any], Edge]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
@@ -419,7 +429,18 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
             manifests.get(source.node, MISSING) if source is not None else None,
             manifests.get(target.node, MISSING) if target is not None else None,
         )
-        edge = memo.get("edge", conn.value, sides)
+        value = conn.value
+        cached = old_edges.get(id(value))
+        if (
+            cached is not None
+            and cached[0] is value
+            and cached[1][0] is sides[0]
+            and cached[1][1] is sides[1]
+        ):
+            edge = cached[2]
+            new_edges[id(value)] = cached
+        else:
+            edge = MISSING
         if edge is MISSING:
             found = len(problems)
             resolved_source = _endpoint(
@@ -438,7 +459,7 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
                 conn.index,
             )
             if len(problems) == found:
-                memo.put("edge", conn.value, sides, edge)
+                new_edges[id(value)] = (value, sides, edge)
         elif edge.index != conn.index:
             edge = Edge(edge.source, edge.source_port, edge.target, edge.target_port, conn.index)
         key = (edge.source, edge.source_port, edge.target, edge.target_port)
@@ -472,6 +493,7 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
             triggers.append(nid)
         elif kind == "join":
             joins.append(nid)
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_manifests, new_edges))
     return problems, FlowGraph(nodes, edges, triggers, joins)
 
 
@@ -752,6 +774,8 @@ def _same_edges(new: list[Edge], old: list[Edge] | None) -> bool:
     """The same edges into a node (the connections' indexes aside)."""
     if old is None or len(new) != len(old):
         return False
+    if new == old:  # mostly the very same Edge objects: compared by identity in C
+        return True
     return all(
         a.source == b.source and a.source_port == b.source_port and a.target_port == b.target_port
         for a, b in zip(new, old, strict=True)
