@@ -72,6 +72,26 @@ class FlowGraph:
                 queue.append(nxt)
         return seen
 
+    def branches_meet(self, edges: Iterable[Edge]) -> bool:
+        """Whether two of the branches starting at ``edges`` (a fan-out of one port) reach
+        the same join (``flow/merge``). The generated app runs such branches at the same
+        time (``nf.Parallel``), and the simulator follows it: every branch runs to its
+        end, then the first failing branch's error fails the fan-out."""
+        seen_by: list[set[str]] = []
+        for e in edges:
+            seen: set[str] = set()
+            todo = [e.target]
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                todo.extend(x.target for x in self.successors.get(n, []))
+            seen_by.append({n for n in seen if n in self.joins})
+        return any(
+            seen_by[i] & seen_by[j] for i in range(len(seen_by)) for j in range(i + 1, len(seen_by))
+        )
+
     def surely_runs_before(self, first: str, then: str) -> bool:
         """Whether ``first`` has run on every path from a trigger to ``then``."""
         if first == then or first not in self.successors or then not in self.successors:

@@ -544,20 +544,7 @@ class FlowGen:
 
     def branches_meet(self, edges: list[Edge]) -> bool:
         """Whether two of the branches starting at ``edges`` reach the same flow/merge."""
-        seen_by: list[set[str]] = []
-        for e in edges:
-            seen: set[str] = set()
-            todo = [e.target]
-            while todo:
-                n = todo.pop()
-                if n in seen:
-                    continue
-                seen.add(n)
-                todo.extend(x.target for x in self.a.graph.successors.get(n, []))
-            seen_by.append({n for n in seen if n in self.a.graph.joins})
-        return any(
-            seen_by[i] & seen_by[j] for i in range(len(seen_by)) for j in range(i + 1, len(seen_by))
-        )
+        return self.a.graph.branches_meet(edges)
 
     def port_used(self, node_id: str, port: str) -> bool:
         if (node_id, port) in self.stored or self._referenced(node_id, port):

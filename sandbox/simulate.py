@@ -54,6 +54,19 @@ class Delivery:
     port: str  # input port ("" for a trigger)
     value: Any
     edge: int | None  # index of the connection it came through
+    # The parallel branches it runs in, outermost first: (group, branch index) pairs.
+    branch: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class _Group:
+    """A fan-out whose branches meet again at a flow/merge: the app runs them at the same
+    time (nf.Parallel), each to its end, then fails with the first failing branch's
+    error (by branch order)."""
+
+    path: tuple[tuple[int, int], ...]  # the branches the fan-out itself ran in
+    pending: int = 0  # deliveries of the group still on the stack
+    failure: tuple[int, str] | None = None  # (branch index, message) of the first failure
 
 
 @dataclass
@@ -176,6 +189,10 @@ class Simulation:
         self.steps = 0
         self.with_values = True  # include every connection's values in results
         self._resume_past: Delivery | None = None
+        self._current: Delivery | None = None  # the delivery being run
+        self._groups: dict[int, _Group] = {}  # open parallel fan-outs
+        self._next_group = 0
+        self._parallel: dict[tuple[str, str], bool] = {}  # (node, port): branches meet
         self._lock = threading.Lock()
 
     # -- running -------------------------------------------------------------------------
@@ -205,7 +222,7 @@ class Simulation:
                     self._resume_past = top
                     break
                 self.stack.pop()
-                self._run_node(top)
+                self._run_in_branch(top)
                 ran_one = True
                 self.steps += 1
                 if self.steps > MAX_STEPS:
@@ -216,6 +233,50 @@ class Simulation:
             self._finish(stop.message)
         self.elapsed_ms += (time.perf_counter() - started) * 1000
         return self.result(with_values=self.with_values)
+
+    def _run_in_branch(self, d: Delivery) -> None:
+        """Run one delivery; a failure inside a parallel branch ends that branch only,
+        and fails the fan-out once all its branches have run (see :class:`_Group`)."""
+        for gid, _ in d.branch:
+            self._groups[gid].pending -= 1
+        self._current = d
+        try:
+            self._run_node(d)
+        except _Abort as stop:
+            if not d.branch:
+                raise
+            self._branch_failed(d.branch, stop.message)
+        finally:
+            self._current = None
+        self._settle(d.branch)
+
+    def _branch_failed(self, branch: tuple[tuple[int, int], ...], message: str) -> None:
+        gid, idx = branch[-1]
+        group = self._groups[gid]
+        if group.failure is None or idx < group.failure[0]:
+            group.failure = (idx, message)
+        kept: list[Delivery] = []
+        for x in self.stack:
+            if (gid, idx) in x.branch:  # the rest of the failed branch does not run
+                for g, _ in x.branch:
+                    self._groups[g].pending -= 1
+            else:
+                kept.append(x)
+        self.stack[:] = kept
+
+    def _settle(self, branch: tuple[tuple[int, int], ...]) -> None:
+        """Close the groups of ``branch`` that have run, innermost first; a closed group
+        with a failure fails the branch it ran in (or the execution)."""
+        for depth in range(len(branch) - 1, -1, -1):
+            gid = branch[depth][0]
+            group = self._groups.get(gid)
+            if group is None or group.pending > 0:
+                return
+            del self._groups[gid]
+            if group.failure is not None:
+                if not group.path:
+                    raise _Abort(group.failure[1])
+                self._branch_failed(group.path, group.failure[1])
 
     def run(self) -> dict[str, Any]:
         """Run to the end, ignoring breakpoints."""
@@ -565,6 +626,7 @@ class Simulation:
         """Record each port's value and queue its deliveries, depth first in order."""
         queued: list[Delivery] = []
         rec = self.nodes[node_id]
+        path = self._current.branch if self._current is not None else ()
         for port, raw in emissions:
             value = sims.shape(raw, self._out_type(node_id, port))
             rec.outputs[port] = value
@@ -573,14 +635,28 @@ class Simulation:
                 (e for e in self.graph.successors.get(node_id, []) if e.source_port == port),
                 key=lambda e: e.index,
             )
-            for e in edges:
+            group = None
+            if len(edges) > 1 and self._branches_meet(node_id, port, edges):
+                group = self._next_group
+                self._next_group += 1
+                self._groups[group] = _Group(path)
+            for i, e in enumerate(edges):
                 conn = self.connections[e.index]
                 conn.count += 1
                 if len(conn.values) < MAX_VALUES_PER_CONNECTION:
                     conn.values.append(value)
-                queued.append(Delivery(e.target, e.target_port, value, e.index))
+                branch = path if group is None else (*path, (group, i))
+                for gid, _ in branch:
+                    self._groups[gid].pending += 1
+                queued.append(Delivery(e.target, e.target_port, value, e.index, branch))
         # The stack runs its top first: push in reverse so the first edge runs first.
         self.stack.extend(reversed(queued))
+
+    def _branches_meet(self, node_id: str, port: str, edges: list[Edge]) -> bool:
+        key = (node_id, port)
+        if key not in self._parallel:
+            self._parallel[key] = self.graph.branches_meet(edges)
+        return self._parallel[key]
 
     def _out_type(self, node_id: str, port: str) -> Type:
         facts = self.analysis.facts.get(node_id)

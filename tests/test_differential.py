@@ -59,8 +59,6 @@ def test_generated_flows_agree(batch: int, upstream: diff.Upstream, tmp_path: Pa
     assert report.compared_nodes > report.requests, summary
     # Open items of issue 12 owned by other parts, each pinned by a strict xfail below.
     known = {
-        "mocked_io_expression": "test_a_failing_sql_param_fails_the_simulation_too",
-        "failed_fanout_sibling": "test_parallel_branches_run_on_after_a_failure",
         "foreach_done_after_failure": "test_a_loop_that_failed_did_not_emit_done",
         "subflow_refusal_text": "test_a_called_flows_refusal_reads_alike",
     }
@@ -224,13 +222,10 @@ SQL_PARAM_FLOW: dict[str, object] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 19 (part B): the simulator does not evaluate the SQL params of "
-    'the sql/exec it mocks, so `int("POST")` simulates clean (generator seed 33) while '
-    "the app fails with an expression error (500)",
-)
 def test_a_failing_sql_param_fails_the_simulation_too(tmp_path: Path) -> None:
+    """Found by the generator (seed 33): the simulator did not evaluate the SQL params of
+    the sql/exec it mocked, so `int("POST")` simulated clean while the app failed with an
+    expression error (issue 12 item 19, fixed in e3f8b77)."""
     ws = tmp_path / "sql_param"
     diff.workspace(ws, [SQL_PARAM_FLOW])
     result = built(ws)
@@ -367,14 +362,11 @@ PARALLEL_FLOW: dict[str, object] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator: branches that meet at a flow/merge run at the same time in the app "
-    "(nf.Parallel runs every branch to its end, then fails with the first failure), but "
-    "the simulator stops at the first branch's failure, so the later branches' nodes never "
-    "run there (generator seed 32)",
-)
 def test_parallel_branches_run_on_after_a_failure(tmp_path: Path) -> None:
+    """Found by the generator (seed 32): branches that meet at a flow/merge run at the
+    same time in the app (nf.Parallel runs each to its end, then fails with the first
+    failing branch's error); the simulator stopped at the first branch's failure, so the
+    other branches' nodes (a log here; an insert or a call elsewhere) never ran there."""
     from nodeforge.runs.store import RecordStore
 
     ws = make_workspace(tmp_path / "parallel", PARALLEL_FLOW)
@@ -388,9 +380,13 @@ def test_parallel_branches_run_on_after_a_failure(tmp_path: Path) -> None:
         (listed,) = store.list(flow="parallel_failure")
         ran = {log.node for log in store.get(listed.id).nodes}
     assert {"divide", "note"} <= ran  # the app ran the sibling branch
-    sim = simulate(load_flow(ws / "parallel_failure.flow.json"), {"n": 0}, env={})
-    assert sim["status"] == "failed"
-    assert sim["nodes"]["note"]["runs"] == 1
+    analysis = load_flow(ws / "parallel_failure.flow.json")
+    sim = simulate(analysis, {"n": 0}, env={})
+    assert sim["status"] == "failed" and sim["error"] == "division by zero"
+    assert sim["nodes"]["note"]["runs"] == 1 and sim["nodes"]["both"]["outputs"] == {}
+    assert sim["response"]["status"] == got["status"]
+    ok = simulate(analysis, {"n": 5}, env={})
+    assert ok["status"] == "done" and ok["nodes"]["both"]["outputs"]["out"]["a"] == {"q": 2}
 
 
 LOOP_FLOW: dict[str, object] = {
@@ -597,3 +593,28 @@ def test_an_empty_optional_list_survives_a_validation(tmp_path: Path) -> None:
     sim = simulate(load_flow(ws / "validated_list.flow.json"), {"body": body}, env={})
     assert sim["response"]["body"] == body
     assert got["body"] == body
+
+
+def test_parallel_branches_fail_with_the_first_failing_branch(tmp_path: Path) -> None:
+    """As nf.Parallel: every branch runs to its end; the lowest failing branch's error is
+    the fan-out's, whichever failed; a fan-out without a merge stays depth first."""
+    flow = json.loads(json.dumps(PARALLEL_FLOW))
+    nodes = flow["nodes"]
+    nodes[2] = {"id": "note", "type": "data/map", "version": "1.1.0",
+                "config": {"mapping": {"k": 'int("x" + string(input.n))'}}}  # fmt: skip
+    flow["id"] = "parallel_both"
+    ws = make_workspace(tmp_path / "both", flow)
+    analysis = load_flow(ws / "parallel_both.flow.json")
+    sim = simulate(analysis, {"n": 0}, env={})
+    assert sim["error"] == "division by zero"  # branch a (first) and b both failed
+    assert sim["nodes"]["divide"]["status"] == sim["nodes"]["note"]["status"] == "error"
+    sim = simulate(analysis, {"n": 2}, env={})
+    assert sim["status"] == "failed" and "x2" in str(sim["error"])  # only b failed
+    assert sim["nodes"]["divide"]["outputs"]["out"] == {"q": 5}
+    # without the merge the branches are not parallel: the first failure stops the run
+    flow["connections"] = [c for c in flow["connections"] if c["to"] not in ("both.a", "both.b")]
+    flow["nodes"] = nodes[:3]
+    flow["id"] = "sequential"
+    ws = make_workspace(tmp_path / "seq", flow)
+    sim = simulate(load_flow(ws / "sequential.flow.json"), {"n": 0}, env={})
+    assert sim["status"] == "failed" and sim["nodes"]["note"]["runs"] == 0
