@@ -544,7 +544,7 @@ class FlowGen:
 
     def branches_meet(self, edges: list[Edge]) -> bool:
         """Whether two of the branches starting at ``edges`` reach the same flow/merge."""
-        return self.a.graph.branches_meet(edges)
+        return bool(self.a.graph.branches_meet(edges))
 
     def port_used(self, node_id: str, port: str) -> bool:
         if (node_id, port) in self.stored or self._referenced(node_id, port):

@@ -104,7 +104,7 @@ def test_compare_reports_each_kind_of_difference() -> None:
         status, error_code, error, error_node = "completed", "", "", ""
         nodes = [Log("t", "out", {"n": 1}), Log("m", "out", {"v": 2})]
 
-    sim = {
+    sim: dict[str, Any] = {
         "status": "done",
         "error": None,
         "trace": ["t", "m", "r"],
@@ -449,7 +449,7 @@ def test_a_loop_that_failed_did_not_emit_done(tmp_path: Path) -> None:
 
 
 def _caller_and_callee(callee_body: str, status: int) -> list[dict[str, object]]:
-    callee = {
+    callee: dict[str, object] = {
         "nodeforge": "1",
         "id": "callee",
         "nodes": [
@@ -474,7 +474,7 @@ def _caller_and_callee(callee_body: str, status: int) -> list[dict[str, object]]
         ],
         "connections": [{"from": "begin.out", "to": "answer.in"}],
     }
-    caller = {
+    caller: dict[str, object] = {
         "nodeforge": "1",
         "id": "caller",
         "nodes": [
