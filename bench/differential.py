@@ -174,16 +174,6 @@ def _short(v: Any, n: int = 300) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
-def _kind(kind: str, app: Any, sim: Any) -> str:
-    """A known kind of difference in a value, else ``kind``: a called flow's refusal
-    quoted in a `subflow_status` message (the simulator's 400 body has no
-    `execution_id`; known: test_a_called_flows_refusal_reads_alike)."""
-    marker = "answered 400: "
-    if marker in json.dumps(app) and marker in json.dumps(sim):
-        return "subflow_refusal_text"
-    return kind
-
-
 def _sim_error_node(sim: dict[str, Any]) -> str:
     """The node whose failure ended a failed simulation (the last that errored)."""
     if sim["status"] != "failed":
@@ -218,7 +208,7 @@ def compare(
     elif _norm(body) != _norm(response.get("body")):
         diffs.append(
             (
-                _kind("body", body, response.get("body")),
+                "body",
                 f"app {_short(body)}, simulator {_short(response.get('body'))}",
             )
         )
@@ -290,7 +280,7 @@ def compare(
                     value = f"{_short(value)} (not faithful: {rec.get('reason', '')})"
                 diffs.append(
                     (
-                        _kind("node_output", got, value),
+                        "node_output",
                         f"node {node} port {port}: app {_short(got)}, simulator {_short(value)}",
                     )
                 )

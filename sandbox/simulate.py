@@ -583,7 +583,7 @@ class Simulation:
         self.response = {
             "status": 400,
             "headers": {"Content-Type": "application/problem+json"},
-            "body": {"title": title, "status": 400, "errors": problems},
+            "body": {"title": title, "status": 400, "errors": problems, "execution_id": self.id},
         }
         self.stack.clear()
         return True

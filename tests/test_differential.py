@@ -60,7 +60,6 @@ def test_generated_flows_agree(batch: int, upstream: diff.Upstream, tmp_path: Pa
     # Open items of issue 12 owned by other parts, each pinned by a strict xfail below.
     known = {
         "foreach_done_after_failure": "test_a_loop_that_failed_did_not_emit_done",
-        "subflow_refusal_text": "test_a_called_flows_refusal_reads_alike",
     }
     differ = [d for d in report.differences if d.kind not in known]
     assert not differ, "\n".join(map(str, differ[:15]))
@@ -524,13 +523,10 @@ def test_a_called_flows_error_answer_reads_alike(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator: a request the trigger refuses is answered 400 without the "
-    "`execution_id` member the app's problem body has, so a called flow's refusal quoted "
-    "in a `subflow_status` message differs (generator seed 10616)",
-)
 def test_a_called_flows_refusal_reads_alike(tmp_path: Path) -> None:
+    """Found by the generator (seed 10616): the simulator answered a refused request
+    without the `execution_id` member of the app's problem body, so a called flow's
+    refusal quoted in a `subflow_status` message read differently."""
     ws = make_workspace(tmp_path / "subflow", *_caller_and_callee("input", 200))
     result = built(ws)
     assert result.binary is not None
