@@ -123,6 +123,11 @@ class Memo:
             return MISSING
         return hit[2]
 
+    def settle(self) -> None:
+        """The analysis is done: what it did not use of the previous one's entries is
+        dropped (they would keep the previous snapshot's graph and facts alive)."""
+        self._old = {}
+
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
         entries = self._entries.get(kind)
         if entries is None:
@@ -228,6 +233,7 @@ def analyze(
             ctx.diagnostics.append(crash)
         for run in checks.ALL_CHECKS:
             _run_isolated(ctx, run)
+        ctx.memo.settle()
     finally:
         if collecting:
             gc.enable()

@@ -8,6 +8,7 @@ from JSON paths: only the nodes and connections themselves are positioned up fro
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +49,9 @@ def parse_endpoint(text: Any) -> Endpoint | None:
     if not isinstance(text, str) or not text:
         return None
     node, dot, port = text.partition(".")
-    return Endpoint(node, port if dot else None)
+    # Interned: a node id is named by each connection of the node, a port name by
+    # thousands of them; one string each (an open document's memory).
+    return Endpoint(sys.intern(node), sys.intern(port) if dot else None)
 
 
 @dataclass(slots=True)

@@ -769,10 +769,22 @@ def _reparse_between(
 
 
 def _shifted_same(node: JsonNode, text: str) -> JsonNode:
-    """A node before the edit: same place, same expansion, new text."""
-    copy = JsonNode(node.kind, node.start, node.end, node.value, text)
-    copy._object, copy._array = node._object, node._array
-    return copy
+    """A node before the edit: the same object, reading the new text from now on, it
+    and what was expanded of it. Its characters are the same at the same places in
+    both texts, so the previous snapshot reads exactly what it read (the only change
+    ever made to a shared node), and the previous text is not kept alive by the
+    nodes every later snapshot shares (a document's memory stays near one text)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current._text is text:
+            continue
+        current._text = text
+        if current._array is not None:
+            stack.extend(current._array)
+        if current._object is not None:
+            stack.extend(p.value for p in current._object if p.value is not None)
+    return node
 
 
 def _same(node: JsonNode | None, text: str) -> JsonNode | None:

@@ -373,7 +373,8 @@ def check_connections(ctx: CheckContext) -> None:
     The result depends only on the connections and on each node's id, type and
     version, so it is reused while those are unchanged (edits inside a config)."""
     doc = ctx.doc
-    signature = tuple((n.id, n.type, n.version) for n in doc.nodes)
+    # One flat tuple (not a tuple per node): it stays in the memo as long as the graph.
+    signature = tuple([x for n in doc.nodes for x in (n.id, n.type, n.version)])
     connections = doc.value.get("connections")
     cached = ctx.memo.get("connections", connections, signature)
     if cached is MISSING:
