@@ -361,8 +361,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 
 def body_of(sim: dict[str, Any]) -> tuple[Any, Any]:
+    """The simulated answer's status and body, without its execution id (as the app's)."""
     response = sim.get("response") or {}
-    return response.get("status"), response.get("body")
+    return response.get("status"), strip_id(response.get("body"))
 
 
 def strip_id(body: Any) -> Any:
