@@ -3,8 +3,9 @@
     python -m bench.startup_bench        # 7 runs of each
     python -m bench.startup_bench -r 15
 
-Each figure is the wall time of a fresh process, median (min-max) in ms, after one
-unmeasured warm-up run (byte code and the catalog cache written), with the user's
+Each figure is the wall time of a fresh process, median (min-max) in ms, and its CPU
+time (user + system: less sensitive to a loaded machine), after one unmeasured warm-up
+run (byte code and the catalog cache written), with the user's
 environment (PYTHONDONTWRITEBYTECODE removed: a shell does not set it):
 
 - ``python -c pass``: the interpreter alone, the floor of every figure below;
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,15 +40,28 @@ def user_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def process_ms(argv: list[str], runs: int) -> list[float]:
+def _children_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def process_ms(argv: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall times and CPU times (user + system) of fresh processes."""
     env = user_env()
     subprocess.run(argv, capture_output=True, env=env, check=False, cwd=ROOT)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), _children_cpu_ms()
         subprocess.run(argv, capture_output=True, env=env, check=False, cwd=ROOT)
         times.append((time.perf_counter() - start) * 1000)
-    return times
+        cpu.append(_children_cpu_ms() - used)
+    return times, cpu
+
+
+def _process_cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
@@ -72,8 +87,9 @@ def _read(proc: subprocess.Popen[bytes]) -> dict[str, Any]:
     return data
 
 
-def lsp_once() -> tuple[float, float]:
-    """(ms to the initialize answer, ms to the first diagnostics of FLOW)."""
+def lsp_once() -> tuple[float, float, float]:
+    """(ms to the initialize answer, ms to the first diagnostics of FLOW, CPU ms the
+    server had used when it answered initialize)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "nodeforge", "lsp", "--stdio"],
@@ -97,6 +113,7 @@ def lsp_once() -> tuple[float, float]:
         while _read(proc).get("id") != 1:
             pass
         initialized = (time.perf_counter() - start) * 1000
+        cpu = _process_cpu_ms(proc.pid)
         _send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
         doc = {"uri": FLOW.as_uri(), "languageId": "json", "version": 1, "text": FLOW.read_text()}
         _send(
@@ -117,7 +134,7 @@ def lsp_once() -> tuple[float, float]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return initialized, diagnosed
+    return initialized, diagnosed, cpu
 
 
 def catalog_ms(runs: int) -> tuple[list[float], list[float]]:
@@ -153,12 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}"
     )
     print("median (min-max) ms")
-    print(f"python -c pass: {fmt(process_ms([sys.executable, '-c', 'pass'], args.runs))}")
+    wall, cpu = process_ms([sys.executable, "-c", "pass"], args.runs)
+    print(f"python -c pass: {fmt(wall)}, CPU {fmt(cpu)}")
     check = [sys.executable, "-m", "nodeforge", "check", str(FLOW)]
-    print(f"nodeforge check (one small flow): {fmt(process_ms(check, args.runs))}")
+    wall, cpu = process_ms(check, args.runs)
+    print(f"nodeforge check (one small flow): {fmt(wall)}, CPU {fmt(cpu)}")
     lsp_once()  # warm-up
     runs = [lsp_once() for _ in range(args.runs)]
-    print(f"lsp: initialize answered: {fmt([r[0] for r in runs])}")
+    print(f"lsp: initialize answered: {fmt([r[0] for r in runs])}, CPU {fmt([r[2] for r in runs])}")
     print(f"lsp: first diagnostics of a small flow: {fmt([r[1] for r in runs])}")
     checked, cached = catalog_ms(args.runs)
     print(f"standard catalog, checked (cache off): {fmt(checked)}")
