@@ -378,7 +378,21 @@ def lsp_graph_answer(
     only what changed is converted and encoded (``docs/graph-view.md``, "Answers
     relative to the last one")."""
 
+    text = lines.text
+    size = len(text)
+    starts = lines.line_starts
+    # Every column of an ASCII text (or of any text in UTF-32) is its code-point
+    # distance from the line's start: one bisection per position, no slicing.
+    plain = encoding is PositionEncoding.UTF32 or text.isascii()
+    line_of = bisect.bisect_right
+
     def rng(span: Span) -> tuple[int, int, int, int]:
+        if plain:
+            a = min(max(span.start, 0), size)
+            b = min(max(span.end, 0), size)
+            la = line_of(starts, a) - 1
+            lb = line_of(starts, b, la if b >= a else 0) - 1
+            return (la, a - starts[la], lb, b - starts[lb])
         start = lines.position(span.start, encoding)
         end = lines.position(span.end, encoding)
         return (start.line, start.character, end.line, end.character)
