@@ -394,26 +394,39 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
     connection, by its value object), so adding or removing a node or a connection
     costs little per other connection."""
     doc = ctx.doc
-    # The previous resolution's tables: node id -> (NodeInfo, manifest), and id of a
-    # connection's value -> (value, endpoint manifests, edge). Plain dicts read inline:
-    # this loop runs over every node and connection after each such change.
+    # The previous resolution's tables: node id -> (NodeInfo, manifest, kind), and id
+    # of a connection's value -> (value, source manifest, target manifest, edge, key).
+    # Plain dicts read inline: these loops run over every node and connection after
+    # each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_manifests, old_edges = ({}, {}) if last is MISSING else last
+    old_nodes, old_edges = ({}, {}) if last is MISSING else last
+    catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
-    for node in doc.nodes:
-        if node.id is not None:
-            nodes.setdefault(node.id, node)
     manifests: dict[str, NodeManifest | None] = {}
-    new_manifests: dict[str, tuple[NodeInfo, NodeManifest | None]] = {}
-    for nid, node in nodes.items():
-        hit = old_manifests.get(nid)
-        if hit is not None and hit[0] is node:
-            manifests[nid] = hit[1]
-            new_manifests[nid] = hit
-        else:
-            manifest = manifests[nid] = ctx.manifest(node)
-            new_manifests[nid] = (node, manifest)
-    new_edges: dict[int, tuple[Any, tuple[Any, Any], Edge]] = {}
+    new_nodes: dict[str, tuple[NodeInfo, NodeManifest | None, str | None]] = {}
+    triggers: list[str] = []
+    joins: list[str] = []
+    for node in doc.nodes:
+        nid = node.id
+        if nid is None or nid in nodes:
+            continue
+        nodes[nid] = node
+        hit = old_nodes.get(nid)
+        if hit is None or hit[0] is not node:
+            manifest = ctx.manifest(node)
+            kind = _kind_of(manifest) if manifest is not None else None
+            if manifest is None and node.type:
+                # A trigger with a wrong version is still a trigger: judged by the type.
+                latest = catalog.latest(node.type)
+                kind = "trigger" if latest is not None and latest.kind == "trigger" else None
+            hit = (node, manifest, kind)
+        new_nodes[nid] = hit
+        manifests[nid] = hit[1]
+        if hit[2] == "trigger":
+            triggers.append(nid)
+        elif hit[2] == "join":
+            joins.append(nid)
+    new_edges: dict[int, tuple[Any, Any, Any, Edge, tuple[str, str, str, str]]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
@@ -424,25 +437,25 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
             names.append(_NamesByLength(nodes))
         return names[0]
 
+    get = manifests.get
     for conn in doc.connections:
-        source, target = conn.source, conn.target
-        sides = (
-            manifests.get(source.node, MISSING) if source is not None else None,
-            manifests.get(target.node, MISSING) if target is not None else None,
-        )
-        value = conn.value
+        source, target, value = conn.source, conn.target, conn.value
         cached = old_edges.get(id(value))
         if (
             cached is not None
             and cached[0] is value
-            and cached[1][0] is sides[0]
-            and cached[1][1] is sides[1]
+            and source is not None
+            and target is not None
+            and cached[1] is get(source.node, MISSING)
+            and cached[2] is get(target.node, MISSING)
         ):
-            edge = cached[2]
+            edge, key = cached[3], cached[4]
             new_edges[id(value)] = cached
+            if edge.index != conn.index:
+                edge = Edge(
+                    edge.source, edge.source_port, edge.target, edge.target_port, conn.index
+                )
         else:
-            edge = MISSING
-        if edge is MISSING:
             found = len(problems)
             resolved_source = _endpoint(
                 problems, conn, "from", source, nodes, names_of, manifests, output=True
@@ -459,16 +472,15 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
                 resolved_target.port or "",
                 conn.index,
             )
-            if len(problems) == found:
-                new_edges[id(value)] = (value, sides, edge)
-        elif edge.index != conn.index:
-            edge = Edge(edge.source, edge.source_port, edge.target, edge.target_port, conn.index)
-        key = (edge.source, edge.source_port, edge.target, edge.target_port)
+            key = (edge.source, edge.source_port, edge.target, edge.target_port)
+            if len(problems) == found and source is not None and target is not None:
+                sides = (get(source.node, MISSING), get(target.node, MISSING))
+                new_edges[id(value)] = (value, *sides, edge, key)
         if key in seen:
             problems.append(
                 _Problem(
                     "NF023",
-                    f"Duplicate connection `{conn.value.get('from')}` -> `{conn.value.get('to')}`",
+                    f"Duplicate connection `{value.get('from')}` -> `{value.get('to')}`",
                     conn.path,
                     {"index": conn.index},
                     tags=(Tag.UNNECESSARY,),
@@ -478,24 +490,23 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
             continue
         seen[key] = conn
         edges.append(edge)
-    # A trigger with a wrong version is still a trigger: judge the kind by the type.
-    catalog = ctx.workspace.catalog
-    triggers: list[str] = []
-    joins: list[str] = []
-    for nid, node in nodes.items():
-        manifest = manifests[nid]
-        kind = _kind_of(manifest) if manifest is not None else None
-        if kind is None and manifest is None and node.type:
-            latest = catalog.latest(node.type)
-            kind = _kind_of(latest) if latest is not None else None
-            if kind == "join":
-                kind = None  # a join needs its own manifest's inputs
-        if kind == "trigger":
-            triggers.append(nid)
-        elif kind == "join":
-            joins.append(nid)
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_manifests, new_edges))
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges))
     return problems, FlowGraph(nodes, edges, triggers, joins)
+
+
+_REQUIRED: dict[int, tuple[NodeManifest, tuple[str, ...]]] = {}
+
+
+def _required_inputs(manifest: NodeManifest) -> tuple[str, ...]:
+    """The required input ports of a manifest, in order; cached (manifests never change)."""
+    hit = _REQUIRED.get(id(manifest))
+    if hit is not None and hit[0] is manifest:
+        return hit[1]
+    ports = tuple(port for port, spec in manifest.inputs.items() if spec.required)
+    if len(_REQUIRED) > 4096:
+        _REQUIRED.clear()
+    _REQUIRED[id(manifest)] = (manifest, ports)  # keeps the manifest: ids stay unique
+    return ports
 
 
 _KINDS: dict[int, tuple[NodeManifest, str | None]] = {}
@@ -628,11 +639,12 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
                 )
     for nid in graph.nodes:
         manifest = ctx.manifest(nodes[nid])
-        if manifest is None:
+        required = _required_inputs(manifest) if manifest is not None else ()
+        if not required:
             continue
         connected = {e.target_port for e in graph.predecessors[nid]}
-        for port, spec in manifest.inputs.items():
-            if spec.required and port not in connected:
+        for port in required:
+            if port not in connected:
                 problems.append(
                     _Problem(
                         "NF016",
@@ -699,6 +711,7 @@ def check_types(ctx: CheckContext) -> None:
 
     checked: _Checked = {}
     askers = _flow_askers(ctx, nodes)
+    output_of = outputs.get
     for nid in graph.topological_order():
         node = nodes[nid]
         before = previous.get(nid)
@@ -706,7 +719,7 @@ def check_types(ctx: CheckContext) -> None:
         if (
             before is not None
             and before.node is node
-            and _same_reads(before.read, outputs)
+            and all([output_of(name) is seen for name, seen in before.read])
             and (not askers or nid not in askers)  # the called flow's answer may differ
             and (
                 same_graph
@@ -808,13 +821,6 @@ def _reads(
             for ref in site.result.references:
                 names[ref.node_id] = None
     return tuple((name, outputs.get(name)) for name in names)
-
-
-def _same_reads(
-    read: tuple[tuple[str, Mapping[str, Type] | None], ...], outputs: dict[str, dict[str, Type]]
-) -> bool:
-    get = outputs.get
-    return all(get(name) is seen for name, seen in read)
 
 
 def _rebound(fact: NodeFacts, env: TypeEnv) -> NodeFacts:
