@@ -394,7 +394,15 @@ class NodeManifest(BaseModel):
         """A config with every required key filled: its default, else its first example,
         else its first enum value, else an empty value of its type."""
         props = self.properties
-        return {key: _placeholder(props.get(key, {})) for key in self.required_keys}
+        cfg = {key: _placeholder(props.get(key, {})) for key in self.required_keys}
+        # A statement filled from its example names placeholders: fill the parameter list
+        # it points at (x-sql-params) from that list's example, so the two agree (NF031).
+        for key in self.required_keys:
+            companion = props.get(key, {}).get("x-sql-params")
+            sub = props.get(companion) if isinstance(companion, str) else None
+            if isinstance(sub, dict) and companion not in cfg and sub.get("examples"):
+                cfg[companion] = _copy_json(sub["examples"][0])
+        return cfg
 
     def full_default_config(self) -> dict[str, Any]:
         """Like :meth:`default_config`, plus every optional key that has a default."""

@@ -494,6 +494,8 @@ async def test_cli_serves_the_page_and_the_server(workspace: Path) -> None:
 
 
 async def test_cli_refuses_a_missing_page(tmp_path: Path) -> None:
+    # A folder that exists but holds no built page (a missing one is a path error).
+    (tmp_path / "none").mkdir()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nodeforge", "serve", str(tmp_path), "--addr", "127.0.0.1:0",
         "--web-root", str(tmp_path / "none"),
