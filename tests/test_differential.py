@@ -45,17 +45,16 @@ def upstream() -> Any:
 
 @pytest.mark.parametrize("batch", range(len(CI_SEEDS)))
 def test_generated_flows_agree(batch: int, upstream: diff.Upstream, tmp_path: Path) -> None:
-    report = diff.run_batch(
-        CI_SEEDS[batch], CI_INPUTS, tmp_path / "ws", upstream, CI_FEATURES[batch]
-    )
+    from nodeforge.sandbox.runner import unavailable_reason
+
+    features = CI_FEATURES[batch]
+    if unavailable_reason() is not None:  # code/go compiles only in the sandbox (CI has it)
+        features = features - {"code"}
+    report = diff.run_batch(CI_SEEDS[batch], CI_INPUTS, tmp_path / "ws", upstream, features)
     summary = report.summary()
     # The generator aims at valid flows: most check clean, and every request is compared.
     assert report.flows >= len(CI_SEEDS[batch]) * 3 // 4, summary
-    assert report.requests == sum(
-        len(generate(s, Options(upstream.url, "h", CI_FEATURES[batch]), CI_INPUTS).requests)
-        for s in CI_SEEDS[batch]
-        if (tmp_path / "ws" / f"d{s}.flow.json").exists()
-    )
+    assert report.requests == CI_INPUTS * report.flows, summary
     assert report.compared_nodes > report.requests, summary
     # Open items of issue 12 owned by other parts, each pinned by a strict xfail below.
     known = {
