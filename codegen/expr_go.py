@@ -335,8 +335,14 @@ class ExprCompiler:
 
     @staticmethod
     def paren(code: str) -> str:
-        simple = code.replace(".", "").replace("_", "")
-        if simple.isalnum() or (code.endswith(")") and code.count("(") == 1):
+        """``code`` as an operand: bare when it is a name, a selector or one call
+        (``f(x)``), else in parentheses (``a < f(x)`` ends in a call but is not one)."""
+
+        def name(text: str) -> bool:
+            return text.replace(".", "").replace("_", "").isalnum()
+
+        head, call, _ = code.partition("(")
+        if name(code) or (call and name(head) and code.endswith(")") and code.count("(") == 1):
             return code
         return f"({code})"
 

@@ -613,3 +613,55 @@ def test_parallel_branches_fail_with_the_first_failing_branch(tmp_path: Path) ->
     ws = make_workspace(tmp_path / "seq", flow)
     sim = simulate(load_flow(ws / "sequential.flow.json"), {"n": 0}, env={})
     assert sim["status"] == "failed" and sim["nodes"]["note"]["runs"] == 0
+
+
+NEGATED_COMPARISON_FLOW: dict[str, object] = {
+    "nodeforge": "1",
+    "id": "negated",
+    "nodes": [
+        {
+            "id": "hook",
+            "type": "http/trigger",
+            "version": "1.0.0",
+            "config": {
+                "method": "POST",
+                "path": "/negated/{id}",
+                "body_schema": {
+                    "type": "object",
+                    "required": ["f", "n"],
+                    "properties": {"f": {"type": "number"}, "n": {"type": "integer"}},
+                },
+            },
+        },
+        {
+            "id": "say",
+            "type": "data/template",
+            "version": "1.0.0",
+            "config": {
+                "template": "{{ !(input.path < input.params.id) }} "
+                "{{ int(input.body.f - (input.body.f - double(input.body.n))) }}"
+            },
+        },
+        {"id": "reply", "type": "http/respond", "version": "1.0.0", "config": {"body": "input"}},
+    ],
+    "connections": [
+        {"from": "hook.out", "to": "say.in"},
+        {"from": "say.out", "to": "reply.in"},
+    ],
+}
+
+
+def test_a_negated_comparison_with_a_call_compiles(tmp_path: Path) -> None:
+    """Found by the generator (seed 20196): `!(a < m.k)` checked clean and did not build:
+    the comparison's Go code ended in a call (the map lookup), and the negation left it
+    unparenthesised (`!a < nf.Get(...)`). The same guess dropped the parentheses of a
+    right operand ending in one call: `f - (f - double(n))` compiled to
+    `input.F - input.F - float64(input.N)` (-3 for 3)."""
+    ws = make_workspace(tmp_path / "negated", NEGATED_COMPARISON_FLOW)
+    result = built(ws)
+    assert result.binary is not None
+    value = {"path": "/negated/zz", "params": {"id": "zz"}, "body": {"f": 10.0, "n": 3}}
+    got, _ = run_app(result.binary, "negated", "hook", value)
+    sim = simulate(load_flow(ws / "negated.flow.json"), value, env={})
+    # "/" < "z"; 10 - (10 - 3), not 10 - 10 - 3
+    assert got["body"] == sim["response"]["body"] == {"text": "false 3"}
