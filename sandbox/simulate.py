@@ -42,6 +42,7 @@ from nodeforge.sandbox.schemacheck import typed_params
 MAX_VALUES_PER_CONNECTION = 100
 MAX_STEPS = 100_000
 MAX_CALL_DEPTH = 16  # flow/subflow calls (analysis refuses cycles; this bounds a broken one)
+_LATER = "\x00later"  # the port of a stack entry that emits a loop's `done` (not a node run)
 
 
 class SimulationError(Exception):
@@ -249,6 +250,19 @@ class Simulation:
         finally:
             self._current = None
         self._settle(d.branch)
+        while self.stack and self.stack[-1].port == _LATER:
+            self._emit_later(self.stack.pop())
+
+    def _emit_later(self, d: Delivery) -> None:
+        """A loop's `done`, emitted once every item's branch has run (it was queued under
+        them; a failure drops it with the rest of the run or branch, as in the app)."""
+        for gid, _ in d.branch:
+            self._groups[gid].pending -= 1
+        self._current = d
+        try:
+            self._emit(d.node, [("done", d.value)])
+        finally:
+            self._current = None
 
     def _branch_failed(self, branch: tuple[tuple[int, int], ...], message: str) -> None:
         gid, idx = branch[-1]
@@ -627,7 +641,15 @@ class Simulation:
         queued: list[Delivery] = []
         rec = self.nodes[node_id]
         path = self._current.branch if self._current is not None else ()
+        later = rec.type == "flow/foreach" and (
+            self._current is None or self._current.port != _LATER
+        )
         for port, raw in emissions:
+            if later and port == "done":  # recorded and sent on once the items have run
+                for gid, _ in path:
+                    self._groups[gid].pending += 1
+                queued.append(Delivery(node_id, _LATER, raw, None, path))
+                continue
             value = sims.shape(raw, self._out_type(node_id, port))
             rec.outputs[port] = value
             self.outputs.setdefault(node_id, {})[port] = value

@@ -57,9 +57,7 @@ def test_generated_flows_agree(batch: int, upstream: diff.Upstream, tmp_path: Pa
     assert report.requests == CI_INPUTS * report.flows, summary
     assert report.compared_nodes > report.requests, summary
     # Open items of issue 12 owned by other parts, each pinned by a strict xfail below.
-    known = {
-        "foreach_done_after_failure": "test_a_loop_that_failed_did_not_emit_done",
-    }
+    known = {}
     differ = [d for d in report.differences if d.kind not in known]
     assert not differ, "\n".join(map(str, differ[:15]))
 
@@ -425,14 +423,10 @@ LOOP_FLOW: dict[str, object] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator: a flow/foreach's `done` is recorded (node output, connection value "
-    "and count) when it is queued, before the items ran, so a loop whose body failed shows "
-    "`done` as emitted; the app never emitted it (generator seed 10158); foreach collect "
-    "(issue 12 item 22) reworks `done`",
-)
 def test_a_loop_that_failed_did_not_emit_done(tmp_path: Path) -> None:
+    """Found by the generator (seed 10158): the simulator recorded a flow/foreach's `done`
+    (node output, connection value and count) when it queued it, before the items ran,
+    so a loop whose body failed showed `done` as emitted; the app never emitted it."""
     ws = make_workspace(tmp_path / "loop", LOOP_FLOW)
     result = built(ws)
     assert result.binary is not None
@@ -444,6 +438,11 @@ def test_a_loop_that_failed_did_not_emit_done(tmp_path: Path) -> None:
     assert "done" not in sim["nodes"]["each"]["outputs"]
     done = [c for c in sim["connections"] if c["from"] == "each.done"]
     assert done[0]["count"] == 0
+    ok = simulate(load_flow(ws / "loop_failure.flow.json"), {"nums": [5, 2]}, env={})
+    assert ok["status"] == "done" and ok["nodes"]["each"]["outputs"]["done"] == {"nums": [5, 2]}
+    assert ok["trace"] == ["start", "each", "divide", "divide", "reply"]
+    empty = simulate(load_flow(ws / "loop_failure.flow.json"), {"nums": []}, env={})
+    assert empty["trace"] == ["start", "each", "reply"]
 
 
 def _caller_and_callee(callee_body: str, status: int) -> list[dict[str, object]]:
