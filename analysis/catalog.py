@@ -394,7 +394,7 @@ class NodeManifest(BaseModel):
         """A config with every required key filled: its default, else its first example,
         else its first enum value, else an empty value of its type."""
         props = self.properties
-        cfg = {key: _placeholder(props.get(key, {})) for key in self.required_keys}
+        cfg = self._required_placeholders()
         # A statement filled from its example names placeholders: fill the parameter list
         # it points at (x-sql-params) from that list's example, so the two agree (NF031).
         for key in self.required_keys:
@@ -404,9 +404,16 @@ class NodeManifest(BaseModel):
                 cfg[companion] = _copy_json(sub["examples"][0])
         return cfg
 
+    def _required_placeholders(self) -> dict[str, Any]:
+        props = self.properties
+        return {key: _placeholder(props.get(key, {})) for key in self.required_keys}
+
     def full_default_config(self) -> dict[str, Any]:
-        """Like :meth:`default_config`, plus every optional key that has a default."""
-        cfg = self.default_config()
+        """Every required key filled as in :meth:`default_config`, plus every optional key
+        that has a default: what a node's config means where it leaves a key out (the code
+        generator's base). Not the example parameter list a new node gets with its example
+        statement: a node without `params` has the default `[]`, not the example's."""
+        cfg = self._required_placeholders()
         for key, sub in self.properties.items():
             if key not in cfg and isinstance(sub, dict) and "default" in sub:
                 cfg[key] = _copy_json(sub["default"])

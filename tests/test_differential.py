@@ -664,3 +664,40 @@ def test_a_negated_comparison_with_a_call_compiles(tmp_path: Path) -> None:
     sim = simulate(load_flow(ws / "negated.flow.json"), value, env={})
     # "/" < "z"; 10 - (10 - 3), not 10 - 10 - 3
     assert got["body"] == sim["response"]["body"] == {"text": "false 3"}
+
+
+def test_a_query_without_params_builds_without_the_examples_params(tmp_path: Path) -> None:
+    """A check-clean flow must build: the code generator's base config (the manifest's
+    full defaults) took the example parameter list a new SQL node gets with its example
+    statement, so a query written without `params` did not generate (NF900 'no expression
+    at params[0]'; the examples' daily_report and orders_api stopped building)."""
+    from nodeforge.analysis.workspace import load_workspace
+
+    flow: dict[str, object] = {
+        "nodeforge": "1",
+        "id": "no_params",
+        "nodes": [
+            {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+            {
+                "id": "rows",
+                "type": "sql/query",
+                "version": "1.0.0",
+                "config": {"connector": "db", "query": "SELECT id, name, qty FROM items"},
+            },
+            {"id": "reply", "type": "http/respond", "version": "1.0.0", "config": {}},
+        ],
+        "connections": [
+            {"from": "start.out", "to": "rows.in"},
+            {"from": "rows.out", "to": "reply.in"},
+        ],
+    }
+    ws = tmp_path / "no_params"
+    diff.workspace(ws, [flow])
+    manifest = load_workspace(ws).catalog.get("sql/query", "1.0.0")
+    assert manifest is not None and manifest.full_default_config()["params"] == []
+    result = built(ws)
+    assert result.binary is not None
+    env = {"NODEFORGE_CONNECTOR_DB_PATH": str(tmp_path / "db.sqlite"),
+           "NODEFORGE_CONNECTOR_DB_SCHEMA": str(ws / "db" / "db.sql")}  # fmt: skip
+    got, _ = run_app(result.binary, "no_params", "start", {}, env)
+    assert got["status"] == 200 and got["body"]["count"] == 3
