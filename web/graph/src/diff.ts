@@ -174,3 +174,10 @@ export function graphChanges(old: GraphView | null, next: GraphView): GraphChang
   const flow = !same(old.flow, next.flow) || !same(old.diagnostics, next.diagnostics);
   return { nodes, connections, flow, structure };
 }
+
+/** Whether `changes` touch what a panel shows: these nodes (keys) or connections
+ * (indices). Null changes (a new document) touch everything. */
+export function touches(changes: GraphChanges | null, nodes: readonly string[], connections: readonly number[] = []): boolean {
+  if (changes === null) return true;
+  return nodes.some((k) => changes.nodes.has(k)) || connections.some((i) => changes.connections.has(i));
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { edgeSignature, graphChanges, nodeSignature, plan, type Drawn } from "../src/diff";
+import { edgeSignature, graphChanges, nodeSignature, plan, touches, type Drawn } from "../src/diff";
 import { type GraphNode, type GraphView, mergeGraph } from "../src/protocol";
 import { buildScene, type SceneEdge, type SceneNode } from "../src/scene";
 import { badConnections, ordersApi } from "./samples";
@@ -197,4 +197,16 @@ test("changes between whole graphs: by content, with structure and the flow's ow
   const all = graphChanges(null, graph);
   assert.equal(all.nodes.size, graph.nodes.length);
   assert.equal(all.structure, true);
+});
+
+test("a panel showing a node or a connection is touched only by their changes", () => {
+  const shown = ordersApi();
+  const next = resent(shown);
+  next.nodes[1] = withBadge(next.nodes[1]);
+  const changes = graphChanges(shown, next);
+  assert.equal(touches(changes, [next.nodes[1].key]), true);
+  assert.equal(touches(changes, [next.nodes[2].key]), false);
+  assert.equal(touches(changes, [], [0]), false);
+  assert.equal(touches(changes, []), false);
+  assert.equal(touches(null, []), true); // a new document: everything is new
 });

@@ -4,6 +4,7 @@
 // (`nodeforge.graph.setConfig`); expression and template fields edit their string in
 // the text directly, with the server's completion (exprfield.ts).
 
+import { touches } from "../../../graph/src/diff";
 import type { GraphConnection, GraphNode } from "../../../graph/src/protocol";
 import { findType } from "../catalog";
 import { connectPorts, renameNode, setConfig } from "../commands";
@@ -325,11 +326,9 @@ export const inspector: Panel = {
     // A new graph redraws the panel only when what it shows changed: the selected
     // node, or the selected connection.
     ctx.on("graph", () => {
-      const changes = ctx.state.changes;
-      const key = ctx.state.selection.length === 1 ? ctx.state.selection[0] : null;
+      const keys = ctx.state.selection.length === 1 ? ctx.state.selection : [];
       const connection = ctx.state.selection.length === 0 ? ctx.state.connection : null;
-      if (changes !== null && (key === null || !changes.nodes.has(key)) && (connection === null || !changes.connections.has(connection))) return;
-      draw();
+      if (touches(ctx.state.changes, keys, connection === null ? [] : [connection])) draw();
     });
     ctx.on("catalog", draw);
     draw();
