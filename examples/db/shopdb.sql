@@ -20,3 +20,11 @@ CREATE TABLE IF NOT EXISTS order_deliveries (
   idempotency_key TEXT NOT NULL,
   delivery INTEGER NOT NULL
 );
+
+-- customers_api.flow.json: one customer per email (a duplicate is answered 409 through
+-- the portable SQL error code unique_violation); one taken address for its tests.
+CREATE TABLE IF NOT EXISTS customers (
+  email TEXT PRIMARY KEY,
+  name TEXT NOT NULL
+);
+INSERT OR IGNORE INTO customers (email, name) VALUES ('taken@example.com', 'Taken');
