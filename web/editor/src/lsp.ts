@@ -13,9 +13,10 @@ export const EDITOR_CAPABILITIES = {
 };
 
 /**
- * The page's settings for the server (docs/lsp.md, "Settings"): a short debounce, so
- * that a keystroke in a config field reaches the canvas's badges quickly (the analysis
- * after an edit is incremental: a few milliseconds).
+ * The page's settings for the server (docs/lsp.md, "Settings"): a short debounce for
+ * the text pane's typing (whose bursts it still groups). A config-field edit or a
+ * gesture does not wait for it: the page asks for the graph at once, and a request
+ * starts the analysis of the newest version without the debounce (app.ts, replace).
  */
 export const PAGE_SETTINGS = { debounceMs: 30 };
 
