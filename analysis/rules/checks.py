@@ -966,12 +966,15 @@ def _field(name: str, t: Type) -> Field:
 
 def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type]]) -> None:
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
-    # Per edge of this graph: the types last compared and the result; an edge whose
-    # two types are the very same objects as last time has the same result.
-    previous: dict[int, tuple[Type, Type, Sequence[Any]]] = ctx.memo.get("edge-types", graph, None)
+    # Per edge (the Edge object, which an unchanged connection keeps from one graph to
+    # the next): the types last compared and the result; an edge whose two types are
+    # the very same objects as last time has the same result.
+    previous: dict[int, tuple[Edge, Type, Type, Sequence[Any]]] = ctx.memo.get(
+        "edge-types", _LAST_FACTS, None
+    )
     if previous is MISSING:
         previous = {}
-    results: dict[int, tuple[Type, Type, Sequence[Any]]] = {}
+    results: dict[int, tuple[Edge, Type, Type, Sequence[Any]]] = {}
     for nid in graph.nodes:
         target = facts[nid]
         if target.manifest is None:
@@ -981,9 +984,9 @@ def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type
             if dst is None:
                 continue
             src = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
-            before = previous.get(edge.index)
-            if before is not None and before[0] is src and before[1] is dst:
-                mismatches = before[2]
+            before = previous.get(id(edge))
+            if before is not None and before[0] is edge and before[1] is src and before[2] is dst:
+                mismatches = before[3]
             elif isinstance(src, AnyType) or isinstance(dst, AnyType):
                 mismatches = ()  # any fits anything, both ways: no list to keep per edge
             else:
@@ -991,7 +994,7 @@ def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type
                 if mismatches is MISSING:
                     mismatches = check_assignable(src, dst)
                     ctx.memo.put("assignable", src, dst, mismatches)
-            results[edge.index] = (src, dst, mismatches)
+            results[id(edge)] = (edge, src, dst, mismatches)
             if not mismatches:
                 continue
             worst = min(mismatches, key=lambda m: 0 if m.severity == "error" else 1)
@@ -1018,7 +1021,7 @@ def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type
                     "to": f"{nid}.{edge.target_port}",
                 },
             )
-    ctx.memo.put("edge-types", graph, None, results)
+    ctx.memo.put("edge-types", _LAST_FACTS, None, results)
 
 
 # -- NF014, NF015 HTTP ------------------------------------------------------------------------
