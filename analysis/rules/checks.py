@@ -683,13 +683,17 @@ def check_types(ctx: CheckContext) -> None:
     # runs) is seen so by the nodes before it, whatever the previous analysis found.
     outputs: dict[str, dict[str, Type]] = {}
     manifests: dict[str, NodeManifest | None] = {}
+    untyped: dict[int, dict[str, Type]] = {}  # per manifest (alive here: ids unique)
     for nid, node in nodes.items():
         before = previous.get(nid)
         if before is not None and before.node is node:
             manifest = manifests[nid] = before.manifest
         else:
             manifest = manifests[nid] = ctx.manifest(node)
-        outputs[nid] = _any_ports(manifest)
+        ports = untyped.get(id(manifest))
+        if ports is None:
+            ports = untyped[id(manifest)] = _any_ports(manifest)
+        outputs[nid] = ports
     facts: dict[str, NodeFacts] = {}
     ctx.facts = facts
     # Nodes receiving the same input type see the same environment (one object), and
