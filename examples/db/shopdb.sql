@@ -21,10 +21,11 @@ CREATE TABLE IF NOT EXISTS order_deliveries (
   delivery INTEGER NOT NULL
 );
 
--- customers_api.flow.json: one customer per email (a duplicate is answered 409 through
+-- customers_api.flow.json: one customer per email (phone NULL when not given) (a duplicate is answered 409 through
 -- the portable SQL error code unique_violation); one taken address for its tests.
 CREATE TABLE IF NOT EXISTS customers (
   email TEXT PRIMARY KEY,
-  name TEXT NOT NULL
+  name TEXT NOT NULL,
+  phone TEXT
 );
 INSERT OR IGNORE INTO customers (email, name) VALUES ('taken@example.com', 'Taken');
