@@ -271,6 +271,17 @@ EXAMPLE_CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
             {"units": 1, "subtotal_cents": 0, "discount_cents": 100},  # a negative amount
         )
     ],
+    # customers_api: a nullable phone as a SQL parameter, a format-checked email
+    *[
+        ("customers_api", "register", {"body": body}, {"insert_customer": {"rows_affected": 1}})
+        for body in (
+            {"email": "Ana@Example.com", "name": " Ana ", "phone": "+34 600"},
+            {"email": "bo@example.com", "name": "Bo", "phone": None},
+            {"email": "bo@example.com", "name": "Bo"},
+            {"email": "not an email", "name": "Cy"},
+            {"email": "cy@example.com", "name": "Cy", "phone": 600},
+        )
+    ],
     ("tax_rate", "start", {"country": "DE", "amount_cents": 1234}, {}),
     ("tax_rate", "start", {"country": "US", "amount_cents": 1}, {}),
     ("tax_rate", "start", {"country": "DE"}, {}),
