@@ -484,7 +484,9 @@ def requests_for(
 # -- flows -------------------------------------------------------------------------------
 
 HELPER_ANSWER = obj(("y", INT, True), ("s", STR, True))
-ITEMS_ROW = obj(("id", INT, True), ("name", STR, True), ("qty", INT, True))
+ITEMS_ROW = obj(
+    ("id", INT, True), ("name", STR, True), ("qty", INT, True), ("note", nul(STR), True)
+)
 ECHO = obj(("method", STR, True), ("path", STR, True), ("got", INT, True))
 CODE_IN = obj(("n", INT, True), ("s", STR, True))
 CODE_OUT = obj(("m", INT, True), ("s", STR, True))
@@ -500,9 +502,11 @@ DB_SCHEMA = """-- the differential test's SQLite connector `db`
 CREATE TABLE IF NOT EXISTS items (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
-  qty INTEGER NOT NULL CHECK (qty >= 0)
+  qty INTEGER NOT NULL CHECK (qty >= 0),
+  note TEXT
 );
-INSERT OR IGNORE INTO items (id, name, qty) VALUES (1, 'ana', 3), (2, 'bob', 0), (3, 'zed', 12);
+INSERT OR IGNORE INTO items (id, name, qty, note)
+  VALUES (1, 'ana', 3, NULL), (2, 'bob', 0, 'fragile'), (3, 'zed', 12, NULL);
 """
 
 
@@ -780,7 +784,7 @@ class FlowGen:
         if kind == "sql_query":
             cfg = {
                 "connector": "db",
-                "query": "SELECT id, name, qty FROM items WHERE qty >= $1 ORDER BY id LIMIT 3",
+                "query": "SELECT id, name, qty, note FROM items WHERE qty >= $1 ORDER BY id LIMIT 3",
                 "params": [e.of(INT)],
                 "row_schema": schema_of(ITEMS_ROW),
             }

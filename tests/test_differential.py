@@ -93,8 +93,8 @@ def test_compare_reports_each_kind_of_difference() -> None:
     output or failing node is reported (a comparison that cannot fail proves nothing)."""
 
     class Log:
-        def __init__(self, node: str, port: str, output: Any) -> None:
-            self.node, self.port, self.output = node, port, output
+        def __init__(self, node: str, port: str, output: Any, type_: str = "data/map") -> None:
+            self.node, self.port, self.output, self.type = node, port, output, type_
 
     class Exec:
         status, error_code, error, error_node = "completed", "", "", ""
@@ -127,6 +127,10 @@ def test_compare_reports_each_kind_of_difference() -> None:
     Exec.nodes = [Log("t", "out", {"n": 1}), Log("m", "out", {"v": 5})]
     kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
     assert kinds == ["node_output"]
+    Exec.nodes = [Log("t", "out", {"n": 1}), Log("m", "out", {"v": 2}),
+                  Log("q", "error", {"code": "scan", "message": "row 1"}, "sql/query")]  # fmt: skip
+    kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
+    assert kinds == ["io_scan"]  # the generator's row schemas fit its table
     Exec.status, Exec.error_code, Exec.error_node = "failed", "expression", "m"
     kinds = [k for k, _ in diff.compare(g, "{}", (200, {"v": 2}, {}), Exec(), sim, {"r"})[0]]
     assert kinds[0] == "failed"
