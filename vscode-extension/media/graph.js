@@ -736,6 +736,11 @@ ${p.description}` : ""}`;
         previous = g;
       }
     };
+    const replace = (old, next) => {
+      const focused = old.contains(document.activeElement);
+      old.replaceWith(next);
+      if (focused) next.focus({ preventScroll: true });
+    };
     const render = () => {
       if (scene === null) {
         clear();
@@ -754,7 +759,7 @@ ${p.description}` : ""}`;
       for (const n of nodes.draw) {
         const g = drawNode(n);
         const old = nodeEls.get(n.key);
-        if (old !== void 0) old.replaceWith(g);
+        if (old !== void 0) replace(old, g);
         else nodesLayer.appendChild(g);
         nodeEls.set(n.key, g);
         nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
@@ -786,7 +791,7 @@ ${p.description}` : ""}`;
       for (const e of edges.draw) {
         const g = drawEdge(e);
         const old = edgeEls.get(e.index);
-        if (old !== void 0) old.replaceWith(g);
+        if (old !== void 0) replace(old, g);
         else edgesLayer.appendChild(g);
         edgeEls.set(e.index, g);
         edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });

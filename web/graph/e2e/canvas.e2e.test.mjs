@@ -111,6 +111,14 @@ test("a changed graph replaces only the elements of what changed", async () => {
     document.querySelector('.nf-node[data-key="create_order"] .nf-port.nf-out title')?.textContent.includes("{changed: string}"),
   );
   assert.equal(await page.getAttribute('.nf-node[data-key="create_order"]', "data-before"), "1");
+  // A focused node drawn again (moved, as with the arrow keys) keeps the focus.
+  await page.focus('.nf-node[data-key="created"]');
+  const moved = JSON.parse(JSON.stringify(typed));
+  const box = moved.nodes.find((n) => n.key === "created");
+  box.position = { x: box.position.x + 10, y: box.position.y };
+  await send({ type: "graph", graph: moved });
+  await page.waitForFunction(() => document.querySelector('.nf-node[data-key="created"]')?.dataset.before === undefined);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.key), "created");
   // Back to the first graph: the badge goes, the order of the nodes is the file's.
   await send({ type: "graph", graph });
   await page.waitForFunction(() => document.querySelector(".nf-badge") === null);

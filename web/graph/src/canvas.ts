@@ -407,6 +407,14 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     }
   };
 
+  /** Put `next` where `old` is; the keyboard focus stays on the item (a node moved
+   * with the arrow keys is drawn again after each move). */
+  const replace = (old: Element, next: SVGGElement): void => {
+    const focused = old.contains(document.activeElement);
+    old.replaceWith(next);
+    if (focused) next.focus({ preventScroll: true });
+  };
+
   const render = (): void => {
     if (scene === null) {
       clear();
@@ -425,7 +433,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     for (const n of nodes.draw) {
       const g = drawNode(n);
       const old = nodeEls.get(n.key);
-      if (old !== undefined) old.replaceWith(g);
+      if (old !== undefined) replace(old, g);
       else nodesLayer.appendChild(g);
       nodeEls.set(n.key, g);
       nodeDrawn.set(n.key, { item: n, sig: nodeSignature(n) });
@@ -458,7 +466,7 @@ export function mount(root: HTMLElement, host: Host, options: MountOptions = {})
     for (const e of edges.draw) {
       const g = drawEdge(e);
       const old = edgeEls.get(e.index);
-      if (old !== undefined) old.replaceWith(g);
+      if (old !== undefined) replace(old, g);
       else edgesLayer.appendChild(g);
       edgeEls.set(e.index, g);
       edgeDrawn.set(e.index, { item: e, sig: edgeSignature(e) });
