@@ -228,6 +228,20 @@ test("a node's Go code is tested in the sandbox with outputs, logs, duration and
   await shot("09-node-test");
 });
 
+/** Wait for connector `name`'s "settings stored" chip (the text alone would also match
+ * "no settings stored: ..."); on a timeout, say what the form answered. */
+async function storedChip(name) {
+  try {
+    await page.waitForFunction(
+      (n) => [...document.querySelectorAll(".nfe-connector")].some((c) => c.querySelector(".nfe-connector-name")?.textContent === n && c.querySelector(".nfe-chip.nfe-ok") !== null),
+      name,
+    );
+  } catch (e) {
+    const answer = await page.evaluate(() => document.querySelector(".nfe-panel-connectors form")?.textContent ?? "");
+    throw new Error(`${name} has no stored settings; the form says: ${answer.slice(-300)}`, { cause: e });
+  }
+}
+
 test("connectors are added (the secret never comes back) and tested", async () => {
   await tab("connectors");
   const form = page.locator(".nfe-panel-connectors form");
@@ -243,7 +257,7 @@ test("connectors are added (the secret never comes back) and tested", async () =
     await form.locator("input[name='path']").fill(`${name}.db`);
     await form.locator("input[name='schema']").fill(schema);
     await form.locator("button[type='submit']").click();
-    await page.waitForFunction((n) => [...document.querySelectorAll(".nfe-connector")].some((c) => c.textContent.includes(n) && c.textContent.includes("settings stored")), name);
+    await storedChip(name);
   }
   // A secret typed into a password field goes to the server and is cleared at once.
   await form.locator("input").first().fill("mailer");
@@ -259,7 +273,7 @@ test("connectors are added (the secret never comes back) and tested", async () =
     else if (name === "username" || name === "user") await input.fill("shop");
   }
   await form.locator("button[type='submit']").click();
-  await page.waitForFunction(() => [...document.querySelectorAll(".nfe-connector")].some((c) => c.textContent.includes("mailer") && c.textContent.includes("settings stored")));
+  await storedChip("mailer");
   assert.equal(await page.locator(".nfe-panel-connectors input[type='password']").evaluateAll((els) => els.filter((e) => e.value !== "").length), 0);
   assert.ok(!(await page.content()).includes(secret), "the secret is nowhere in the page");
   const shop = page.locator(".nfe-connector", { hasText: "shopdb" });
