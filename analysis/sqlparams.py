@@ -64,9 +64,17 @@ def scan_placeholders(sql: str, dialect: Dialect) -> SqlParams:
     """The placeholders of ``sql`` in order, skipping literals, quoted names and comments."""
     out = SqlParams()
     highest = 0
+    # The generator rebinds `?` to `$1, $2, ...` for PostgreSQL when the statement has no
+    # `$n` (codegen.flowgen.rebind_postgres), so one flow runs on both databases.
+    rebound = dialect == "postgres" and re.search(r"\$\d", sql) is None
     i, n = 0, len(sql)
     while i < n:
         c = sql[i]
+        if rebound and c == "?":
+            highest += 1
+            out.placeholders.append(Placeholder("?", i, i + 1, highest))
+            i += 1
+            continue
         if c == "'" or c == '"' or (dialect == "sqlite" and c == "`"):
             escapes = dialect == "postgres" and c == "'" and _escape_string(sql, i)
             i = _skip_quoted(sql, i, c, backslash=escapes)

@@ -62,6 +62,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[int
     ws = tmp_path_factory.mktemp("pg")
     (ws / "nodeforge.toml").write_text(
         '[project]\nname = "pg"\n[connectors.shopdb]\ntype = "postgres"\n'
+        # Execution records in the app's own database: no SQLite in this app at all.
+        '[records]\nconnector = "shopdb"\n'
     )
     (ws / "orders_api.flow.json").write_text((EXAMPLES / "orders_api.flow.json").read_text())
     schema = ws / "shopdb.sql"
