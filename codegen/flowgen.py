@@ -1191,6 +1191,7 @@ class FlowGen:
         value = self.types.decode(t, "v", go_string("fixture:" + nid), self.type_hint(nid, port))
         return [
             f"if v, ok := r.x.Fixture({go_string(nid)}); ok {{",
+            *evaluated,
             *[_indent(s) for s in self.emit(nid, port, value, t, go)],
             "}",
         ]
