@@ -37,6 +37,8 @@ from nodeforge.analysis.expressions import (
     evaluate,
     walk,
 )
+from nodeforge.analysis.expressions.checker import list_element
+from nodeforge.analysis.expressions.macros import MACROS, macro_var
 from nodeforge.analysis.types import (
     ANY,
     BOOL,
@@ -118,6 +120,7 @@ class ExprCompiler:
         self.imports = imports
         self.regexes = regexes  # pattern literal -> Go variable name, per file
         self.hint = hint
+        self.bound: dict[str, Compiled] = {}  # list macro variables in scope
 
     # -- entry points ------------------------------------------------------------
 
@@ -259,6 +262,9 @@ class ExprCompiler:
         raise CodegenError(f"cannot fold {e}")  # pragma: no cover
 
     def ident(self, e: Ident) -> Compiled:
+        bound = self.bound.get(e.name)
+        if bound is not None:
+            return bound
         if e.name == "input":
             return Compiled(self.scope.input_code, self.scope.input_go, self.env.input)
         if e.name == "env":
@@ -456,6 +462,8 @@ class ExprCompiler:
 
     def call(self, e: Call) -> Compiled:
         fn = e.fn
+        if e.target is not None and fn in MACROS:
+            return self.macro(e)
         t = self.type_of(e)
         if fn == "has":
             return self.has(e)
@@ -520,6 +528,56 @@ class ExprCompiler:
         if fn == "now":
             return Compiled("nf.Now()", "string", STRING)
         raise CodegenError(f"unknown function `{fn}`")
+
+    def macro(self, e: Call) -> Compiled:
+        """A list macro: a ``nf`` helper (``nf.Map``, ``nf.Exists``...) looping over the
+        typed slice, its bodies closures over the typed element."""
+        assert e.target is not None
+        fn = e.fn
+        t = self.type_of(e)
+        src = self.c(e.target)
+        if src.go.startswith("[]"):
+            items, elem_go = src.code, src.go[2:]
+        else:
+            items, elem_go = f"nf.List({self.as_any(src)}, {go_string(fn)})", "any"
+        elem_t = list_element(self.type_of(e.target)) or ANY
+        name = macro_var(e).name
+        go_var = f"{name}_"  # never a Go keyword, a package or a helper's local name
+        env, bound = self.env, self.bound
+        self.env = env.with_var(name, elem_t)
+        self.bound = {**bound, name: Compiled(go_var, elem_go, elem_t)}
+        try:
+            bodies = [self.c(b) for b in e.args[1:]]
+            func = f"func({go_var} {elem_go})"
+
+            def closure(result_go: str, code: str) -> str:
+                return f"{func} {result_go} {{\n\treturn {code}\n}}"
+
+            def condition(r: Compiled) -> str:
+                code = r.code if r.go == "bool" else f"nf.Cond({self.as_any(r)}, {go_string(fn)})"
+                return closure("bool", code)
+
+            if fn == "map":
+                go = self.go(t)
+                value_t = t.items if isinstance(t, ArrayType) else ANY
+                result_go = go[2:] if go.startswith("[]") else "any"
+                if result_go == "any" or self.go(value_t) != result_go:
+                    go, result_go = "[]any", "any"
+                    value = self.as_any(bodies[-1])
+                else:
+                    value = self.coerce(bodies[-1], value_t)
+                mapped = closure(result_go, value)
+                if len(bodies) == 2:
+                    code = f"nf.FilterMap({items}, {condition(bodies[0])}, {mapped})"
+                else:
+                    code = f"nf.Map({items}, {mapped})"
+                return Compiled(code, go, t)
+            if fn == "filter":
+                return Compiled(f"nf.Filter({items}, {condition(bodies[0])})", f"[]{elem_go}", t)
+            helper = {"exists": "Exists", "all": "All", "exists_one": "ExistsOne"}[fn]
+            return Compiled(f"nf.{helper}({items}, {condition(bodies[0])})", "bool", BOOL)
+        finally:
+            self.env, self.bound = env, bound
 
     def has(self, e: Call) -> Compiled:
         sel = e.args[0]

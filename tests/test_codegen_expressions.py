@@ -40,6 +40,7 @@ INPUT_SCHEMA = {
         "tags": {"type": "object", "additionalProperties": {"type": "string"}},
         "nested": {"type": "object", "properties": {"deep": {"type": "object"}}},
         "dyn": {},
+        "ks": {"type": "array", "items": {"type": "integer"}},
     },
 }
 
@@ -54,6 +55,7 @@ INPUT: dict[str, Any] = {
     "tags": {"color": "red"},
     "nested": {"deep": {"x": [1, 2.5, "three", None, True]}},
     "dyn": {"n": 7, "f": 2.5, "s": "dyn", "l": [1, 2, 3], "m": {"k": "v"}, "t": True},
+    "ks": [0, 2],
 }
 
 EXPRESSIONS = [
@@ -133,6 +135,35 @@ EXPRESSIONS = [
     "null",
     "coalesce(null, 3)",
     'size("日本語")',
+    # list macros
+    "input.items.map(i, i.qty * 2)",
+    "input.items.map(i, i.sku)",
+    "input.items.filter(i, i.qty > 0)",
+    "input.items.map(i, i.qty > 0, i.sku.lower())",
+    'input.items.exists(i, i.sku == "B2")',
+    'input.items.exists(i, i.sku == "Z")',
+    "input.items.all(i, i.qty > 0)",
+    "input.items.all(i, i.qty > -5)",
+    "[].all(i, i > 0)",
+    'input.names.exists_one(n, n.startsWith("a"))',
+    "input.names.exists_one(n, size(n) < 5)",
+    "input.names.map(n, size(n))",
+    "input.names.map(n, input.items.map(i, n + i.sku))",
+    "input.items.exists(i, 10 / (i.qty - 2) < 0)",
+    "input.items.all(i, 10 / (i.qty - 2) > 0)",
+    "input.dyn.l.map(x, x * 2)",
+    "input.dyn.l.filter(x, x > 1)",
+    "input.dyn.l.exists(x, x == 3)",
+    "input.nested.deep.x.map(v, string(v))",
+    "[1, 2, 3].map(x, x * input.n)",
+    "input.items.map(i, has(i.sku))",
+    "size(input.items.filter(i, i.qty > 0)) + 1",
+    'input.items.map(i, {"s": i.sku, "twice": i.qty * 2})',
+    "input.items.filter(i, i.qty < 0)[0].sku",
+    "input.items.map(i, [i.qty, i.qty + 1]).map(l, l[1])",
+    "input.ks.exists(k, 10 / k > 4)",
+    "input.ks.all(k, 10 / k > 6)",
+    'input.tags.color in input.names.map(n, n + "x")',
 ]
 
 
@@ -200,6 +231,9 @@ def test_compiled_expressions_match_the_evaluator(binary: Path) -> None:
         ({"items": []}, "out of range"),
         ({"n": 9223372036854775807}, "integer overflow"),
         ({"dyn": {"n": "x"}}, "cannot"),
+        ({"ks": [0, 3]}, "division by zero"),
+        ({"ks": [3, 0]}, "division by zero"),
+        ({"nested": {"deep": {"x": "abc"}}}, "`map` expects a list, got string"),
     ],
 )
 def test_run_time_errors_fail_the_execution(

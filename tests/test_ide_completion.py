@@ -594,6 +594,22 @@ def test_expression_after_escape_maps_offsets() -> None:
     assert '"condition": "\\"x\\" == input.body.sku"' in out
 
 
+def test_list_macros_are_offered_after_a_list_as_snippets() -> None:
+    text = cond("[input.body.qty, 1].$0 == []")
+    check_completion_has(text, ["size", "join", "map", "filter", "exists", "all", "exists_one"])
+    chosen = item(text, "map")
+    assert chosen.is_snippet and chosen.insert_text == "map(${1:x}, ${2:x})"
+    assert chosen.detail is not None and "list<T>.map(x, e: U) -> list<U>" in chosen.detail
+    assert '"condition": "[input.body.qty, 1].filter(x, true) == []"' in accept(text, "filter")
+    assert "map" not in labels(cond("input.body.sku.$0"))  # a string is no list
+
+
+def test_macro_variable_completes_with_the_element_type() -> None:
+    check_completion_has(cond("[input.body].exists(b, b.$0)"), ["sku", "qty"])
+    check_completion_has(cond("[input.body].exists(b, $0)"), ["b", "input"])
+    assert "b" not in labels(cond("[input.body].exists(b, true) && $0"))  # out of scope
+
+
 def test_template_hole_completion() -> None:
     node = '{"id": "log", "type": "util/log", "version": "1.0.0", "config": {"message": "Order {{ input.body.$0 }}"}}'
     text = flow(NODES + ", " + node, CONNECTIONS + ', {"from": "start.out", "to": "log.in"}')

@@ -137,6 +137,18 @@ def cond(expression: str) -> str:
         (cond('nodes.st$0art.out.path == \\"/\\"'), ["nodes.start"], None),
         # Escapes before the cursor: the span still covers the right characters.
         (cond('\\"é\\" == input.body.s$0ku'), ["input.body.sku: string"], "input.body.sku"),
+        # List macros: the name explains the macro, the variable shows the element type.
+        (
+            cond("[input.body].ex$0ists(b, b.qty > 1)"),
+            ["exists: boolean", "list<T>.exists(x, p: boolean) -> boolean", "at least one"],
+            "exists",
+        ),
+        (
+            cond("[input.body].exists(b, $0b.qty > 1)"),
+            ["b: {sku: string, qty?: integer}", "the variable of `exists`", "`[input.body]`"],
+            "b",
+        ),
+        (cond("[input.body].exists(b, b.q$0ty > 1)"), ["b.qty: integer"], "b.qty"),
     ],
 )
 def test_expression_hover(text: str, fragments: list[str], span_text: str | None) -> None:

@@ -8,7 +8,7 @@ against a :class:`TypeEnv`, evaluate with :func:`evaluate`. Templates
 from .checker import FUNCTIONS, CheckResult, FunctionInfo, NodeRef, TypeEnv, check, references
 from .errors import EvalError, ExprError
 from .evaluator import EvalScope, MissingError, evaluate, format_double
-from .ide import Completion, completions_at, expr_at, type_at
+from .ide import Completion, HoverInfo, completions_at, expr_at, hover_at, type_at
 from .parser import ParseResult, parse, quote_string, unparse
 from .template import (
     Template,
@@ -46,6 +46,7 @@ __all__ = [
     "Expr",
     "ExprError",
     "FunctionInfo",
+    "HoverInfo",
     "Ident",
     "Index",
     "ListLit",
@@ -69,6 +70,7 @@ __all__ = [
     "evaluate",
     "expr_at",
     "format_double",
+    "hover_at",
     "parse",
     "parse_template",
     "quote_string",

@@ -33,6 +33,7 @@ from ..types import (
     union,
 )
 from .errors import ExprError, arity_message
+from .macros import MACROS, macro_var
 from .tree import (
     Binary,
     Call,
@@ -62,6 +63,7 @@ __all__ = [
     "NodeRef",
     "TypeEnv",
     "check",
+    "list_element",
     "references",
     "suggest",
 ]
@@ -88,7 +90,9 @@ class TypeEnv:
     ``nodes``: node id -> output port -> type. ``visible_nodes``: ids that surely
     ran before on every path (None: no dominance check). ``env_names``: known
     environment variables (None: any name). ``known_nodes``: every node id of the
-    flow (ids in ``nodes`` count as known too).
+    flow (ids in ``nodes`` count as known too). ``vars``: the variables of the list
+    macros around the expression (name -> element type), for checking a macro's body
+    on its own (hover, the code generator).
     """
 
     input: Type = field(default_factory=AnyType)
@@ -96,6 +100,18 @@ class TypeEnv:
     visible_nodes: frozenset[str] | None = None
     env_names: frozenset[str] | None = None
     known_nodes: frozenset[str] = frozenset()
+    vars: Mapping[str, Type] = field(default_factory=dict)
+
+    def with_var(self, name: str, t: Type) -> TypeEnv:
+        """This environment with the macro variable ``name`` of type ``t``."""
+        return TypeEnv(
+            self.input,
+            self.nodes,
+            self.visible_nodes,
+            self.env_names,
+            self.known_nodes,
+            {**self.vars, name: t},
+        )
 
     def is_known(self, node_id: str) -> bool:
         return node_id in self.known_nodes or node_id in self.nodes
@@ -396,12 +412,13 @@ _SCALAR = frozenset({"string", "int", "number", "bool", "null"})
 
 
 class _Checker:
-    __slots__ = ("env", "errors", "refs")
+    __slots__ = ("env", "errors", "refs", "vars")
 
     def __init__(self, env: TypeEnv) -> None:
         self.env = env
         self.errors: list[ExprError] = []
         self.refs: list[NodeRef] = []
+        self.vars: Mapping[str, Type] = env.vars
 
     def err(
         self,
@@ -432,6 +449,9 @@ class _Checker:
 
     def ident(self, e: Ident) -> Type:
         name = e.name
+        bound = self.vars.get(name)
+        if bound is not None:
+            return bound
         if name == "input":
             return self.env.input
         if name == "env":
@@ -447,7 +467,7 @@ class _Checker:
         self.err(
             e.start,
             e.end,
-            f"unknown name `{name}`{_did_you_mean(name, ROOTS)} "
+            f"unknown name `{name}`{_did_you_mean(name, (*ROOTS, *self.vars))} "
             "(expressions start from `input`, `nodes` or `env`)",
             "unknown-identifier",
         )
@@ -752,6 +772,18 @@ class _Checker:
     def call(self, e: Call) -> Type:
         info = FUNCTIONS.get(e.fn)
         name_end = e.name_start + len(e.fn)
+        if e.fn in MACROS:
+            if e.target is not None:
+                return self.macro(e)
+            self.err(
+                e.name_start,
+                name_end,
+                f"`{e.fn}` is a list macro; call it on a list, like `{MACROS[e.fn].example}`",
+                "unknown-function",
+            )
+            if e.args:  # the rest would only repeat that the variable is unknown
+                self.t(e.args[0])
+            return ANY
         if info is None:
             alias = _ALIASES.get(e.fn) or suggest(e.fn, [*FUNCTIONS, *_ALIASES])
             alias = _ALIASES.get(alias, alias) if alias else None
@@ -788,6 +820,48 @@ class _Checker:
             return union(*(non_null(t) for t in types[:-1]), types[-1])
         types = [self.t(a) for a in args]
         return self.call_types(e, args, types)
+
+    def macro(self, e: Call) -> Type:
+        """A list macro (well-formed: the parser checked its shape): the variable has
+        the list's element type inside the bodies."""
+        assert e.target is not None
+        fn = e.fn
+        lt = self.t(e.target)
+        elem = self.element_type(e, lt)
+        var = macro_var(e)
+        saved = self.vars
+        self.vars = {**saved, var.name: elem}
+        try:
+            types = [self.t(b) for b in e.args[1:]]
+        finally:
+            self.vars = saved
+        if fn != "map" or len(types) == 2:
+            pred, pt = e.args[1], types[0]
+            if not _accepts(pt, frozenset({"bool"})):
+                self.err(
+                    pred.start,
+                    pred.end,
+                    f"the condition of `{fn}` must be a boolean, got {_d(pt)}",
+                )
+        if fn == "map":
+            return ArrayType(types[-1])
+        if fn == "filter":
+            lists = [o for o in _options(lt) if isinstance(o, ArrayType)]
+            return lists[0] if len(lists) == 1 else ArrayType(elem)
+        return BOOL
+
+    def element_type(self, e: Call, lt: Type) -> Type:
+        """The element type of a macro's receiver ``lt``; an error when it cannot be a
+        list."""
+        assert e.target is not None
+        elem = list_element(lt)
+        if elem is not None:
+            return elem
+        hint = ""
+        if "object" in _kinds(lt):
+            hint = " (the list macros iterate lists, not maps)"
+        self.err(e.target.start, e.target.end, f"`{e.fn}` expects a list, got {_d(lt)}{hint}")
+        return ANY
 
     def quiet_type(self, a: Expr) -> Type:
         """Type of a coalesce argument: unknown fields on open objects are fine."""
@@ -946,6 +1020,19 @@ def _arith_result(op: str, a: Type, b: Type) -> Type | None:
         if isinstance(a, ArrayType) and isinstance(b, ArrayType):
             return ArrayType(union(a.items, b.items))
     return None
+
+
+def list_element(t: Type) -> Type | None:
+    """The element type of a list macro's receiver of type ``t`` (``null`` options are
+    ignored, as the other operators do; ``any`` has ``any`` elements), or None when ``t``
+    cannot be a list."""
+    items: list[Type] = []
+    for o in _options(t):
+        if isinstance(o, AnyType):
+            return ANY
+        if isinstance(o, ArrayType):
+            items.append(o.items)
+    return union(*items) if items else None
 
 
 def _ports_type(ports: Mapping[str, Type]) -> Type:

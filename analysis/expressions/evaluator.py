@@ -16,6 +16,7 @@ from typing import Any
 
 from ..regex import compile_pattern, pattern_error
 from .errors import EvalError, arity_message
+from .macros import MACROS, macro_var
 from .tree import Binary, Call, Expr, Ident, Index, ListLit, Literal, MapLit, Select, Ternary, Unary
 
 __all__ = ["EvalScope", "MissingError", "evaluate", "format_double"]
@@ -128,10 +129,11 @@ def to_string(v: object, e: Expr) -> str:
 
 
 class _Evaluator:
-    __slots__ = "scope"
+    __slots__ = ("scope", "vars")
 
     def __init__(self, scope: EvalScope) -> None:
         self.scope = scope
+        self.vars: dict[str, object] = {}
 
     def ev(self, e: Expr) -> object:
         return _DISPATCH[type(e)](self, e)
@@ -140,6 +142,8 @@ class _Evaluator:
         return e.value
 
     def ident(self, e: Ident) -> object:
+        if e.name in self.vars:
+            return self.vars[e.name]
         if e.name == "input":
             return self.scope.input
         if e.name == "env":
@@ -310,6 +314,8 @@ class _Evaluator:
 
     def call(self, e: Call) -> object:
         fn = e.fn
+        if e.target is not None and fn in MACROS:
+            return self.macro(e)
         if fn == "has":
             if len(e.args) != 1 or not isinstance(e.args[0], Select):
                 raise EvalError("`has` expects one field selection", e.start, e.end)
@@ -352,6 +358,75 @@ class _Evaluator:
             raise EvalError(f"unknown function `{fn}`", e.start, e.end)
         return impl(self, e, args)
 
+    # -- list macros
+
+    def macro(self, e: Call) -> object:
+        """CEL's comprehensions. ``map``, ``filter`` and ``exists_one`` fail with the first
+        element's error; ``exists`` (``all``) is true (false) as soon as one element's
+        condition is, whatever errors other elements gave, and otherwise fails with the
+        first error (CEL's commutative ``||`` / ``&&`` over the elements)."""
+        assert e.target is not None
+        fn = e.fn
+        items = self.ev(e.target)
+        if not isinstance(items, list):
+            raise EvalError(f"`{fn}` expects a list, got {value_kind(items)}", e.start, e.end)
+        name = macro_var(e).name
+        bodies = e.args[1:]
+        saved = self.vars.get(name, _UNBOUND)
+        try:
+            if fn == "map":
+                out: list[object] = []
+                for x in items:
+                    self.vars[name] = x
+                    if len(bodies) == 2 and not self.condition(fn, bodies[0]):
+                        continue
+                    out.append(self.ev(bodies[-1]))
+                return out
+            if fn == "filter":
+                kept: list[object] = []
+                for x in items:
+                    self.vars[name] = x
+                    if self.condition(fn, bodies[0]):
+                        kept.append(x)
+                return kept
+            if fn == "exists_one":
+                count = 0
+                for x in items:
+                    self.vars[name] = x
+                    if self.condition(fn, bodies[0]):
+                        count += 1
+                return count == 1
+            decisive = fn == "exists"  # the value that decides: true for exists, false for all
+            first: EvalError | None = None
+            for x in items:
+                self.vars[name] = x
+                try:
+                    if self.condition(fn, bodies[0]) == decisive:
+                        return decisive
+                except EvalError as err:
+                    if first is None:
+                        first = err
+            if first is not None:
+                raise first
+            return not decisive
+        finally:
+            if saved is _UNBOUND:
+                self.vars.pop(name, None)
+            else:
+                self.vars[name] = saved
+
+    def condition(self, fn: str, body: Expr) -> bool:
+        v = self.ev(body)
+        if not isinstance(v, bool):
+            raise EvalError(
+                f"the condition of `{fn}` must be a boolean, got {value_kind(v)}",
+                body.start,
+                body.end,
+            )
+        return v
+
+
+_UNBOUND = object()
 
 _DISPATCH: dict[type, Callable[[_Evaluator, Any], object]] = {
     Literal: _Evaluator.literal,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal as Lit
 
-from ..types import ObjectType, Type, describe
-from .checker import FUNCTIONS, TypeEnv, _kinds, _options, check
-from .parser import KEYWORDS, Token, _Fail, _scan_string, parse, tokenize
-from .tree import Expr, children
+from ..types import ANY, ObjectType, Type, describe
+from .checker import FUNCTIONS, TypeEnv, _kinds, _options, check, list_element
+from .macros import MACROS, is_macro, macro_var
+from .parser import KEYWORDS, Token, _Fail, _scan_string, parse, tokenize, unparse
+from .tree import Call, Expr, Ident, children
 
-__all__ = ["Completion", "completions_at", "expr_at", "type_at"]
+__all__ = ["Completion", "HoverInfo", "completions_at", "expr_at", "hover_at", "type_at"]
 
 CompletionKind = Lit["field", "function", "node", "port", "keyword", "variable"]
 
@@ -22,6 +23,7 @@ class Completion:
     detail: str
     documentation: str | None = None
     insert_text: str | None = None
+    snippet: bool = False  # ``insert_text`` is in snippet syntax (``${1:x}``)
 
 
 _OPERAND_END = frozenset({"ident", ")", "]", "str", "int", "float", "true", "false", "null"})
@@ -72,6 +74,10 @@ def _chain_start(toks: list[Token], i: int) -> int | None:
 
 def _root_completions(env: TypeEnv) -> list[Completion]:
     out = [
+        Completion(name, "variable", describe(t), "A list macro's variable: the current element.")
+        for name, t in env.vars.items()
+    ]
+    out += [
         Completion("input", "variable", describe(env.input), "The data arriving at this node."),
         Completion(
             "nodes", "variable", "node outputs", "Outputs of earlier nodes: `nodes.<id>.<port>`."
@@ -114,7 +120,42 @@ def _member_completions(t: Type) -> list[Completion]:
         if ok:
             insert = f"{fn.name}()" if fn.min_args <= 1 and fn.max_args == 1 else f"{fn.name}("
             out.append(Completion(fn.name, "function", fn.signature, fn.doc, insert))
+    if "list" in kinds:
+        for m in MACROS.values():
+            doc = f"{m.doc}\n\n`{m.example}`"
+            out.append(Completion(m.name, "function", m.signature, doc, m.snippet, snippet=True))
     return out
+
+
+def _macro_env(prefix: str, toks: list[Token], env: TypeEnv) -> TypeEnv:
+    """``env`` with the variables of the list macros still open at the end of ``prefix``
+    (``input.items.map(i, i.`` binds ``i`` to the element type of ``input.items``)."""
+    opened: list[int | None] = []  # per open bracket: the token index of a macro's `(`
+    for i, t in enumerate(toks):
+        if t.kind in ("(", "[", "{"):
+            macro = (
+                t.kind == "("
+                and i >= 2
+                and toks[i - 1].kind == "ident"
+                and toks[i - 1].value in MACROS
+                and toks[i - 2].kind == "."
+                and i + 2 < len(toks)
+                and toks[i + 1].kind == "ident"
+                and toks[i + 2].kind == ","
+            )
+            opened.append(i if macro else None)
+        elif t.kind in (")", "]", "}") and opened:
+            opened.pop()
+    for i in (j for j in opened if j is not None):
+        start = _chain_start(toks, i - 3)
+        if start is None:
+            continue
+        r = parse(prefix[start : toks[i - 2].start])
+        elem: Type = ANY
+        if r.expr is not None:
+            elem = list_element(check(r.expr, env).type) or ANY
+        env = env.with_var(str(toks[i + 1].value), elem)
+    return env
 
 
 def completions_at(source: str, offset: int, env: TypeEnv) -> list[Completion]:
@@ -130,6 +171,7 @@ def completions_at(source: str, offset: int, env: TypeEnv) -> list[Completion]:
             _scan_string(prefix, toks[-1].start)
         except _Fail:
             return []  # inside a string literal
+    env = _macro_env(prefix, toks, env)
     if (
         toks
         and (toks[-1].kind == "ident" or toks[-1].kind in KEYWORDS)
@@ -183,14 +225,61 @@ def expr_at(expr: Expr, offset: int) -> Expr | None:
             return node
 
 
-def type_at(source: str, offset: int, env: TypeEnv) -> tuple[int, int, Type] | None:
-    """``(start, end, type)`` of the smallest sub-expression at ``offset`` (hover)."""
+@dataclass(frozen=True, slots=True)
+class HoverInfo:
+    """What hovering an expression shows: the sub-expression's span and type, and for a
+    list macro's name or variable, what it means (markdown)."""
+
+    start: int
+    end: int
+    type: Type
+    doc: str | None = None
+
+
+def hover_at(source: str, offset: int, env: TypeEnv) -> HoverInfo | None:
+    """The smallest sub-expression at ``offset``, typed with the variables of the list
+    macros around it; a macro's name or variable is explained."""
     r = parse(source)
     if r.expr is None:
         return None
-    node = expr_at(r.expr, offset)
-    if node is None and offset > 0:
-        node = expr_at(r.expr, offset - 1)
-    if node is None:
+    if not r.expr.start <= offset < r.expr.end and offset > 0:
+        offset -= 1
+    node: Expr = r.expr
+    if not node.start <= offset < node.end:
         return None
-    return node.start, node.end, check(node, env).type
+    binders: dict[str, Call] = {}
+    while True:
+        if is_macro(node):
+            assert isinstance(node, Call) and node.target is not None
+            name_end = node.name_start + len(node.fn)
+            if node.name_start <= offset < name_end:
+                info = MACROS[node.fn]
+                text = f"`{info.signature}`\n\n{info.doc}"
+                return HoverInfo(node.name_start, name_end, check(node, env).type, text)
+            if not node.target.start <= offset < node.target.end:
+                var = macro_var(node)
+                elem = list_element(check(node.target, env).type) or ANY
+                env = env.with_var(var.name, elem)
+                binders[var.name] = node
+        for c in children(node):
+            if c.start <= offset < c.end:
+                node = c
+                break
+        else:
+            break
+    t = check(node, env).type
+    doc: str | None = None
+    if isinstance(node, Ident) and node.name in binders:
+        binder = binders[node.name]
+        assert binder.target is not None
+        doc = (
+            f"`{node.name}`: the variable of `{binder.fn}`, each element of "
+            f"`{unparse(binder.target)}` ({describe(t)})"
+        )
+    return HoverInfo(node.start, node.end, t, doc)
+
+
+def type_at(source: str, offset: int, env: TypeEnv) -> tuple[int, int, Type] | None:
+    """``(start, end, type)`` of the smallest sub-expression at ``offset`` (hover)."""
+    found = hover_at(source, offset, env)
+    return None if found is None else (found.start, found.end, found.type)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import ExprError
+from .macros import MACROS, macro_error
 from .tree import (
     Binary,
     BinaryOp,
@@ -507,6 +508,28 @@ class _Parser:
         raise self.unexpected(t, "an expression")
 
 
+def _macro_problem(e: Expr) -> ExprError | None:
+    """The first malformed list macro of ``e`` (source order), with the variables bound
+    by the macros around each call (see :func:`macros.macro_error`)."""
+    stack: list[tuple[Expr, tuple[str, ...]]] = [(e, ())]
+    while stack:
+        n, bound = stack.pop()
+        inner = bound
+        if isinstance(n, Call) and n.target is not None and n.fn in MACROS:
+            problem = macro_error(n, bound)
+            if problem is not None:
+                return problem
+            var = n.args[0]
+            assert isinstance(var, Ident)
+            inner = (*bound, var.name)
+            # the receiver is outside the variable's scope
+            stack.extend((a, inner) for a in reversed(n.args))
+            stack.append((n.target, bound))
+            continue
+        stack.extend((c, bound) for c in reversed(children(n)))
+    return None
+
+
 def _tree_depth_ok(e: Expr) -> bool:
     stack: list[tuple[Expr, int]] = [(e, 1)]
     while stack:
@@ -543,6 +566,9 @@ def parse(source: str) -> ParseResult:
             ],
             source,
         )
+    problem = _macro_problem(e)
+    if problem is not None:
+        return ParseResult(None, [problem], source)
     return ParseResult(e, [], source)
 
 

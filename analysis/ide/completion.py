@@ -1015,7 +1015,7 @@ def _expression_items(cursor: Cursor, site: SiteKind) -> list[CompletionItem] | 
                 detail=proposal.detail,
                 documentation=proposal.documentation,
                 insert_text=dump(insert)[1:-1],
-                is_snippet=False,
+                is_snippet=proposal.snippet,  # a list macro's `map(${1:x}, ${2:x})`
                 edit_span=span,
                 sort_text=f"{_KIND_RANK.get(proposal.kind, 5)}{i:04d}",
                 filter_text=proposal.label,

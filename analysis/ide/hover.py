@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nodeforge.analysis.engine import Analysis
-from nodeforge.analysis.expressions import parse_template, type_at
+from nodeforge.analysis.expressions import hover_at, parse_template
 from nodeforge.analysis.flow import parse_endpoint
 from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
@@ -201,11 +201,14 @@ def _expression_hover(cursor: Cursor, site: SiteKind) -> HoverResult | None:
                 break
         else:
             return None
-    found = type_at(local, index - base, site.env)
+    found = hover_at(local, index - base, site.env)
     if found is None:
         return None
-    start, end, t = found
+    start, end = found.start, found.end
     text = local[start:end]
     span: Span = string_token_span(token, cursor.text, start + base, end + base)
     shown = text if len(text) <= 80 else text[:77] + "…"
-    return HoverResult(f"```\n{shown}: {describe(t)}\n```", span)
+    markdown = f"```\n{shown}: {describe(found.type)}\n```"
+    if found.doc is not None:  # a list macro's name or variable
+        markdown += f"\n\n{found.doc}"
+    return HoverResult(markdown, span)
