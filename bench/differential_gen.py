@@ -236,8 +236,12 @@ class Exprs:
         lists = self.scope.lists()
         return self.rnd.choice(lists) if lists else None
 
-    def _in_item(self, item: Ty) -> Exprs:
-        return Exprs(self.rnd, self.scope.extended(Scope.of("x", item)), self.features)
+    def _in_item(self, item: Ty) -> tuple[str, Exprs]:
+        """A macro's variable (a name no enclosing macro uses: reusing one is an error) and
+        the expressions of its body, which may read it."""
+        roots = {e.split(".", 1)[0] for e, _, _ in self.scope.paths}
+        var = next(v for v in ("x", "y", "z", "w", "v", "u", "t") if v not in roots)
+        return var, Exprs(self.rnd, self.scope.extended(Scope.of(var, item)), self.features)
 
     def _int(self, t: Ty, d: int) -> str:
         r = self.rnd
@@ -273,8 +277,8 @@ class Exprs:
         if pick == 11:
             m = self._macro_list()
             if m:
-                inner = self._in_item(m[1])
-                return f"size({m[0]}.filter(x, {inner.of(BOOL, 1)}))"
+                var, inner = self._in_item(m[1])
+                return f"size({m[0]}.filter({var}, {inner.of(BOOL, 1)}))"
         return self.literal(INT)
 
     def _num(self, t: Ty, d: int) -> str:
@@ -348,9 +352,9 @@ class Exprs:
         if pick == 8:
             m = self._macro_list()
             if m:
-                inner = self._in_item(m[1])
+                var, inner = self._in_item(m[1])
                 fn = r.choice(["exists", "all", "exists_one"])
-                return f"{m[0]}.{fn}(x, {inner.of(BOOL, 1)})"
+                return f"{m[0]}.{fn}({var}, {inner.of(BOOL, 1)})"
         if pick == 9:
             nullable = [p for t2 in SCALARS for p in self.scope.nullable(t2)]
             if nullable and "nullable" in self.features:
@@ -370,10 +374,13 @@ class Exprs:
         if pick == 2:
             m = self._macro_list()
             if m:
-                inner = self._in_item(m[1])
-                if r.random() < 0.5 and m[1] == t[1]:
-                    return f"{m[0]}.filter(x, {inner.of(BOOL, 1)})"
-                return f"{m[0]}.map(x, {inner.of(t[1], 1)})"
+                var, inner = self._in_item(m[1])
+                pick = r.random()
+                if pick < 0.4 and m[1] == t[1]:
+                    return f"{m[0]}.filter({var}, {inner.of(BOOL, 1)})"
+                if pick < 0.6:  # CEL's filter-and-map form
+                    return f"{m[0]}.map({var}, {inner.of(BOOL, 1)}, {inner.of(t[1], 1)})"
+                return f"{m[0]}.map({var}, {inner.of(t[1], 1)})"
         return self.literal(t)
 
     def _obj(self, t: Ty, d: int) -> str:

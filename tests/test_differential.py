@@ -74,6 +74,10 @@ def test_the_generator_is_deterministic_and_varied() -> None:
         assert t in types, t
     kinds = {r.valid for s in range(30) for r in generate(s, opts, 5).requests}
     assert kinds == {True, False}
+    # the list macros, now that the checker accepts them (`supported()` probes it)
+    text = " ".join(json.dumps(generate(s, opts, 1).flow) for s in range(60))
+    for macro in (".map(", ".filter(", ".exists(", ".all(", ".exists_one("):
+        assert macro in text, macro
 
 
 def test_generated_flows_mostly_check_clean(tmp_path: Path) -> None:
