@@ -395,6 +395,16 @@ def test_order_intake_vip_discount_and_review(app: App) -> None:
     assert body == {"status": "review", "total": pytest.approx(6000 * 0.9 * 1.21)}
 
 
+def test_order_intake_bulk_line_goes_to_review(app: App) -> None:
+    """A list macro in the compiled app: `lines.exists(l, l.qty >= 100)` routes to review."""
+    lines = [
+        {"sku": "A1", "qty": 1, "unit_price": 10.0},
+        {"sku": "B2", "qty": 150, "unit_price": 0.5},
+    ]
+    status, _, body = app.request("POST", "/intake", _intake(lines, country="us"))
+    assert (status, body) == (202, {"status": "review", "total": pytest.approx(10.0)})
+
+
 def test_order_intake_without_lines_is_422(app: App) -> None:
     status, _, body = app.request("POST", "/intake", _intake([], country="us"))
     assert (status, body) == (422, {"error": "an order needs at least one line"})
