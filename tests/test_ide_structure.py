@@ -114,6 +114,21 @@ def test_semantic_tokens_same_with_and_without_escapes_in_the_node() -> None:
     assert token_texts(escaped) == token_texts(plain)
 
 
+def test_semantic_tokens_of_a_list_macro() -> None:
+    from nodeforge.analysis.ide.tokens import _classified
+
+    source = "input.l.map(x, x.a)"
+    got = [(source[s:e], kind, mods) for s, e, kind, mods in _classified(source, 0)]
+    assert got == [
+        ("input", "variable", ("defaultLibrary",)),
+        ("l", "property", ()),
+        ("map", "method", ("defaultLibrary",)),  # a built-in macro
+        ("x", "variable", ()),
+        ("x", "variable", ()),
+        ("a", "property", ()),
+    ]
+
+
 def test_semantic_tokens_when_the_string_repeats_elsewhere_in_the_node() -> None:
     text = PINGER.read_text().replace(
         '"config": {"message": "took {{ input.ms }} ms"}',

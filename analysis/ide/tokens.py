@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from nodeforge.analysis.catalog import iter_config_strings
 from nodeforge.analysis.engine import Analysis
 from nodeforge.analysis.expressions import FUNCTIONS, parse_template
+from nodeforge.analysis.expressions.macros import MACROS
 from nodeforge.analysis.expressions.parser import KEYWORDS, Token, tokenize
 from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
@@ -144,7 +145,8 @@ def _classified(source: str, shift: int) -> list[tuple[int, int, str, tuple[str,
             following = toks[i + 1].kind if i + 1 < len(toks) else None
             if following == "(":
                 what = "method" if prev == "." else "function"
-                mods = ("defaultLibrary",) if name in FUNCTIONS else ()
+                built_in = name in FUNCTIONS or (prev == "." and name in MACROS)
+                mods = ("defaultLibrary",) if built_in else ()
             elif prev == ".":
                 what = "class" if _is_node_reference(toks, i) else "property"
             else:
