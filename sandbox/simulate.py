@@ -9,8 +9,9 @@ templates are evaluated by ``analysis.expressions`` (the semantics the Go code f
 Recorded: every value that crossed every connection, every node's input, outputs, logs
 and time, the execution order, the HTTP answer. Nodes doing real I/O take their pinned
 output from ``fixtures`` (node id -> output value, the format the compiled app's
-``run --fixtures`` reads; ``{"$error": {"message", "code"}}`` pins a failure instead) or a
-value made from their output schema; the result then says ``faithful: false`` and why.
+``run --fixtures`` reads; ``{"$error": {"message", "code"}}`` pins a failure instead,
+``{"$sequence": [...]}`` one response per call, see ``analysis.fixtures``) or a value made
+from their output schema; the result then says ``faithful: false`` and why.
 
 Breakpoints: :class:`Simulation` pauses *before* running a node listed in
 ``breakpoints``; :meth:`Simulation.resume` continues to the next breakpoint, or runs just
@@ -32,6 +33,7 @@ from typing import Any
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.expressions import EvalScope
 from nodeforge.analysis.expressions.errors import EvalError
+from nodeforge.analysis.fixtures import FixtureCalls, FixtureExhausted, all_problems, is_error
 from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.schedule import schedule_output
 from nodeforge.analysis.schemas import param_kinds
@@ -160,7 +162,11 @@ class Simulation:
         unknown = [n for n in (fixtures or {}) if analysis.document.node_by_id(n) is None]
         if unknown:
             raise SimulationError(f"fixtures for unknown node(s): {', '.join(sorted(unknown))}")
+        problems = all_problems(fixtures or {})
+        if problems:
+            raise SimulationError(problems[0][1])
         self.fixtures = dict(fixtures or {})
+        self._fixture_calls = FixtureCalls(self.fixtures)  # the next response of sequences
         self.env = dict(os.environ if env is None else env)
         self._env_given = env is not None
         self._given_env = dict(env or {})  # never the process environment for custom code
@@ -355,10 +361,15 @@ class Simulation:
         if mocked and not (d.node == self.trigger and not d.port):
             self._render(run, rec, facts)
         if d.node in self.fixtures:
-            pinned = self.fixtures[d.node]
+            try:
+                pinned = self._fixture_calls.take(d.node)
+            except FixtureExhausted as exc:
+                rec.status = "error"
+                rec.logs.append({"level": "ERROR", "msg": exc.message})
+                raise _Abort(exc.message) from None
             rec.status = "pinned"
             rec.logs.append({"level": "INFO", "msg": "output pinned by the fixtures"})
-            if isinstance(pinned, dict) and set(pinned) == {"$error"}:
+            if is_error(pinned):
                 err = pinned["$error"] if isinstance(pinned["$error"], dict) else {}
                 failure = sims.NodeFailure(
                     str(err.get("message", "pinned failure")),

@@ -32,6 +32,7 @@ from nodeforge.analysis.engine import (
     union_of,
 )
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
+from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
@@ -1073,6 +1074,9 @@ def check_tests(ctx: CheckContext) -> None:
         return
     triggers = set(ctx.graph.triggers)
     for index, test in enumerate(tests):
+        fixtures = test.get("fixtures") if isinstance(test, dict) else None
+        if isinstance(fixtures, dict):
+            _check_test_fixtures(ctx, index, fixtures)
         trigger = test.get("trigger") if isinstance(test, dict) else None
         if not isinstance(trigger, str) or trigger in triggers:
             continue
@@ -1085,6 +1089,23 @@ def check_tests(ctx: CheckContext) -> None:
             ctx.doc.span_of(("tests", index, "trigger")),
             data={"triggers": list(ctx.graph.triggers)},
         )
+
+
+def _check_test_fixtures(ctx: CheckContext, index: int, fixtures: dict[str, Any]) -> None:
+    """A test's fixtures pin nodes of this flow, and their ``$sequence``s are lists of
+    responses (``analysis.fixtures``): else the test cannot run as written."""
+    ids = set(ctx.graph.successors)
+    where: JsonPath = ("tests", index, "fixtures")
+    for node in fixtures:
+        if node not in ids:
+            ctx.report(
+                "NF024",
+                f"Fixture for `{node}`, which is not a node of this flow"
+                f"{_did_you_mean(node, ids)}",
+                ctx.doc.key_span((*where, node)),
+            )
+    for path, message in all_fixture_problems(fixtures):
+        ctx.report("NF024", message[0].upper() + message[1:], ctx.doc.span_of((*where, *path)))
 
 
 # -- NF026, NF027 flow/subflow calls ------------------------------------------------------------

@@ -266,10 +266,14 @@ _RULES = [
         "NF024",
         "invalid-flow-test",
         Severity.ERROR,
-        "A flow-level test fires a node that is not a trigger of this flow.",
+        "A flow-level test fires a node that is not a trigger of this flow, or pins a "
+        "fixture it cannot use.",
         "`nodeforge test` starts each test at its `trigger`; a test naming a missing or "
-        "non-trigger node cannot run, and usually means the trigger was renamed.",
-        "Set `trigger` to the id of one of the flow's trigger nodes.",
+        "non-trigger node cannot run, and usually means the trigger was renamed. Its "
+        "`fixtures` pin nodes of this flow by id; a `$sequence` fixture is a non-empty "
+        "list of responses, one per call.",
+        "Set `trigger` to the id of one of the flow's trigger nodes; key fixtures by node "
+        "id and give a `$sequence` one response per call.",
         "bad_tests",
     ),
     Rule(

@@ -28,6 +28,7 @@ type Exec struct {
 	log      *slog.Logger
 	resp     Responder
 	fixtures map[string]json.RawMessage
+	calls    *fixtureCalls // calls of nodes with a $sequence fixture, shared by forks
 	started  time.Time
 
 	answer    *answer // shared with the execution's forks
@@ -150,6 +151,7 @@ func (x *Exec) Fork() *Exec {
 		log:      x.log,
 		resp:     x.resp,
 		fixtures: x.fixtures,
+		calls:    x.calls,
 		started:  x.started,
 		answer:   x.answer,
 		rec:      x.rec,
@@ -179,16 +181,21 @@ func (x *Exec) Logger(node string) *slog.Logger {
 }
 
 // WithFixtures pins the output of nodes (id -> JSON) instead of running them: flow tests
-// use it to replace real I/O.
-func (x *Exec) WithFixtures(f map[string]json.RawMessage) { x.fixtures = f }
+// use it to replace real I/O. A `{"$sequence": [...]}` fixture gives one response per
+// call (fixtures.go).
+func (x *Exec) WithFixtures(f map[string]json.RawMessage) {
+	x.fixtures = f
+	x.calls = &fixtureCalls{n: map[string]int{}}
+}
 
-// Fixture returns the pinned output of node, if the execution has one.
+// Fixture returns the pinned output of node, if the execution has one: for a sequence,
+// the response of this call.
 func (x *Exec) Fixture(node string) (any, bool) {
 	raw, ok := x.fixtures[node]
 	if !ok {
 		return nil, false
 	}
-	v, err := DecodeJSON(raw)
+	v, err := DecodeJSON(x.pinned(node, raw))
 	if err != nil {
 		panic(Errorf("fixture of node %s: %v", node, err))
 	}

@@ -133,6 +133,9 @@ func runOnce(app *App, flows []Flow, args []string) int {
 		if err == nil {
 			err = json.Unmarshal(data, &fixtures)
 		}
+		if err == nil {
+			err = CheckFixtures(fixtures)
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "fixtures: %v\n", err)
 			return 2
