@@ -38,10 +38,17 @@ ANSWERED_TRIGGERS = frozenset({"http/trigger", "trigger/manual"})
 
 
 def check_runtime(ctx: CheckContext) -> None:
+    memo, diagnostics = ctx.memo, ctx.diagnostics
     for fact in ctx.facts.values():
         manifest = fact.manifest
         if manifest is None:
             continue
+        # A node's checks here read its value (by path), its manifest, its typed
+        # expression sites and the fixed workspace alone: a node found clean with the
+        # very same NodeInfo and sites (facts reused, or memoized) is clean again.
+        if memo.get("runtime-clean", fact.node) is fact.expressions:
+            continue
+        found = len(diagnostics)
         if fact.expressions:
             _check_expression_types(ctx, fact, manifest)
         for key, schema in manifest.properties.items():
@@ -53,6 +60,8 @@ def check_runtime(ctx: CheckContext) -> None:
                 _check_url(ctx, fact, key, is_template=_is_template(manifest, key))
         if manifest.type == "trigger/schedule" and manifest.structural:
             _check_schedule(ctx, fact)
+        if len(diagnostics) == found:
+            memo.put("runtime-clean", fact.node, None, fact.expressions)
     _check_unanswered(ctx)
 
 
@@ -93,7 +102,18 @@ def _is_template(manifest: NodeManifest, key: str) -> bool:
 
 # -- NF018: expressions whose value must have a type ---------------------------------------
 
-_EXPECTED: dict[str, Type] = {}
+_EXPECTED: dict[int, tuple[Any, Type]] = {}
+
+
+def _expected_type(schema: dict[str, Any]) -> Type:
+    """The type of an ``x-expression-type`` schema: a manifest's own dict, so cached by
+    identity (manifests never change; the entry keeps the dict: ids stay unique)."""
+    hit = _EXPECTED.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        if len(_EXPECTED) > 4096:
+            _EXPECTED.clear()
+        hit = _EXPECTED[id(schema)] = (schema, type_from_schema(schema))
+    return hit[1]
 
 
 def _check_expression_types(ctx: CheckContext, fact: NodeFacts, manifest: NodeManifest) -> None:
@@ -106,10 +126,7 @@ def _check_expression_types(ctx: CheckContext, fact: NodeFacts, manifest: NodeMa
         actual = site.result.type
         if isinstance(actual, AnyType):
             continue  # dynamic: the app checks the value
-        text = repr(sorted(schema.items()))
-        expected = _EXPECTED.get(text)
-        if expected is None:
-            expected = _EXPECTED[text] = type_from_schema(schema)
+        expected = _expected_type(schema)
         mismatches = check_assignable(actual, expected)
         if not mismatches:
             continue
