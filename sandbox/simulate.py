@@ -378,6 +378,12 @@ class Simulation:
                 )
                 self._fail(d.node, rec, failure)
                 return
+            if node_type == "http/request":
+                # a pinned 4xx/5xx takes the port a live answer with that status takes
+                reply = sims.pinned_http_failure(config, rec.rendered.get("url"), pinned)
+                if reply is not None:
+                    self._fail(d.node, rec, reply)
+                    return
             self._emit(d.node, [("out", copy.deepcopy(pinned))])
             return
         if d.node == self.trigger and not d.port:

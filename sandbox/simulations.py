@@ -98,6 +98,42 @@ class NodeRun:
         self.logs.append({"level": level.upper(), "msg": message, **fields})
 
 
+def pinned_http_failure(config: dict[str, Any], url: Any, pinned: Any) -> NodeFailure | None:
+    """The failure a pinned ``http/request`` output stands for, as the Go runtime's
+    ``nf.PinnedReply`` reads it: a ``status`` >= 400 is the node error ``http_<status>``
+    (retryable for 429 and 5xx) a live answer with that status gives, except a 4xx when
+    ``client_errors`` is ``"out"`` (1.2.0). ``url`` is the rendered URL."""
+    if not isinstance(pinned, dict):
+        return None
+    status = pinned.get("status")
+    if not isinstance(status, int) or isinstance(status, bool) or status < 400:
+        return None
+    if status < 500 and config.get("client_errors", "error") == "out":
+        return None
+    method = str(config.get("method", "GET"))
+    target = str(url if url is not None else config.get("url", "")).split("?", 1)[0]
+    message = f"{method} {target}: HTTP {status}"
+    detail = _error_message(pinned.get("body"))
+    if detail:
+        message += ": " + detail
+    return NodeFailure(message, f"http_{status}", status == 429 or status >= 500)
+
+
+def _error_message(body: Any) -> str:
+    """The error text of an HTTP error body (``nf.errorMessage``): ``error`` as a string
+    or ``error.message``, else ``message``."""
+    if not isinstance(body, dict):
+        return ""
+    err = body.get("error")
+    if isinstance(err, str):
+        return err
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return str(err["message"])
+    if isinstance(body.get("message"), str):
+        return str(body["message"])
+    return ""
+
+
 Simulation = Callable[[NodeRun], list[Emission]]
 
 

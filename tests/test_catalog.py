@@ -74,7 +74,7 @@ def test_standard_catalog_loads(catalog: Catalog) -> None:
     multi = [t for t in catalog.types() if len(catalog.versions(t)) >= 2]
     assert len(multi) >= 3
     assert catalog.versions("data/map") == ["1.0.0", "1.1.0"]
-    assert catalog.versions("http/request") == ["1.0.0", "1.1.0"]
+    assert catalog.versions("http/request") == ["1.0.0", "1.1.0", "1.2.0"]
     assert catalog.versions("whatsapp/send") == ["1.0.0", "2.0.0"]
     assert _manifest(catalog, "whatsapp/send").version == "2.0.0"
     assert catalog.get("nope/nope", "1.0.0") is None

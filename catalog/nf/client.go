@@ -95,15 +95,56 @@ func DoJSON(ctx context.Context, method, url string, headers map[string]string, 
 			reply.Body = string(data)
 		}
 	}
-	if res.StatusCode >= 400 {
-		msg := fmt.Sprintf("%s %s: HTTP %d", method, redact(url), res.StatusCode)
-		if m := errorMessage(reply.Body); m != "" {
-			msg += ": " + m
-		}
-		return reply, NodeError{Message: msg, Code: fmt.Sprintf("http_%d", res.StatusCode),
-			Retryable: res.StatusCode == 429 || res.StatusCode >= 500}
+	return reply, ReplyError(method, url, reply)
+}
+
+// ReplyError is the node error of a reply whose status is >= 400: code "http_<status>",
+// retryable for 429 and 5xx, the message naming the call (without its query string) and
+// the body's error message when it has one. Nil below 400.
+func ReplyError(method, url string, reply Reply) error {
+	if reply.Status < 400 {
+		return nil
 	}
-	return reply, nil
+	msg := fmt.Sprintf("%s %s: HTTP %d", method, redact(url), reply.Status)
+	if m := errorMessage(reply.Body); m != "" {
+		msg += ": " + m
+	}
+	return NodeError{Message: msg, Code: fmt.Sprintf("http_%d", reply.Status),
+		Retryable: reply.Status == 429 || reply.Status >= 500}
+}
+
+// PinnedReply is the pinned output of an http/request node (a fixture: `status`,
+// `headers`, `body`) as the reply and error a live call answered with it gives, so that
+// a pinned 4xx or 5xx takes the same port as the real one.
+func PinnedReply(node string, v any, method, url string) (Reply, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		panic(Errorf("fixture of node %s: expected an object with status, headers and body", node))
+	}
+	if e, ok := m["$error"].(map[string]any); ok && len(m) == 1 {
+		ne := NodeError{Message: "pinned failure", Code: "internal"}
+		if s, ok := e["message"].(string); ok {
+			ne.Message = s
+		}
+		if s, ok := e["code"].(string); ok {
+			ne.Code = s
+		}
+		ne.Retryable, _ = e["retryable"].(bool)
+		return Reply{}, ne
+	}
+	status, ok := m["status"].(int64)
+	if !ok {
+		panic(Errorf("fixture of node %s: status: expected an integer", node))
+	}
+	reply := Reply{Status: int(status), Headers: map[string]string{}, Body: m["body"]}
+	if h, ok := m["headers"].(map[string]any); ok {
+		for k, v := range h {
+			if s, ok := v.(string); ok {
+				reply.Headers[k] = s
+			}
+		}
+	}
+	return reply, ReplyError(method, url, reply)
 }
 
 func redact(url string) string {

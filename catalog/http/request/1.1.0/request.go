@@ -28,3 +28,12 @@ func Run(x *nf.Exec, req Request) (nf.Reply, error) {
 		return nf.DoJSON(ctx, req.Method, req.URL, req.Headers, req.Body)
 	})
 }
+
+// Call is Run, or the node's pinned reply when the execution has one (app run --fixtures,
+// flow tests): a pinned status >= 400 leaves through `error` as a live one does.
+func Call(x *nf.Exec, node string, req Request) (nf.Reply, error) {
+	if v, ok := x.Fixture(node); ok {
+		return nf.PinnedReply(node, v, req.Method, req.URL)
+	}
+	return Run(x, req)
+}

@@ -1,0 +1,246 @@
+"""Issue 12 items 9, 18 and 23: the simulator, ``app run`` and the served app agree on
+
+- which port an ``http/request`` answer takes (9): ``4xx`` through ``error`` by default,
+  through ``out`` with 1.2.0's ``client_errors: "out"``; a pinned answer (fixture) takes
+  the port a live one with its status takes;
+- the answer to an invalid request that the flow shapes itself from http/trigger 1.1.0's
+  ``invalid`` port (18);
+- data/validate 1.1.0 checking a chosen ``value`` (23).
+
+One workspace is built once; an upstream HTTP server in this process answers the served
+app's live calls with the status its path names (``/status/404``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis.diagnostics import Severity
+from nodeforge.codegen.build import BuildResult, app_env
+from nodeforge.sandbox.nodetest import load_flow
+from nodeforge.sandbox.simulate import simulate
+from tests.test_build_support import built, free_port, make_workspace, wait_http
+
+pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
+
+
+def node(node_id: str, type_: str, version: str = "1.0.0", **config: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": type_, "version": version, "config": config}
+
+
+def flow(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
+    conns = []
+    for e in edges:
+        src, dst = (x.strip() for x in e.split("->"))
+        conns.append(
+            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
+        )
+    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+
+
+STATUS_BODY = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"type": "integer"}},
+}
+
+
+def upstream_flow(flow_id: str, path: str, version: str, **extra: Any) -> dict[str, Any]:
+    """POST ``path`` {status}: calls the upstream for that status; answers 200 with what
+    left through ``out`` or 502 with the node error."""
+    return flow(
+        flow_id,
+        [
+            node("start", "http/trigger", method="POST", path=path, body_schema=STATUS_BODY),
+            node(
+                "call",
+                "http/request",
+                version,
+                method="GET",
+                url="{{ env.UPSTREAM }}/status/{{ input.body.status }}?token=t",
+                **extra,
+            ),
+            node(
+                "ok",
+                "http/respond",
+                status=200,
+                body='{"status": input.status, "body": input.body}',
+            ),
+            node(
+                "failed",
+                "http/respond",
+                status=502,
+                body='{"code": input.code, "message": input.message, "retryable": input.retryable}',
+            ),
+        ],
+        "start -> call",
+        "call.out -> ok",
+        "call.error -> failed",
+    )
+
+
+FLOWS: list[dict[str, Any]] = [
+    upstream_flow("call_v11", "/v11", "1.1.0"),
+    upstream_flow("call_default", "/default", "1.2.0"),
+    upstream_flow("call_out", "/out", "1.2.0", client_errors="out"),
+]
+
+
+class Upstream(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status = int(self.path.split("?")[0].rsplit("/", 1)[-1])
+        body = json.dumps({"error": f"upstream says {status}"} if status >= 400 else {"n": 1})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class App:
+    """The built workspace, its served process (started on first use) and helpers."""
+
+    def __init__(self, root: Path, result: BuildResult, tmp: Path, upstream: str) -> None:
+        assert result.binary is not None
+        self.root, self.binary, self.tmp = root, result.binary, tmp
+        self.upstream = upstream
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def env(self, data: Path) -> dict[str, str]:
+        return {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.tmp),
+            "UPSTREAM": self.upstream,
+            **app_env(self.root, data),
+        }
+
+    def simulate(
+        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return simulate(
+            load_flow(self.root / f"{flow_id}.flow.json"),
+            value,
+            trigger=trigger,
+            fixtures=fixtures or {},
+            env={"UPSTREAM": self.upstream},
+        )
+
+    def run(
+        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        inp, fx = self.tmp / "input.json", self.tmp / "fixtures.json"
+        inp.write_text(json.dumps(value))
+        args = [str(self.binary), "run", flow_id, "--trigger", trigger, "--input", str(inp)]
+        if fixtures:
+            fx.write_text(json.dumps(fixtures))
+            args += ["--fixtures", str(fx)]
+        proc = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            env=self.env(self.tmp / "run-data"),
+            timeout=60,
+            check=False,
+        )
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"no result from the binary: {proc.stdout}\n{proc.stderr}"
+        out: dict[str, Any] = json.loads(lines[-1])
+        return out
+
+    def serve(self) -> str:
+        if self.proc is None:
+            self.port = free_port()
+            env = {**self.env(self.tmp / "served-data"), "NODEFORGE_ADDR": f"127.0.0.1:{self.port}"}
+            log = (self.tmp / "served.log").open("wb")
+            self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=log, stderr=log)
+            wait_http(self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+        req = urllib.request.Request(
+            self.serve() + path,
+            data=None if data is None else data.encode(),
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw, status = resp.read(), resp.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read(), exc.code
+        return status, json.loads(raw or b"null")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    root = make_workspace(tmp_path_factory.mktemp("h3") / "http_agreement", *FLOWS)
+    for f in FLOWS:
+        a = load_flow(root / f"{f['id']}.flow.json")
+        errors = [d for d in a.diagnostics if d.severity == Severity.ERROR]
+        assert not errors, (f["id"], [(d.code, d.message) for d in errors])
+    result = built(root)
+    a = App(
+        root, result, tmp_path_factory.mktemp("h3-run"), f"http://127.0.0.1:{server.server_port}"
+    )
+    yield a
+    a.stop()
+    server.shutdown()
+
+
+def answer(sim: dict[str, Any]) -> tuple[Any, Any]:
+    response = sim.get("response") or {}
+    return response.get("status"), response.get("body")
+
+
+# -- 9: which port an http/request answer takes --------------------------------------------
+
+
+def pinned(status: int) -> dict[str, Any]:
+    body = {"error": f"upstream says {status}"} if status >= 400 else {"n": 1}
+    return {"call": {"status": status, "headers": {}, "body": body}}
+
+
+def expected(app: App, status: int, client_errors_out: bool) -> tuple[int, Any]:
+    if status < 400 or (status < 500 and client_errors_out):
+        body = {"error": f"upstream says {status}"} if status >= 400 else {"n": 1}
+        return 200, {"status": status, "body": body}
+    message = f"GET {app.upstream}/status/{status}: HTTP {status}: upstream says {status}"
+    return 502, {"code": f"http_{status}", "message": message, "retryable": status >= 500}
+
+
+@pytest.mark.parametrize(
+    ("flow_id", "path", "out"),
+    [("call_v11", "/v11", False), ("call_default", "/default", False), ("call_out", "/out", True)],
+)
+@pytest.mark.parametrize("status", [200, 404, 422, 503])
+def test_http_request_answers_take_one_port_everywhere(
+    app: App, flow_id: str, path: str, out: bool, status: int
+) -> None:
+    want = expected(app, status, out)
+    value = {"method": "POST", "body": {"status": status}}
+    sim = app.simulate(flow_id, "start", value, pinned(status))
+    assert answer(sim) == want, sim
+    got = app.run(flow_id, "start", value, pinned(status))
+    assert (got["status"], got["body"]) == want, got
+    assert app.request("POST", path, {"status": status}) == want
