@@ -90,10 +90,39 @@ def upstream_flow(flow_id: str, path: str, version: str, **extra: Any) -> dict[s
     )
 
 
+ADDRESS = {
+    "type": "object",
+    "required": ["city", "zip"],
+    "properties": {
+        "city": {"type": "string", "minLength": 1},
+        "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
+    },
+}
+
+# 23: data/validate 1.1.0 checks the body's `address` only; `valid` carries the address.
+VALIDATE_VALUE = flow(
+    "validate_value",
+    [
+        node("start", "http/trigger", method="POST", path="/address"),
+        node("check", "data/validate", "1.1.0", schema=ADDRESS, value="input.body.address"),
+        node(
+            "ok",
+            "http/respond",
+            status=200,
+            body='{"city": input.city, "zip": input.zip, "name": nodes.start.out.body.name}',
+        ),
+        node("bad", "http/respond", status=422, body='{"errors": input.errors}'),
+    ],
+    "start -> check",
+    "check.valid -> ok",
+    "check.invalid -> bad",
+)
+
 FLOWS: list[dict[str, Any]] = [
     upstream_flow("call_v11", "/v11", "1.1.0"),
     upstream_flow("call_default", "/default", "1.2.0"),
     upstream_flow("call_out", "/out", "1.2.0", client_errors="out"),
+    VALIDATE_VALUE,
 ]
 
 
@@ -244,3 +273,41 @@ def test_http_request_answers_take_one_port_everywhere(
     got = app.run(flow_id, "start", value, pinned(status))
     assert (got["status"], got["body"]) == want, got
     assert app.request("POST", path, {"status": status}) == want
+
+
+# -- 23: data/validate checks a chosen value ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "want"),
+    [
+        (
+            {"name": "Ada", "address": {"city": "Paris", "zip": "75001"}},
+            (200, {"city": "Paris", "zip": "75001", "name": "Ada"}),
+        ),
+        (
+            {"name": "Ada", "address": {"city": "", "zip": "7500"}},
+            (
+                422,
+                {
+                    "errors": [
+                        {"path": "/city", "message": "must be at least 1 characters long"},
+                        {"path": "/zip", "message": 'must match the pattern "^[0-9]{5}$"'},
+                    ]
+                },
+            ),
+        ),
+        (
+            {"name": "Ada", "address": {"zip": "75001"}},
+            (422, {"errors": [{"path": "/city", "message": "required field is missing"}]}),
+        ),
+    ],
+)
+def test_validate_checks_the_chosen_value_everywhere(
+    app: App, body: dict[str, Any], want: tuple[int, Any]
+) -> None:
+    value = {"method": "POST", "body": body}
+    assert answer(app.simulate("validate_value", "start", value)) == want
+    got = app.run("validate_value", "start", value)
+    assert (got["status"], got["body"]) == want, got
+    assert app.request("POST", "/address", body) == want
