@@ -491,7 +491,7 @@ class FlowGen:
         if key not in self.methods:
             manifest = self.manifest(node_id)
             base = lower_camel(node_id)
-            if manifest.type == "flow/merge":
+            if manifest.type == "flow/merge" or (manifest.kind == "trigger" and port != "in"):
                 base += pascal(port)
             self.methods[key] = self.names.take(base)
         return self.methods[key]
@@ -788,10 +788,13 @@ class FlowGen:
         entries = ", ".join(f"{go_string(k)}: {go_string(v)}" for k, v in sorted(kinds.items()))
         return var, f"map[string]string{{{entries}}}"
 
-    def check_params(self, trigger: str, values: dict[str, str], raw: dict[str, str]) -> list[str]:
+    def check_params(
+        self, trigger: str, values: dict[str, str], raw: dict[str, str], served: bool = True
+    ) -> list[str]:
         """Go statements converting and checking the trigger's path and query parameters
         (``raw``: Go code of their JSON values by name) into variables ``params`` and
-        ``query``, answering 400 before the flow starts; ``values`` gets those names."""
+        ``query``, answering 400 before the flow starts (:meth:`reject`); ``values`` gets
+        those names."""
         lines: list[str] = []
         titles = {"params": "nf.PathParams", "query": "nf.QueryParams"}
         for key in PARAMS:
@@ -802,12 +805,50 @@ class FlowGen:
             lines += [
                 f"{key}, bad := nf.Params({raw[key]}, {kinds}, {var}, {titles[key]})",
                 "if bad != nil {",
-                "\tx.Reject(bad)",
-                "\treturn",
+                *("\t" + s for s in self.reject(trigger, served)),
                 "}",
             ]
             values[key] = self.field_value(trigger, key, key, pascal(key))
         return lines
+
+    def shapes_invalid(self, trigger: str) -> bool:
+        """Whether the flow answers the trigger's invalid requests itself: an HTTP
+        trigger whose ``invalid`` port (1.1.0) is connected."""
+        return self.manifest(trigger).type == "http/trigger" and any(
+            e.source_port == "invalid" for e in self.a.graph.successors.get(trigger, [])
+        )
+
+    def reject(self, trigger: str, served: bool) -> list[str]:
+        """Go statements for a request ``bad`` (``*nf.BadRequest``) that broke the
+        trigger's schemas, ending the handler (``served``) or the run callback: the
+        default problem+json answer, or the flow run from the ``invalid`` port."""
+        if not self.shapes_invalid(trigger):
+            return ["x.Reject(bad)", "return" if served else "return nil"]
+        call = f"r.{self.method(trigger, 'invalid')}(bad)"
+        if not served:
+            return [f"return {call}"]
+        return [
+            f"r := &{self.rtype}{{{self.ftype}: f, x: x}}",
+            f"x.Run(func() error {{ return {call} }})",
+            "return",
+        ]
+
+    def invalid_fn(self, nid: str) -> list[str]:
+        """The method running an HTTP trigger's ``invalid`` port: the problem of a bad
+        request as the port's type, recorded as the execution's input and passed on."""
+        t, go = self.out_type(nid, "invalid"), self.go_out(nid, "invalid")
+        m = self.manifest(nid)
+        value = self.types.decode(t, "nf.JSONValue(bad)", EMPTY, self.type_hint(nid, "invalid"))
+        name = self.method(nid, "invalid")
+        return [
+            *go_comment(f"{name} runs node {nid}'s `invalid` port: the request broke its schemas."),
+            f"func (r *{self.rtype}) {name}(bad *nf.BadRequest) error {{",
+            f"\tinvalid := nf.Input(r.x, {go_string(nid)}, {go_string(m.type)}, "
+            f"{go_string(m.version)}, {value})",
+            *(_indent(s) for s in self.emit(nid, "invalid", "invalid", t, go)),
+            "}",
+            "",
+        ]
 
     def input_schema(self, trigger: str) -> str | None:
         cfg = self.raw.get(trigger, {})
@@ -889,17 +930,16 @@ class FlowGen:
         reader = None
         if reads_body and schema is not None:
             reader = self.readers.reader(self.raw[t]["body_schema"], pascal(t) + "Body")
+        rejected = ["\t\t" + s for s in self.reject(t, served=True)]
         if reader is not None:
             lines.append(f"\tbody, bad := nf.ReadRequest(req, {reader})")
             lines.append("\tif bad != nil {")
-            lines.append("\t\tx.Reject(bad)")
-            lines.append("\t\treturn")
+            lines += rejected
             lines.append("\t}")
         elif reads_body:
             lines.append(f"\tbody, bad := nf.ReadBody(req, {schema or 'nf.ObjectBody'})")
             lines.append("\tif bad != nil {")
-            lines.append("\t\tx.Reject(bad)")
-            lines.append("\t\treturn")
+            lines += rejected
             lines.append("\t}")
             body = "body"
         else:
@@ -1009,8 +1049,7 @@ class FlowGen:
                 schema = self.body_schema(t)
                 checked: dict[str, str] = {}
                 raw = {k: f"nf.Default(in, {go_string(k)}, map[string]any{{}})" for k in PARAMS}
-                for line in self.check_params(t, checked, raw):
-                    line = "\treturn nil" if line == "\treturn" else line
+                for line in self.check_params(t, checked, raw, served=False):
                     lines.append("\t\t\t" + line)
                 # Without a body_schema the body is any JSON object (nf.ObjectBody).
                 default_body = "nil" if schema is not None else "map[string]any{}"
@@ -1018,8 +1057,7 @@ class FlowGen:
                     f'\t\t\tif bad := nf.CheckValue(nf.Default(in, "body", {default_body}), '
                     f"{schema or 'nf.ObjectBody'}); bad != nil {{"
                 )
-                lines.append("\t\t\t\tx.Reject(bad)")
-                lines.append("\t\t\t\treturn nil")
+                lines += ["\t\t\t\t" + s for s in self.reject(t, served=False)]
                 lines.append("\t\t\t}")
                 defaults = {
                     "method": go_string(str(cfg.get("method", "GET"))),
@@ -1130,6 +1168,8 @@ class FlowGen:
         lines += [_indent(s) for s in body]
         lines.append("}")
         lines.append("")
+        if self.shapes_invalid(nid):
+            lines += self.invalid_fn(nid)
         return lines
 
     def render_kit(self, nid: str) -> list[str]:

@@ -605,12 +605,19 @@ class Simulation:
     def _rejected(
         self, rec: NodeRecord, value: Any, schema: Any, title: str = "Invalid request body"
     ) -> bool:
-        """Answer 400 (as the Go runtime does) when the trigger's data breaks its schema."""
+        """Answer 400 (as the Go runtime does) when the trigger's data breaks its schema;
+        an HTTP trigger whose ``invalid`` port is connected runs the flow from that port
+        with the problem instead (the flow shapes the answer)."""
         problems = _validate(value, schema)
         if not problems:
             return False
         rec.status = "ok"
         rec.logs.append({"level": "INFO", "msg": "request rejected", "errors": problems})
+        if rec.type == "http/trigger" and any(
+            e.source_port == "invalid" for e in self.graph.successors.get(rec.id, [])
+        ):
+            self._emit(rec.id, [("invalid", {"status": 400, "title": title, "errors": problems})])
+            return True
         self.response = {
             "status": 400,
             "headers": {"Content-Type": "application/problem+json"},

@@ -550,6 +550,9 @@ def test_quote_api_errors_of_the_go_code_and_the_subflow_are_422(app: App) -> No
         {"country": "FR", "lines": [{"sku": "BULK", "qty": 20000, "unit_cents": 1}]},
     )
     assert (status, body) == (422, {"error": "line BULK: 20000 units is more than we quote"})
+    # An invalid request is answered in the same format, by the flow (quote.invalid).
+    status, _, body = app.request("POST", "/quotes", {"country": "FR", "lines": []})
+    assert (status, body) == (422, {"error": "invalid quote: /lines must have at least 1 items"})
     # The called flow's execution is logged under its own id, naming its caller.
     logs = [json.loads(x) for x in app.log.read_text().splitlines() if x.startswith("{")]
     assert any(x.get("flow") == "tax_rate" and x.get("parent_node") == "tax" for x in logs)

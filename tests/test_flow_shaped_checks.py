@@ -89,3 +89,78 @@ def test_validate_without_value_checks_the_whole_input_as_1_0_0() -> None:
     assert r["nodes"]["check"]["outputs"]["invalid"]["errors"] == [
         {"path": "/email", "message": "required field is missing"}
     ]
+
+
+# -- 18: http/trigger 1.1.0 `invalid` ----------------------------------------------------------
+
+BODY = {"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer"}}}
+
+
+def shaped(refused_body: str) -> Analysis:
+    return flow(
+        [
+            node(
+                "req",
+                "http/trigger",
+                {"method": "POST", "path": "/o", "body_schema": BODY},
+                "1.1.0",
+            ),
+            node("ok", "http/respond", {"status": 201, "body": "input.body"}),
+            node("bad", "http/respond", {"status": 422, "body": refused_body}),
+        ],
+        [("req.out", "ok.in"), ("req.invalid", "bad.in")],
+    )
+
+
+def test_the_invalid_port_is_typed_as_the_problem() -> None:
+    good = shaped(
+        '{"why": input.title, "n": input.status + 0, "at": input.errors.map(e, e.pointer)}'
+    )
+    assert errors(good) == []
+    wrong = shaped('{"why": input.title + 1}')
+    assert any(code == "NF018" for code, _ in errors(wrong)), errors(wrong)
+    unknown = shaped('{"why": input.body}')
+    assert errors(unknown), "the problem has no `body`"
+
+
+def test_reading_the_request_after_invalid_is_an_error() -> None:
+    a = shaped('{"qty": nodes.req.out.body.qty}')
+    found = [m for code, m in errors(a) if code == "NF019"]
+    assert found and "req.invalid" in found[0], errors(a)
+    # on the `out` path it is fine
+    ok = flow(
+        [
+            node(
+                "req",
+                "http/trigger",
+                {"method": "POST", "path": "/o", "body_schema": BODY},
+                "1.1.0",
+            ),
+            node("ok", "http/respond", {"status": 201, "body": "{'q': nodes.req.out.body.qty}"}),
+            node("bad", "http/respond", {"status": 422, "body": "input"}),
+        ],
+        [("req.out", "ok.in"), ("req.invalid", "bad.in")],
+    )
+    assert errors(ok) == []
+
+
+def test_the_simulator_runs_the_invalid_port_or_answers_the_default() -> None:
+    a = shaped('{"why": input.title, "at": input.errors.map(e, e.pointer)}')
+    r = simulate(a, {"body": {"qty": "x"}})
+    assert r["response"] == {"status": 422, "body": {"why": "Invalid request body", "at": ["/qty"]}}
+    assert r["nodes"]["req"]["outputs"]["invalid"]["status"] == 400
+    plain = flow(
+        [
+            node(
+                "req",
+                "http/trigger",
+                {"method": "POST", "path": "/o", "body_schema": BODY},
+                "1.1.0",
+            ),
+            node("ok", "http/respond", {"status": 201}),
+        ],
+        [("req.out", "ok.in")],
+    )
+    r = simulate(plain, {"body": {"qty": "x"}})
+    assert r["response"]["status"] == 400
+    assert r["response"]["headers"] == {"Content-Type": "application/problem+json"}

@@ -118,7 +118,60 @@ VALIDATE_VALUE = flow(
     "check.invalid -> bad",
 )
 
+ORDER_TRIGGER: dict[str, Any] = {
+    "method": "POST",
+    "path": "/orders/{id}",
+    "params_schema": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "integer", "minimum": 1}},
+    },
+    "query_schema": {
+        "type": "object",
+        "properties": {"limit": {"type": "integer", "maximum": 100}},
+    },
+    "body_schema": {
+        "type": "object",
+        "required": ["qty"],
+        "properties": {"qty": {"type": "integer", "minimum": 1}},
+    },
+}
+
+# 18: the flow answers invalid requests in its own format (http/trigger 1.1.0 `invalid`)
+SHAPED = flow(
+    "shaped_invalid",
+    [
+        node("start", "http/trigger", "1.1.0", **ORDER_TRIGGER),
+        node(
+            "created",
+            "http/respond",
+            status=201,
+            body='{"id": input.params.id, "qty": input.body.qty}',
+        ),
+        node(
+            "refused",
+            "http/respond",
+            status=422,
+            body='{"error": {"code": "validation", "reason": input.title, "status": input.status,'
+            ' "fields": input.errors.map(e, e.pointer), "first": input.errors[0].message}}',
+        ),
+    ],
+    "start -> created",
+    "start.invalid -> refused",
+)
+# the same trigger 1.1.0 with `invalid` unconnected: the default problem+json answer
+DEFAULT_INVALID = flow(
+    "default_invalid",
+    [
+        node("start", "http/trigger", "1.1.0", **{**ORDER_TRIGGER, "path": "/plain/{id}"}),
+        node("created", "http/respond", status=201, body='{"id": input.params.id}'),
+    ],
+    "start -> created",
+)
+
 FLOWS: list[dict[str, Any]] = [
+    SHAPED,
+    DEFAULT_INVALID,
     upstream_flow("call_v11", "/v11", "1.1.0"),
     upstream_flow("call_default", "/default", "1.2.0"),
     upstream_flow("call_out", "/out", "1.2.0", client_errors="out"),
@@ -311,3 +364,64 @@ def test_validate_checks_the_chosen_value_everywhere(
     got = app.run("validate_value", "start", value)
     assert (got["status"], got["body"]) == want, got
     assert app.request("POST", "/address", body) == want
+
+
+# -- 18: invalid requests answered by the flow ------------------------------------------------
+
+
+def refused(reason: str, pointer: str, message: str) -> tuple[int, Any]:
+    error = {"code": "validation", "reason": reason, "status": 400, "fields": [pointer]}
+    return 422, {"error": {**error, "first": message}}
+
+
+@pytest.mark.parametrize(
+    ("id_", "query", "body", "want"),
+    [
+        ("7", {}, {"qty": 2}, (201, {"id": 7, "qty": 2})),
+        ("7", {}, {"qty": 0}, refused("Invalid request body", "/qty", "must be >= 1")),
+        (
+            "abc",
+            {},
+            {"qty": 2},
+            refused("Invalid path parameters", "/id", "expected integer, got string"),
+        ),
+        (
+            "7",
+            {"limit": "500"},
+            {"qty": 2},
+            refused("Invalid query parameters", "/limit", "must be <= 100"),
+        ),
+    ],
+)
+def test_the_flow_shapes_the_answer_to_an_invalid_request(
+    app: App, id_: str, query: dict[str, str], body: Any, want: tuple[int, Any]
+) -> None:
+    value = {"method": "POST", "params": {"id": id_}, "query": query, "body": body}
+    sim = app.simulate("shaped_invalid", "start", value)
+    assert answer(sim) == want, sim
+    got = app.run("shaped_invalid", "start", value)
+    assert (got["status"], got["body"]) == want, got
+    qs = "".join(f"?{k}={v}" for k, v in query.items())
+    assert app.request("POST", f"/orders/{id_}{qs}", body) == want
+
+
+def test_a_body_that_is_not_json_reaches_the_invalid_port_when_served(app: App) -> None:
+    status, body = app.request("POST", "/orders/7", '{"qty": ')
+    assert status == 422
+    assert body["error"]["reason"] == "Request body is not valid JSON"
+
+
+def test_unconnected_invalid_keeps_the_default_problem(app: App) -> None:
+    value = {"method": "POST", "params": {"id": "7"}, "body": {"qty": 0}}
+    problem = {
+        "title": "Invalid request body",
+        "status": 400,
+        "errors": [{"pointer": "/qty", "message": "must be >= 1"}],
+    }
+    sim = answer(app.simulate("default_invalid", "start", value))
+    assert (sim[0], {k: v for k, v in sim[1].items() if k != "execution_id"}) == (400, problem)
+    got = app.run("default_invalid", "start", value)
+    assert got["status"] == 400
+    assert {k: v for k, v in got["body"].items() if k != "execution_id"} == problem
+    status, body = app.request("POST", "/plain/7", {"qty": 0})
+    assert (status, {k: v for k, v in body.items() if k != "execution_id"}) == (400, problem)

@@ -963,6 +963,28 @@ def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str
                     doc.string_span(site.path, ref.start, ref.end),
                     data={"node": ref.node_id},
                 )
+            elif (
+                ref.node_id in known
+                and ref.port in (None, "out")
+                and nid in _after_invalid(ctx, ref.node_id)
+            ):
+                ctx.report(
+                    "NF019",
+                    f"`nodes.{ref.node_id}.out` is not set on the path from "
+                    f"`{ref.node_id}.invalid` (the request was rejected): read the problem "
+                    "through `input`",
+                    doc.string_span(site.path, ref.start, ref.end),
+                    data={"node": ref.node_id},
+                )
+
+
+def _after_invalid(ctx: CheckContext, trigger: str) -> set[str]:
+    """The nodes a run from an HTTP trigger's ``invalid`` port (http/trigger 1.1.0) can
+    reach: there the trigger ran but its ``out`` (the request) was never set."""
+    targets = [
+        e.target for e in ctx.graph.successors.get(trigger, []) if e.source_port == "invalid"
+    ]
+    return ctx.graph.reachable_from(targets) if targets else set()
 
 
 def _field(name: str, t: Type) -> Field:
