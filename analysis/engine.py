@@ -60,7 +60,7 @@ class ExpressionSite:
     result: CheckResult | None = None
     syntax_errors: list[ExprError] = field(default_factory=list)
     # No environment here: sites are shared between analyses (see ``Memo``), and the
-    # environment an expression sees (``NodeFacts.env``) belongs to one analysis.
+    # environment an expression sees (``Analysis.env_of``) belongs to one analysis.
 
 
 @dataclass(slots=True)
@@ -71,7 +71,10 @@ class NodeFacts:
     declared_inputs: dict[str, Type] = field(default_factory=dict)  # what the port accepts
     output_types: dict[str, Type] = field(default_factory=dict)
     expressions: list[ExpressionSite] = field(default_factory=list)
-    env: TypeEnv | None = None  # what the node's expressions see, in this analysis
+    # The type of ``input`` in the node's expressions (None: the node was not typed).
+    # Not the whole environment: facts are shared between analyses, and the node types
+    # an expression sees belong to one analysis (``Analysis.env_of``).
+    input: Type | None = None
     quiet: bool = True  # no expression errors and no node references to re-check
     # The output types this node's typing read (its inputs' sources and the nodes its
     # expressions name), as the very objects it saw: while each node's outputs are
@@ -143,6 +146,27 @@ class Analysis:
     facts: dict[str, NodeFacts]
     graph: FlowGraph
     memo: Memo = field(default_factory=Memo)
+    # What expressions see of the other nodes: node id -> output port -> type, and
+    # every node id (set by the types check).
+    outputs: Mapping[str, Mapping[str, Type]] = field(default_factory=dict)
+    known_nodes: frozenset[str] = frozenset()
+    _envs: dict[int, TypeEnv] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def env_of(self, fact: NodeFacts) -> TypeEnv | None:
+        """What the node's expressions see in this analysis (None for an untyped node):
+        its input type and this analysis's node types; one environment per input type."""
+        if fact.input is None:
+            return None
+        env = self._envs.get(id(fact.input))
+        if env is None or env.input is not fact.input:
+            env = self._envs[id(fact.input)] = TypeEnv(
+                input=fact.input,
+                nodes=self.outputs,
+                visible_nodes=None,
+                env_names=None,
+                known_nodes=self.known_nodes,
+            )
+        return env
 
 
 class CheckContext:
@@ -163,6 +187,9 @@ class CheckContext:
         self.diagnostics: list[Diagnostic] = []
         self.facts: dict[str, NodeFacts] = {}
         self.graph = FlowGraph((), (), ())
+        # node id -> output port -> type, and every node id (the types check's)
+        self.outputs: Mapping[str, Mapping[str, Type]] = {}
+        self.known_nodes: frozenset[str] = frozenset()
 
     def report(
         self,
@@ -238,7 +265,16 @@ def analyze(
         if collecting:
             gc.enable()
     ctx.diagnostics.sort(key=Diagnostic.sort_key)
-    return Analysis(doc, workspace, ctx.diagnostics, ctx.facts, ctx.graph, ctx.memo)
+    return Analysis(
+        doc,
+        workspace,
+        ctx.diagnostics,
+        ctx.facts,
+        ctx.graph,
+        ctx.memo,
+        ctx.outputs,
+        ctx.known_nodes,
+    )
 
 
 def _run_isolated(ctx: CheckContext, run: Check) -> None:

@@ -311,7 +311,7 @@ class FlowGen:
 
     def compiler(self, node_id: str, site: ExpressionSite | None, input_code: str) -> ExprCompiler:
         facts = self.facts(node_id)
-        env = facts.env or TypeEnv()  # what the node's expressions see
+        env = self.a.env_of(facts) or TypeEnv()  # what the node's expressions see
         scope = Scope(input_code, self.go_in(node_id), self.node_ref)
         return ExprCompiler(
             self.types, env, scope, self.imports, self.regexes, pascal(node_id), self.var_base

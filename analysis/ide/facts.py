@@ -249,7 +249,7 @@ def expression_kind(analysis: Analysis, path: JsonPath) -> SiteKind | None:
     if is_template is None:
         return None
     facts = facts_of_node(analysis, index)
-    env = facts.env if facts is not None and facts.env is not None else None
+    env = analysis.env_of(facts) if facts is not None else None
     if env is None:
         known = frozenset(n.id for n in analysis.document.nodes if n.id is not None)
         env = TypeEnv(known_nodes=known)

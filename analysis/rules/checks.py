@@ -696,7 +696,7 @@ def check_types(ctx: CheckContext) -> None:
             ports = untyped[id(manifest)] = _any_ports(manifest)
         outputs[nid] = ports
     facts: dict[str, NodeFacts] = {}
-    ctx.facts = facts
+    ctx.facts, ctx.outputs, ctx.known_nodes = facts, outputs, known
     # Nodes receiving the same input type see the same environment (one object), and
     # an expression that does not read `nodes` has one result per source and
     # environment: both are shared within this analysis (results are never mutated).
@@ -716,11 +716,12 @@ def check_types(ctx: CheckContext) -> None:
 
     checked: _Checked = {}
     askers = _flow_askers(ctx, nodes)
-    output_of = outputs.get
+    output_of, previous_of = outputs.get, previous.get
+    all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
     for nid in graph.topological_order():
         node = nodes[nid]
-        before = previous.get(nid)
-        predecessors = graph.predecessors[nid]
+        before = previous_of(nid)
+        predecessors = all_predecessors[nid]
         if (
             before is not None
             and before.node is node
@@ -729,15 +730,13 @@ def check_types(ctx: CheckContext) -> None:
             and (
                 same_graph
                 or (
-                    _same_edges(predecessors, old_graph.predecessors.get(nid))
+                    _same_edges(predecessors, old_predecessors.get(nid))
                     and (same_known or not _reads_nodes(before.expressions))
                 )
             )
         ):
-            # The same node reading the same types: its facts, in this analysis's
-            # environment (which names this analysis's node types).
-            if before.env is not None:
-                before = _rebound(before, env_for(before.env.input))
+            # The same node reading the same types: its facts, shared as they are
+            # (they hold no environment: ``Analysis.env_of`` binds one per analysis).
             facts[nid] = before
             outputs[nid] = before.output_types
             if not before.quiet:
@@ -757,7 +756,7 @@ def check_types(ctx: CheckContext) -> None:
             input_type = next(iter(fact.input_types.values()))
         else:
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
-        fact.env = env_for(input_type)
+        fact.input = input_type
         # A node whose value object and incoming types are unchanged keeps its types,
         # unless its expressions read other nodes (whose types may have changed).
         answers = node_answers(ctx, node, manifest) if nid in askers else _NO_ANSWERS
@@ -766,7 +765,7 @@ def check_types(ctx: CheckContext) -> None:
         if cached is not MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
         else:
-            _type_node(fact, manifest, checked, answers)
+            _type_node(fact, manifest, env_for(input_type), checked, answers)
             if not _reads_nodes(fact.expressions):
                 ctx.memo.put(
                     "facts",
@@ -828,21 +827,6 @@ def _reads(
     return tuple((name, outputs.get(name)) for name in names)
 
 
-def _rebound(fact: NodeFacts, env: TypeEnv) -> NodeFacts:
-    """``fact`` with another environment (a copy: facts are shared, never mutated)."""
-    return NodeFacts(
-        fact.node,
-        fact.manifest,
-        fact.input_types,
-        fact.declared_inputs,
-        fact.output_types,
-        fact.expressions,
-        env,
-        fact.quiet,
-        fact.read,
-    )
-
-
 def _reads_nodes(sites: list[ExpressionSite]) -> bool:
     """Whether an expression names ``nodes``: its result then depends on other nodes'
     types, or on which node ids exist (`unknown node`, and the ids it suggests)."""
@@ -900,10 +884,10 @@ def _asking_types(catalog: Catalog) -> frozenset[str]:
 _NO_ANSWERS: dict[str, Type] = {}
 
 
-def _type_node(fact: NodeFacts, manifest: Any, checked: _Checked, answers: dict[str, Type]) -> None:
-    """Check the node's expressions and resolve its port types."""
-    env = fact.env
-    assert env is not None
+def _type_node(
+    fact: NodeFacts, manifest: Any, env: TypeEnv, checked: _Checked, answers: dict[str, Type]
+) -> None:
+    """Check the node's expressions in ``env`` and resolve its port types."""
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     for site in fact.expressions:
@@ -1122,8 +1106,7 @@ def _check_test_fixtures(ctx: CheckContext, index: int, fixtures: dict[str, Any]
         if node not in ids:
             ctx.report(
                 "NF024",
-                f"Fixture for `{node}`, which is not a node of this flow"
-                f"{_did_you_mean(node, ids)}",
+                f"Fixture for `{node}`, which is not a node of this flow{_did_you_mean(node, ids)}",
                 ctx.doc.key_span((*where, node)),
             )
     for path, message in all_fixture_problems(fixtures):
