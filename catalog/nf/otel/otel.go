@@ -6,7 +6,8 @@
 // It is a small tracer of its own, not the OpenTelemetry Go SDK: the SDK with its
 // otlptracehttp exporter added ~8 MB to a stripped binary (the exporter links gRPC and
 // the protobuf runtime), the SDK alone with a hand-written exporter ~1.4 MB; this
-// package costs ~0.6 MB, most of it net/http's client. It reads the specification's
+// package costs ~0.17 MB (it posts over HTTP/1.1 by itself: net/http's client would
+// add ~0.45 MB to an app without http/request nodes). It reads the specification's
 // variables a generated app needs: the endpoint, OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT,
 // _COMPRESSION (and their _TRACES_ forms), OTEL_RESOURCE_ATTRIBUTES,
 // OTEL_TRACES_SAMPLER (always_on, always_off, traceidratio and their parentbased_
@@ -332,7 +333,7 @@ func (t *tracer) shutdown(ctx context.Context) error {
 	}
 	select {
 	case <-done:
-		t.exporter.client.CloseIdleConnections()
+		t.exporter.client.closeIdle()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
