@@ -143,17 +143,17 @@ func (e *exporter) post(ctx context.Context, body []byte, encoding string) (retr
 	for k, v := range e.cfg.Headers {
 		req.Header.Set(k, v)
 	}
-	code, status, msg, err := e.client.do(ctx, req)
+	a, err := e.client.do(ctx, req)
 	if err != nil {
 		return true, fmt.Errorf("OTLP export: %w", err)
 	}
-	switch {
+	switch code := a.code; {
 	case code >= 200 && code < 300:
 		return false, nil
 	case code == 429 || code == 502 || code == 503 || code == 504:
-		return true, fmt.Errorf("OTLP export: %s", status)
+		return true, fmt.Errorf("OTLP export: %s", a.status)
 	default:
-		return false, fmt.Errorf("OTLP export: %s: %s", status, bytes.TrimSpace(msg))
+		return false, fmt.Errorf("OTLP export: %s: %s", a.status, bytes.TrimSpace(a.body))
 	}
 }
 

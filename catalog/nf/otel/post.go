@@ -37,33 +37,74 @@ type poster struct {
 // request; a longer answer closes it.
 const maxKeptBody = 64 << 10
 
-// do sends req and returns the status, the status line's text and the first 512 bytes
-// of the body. A kept connection the server closed meanwhile is replaced once.
-func (p *poster) do(ctx context.Context, req *http.Request) (status int, statusText string, body []byte, err error) {
+// answer is what the exporter needs of a response: the status and the first 512
+// bytes of the body.
+type answer struct {
+	code     int
+	status   string // the status line's text, "503 Service Unavailable"
+	body     []byte
+	location string
+}
+
+// maxRedirects is how many 307/308 redirects a request follows, as net/http's client
+// would (an OTLP POST follows no other redirect: 301-303 would turn it into a GET).
+const maxRedirects = 5
+
+// do sends req, following 307 and 308 redirects (a request to another host loses its
+// Authorization and Cookie headers, as with net/http's client).
+func (p *poster) do(ctx context.Context, req *http.Request) (answer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for redirects := 0; ; redirects++ {
+		a, err := p.send(ctx, req)
+		if err != nil || (a.code != http.StatusTemporaryRedirect && a.code != http.StatusPermanentRedirect) ||
+			a.location == "" || redirects == maxRedirects {
+			return a, err
+		}
+		u, err := req.URL.Parse(a.location)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return a, nil // the redirect is the answer
+		}
+		next := req.Clone(ctx)
+		next.URL, next.Host = u, ""
+		if u.Host != req.URL.Host {
+			for _, h := range []string{"Authorization", "Www-Authenticate", "Cookie", "Cookie2"} {
+				next.Header.Del(h)
+			}
+		}
+		if req.GetBody != nil {
+			if next.Body, err = req.GetBody(); err != nil {
+				return a, err
+			}
+		}
+		req = next
+	}
+}
+
+// send sends req once; a kept connection the server closed meanwhile is replaced once.
+func (p *poster) send(ctx context.Context, req *http.Request) (answer, error) {
 	for attempt := 0; ; attempt++ {
 		reused := p.conn != nil
-		status, statusText, body, err = p.roundTrip(ctx, req)
+		a, err := p.roundTrip(ctx, req)
 		if err == nil || !reused || attempt > 0 || ctx.Err() != nil {
-			return status, statusText, body, err
+			return a, err
 		}
 		if req.GetBody != nil { // a fresh body for the new connection
 			if req.Body, err = req.GetBody(); err != nil {
-				return 0, "", nil, err
+				return answer{}, err
 			}
 		}
 	}
 }
 
-func (p *poster) roundTrip(ctx context.Context, req *http.Request) (int, string, []byte, error) {
+func (p *poster) roundTrip(ctx context.Context, req *http.Request) (answer, error) {
 	proxy := p.proxy
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
 	}
 	pu, err := proxy(req)
 	if err != nil {
-		return 0, "", nil, err
+		return answer{}, err
 	}
 	key := req.URL.Scheme + "://" + req.URL.Host
 	if pu != nil {
@@ -74,7 +115,7 @@ func (p *poster) roundTrip(ctx context.Context, req *http.Request) (int, string,
 	}
 	if p.conn == nil {
 		if err := p.dial(ctx, req.URL, pu); err != nil {
-			return 0, "", nil, err
+			return answer{}, err
 		}
 		p.key = key
 	}
@@ -86,12 +127,12 @@ func (p *poster) roundTrip(ctx context.Context, req *http.Request) (int, string,
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	fail := func(err error) (int, string, []byte, error) {
+	fail := func(err error) (answer, error) {
 		p.closeLocked()
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return 0, "", nil, err
+		return answer{}, err
 	}
 	w := bufio.NewWriter(conn)
 	if p.viaHP {
@@ -118,11 +159,10 @@ func (p *poster) roundTrip(ctx context.Context, req *http.Request) (int, string,
 	if err != nil || len(body) > maxKeptBody || resp.Close {
 		p.closeLocked()
 	}
-	text := resp.Status
 	if len(body) > 512 {
 		body = body[:512]
 	}
-	return resp.StatusCode, text, body, nil
+	return answer{resp.StatusCode, resp.Status, body, resp.Header.Get("Location")}, nil
 }
 
 // dial connects to the endpoint u, through the proxy pu if not nil.

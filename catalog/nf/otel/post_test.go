@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,11 +27,11 @@ func post(t *testing.T, p *poster, u string, body string) (int, string) {
 	req.Header.Set("X-Token", "t")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	code, _, msg, err := p.do(ctx, req)
+	a, err := p.do(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return code, string(msg)
+	return a.code, string(a.body)
 }
 
 func echo(conns *atomic.Int32) *httptest.Server {
@@ -39,6 +40,7 @@ func echo(conns *atomic.Int32) *httptest.Server {
 		w.WriteHeader(http.StatusAccepted)
 		io.WriteString(w, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Token")+" "+string(b))
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake of TestPosterHTTPS
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
@@ -90,7 +92,7 @@ func TestPosterHTTPS(t *testing.T) {
 	// An unknown authority is refused.
 	q := &poster{proxy: noProxy}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("x"))
-	if _, _, _, err := q.do(context.Background(), req); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := q.do(context.Background(), req); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -158,5 +160,54 @@ func TestPosterThroughProxy(t *testing.T) {
 	defer px.mu.Unlock()
 	if strings.Join(px.seen, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("proxy saw %q, want %q", px.seen, want)
+	}
+}
+
+func TestPosterFollowsTemporaryRedirects(t *testing.T) {
+	var conns atomic.Int32
+	target := echo(&conns)
+	target.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, r.URL.Path+" "+r.Header.Get("X-Token")+" ["+r.Header.Get("Authorization")+"] "+string(b))
+	})
+	target.Start()
+	defer target.Close()
+	var hops atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		switch r.URL.Path {
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusTemporaryRedirect)
+		case "/same":
+			http.Redirect(w, r, "/moved", http.StatusPermanentRedirect)
+		case "/moved":
+			b, _ := io.ReadAll(r.Body)
+			io.WriteString(w, "moved ["+r.Header.Get("Authorization")+"] "+string(b))
+		default:
+			http.Redirect(w, r, target.URL+"/v1/traces", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer front.Close()
+	p := &poster{proxy: noProxy}
+	send := func(path string) answer {
+		req, _ := http.NewRequest(http.MethodPost, front.URL+path, strings.NewReader("spans"))
+		req.Header.Set("X-Token", "t")
+		req.Header.Set("Authorization", "Bearer s")
+		a, err := p.do(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := send("/v1/traces"); a.code != http.StatusOK || string(a.body) != "/v1/traces t [] spans" {
+		t.Fatalf("%d %q", a.code, a.body)
+	}
+	if a := send("/same"); a.code != http.StatusOK || string(a.body) != "moved [Bearer s] spans" {
+		t.Fatalf("%d %q", a.code, a.body)
+	}
+	hops.Store(0)
+	if a := send("/loop"); a.code != http.StatusTemporaryRedirect || hops.Load() != maxRedirects+1 {
+		t.Fatalf("%d after %d requests", a.code, hops.Load())
 	}
 }
