@@ -519,7 +519,8 @@ def path_without_response(
     Targets of one output port all run (fan-out), so one responding target covers
     the port; different output ports are alternatives (if/switch branches, out vs
     error), so each must be covered, except for ``flow/foreach`` whose ports all run.
-    An unconnected ``error`` port is covered by the flow's error handler (HTTP 500).
+    An unconnected ``error`` port is covered by the flow's error handler (HTTP 500), and
+    an unconnected ``invalid`` port of ``http/trigger`` by its default 400 answer.
     """
     memo: dict[str, str | None] = {}
     in_progress: set[str] = set()
@@ -541,7 +542,10 @@ def path_without_response(
         for port in active_output_ports(manifest, fact.node.config if fact else {}):
             targets = by_port.get(port)
             if not targets:
-                ends.append(None if port == "error" else nid)
+                answered = port == "error" or (
+                    port == "invalid" and manifest.type == "http/trigger"
+                )
+                ends.append(None if answered else nid)
                 continue
             port_ends = [memo.get(t, t) for t in targets]
             ends.append(None if None in port_ends else port_ends[0])

@@ -56,7 +56,7 @@ def test_generated_module_uses_the_forks_code(workspace: Path) -> None:
     assert copied.read_text() == source.read_text()
     flow_go = (out / "flow_fetcher.go").read_text()
     assert '"nodeforge.dev/catalog/acme/fetch/1.1.0"' in flow_go
-    assert "acmefetch.Run(" in flow_go
+    assert "acmefetch.Call(" in flow_go
     assert not (out / "catalog" / "http" / "request").exists()  # only what is used
 
 

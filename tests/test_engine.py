@@ -224,7 +224,7 @@ def test_long_chains_do_not_recurse() -> None:
         {
             "id": "t",
             "type": "http/trigger",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "config": {"method": "GET", "path": "/x"},
         }
     ]
@@ -241,6 +241,29 @@ def test_long_chains_do_not_recurse() -> None:
     nodes.append({"id": "r", "type": "http/respond", "version": "1.0.0", "config": {}})
     connections.append({"from": previous, "to": "r.in"})
     assert analyze(json.dumps(flow), workspace=WORKSPACE).diagnostics == []
+
+
+def test_an_unconnected_invalid_port_is_answered_by_the_trigger() -> None:
+    # http/trigger 1.1.0 answers a request that breaks its schemas itself (400) unless
+    # `invalid` is connected: the unconnected port is no path without a response.
+    def flow(extra: list[dict[str, object]]) -> str:
+        trigger = {"id": "t", "type": "http/trigger", "version": "1.1.0"}
+        trigger["config"] = {"method": "GET", "path": "/x"}
+        respond = {"id": "r", "type": "http/respond", "version": "1.0.0", "config": {}}
+        return json.dumps(
+            {
+                "nodeforge": "1",
+                "id": "f",
+                "nodes": [trigger, respond, *extra],
+                "connections": [{"from": "t.out", "to": "r.in"}]
+                + [{"from": "t.invalid", "to": f"{n['id']}.in"} for n in extra],
+            }
+        )
+
+    assert analyze(flow([]), workspace=WORKSPACE).diagnostics == []
+    log = {"id": "l", "type": "util/log", "version": "1.0.0", "config": {"message": "m"}}
+    found = analyze(flow([log]), workspace=WORKSPACE).diagnostics
+    assert [(d.code, d.data) for d in found] == [("NF014", {"node": "l"})]
 
 
 def test_analysis_never_writes_into_the_document() -> None:

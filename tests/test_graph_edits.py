@@ -164,13 +164,19 @@ def test_move_nodes_replaces_or_inserts_the_position() -> None:
 
 def test_connect_and_disconnect() -> None:
     out, result = run(
-        ORDERS, "connect", **{"from": {"node": "create_order"}, "to": {"node": "created"}}
+        ORDERS,
+        "connect",
+        **{"from": {"node": "create_order", "port": "out"}, "to": {"node": "created"}},
     )
     _removed, added = changed_lines(ORDERS, out)
     assert added[-1] == '    {"from": "create_order.out", "to": "created.in"}'
     assert result["index"] == len(json.loads(ORDERS)["connections"])
     with pytest.raises(GraphEditError, match="already connected"):
-        run(out, "connect", **{"from": {"node": "create_order"}, "to": {"node": "created"}})
+        run(
+            out,
+            "connect",
+            **{"from": {"node": "create_order", "port": "out"}, "to": {"node": "created"}},
+        )
     with pytest.raises(GraphEditError, match="has no output port `nope`"):
         run(
             ORDERS,
@@ -178,7 +184,9 @@ def test_connect_and_disconnect() -> None:
             **{"from": {"node": "create_order", "port": "nope"}, "to": {"node": "created"}},
         )
     back, result = run(
-        out, "disconnect", **{"from": {"node": "create_order"}, "to": {"node": "created"}}
+        out,
+        "disconnect",
+        **{"from": {"node": "create_order", "port": "out"}, "to": {"node": "created"}},
     )
     assert back == ORDERS
     back, _ = run(out, "disconnect", index=result["removed"][0])
@@ -195,7 +203,9 @@ def test_incompatible_connection_is_written_and_diagnosed() -> None:
     for a in ids:
         for b in ids:
             try:
-                out, _ = run(text, "connect", **{"from": {"node": a}, "to": {"node": b}})
+                out, _ = run(
+                    text, "connect", **{"from": {"node": a, "port": "out"}, "to": {"node": b}}
+                )
             except GraphEditError:
                 continue
             if {"NF009", "NF010"} & set(codes(out)):

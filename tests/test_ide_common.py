@@ -23,7 +23,7 @@ URI = "file:///work/flows/orders.flow.json"
 
 #: Nodes that most cases refer to: a trigger, a condition, a request, a response.
 NODES = (
-    '{"id": "start", "type": "http/trigger", "version": "1.0.0", "config": {"method": "POST", '
+    '{"id": "start", "type": "http/trigger", "version": "1.1.0", "config": {"method": "POST", '
     '"path": "/orders", "body_schema": {"type": "object", "required": ["sku"], '
     '"properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}}}, '
     '{"id": "check", "type": "flow/if", "version": "1.0.0", "config": {"condition": "input.body.qty > 1"}}, '

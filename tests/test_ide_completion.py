@@ -154,7 +154,7 @@ def test_node_type_accept() -> None:
     check_accept(
         '{"nodes": [{"id": "n", "type": "ht$0"}]}',
         "http/request",
-        '{"nodes": [{"id": "n", "type": "http/request", "version": "1.1.0"}]}',
+        '{"nodes": [{"id": "n", "type": "http/request", "version": "1.2.0"}]}',
     )
     # A following member without a comma gets one.
     check_accept(
@@ -194,7 +194,7 @@ def test_node_skeleton_inserts_required_config() -> None:
         "  {\n"
         '    "id": "request",\n'
         '    "type": "http/request",\n'
-        '    "version": "1.1.0",\n'
+        '    "version": "1.2.0",\n'
         '    "config": {\n'
         '      "method": "GET",\n'
         '      "url": "https://api.example.com/orders/{{ input.id }}"\n'
@@ -256,9 +256,9 @@ def test_node_keys(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": "$0"}]}', ["1.1.0", "1.0.0"]),
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": $0}]}', ["1.1.0", "1.0.0"]),
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": "1.$0', ["1.1.0", "1.0.0"]),
+        ('{"nodes": [{"id": "a", "type": "http/request", "version": "$0"}]}', ["1.2.0", "1.1.0", "1.0.0"]),
+        ('{"nodes": [{"id": "a", "type": "http/request", "version": $0}]}', ["1.2.0", "1.1.0", "1.0.0"]),
+        ('{"nodes": [{"id": "a", "type": "http/request", "version": "1.$0', ["1.2.0", "1.1.0", "1.0.0"]),
         ('{"nodes": [{"id": "a", "type": "whatsapp/send", "version": "$0"}]}', ["2.0.0", "1.0.0"]),
         ('{"nodes": [{"id": "a", "type": "flow/if", "version": "$0"}]}', ["1.0.0"]),
         ('{"nodes": [{"id": "a", "type": "nope/nope", "version": "$0"}]}', []),
@@ -352,7 +352,16 @@ def request(config: str) -> str:
         # Unknown version: the newest version's schema still helps.
         (
             '{"nodes": [{"id": "call", "type": "http/request", "version": "9.9.9", "config": {$0}}]}',
-            ["method", "url", "headers", "body", "response_schema", "timeout_ms", "retries"],
+            [
+                "method",
+                "url",
+                "headers",
+                "body",
+                "response_schema",
+                "timeout_ms",
+                "retries",
+                "client_errors",
+            ],
         ),
         (
             '{"nodes": [{"id": "call", "type": "nope/nope", "version": "1.0.0", "config": {$0}}]}',
@@ -501,7 +510,7 @@ def conn(connection: str) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (conn('{"from": "$0"}'), ["start.out", "check.true", "check.false"]),
+        (conn('{"from": "$0"}'), ["start.out", "start.invalid", "check.true", "check.false"]),
         (conn('{"from": "check.$0"}'), ["true", "false"]),
         (conn('{"from": "check.t$0"}'), ["true", "false"]),
         (conn('{"to": "$0"}'), ["check.in", "reply.in"]),

@@ -44,7 +44,7 @@ def check_no_hover(text: str) -> None:
         (
             flow(NODES.replace('"type": "http/trigger"', '"type": $0"http/trigger"')),
             [
-                "`http/trigger@1.0.0`",
+                "`http/trigger@1.1.0`",
                 "`out`: `{method: string",
                 "body: {sku: string, qty?: integer}",
             ],
@@ -99,7 +99,7 @@ def check_no_hover(text: str) -> None:
         # A test's trigger.
         (
             flow(extra=', "tests": [{"name": "t", "trigger": "st$0art"}]'),
-            ["**start**: `http/trigger@1.0.0`"],
+            ["**start**: `http/trigger@1.1.0`"],
             None,
         ),
         # Keys of the format itself.

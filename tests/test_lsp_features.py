@@ -343,11 +343,11 @@ async def test_other_json_is_not_analysed_as_a_flow(client: Client) -> None:
 @pytest.mark.parametrize(
     ("flow", "code", "title"),
     [
-        ("outdated", "NF021", "Upgrade `http/request` to 1.1.0"),
+        ("outdated", "NF021", "Upgrade `http/request` to 1.2.0"),
         ("bad_connections", "NF007", "Remove the connection"),
         ("bad_connections", "NF023", "Remove the duplicate connection"),
         ("bad_config", "NF006", "Add missing required config `method`"),
-        ("unknown_version", "NF005", "Use version 1.1.0"),
+        ("unknown_version", "NF005", "Use version 1.2.0"),
         ("connector_problems", "NF020", "Use connector `shopdb`"),
     ],
 )

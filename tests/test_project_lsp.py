@@ -172,10 +172,10 @@ async def test_project_connector_upgrade_fork_over_lsp(ws: Path) -> None:
         )
     )
     plan = await s.ok("nodeforge.upgrade.plan", {"flow": str(flow)})
-    assert plan[0]["upgrades"][0]["to_version"] == "1.1.0" and not plan[0]["written"]
+    assert plan[0]["upgrades"][0]["to_version"] == "1.2.0" and not plan[0]["written"]
     applied = await s.ok("nodeforge.upgrade.apply", {"flow": str(flow)})
     assert applied[0]["written"]
-    assert json.loads(flow.read_text())["nodes"][0]["version"] == "1.1.0"
+    assert json.loads(flow.read_text())["nodes"][0]["version"] == "1.2.0"
     # fork
     fork = await s.ok("nodeforge.fork.create", {"node": "http/request@1.0.0", "as": "mine"})
     assert fork["type"] == "http/mine" and fork["newer_base"]

@@ -27,7 +27,7 @@ FLOW = {
         {
             "id": "hook",
             "type": "http/trigger",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "config": {"method": "GET", "path": "/up"},
         },
         {
@@ -59,14 +59,15 @@ def test_upgrade_applies_migrations_and_rechecks(ws: Path) -> None:
     dry = upgrade_file(ws, flow, workspace, dry_run=True)
     assert not dry.written and json.loads(flow.read_text()) == FLOW
     assert [(u.node, u.from_version, u.to_version, u.config_migrated) for u in dry.upgrades] == [
-        ("call", "1.0.0", "1.1.0", True)
+        ("call", "1.0.0", "1.2.0", True)
     ]
     result = upgrade_file(ws, flow, workspace)
     assert result.written and result.new_errors == []
     data = json.loads(flow.read_text())
     call = data["nodes"][1]
-    assert call["version"] == "1.1.0"
+    assert call["version"] == "1.2.0"
     assert call["config"]["timeout_ms"] == 30000 and call["config"]["retries"] == 0
+    assert call["config"]["client_errors"] == "error"  # 1.1.0 -> 1.2.0 keeps the behaviour
     after = analyze(flow.read_text(), "", None, workspace)
     assert not any(d.code == "NF021" for d in after.diagnostics)
     assert not any(d.severity == 1 for d in after.diagnostics)  # no errors
@@ -110,15 +111,15 @@ def test_upgrade_cli_and_history_lock(ws: Path, capsys: pytest.CaptureFixture[st
     assert h.lock_at()["flows"]["flows/up.flow.json"] == [
         "http/request@1.0.0",
         "http/respond@1.0.0",
-        "http/trigger@1.0.0",
+        "http/trigger@1.1.0",
     ]
     assert main(["upgrade", "-w", str(ws), "--dry-run"]) == 0
-    assert "call http/request 1.0.0 -> 1.1.0 (config migrated)" in capsys.readouterr().out
+    assert "call http/request 1.0.0 -> 1.2.0 (config migrated)" in capsys.readouterr().out
     assert main(["upgrade", str(flow), "-w", str(ws)]) == 0
     h.save(flow, "upgraded")
     lock = h.lock_at()
-    assert "http/request@1.1.0" in lock["flows"]["flows/up.flow.json"]
-    assert lock["nodes"]["http/request@1.1.0"]["source"] == "standard"
+    assert "http/request@1.2.0" in lock["flows"]["flows/up.flow.json"]
+    assert lock["nodes"]["http/request@1.2.0"]["source"] == "standard"
     assert verify_lock(ws, lock) == []
     # the lock of the older commit still names 1.0.0, which the catalog still has
     old = h.lock_at(h.log("flows/up.flow.json")[1].commit)
@@ -158,7 +159,7 @@ def test_fork(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "1.0.0",
         "nodes/acme_request",
     )
-    assert info.newer_base and info.base_latest == "1.1.0" and not info.modified
+    assert info.newer_base and info.base_latest == "1.2.0" and not info.modified
     folder = ws / "nodes" / "acme_request"
     manifest = json.loads((folder / "node.json").read_text())
     assert manifest["type"] == "http/acme_request" and manifest["migrations"] == []
@@ -181,7 +182,7 @@ def test_fork(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert not [d for d in analysis.diagnostics if d.severity == 1]
     # status and hints
     assert [f.type for f in fork_status(ws)] == ["http/acme_request"]
-    assert "http/request 1.1.0 is out" in fork_hints(ws)[0]
+    assert "http/request 1.2.0 is out" in fork_hints(ws)[0]
     (folder / "request.go").write_text(go + "\n// mine\n")
     assert fork_status(ws)[0].modified
     # refusals
@@ -258,7 +259,7 @@ def test_upgrade_conflicts_stop_the_upgrade(ws: Path, capsys: pytest.CaptureFixt
     assert json.loads(capsys.readouterr().out)[0]["conflicts"][0]["flow_value"] in (5000, 3)
     assert main(["upgrade", "-w", str(ws), "--force"]) == 0
     call = json.loads(flow.read_text())["nodes"][1]
-    assert call["version"] == "1.1.0" and call["config"]["timeout_ms"] == 30000
+    assert call["version"] == "1.2.0" and call["config"]["timeout_ms"] == 30000
 
 
 def test_upgrade_rename_onto_a_set_key_is_a_conflict(ws: Path) -> None:

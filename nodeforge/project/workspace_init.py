@@ -34,7 +34,7 @@ EXAMPLE_FLOW = {
         {
             "id": "hello",
             "type": "http/trigger",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "config": {"method": "GET", "path": "/hello"},
         },
         {
