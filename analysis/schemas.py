@@ -162,6 +162,8 @@ _SCHEMA = {
     "additionalItems",
 }
 _SCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+# Keywords that constrain one kind of value (the first found is named when `type` is missing).
+_KIND_KEYWORDS = ("properties", "required", "additionalProperties", "items")
 _SCHEMA_MAP = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
 _COUNTS = {
     "minLength",
@@ -215,6 +217,19 @@ def _lint(s: Any, at: tuple[str | int, ...], root: Any, out: list[SchemaIssue], 
 
     def error(key: str | int, message: str, *more: str | int) -> None:
         out.append(SchemaIssue("NF028", message, (*at, key, *more)))
+
+    untyped = next((k for k in _KIND_KEYWORDS if k in s), None) if "type" not in s else None
+    if untyped is not None and not ({"enum", "const"} & set(s)):
+        kind = KEYWORDS[untyped].applies
+        out.append(
+            SchemaIssue(
+                "NF029",
+                f'`{untyped}` applies to {kind}s only: without `"type": "{kind}"` a value '
+                f"of another kind passes, and the value is typed `any`",
+                (*at, untyped),
+                True,
+            )
+        )
 
     for key, value in s.items():
         if not isinstance(key, str):  # pragma: no cover - JSON keys are strings

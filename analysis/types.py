@@ -359,12 +359,10 @@ def _own_type(s: dict[object, object], depth: int, root: object) -> Type:
     elif isinstance(ty, list) and ty and all(isinstance(n, str) for n in ty):
         names = list(ty)
     elif ty is None:
-        if "properties" in s or "additionalProperties" in s or "required" in s:
-            names = ["object"]
-        elif "items" in s:
-            names = ["array"]
-        else:
-            return ANY
+        # Object and array keywords without `type` constrain objects and arrays only: JSON
+        # Schema lets a value of any other kind through, so the value is `any` (NF029
+        # asks for the `type`), and the app and the simulator accept the same values.
+        return ANY
     else:
         return ANY
     return union(*(_from_type_name(n, s, depth, root) for n in names))
