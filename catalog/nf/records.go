@@ -453,7 +453,7 @@ func (r *recorder) run() {
 			deadline.Stop()
 			write()
 			spare, used := probe.sample()
-			if d := pause(busy, writerShare(spare, used, r.cpu)); d > 0 {
+			if d := pause(busy, writerShare(spare, used, float64(probe.maxProcs()), r.cpu)); d > 0 {
 				rest := time.NewTimer(d)
 				select {
 				case <-rest.C:

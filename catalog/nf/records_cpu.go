@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// The record writer's CPU share. On a machine with spare CPU the writer writes as fast
-// as it can; when the CPU is taken (by the app's requests or anything else) it keeps to
-// a small share of what the app itself uses (NODEFORGE_RECORDS_CPU, default 0.05: 5%),
+// The record writer's CPU share. On a machine with spare CPU and an app that is not
+// busy the writer writes as fast as it needs; as the app's requests take its processors,
+// or when the CPU is taken by anything else, it keeps to a small share of what the app
+// itself uses (NODEFORGE_RECORDS_CPU, default 0.05: 5%),
 // sleeping after each batch in proportion to the time the batch took. Executions that
 // come faster than it writes them fill the queue, and those that start while it is full
 // are not recorded (counted as drops): records never take the CPU that requests need.
@@ -112,13 +113,16 @@ func (p *cpuProbe) sample() (spare, used float64) {
 // records of an idle app on a busy machine still get written.
 const minWriterShare = 0.01
 
-// writerShare is the share of one core the writer may use now: half the spare CPU when
-// there is some, else frac of what the app uses (frac of one core when unknown).
-func writerShare(spare, used, frac float64) float64 {
+// writerShare is the share of one core the writer may use now: half the spare CPU,
+// less as the app itself gets busy (at used/procs of its processors taken, what looks
+// spare is mostly the gaps between its requests, and taking it costs them throughput),
+// and never less than frac of what the app uses (frac of one core when unknown).
+func writerShare(spare, used, procs, frac float64) float64 {
 	if spare < 0 {
 		return frac
 	}
-	return min(1, max(minWriterShare, frac*used, spare/2))
+	busy := min(1, used/max(1, procs))
+	return min(1, max(minWriterShare, frac*used, spare/2*(1-busy)*(1-busy)))
 }
 
 // pause is how long the writer rests after a batch that took busy, to keep to share.

@@ -472,10 +472,12 @@ func TestRecordsWriterShare(t *testing.T) {
 		{-1, -1, 0.05}, // unknown: 5% of a core
 		{0, 0.4, 0.02}, // a busy machine: 5% of what the app uses
 		{0, 0, minWriterShare},
-		{0.5, 0.4, 0.25}, // half of what is spare
-		{4, 1, 1},
+		{1, 0, 0.5},      // an idle app: half of what is spare
+		{0.5, 0.4, 0.16}, // an app using a fifth of its 2 processors: (1-0.2)^2 of that
+		{0.4, 1.6, 0.08}, // a busy app (0.8 of 2): 5% of what it uses, not 0.2*0.2*0.2
+		{4, 0.02, 1},     // plenty spare, a core at most
 	} {
-		if got := writerShare(c.spare, c.used, 0.05); got < c.want-1e-9 || got > c.want+1e-9 {
+		if got := writerShare(c.spare, c.used, 2, 0.05); got < c.want-1e-9 || got > c.want+1e-9 {
 			t.Fatalf("writerShare(%v, %v) = %v, want %v", c.spare, c.used, got, c.want)
 		}
 	}
