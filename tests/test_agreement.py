@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nodeforge.analysis.diagnostics import Severity
-from nodeforge.codegen.build import BuildResult, app_env
 from nodeforge.sandbox.nodetest import load_flow
-from nodeforge.sandbox.simulate import simulate
-from tests.test_build_support import built, free_port, make_workspace, wait_http
+from tests.test_build_support import BuiltApp, built, make_workspace
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 
@@ -256,89 +250,7 @@ FLOWS: list[dict[str, Any]] = [
 # -- the built workspace ------------------------------------------------------------------
 
 
-class App:
-    """The built workspace, its served process (started on first use) and helpers."""
-
-    def __init__(self, root: Path, result: BuildResult, tmp: Path) -> None:
-        assert result.binary is not None
-        self.root, self.binary, self.tmp = root, result.binary, tmp
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    def env(self, data: Path) -> dict[str, str]:
-        return {"PATH": "/usr/bin:/bin", "HOME": str(self.tmp), **app_env(self.root, data)}
-
-    def simulate(
-        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        return simulate(
-            load_flow(self.root / f"{flow_id}.flow.json"),
-            value,
-            trigger=trigger,
-            fixtures=fixtures or {},
-            env={},
-        )
-
-    def run(
-        self,
-        flow_id: str,
-        trigger: str,
-        value: Any,
-        fixtures: dict[str, Any] | None = None,
-        data: str = "run-data",
-    ) -> dict[str, Any]:
-        inp, fx = self.tmp / "input.json", self.tmp / "fixtures.json"
-        inp.write_text(json.dumps(value))
-        args = [str(self.binary), "run", flow_id, "--trigger", trigger, "--input", str(inp)]
-        if fixtures:
-            fx.write_text(json.dumps(fixtures))
-            args += ["--fixtures", str(fx)]
-        proc = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            env=self.env(self.tmp / data),
-            timeout=60,
-            check=False,
-        )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        assert lines, f"no result from the binary: {proc.stdout}\n{proc.stderr}"
-        out: dict[str, Any] = json.loads(lines[-1])
-        return out
-
-    def serve(self) -> str:
-        if self.proc is None:
-            self.port = free_port()
-            env = {**self.env(self.tmp / "served-data"), "NODEFORGE_ADDR": f"127.0.0.1:{self.port}"}
-            log = (self.tmp / "served.log").open("wb")
-            self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=log, stderr=log)
-            wait_http(self.port)
-        return f"http://127.0.0.1:{self.port}"
-
-    def request(
-        self, method: str, path: str, body: bytes | str | None = None
-    ) -> tuple[int, Any, dict[str, str]]:
-        data = body.encode() if isinstance(body, str) else body
-        req = urllib.request.Request(
-            self.serve() + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw, status, headers = resp.read(), resp.status, dict(resp.headers)
-        except urllib.error.HTTPError as exc:
-            raw, status, headers = exc.read(), exc.code, dict(exc.headers)
-        try:
-            return status, json.loads(raw or b"null"), headers
-        except ValueError:
-            return status, raw.decode(errors="replace"), headers
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
+App = BuiltApp
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,21 @@ a warm machine rebuilds the examples in about a second.
 from __future__ import annotations
 
 import atexit
+import json
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nodeforge.codegen.build import BuildResult, build, go_env
+from nodeforge.codegen.build import BuildResult, app_env, build, go_env
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -100,3 +104,101 @@ def run_app(
     lines = proc.stdout.strip().split("\n")
     assert lines, f"no output (exit {proc.returncode}): {proc.stderr}"
     return json.loads(lines[-1]), proc.stderr
+
+
+class BuiltApp:
+    """A built workspace three ways: the simulator, ``app run`` and the served process
+    (started on first use), for tests that compare them. ``env`` is given to all three."""
+
+    def __init__(
+        self, root: Path, result: BuildResult, tmp: Path, env: dict[str, str] | None = None
+    ) -> None:
+        assert result.binary is not None
+        self.root, self.binary, self.tmp = root, result.binary, tmp
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def env(self, data: Path) -> dict[str, str]:
+        return {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.tmp),
+            **self.extra_env,
+            **app_env(self.root, data),
+        }
+
+    def simulate(
+        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        from nodeforge.sandbox.nodetest import load_flow
+        from nodeforge.sandbox.simulate import simulate
+
+        return simulate(
+            load_flow(self.root / f"{flow_id}.flow.json"),
+            value,
+            trigger=trigger,
+            fixtures=fixtures or {},
+            env=dict(self.extra_env),
+        )
+
+    def run(
+        self,
+        flow_id: str,
+        trigger: str,
+        value: Any,
+        fixtures: dict[str, Any] | None = None,
+        data: str = "run-data",
+    ) -> dict[str, Any]:
+        inp, fx = self.tmp / "input.json", self.tmp / "fixtures.json"
+        inp.write_text(json.dumps(value))
+        args = [str(self.binary), "run", flow_id, "--trigger", trigger, "--input", str(inp)]
+        if fixtures:
+            fx.write_text(json.dumps(fixtures))
+            args += ["--fixtures", str(fx)]
+        proc = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            env=self.env(self.tmp / data),
+            timeout=60,
+            check=False,
+        )
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"no result from the binary: {proc.stdout}\n{proc.stderr}"
+        out: dict[str, Any] = json.loads(lines[-1])
+        return out
+
+    def serve(self) -> str:
+        if self.proc is None:
+            self.port = free_port()
+            env = {**self.env(self.tmp / "served-data"), "NODEFORGE_ADDR": f"127.0.0.1:{self.port}"}
+            log = (self.tmp / "served.log").open("wb")
+            self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=log, stderr=log)
+            wait_http(self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Status, JSON answer (the text when it is not JSON) and headers."""
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request(
+            self.serve() + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw, status, headers = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as exc:
+            raw, status, headers = exc.read(), exc.code, dict(exc.headers)
+        try:
+            return status, json.loads(raw or b"null"), headers
+        except ValueError:
+            return status, raw.decode(errors="replace"), headers
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)

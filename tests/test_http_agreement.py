@@ -15,22 +15,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nodeforge.analysis.diagnostics import Severity
-from nodeforge.codegen.build import BuildResult, app_env
 from nodeforge.sandbox.nodetest import load_flow
-from nodeforge.sandbox.simulate import simulate
-from tests.test_build_support import built, free_port, make_workspace, wait_http
+from tests.test_build_support import BuiltApp, built, make_workspace
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 
@@ -192,84 +186,14 @@ class Upstream(BaseHTTPRequestHandler):
         pass
 
 
-class App:
-    """The built workspace, its served process (started on first use) and helpers."""
+App = BuiltApp
 
-    def __init__(self, root: Path, result: BuildResult, tmp: Path, upstream: str) -> None:
-        assert result.binary is not None
-        self.root, self.binary, self.tmp = root, result.binary, tmp
-        self.upstream = upstream
-        self.proc: subprocess.Popen[bytes] | None = None
 
-    def env(self, data: Path) -> dict[str, str]:
-        return {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(self.tmp),
-            "UPSTREAM": self.upstream,
-            **app_env(self.root, data),
-        }
-
-    def simulate(
-        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        return simulate(
-            load_flow(self.root / f"{flow_id}.flow.json"),
-            value,
-            trigger=trigger,
-            fixtures=fixtures or {},
-            env={"UPSTREAM": self.upstream},
-        )
-
-    def run(
-        self, flow_id: str, trigger: str, value: Any, fixtures: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        inp, fx = self.tmp / "input.json", self.tmp / "fixtures.json"
-        inp.write_text(json.dumps(value))
-        args = [str(self.binary), "run", flow_id, "--trigger", trigger, "--input", str(inp)]
-        if fixtures:
-            fx.write_text(json.dumps(fixtures))
-            args += ["--fixtures", str(fx)]
-        proc = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            env=self.env(self.tmp / "run-data"),
-            timeout=60,
-            check=False,
-        )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        assert lines, f"no result from the binary: {proc.stdout}\n{proc.stderr}"
-        out: dict[str, Any] = json.loads(lines[-1])
-        return out
-
-    def serve(self) -> str:
-        if self.proc is None:
-            self.port = free_port()
-            env = {**self.env(self.tmp / "served-data"), "NODEFORGE_ADDR": f"127.0.0.1:{self.port}"}
-            log = (self.tmp / "served.log").open("wb")
-            self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=log, stderr=log)
-            wait_http(self.port)
-        return f"http://127.0.0.1:{self.port}"
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
-        req = urllib.request.Request(
-            self.serve() + path,
-            data=None if data is None else data.encode(),
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw, status = resp.read(), resp.status
-        except urllib.error.HTTPError as exc:
-            raw, status = exc.read(), exc.code
-        return status, json.loads(raw or b"null")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
+def ask(app: App, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """The served app's status and JSON answer to ``body`` (JSON-encoded unless text)."""
+    data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+    status, answer, _ = app.request(method, path, data)
+    return status, answer
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +206,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         errors = [d for d in a.diagnostics if d.severity == Severity.ERROR]
         assert not errors, (f["id"], [(d.code, d.message) for d in errors])
     result = built(root)
-    a = App(
-        root, result, tmp_path_factory.mktemp("h3-run"), f"http://127.0.0.1:{server.server_port}"
-    )
+    upstream = {"UPSTREAM": f"http://127.0.0.1:{server.server_port}"}
+    a = App(root, result, tmp_path_factory.mktemp("h3-run"), upstream)
     yield a
     a.stop()
     server.shutdown()
@@ -307,7 +230,9 @@ def expected(app: App, status: int, client_errors_out: bool) -> tuple[int, Any]:
     if status < 400 or (status < 500 and client_errors_out):
         body = {"error": f"upstream says {status}"} if status >= 400 else {"n": 1}
         return 200, {"status": status, "body": body}
-    message = f"GET {app.upstream}/status/{status}: HTTP {status}: upstream says {status}"
+    message = (
+        f"GET {app.extra_env['UPSTREAM']}/status/{status}: HTTP {status}: upstream says {status}"
+    )
     return 502, {"code": f"http_{status}", "message": message, "retryable": status >= 500}
 
 
@@ -325,7 +250,7 @@ def test_http_request_answers_take_one_port_everywhere(
     assert answer(sim) == want, sim
     got = app.run(flow_id, "start", value, pinned(status))
     assert (got["status"], got["body"]) == want, got
-    assert app.request("POST", path, {"status": status}) == want
+    assert ask(app, "POST", path, {"status": status}) == want
 
 
 # -- 23: data/validate checks a chosen value ---------------------------------------------------
@@ -363,7 +288,7 @@ def test_validate_checks_the_chosen_value_everywhere(
     assert answer(app.simulate("validate_value", "start", value)) == want
     got = app.run("validate_value", "start", value)
     assert (got["status"], got["body"]) == want, got
-    assert app.request("POST", "/address", body) == want
+    assert ask(app, "POST", "/address", body) == want
 
 
 # -- 18: invalid requests answered by the flow ------------------------------------------------
@@ -402,11 +327,11 @@ def test_the_flow_shapes_the_answer_to_an_invalid_request(
     got = app.run("shaped_invalid", "start", value)
     assert (got["status"], got["body"]) == want, got
     qs = "".join(f"?{k}={v}" for k, v in query.items())
-    assert app.request("POST", f"/orders/{id_}{qs}", body) == want
+    assert ask(app, "POST", f"/orders/{id_}{qs}", body) == want
 
 
 def test_a_body_that_is_not_json_reaches_the_invalid_port_when_served(app: App) -> None:
-    status, body = app.request("POST", "/orders/7", '{"qty": ')
+    status, body = ask(app, "POST", "/orders/7", '{"qty": ')
     assert status == 422
     assert body["error"]["reason"] == "Request body is not valid JSON"
 
@@ -423,5 +348,5 @@ def test_unconnected_invalid_keeps_the_default_problem(app: App) -> None:
     got = app.run("default_invalid", "start", value)
     assert got["status"] == 400
     assert {k: v for k, v in got["body"].items() if k != "execution_id"} == problem
-    status, body = app.request("POST", "/plain/7", {"qty": 0})
+    status, body = ask(app, "POST", "/plain/7", {"qty": 0})
     assert (status, {k: v for k, v in body.items() if k != "execution_id"}) == (400, problem)
