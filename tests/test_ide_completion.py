@@ -256,9 +256,18 @@ def test_node_keys(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": "$0"}]}', ["1.2.0", "1.1.0", "1.0.0"]),
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": $0}]}', ["1.2.0", "1.1.0", "1.0.0"]),
-        ('{"nodes": [{"id": "a", "type": "http/request", "version": "1.$0', ["1.2.0", "1.1.0", "1.0.0"]),
+        (
+            '{"nodes": [{"id": "a", "type": "http/request", "version": "$0"}]}',
+            ["1.2.0", "1.1.0", "1.0.0"],
+        ),
+        (
+            '{"nodes": [{"id": "a", "type": "http/request", "version": $0}]}',
+            ["1.2.0", "1.1.0", "1.0.0"],
+        ),
+        (
+            '{"nodes": [{"id": "a", "type": "http/request", "version": "1.$0',
+            ["1.2.0", "1.1.0", "1.0.0"],
+        ),
         ('{"nodes": [{"id": "a", "type": "whatsapp/send", "version": "$0"}]}', ["2.0.0", "1.0.0"]),
         ('{"nodes": [{"id": "a", "type": "flow/if", "version": "$0"}]}', ["1.0.0"]),
         ('{"nodes": [{"id": "a", "type": "nope/nope", "version": "$0"}]}', []),
