@@ -42,8 +42,9 @@ from nodeforge.analysis.expressions import (
 )
 from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
+from nodeforge.analysis.loops import collect_env
 from nodeforge.analysis.schemas import param_kinds
-from nodeforge.analysis.types import ANY, BOOL, ObjectType, Type
+from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
 from .codecall import CodeCall, Converters, typed_call
@@ -309,10 +310,21 @@ class FlowGen:
                 return s
         return None
 
-    def compiler(self, node_id: str, site: ExpressionSite | None, input_code: str) -> ExprCompiler:
+    def compiler(
+        self,
+        node_id: str,
+        site: ExpressionSite | None,
+        input_code: str,
+        item: tuple[Type, str] | None = None,
+    ) -> ExprCompiler:
+        """The compiler of the node's expressions; ``item`` (the element's type and Go
+        type) for a loop's ``collect``, whose ``input`` is the element."""
         facts = self.facts(node_id)
         env = self.a.env_of(facts) or TypeEnv()  # what the node's expressions see
-        scope = Scope(input_code, self.go_in(node_id), self.node_ref)
+        input_go = self.go_in(node_id)
+        if item is not None:
+            env, input_go = collect_env(env, item[0]), item[1]
+        scope = Scope(input_code, input_go, self.node_ref)
         return ExprCompiler(
             self.types, env, scope, self.imports, self.regexes, pascal(node_id), self.var_base
         )
@@ -1441,9 +1453,37 @@ def _foreach(g: FlowGen, nid: str) -> list[str]:
     arg = "item"
     if have_go != item_go:
         arg = g.types.decode(item_t, "nf.JSONValue(item)", '""', pascal(nid) + "Item")
+    # 1.1.0: `done` is {input, results, count}; with `collect`, results[i] is its value
+    # for the i-th element (index-assigned: in list order, and no race under concurrency)
+    results = g.manifest(nid).version != "1.0.0"
+    collect = results and g.site(nid, ("collect",)) is not None
+    if collect and arg != "item":
+        lines.append(f"elems := make([]{item_go}, len({items}))")
+        lines.append(f"for i, item := range {items} {{")
+        lines.append(f"\telems[i] = {arg}")
+        lines.append("}")
+        items, arg = "elems", "item"
     body = g.emit(nid, "item", arg, item_t, item_go)
     concurrency = int(g.config(nid).get("concurrency", 1) or 1)
-    uses_item = re.search(r"\bitem\b", "\n".join(body)) is not None
+    tail: list[str] = []
+    results_go = "[]any"
+    elem_t: Type = ANY
+    if results:
+        g.go_out(nid, "done")  # registers its struct
+        field = g.types.struct_of(g.out_type(nid, "done"))
+        spec = field.field("results") if field is not None else None
+        if spec is not None and isinstance(spec.type, ArrayType):
+            results_go, elem_t = spec.go, spec.type.items
+    if collect:
+        lines.append(f"results := make({results_go}, len({items}))")
+        site = g.site(nid, ("collect",))
+        assert site is not None
+        parsed = parse(site.source)
+        if parsed.expr is None:
+            raise CodegenError(f"node `{nid}`: the expression {site.source!r} does not parse")
+        value = g.compiler(nid, site, "item", (item_t, item_go)).expression(parsed.expr, elem_t)
+        tail = [g.at(nid, ("collect",), f"results[i] = {value.code}")]
+    uses_item = re.search(r"\bitem\b", "\n".join(body + tail)) is not None
     if concurrency > 1:
         # Each iteration runs on its own copy of the execution state, so nodes of the
         # loop body store their outputs without racing each other.
@@ -1452,22 +1492,54 @@ def _foreach(g: FlowGen, nid: str) -> list[str]:
         lines.append("\tr := r.fork()")
         if uses_item:
             lines.append(f"\titem := {items}[i]")
-        lines += [_indent(s) for s in body]
+        lines += [_indent(s) for s in _then(body, tail)]
         lines.append("}); err != nil {")
         lines.append("\treturn err")
         lines.append("}")
     else:
-        lines.append(f"for _, item := range {items} {{" if uses_item else f"for range {items} {{")
+        index = "i" if collect else "_"
+        if uses_item:
+            lines.append(f"for {index}, item := range {items} {{")
+        else:
+            lines.append(f"for {index} := range {items} {{" if collect else f"for range {items} {{")
         # emit ends in `return ...`; inside the loop, only stop on errors.
-        for s in body[:-1]:
+        seq = _then(body, tail)
+        for s in seq[:-1]:
             lines.append(_indent(s))
-        last = body[-1]
+        last = seq[-1]
         if last != "return nil":
             call = last[len("return ") :]
             lines.append(_indent(f"if err := {call}; err != nil {{\n\treturn err\n}}"))
         lines.append("}")
-    lines += g.emit(nid, "done", "input", g.in_type(nid), g.go_in(nid))
+    if not results:
+        lines += g.emit(nid, "done", "input", g.in_type(nid), g.go_in(nid))
+        return lines
+    if not collect:
+        lines.append(f"results := {results_go}{{}}")
+    done_t = g.out_type(nid, "done")
+    count = f"int64(len({items}))"
+    values = {"input": "input", "results": "results", "count": count}
+    lines += g.output(
+        nid,
+        "done",
+        g.struct_lit(done_t, values, g.type_hint(nid, "done")),
+        done_t,
+        g.go_out(nid, "done"),
+    )
     return lines
+
+
+def _then(body: list[str], tail: list[str]) -> list[str]:
+    """``body`` (an emit, ending in ``return ...``) then ``tail``, ending in a return:
+    the body's last call only stops on errors when something follows it."""
+    if not tail:
+        return body
+    last = body[-1]
+    lines = body[:-1]
+    if last != "return nil":
+        call = last[len("return ") :]
+        lines.append(f"if err := {call}; err != nil {{\n\treturn err\n}}")
+    return [*lines, *tail, "return nil"]
 
 
 def _merge(g: FlowGen, nid: str) -> list[str]:

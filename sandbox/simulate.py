@@ -45,6 +45,9 @@ MAX_VALUES_PER_CONNECTION = 100
 MAX_STEPS = 100_000
 MAX_CALL_DEPTH = 16  # flow/subflow calls (analysis refuses cycles; this bounds a broken one)
 _LATER = "\x00later"  # the port of a stack entry that emits a loop's `done` (not a node run)
+_ITEM = "\x00item"  # ... that makes an element the loop's current `item` (before its branch)
+_COLLECT = "\x00collect"  # ... that evaluates the loop's `collect` (after an element's branch)
+_MARKS = (_LATER, _ITEM, _COLLECT)
 
 
 class SimulationError(Exception):
@@ -256,19 +259,44 @@ class Simulation:
         finally:
             self._current = None
         self._settle(d.branch)
-        while self.stack and self.stack[-1].port == _LATER:
-            self._emit_later(self.stack.pop())
+        while self.stack and self.stack[-1].port in _MARKS:
+            self._loop_mark(self.stack.pop())
 
-    def _emit_later(self, d: Delivery) -> None:
-        """A loop's `done`, emitted once every item's branch has run (it was queued under
-        them; a failure drops it with the rest of the run or branch, as in the app)."""
+    def _loop_mark(self, d: Delivery) -> None:
+        """A loop's step between its elements' branches (queued with them; a failure
+        drops it with the rest of the run or branch, as in the app): `_ITEM` makes an
+        element the current `nodes.<loop>.item` before its branch runs, `_COLLECT`
+        evaluates `collect` once it has run, `_LATER` emits `done` after the last."""
         for gid, _ in d.branch:
             self._groups[gid].pending -= 1
+        if d.port == _ITEM:
+            self.nodes[d.node].outputs["item"] = d.value
+            self.outputs.setdefault(d.node, {})["item"] = d.value
+            return
+        if d.port == _COLLECT:
+            item, results = d.value
+            self._collect(d.node, item, results)
+            return
         self._current = d
         try:
             self._emit(d.node, [("done", d.value)])
         finally:
             self._current = None
+
+    def _collect(self, node_id: str, item: Any, results: list[Any]) -> None:
+        """Append the loop's `collect` for ``item`` (its branch has run) to ``results``."""
+        rec = self.nodes[node_id]
+        node = self.analysis.document.node_by_id(node_id)
+        source = node.config.get("collect") if node is not None else None
+        run = sims.NodeRun(
+            node_id, rec.type, rec.version, {}, "in", item, self._scope(item), rec.logs
+        )
+        try:
+            results.append(run.expr(source, "collect"))
+        except EvalError as exc:
+            rec.status = "error"
+            rec.logs.append({"level": "ERROR", "msg": f"expression error: {exc.message}"})
+            raise _Abort(exc.message) from None
 
     def _branch_failed(self, branch: tuple[tuple[int, int], ...], message: str) -> None:
         gid, idx = branch[-1]
@@ -668,13 +696,25 @@ class Simulation:
         later = rec.type == "flow/foreach" and (
             self._current is None or self._current.port != _LATER
         )
+        # flow/foreach 1.1.0 with `collect`: `done`'s results, filled element by element
+        results = (
+            next((raw["results"] for port, raw in emissions if port == "done"), None)
+            if later and rec.version != "1.0.0" and "collect" in self.raw.get(node_id, {})
+            else None
+        )
+
+        def mark(port: str, value: Any) -> None:
+            for gid, _ in path:
+                self._groups[gid].pending += 1
+            queued.append(Delivery(node_id, port, value, None, path))
+
         for port, raw in emissions:
             if later and port == "done":  # recorded and sent on once the items have run
-                for gid, _ in path:
-                    self._groups[gid].pending += 1
-                queued.append(Delivery(node_id, _LATER, raw, None, path))
+                mark(_LATER, raw)
                 continue
             value = sims.shape(raw, self._out_type(node_id, port))
+            if later and port == "item":  # the current item while its branch runs
+                mark(_ITEM, value)
             rec.outputs[port] = value
             self.outputs.setdefault(node_id, {})[port] = value
             edges: list[Edge] = sorted(
@@ -695,6 +735,8 @@ class Simulation:
                 for gid, _ in branch:
                     self._groups[gid].pending += 1
                 queued.append(Delivery(e.target, e.target_port, value, e.index, branch))
+            if results is not None and port == "item":
+                mark(_COLLECT, (value, results))
         # The stack runs its top first: push in reverse so the first edge runs first.
         self.stack.extend(reversed(queued))
 

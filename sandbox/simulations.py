@@ -163,7 +163,12 @@ def _foreach(run: NodeRun) -> list[Emission]:
         items = []
     if not isinstance(items, list):
         raise EvalError(f"list: expected a list, got {type(items).__name__}")
-    return [*(("item", item) for item in items), ("done", run.input)]
+    if run.version == "1.0.0":
+        return [*(("item", item) for item in items), ("done", run.input)]
+    # 1.1.0: `done` carries the input, the results and the count; the simulator appends
+    # the value of `collect` to `results` once each element's branch has run.
+    done = {"input": run.input, "results": [], "count": len(items)}
+    return [*(("item", item) for item in items), ("done", done)]
 
 
 def _trigger(run: NodeRun) -> list[Emission]:

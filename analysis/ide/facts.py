@@ -20,6 +20,7 @@ from nodeforge.analysis.engine import Analysis, NodeFacts
 from nodeforge.analysis.expressions import TypeEnv
 from nodeforge.analysis.flow import JsonPath, NodeInfo
 from nodeforge.analysis.jsontree import JsonNode
+from nodeforge.analysis.loops import collect_env, is_collect_site
 from nodeforge.analysis.types import Type
 
 TOP_LEVEL_KEYS = ("nodeforge", "id", "name", "description", "nodes", "connections", "tests")
@@ -253,4 +254,6 @@ def expression_kind(analysis: Analysis, path: JsonPath) -> SiteKind | None:
     if env is None:
         known = frozenset(n.id for n in analysis.document.nodes if n.id is not None)
         env = TypeEnv(known_nodes=known)
+    elif facts is not None and is_collect_site(manifest, config_path):
+        env = collect_env(env, facts.output_types.get("item"))  # `input` is the element
     return SiteKind(is_template, env)

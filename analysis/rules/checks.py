@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,13 @@ from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
+from nodeforge.analysis.loops import (
+    collect_env,
+    collects,
+    is_collect_site,
+    loop_around,
+    runs_for_every_item,
+)
 from nodeforge.analysis.model import Flow, Node, flow_json_schema
 from nodeforge.analysis.rules.runtime import check_runtime
 from nodeforge.analysis.schemas import lint_schema
@@ -718,7 +726,17 @@ def check_types(ctx: CheckContext) -> None:
     askers = _flow_askers(ctx, nodes)
     output_of, previous_of = outputs.get, previous.get
     all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
-    for nid in graph.topological_order():
+    # Loops with `collect` (flow/foreach 1.1.0): typed once in order (their `item`), and
+    # again once their body is (`collect` reads it; `done` is its type): `order` holds a
+    # mark for that, before the nodes after `done`.
+    collecting = frozenset(
+        nid for nid, node in nodes.items() if collects(manifests[nid], node.config)
+    )
+    order = _order_with_collects(graph, collecting) if collecting else graph.topological_order()
+    for nid in order:
+        if nid.startswith(_AGAIN):
+            _type_loop_again(ctx, nid[len(_AGAIN) :], env_for, checked, known, outputs)
+            continue
         node = nodes[nid]
         before = previous_of(nid)
         predecessors = all_predecessors[nid]
@@ -739,7 +757,7 @@ def check_types(ctx: CheckContext) -> None:
             # (they hold no environment: ``Analysis.env_of`` binds one per analysis).
             facts[nid] = before
             outputs[nid] = before.output_types
-            if not before.quiet:
+            if not before.quiet and nid not in collecting:
                 _report_expressions(ctx, before, known)
             continue
         manifest = manifests[nid]
@@ -775,7 +793,7 @@ def check_types(ctx: CheckContext) -> None:
                 )
         fact.quiet = _quiet(fact.expressions)
         fact.read = _reads(predecessors, fact.expressions, outputs)
-        if not fact.quiet:
+        if not fact.quiet and nid not in collecting:  # a collecting loop: on its 2nd typing
             _report_expressions(ctx, fact, known)
         if before is not None and before.output_types == fact.output_types:
             fact.output_types = before.output_types  # equal: keep identity for downstream
@@ -786,6 +804,69 @@ def check_types(ctx: CheckContext) -> None:
 
 #: The key of the previous analysis' facts in the memo (one entry per document).
 _LAST_FACTS = object()
+
+#: The prefix of a mark in the types check's order: type that loop again (its `collect`).
+_AGAIN = "\x00again:"
+
+
+def _order_with_collects(graph: FlowGraph, loops: frozenset[str]) -> list[str]:
+    """Kahn's order of the graph where each loop of ``loops`` also has a mark (``_AGAIN``
+    + its id) after every node of its body and before the targets of its ``done``; nodes
+    left on cycles follow in document order, marks last."""
+    successors: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    indegree = dict.fromkeys(graph.nodes, 0)
+    for nid in graph.nodes:
+        for e in graph.successors[nid]:
+            source = _AGAIN + nid if nid in loops and e.source_port == "done" else nid
+            successors.setdefault(source, []).append(e.target)
+            indegree[e.target] += 1
+    for loop in loops:
+        mark = _AGAIN + loop
+        starts = [e.target for e in graph.successors[loop] if e.source_port == "item"]
+        inside = graph.reachable_from(starts, blocked=loop) if starts else set()
+        for member in [loop, *inside]:
+            successors[member].append(mark)
+        indegree[mark] = 1 + len(inside)
+        successors.setdefault(mark, [])
+    ready = deque(n for n in graph.nodes if indegree[n] == 0)
+    order: list[str] = []
+    placed: set[str] = set()
+    while ready:
+        n = ready.popleft()
+        order.append(n)
+        placed.add(n)
+        for t in successors[n]:
+            indegree[t] -= 1
+            if indegree[t] == 0:
+                ready.append(t)
+    order.extend(n for n in graph.nodes if n not in placed)
+    order.extend(_AGAIN + loop for loop in sorted(loops) if _AGAIN + loop not in placed)
+    return order
+
+
+def _type_loop_again(
+    ctx: CheckContext,
+    loop: str,
+    env_for: Callable[[Type], TypeEnv],
+    checked: _Checked,
+    known: frozenset[str],
+    outputs: dict[str, dict[str, Type]],
+) -> None:
+    """Type a collecting loop again, its body typed: its `collect` sees the body nodes'
+    types, and `done` carries the list of them. New facts: the first may be shared."""
+    first = ctx.facts.get(loop)
+    if first is None or first.manifest is None or first.input is None:
+        return
+    fact = NodeFacts(first.node, first.manifest, dict(first.input_types), input=first.input)
+    _type_node(fact, first.manifest, env_for(first.input), checked, _NO_ANSWERS)
+    fact.quiet = _quiet(fact.expressions)
+    fact.read = _reads(ctx.graph.predecessors[loop], fact.expressions, outputs)
+    if not fact.quiet:
+        _report_expressions(ctx, fact, known)
+    if fact.output_types == first.output_types:
+        fact.output_types = first.output_types
+    ctx.facts[loop] = fact
+    outputs[loop] = fact.output_types
 
 
 def _same_edges(new: list[Edge], old: list[Edge] | None) -> bool:
@@ -890,8 +971,12 @@ def _type_node(
     """Check the node's expressions in ``env`` and resolve its port types."""
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
+    late: list[ExpressionSite] = []
     for site in fact.expressions:
         source, is_template = site.source, site.is_template
+        if is_collect_site(manifest, site.config_path):
+            late.append(site)  # its input is the element: checked once `item` is typed
+            continue
         if "nodes" in source:  # its result depends on other nodes' types: check it here
             site.result, site.syntax_errors = check_string(source, is_template, env)
         else:
@@ -906,6 +991,18 @@ def _type_node(
         return types_by_path.get(path, ANY)
 
     config, defaults = fact.node.config, manifest.config_defaults
+    if late:
+        item_spec = manifest.outputs.get("item")
+        item = (
+            resolve_port_schema(item_spec.schema_, config, fact.input_types, expression_type)
+            if item_spec is not None
+            else ANY
+        )
+        for site in late:
+            site.result, site.syntax_errors = check_string(
+                site.source, site.is_template, collect_env(env, item)
+            )
+            types_by_path[site.config_path] = site.result.type
     fact.declared_inputs = {
         port: resolve_port_schema(spec.schema_, config, {}, expression_type, defaults)
         for port, spec in manifest.inputs.items()
@@ -938,12 +1035,24 @@ def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str
                 doc.string_span(site.path, err.start, err.end),
                 severity=Severity.WARNING if err.severity == "warning" else None,
             )
+        collect = is_collect_site(fact.manifest, site.config_path)
         for ref in site.result.references:
+            if collect:
+                message = _collect_reference_problem(ctx, nid, ref.node_id, ref.port, known)
+                if message is not None:
+                    ctx.report(
+                        "NF019",
+                        message,
+                        doc.string_span(site.path, ref.start, ref.end),
+                        data={"node": ref.node_id},
+                    )
+                continue
             if ref.node_id in known and not ctx.graph.surely_runs_before(ref.node_id, nid):
                 ctx.report(
                     "NF019",
                     f"`nodes.{ref.node_id}` may not have run on every path to `{nid}`: "
-                    "read it through `input`, or merge the paths first",
+                    "read it through `input`, or merge the paths first"
+                    + _loop_hint(ctx, nid, ref.node_id),
                     doc.string_span(site.path, ref.start, ref.end),
                     data={"node": ref.node_id},
                 )
@@ -960,6 +1069,60 @@ def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str
                     doc.string_span(site.path, ref.start, ref.end),
                     data={"node": ref.node_id},
                 )
+
+
+def _collect_reference_problem(
+    ctx: CheckContext, loop: str, node_id: str, port: str | None, known: frozenset[str]
+) -> str | None:
+    """What is wrong with ``nodes.<node_id>`` in loop ``loop``'s ``collect``, or None: it
+    may read the nodes before the loop, the loop's element and the body nodes that run for
+    every element."""
+    graph = ctx.graph
+    if node_id not in known:
+        return None  # unknown nodes are reported by the expression check
+    if node_id == loop:
+        if port == "done":
+            return (
+                f"`nodes.{loop}.done` is not set while `collect` runs: read the element as `input`"
+            )
+        return None
+    if graph.surely_runs_before(node_id, loop):
+        return None
+    per_loop: dict[str, set[str]] = ctx.memo.get("runs-for-every-item", graph)
+    if per_loop is MISSING:
+        per_loop = {}
+        ctx.memo.put("runs-for-every-item", graph, None, per_loop)
+    sure = per_loop.get(loop)
+    if sure is None:
+        sure = per_loop[loop] = runs_for_every_item(graph, loop, _manifest_of(ctx))
+    if node_id in sure:
+        return None
+    return (
+        f"`nodes.{node_id}` may not have run for every element of `{loop}` when `collect` "
+        "runs (it is not in the loop body, or it is after a choice or a node's `error` "
+        "port): make the choice in the expression, or merge the branches first"
+    )
+
+
+def _loop_hint(ctx: CheckContext, nid: str, node_id: str) -> str:
+    """For a read of a loop body's node from outside the loop: say that `collect` (of
+    flow/foreach 1.1.0) is the way to its values."""
+    loop = loop_around(ctx.graph, node_id, _manifest_of(ctx))
+    if loop is None or loop_around(ctx.graph, nid, _manifest_of(ctx)) == loop:
+        return ""
+    return (
+        f"; `{node_id}` runs once per element of the loop `{loop}`: keep what you need of it "
+        f"with the loop's `collect` (flow/foreach 1.1.0) and read it from `done` "
+        f"(`results`)"
+    )
+
+
+def _manifest_of(ctx: CheckContext) -> Callable[[str], Any]:
+    def manifest_of(nid: str) -> Any:
+        node = ctx.doc.node_by_id(nid)
+        return ctx.manifest(node) if node is not None else None
+
+    return manifest_of
 
 
 def _after_invalid(ctx: CheckContext, trigger: str) -> set[str]:
