@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import urllib.request
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from nodeforge.analysis.types import ArrayType, BoolType, IntType, ObjectType, S
 from nodeforge.codegen.build import app_env
 from nodeforge.sandbox.nodetest import load_flow
 from nodeforge.sandbox.simulate import simulate
-from tests.test_build_support import built, make_workspace
+from tests.test_build_support import built, free_port, make_workspace, wait_http
 
 SKUS = {
     "type": "object",
@@ -245,7 +246,7 @@ FLOWS = [
 
 
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
-def test_simulator_and_app_run_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_simulator_app_run_and_served_app_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
     root = make_workspace(tmp_path_factory.mktemp("i22") / "foreach_collect", *FLOWS)
     for f in FLOWS:
         a = load_flow(root / f"{f['id']}.flow.json")
@@ -279,3 +280,30 @@ def test_simulator_and_app_run_agree(tmp_path_factory: pytest.TempPathFactory) -
             assert [r["sku"] for r in want[1]["results"]] == skus
         if f["id"] == "collect_none":
             assert want[1]["results"] == []
+    # and the served app answers the same requests the same way
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp),
+        **app_env(root, tmp / "served"),
+        "NODEFORGE_ADDR": f"127.0.0.1:{port}",
+    }
+    with (tmp / "served.log").open("wb") as log:
+        proc = subprocess.Popen([str(result.binary)], env=env, stdout=log, stderr=log)
+    try:
+        wait_http(port)
+        for f in FLOWS:
+            path = f["nodes"][0]["config"]["path"]
+            sim = simulate(load_flow(root / f"{f['id']}.flow.json"), value, trigger="start")
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}",
+                data=json.dumps({"skus": skus}).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                got_served = (resp.status, json.loads(resp.read()))
+            assert got_served == (sim["response"]["status"], sim["response"]["body"]), f["id"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
