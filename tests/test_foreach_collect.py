@@ -244,11 +244,67 @@ FLOWS = [
     served_flow("collect_none", "/none", None, 2),
 ]
 
+ORDERS = {
+    "type": "object",
+    "required": ["orders"],
+    "properties": {
+        "orders": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "lines"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "lines": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+        }
+    },
+}
+# a collecting loop inside a collecting loop: the outer `collect` reads the inner `done`
+NESTED = doc(
+    "collect_nested",
+    [
+        node("start", "http/trigger", "1.1.0", method="POST", path="/nested", body_schema=ORDERS),
+        node(
+            "outer",
+            "flow/foreach",
+            "1.1.0",
+            list="input.body.orders",
+            collect='{"id": input.id, "doubled": nodes.inner.done.results, '
+            '"n": nodes.inner.done.count}',
+            concurrency=2,
+        ),
+        node("inner", "flow/foreach", "1.1.0", list="input.lines", collect="nodes.dbl.out.v"),
+        node("dbl", "data/map", "1.1.0", mapping={"v": "input * 2"}),
+        node("reply", "http/respond", status=200, body="input.results"),
+    ],
+    "start -> outer",
+    "outer.item -> inner",
+    "inner.item -> dbl",
+    "outer.done -> reply",
+)
+NESTED_BODY = {
+    "orders": [{"id": "a", "lines": [1, 2]}, {"id": "b", "lines": [5]}, {"id": "c", "lines": []}]
+}
+
+
+def test_nested_loops_collect_per_activation() -> None:
+    r = simulate(check(NESTED), {"method": "POST", "body": NESTED_BODY}, trigger="start")
+    assert r["response"] == {
+        "status": 200,
+        "body": [
+            {"id": "a", "doubled": [2, 4], "n": 2},
+            {"id": "b", "doubled": [10], "n": 1},
+            {"id": "c", "doubled": [], "n": 0},
+        ],
+    }
+
 
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 def test_simulator_app_run_and_served_app_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
-    root = make_workspace(tmp_path_factory.mktemp("i22") / "foreach_collect", *FLOWS)
-    for f in FLOWS:
+    root = make_workspace(tmp_path_factory.mktemp("i22") / "foreach_collect", *FLOWS, NESTED)
+    for f in [*FLOWS, NESTED]:
         a = load_flow(root / f"{f['id']}.flow.json")
         assert not errors(a), (f["id"], errors(a))
     result = built(root)
@@ -280,6 +336,20 @@ def test_simulator_app_run_and_served_app_agree(tmp_path_factory: pytest.TempPat
             assert [r["sku"] for r in want[1]["results"]] == skus
         if f["id"] == "collect_none":
             assert want[1]["results"] == []
+    nested = {"method": "POST", "body": NESTED_BODY}
+    (tmp / "nested.json").write_text(json.dumps(nested))
+    proc = subprocess.run(
+        [str(result.binary), "run", "collect_nested", "--input", str(tmp / "nested.json")],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp), **app_env(root, tmp / "data")},
+        timeout=60,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, proc.stdout + proc.stderr
+    sim = simulate(load_flow(root / "collect_nested.flow.json"), nested, trigger="start")
+    assert json.loads(lines[-1])["body"] == sim["response"]["body"]
     # and the served app answers the same requests the same way
     port = free_port()
     env = {
