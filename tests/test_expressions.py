@@ -177,7 +177,9 @@ def test_unknown_field_with_suggestion() -> None:
     r = check(parse("input.body.qtty").expr, ENV)
     assert (r.errors[0].start, r.errors[0].end) == (11, 15)
     assert r.errors[0].severity == "error"  # BODY is closed
-    open_env = TypeEnv(input=type_from_schema({"properties": {"a": {"type": "string"}}}))
+    open_env = TypeEnv(
+        input=type_from_schema({"type": "object", "properties": {"a": {"type": "string"}}})
+    )
     r = check(parse("input.b").expr, open_env)
     assert r.errors[0].severity == "warning"  # open objects may have it
     assert errs("input.whatever", TypeEnv()) == []  # any
