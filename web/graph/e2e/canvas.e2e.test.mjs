@@ -57,7 +57,7 @@ test("says ready, then draws the flow it is sent", async () => {
   assert.equal(await page.locator(".nf-badge").count(), 0);
   assert.equal(await page.textContent(".nf-title"), "Orders API");
   const label = await page.getAttribute('.nf-node[data-key="create_order"]', "aria-label");
-  assert.match(label, /^trigger .*http\/trigger@1\.0\.0$/);
+  assert.match(label, /^trigger .*http\/trigger@1\.1\.0$/);
   // Fitted: every box is inside the viewport.
   for (const box of await page.locator(".nf-node .nf-box").evaluateAll((els) =>
     els.map((e) => e.getBoundingClientRect().toJSON()),
