@@ -37,6 +37,8 @@ _STRING = re.compile(r'"(?:[^"\\\n\r]|\\.)*("?)')
 _SCALAR = re.compile(r"[^\s{}\[\]:,\"]+")
 # What follows an array item: a comma (group 1) and the next item's leading space, or `]`.
 _SEPARATOR = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\])")
+# Between two objects that are items of one array: their `}`, the comma, the next `{`.
+_BOUNDARY = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{")
 # In an object the checked scanner accepted: a member up to its value (the key is group 1),
 # what follows a value (`,` or `}`, group 1), and an object without members.
 _MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\\n\r]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')
@@ -262,6 +264,37 @@ def _trusted_members(text: str, pos: int) -> list[Property]:
         pos = m.end() - 1
 
 
+def _item_spans(text: str, start: int, end: int, values: list[Any]) -> list[tuple[int, int]]:
+    """Where each item of the well-formed array ``text[start:end]`` (decoded: ``values``)
+    starts and ends. Items that are all objects are told apart by the `}`, `,`, `{` runs
+    between them, found by one regex pass: every boundary between two items is such a
+    run, so when there are exactly ``len(values) - 1`` runs (none inside a string or a
+    nested array of objects) they are the boundaries. Else one C scan per item finds
+    its end (the values are those of the whole scan, which checked the text)."""
+    count = len(values)
+    m = _WS.match(text, start + 1)
+    at = m.end() if m is not None else start + 1
+    if not count:
+        return []
+    if all(type(v) is dict for v in values):
+        cuts = [b.span() for b in _BOUNDARY.finditer(text, at, end)]
+        if len(cuts) == count - 1:
+            last = end - 1  # the closing `]`
+            while text[last - 1] in " \t\n\r":
+                last -= 1
+            starts = [at, *(after - 1 for _before, after in cuts)]
+            ends = [*(before + 1 for before, _after in cuts), last]
+            return list(zip(starts, ends, strict=True))
+    spans: list[tuple[int, int]] = []
+    scan, separator = _scan_trusted, _SEPARATOR.match
+    for _ in range(count):
+        _value, item_end = scan(text, at)
+        spans.append((at, item_end))
+        m = separator(text, item_end)
+        at = m.end() if m is not None else item_end
+    return spans
+
+
 class _Parser:
     def __init__(self, text: str, errors: list[JsonSyntaxError], trusted: bool = False) -> None:
         self.text = text
@@ -378,29 +411,22 @@ class _Parser:
         return node, end
 
     def split_array(self, pos: int, depth: int) -> tuple[JsonNode, int]:
-        """The array at ``pos`` with its items positioned: one C scan per item, and the
-        token-by-token parse (which reports the errors) when one fails."""
-        text, scan, kind_of = self.text, self.scan, _KIND_OF_FIRST.get
-        items: list[JsonNode] = []
-        append, separator = items.append, _SEPARATOR.match
-        at = self.skip_ws(pos + 1)
-        if text.startswith("]", at):
-            end = at + 1
-        else:
-            while True:
-                try:
-                    value, item_end = scan(text, at)
-                except (ValueError, StopIteration, RecursionError):
-                    return self.value_or_skip(pos, depth)
-                append(JsonNode(kind_of(text[at], "number"), at, item_end, value, text))
-                m = separator(text, item_end)
-                if m is None:
-                    return self.value_or_skip(pos, depth)
-                if m.group(1) is None:  # the closing `]`
-                    end = m.end()
-                    break
-                at = m.end()
-        node = JsonNode("array", pos, end, [item.value for item in items], text)
+        """The array at ``pos`` with its items positioned: one C scan of the whole array
+        (its values, checked), then the items' places (:func:`_item_spans`); the
+        token-by-token parse (which reports the errors) when the scan fails."""
+        text = self.text
+        try:
+            values, end = self.scan(text, pos)
+        except (ValueError, StopIteration, RecursionError):
+            return self.slow_value(pos, depth)
+        kind_of = _KIND_OF_FIRST.get
+        items = [
+            JsonNode(kind_of(text[start], "number"), start, item_end, value, text)
+            for (start, item_end), value in zip(
+                _item_spans(text, pos, end, values), values, strict=True
+            )
+        ]
+        node = JsonNode("array", pos, end, values, text)
         node._array = items
         return node, end
 
