@@ -56,6 +56,7 @@ __all__ = [
     "NodeManifest",
     "PortSpec",
     "SimulationSpec",
+    "config_strings",
     "format_config_path",
     "iter_config_strings",
     "load_manifest_text",
@@ -692,22 +693,65 @@ def iter_config_strings(
 ) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
     """Every string in ``config`` that is an expression or a template, as
     ``(path, text, is_template)``, in the order of the manifest's patterns."""
+    yield from config_strings(manifest, config)
+
+
+def config_strings(
+    manifest: NodeManifest, config: Mapping[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, bool]]:
+    """:func:`iter_config_strings` as a list (run per node on every analysis): a
+    pattern of one key, or of a key and ``*`` (most of them), is read directly."""
+    found: list[tuple[tuple[str | int, ...], str, bool]] = []
     for pattern, is_template in _compiled_patterns(manifest):
+        head = pattern[0]
+        if len(pattern) <= 2 and head != "*" and head != "[]":
+            value = config.get(head) if isinstance(config, dict) else None
+            if len(pattern) == 1:
+                if isinstance(value, str):
+                    found.append(((head,), value, is_template))
+                continue
+            if pattern[1] == "*":
+                if isinstance(value, dict):
+                    for key, sub in value.items():
+                        if isinstance(sub, str):
+                            found.append(((head, key), sub, is_template))
+                continue
         for path, value in _walk_pattern(pattern, config, ()):
             if isinstance(value, str):
-                yield path, value, is_template
+                found.append((path, value, is_template))
+    return found
 
 
 _PATTERN_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[PathPattern, bool]]] = {}
+# id(manifest) -> (manifest, its expressions and templates as last seen, their patterns)
+_MANIFEST_PATTERNS: dict[int, tuple[Any, list[str], list[str], list[tuple[PathPattern, bool]]]] = {}
 
 
 def _compiled_patterns(manifest: NodeManifest) -> list[tuple[PathPattern, bool]]:
+    """The manifest's patterns, parsed; per manifest (the entry keeps it: ids stay
+    unique), while its lists of patterns are equal to those it was parsed from."""
+    hit = _MANIFEST_PATTERNS.get(id(manifest))
+    if (
+        hit is not None
+        and hit[0] is manifest
+        and hit[1] == manifest.expressions
+        and hit[2] == manifest.templates
+    ):
+        return hit[3]
     key = (tuple(manifest.expressions), tuple(manifest.templates))
     cached = _PATTERN_CACHE.get(key)
     if cached is None:
         cached = [(parse_path_pattern(p), False) for p in manifest.expressions]
         cached += [(parse_path_pattern(p), True) for p in manifest.templates]
         _PATTERN_CACHE[key] = cached
+    if len(_MANIFEST_PATTERNS) > 4096:
+        _MANIFEST_PATTERNS.clear()
+    _MANIFEST_PATTERNS[id(manifest)] = (
+        manifest,
+        list(manifest.expressions),
+        list(manifest.templates),
+        cached,
+    )
     return cached
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeforge.analysis.catalog import NodeManifest, iter_config_strings
+from nodeforge.analysis.catalog import NodeManifest, config_strings
 from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity, Tag
 from nodeforge.analysis.expressions import (
     CheckResult,
@@ -335,8 +335,13 @@ def resolve_port_schema(
     """
     if not isinstance(schema, dict):
         return ANY
-    if not _has_operator(schema):
+    plan = _PLANS.get(id(schema))
+    if plan is None or plan[0] is not schema:
+        plan = _plan(schema)
+    if plan[1] is None:  # no operator
         return type_from_schema(schema)
+    if plan[1] == "$input":  # the most common one (a node passing its input on)
+        return inputs.get(plan[2], ANY)
     if "$if" in schema:
         key = schema["$if"]
         flag = config[key] if key in config else defaults.get(key)
@@ -403,6 +408,27 @@ def resolve_port_schema(
         )
         return ArrayType(items)
     return ANY
+
+
+# id(schema) -> (the schema, which keeps the id unique; its operator when it has one,
+# "$input" only for a schema of that operator alone (else the operator's name is not
+# needed: "*"); the port named by "$input")
+_PLANS: dict[int, tuple[Any, str | None, Any]] = {}
+
+
+def _plan(schema: dict[str, Any]) -> tuple[Any, str | None, Any]:
+    """How :func:`resolve_port_schema` resolves a port schema (a manifest's: they never
+    change), found once per schema object."""
+    if not _has_operator(schema):
+        plan: tuple[Any, str | None, Any] = (schema, None, None)
+    elif "$input" in schema and not any(op in schema for op in _OPERATORS if op != "$input"):
+        plan = (schema, "$input", schema["$input"])
+    else:
+        plan = (schema, "*", None)
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[id(schema)] = plan
+    return plan
 
 
 def _enum_from_config(values: Any) -> Type:
@@ -488,15 +514,10 @@ def check_string(
 
 def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> list[ExpressionSite]:
     node_id = node.id or ""
+    config = ("nodes", node.index, "config")
     return [
-        ExpressionSite(
-            node_id=node_id,
-            path=(*node.path, "config", *config_path),
-            config_path=tuple(config_path),
-            source=source,
-            is_template=is_template,
-        )
-        for config_path, source, is_template in iter_config_strings(manifest, node.config)
+        ExpressionSite(node_id, config + config_path, config_path, source, is_template)
+        for config_path, source, is_template in config_strings(manifest, node.config)
     ]
 
 
