@@ -49,20 +49,66 @@ def check_runtime(ctx: CheckContext) -> None:
         if memo.get("runtime-clean", fact.node) is fact.expressions:
             continue
         found = len(diagnostics)
-        if fact.expressions:
+        typed_expressions, annotated, schedule = _plan(manifest)
+        if fact.expressions and typed_expressions:
             _check_expression_types(ctx, fact, manifest)
-        for key, schema in manifest.properties.items():
-            if not isinstance(schema, dict):
-                continue
-            if isinstance(schema.get("x-sql-params"), str):
-                _check_sql(ctx, fact, key, schema["x-sql-params"])
-            if schema.get("x-absolute-url") is True:
-                _check_url(ctx, fact, key, is_template=_is_template(manifest, key))
-        if manifest.type == "trigger/schedule" and manifest.structural:
+        for key, sql_params, url, is_template in annotated:
+            if sql_params is not None:
+                _check_sql(ctx, fact, key, sql_params)
+            if url:
+                _check_url(ctx, fact, key, is_template=is_template)
+        if schedule:
             _check_schedule(ctx, fact)
         if len(diagnostics) == found:
             memo.put("runtime-clean", fact.node, None, fact.expressions)
     _check_unanswered(ctx)
+
+
+#: Per manifest: whether its config schema says ``x-expression-type`` anywhere; its
+#: top-level properties with ``x-sql-params`` or ``x-absolute-url`` (key, the parameter
+#: list's key, whether an absolute URL, whether a template), in order; whether a schedule.
+_Plan = tuple[bool, tuple[tuple[str, str | None, bool, bool], ...], bool]
+_PLANS: dict[int, tuple[NodeManifest, _Plan]] = {}
+
+
+def _plan(manifest: NodeManifest) -> _Plan:
+    """What :func:`check_runtime` looks at in a node of ``manifest``: found once per
+    manifest (manifests never change; the entry keeps it, so ids stay unique)."""
+    hit = _PLANS.get(id(manifest))
+    if hit is not None and hit[0] is manifest:
+        return hit[1]
+    annotated: list[tuple[str, str | None, bool, bool]] = []
+    for key, schema in manifest.properties.items():
+        if not isinstance(schema, dict):
+            continue
+        sql_params = schema.get("x-sql-params")
+        url = schema.get("x-absolute-url") is True
+        if isinstance(sql_params, str) or url:
+            sql = sql_params if isinstance(sql_params, str) else None
+            annotated.append((key, sql, url, _is_template(manifest, key)))
+    plan: _Plan = (
+        _mentions(manifest.config_schema, "x-expression-type"),
+        tuple(annotated),
+        manifest.type == "trigger/schedule" and bool(manifest.structural),
+    )
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[id(manifest)] = (manifest, plan)
+    return plan
+
+
+def _mentions(schema: Any, name: str) -> bool:
+    """Whether a key ``name`` appears anywhere in ``schema``."""
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if name in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 # -- annotations --------------------------------------------------------------------------
