@@ -45,13 +45,23 @@ class Endpoint:
     port: str | None  # None when the endpoint names only a node
 
 
+_new_object = object.__new__
+# The slots' own setters: an endpoint is made for each end of each connection, and a
+# frozen dataclass' ``__init__`` sets its fields through ``object.__setattr__`` (slower).
+_set_node = Endpoint.__dict__["node"].__set__
+_set_port = Endpoint.__dict__["port"].__set__
+
+
 def parse_endpoint(text: Any) -> Endpoint | None:
     if not isinstance(text, str) or not text:
         return None
     node, dot, port = text.partition(".")
     # Interned: a node id is named by each connection of the node, a port name by
     # thousands of them; one string each (an open document's memory).
-    return Endpoint(sys.intern(node), sys.intern(port) if dot else None)
+    endpoint = _new_object(Endpoint)
+    _set_node(endpoint, sys.intern(node))
+    _set_port(endpoint, sys.intern(port) if dot else None)
+    return endpoint
 
 
 @dataclass(slots=True)
@@ -183,10 +193,7 @@ def _read_connections(
             raw = {}
         connections.append(
             ConnectionInfo(
-                index=index,
-                source=parse_endpoint(raw.get("from")),
-                target=parse_endpoint(raw.get("to")),
-                value=raw,
+                index, parse_endpoint(raw.get("from")), parse_endpoint(raw.get("to")), raw
             )
         )
     return connections

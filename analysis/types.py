@@ -196,6 +196,12 @@ def union(*types: Type) -> Type:
     """Flatten, deduplicate and simplify: ``union(int, number) == number``,
     ``union(T) == T``, ``any`` absorbs everything, string enums merge, a plain
     string absorbs string enums, ``null`` is kept last. ``union()`` is ``any``."""
+    if len(types) == 1:  # one type (what arrives at most ports): itself, simplified
+        only = types[0]
+        if not isinstance(only, UnionType | StringType) or (
+            isinstance(only, StringType) and only.enum is None
+        ):
+            return only
     flat: list[Type] = []
     for t in types:
         if isinstance(t, UnionType):
