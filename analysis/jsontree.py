@@ -612,22 +612,39 @@ def string_offsets(raw: str) -> list[int]:
     return offsets
 
 
+_AFFIX_CHUNK = 8192
+
+
 def _common_affixes(old: str, new: str) -> tuple[int, int]:
-    """Lengths of the common prefix and suffix (not overlapping), by binary search on
-    slice equality, which compares in C."""
+    """Lengths of the common prefix and suffix (not overlapping): whole chunks compared
+    first, then a binary search on slice equality inside the first chunk that differs
+    (slices compare in C; a search over the whole text would copy it again and again)."""
     limit = min(len(old), len(new))
-    lo, hi = 0, limit
+    chunk = _AFFIX_CHUNK
+    base = 0
+    while base + chunk <= limit and old[base : base + chunk] == new[base : base + chunk]:
+        base += chunk
+    lo, hi = base, min(base + chunk, limit)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if old[:mid] == new[:mid]:
+        if old[base:mid] == new[base:mid]:
             lo = mid
         else:
             hi = mid - 1
     prefix = lo
-    lo, hi = 0, limit - prefix
+    limit -= prefix
+    end_old, end_new = len(old), len(new)
+    base = 0
+    while (
+        base + chunk <= limit
+        and old[end_old - base - chunk : end_old - base]
+        == new[end_new - base - chunk : end_new - base]
+    ):
+        base += chunk
+    lo, hi = base, min(base + chunk, limit)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if old[len(old) - mid :] == new[len(new) - mid :]:
+        if old[end_old - mid : end_old - base] == new[end_new - mid : end_new - base]:
             lo = mid
         else:
             hi = mid - 1
