@@ -156,21 +156,29 @@ def load_document(
     raw_nodes = value.get("nodes")
     old_nodes = previous.nodes if previous is not None else []
     if isinstance(raw_nodes, list):
+        nodes, kept = doc.nodes, len(old_nodes)
+        append = nodes.append
         for index, raw in enumerate(raw_nodes):
-            if index < len(old_nodes) and old_nodes[index].value is raw:
-                doc.nodes.append(old_nodes[index])  # the same object: nothing to re-read
+            if index < kept and old_nodes[index].value is raw:
+                append(old_nodes[index])  # the same object: nothing to re-read
                 continue
-            if not isinstance(raw, dict):
-                raw = {}
-            config = raw.get("config")
-            doc.nodes.append(
+            if type(raw) is not dict:
+                raw = raw if isinstance(raw, dict) else {}
+            # Positional, and the strings tested inline: this runs for every node.
+            node_id, node_type, node_version, config = (
+                raw.get("id"),
+                raw.get("type"),
+                raw.get("version"),
+                raw.get("config"),
+            )
+            append(
                 NodeInfo(
-                    index=index,
-                    id=_str(raw.get("id")),
-                    type=_str(raw.get("type")),
-                    version=_str(raw.get("version")),
-                    config=config if isinstance(config, dict) else {},
-                    value=raw,
+                    index,
+                    node_id if type(node_id) is str else _str(node_id),
+                    node_type if type(node_type) is str else _str(node_type),
+                    node_version if type(node_version) is str else _str(node_version),
+                    config if isinstance(config, dict) else {},
+                    raw,
                 )
             )
     return doc

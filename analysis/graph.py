@@ -29,12 +29,14 @@ class FlowGraph:
         joins: Iterable[str] = (),
     ) -> None:
         self.nodes: list[str] = list(dict.fromkeys(node_ids))
-        self.successors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
-        self.predecessors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        successors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        predecessors: dict[str, list[Edge]] = {n: [] for n in self.nodes}
         for edge in edges:
-            if edge.source in self.successors and edge.target in self.predecessors:
-                self.successors[edge.source].append(edge)
-                self.predecessors[edge.target].append(edge)
+            out, into = successors.get(edge.source), predecessors.get(edge.target)
+            if out is not None and into is not None:
+                out.append(edge)
+                into.append(edge)
+        self.successors, self.predecessors = successors, predecessors
         self.triggers: list[str] = [t for t in triggers if t in self.successors]
         # Nodes that wait for all their inputs (e.g. flow/merge) instead of any one.
         self.joins: frozenset[str] = frozenset(joins)
@@ -107,16 +109,20 @@ class FlowGraph:
         return self._order
 
     def _kahn(self) -> list[str]:
-        indegree = {n: len(self.predecessors[n]) for n in self.nodes}
-        queue = deque(n for n in self.nodes if indegree[n] == 0)
+        successors = self.successors
+        indegree = {n: len(edges) for n, edges in self.predecessors.items()}
+        queue = deque(n for n, count in indegree.items() if count == 0)
         order: list[str] = []
+        place, take, ready = order.append, queue.popleft, queue.append
         while queue:
-            node = queue.popleft()
-            order.append(node)
-            for edge in self.successors[node]:
-                indegree[edge.target] -= 1
-                if indegree[edge.target] == 0:
-                    queue.append(edge.target)
+            node = take()
+            place(node)
+            for edge in successors[node]:
+                target = edge.target
+                count = indegree[target] - 1
+                indegree[target] = count
+                if count == 0:
+                    ready(target)
         self._acyclic = len(order) == len(self.nodes)
         if not self._acyclic:
             placed = set(order)
