@@ -104,7 +104,7 @@ def test_save_history_diff_restore(tmp_path: Path) -> None:
     root = make_ws(tmp_path)
     h = History(root)
     first = h.save(root / FLOW, "first")
-    assert first.created and first.node_versions == ["http/respond@1.0.0", "http/trigger@1.0.0"]
+    assert first.created and first.node_versions == ["http/respond@1.0.0", "http/trigger@1.1.0"]
     again = h.save(root / FLOW)
     assert not again.created and again.commit == first.commit
     edit_path(root, "/hi")  # non-canonical layout on disk: history keeps the canonical one
@@ -112,16 +112,16 @@ def test_save_history_diff_restore(tmp_path: Path) -> None:
     assert second.created
     revs = h.log(FLOW)
     assert [r.commit for r in revs] == [second.commit, first.commit]
-    assert revs[0].node_versions == ["http/respond@1.0.0", "http/trigger@1.0.0"]
+    assert revs[0].node_versions == ["http/respond@1.0.0", "http/trigger@1.1.0"]
     saved = h.read(FLOW, "@0")
     assert saved == canonical_text(saved) and '"/hi"' in saved
     # commit message carries the message and the trailers
     msg = git(h.git_dir, "--git-dir", str(h.git_dir), "log", "-1", "--format=%B")
-    assert "second" in msg and f"Flow: {FLOW}" in msg and "Node-Version: http/trigger@1.0.0" in msg
+    assert "second" in msg and f"Flow: {FLOW}" in msg and "Node-Version: http/trigger@1.1.0" in msg
     # the node version lock
     lock = h.lock_at()
-    assert lock["flows"][FLOW] == ["http/respond@1.0.0", "http/trigger@1.0.0"]
-    assert lock["nodes"]["http/trigger@1.0.0"]["digest"].startswith("sha256:")
+    assert lock["flows"][FLOW] == ["http/respond@1.0.0", "http/trigger@1.1.0"]
+    assert lock["nodes"]["http/trigger@1.1.0"]["digest"].startswith("sha256:")
     assert json.loads((root / ".nodeforge/lock.json").read_text()) == lock
     # semantic diff
     d = diff_flows(h.read(FLOW, "@1"), h.read(FLOW, "@0"), "a", "b")
