@@ -502,6 +502,7 @@ def test_daily_report_runs_by_hand(app: App) -> None:
             "INSERT INTO sales (day, sku, qty, price) VALUES (?, ?, ?, ?)",
             [(yesterday, "A1", 2, 10.0), (yesterday, "B2", 1, 99.5), ("2000-01-01", "Z", 1, 1.0)],
         )
+        conn.execute("INSERT OR REPLACE INTO stock (sku, units) VALUES ('A1', 7)")
     proc = subprocess.run(
         [str(result.binary), "run", "daily_report"],
         env=app.env,
@@ -516,7 +517,10 @@ def test_daily_report_runs_by_hand(app: App) -> None:
     assert mails and "Daily sales: 2 products" in mails[-1]["data"]
     logs = [json.loads(x) for x in proc.stderr.splitlines() if x.startswith("{")]
     lines = [x["msg"] for x in logs if x.get("node") == "log_line"]
-    assert lines == ["B2: 1 units, 99.5 EUR", "A1: 2 units, 20 EUR"]
+    want = ["B2: 1 units, 99.5 EUR, none in stock", "A1: 2 units, 20 EUR, 7 in stock"]
+    assert lines == want
+    # the loop collected its lines (flow/foreach 1.1.0 `collect`), in the list's order
+    assert "\r\n".join(want) in mails[-1]["data"].replace("=\r\n", "")
 
 
 # -- quote API (code/go, flow/subflow) -------------------------------------------------------------

@@ -248,7 +248,10 @@ EXAMPLE_CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
                     {"sku": "B2", "units": 1, "revenue": 99.5},
                 ],
                 "count": 2,
-            }
+            },
+            "stock_of": {
+                "$sequence": [{"rows": [{"units": 5}], "count": 1}, {"rows": [], "count": 0}]
+            },
         },
     ),
     (
