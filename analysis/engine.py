@@ -40,6 +40,7 @@ from nodeforge.analysis.types import (
     ObjectType,
     Type,
     merge_objects,
+    object_type,
     type_from_schema,
     union,
 )
@@ -314,6 +315,18 @@ _OPERATORS = (
     "$flowAnswer",
     "$enumFromConfig",
 )
+# Which operator decides when a schema has several (the first present).
+_PRECEDENCE = (
+    "$if",
+    "$flowAnswer",
+    "$enumFromConfig",
+    "$config",
+    "$input",
+    "$expr",
+    "$exprItems",
+    "$exprObject",
+    "$merge",
+)
 _NO_DEFAULTS: Mapping[str, Any] = {}
 _NO_ANSWERS: Mapping[str, Type] = {}
 
@@ -338,41 +351,16 @@ def resolve_port_schema(
     plan = _PLANS.get(id(schema))
     if plan is None or plan[0] is not schema:
         plan = _plan(schema)
-    if plan[1] is None:  # no operator
+    # The operator that decides (the first of ``_OPERATORS`` present; None: no operator
+    # anywhere, "": only nested ones), the most common ones first.
+    operator, key = plan[1], plan[2]
+    if operator is None:
         return type_from_schema(schema)
-    if plan[1] == "$input":  # the most common one (a node passing its input on)
-        return inputs.get(plan[2], ANY)
-    if "$if" in schema:
-        key = schema["$if"]
-        flag = config[key] if key in config else defaults.get(key)
-        if not isinstance(flag, bool):
-            return ANY  # not a boolean: the config check reports it
-        branch = schema.get("then" if flag else "else")
-        return resolve_port_schema(branch, config, inputs, expression_type, defaults, flow_answers)
-    if "$flowAnswer" in schema:
-        return flow_answers.get(schema["$flowAnswer"], ANY)
-    if "$enumFromConfig" in schema:
-        return _enum_from_config(config.get(schema["$enumFromConfig"]))
-    if "$config" in schema:
-        value = config.get(schema["$config"], schema.get("default"))
-        return type_from_schema(value) if value is not None else ANY
-    if "$input" in schema:
-        return inputs.get(schema["$input"], ANY)
-    if "$expr" in schema:
-        return expression_type((schema["$expr"],))
-    if "$exprItems" in schema:
-        listed = expression_type((schema["$exprItems"],))
-        return listed.items if isinstance(listed, ArrayType) else ANY
-    if "$exprObject" in schema:
-        key = schema["$exprObject"]
-        mapping = config.get(key)
-        if not isinstance(mapping, dict):
-            return ObjectType((), ANY)
-        fields = tuple(Field(name, expression_type((key, name)), True, None) for name in mapping)
-        return ObjectType(fields, None)
-    if "$merge" in schema:
+    if operator == "$input":  # a node passing its input on
+        return inputs.get(key, ANY)
+    if operator == "$merge":
         parts: list[ObjectType] = []
-        for part in schema["$merge"]:
+        for part in key:
             part_type = resolve_port_schema(
                 part, config, inputs, expression_type, defaults, flow_answers
             )
@@ -380,6 +368,33 @@ def resolve_port_schema(
                 return ANY
             parts.append(part_type)
         return merge_objects(parts)
+    if operator == "$exprObject":
+        mapping = config.get(key)
+        if not isinstance(mapping, dict):
+            return ObjectType((), ANY)
+        # Keys of a dict are unique: the fields' index is built here, once.
+        return object_type(
+            {name: Field(name, expression_type((key, name)), True, None) for name in mapping},
+            None,
+        )
+    if operator == "$if":
+        flag = config[key] if key in config else defaults.get(key)
+        if not isinstance(flag, bool):
+            return ANY  # not a boolean: the config check reports it
+        branch = schema.get("then" if flag else "else")
+        return resolve_port_schema(branch, config, inputs, expression_type, defaults, flow_answers)
+    if operator == "$flowAnswer":
+        return flow_answers.get(key, ANY)
+    if operator == "$enumFromConfig":
+        return _enum_from_config(config.get(key))
+    if operator == "$config":
+        value = config.get(key, schema.get("default"))
+        return type_from_schema(value) if value is not None else ANY
+    if operator == "$expr":
+        return expression_type((key,))
+    if operator == "$exprItems":
+        listed = expression_type((key,))
+        return listed.items if isinstance(listed, ArrayType) else ANY
     # Operators nested inside a plain schema: resolve the containers structurally.
     if isinstance(schema.get("properties"), dict):
         required = set(schema.get("required", []) or [])
@@ -410,21 +425,18 @@ def resolve_port_schema(
     return ANY
 
 
-# id(schema) -> (the schema, which keeps the id unique; its operator when it has one,
-# "$input" only for a schema of that operator alone (else the operator's name is not
-# needed: "*"); the port named by "$input")
+# id(schema) -> (the schema, which keeps the id unique; the operator that decides how it
+# resolves, None without any operator, "" with nested ones only; that operator's value)
 _PLANS: dict[int, tuple[Any, str | None, Any]] = {}
 
 
 def _plan(schema: dict[str, Any]) -> tuple[Any, str | None, Any]:
     """How :func:`resolve_port_schema` resolves a port schema (a manifest's: they never
-    change), found once per schema object."""
-    if not _has_operator(schema):
-        plan: tuple[Any, str | None, Any] = (schema, None, None)
-    elif "$input" in schema and not any(op in schema for op in _OPERATORS if op != "$input"):
-        plan = (schema, "$input", schema["$input"])
-    else:
-        plan = (schema, "*", None)
+    change), found once per schema object: the first operator of ``_OPERATORS`` in it."""
+    plan: tuple[Any, str | None, Any] = (schema, None, None)
+    if _has_operator(schema):
+        operator = next((op for op in _PRECEDENCE if op in schema), "")
+        plan = (schema, operator, schema.get(operator) if operator else None)
     if len(_PLANS) > 4096:
         _PLANS.clear()
     _PLANS[id(schema)] = plan

@@ -43,6 +43,7 @@ __all__ = [
     "is_nullable",
     "merge_objects",
     "non_null",
+    "object_type",
     "propose_mapping",
     "schema_from_type",
     "type_from_schema",
@@ -142,6 +143,12 @@ def merge_objects(parts: Iterable[ObjectType]) -> ObjectType:
     # itself, so that what is keyed by identity downstream (environments, checks,
     # memos) is shared too.
     return listed[0] if listed and result == listed[0] else result
+
+
+def object_type(index: dict[str, Field], additional: Type | None) -> ObjectType:
+    """``ObjectType(tuple(index.values()), additional)`` for fields whose names are the
+    keys of ``index`` (so unique), which becomes the type's field index as is."""
+    return _with_index(index, additional)
 
 
 def _with_index(index: dict[str, Field], additional: Type | None) -> ObjectType:
