@@ -264,6 +264,7 @@ def analyze(
         ctx.memo.settle()
     finally:
         if collecting:
+            _to_oldest_generation()
             gc.enable()
     ctx.diagnostics.sort(key=Diagnostic.sort_key)
     return Analysis(
@@ -276,6 +277,21 @@ def analyze(
         ctx.outputs,
         ctx.known_nodes,
     )
+
+
+def _to_oldest_generation() -> None:
+    """Move what the analysis allocated (~300,000 objects for 5,000 nodes), with every
+    other tracked object, to the collector's oldest generation: ``gc.freeze`` then
+    ``gc.unfreeze`` splice its lists, without looking at any object. Else the young
+    collection that the next allocation starts walks all of it to find nothing
+    (~12 ms for 5,000 nodes, inside ``analyze`` or just after it). What an analysis
+    allocates is long-lived or freed by reference counting; cyclic garbage waits for
+    the next full collection. Not while objects are frozen: that is the server's
+    collector (``server/idlegc.py``), which runs analyses with the collector paused
+    and freezes what they allocated itself; its frozen objects must stay so."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _run_isolated(ctx: CheckContext, run: Check) -> None:
