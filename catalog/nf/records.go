@@ -310,10 +310,10 @@ func envDuration(name string, def time.Duration) time.Duration {
 
 // startRecords opens the record store and starts its writer, unless records are off
 // (no [records] in the build, or NODEFORGE_RECORDS=off). Settings:
-// NODEFORGE_RECORDS_SAMPLE (0..1, default 1), NODEFORGE_RECORDS_QUEUE (default 1024),
+// NODEFORGE_RECORDS_SAMPLE (0..1, default 1), NODEFORGE_RECORDS_QUEUE (default 256),
 // NODEFORGE_RECORDS_MAX_VALUE (bytes per value, default 16384),
 // NODEFORGE_RECORDS_RETENTION (default 7d), NODEFORGE_RECORDS_KEEP (default 100000
-// executions), NODEFORGE_RECORDS_BATCH (default 512), NODEFORGE_RECORDS_FLUSH (default
+// executions), NODEFORGE_RECORDS_BATCH (default 256), NODEFORGE_RECORDS_FLUSH (default
 // 200ms).
 func (a *App) startRecords() {
 	if a.recordsCfg == nil || a.rec != nil {
@@ -339,12 +339,12 @@ func newRecorder(a *App, store recordStore) *recorder {
 	return &recorder{
 		app:       a,
 		store:     store,
-		queue:     make(chan *execRecord, max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_QUEUE"), 1024))),
+		queue:     make(chan *execRecord, max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_QUEUE"), 256))),
 		sample:    min(1, max(0, envFloat("NODEFORGE_RECORDS_SAMPLE", 1))),
 		maxValue:  max(256, Atoi(os.Getenv("NODEFORGE_RECORDS_MAX_VALUE"), 16<<10)),
 		retention: envDuration("NODEFORGE_RECORDS_RETENTION", 7*24*time.Hour),
 		keep:      Atoi(os.Getenv("NODEFORGE_RECORDS_KEEP"), 100000),
-		batch:     max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_BATCH"), 512)),
+		batch:     max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_BATCH"), 256)),
 		flush:     envDuration("NODEFORGE_RECORDS_FLUSH", 200*time.Millisecond),
 		cpu:       min(1, max(0.001, envFloat("NODEFORGE_RECORDS_CPU", 0.03))),
 		stop:      make(chan struct{}),
