@@ -17,7 +17,7 @@ import pytest
 
 from nodeforge.analysis.diagnostics import Severity
 from nodeforge.sandbox.nodetest import load_flow
-from tests.test_build_support import BuiltApp, built, make_workspace
+from tests.test_build_support import BuiltApp, built, flow_doc, make_workspace
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 
@@ -43,14 +43,7 @@ def respond(node_id: str, body: str, status: int = 200) -> dict[str, Any]:
     return node(node_id, "http/respond", status=status, body=body)
 
 
-def flow(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
-    conns = []
-    for e in edges:
-        src, dst = (x.strip() for x in e.split("->"))
-        conns.append(
-            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
-        )
-    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+flow = flow_doc
 
 
 FLOWS: list[dict[str, Any]] = [

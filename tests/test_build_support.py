@@ -106,6 +106,22 @@ def run_app(
     return json.loads(lines[-1]), proc.stderr
 
 
+def flow_node(node_id: str, type_: str, version: str = "1.0.0", **config: Any) -> dict[str, Any]:
+    """A node of a test flow."""
+    return {"id": node_id, "type": type_, "version": version, "config": config}
+
+
+def flow_doc(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
+    """A test flow; ``edges`` are ``"a -> b"`` (ports default to ``out`` and ``in``)."""
+    conns = []
+    for e in edges:
+        src, dst = (x.strip() for x in e.split("->"))
+        conns.append(
+            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
+        )
+    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+
+
 class BuiltApp:
     """A built workspace three ways: the simulator, ``app run`` and the served process
     (started on first use), for tests that compare them. ``env`` is given to all three."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import urllib.request
 from typing import Any
 
 import pytest
@@ -15,10 +13,9 @@ import pytest
 from nodeforge.analysis.diagnostics import Severity
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.types import ArrayType, BoolType, IntType, ObjectType, StringType
-from nodeforge.codegen.build import app_env
 from nodeforge.sandbox.nodetest import load_flow
 from nodeforge.sandbox.simulate import simulate
-from tests.test_build_support import built, free_port, make_workspace, wait_http
+from tests.test_build_support import BuiltApp, built, flow_doc, flow_node, make_workspace
 
 SKUS = {
     "type": "object",
@@ -27,18 +24,10 @@ SKUS = {
 }
 
 
-def node(nid: str, type_: str, version: str = "1.0.0", **config: Any) -> dict[str, Any]:
-    return {"id": nid, "type": type_, "version": version, "config": config}
+node = flow_node
 
 
-def doc(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
-    conns = []
-    for e in edges:
-        src, dst = (x.strip() for x in e.split("->"))
-        conns.append(
-            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
-        )
-    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+doc = flow_doc
 
 
 def loop_flow(
@@ -307,73 +296,29 @@ def test_simulator_app_run_and_served_app_agree(tmp_path_factory: pytest.TempPat
     for f in [*FLOWS, NESTED]:
         a = load_flow(root / f"{f['id']}.flow.json")
         assert not errors(a), (f["id"], errors(a))
-    result = built(root)
-    assert result.binary is not None
-    tmp = tmp_path_factory.mktemp("i22-run")
+    app = BuiltApp(root, built(root), tmp_path_factory.mktemp("i22-run"))
     skus = [f"s{'x' * i}" for i in range(12)]
     value = {"method": "POST", "body": {"skus": skus}}
-    for f in FLOWS:
-        sim = simulate(load_flow(root / f"{f['id']}.flow.json"), value, trigger="start")
-        want = (sim["response"]["status"], sim["response"]["body"])
-        inp = tmp / "input.json"
-        inp.write_text(json.dumps(value))
-        proc = subprocess.run(
-            [str(result.binary), "run", f["id"], "--trigger", "start", "--input", str(inp)],
-            capture_output=True,
-            text=True,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp), **app_env(root, tmp / "data")},
-            timeout=60,
-            check=False,
-        )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        assert lines, proc.stdout + proc.stderr
-        got = json.loads(lines[-1])
-        assert (got["status"], got["body"]) == want, (f["id"], got, want)
-        assert want[1]["count"] == 12
-        if f["id"] == "collect_one":
-            assert want[1]["results"][3] == {"tag": "sxxx!", "n": 4}
-        if f["id"] == "collect_four":
-            assert [r["sku"] for r in want[1]["results"]] == skus
-        if f["id"] == "collect_none":
-            assert want[1]["results"] == []
-    nested = {"method": "POST", "body": NESTED_BODY}
-    (tmp / "nested.json").write_text(json.dumps(nested))
-    proc = subprocess.run(
-        [str(result.binary), "run", "collect_nested", "--input", str(tmp / "nested.json")],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp), **app_env(root, tmp / "data")},
-        timeout=60,
-        check=False,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert lines, proc.stdout + proc.stderr
-    sim = simulate(load_flow(root / "collect_nested.flow.json"), nested, trigger="start")
-    assert json.loads(lines[-1])["body"] == sim["response"]["body"]
-    # and the served app answers the same requests the same way
-    port = free_port()
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp),
-        **app_env(root, tmp / "served"),
-        "NODEFORGE_ADDR": f"127.0.0.1:{port}",
-    }
-    with (tmp / "served.log").open("wb") as log:
-        proc = subprocess.Popen([str(result.binary)], env=env, stdout=log, stderr=log)
     try:
-        wait_http(port)
         for f in FLOWS:
+            sim = app.simulate(f["id"], "start", value)
+            want = (sim["response"]["status"], sim["response"]["body"])
+            got = app.run(f["id"], "start", value)
+            assert (got["status"], got["body"]) == want, (f["id"], got, want)
+            # and the served app answers the same request the same way
             path = f["nodes"][0]["config"]["path"]
-            sim = simulate(load_flow(root / f"{f['id']}.flow.json"), value, trigger="start")
-            req = urllib.request.Request(
-                f"http://127.0.0.1:{port}{path}",
-                data=json.dumps({"skus": skus}).encode(),
-                method="POST",
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                got_served = (resp.status, json.loads(resp.read()))
-            assert got_served == (sim["response"]["status"], sim["response"]["body"]), f["id"]
+            status, body, _ = app.request("POST", path, json.dumps({"skus": skus}))
+            assert (status, body) == want, f["id"]
+            assert want[1]["count"] == 12
+            if f["id"] == "collect_one":
+                assert want[1]["results"][3] == {"tag": "sxxx!", "n": 4}
+            if f["id"] == "collect_four":
+                assert [r["sku"] for r in want[1]["results"]] == skus
+            if f["id"] == "collect_none":
+                assert want[1]["results"] == []
+        nested = {"method": "POST", "body": NESTED_BODY}
+        got = app.run("collect_nested", "start", nested)
+        sim = app.simulate("collect_nested", "start", nested)
+        assert got["body"] == sim["response"]["body"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        app.stop()

@@ -24,23 +24,15 @@ import pytest
 
 from nodeforge.analysis.diagnostics import Severity
 from nodeforge.sandbox.nodetest import load_flow
-from tests.test_build_support import BuiltApp, built, make_workspace
+from tests.test_build_support import BuiltApp, built, flow_doc, flow_node, make_workspace
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go toolchain")
 
 
-def node(node_id: str, type_: str, version: str = "1.0.0", **config: Any) -> dict[str, Any]:
-    return {"id": node_id, "type": type_, "version": version, "config": config}
+node = flow_node
 
 
-def flow(flow_id: str, nodes: list[dict[str, Any]], *edges: str) -> dict[str, Any]:
-    conns = []
-    for e in edges:
-        src, dst = (x.strip() for x in e.split("->"))
-        conns.append(
-            {"from": src if "." in src else src + ".out", "to": dst if "." in dst else dst + ".in"}
-        )
-    return {"nodeforge": "1", "id": flow_id, "nodes": nodes, "connections": conns}
+flow = flow_doc
 
 
 STATUS_BODY = {
