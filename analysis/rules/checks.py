@@ -43,7 +43,7 @@ from nodeforge.analysis.loops import (
     loop_around,
     runs_for_every_item,
 )
-from nodeforge.analysis.model import Flow, Node, flow_json_schema
+from nodeforge.analysis.model import Flow, NodeFields, flow_json_schema
 from nodeforge.analysis.rules.runtime import check_runtime
 from nodeforge.analysis.schemas import lint_schema
 from nodeforge.analysis.text import Span
@@ -71,7 +71,7 @@ def check_syntax(ctx: CheckContext) -> None:
 # -- NF002 file structure ------------------------------------------------------------
 
 
-_NODES = TypeAdapter(list[Node])
+_NODES = TypeAdapter(list[NodeFields])
 
 
 def structure_is_valid(value: Any) -> bool:
@@ -466,12 +466,29 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
                 )
         else:
             found = len(problems)
-            resolved_source = _endpoint(
-                problems, conn, "from", source, nodes, names_of, manifests, output=True
-            )
-            resolved_target = _endpoint(
-                problems, conn, "to", target, nodes, names_of, manifests, output=False
-            )
+            # The common case inline (a named port of a known node): no call per end.
+            if (
+                source is not None
+                and source.port is not None
+                and (source_manifest := get(source.node)) is not None
+                and source.port in source_manifest.outputs
+            ):
+                resolved_source: Endpoint | None = source
+            else:
+                resolved_source = _endpoint(
+                    problems, conn, "from", source, nodes, names_of, manifests, output=True
+                )
+            if (
+                target is not None
+                and target.port is not None
+                and (target_manifest := get(target.node)) is not None
+                and target.port in target_manifest.inputs
+            ):
+                resolved_target: Endpoint | None = target
+            else:
+                resolved_target = _endpoint(
+                    problems, conn, "to", target, nodes, names_of, manifests, output=False
+                )
             if resolved_source is None or resolved_target is None:
                 continue
             edge = Edge(
