@@ -77,6 +77,9 @@ class NodeFacts:
     # an expression sees belong to one analysis (``Analysis.env_of``).
     input: Type | None = None
     quiet: bool = True  # no expression errors and no node references to re-check
+    # An expression names ``nodes``: its result depends on other nodes' types, or on
+    # which node ids exist (`unknown node`, and the ids it suggests).
+    names_nodes: bool = False
     # The output types this node's typing read (its inputs' sources and the nodes its
     # expressions name), as the very objects it saw: while each node's outputs are
     # still those objects, a re-analysis can take this node's facts over.
@@ -439,6 +442,17 @@ def resolve_port_schema(
         )
         return ArrayType(items)
     return ANY
+
+
+def fixed_port_type(schema: Any) -> Type | None:
+    """The type of a port schema without any operator (the same for every node), or
+    None when it depends on the node (:func:`resolve_port_schema`)."""
+    if not isinstance(schema, dict):
+        return ANY
+    plan = _PLANS.get(id(schema))
+    if plan is None or plan[0] is not schema:
+        plan = _plan(schema)
+    return type_from_schema(schema) if plan[1] is None else None
 
 
 # id(schema) -> (the schema, which keeps the id unique; the operator that decides how it

@@ -27,6 +27,7 @@ from nodeforge.analysis.engine import (
     NodeFacts,
     check_string,
     collect_expression_sites,
+    fixed_port_type,
     flow_answer_keys,
     path_without_response,
     resolve_port_schema,
@@ -766,7 +767,7 @@ def check_types(ctx: CheckContext) -> None:
                 same_graph
                 or (
                     _same_edges(predecessors, old_predecessors.get(nid))
-                    and (same_known or not _reads_nodes(before.expressions))
+                    and (same_known or not before.names_nodes)
                 )
             )
         ):
@@ -782,14 +783,22 @@ def check_types(ctx: CheckContext) -> None:
         if manifest is None:
             outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
-        arriving: dict[str, list[Type]] = {}
-        for edge in predecessors:
-            source_type = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
-            arriving.setdefault(edge.target_port, []).append(source_type)
-        fact.input_types = {port: union_of(arriving.get(port, [])) for port in manifest.inputs}
-        if len(manifest.inputs) == 1:
-            input_type = next(iter(fact.input_types.values()))
+        if len(manifest.inputs) == 1:  # most nodes: what arrives is their input
+            port = next(iter(manifest.inputs))
+            input_type = union_of(
+                [
+                    output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
+                    for edge in predecessors
+                    if edge.target_port == port
+                ]
+            )
+            fact.input_types = {port: input_type}
         else:
+            arriving: dict[str, list[Type]] = {}
+            for edge in predecessors:
+                source_type = output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
+                arriving.setdefault(edge.target_port, []).append(source_type)
+            fact.input_types = {port: union_of(arriving.get(port, [])) for port in manifest.inputs}
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
         fact.input = input_type
         # A node whose value object and incoming types are unchanged keeps its types,
@@ -799,17 +808,17 @@ def check_types(ctx: CheckContext) -> None:
         cached = ctx.memo.get("facts", fact.node.value, inputs_key)
         if cached is not MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
+            _note_sites(fact, predecessors, outputs)
         else:
             _type_node(fact, manifest, env_for(input_type), checked, answers)
-            if not _reads_nodes(fact.expressions):
+            _note_sites(fact, predecessors, outputs)
+            if not fact.names_nodes:
                 ctx.memo.put(
                     "facts",
                     fact.node.value,
                     inputs_key,
                     (fact.expressions, fact.declared_inputs, fact.output_types),
                 )
-        fact.quiet = _quiet(fact.expressions)
-        fact.read = _reads(predecessors, fact.expressions, outputs)
         if not fact.quiet and nid not in collecting:  # a collecting loop: on its 2nd typing
             _report_expressions(ctx, fact, known)
         if before is not None and before.output_types == fact.output_types:
@@ -876,8 +885,7 @@ def _type_loop_again(
         return
     fact = NodeFacts(first.node, first.manifest, dict(first.input_types), input=first.input)
     _type_node(fact, first.manifest, env_for(first.input), checked, _NO_ANSWERS)
-    fact.quiet = _quiet(fact.expressions)
-    fact.read = _reads(ctx.graph.predecessors[loop], fact.expressions, outputs)
+    _note_sites(fact, ctx.graph.predecessors[loop], outputs)
     if not fact.quiet:
         _report_expressions(ctx, fact, known)
     if fact.output_types == first.output_types:
@@ -912,32 +920,28 @@ def _any_ports(manifest: Any) -> dict[str, Type]:
     return hit[1]
 
 
-def _reads(
-    edges: list[Edge], sites: list[ExpressionSite], outputs: dict[str, dict[str, Type]]
-) -> tuple[tuple[str, dict[str, Type] | None], ...]:
-    """What a node just typed read of ``outputs``: its inputs' sources, and the nodes
-    its expressions name (``nodes.<id>``), with the objects found there."""
+def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str, Type]]) -> None:
+    """What a node just typed leaves for the next analysis, in one pass over its sites:
+    ``quiet`` (no expression errors, no node references to re-check), ``names_nodes``
+    and ``read``: its inputs' sources and the nodes its expressions name
+    (``nodes.<id>``), with the objects found in ``outputs``."""
     names = {edge.source: None for edge in edges}
-    for site in sites:
-        if site.result is not None:
-            for ref in site.result.references:
-                names[ref.node_id] = None
-    return tuple((name, outputs.get(name)) for name in names)
-
-
-def _reads_nodes(sites: list[ExpressionSite]) -> bool:
-    """Whether an expression names ``nodes``: its result then depends on other nodes'
-    types, or on which node ids exist (`unknown node`, and the ids it suggests)."""
-    return any("nodes" in site.source for site in sites)
-
-
-def _quiet(sites: list[ExpressionSite]) -> bool:
-    """No expression errors and no node references to re-check."""
-    for site in sites:
+    quiet, names_nodes = True, False
+    for site in fact.expressions:
+        if "nodes" in site.source:
+            names_nodes = True
         result = site.result
-        if site.syntax_errors or result is None or result.errors or result.references:
-            return False
-    return True
+        if result is None:
+            quiet = False
+            continue
+        if site.syntax_errors or result.errors:
+            quiet = False
+        if result.references:
+            quiet = False
+            for ref in result.references:
+                names[ref.node_id] = None
+    fact.quiet, fact.names_nodes = quiet, names_nodes
+    fact.read = tuple((name, outputs.get(name)) for name in names)
 
 
 _NO_PORTS: dict[str, Type] = {}
@@ -1020,16 +1024,38 @@ def _type_node(
                 site.source, site.is_template, collect_env(env, item)
             )
             types_by_path[site.config_path] = site.result.type
-    fact.declared_inputs = {
-        port: resolve_port_schema(spec.schema_, config, {}, expression_type, defaults)
-        for port, spec in manifest.inputs.items()
-    }
+    fixed = _fixed_inputs(manifest)
+    fact.declared_inputs = (
+        fixed
+        if fixed is not None
+        else {
+            port: resolve_port_schema(spec.schema_, config, {}, expression_type, defaults)
+            for port, spec in manifest.inputs.items()
+        }
+    )
     fact.output_types = {
         port: resolve_port_schema(
             spec.schema_, config, fact.input_types, expression_type, defaults, answers
         )
         for port, spec in manifest.outputs.items()
     }
+
+
+_FIXED_INPUTS: dict[int, tuple[NodeManifest, dict[str, Type] | None]] = {}
+
+
+def _fixed_inputs(manifest: NodeManifest) -> dict[str, Type] | None:
+    """The types a manifest's input ports accept when none of their schemas has an
+    operator (every node of it then accepts the same: one dict, shared and never
+    mutated), else None; per manifest (the entry keeps it, so ids stay unique)."""
+    hit = _FIXED_INPUTS.get(id(manifest))
+    if hit is None or hit[0] is not manifest:
+        types = {port: fixed_port_type(spec.schema_) for port, spec in manifest.inputs.items()}
+        fixed = None if None in types.values() else types
+        if len(_FIXED_INPUTS) > 4096:
+            _FIXED_INPUTS.clear()
+        hit = _FIXED_INPUTS[id(manifest)] = (manifest, fixed)  # type: ignore[assignment]
+    return hit[1]
 
 
 def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str]) -> None:
