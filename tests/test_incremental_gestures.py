@@ -87,3 +87,46 @@ def test_gestures_re_analysed_incrementally_equal_fresh_analyses() -> None:
         current = analyze(version, workspace=WORKSPACE, previous=previous)
         same(current, analyze(version, workspace=WORKSPACE))
         previous = current
+
+
+def test_type_mismatches_follow_gestures_and_edits() -> None:
+    """The connections' type checks are reused per target node (its facts, edges and
+    sources' types unchanged): mismatches appear, move and go as a fresh analysis says."""
+    base = generate_text(200, error_rate=0)
+    strict = {
+        "id": "strict",
+        "type": "code/go",
+        "version": "1.0.0",
+        "config": {
+            "source": "return input, nil",
+            "input_schema": {
+                "type": "object",
+                "required": ["f3"],
+                "properties": {"f3": {"type": "string"}},
+            },
+        },
+    }
+    steps: list[str] = []
+    text = add_node(base, strict)
+    steps.append(text)
+    text = add_connection(text, "n3.out", "strict.in")  # f3 is a number: NF009
+    steps.append(text)
+    assert "NF009" in {d.code for d in analyze(text).diagnostics}
+    text = text.replace('"f3": "input.total * 2"', '"f3": "input.customer"')
+    steps.append(text)  # the source's type changes, the graph does not: it fits now
+    text = add_connection(text, "start.out", "strict.in")  # no f3 at all
+    steps.append(text)
+    text = text.replace('"required": ["f3"]', '"required": []')
+    steps.append(text)  # the target accepts it now
+    text = text.replace(',\n    {"from": "n3.out", "to": "strict.in"}', "")
+    steps.append(text)
+    previous = analyze(base, workspace=WORKSPACE)
+    for version in steps:
+        json.loads(version)
+        current = analyze(version, workspace=WORKSPACE, previous=previous)
+        same(current, analyze(version, workspace=WORKSPACE))
+        previous = current
+    for version in [*reversed(steps[:-1]), base]:
+        current = analyze(version, workspace=WORKSPACE, previous=previous)
+        same(current, analyze(version, workspace=WORKSPACE))
+        previous = current

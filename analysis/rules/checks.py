@@ -35,7 +35,7 @@ from nodeforge.analysis.engine import (
 )
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
-from nodeforge.analysis.flow import ConnectionInfo, Endpoint, JsonPath, NodeInfo
+from nodeforge.analysis.flow import ConnectionInfo, Endpoint, FlowDocument, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.loops import (
     collect_env,
@@ -1183,62 +1183,97 @@ def _field(name: str, t: Type) -> Field:
 
 def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type]]) -> None:
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
-    # Per edge (the Edge object, which an unchanged connection keeps from one graph to
-    # the next): the types last compared and the result; an edge whose two types are
-    # the very same objects as last time has the same result.
-    previous: dict[int, tuple[Edge, Type, Type, Sequence[Any]]] = ctx.memo.get(
-        "edge-types", _LAST_FACTS, None
-    )
-    if previous is MISSING:
-        previous = {}
-    results: dict[int, tuple[Edge, Type, Type, Sequence[Any]]] = {}
+    # Per target node: its facts and incoming edges last time, and per edge the types
+    # compared and the result. A node whose facts (hence accepted types) and edges are
+    # the very same objects, and none of whose sources has new output types, has the
+    # same results: after a gesture only the nodes around the change compare again.
+    last = ctx.memo.get("edge-types", _LAST_FACTS, None)
+    old_outputs: dict[str, dict[str, Type]]
+    if last is MISSING:
+        old_outputs, previous = {}, {}
+    else:
+        old_outputs, previous = last
+    changed = [nid for nid, ports in outputs.items() if old_outputs.get(nid) is not ports]
+    dirty = {edge.target for nid in changed for edge in graph.successors.get(nid, ())}
+    results: dict[str, _EdgeTypes] = {}
     for nid in graph.nodes:
         target = facts[nid]
         if target.manifest is None:
             continue
-        for edge in graph.predecessors[nid]:
-            dst = target.declared_inputs.get(edge.target_port)
-            if dst is None:
-                continue
-            src = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
-            before = previous.get(id(edge))
-            if before is not None and before[0] is edge and before[1] is src and before[2] is dst:
-                mismatches = before[3]
-            elif isinstance(src, AnyType) or isinstance(dst, AnyType):
-                mismatches = ()  # any fits anything, both ways: no list to keep per edge
-            else:
-                mismatches = ctx.memo.get("assignable", src, dst)
-                if mismatches is MISSING:
-                    mismatches = check_assignable(src, dst)
-                    ctx.memo.put("assignable", src, dst, mismatches)
-            results[id(edge)] = (edge, src, dst, mismatches)
-            if not mismatches:
-                continue
-            worst = min(mismatches, key=lambda m: 0 if m.severity == "error" else 1)
-            code = "NF009" if worst.severity == "error" else "NF010"
-            details = "; ".join(m.message for m in mismatches[:3])
-            more = f" (+{len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
-            source_node = facts.get(edge.source)
-            related: tuple[Related, ...] = ()
-            if source_node is not None:
-                related = (
-                    Related(
-                        doc.span_of((*source_node.node.path, "id")),
-                        f"`{edge.source}.{edge.source_port}` produces {describe(src)}",
-                    ),
-                )
-            ctx.report(
-                code,
-                f"`{edge.source}.{edge.source_port}` -> `{nid}.{edge.target_port}`: {details}{more}",
-                doc.span_of(("connections", edge.index)),
-                related=related,
-                data={
-                    "index": edge.index,
-                    "from": f"{edge.source}.{edge.source_port}",
-                    "to": f"{nid}.{edge.target_port}",
-                },
-            )
-    ctx.memo.put("edge-types", _LAST_FACTS, None, results)
+        predecessors = graph.predecessors[nid]
+        entry = previous.get(nid)
+        if (
+            entry is None
+            or nid in dirty
+            or entry[0] is not target
+            or entry[1] != predecessors  # mostly the very same Edge objects
+        ):
+            entry = (target, predecessors, _edge_types(ctx, target, predecessors, outputs))
+        results[nid] = entry
+        for edge, src, _dst, mismatches in entry[2]:
+            if mismatches:
+                _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
+    ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results))
+
+
+#: Per target node: its facts, its incoming edges, and per edge (that has a declared
+#: input type) the edge, the source's type, the accepted type, the mismatches.
+_EdgeTypes = tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
+
+
+def _edge_types(
+    ctx: CheckContext, target: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str, Type]]
+) -> list[tuple[Edge, Type, Type, Sequence[Any]]]:
+    compared: list[tuple[Edge, Type, Type, Sequence[Any]]] = []
+    for edge in edges:
+        dst = target.declared_inputs.get(edge.target_port)
+        if dst is None:
+            continue
+        src = outputs.get(edge.source, _NO_PORTS).get(edge.source_port, ANY)
+        if isinstance(src, AnyType) or isinstance(dst, AnyType):
+            mismatches: Sequence[Any] = ()  # any fits anything, both ways
+        else:
+            mismatches = ctx.memo.get("assignable", src, dst)
+            if mismatches is MISSING:
+                mismatches = check_assignable(src, dst)
+                ctx.memo.put("assignable", src, dst, mismatches)
+        compared.append((edge, src, dst, mismatches))
+    return compared
+
+
+def _report_mismatches(
+    ctx: CheckContext,
+    doc: FlowDocument,
+    facts: dict[str, NodeFacts],
+    nid: str,
+    edge: Edge,
+    src: Type,
+    mismatches: Sequence[Any],
+) -> None:
+    worst = min(mismatches, key=lambda m: 0 if m.severity == "error" else 1)
+    code = "NF009" if worst.severity == "error" else "NF010"
+    details = "; ".join(m.message for m in mismatches[:3])
+    more = f" (+{len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
+    source_node = facts.get(edge.source)
+    related: tuple[Related, ...] = ()
+    if source_node is not None:
+        related = (
+            Related(
+                doc.span_of((*source_node.node.path, "id")),
+                f"`{edge.source}.{edge.source_port}` produces {describe(src)}",
+            ),
+        )
+    ctx.report(
+        code,
+        f"`{edge.source}.{edge.source_port}` -> `{nid}.{edge.target_port}`: {details}{more}",
+        doc.span_of(("connections", edge.index)),
+        related=related,
+        data={
+            "index": edge.index,
+            "from": f"{edge.source}.{edge.source_port}",
+            "to": f"{nid}.{edge.target_port}",
+        },
+    )
 
 
 # -- NF014, NF015 HTTP ------------------------------------------------------------------------
