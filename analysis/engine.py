@@ -194,6 +194,8 @@ class CheckContext:
         # node id -> output port -> type, and every node id (the types check's)
         self.outputs: Mapping[str, Mapping[str, Type]] = {}
         self.known_nodes: frozenset[str] = frozenset()
+        # node id -> the manifest of the first node with that id (the connections check's)
+        self.manifests: dict[str, NodeManifest | None] = {}
 
     def report(
         self,

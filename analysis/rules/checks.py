@@ -393,12 +393,14 @@ def check_connections(ctx: CheckContext) -> None:
             ctx.memo.put("connections", connections, signature, cached)
     else:
         ctx.memo.get("connection-tables", _LAST_FACTS)  # kept for the next change
-    problems, ctx.graph = cached
+    problems, ctx.graph, ctx.manifests = cached
     for problem in problems:
         problem.report(ctx)
 
 
-def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
+def _resolve_connections(
+    ctx: CheckContext,
+) -> tuple[list[_Problem], FlowGraph, dict[str, NodeManifest | None]]:
     """After a change of the ids, types or connections: each connection that resolved
     to an edge before, between nodes of the same types, is that edge again (per
     connection, by its value object), so adding or removing a node or a connection
@@ -518,7 +520,7 @@ def _resolve_connections(ctx: CheckContext) -> tuple[list[_Problem], FlowGraph]:
         seen[key] = conn
         edges.append(edge)
     ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges))
-    return problems, FlowGraph(nodes, edges, triggers, joins)
+    return problems, FlowGraph(nodes, edges, triggers, joins), manifests
 
 
 _REQUIRED: dict[int, tuple[NodeManifest, tuple[str, ...]]] = {}
@@ -615,7 +617,6 @@ def _endpoint(
 
 def check_graph(ctx: CheckContext) -> None:
     doc, graph = ctx.doc, ctx.graph
-    nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
     if doc.root is not None and doc.root.kind == "object" and not graph.triggers:
         span = doc.key_span(("nodes",)) if "nodes" in doc.value else doc.span_of(())
         ctx.report(
@@ -625,6 +626,7 @@ def check_graph(ctx: CheckContext) -> None:
         )
     problems = ctx.memo.get("graph-problems", graph)
     if problems is MISSING:
+        nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
         problems = _graph_problems(ctx, nodes)
         ctx.memo.put("graph-problems", graph, None, problems)
     for problem in problems:
@@ -664,12 +666,15 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
                         tags=(Tag.UNNECESSARY,),
                     )
                 )
-    for nid in graph.nodes:
-        manifest = ctx.manifest(nodes[nid])
+    manifests = ctx.manifests
+    for nid, predecessors in graph.predecessors.items():
+        manifest = manifests[nid]
         required = _required_inputs(manifest) if manifest is not None else ()
         if not required:
             continue
-        connected = {e.target_port for e in graph.predecessors[nid]}
+        if len(required) == 1 and predecessors and predecessors[0].target_port == required[0]:
+            continue  # the common case: its one required input is connected
+        connected = {e.target_port for e in predecessors}
         for port in required:
             if port not in connected:
                 problems.append(
@@ -709,14 +714,12 @@ def check_types(ctx: CheckContext) -> None:
     # node typed later in the order (on a cycle, or named by an expression before it
     # runs) is seen so by the nodes before it, whatever the previous analysis found.
     outputs: dict[str, dict[str, Type]] = {}
-    manifests: dict[str, NodeManifest | None] = {}
+    manifests = ctx.manifests  # the connections check's, unless it failed
+    if manifests.keys() != nodes.keys():
+        manifests = {nid: ctx.manifest(node) for nid, node in nodes.items()}
     untyped: dict[int, dict[str, Type]] = {}  # per manifest (alive here: ids unique)
-    for nid, node in nodes.items():
-        before = previous.get(nid)
-        if before is not None and before.node is node:
-            manifest = manifests[nid] = before.manifest
-        else:
-            manifest = manifests[nid] = ctx.manifest(node)
+    for nid in nodes:
+        manifest = manifests[nid]
         ports = untyped.get(id(manifest))
         if ports is None:
             ports = untyped[id(manifest)] = _any_ports(manifest)
