@@ -38,6 +38,7 @@ from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, FlowDocument, JsonPath, NodeInfo
 from nodeforge.analysis.graph import Edge, FlowGraph
 from nodeforge.analysis.loops import (
+    COLLECT,
     collect_env,
     collects,
     is_collect_site,
@@ -786,8 +787,8 @@ def check_types(ctx: CheckContext) -> None:
         if manifest is None:
             outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
-        if len(manifest.inputs) == 1:  # most nodes: what arrives is their input
-            port = next(iter(manifest.inputs))
+        port = _ports(manifest).only_input
+        if port is not None:  # most nodes: what arrives at their one port is their input
             input_type = union_of(
                 [
                     output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
@@ -993,12 +994,13 @@ def _type_node(
     fact: NodeFacts, manifest: Any, env: TypeEnv, checked: _Checked, answers: dict[str, Type]
 ) -> None:
     """Check the node's expressions in ``env`` and resolve its port types."""
+    ports = _ports(manifest)
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     late: list[ExpressionSite] = []
     for site in fact.expressions:
         source, is_template = site.source, site.is_template
-        if is_collect_site(manifest, site.config_path):
+        if ports.collects and is_collect_site(manifest, site.config_path):
             late.append(site)  # its input is the element: checked once `item` is typed
             continue
         if "nodes" in source:  # its result depends on other nodes' types: check it here
@@ -1014,7 +1016,7 @@ def _type_node(
     def expression_type(path: tuple[str | int, ...]) -> Type:
         return types_by_path.get(path, ANY)
 
-    config, defaults = fact.node.config, manifest.config_defaults
+    config, defaults = fact.node.config, ports.defaults
     if late:
         item_spec = manifest.outputs.get("item")
         item = (
@@ -1027,38 +1029,59 @@ def _type_node(
                 site.source, site.is_template, collect_env(env, item)
             )
             types_by_path[site.config_path] = site.result.type
-    fixed = _fixed_inputs(manifest)
     fact.declared_inputs = (
-        fixed
-        if fixed is not None
+        ports.fixed_inputs
+        if ports.fixed_inputs is not None
         else {
-            port: resolve_port_schema(spec.schema_, config, {}, expression_type, defaults)
-            for port, spec in manifest.inputs.items()
+            port: resolve_port_schema(schema, config, {}, expression_type, defaults)
+            for port, schema in ports.inputs
         }
     )
+    inputs = fact.input_types
     fact.output_types = {
-        port: resolve_port_schema(
-            spec.schema_, config, fact.input_types, expression_type, defaults, answers
-        )
-        for port, spec in manifest.outputs.items()
+        port: resolve_port_schema(schema, config, inputs, expression_type, defaults, answers)
+        for port, schema in ports.outputs
     }
 
 
-_FIXED_INPUTS: dict[int, tuple[NodeManifest, dict[str, Type] | None]] = {}
+@dataclass(frozen=True, slots=True)
+class _Ports:
+    """What typing a node reads of its manifest, found once per manifest (manifests
+    never change; attributes of the pydantic models cost more to read per node)."""
+
+    manifest: NodeManifest  # kept: ids of the table's keys stay unique
+    inputs: tuple[tuple[str, Any], ...]  # (port, schema), in order
+    outputs: tuple[tuple[str, Any], ...]
+    only_input: str | None  # the port of a manifest with exactly one input port
+    # The types the input ports accept when none of their schemas has an operator
+    # (every node of the manifest then accepts the same: one dict, shared, never mutated)
+    fixed_inputs: dict[str, Type] | None
+    defaults: dict[str, Any]  # the config's top-level defaults
+    collects: bool  # a loop that may have a `collect` expression (``is_collect_site``)
 
 
-def _fixed_inputs(manifest: NodeManifest) -> dict[str, Type] | None:
-    """The types a manifest's input ports accept when none of their schemas has an
-    operator (every node of it then accepts the same: one dict, shared and never
-    mutated), else None; per manifest (the entry keeps it, so ids stay unique)."""
-    hit = _FIXED_INPUTS.get(id(manifest))
-    if hit is None or hit[0] is not manifest:
-        types = {port: fixed_port_type(spec.schema_) for port, spec in manifest.inputs.items()}
-        fixed = None if None in types.values() else types
-        if len(_FIXED_INPUTS) > 4096:
-            _FIXED_INPUTS.clear()
-        hit = _FIXED_INPUTS[id(manifest)] = (manifest, fixed)  # type: ignore[assignment]
-    return hit[1]
+_PORTS: dict[int, _Ports] = {}
+
+
+def _ports(manifest: NodeManifest) -> _Ports:
+    hit = _PORTS.get(id(manifest))
+    if hit is not None and hit.manifest is manifest:
+        return hit
+    inputs = tuple((port, spec.schema_) for port, spec in manifest.inputs.items())
+    accepted = {port: fixed_port_type(schema) for port, schema in inputs}
+    hit = _Ports(
+        manifest,
+        inputs,
+        tuple((port, spec.schema_) for port, spec in manifest.outputs.items()),
+        inputs[0][0] if len(inputs) == 1 else None,
+        None if None in accepted.values() else accepted,  # type: ignore[arg-type]
+        manifest.config_defaults,
+        is_collect_site(manifest, COLLECT),
+    )
+    if len(_PORTS) > 4096:
+        _PORTS.clear()
+    _PORTS[id(manifest)] = hit
+    return hit
 
 
 def _report_expressions(ctx: CheckContext, fact: NodeFacts, known: frozenset[str]) -> None:
