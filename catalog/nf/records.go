@@ -257,12 +257,18 @@ type recorder struct {
 	batch     int
 	flush     time.Duration
 	cpu       float64 // the writer's share of the app's CPU while the CPU is taken
+	probe     *cpuProbe
 
 	dropped atomic.Int64
 	written atomic.Int64
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	// overflow: an execution found the queue full since the writer last rested. shed:
+	// the writer rests after an overflow, and executions that start meanwhile are not
+	// recorded (see run).
+	overflow atomic.Bool
+	shed     atomic.Bool
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 // Dropped is how many records the writer could not take (a full queue or a store error).
@@ -347,6 +353,7 @@ func newRecorder(a *App, store recordStore) *recorder {
 		batch:     max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_BATCH"), 256)),
 		flush:     envDuration("NODEFORGE_RECORDS_FLUSH", 200*time.Millisecond),
 		cpu:       min(1, max(0.001, envFloat("NODEFORGE_RECORDS_CPU", 0.03))),
+		probe:     newCPUProbe(),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -359,7 +366,12 @@ func (r *recorder) begin(x *Exec) {
 	if r == nil || (r.sample < 1 && rand.Float64() >= r.sample) {
 		return
 	}
+	if r.shed.Load() {
+		r.drop(1)
+		return
+	}
 	if len(r.queue) >= cap(r.queue) {
+		r.overflow.Store(true)
 		r.drop(1)
 		return
 	}
@@ -410,7 +422,7 @@ func (r *recorder) run() {
 	enc := recordEncoder{maxValue: r.maxValue}
 	batch := make([]*execRecord, 0, r.batch)
 	rows := make([]recordRow, 0, r.batch)
-	probe := newCPUProbe()
+	probe := r.probe
 	var busy time.Duration
 	write := func() {
 		if len(batch) == 0 {
@@ -431,6 +443,7 @@ func (r *recorder) run() {
 		} else {
 			r.written.Add(int64(len(rows)))
 		}
+		clear(rows) // and the encoded text with the row: nothing kept between batches
 	}
 	deadline := time.NewTimer(time.Hour)
 	deadline.Stop()
@@ -453,7 +466,31 @@ func (r *recorder) run() {
 			deadline.Stop()
 			write()
 			spare, used := probe.sample()
-			if d := pause(busy, writerShare(spare, used, float64(probe.maxProcs()), r.cpu)); d > 0 {
+			share := writerShare(spare, used, float64(probe.maxProcs()), r.cpu)
+			d := pause(busy, share)
+			if d > 0 && r.overflow.Swap(false) {
+				// Overloaded: the queue would refill at once and hold its executions'
+				// values through the rest, memory the collector scans on every cycle.
+				// Nothing is recorded while the writer rests, and what is queued now is
+				// written before it does.
+				r.shed.Store(true)
+				total := busy
+				for len(r.queue) > 0 {
+				take:
+					for len(batch) < r.batch {
+						select {
+						case rec := <-r.queue:
+							batch = append(batch, rec)
+						default:
+							break take
+						}
+					}
+					write()
+					total += busy
+				}
+				d = pause(total, share)
+			}
+			if d > 0 {
 				rest := time.NewTimer(d)
 				select {
 				case <-rest.C:
@@ -461,6 +498,7 @@ func (r *recorder) run() {
 					rest.Stop()
 				}
 			}
+			r.shed.Store(false)
 		case <-prune.C:
 			r.prune()
 		case <-r.stop:

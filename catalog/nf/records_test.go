@@ -506,3 +506,47 @@ func TestRecordsForksKeepTheirOwnNodeLogs(t *testing.T) {
 		t.Fatalf("nodes %v", nodes)
 	}
 }
+
+func TestRecordsOverloadShedsWhileTheWriterRests(t *testing.T) {
+	store := &memStore{block: make(chan struct{})}
+	t.Setenv("NODEFORGE_RECORDS_QUEUE", "4")
+	t.Setenv("NODEFORGE_RECORDS_BATCH", "1")
+	t.Setenv("NODEFORGE_RECORDS_FLUSH", "1ms")
+	t.Setenv("NODEFORGE_RECORDS_CPU", "0.001")
+	app := NewApp("t")
+	app.rec = newRecorder(app, store)
+	// No /proc: the writer keeps to NODEFORGE_RECORDS_CPU of a core, and rests 999 times
+	// as long as it wrote (2 s at most).
+	noProc := func() ([]byte, error) { return nil, errors.New("no /proc") }
+	app.rec.probe.readStat, app.rec.probe.readSelf = noProc, noProc
+	go app.rec.run()
+	t.Cleanup(app.rec.close)
+	runQuote(app, quoteIn{Email: "first"}, false) // the writer takes it and waits in write
+	deadline := time.Now().Add(10 * time.Second)
+	for len(app.rec.queue) != 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 0; i < 6; i++ { // 4 queued, 2 dropped: an overflow
+		runQuote(app, quoteIn{Email: fmt.Sprint(i)}, false)
+	}
+	time.Sleep(5 * time.Millisecond)
+	close(store.block)
+	// The queued ones are written before the writer rests...
+	for app.RecordsWritten() != 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if app.RecordsWritten() != 5 || len(app.rec.queue) != 0 {
+		t.Fatalf("written %d, queued %d", app.RecordsWritten(), len(app.rec.queue))
+	}
+	// ...and while it rests, executions are not recorded (counted as drops).
+	if x := runQuote(app, quoteIn{Email: "resting"}, false); x.Recording() {
+		t.Fatal("recorded while the writer rests after an overflow")
+	}
+	if got := app.RecordsDropped(); got != 3 {
+		t.Fatalf("dropped %d, want 3", got)
+	}
+	app.rec.close()
+	if len(store.all()) != 5 {
+		t.Fatalf("%d rows", len(store.all()))
+	}
+}
