@@ -1399,6 +1399,7 @@ class Catalog:
                 continue
             versions[manifest.version] = manifest
             self.__dict__.pop("_sorted", None)
+            self.__dict__.pop("_suggestions", None)
         return problems
 
     # -- queries ----------------------------------------------------------------
@@ -1414,6 +1415,12 @@ class Catalog:
     def versions(self, type_: str) -> list[str]:
         """Known versions of ``type_``, ascending by semver (``[]`` if unknown)."""
         return list(self._sorted.get(type_, []))
+
+    def latest_version(self, type_: str) -> str | None:
+        """The highest version of ``type_`` by semver, pre-releases included (what
+        :meth:`versions` lists last), or None if unknown; without copying the list."""
+        versions = self._sorted.get(type_)
+        return versions[-1] if versions else None
 
     def latest(self, type_: str, *, include_prerelease: bool = False) -> NodeManifest | None:
         """The highest version (pre-releases only when nothing else exists or asked)."""
@@ -1433,8 +1440,22 @@ class Catalog:
         """Every manifest, by type then ascending version."""
         return [self._by_type[t][v] for t in self.types() for v in self._sorted[t]]
 
+    @cached_property
+    def _suggestions(self) -> dict[str, str | None]:
+        return {}
+
     def suggest(self, type_: str) -> str | None:
-        """The closest known type name, for "did you mean" messages."""
+        """The closest known type name, for "did you mean" messages; remembered per
+        name (a misspelt type is usually misspelt in several nodes, and on every
+        analysis of the document)."""
+        cache = self._suggestions
+        if type_ not in cache:
+            if len(cache) > 1024:
+                cache.clear()
+            cache[type_] = self._closest_type(type_)
+        return cache[type_]
+
+    def _closest_type(self, type_: str) -> str | None:
         types = self.types()
         close = difflib.get_close_matches(type_, types, n=1, cutoff=0.5)
         if close:

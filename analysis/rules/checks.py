@@ -240,26 +240,28 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
     problems: list[_Problem] = []
     if node.type is None:
         return problems
-    versions = catalog.versions(node.type)
-    if not versions:
-        suggestion = catalog.suggest(node.type)
-        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-        data = {"suggestion": suggestion} if suggestion else {}
-        message = f"Unknown node type `{node.type}`{hint}"
-        return [_Problem("NF004", message, (*node.path, "type"), data)]
-    if node.version is None:
-        return problems
-    manifest = catalog.get(node.type, node.version)
+    manifest = catalog.get(node.type, node.version) if node.version is not None else None
     if manifest is None:
+        versions = catalog.versions(node.type)
+        if not versions:
+            suggestion = catalog.suggest(node.type)
+            hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+            data = {"suggestion": suggestion} if suggestion else {}
+            message = f"Unknown node type `{node.type}`{hint}"
+            return [_Problem("NF004", message, (*node.path, "type"), data)]
+        if node.version is None:
+            return problems
         message = (
             f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
         )
         known: dict[str, Any] = {"versions": versions, "latest": versions[-1]}
         return [_Problem("NF005", message, (*node.path, "version"), known)]
     problems += _config_problems(ctx, node, manifest)
-    problems += _schema_problems(node, manifest)
-    problems += _connector_problems(ctx, node, manifest)
-    latest = versions[-1]
+    if schema_config_keys(manifest):
+        problems += _schema_problems(node, manifest)
+    if manifest.connectors:
+        problems += _connector_problems(ctx, node, manifest)
+    latest = catalog.latest_version(node.type)
     if manifest.deprecated:
         message = f"`{node.type}@{node.version}` is deprecated: {manifest.deprecated}"
         problems.append(
@@ -283,13 +285,12 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
 
 
 def _config_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_Problem]:
-    config_path = (*node.path, "config")
     raw_config = node.value.get("config")
     if raw_config is not None and not isinstance(raw_config, dict):
         return []  # NF002 already says that config must be an object
     problems = []
     for error in manifest.validate_config(node.config):
-        path = (*config_path, *error.path)
+        path = (*node.path, "config", *error.path)
         data: dict[str, Any] = {"validator": error.validator}
         at_key = False
         if error.validator == "additionalProperties" and error.key is not None:
