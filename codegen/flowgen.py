@@ -51,6 +51,7 @@ from .codecall import CodeCall, Converters, typed_call
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
+from .jsonpos import value_offset
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
@@ -228,6 +229,7 @@ class FlowGen:
             pass
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
+        self._node_starts: dict[str, int] = {}
         self._go_out: dict[tuple[str, str], str] = {}
         self._kits: dict[int, Kit] = {}
         self._templates: dict[int, tuple[Kit, jinja2.Template, Path]] = {}
@@ -296,10 +298,25 @@ class FlowGen:
         pos = self.doc.lines.position(span.start)
         return pos.line + 1, pos.character + 1
 
-    def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:
+    def node_position(self, node_id: str, config_path: tuple[str | int, ...]) -> tuple[int, int]:
+        """:meth:`position` of the node or of its config value at ``config_path``, the
+        value found by scanning the node's text (``jsonpos``): the document's tree would
+        expand every node's object and config into positioned children for it."""
         node = self.by_id[node_id]
-        path = (*node.path, "config", *config_path) if config_path else node.path
-        line, col = self.position(path)
+        start = self._node_starts.get(node_id)
+        if start is None:
+            start = self._node_starts[node_id] = self.doc.span_of(node.path).start
+        offset = start
+        if config_path:
+            found = value_offset(self.doc.text, start, ("config", *config_path))
+            if found is None:  # not all there: the deepest existing ancestor
+                return self.position((*node.path, "config", *config_path))
+            offset = found
+        pos = self.doc.lines.position(offset)
+        return pos.line + 1, pos.character + 1
+
+    def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:
+        line, col = self.node_position(node_id, config_path)
         self.marks.append(LineMark(line, col, node_id, config_path))
         name = self.flow_file.replace("\n", " ")
         return f"//line {name}:{line}:{col}"
@@ -1599,8 +1616,10 @@ def extend_input(g: FlowGen, nid: str, t: Type, go: str, values: dict[str, str])
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         return f"nf.Merge(input, map[string]any{{{extra}}})", "map[string]any"
     in_s = g.types.by_name(g.go_in(nid))
-    base_keys = {f.json for f in s.base.all_fields()} if s.base is not None else set()
-    if s.base is not None and s.base is in_s and not base_keys & set(values):
+    # (the base's fields answer by name in one lookup: a chain of data/set nodes stays
+    # linear where building the set of its field names was quadratic)
+    base = s.base
+    if base is not None and base is in_s and all(base.field(k) is None for k in values):
         # The output extends the input: embed it whole.
         return g.types.composite(s, values, base_value="input"), go
     values = dict(values)

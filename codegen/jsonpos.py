@@ -1,0 +1,95 @@
+"""Where a value inside a node sits in the flow file, found by scanning the node's text.
+
+The generator writes a ``//line`` directive per node and per config value it uses
+(about two per node). Asking the document's positioned tree for them expands each
+node's object and its config into positioned children, which costs more than the
+rest of the node's generation; here the node's text (known valid JSON: the flow had no
+errors) is scanned once per call for the keys along the path, strings skipped whole.
+The answer is the offset ``FlowDocument.span_of`` gives (the value's first character,
+JSON's last-wins rule for repeated keys); ``None`` when the path is not all there, and
+the caller asks the document (which answers with the deepest existing ancestor).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+__all__ = ["value_offset"]
+
+# A string (escapes kept whole), or one of JSON's structural characters.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def value_offset(text: str, start: int, path: tuple[str | int, ...]) -> int | None:
+    """The offset of the value at ``path`` below the value starting at ``start``."""
+    pos = start
+    for segment in path:
+        found = _member(text, pos, segment)
+        if found is None:
+            return None
+        pos = found
+    return pos
+
+
+def _member(text: str, pos: int, segment: str | int) -> int | None:
+    opening = text[pos : pos + 1]
+    if isinstance(segment, str):
+        if opening != "{":
+            return None
+        return _key(text, pos + 1, segment)
+    if opening != "[" or segment < 0:
+        return None
+    return _item(text, pos + 1, segment)
+
+
+def _key(text: str, pos: int, key: str) -> int | None:
+    depth = 0
+    last: str | None = None  # the last string token seen at depth 0 (a key, before `:`)
+    found = None
+    for m in _TOKEN.finditer(text, pos):
+        token = m.group()
+        c = token[0]
+        if c == '"':
+            if depth == 0:
+                last = token
+        elif c == ":":
+            if depth == 0 and last is not None:
+                name = last[1:-1] if "\\" not in last else json.loads(last)
+                if name == key:
+                    found = _WS.match(text, m.end()).end()  # type: ignore[union-attr]
+                last = None
+        elif c in "{[":
+            depth += 1
+        elif c in "}]":
+            if depth == 0:
+                return found  # the object's end: the last member of that name wins
+            depth -= 1
+        else:  # ","
+            if depth == 0:
+                last = None
+    return None
+
+
+def _item(text: str, pos: int, index: int) -> int | None:
+    first = _WS.match(text, pos).end()  # type: ignore[union-attr]
+    if text[first : first + 1] == "]":
+        return None  # an empty array
+    if index == 0:
+        return first
+    depth = 0
+    seen = 0
+    for m in _TOKEN.finditer(text, pos):
+        c = m.group()[0]
+        if c in "{[":
+            depth += 1
+        elif c in "}]":
+            if depth == 0:
+                return None
+            depth -= 1
+        elif c == "," and depth == 0:
+            seen += 1
+            if seen == index:
+                return _WS.match(text, m.end()).end()  # type: ignore[union-attr]
+    return None
