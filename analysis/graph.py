@@ -20,6 +20,27 @@ class Edge:
     index: int  # index of the connection in the document
 
 
+_new_object = object.__new__
+# The slots' own setters: a frozen dataclass' ``__init__`` sets each field through
+# ``object.__setattr__``, twice as slow, and an edge is made per connection.
+_EDGE_SETTERS = tuple(
+    Edge.__dict__[name].__set__ for name in ("source", "source_port", "target", "target_port")
+)
+_set_index = Edge.__dict__["index"].__set__
+
+
+def new_edge(source: str, source_port: str, target: str, target_port: str, index: int) -> Edge:
+    """``Edge(source, source_port, target, target_port, index)``, faster."""
+    edge = _new_object(Edge)
+    set_source, set_source_port, set_target, set_target_port = _EDGE_SETTERS
+    set_source(edge, source)
+    set_source_port(edge, source_port)
+    set_target(edge, target)
+    set_target_port(edge, target_port)
+    _set_index(edge, index)
+    return edge
+
+
 class FlowGraph:
     def __init__(
         self,

@@ -36,7 +36,7 @@ from nodeforge.analysis.engine import (
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import ConnectionInfo, Endpoint, FlowDocument, JsonPath, NodeInfo
-from nodeforge.analysis.graph import Edge, FlowGraph
+from nodeforge.analysis.graph import Edge, FlowGraph, new_edge
 from nodeforge.analysis.loops import (
     COLLECT,
     collect_env,
@@ -466,7 +466,7 @@ def _resolve_connections(
             edge, key = cached[3], cached[4]
             new_edges[id(value)] = cached
             if edge.index != conn.index:
-                edge = Edge(
+                edge = new_edge(
                     edge.source, edge.source_port, edge.target, edge.target_port, conn.index
                 )
         else:
@@ -496,7 +496,7 @@ def _resolve_connections(
                 )
             if resolved_source is None or resolved_target is None:
                 continue
-            edge = Edge(
+            edge = new_edge(
                 resolved_source.node,
                 resolved_source.port or "",
                 resolved_target.node,
