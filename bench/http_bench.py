@@ -226,7 +226,8 @@ def build_generated(path: Path, name: str) -> Path:
     result = build(path, out_dir=out / "gen", binary=out / "app")
     if not result.ok or result.binary is None:
         sys.exit(f"build of {path} failed: {result.output} {result.diagnostics}")
-    return result.binary
+    binary: Path = result.binary
+    return binary
 
 
 def build_go(src: Path, binary: Path) -> Path:
@@ -410,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[tuple[str, str], list[Result]] = {}
     for rnd in range(args.rounds):
         print(f"-- round {rnd + 1}/{args.rounds}", flush=True)
-        for sp in specs:
+        # Every other round in the reverse order: a pair measured side by side (records on
+        # and off) does not always have the same one first.
+        for sp in specs if rnd % 2 == 0 else specs[::-1]:
             if callable(sp.setup):
                 sp.setup()
             port = free_port()
@@ -445,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "binary_bytes": sizes,
     }
     (OUT / "http.json").write_text(json.dumps(data, indent=2) + "\n")
-    table = markdown(results, sizes, c, d, args.rounds)
+    table = markdown(results, sizes, c, d, args.rounds, runs)
     print()
     print(table)
     if args.write_docs:
@@ -455,7 +458,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, rounds: int) -> str:
+def paired(
+    runs: dict[tuple[str, str], list[Result]], sc: str, field: str
+) -> tuple[float, float, float] | None:
+    """Records on / off of ``field`` in each round (the two measured side by side): the
+    median, lowest and highest of the per-round ratios."""
+    on, off = runs.get((sc, "Nodeforge (records on)")), runs.get((sc, "Nodeforge (records off)"))
+    if not on or not off:
+        return None
+    ratios = [
+        getattr(a, field) / getattr(b, field)
+        for a, b in zip(on, off, strict=False)
+        if getattr(b, field)
+    ]
+    if not ratios:
+        return None
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def markdown(
+    results: list[Result],
+    sizes: dict[str, int],
+    c: int,
+    d: int,
+    rounds: int,
+    runs: dict[tuple[str, str], list[Result]] | None = None,
+) -> str:
     lines = [
         f"HTTP throughput on loopback, `wrk -t1 -c{c} -d{d}s` after a 2 s warm-up, median of "
         f"{rounds} interleaved rounds, {os.cpu_count()} cores shared with other work "
@@ -514,6 +542,22 @@ def markdown(results: list[Result], sizes: dict[str, int], c: int, d: int, round
                     else ""
                 )
             )
+            per_round = [
+                (label, paired(runs or {}, sc, field))
+                for label, field in (("throughput", "rps"), ("p99", "p99_ms"), ("CPU", "cpu_us"))
+            ]
+            if (
+                all(p is not None for _, p in per_round)
+                and len((runs or {})[(sc, "Nodeforge (records on)")]) > 1
+            ):
+                ratios.append(
+                    f"{sc}: per round, records on / off median (lowest-highest): "
+                    + ", ".join(
+                        f"{label} {p[0]:.2f}x ({p[1]:.2f}-{p[2]:.2f})"
+                        for label, p in per_round
+                        if p
+                    )
+                )
     if ratios:
         lines += ["", *[f"- {x}" for x in ratios]]
     if sizes:
