@@ -82,8 +82,10 @@ class NodeFacts:
     names_nodes: bool = False
     # The output types this node's typing read (its inputs' sources and the nodes its
     # expressions name), as the very objects it saw: while each node's outputs are
-    # still those objects, a re-analysis can take this node's facts over.
-    read: tuple[tuple[str, Mapping[str, Type] | None], ...] = ()
+    # still those objects, a re-analysis can take this node's facts over. Two tuples,
+    # the node ids and the objects, compared by the caller in one pass.
+    read_nodes: tuple[str, ...] = ()
+    read_types: tuple[Mapping[str, Type] | None, ...] = ()
 
 
 #: What :meth:`Memo.get` returns when it holds no entry for a key (``None`` may be a

@@ -12,6 +12,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -240,8 +241,9 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
     problems: list[_Problem] = []
     if node.type is None:
         return problems
-    manifest = catalog.get(node.type, node.version) if node.version is not None else None
-    if manifest is None:
+    version = node.version
+    manifest = catalog.get(node.type, version) if version is not None else None
+    if manifest is None or version is None:
         versions = catalog.versions(node.type)
         if not versions:
             suggestion = catalog.suggest(node.type)
@@ -249,7 +251,7 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
             data = {"suggestion": suggestion} if suggestion else {}
             message = f"Unknown node type `{node.type}`{hint}"
             return [_Problem("NF004", message, (*node.path, "type"), data)]
-        if node.version is None:
+        if version is None:
             return problems
         message = (
             f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
@@ -261,13 +263,13 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
         problems += _schema_problems(node, manifest)
     if manifest.connectors:
         problems += _connector_problems(ctx, node, manifest)
-    latest = catalog.latest_version(node.type)
+    latest = catalog.latest_version(node.type) or version  # known: it has this one
     if manifest.deprecated:
         message = f"`{node.type}@{node.version}` is deprecated: {manifest.deprecated}"
         problems.append(
             _Problem("NF022", message, (*node.path, "type"), {}, tags=(Tag.DEPRECATED,))
         )
-    fork = ctx.workspace.forks.get((node.type, node.version))
+    fork = ctx.workspace.forks.get((node.type, version))
     if fork is not None:
         base_versions = catalog.versions(fork[0])
         if base_versions and base_versions[-1] != fork[1]:
@@ -277,9 +279,9 @@ def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
             )
             data = {"base": fork[0], "from": fork[1], "to": base_versions[-1]}
             problems.append(_Problem("NF025", message, (*node.path, "type"), data))
-    if latest != node.version:
-        message = f"`{node.type}` {node.version} can be upgraded to {latest}"
-        data = {"type": node.type, "from": node.version, "to": latest}
+    if latest != version:
+        message = f"`{node.type}` {version} can be upgraded to {latest}"
+        data = {"type": node.type, "from": version, "to": latest}
         problems.append(_Problem("NF021", message, (*node.path, "version"), data))
     return problems
 
@@ -719,13 +721,22 @@ def check_types(ctx: CheckContext) -> None:
     manifests = ctx.manifests  # the connections check's, unless it failed
     if manifests.keys() != nodes.keys():
         manifests = {nid: ctx.manifest(node) for nid, node in nodes.items()}
-    untyped: dict[int, dict[str, Type]] = {}  # per manifest (alive here: ids unique)
-    for nid in nodes:
+    # Per manifest (alive here: ids unique): its untyped outputs, whether it may collect.
+    untyped: dict[int, tuple[dict[str, Type], bool]] = {}
+    # Loops with `collect` (flow/foreach 1.1.0): typed once in order (their `item`), and
+    # again once their body is (`collect` reads it; `done` is its type): `order` holds a
+    # mark for that, before the nodes after `done`.
+    loops: list[str] = []
+    for nid, node in nodes.items():
         manifest = manifests[nid]
-        ports = untyped.get(id(manifest))
-        if ports is None:
-            ports = untyped[id(manifest)] = _any_ports(manifest)
-        outputs[nid] = ports
+        hit = untyped.get(id(manifest))
+        if hit is None:
+            may_collect = manifest is not None and _ports(manifest).collects
+            hit = untyped[id(manifest)] = (_any_ports(manifest), may_collect)
+        outputs[nid] = hit[0]
+        if hit[1] and collects(manifest, node.config):
+            loops.append(nid)
+    collecting = frozenset(loops)
     facts: dict[str, NodeFacts] = {}
     ctx.facts, ctx.outputs, ctx.known_nodes = facts, outputs, known
     # Nodes receiving the same input type see the same environment (one object), and
@@ -749,12 +760,6 @@ def check_types(ctx: CheckContext) -> None:
     askers = _flow_askers(ctx, nodes)
     output_of, previous_of = outputs.get, previous.get
     all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
-    # Loops with `collect` (flow/foreach 1.1.0): typed once in order (their `item`), and
-    # again once their body is (`collect` reads it; `done` is its type): `order` holds a
-    # mark for that, before the nodes after `done`.
-    collecting = frozenset(
-        nid for nid, node in nodes.items() if collects(manifests[nid], node.config)
-    )
     order = _order_with_collects(graph, collecting) if collecting else graph.topological_order()
     for nid in order:
         if nid.startswith(_AGAIN):
@@ -766,12 +771,15 @@ def check_types(ctx: CheckContext) -> None:
         if (
             before is not None
             and before.node is node
-            and all([output_of(name) is seen for name, seen in before.read])
+            and all(map(is_, map(output_of, before.read_nodes), before.read_types))
             and (not askers or nid not in askers)  # the called flow's answer may differ
             and (
                 same_graph
                 or (
-                    _same_edges(predecessors, old_predecessors.get(nid))
+                    (
+                        predecessors == (old := old_predecessors.get(nid))  # the same Edges
+                        or _same_edges(predecessors, old)
+                    )
                     and (same_known or not before.names_nodes)
                 )
             )
@@ -946,7 +954,8 @@ def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str,
             for ref in result.references:
                 names[ref.node_id] = None
     fact.quiet, fact.names_nodes = quiet, names_nodes
-    fact.read = tuple((name, outputs.get(name)) for name in names)
+    fact.read_nodes = tuple(names)
+    fact.read_types = tuple(map(outputs.get, fact.read_nodes))
 
 
 _NO_PORTS: dict[str, Type] = {}
@@ -1235,17 +1244,19 @@ def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type
             or entry[0] is not target
             or entry[1] != predecessors  # mostly the very same Edge objects
         ):
-            entry = (target, predecessors, _edge_types(ctx, target, predecessors, outputs))
+            compared = _edge_types(ctx, target, predecessors, outputs)
+            entry = (target, predecessors, compared, any(c[3] for c in compared))
         results[nid] = entry
-        for edge, src, _dst, mismatches in entry[2]:
-            if mismatches:
-                _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
+        if entry[3]:
+            for edge, src, _dst, mismatches in entry[2]:
+                if mismatches:
+                    _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
     ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results))
 
 
-#: Per target node: its facts, its incoming edges, and per edge (that has a declared
-#: input type) the edge, the source's type, the accepted type, the mismatches.
-_EdgeTypes = tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
+#: Per target node: its facts, its incoming edges, per edge (that has a declared input
+#: type) the edge, the source's type, the accepted type, the mismatches; whether any.
+_EdgeTypes = tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]], bool]
 
 
 def _edge_types(
