@@ -93,7 +93,8 @@ def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
     nodes = value.get("nodes")
     if not isinstance(nodes, list):
         return structure_is_valid(value)
-    fresh = [node for node in nodes if ctx.memo.get("structure", node) is not True]
+    seen = ctx.memo.get_all("structure", nodes)
+    fresh = [node for node, valid in zip(nodes, seen, strict=True) if valid is not True]
     if fresh:
         try:
             _NODES.validate_python(fresh, strict=True)
@@ -214,7 +215,11 @@ class _Problem:
 def check_nodes(ctx: CheckContext) -> None:
     doc = ctx.doc
     first_of: dict[str, NodeInfo] = {}
-    for node in doc.nodes:
+    nodes = doc.nodes
+    # A node's own problems depend on its value alone (and the fixed workspace),
+    # and are located by path: an unchanged node replays them at its new place.
+    known = ctx.memo.get_all("node-problems", [n.value for n in nodes], [n.index for n in nodes])
+    for node, problems in zip(nodes, known, strict=True):
         if node.id is not None:
             if node.id in first_of:
                 other = first_of[node.id]
@@ -226,9 +231,6 @@ def check_nodes(ctx: CheckContext) -> None:
                 )
             else:
                 first_of[node.id] = node
-        # A node's own problems depend on its value alone (and the fixed workspace),
-        # and are located by path: an unchanged node replays them at its new place.
-        problems = ctx.memo.get("node-problems", node.value, node.index)
         if problems is MISSING:
             problems = _node_problems(ctx, node) or ()  # one shared empty tuple: most nodes
             ctx.memo.put("node-problems", node.value, node.index, problems)

@@ -39,14 +39,14 @@ ANSWERED_TRIGGERS = frozenset({"http/trigger", "trigger/manual"})
 
 def check_runtime(ctx: CheckContext) -> None:
     memo, diagnostics = ctx.memo, ctx.diagnostics
-    for fact in ctx.facts.values():
+    facts = list(ctx.facts.values())
+    # A node's checks here read its value (by path), its manifest, its typed
+    # expression sites and the fixed workspace alone: a node found clean with the
+    # very same NodeInfo and sites (facts reused, or memoized) is clean again.
+    clean = memo.get_all("runtime-clean", [fact.node for fact in facts])
+    for fact, clean_sites in zip(facts, clean, strict=True):
         manifest = fact.manifest
-        if manifest is None:
-            continue
-        # A node's checks here read its value (by path), its manifest, its typed
-        # expression sites and the fixed workspace alone: a node found clean with the
-        # very same NodeInfo and sites (facts reused, or memoized) is clean again.
-        if memo.get("runtime-clean", fact.node) is fact.expressions:
+        if manifest is None or clean_sites is fact.expressions:
             continue
         found = len(diagnostics)
         typed_expressions, annotated, schedule = _plan(manifest)
