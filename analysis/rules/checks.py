@@ -417,7 +417,7 @@ def _resolve_connections(
     # Plain dicts read inline: these loops run over every node and connection after
     # each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_nodes, old_edges = ({}, {}) if last is MISSING else last
+    old_nodes, old_edges, old_names = ({}, {}, []) if last is MISSING else last
     catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
     manifests: dict[str, NodeManifest | None] = {}
@@ -448,7 +448,9 @@ def _resolve_connections(
     problems: list[_Problem] = []
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
-    names: list[_NamesByLength] = []  # built on the first unknown node only
+    # The ids bucketed for did-you-mean: built on the first unknown node only, and
+    # taken over while the ids are the same
+    names: list[_NamesByLength] = old_names if old_nodes.keys() == nodes.keys() else []
 
     def names_of() -> _NamesByLength:
         if not names:
@@ -525,7 +527,7 @@ def _resolve_connections(
             continue
         seen[key] = conn
         edges.append(edge)
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges))
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names))
     return problems, FlowGraph(nodes, edges, triggers, joins), manifests
 
 
