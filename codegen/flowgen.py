@@ -1180,7 +1180,8 @@ class FlowGen:
         doc = f"{self.method(nid)} runs node {nid} ({kind} {m.version})"
         if isinstance(title, str) and title:
             doc += f": {title}"
-        lines = [*go_comment(doc + "."), self.line(nid)]
+        # `//` between the doc comment and the directive, as gofmt writes it
+        lines = [*go_comment(doc + "."), "//", self.line(nid)]
         if m.kind == "trigger":
             param = f"out {self.go_out(nid, 'out')}"
         else:
@@ -1575,7 +1576,7 @@ def _merge(g: FlowGen, nid: str) -> list[str]:
     lines: list[str] = []
     for field_name, go, flag, p in states:
         lines += go_comment(f"{g.method(nid, p)} receives input {p} of node {nid} (flow/merge).")
-        lines.append(g.line(nid))
+        lines += ["//", g.line(nid)]
         lines.append(f"func (r *{g.rtype}) {g.method(nid, p)}(input {go}) error {{")
         lines.append("\tr.mu.Lock()")
         lines.append(f"\tr.{field_name}, r.{flag} = input, true")
@@ -1591,7 +1592,7 @@ def _merge(g: FlowGen, nid: str) -> list[str]:
     t = g.out_type(nid, "out")
     go = g.go_out(nid, "out")
     lines += go_comment(f"{run} runs node {nid}: all its inputs have arrived.")
-    lines.append(g.line(nid))
+    lines += ["//", g.line(nid)]
     lines.append(f"func (r *{g.rtype}) {run}() error {{")
     values = {p: f"r.{f}" for f, _, _, p in states}
     lines.append(_indent(f"out := {g.struct_lit(t, values, g.type_hint(nid, 'out'))}"))
@@ -1616,10 +1617,10 @@ def extend_input(g: FlowGen, nid: str, t: Type, go: str, values: dict[str, str])
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         return f"nf.Merge(input, map[string]any{{{extra}}})", "map[string]any"
     in_s = g.types.by_name(g.go_in(nid))
-    # (the base's fields answer by name in one lookup: a chain of data/set nodes stays
-    # linear where building the set of its field names was quadratic)
+    # (the base's field names are kept with its fields: a chain of data/set nodes stays
+    # linear where building the set of them per node was quadratic)
     base = s.base
-    if base is not None and base is in_s and all(base.field(k) is None for k in values):
+    if base is not None and base is in_s and base.json_names().isdisjoint(values):
         # The output extends the input: embed it whole.
         return g.types.composite(s, values, base_value="input"), go
     values = dict(values)

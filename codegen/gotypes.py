@@ -133,6 +133,7 @@ class GoStruct:
     _index: dict[str, GoField] = field(default_factory=dict, repr=False)
     _all: list[GoField] | None = field(default=None, repr=False)
     _names: set[str] | None = field(default=None, repr=False)
+    _json: frozenset[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.base is not None:  # promoted fields answer in one lookup
@@ -154,6 +155,7 @@ class GoStruct:
         self._index[f.json] = f
         self._all = None
         self._names = None
+        self._json = None
 
     def all_fields(self) -> list[GoField]:
         """Every field, promoted ones first, in JSON order."""
@@ -161,6 +163,12 @@ class GoStruct:
             own = list(self.fields)
             self._all = [*self.base.all_fields(), *own] if self.base is not None else own
         return self._all
+
+    def json_names(self) -> frozenset[str]:
+        """The JSON names of :meth:`all_fields`, kept like it."""
+        if self._json is None or self._all is None:
+            self._json = frozenset(f.json for f in self.all_fields())
+        return self._json
 
     def go_names(self) -> set[str]:
         """Go names taken in the struct: its fields, promoted ones and embedded types."""

@@ -18,7 +18,7 @@ import re
 __all__ = ["value_offset"]
 
 # A string (escapes kept whole), or one of JSON's structural characters.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
 _WS = re.compile(r"[ \t\n\r]*")
 
 

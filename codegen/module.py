@@ -36,6 +36,7 @@ from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
 from .expr_go import CodegenError
 from .flowgen import FlowCode, LineMark, generate_flow, subflow_calls
+from .gofmtcheck import gofmt_clean
 from .gotypes import GoStruct, GoTypes
 from .jsonread import ReaderGen
 from .literal import go_comment, go_string
@@ -216,7 +217,13 @@ def _generate_module(
         parts = fmt_parts[f.rel] = []
 
         def sink(lines: list[str], parts: list[Future[str]] = parts, rel: str = f.rel) -> None:
-            parts.append(fmt_pool.submit(_gofmt_decls, "\n".join(lines), rel))
+            text = "\n".join(lines)
+            if gofmt_clean(text):  # written as gofmt prints it: no gofmt needed
+                done: Future[str] = Future()
+                done.set_result(text.rstrip("\n") + "\n")
+                parts.append(done)
+            else:
+                parts.append(fmt_pool.submit(_gofmt_decls, text, rel))
 
         try:
             code, row_dests = generate_flow(

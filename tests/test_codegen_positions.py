@@ -75,7 +75,7 @@ def test_positions_of_awkward_json() -> None:
         "config": {
             "values": {"x": "input.a", 'q"uo{te': "[1, {2}]", "é": "1", "config": {"values": 1}},
             "list": [[], [1, [2, {"k": [3]}]], {"values": "s,}]"}, "last"],
-            "values": {"dup": "wins", "x": "2"},
+            "more": {"dup": "wins", "x": "2"},
             "empty": {},
         },
     }
