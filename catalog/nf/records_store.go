@@ -64,8 +64,28 @@ type sqlRecordStore struct {
 	postgres bool
 	own      bool // opened here (the default file), closed here
 	app      string
-	legacy   bool // nf_node_logs of version 1 is there
-	insert   *sql.Stmt
+	legacy   bool      // nf_node_logs of version 1 is there
+	insert   *sql.Stmt // one execution
+	insertN  *sql.Stmt // insertRows executions
+}
+
+// insertRows is how many executions one INSERT of a batch writes (the rest of a batch
+// goes one by one): fewer statements, less of the driver's work per execution.
+const insertRows = 8
+
+// insertSQL is the INSERT of n executions.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO nf_executions (id, app, flow, flow_version, trigger_node, trigger_type, trigger_info, status, started_us, ended_us, duration_us, input, output, error, error_node, error_code, trace_id, parent_id, parent_node, nodes)
+VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	b.WriteString(` ON CONFLICT (id) DO NOTHING`)
+	return b.String()
 }
 
 // recordsPath is the default SQLite file: NODEFORGE_RECORDS_PATH, else records.db
@@ -156,8 +176,10 @@ func openRecordStore(a *App, c RecordsConfig) (recordStore, error) {
 		return nil, fmt.Errorf("records: %w", err)
 	}
 	var err error
-	s.insert, err = s.db.PrepareContext(ctx, s.bind(`INSERT INTO nf_executions (id, app, flow, flow_version, trigger_node, trigger_type, trigger_info, status, started_us, ended_us, duration_us, input, output, error, error_node, error_code, trace_id, parent_id, parent_node, nodes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`))
+	s.insert, err = s.db.PrepareContext(ctx, s.bind(insertSQL(1)))
+	if err == nil {
+		s.insertN, err = s.db.PrepareContext(ctx, s.bind(insertSQL(insertRows)))
+	}
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("records: %w", err)
@@ -212,7 +234,8 @@ func (s *sqlRecordStore) migrate(ctx context.Context) error {
 	return nil
 }
 
-// write inserts rows in one transaction (one statement per execution, prepared once).
+// write inserts rows in one transaction (insertRows executions a statement, the rest one
+// by one; statements prepared once).
 func (s *sqlRecordStore) write(rows []recordRow) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -221,16 +244,26 @@ func (s *sqlRecordStore) write(rows []recordRow) error {
 		return err
 	}
 	defer tx.Rollback()
-	insert := tx.StmtContext(ctx, s.insert)
-	for i := range rows {
-		r := &rows[i]
-		if _, err := insert.ExecContext(ctx, r.ID, s.app, r.Flow, r.Version, r.Trigger, r.TriggerType, r.TriggerInfo, r.Status,
-			r.Started, r.Ended, r.Duration, r.Input, r.Output, r.Error, r.ErrorNode, r.ErrorCode, r.TraceID, r.Parent, r.ParentNode, r.Nodes); err != nil {
+	insert, insertN := tx.StmtContext(ctx, s.insert), tx.StmtContext(ctx, s.insertN)
+	args := make([]any, 0, 20*insertRows)
+	for len(rows) > 0 {
+		n, stmt := 1, insert
+		if len(rows) >= insertRows {
+			n, stmt = insertRows, insertN
+		}
+		args = args[:0]
+		for i := range rows[:n] {
+			r := &rows[i]
+			args = append(args, r.ID, s.app, r.Flow, r.Version, r.Trigger, r.TriggerType, r.TriggerInfo, r.Status,
+				r.Started, r.Ended, r.Duration, r.Input, r.Output, r.Error, r.ErrorNode, r.ErrorCode, r.TraceID, r.Parent, r.ParentNode, r.Nodes)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		rows = rows[n:]
 		runtime.Gosched() // requests waiting for a processor go first
-
 	}
+	clear(args)
 	return tx.Commit()
 }
 
@@ -278,6 +311,9 @@ func (s *sqlRecordStore) deleteWhere(ctx context.Context, cond string, arg any) 
 func (s *sqlRecordStore) close() {
 	if s.insert != nil {
 		s.insert.Close()
+	}
+	if s.insertN != nil {
+		s.insertN.Close()
 	}
 	if s.own {
 		s.db.Close()
