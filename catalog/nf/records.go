@@ -352,7 +352,7 @@ func newRecorder(a *App, store recordStore) *recorder {
 		keep:      Atoi(os.Getenv("NODEFORGE_RECORDS_KEEP"), 100000),
 		batch:     max(1, Atoi(os.Getenv("NODEFORGE_RECORDS_BATCH"), 256)),
 		flush:     envDuration("NODEFORGE_RECORDS_FLUSH", 200*time.Millisecond),
-		cpu:       min(1, max(0.001, envFloat("NODEFORGE_RECORDS_CPU", 0.03))),
+		cpu:       min(1, max(0.001, envFloat("NODEFORGE_RECORDS_CPU", 0.02))),
 		probe:     newCPUProbe(),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),

@@ -11,7 +11,7 @@ import (
 // The record writer's CPU share. On a machine with spare CPU and an app that is not
 // busy the writer writes as fast as it needs; as the app's requests take its processors,
 // or when the CPU is taken by anything else, it keeps to a small share of what the app
-// itself uses (NODEFORGE_RECORDS_CPU, default 0.03: 3%),
+// itself uses (NODEFORGE_RECORDS_CPU, default 0.02: 2%),
 // sleeping after each batch in proportion to the time the batch took. Executions that
 // come faster than it writes them fill the queue, and those that start while it is full
 // are not recorded (counted as drops): records never take the CPU that requests need.
