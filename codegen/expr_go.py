@@ -34,8 +34,8 @@ from nodeforge.analysis.expressions import (
     TypeEnv,
     Unary,
     check,
+    children,
     evaluate,
-    walk,
 )
 from nodeforge.analysis.expressions.checker import list_element
 from nodeforge.analysis.expressions.macros import MACROS, macro_var
@@ -121,6 +121,7 @@ class ExprCompiler:
         self.regexes = regexes  # pattern literal -> Go variable name, per file
         self.hint = hint
         self.bound: dict[str, Compiled] = {}  # list macro variables in scope
+        self._dynamic_memo: dict[int, tuple[Expr, bool]] = {}  # id -> (it, _dynamic)
 
     # -- entry points ------------------------------------------------------------
 
@@ -231,9 +232,8 @@ class ExprCompiler:
         """Constant sub-expressions with a scalar value, evaluated by the Python evaluator."""
         if isinstance(e, Literal):
             return self.const(e.value, e)
-        for n in walk(e):
-            if isinstance(n, Ident) or (isinstance(n, Call) and n.fn == "now"):
-                return None
+        if self._dynamic(e):
+            return None
         try:
             value = evaluate(e, EvalScope())
         except EvalError as exc:
@@ -244,6 +244,17 @@ class ExprCompiler:
         if value is None or isinstance(value, bool | int | float | str):
             return self.const(value, e)
         return None
+
+    def _dynamic(self, e: Expr) -> bool:
+        """Whether ``e`` reads a name or the clock (it cannot be folded); remembered per
+        sub-expression, as :meth:`c` asks again for each one on its way down."""
+        known = self._dynamic_memo.get(id(e))
+        if known is not None:
+            return known[1]
+        hit = isinstance(e, Ident) or (isinstance(e, Call) and e.fn == "now")
+        hit = hit or any(self._dynamic(n) for n in children(e))
+        self._dynamic_memo[id(e)] = (e, hit)  # e kept: its id stays its own
+        return hit
 
     def const(self, value: object, e: Expr) -> Compiled:
         if value is None:

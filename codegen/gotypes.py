@@ -165,9 +165,10 @@ class GoStruct:
         return self._all
 
     def json_names(self) -> frozenset[str]:
-        """The JSON names of :meth:`all_fields`, kept like it."""
-        if self._json is None or self._all is None:
-            self._json = frozenset(f.json for f in self.all_fields())
+        """The JSON names of :meth:`all_fields`, kept until a field is added."""
+        if self._json is None:  # the base's set copied in C: linear along a chain
+            own = frozenset(f.json for f in self.fields)
+            self._json = self.base.json_names() | own if self.base is not None else own
         return self._json
 
     def go_names(self) -> set[str]:

@@ -13,6 +13,8 @@ the caller asks the document (which answers with the deepest existing ancestor).
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import re
 
 __all__ = ["value_offset"]
@@ -20,6 +22,8 @@ __all__ = ["value_offset"]
 # A string (escapes kept whole), or one of JSON's structural characters.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
 _WS = re.compile(r"[ \t\n\r]*")
+_scanstring = json.decoder.scanstring
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())
 
 
 def value_offset(text: str, start: int, path: tuple[str | int, ...]) -> int | None:
@@ -45,31 +49,34 @@ def _member(text: str, pos: int, segment: str | int) -> int | None:
 
 
 def _key(text: str, pos: int, key: str) -> int | None:
-    depth = 0
-    last: str | None = None  # the last string token seen at depth 0 (a key, before `:`)
+    """The value of the last member ``key`` of the object whose members start at
+    ``pos``: keys read and other values skipped by the standard library's C scanner."""
     found = None
-    for m in _TOKEN.finditer(text, pos):
-        token = m.group()
-        c = token[0]
-        if c == '"':
-            if depth == 0:
-                last = token
-        elif c == ":":
-            if depth == 0 and last is not None:
-                name = last[1:-1] if "\\" not in last else json.loads(last)
-                if name == key:
-                    found = _WS.match(text, m.end()).end()  # type: ignore[union-attr]
-                last = None
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            if depth == 0:
+    ws = _WS.match
+    try:
+        pos = ws(text, pos).end()  # type: ignore[union-attr]
+        if text[pos] == "}":
+            return None
+        while True:
+            if text[pos] != '"':
+                return None
+            name, pos = _scanstring(text, pos + 1)
+            pos = ws(text, pos).end()  # type: ignore[union-attr]
+            if text[pos] != ":":
+                return None
+            start = ws(text, pos + 1).end()  # type: ignore[union-attr]
+            if name == key:
+                found = start
+            _value, pos = _scan_once(text, start)
+            pos = ws(text, pos).end()  # type: ignore[union-attr]
+            c = text[pos]
+            if c == "}":
                 return found  # the object's end: the last member of that name wins
-            depth -= 1
-        else:  # ","
-            if depth == 0:
-                last = None
-    return None
+            if c != ",":
+                return None
+            pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+    except (IndexError, ValueError, StopIteration):
+        return None
 
 
 def _item(text: str, pos: int, index: int) -> int | None:
