@@ -48,7 +48,7 @@ _PRECEDENCE = {
 }
 _ASSIGN = {":=", "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "&^="}
 _OPERAND_END = re.compile(r"[\w)\]}\"]$")
-_BAD_SPACING = re.compile(r"  |\( | \)|\[ | \]| ,|,[^ ]| ;|;[^ ]|\t| $|\{ \}|[)}]\w|\w\"\"")
+_BAD_SPACING = re.compile(r"  |\( | \)|\[ | \]| ,|,[^ ]| ;|;[^ ]|\t| $|\{ \}|[)}]\w|\] \w|\w\"\"")
 _KEYWORD_PAREN = re.compile(r"\b(?:if|for|switch|return|go|defer|case|else|select)\(")
 _CONTROL_PAREN = re.compile(r"^(?:if|for|switch|\} else if) \(")
 _BLOCK_START = re.compile(r"^(?:if|for|switch|select|else|\} else|func)\b")
