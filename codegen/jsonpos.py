@@ -22,8 +22,8 @@ __all__ = ["value_offset"]
 # A string (escapes kept whole), or one of JSON's structural characters.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
 _WS = re.compile(r"[ \t\n\r]*")
-_scanstring = json.decoder.scanstring
-_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+_scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def value_offset(text: str, start: int, path: tuple[str | int, ...]) -> int | None:
