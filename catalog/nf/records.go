@@ -426,6 +426,7 @@ func (r *recorder) run() {
 	var busy time.Duration
 	write := func() {
 		if len(batch) == 0 {
+			busy = 0
 			return
 		}
 		start := time.Now()
@@ -444,6 +445,22 @@ func (r *recorder) run() {
 			r.written.Add(int64(len(rows)))
 		}
 		clear(rows) // and the encoded text with the row: nothing kept between batches
+	}
+	// drain writes what is queued now, a batch at a time, and says how long that took.
+	drain := func() (took time.Duration) {
+		for {
+			select {
+			case rec := <-r.queue:
+				batch = append(batch, rec)
+				if len(batch) >= r.batch {
+					write()
+					took += busy
+				}
+			default:
+				write()
+				return took + busy
+			}
+		}
 	}
 	deadline := time.NewTimer(time.Hour)
 	deadline.Stop()
@@ -474,21 +491,8 @@ func (r *recorder) run() {
 				// Nothing is recorded while the writer rests, and what is queued now is
 				// written before it does.
 				r.shed.Store(true)
-				total := busy
-				for len(r.queue) > 0 {
-				take:
-					for len(batch) < r.batch {
-						select {
-						case rec := <-r.queue:
-							batch = append(batch, rec)
-						default:
-							break take
-						}
-					}
-					write()
-					total += busy
-				}
-				d = pause(total, share)
+				first := busy // drain sets busy again
+				d = pause(first+drain(), share)
 			}
 			if d > 0 {
 				rest := time.NewTimer(d)
@@ -502,18 +506,8 @@ func (r *recorder) run() {
 		case <-prune.C:
 			r.prune()
 		case <-r.stop:
-			for {
-				select {
-				case rec := <-r.queue:
-					batch = append(batch, rec)
-					if len(batch) >= r.batch {
-						write()
-					}
-				default:
-					write()
-					return
-				}
-			}
+			drain()
+			return
 		}
 	}
 }
