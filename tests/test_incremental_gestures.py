@@ -41,6 +41,20 @@ def same(current: Analysis, fresh: Analysis) -> None:
     )]  # fmt: skip
 
 
+def walk(base: str, steps: list[str]) -> None:
+    """Re-analyse each step incrementally from the one before, forth and back again to
+    ``base``: every analysis equals a fresh one. Each step changes the text (an edit
+    whose pattern no longer matches would make the walk test nothing)."""
+    for before, after in zip([base, *steps], steps, strict=False):
+        assert after != before
+        json.loads(after)  # every step is a well-formed document
+    previous = analyze(base, workspace=WORKSPACE)
+    for version in [*steps, *reversed(steps[:-1]), base]:
+        current = analyze(version, workspace=WORKSPACE, previous=previous)
+        same(current, analyze(version, workspace=WORKSPACE))
+        previous = current
+
+
 def test_gestures_re_analysed_incrementally_equal_fresh_analyses() -> None:
     base = generate_text(200, error_rate=0)
     # A node naming another that does not exist yet, then that node: the id appears.
@@ -76,17 +90,7 @@ def test_gestures_re_analysed_incrementally_equal_fresh_analyses() -> None:
     steps.append(text)
     text = text.replace('"id": "n3"', '"id": "n3x"', 1)
     steps.append(text)  # an id renamed: its connections dangle, downstream untyped
-    previous = analyze(base, workspace=WORKSPACE)
-    for version in steps:
-        json.loads(version)  # every step is a well-formed document
-        current = analyze(version, workspace=WORKSPACE, previous=previous)
-        same(current, analyze(version, workspace=WORKSPACE))
-        previous = current
-    # ... and back again, step by step, to the start.
-    for version in [*reversed(steps[:-1]), base]:
-        current = analyze(version, workspace=WORKSPACE, previous=previous)
-        same(current, analyze(version, workspace=WORKSPACE))
-        previous = current
+    walk(base, steps)
 
 
 def test_type_mismatches_follow_gestures_and_edits() -> None:
@@ -120,13 +124,4 @@ def test_type_mismatches_follow_gestures_and_edits() -> None:
     steps.append(text)  # the target accepts it now
     text = text.replace(',\n    {"from": "n3.out", "to": "strict.in"}', "")
     steps.append(text)
-    previous = analyze(base, workspace=WORKSPACE)
-    for version in steps:
-        json.loads(version)
-        current = analyze(version, workspace=WORKSPACE, previous=previous)
-        same(current, analyze(version, workspace=WORKSPACE))
-        previous = current
-    for version in [*reversed(steps[:-1]), base]:
-        current = analyze(version, workspace=WORKSPACE, previous=previous)
-        same(current, analyze(version, workspace=WORKSPACE))
-        previous = current
+    walk(base, steps)
