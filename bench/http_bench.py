@@ -231,12 +231,14 @@ def build_generated(path: Path, name: str) -> Path:
 
 
 def build_go(src: Path, binary: Path) -> Path:
-    from nodeforge.codegen.build import go_build_flags
+    from nodeforge.codegen.build import go_build_flags, go_env
 
-    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
     subprocess.run(
-        ["go", "build", *go_build_flags(), "-o", str(binary), "."], cwd=src, env=env, check=True
-    )  # the same flags as the generated apps' release builds
+        ["go", "build", *go_build_flags(), "-o", str(binary), "."],
+        cwd=src,
+        env=go_env(),
+        check=True,
+    )  # the same flags and settings as the generated apps' release builds
     return binary
 
 

@@ -175,11 +175,13 @@ def build_generated(work: Path, records: bool = False, profile: bool = False) ->
 
 
 def build_handwritten(work: Path) -> Path:
+    from nodeforge.codegen.build import go_env
+
     out = work / "handwritten"
     subprocess.run(
         ["go", "build", "-trimpath", "-o", str(out), "."],
         cwd=HANDWRITTEN,
-        env={**os.environ, "CGO_ENABLED": "0"},
+        env=go_env(),
         check=True,
     )
     return out

@@ -4,9 +4,10 @@ Build state lives in the workspace's ``.nodeforge/build.json``: ``not built``,
 ``building``, ``succeeded`` or ``failed``, with the content hash of the generated module,
 the hash of each flow file, the node versions compiled in, the binary and the errors.
 The generated module goes to ``.nodeforge/gen/`` and the binary to
-``.nodeforge/bin/<project>`` unless told otherwise. Builds use ``CGO_ENABLED=0`` (a
-static binary) and the user's shared Go build cache, so a rebuild after a one-node edit
-recompiles only the flow's package.
+``.nodeforge/bin/<project>`` unless told otherwise. Builds make one static binary with
+the settings of :mod:`nodeforge.sandbox.goflags` (cgo for SQLite's C code where a C
+compiler is here, pure Go otherwise) and the user's shared Go build cache, so a rebuild
+after a one-node edit recompiles only the flow's package.
 
 Go compiler errors point into flow files thanks to the ``//line`` directives of the
 generated code; :func:`map_go_errors` turns them into ``NF900`` diagnostics on the node
@@ -31,6 +32,7 @@ from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.flow import load_document
 from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
+from nodeforge.sandbox.goflags import go_env_vars, link_flags
 from nodeforge.sandbox.goprogress import GoProgress, ProgressFn, run_go
 
 from .expr_go import CodegenError
@@ -141,21 +143,15 @@ def write_module(module: GeneratedModule, out_dir: Path) -> list[str]:
     return written
 
 
-# Release builds drop the symbol table (-s) and DWARF (-w): about a third of a binary.
-# Panics and stack traces still name functions and lines (the pclntab stays).
-RELEASE_LDFLAGS = "-s -w"
-
-
 def go_build_flags(debug: bool = False) -> list[str]:
-    """``go build`` flags of an app: reproducible paths, stripped unless ``debug``."""
-    return ["-trimpath"] if debug else ["-trimpath", f"-ldflags={RELEASE_LDFLAGS}"]
+    """``go build`` flags of an app: reproducible paths, static, and stripped of the
+    symbol table and DWARF (about a third of a binary) unless ``debug``."""
+    return ["-trimpath", f"-ldflags={link_flags(strip=not debug)}"]
 
 
 def go_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["CGO_ENABLED"] = "0"
-    env.setdefault("GOTOOLCHAIN", "local")
-    env.setdefault("GOFLAGS", "-mod=readonly")
+    env.update(go_env_vars())
     if extra:
         env.update(extra)
     return env
@@ -200,7 +196,7 @@ def build(
     (stage, packages compiled, elapsed) as it goes, at most twice a second, and once at
     the end: the command line prints it, the language server and the workers report it.
 
-    Release builds are stripped of the symbol table and DWARF (:data:`RELEASE_LDFLAGS`;
+    Release builds are stripped of the symbol table and DWARF (:func:`go_build_flags`;
     stack traces keep function names and lines); ``debug`` keeps both for debuggers
     and profilers that read symbols.
 
@@ -293,7 +289,7 @@ def _build_untrusted(
         label=label,
         trusted_packages=module.trusted_packages,
         unsafe_no_sandbox=unsafe,
-        ldflags=None if debug else RELEASE_LDFLAGS,
+        ldflags=link_flags(strip=not debug),
         progress=progress,
     )
     result.output = built.output

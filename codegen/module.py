@@ -314,7 +314,7 @@ def _generate_module(
     out["go.sum"] = (cat / "go.sum").read_bytes()
     packages = {"nf"}
     if "sqlite" in connector_kinds:
-        packages.add("nf/sqlite")
+        packages.update(("nf/sqlite", "nf/sqlite/driver"))
     if "postgres" in connector_kinds:
         packages.add("nf/postgres")
     if tracing:

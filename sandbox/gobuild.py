@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from nodeforge.sandbox.goflags import go_env_vars, link_flags
 from nodeforge.sandbox.goprogress import GoProgress, run_go
 from nodeforge.sandbox.limits import Limits, MiB
 from nodeforge.sandbox.runner import (
@@ -158,8 +159,8 @@ def build_module(
     argv_tail = ["test", "-c", "-trimpath"] if test else ["build", "-trimpath"]
     if progress is not None and not test:
         argv_tail.append("-v")
-    if ldflags:
-        argv_tail.append(f"-ldflags={ldflags}")
+    # Static even unstripped: the binary runs in the sandbox, which has no C library.
+    argv_tail.append(f"-ldflags={ldflags if ldflags is not None else link_flags(strip=False)}")
     return _go(
         files,
         output,
@@ -316,7 +317,7 @@ def _build_unconfined(
         _write_tree(files, src)
         out = Path(tmp) / "bin"
         run_env = dict(os.environ)
-        run_env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly")
+        run_env.update(go_env_vars())
         target = ["-o", str(out)] if output is not None else []
         if progress is not None:
             progress.stage("compiling")
@@ -399,11 +400,9 @@ def _build_confined(
             "GOTMPDIR": "/build/tmp",
             "GOENV": "off",
             "GOTELEMETRY": "off",
-            "GOTOOLCHAIN": "local",
             "GOPROXY": "off",
             "GOSUMDB": "off",
-            "GOFLAGS": "-mod=readonly",
-            "CGO_ENABLED": "0",
+            **go_env_vars(),  # as the trusted side's, or its compiled packages miss
             "PATH": f"{goroot}/bin:/usr/bin:/bin",
         }
         target = ["-o", "/build/out/bin"] if output is not None else []
@@ -490,9 +489,7 @@ def _prepare(
         upstream = env.get("GOPROXY") or "https://proxy.golang.org,direct"
         run_env = dict(os.environ)
         run_env.update(
-            CGO_ENABLED="0",
-            GOTOOLCHAIN="local",
-            GOFLAGS="-mod=readonly",
+            go_env_vars(),
             GOMODCACHE=str(mods),
             GOPROXY=f"{proxy},{upstream}" if upstream != "off" else proxy,
         )

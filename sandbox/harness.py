@@ -34,6 +34,7 @@ from typing import Any
 from nodeforge.codegen.usercode import STD_PACKAGES, types_source, user_source
 from nodeforge.sandbox import gobuild
 from nodeforge.sandbox.gobuild import BUILD_LIMITS
+from nodeforge.sandbox.goflags import link_flags
 from nodeforge.sandbox.limits import Limits
 from nodeforge.sandbox.runner import Status
 
@@ -225,7 +226,7 @@ def build(
             workspace=workspace,
             label=what,
             trusted_packages=trusted_packages,
-            ldflags="-s -w",
+            ldflags=link_flags(),
             limits=limits,
             unsafe_no_sandbox=unsafe_no_sandbox,
         )

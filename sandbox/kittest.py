@@ -34,6 +34,7 @@ from nodeforge.analysis.diagnostics import Severity
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.kits import Kit, kit_of
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
+from nodeforge.sandbox.goflags import go_env_vars
 
 __all__ = [
     "KitTestResult",
@@ -227,7 +228,7 @@ def _go_tests(kit: Kit, workspace: Workspace, unsafe_no_sandbox: bool) -> Step:
     rel = f"./{kit.manifest.type}/{kit.manifest.version}"
     if kit.pack.origin != "builtin":
         return _sandboxed_tests(kit, workspace, rel, unsafe_no_sandbox)
-    env = {**os.environ, "CGO_ENABLED": "0"}
+    env = {**os.environ, **go_env_vars()}
     for argv in (["vet", rel], ["test", "-count=1", rel]):
         proc = subprocess.run(
             [go, *argv], cwd=catalog_dir(), env=env, capture_output=True, text=True, check=False

@@ -1,14 +1,17 @@
 """Release builds are stripped (no symbol table, no DWARF), ``--debug`` builds are not,
-and a stripped binary keeps its function table (stack traces)."""
+and a stripped binary keeps its function table (stack traces); both are static, with
+SQLite in C where cgo is on (:mod:`nodeforge.sandbox.goflags`)."""
 
 from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 from nodeforge.cli import build_parser
 from nodeforge.codegen.build import build, go_build_flags, read_state
+from nodeforge.sandbox.goflags import BUILD_TAGS, cgo_enabled
 from tests.test_build_support import ROOT, needs_go
 
 
@@ -28,8 +31,8 @@ def elf_sections(path: Path) -> set[str]:
 
 
 def test_release_flags_strip_and_debug_flags_do_not() -> None:
-    assert go_build_flags() == ["-trimpath", "-ldflags=-s -w"]
-    assert go_build_flags(debug=True) == ["-trimpath"]
+    assert go_build_flags() == ["-trimpath", "-ldflags=-s -w -extldflags=-static"]
+    assert go_build_flags(debug=True) == ["-trimpath", "-ldflags=-extldflags=-static"]
     parser = build_parser()
     for verb in ("build", "run", "watch"):
         assert parser.parse_args([verb, "examples"]).debug is False
@@ -51,3 +54,11 @@ def test_release_build_is_stripped_and_debug_build_keeps_symbols(tmp_path: Path)
     # The function table stays: stack traces keep working in a stripped binary.
     assert ".gopclntab" in rel
     assert release.binary.stat().st_size < debug.binary.stat().st_size
+    # Static either way (no program interpreter), with the SQLite driver of the settings.
+    assert ".interp" not in rel and ".interp" not in dbg
+    info = subprocess.run(
+        ["go", "version", "-m", str(release.binary)], capture_output=True, text=True, check=True
+    ).stdout
+    c_sqlite = "github.com/mattn/go-sqlite3" in info
+    assert c_sqlite == cgo_enabled() and ("modernc.org/sqlite" in info) != c_sqlite, info
+    assert f"-tags={BUILD_TAGS}" in info, info

@@ -101,7 +101,7 @@ def test_manifests_validate_offline_and_hold_names_only(
     assert docs["service.yaml"]["spec"]["ports"][0]["targetPort"] == "http"
     dockerfile = (out / "Dockerfile").read_text()
     assert "FROM gcr.io/distroless/static-debian12:nonroot" in dockerfile
-    assert "CGO_ENABLED=0" in dockerfile and "USER 65532:65532" in dockerfile
+    assert "-extldflags=-static" in dockerfile and "USER 65532:65532" in dockerfile
     example = (out / "connectors.env.example").read_text()
     assert "NODEFORGE_CONNECTOR_EVENTS_PASSWORD=\n" in example  # the name, no value
     assert (out / "src" / "main.go").is_file() and (out / "db" / "shopdb.sql").is_file()

@@ -126,9 +126,15 @@ func (a *App) DB(connector, kind string) (*sql.DB, error) {
 	return db, nil
 }
 
+// SQLiteDSN spells a file's data source name with the pragmas every new connection runs,
+// for the SQLite driver linked in; nf/sqlite sets it (each driver has its own spelling).
+var SQLiteDSN = func(path string, pragmas [][2]string) string {
+	panic("nf: no SQLite driver linked: import nodeforge.dev/catalog/nf/sqlite")
+}
+
 func openSQLite(path string) (*sql.DB, error) {
 	// WAL and a busy timeout let concurrent requests share the file; one writer at a time.
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	dsn := SQLiteDSN(path, [][2]string{{"busy_timeout", "5000"}, {"journal_mode", "WAL"}, {"foreign_keys", "1"}})
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

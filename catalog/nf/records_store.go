@@ -128,7 +128,7 @@ func minString(s []string) string {
 // checkpoint: a power loss may lose the last records, never corrupt the file) and one
 // connection (one writer).
 func openRecordsFile(path string) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	dsn := SQLiteDSN(path, [][2]string{{"busy_timeout", "5000"}, {"journal_mode", "WAL"}, {"synchronous", "NORMAL"}})
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite" // the records store's driver (apps import it through nf/sqlite)
+	_ "nodeforge.dev/catalog/nf/sqlite/driver" // the records store's driver (apps import it through nf/sqlite)
 )
 
 // memStore keeps written rows in memory; fail makes write fail.

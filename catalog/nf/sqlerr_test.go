@@ -8,7 +8,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
+	"nodeforge.dev/catalog/nf/sqlite/driver"
 )
 
 // The same statements break the same constraints on SQLite and PostgreSQL
@@ -16,7 +16,7 @@ import (
 func TestSQLCodesArePortable(t *testing.T) {
 	dbs := map[string]func(t *testing.T) (*sql.DB, string){
 		"sqlite": func(t *testing.T) (*sql.DB, string) {
-			db, err := sql.Open("sqlite", "file:"+t.TempDir()+"/c.db?_pragma=foreign_keys(1)")
+			db, err := sql.Open("sqlite", driver.DSN(t.TempDir()+"/c.db", [][2]string{{"foreign_keys", "1"}}))
 			if err != nil {
 				t.Fatal(err)
 			}

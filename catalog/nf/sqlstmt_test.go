@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
-	_ "modernc.org/sqlite"
+	_ "nodeforge.dev/catalog/nf/sqlite/driver"
 )
 
 func TestPreparedIsMadeOncePerDatabaseAndText(t *testing.T) {

@@ -83,15 +83,19 @@ def _go_version() -> str:
 
 
 def dockerfile(project: str, has_db: bool) -> str:
-    """A two-stage build: the module compiled in the Go image (static, CGO off, trimmed
-    paths), the binary alone on distroless as uid 65532."""
+    """A two-stage build: the module compiled in the Go image (static, trimmed paths;
+    SQLite's C code through cgo with the Go image's gcc, the settings of
+    :mod:`nodeforge.sandbox.goflags`), the binary alone on distroless as uid 65532."""
+    from nodeforge.sandbox.goflags import BUILD_TAGS, link_flags
+
     lines = [
         f"# The app of the Nodeforge project {project!r}: a static binary on distroless.",
         "# Written by `nodeforge deploy kubernetes`; rewrite it by running that again.",
         f"FROM golang:{_go_version()} AS build",
         "WORKDIR /src",
         "COPY src/ ./",
-        "RUN CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -ldflags='-s -w' -o /out/app .",
+        "RUN CGO_ENABLED=1 CGO_CFLAGS=-Os GOTOOLCHAIN=local go build -trimpath"
+        f" -tags={BUILD_TAGS} -ldflags='{link_flags()}' -o /out/app .",
         "",
         f"FROM {DISTROLESS}",
         "COPY --from=build /out/app /app",

@@ -13,7 +13,7 @@ import (
 	"os"
 	"strconv"
 
-	_ "modernc.org/sqlite"
+	_ "github.com/mattn/go-sqlite3" // SQLite in C, as the generated app links it where cgo is on
 )
 
 type server struct{ db *sql.DB }
@@ -85,7 +85,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func main() {
 	path := os.Getenv("NODEFORGE_CONNECTOR_SHOPDB_PATH")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000&_journal_mode=WAL")
 	if err != nil {
 		slog.Error("open", "error", err)
 		os.Exit(1)
