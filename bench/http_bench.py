@@ -486,6 +486,8 @@ def markdown(
     rounds: int,
     runs: dict[tuple[str, str], list[Result]] | None = None,
 ) -> str:
+    from nodeforge.sandbox.goflags import cgo_enabled
+
     lines = [
         f"HTTP throughput on loopback, `wrk -t1 -c{c} -d{d}s` after a 2 s warm-up, median of "
         f"{rounds} interleaved rounds, {os.cpu_count()} cores shared with other work "
@@ -565,8 +567,9 @@ def markdown(
     if sizes:
         lines += [
             "",
-            "Binary sizes (release builds, `go build -trimpath -ldflags='-s -w'`, for the "
-            "generated apps as `nodeforge build` makes them and for the twins alike): "
+            "Binary sizes (release builds with the settings of `sandbox/goflags.py`, "
+            f"cgo {'on' if cgo_enabled() else 'off'}, for the generated apps as "
+            "`nodeforge build` makes them and for the twins alike): "
             + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
             + ".",
         ]
