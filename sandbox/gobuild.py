@@ -148,6 +148,7 @@ def build_module(
     package: str = ".",
     test: bool = False,
     progress: GoProgress | None = None,
+    cgo: bool = True,
 ) -> GoBuild:
     """``go build`` the module ``files`` (relative path -> content) into ``output``,
     inside the sandbox. ``label`` names what is compiled (``node `x` (code/go)``) in
@@ -155,7 +156,8 @@ def build_module(
     beforehand (never user code). ``package`` is the package to build (relative to the
     module, ``./sql/query/1.0.0``); ``test=True`` compiles its test binary instead
     (``go test -c``), to be run with :func:`run_test_binary`. ``progress`` follows the
-    build (``go build -v``: packages compiled, the trusted warm-up included)."""
+    build (``go build -v``: packages compiled, the trusted warm-up included). ``cgo=False``
+    builds pure Go, for programs that will run inside the sandbox (:mod:`goflags`)."""
     argv_tail = ["test", "-c", "-trimpath"] if test else ["build", "-trimpath"]
     if progress is not None and not test:
         argv_tail.append("-v")
@@ -172,6 +174,7 @@ def build_module(
         limits,
         unsafe_no_sandbox,
         progress,
+        cgo,
     )
 
 
@@ -184,6 +187,7 @@ def vet_module(
     trusted_packages: Sequence[str] = (),
     limits: Limits = BUILD_LIMITS,
     unsafe_no_sandbox: bool = False,
+    cgo: bool = True,
 ) -> GoBuild:
     """``go vet`` package ``package`` of the module ``files`` inside the sandbox (vet
     compiles the package and its tests: hostile input to the compiler as for a build);
@@ -198,6 +202,7 @@ def vet_module(
         trusted_packages,
         limits,
         unsafe_no_sandbox,
+        cgo=cgo,
     )
 
 
@@ -212,6 +217,7 @@ def _go(
     limits: Limits,
     unsafe_no_sandbox: bool,
     progress: GoProgress | None = None,
+    cgo: bool = True,
 ) -> GoBuild:
     if not package.startswith(".") or ".." in Path(package).parts:
         raise ValueError(f"bad package path: {package!r} (relative to the module: ./pkg)")
@@ -229,10 +235,10 @@ def _go(
             confined=False,
         )
     if reason is not None:
-        result = _build_unconfined(files, output, argv_tail, package, limits, progress)
+        result = _build_unconfined(files, output, argv_tail, package, limits, progress, cgo)
     else:
         result = _build_confined(
-            files, output, argv_tail, package, workspace, trusted_packages, limits, progress
+            files, output, argv_tail, package, workspace, trusted_packages, limits, progress, cgo
         )
     if result.status not in (Status.OK, Status.NODE_ERROR) and not result.message.startswith(
         "compiling"
@@ -310,6 +316,7 @@ def _build_unconfined(
     package: str,
     limits: Limits,
     progress: GoProgress | None = None,
+    cgo: bool = True,
 ) -> GoBuild:
     env = _go_env()
     with tempfile.TemporaryDirectory(prefix="nodeforge-unsafe-build-") as tmp:
@@ -317,7 +324,7 @@ def _build_unconfined(
         _write_tree(files, src)
         out = Path(tmp) / "bin"
         run_env = dict(os.environ)
-        run_env.update(go_env_vars())
+        run_env.update(go_env_vars(cgo))
         target = ["-o", str(out)] if output is not None else []
         if progress is not None:
             progress.stage("compiling")
@@ -351,6 +358,7 @@ def _build_confined(
     trusted_packages: Sequence[str],
     limits: Limits,
     progress: GoProgress | None = None,
+    cgo: bool = True,
 ) -> GoBuild:
     env = _go_env()
     key = str(workspace.resolve()) if workspace is not None else "(no workspace)"
@@ -383,7 +391,7 @@ def _build_confined(
         for folder in (work, work / "out", work / "tmp"):
             os.chown(folder, uid, uid)
         os.chmod(work, 0o700)
-        _prepare(src, files, gocache, mods, trusted_packages, uid, progress)
+        _prepare(src, files, gocache, mods, trusted_packages, uid, progress, cgo)
         goroot = env["GOROOT"]
         mounts = [
             Mount(work, "/build", writable=True),
@@ -402,7 +410,7 @@ def _build_confined(
             "GOTELEMETRY": "off",
             "GOPROXY": "off",
             "GOSUMDB": "off",
-            **go_env_vars(),  # as the trusted side's, or its compiled packages miss
+            **go_env_vars(cgo),  # as the trusted side's, or its compiled packages miss
             "PATH": f"{goroot}/bin:/usr/bin:/bin",
         }
         target = ["-o", "/build/out/bin"] if output is not None else []
@@ -470,6 +478,7 @@ def _prepare(
     trusted_packages: Sequence[str],
     uid: int,
     progress: GoProgress | None = None,
+    cgo: bool = True,
 ) -> None:
     """Trusted side, outside the sandbox, once per workspace cache and ``go.sum``:
     compile the trusted packages (which downloads their modules into ``mods``), then
@@ -480,7 +489,9 @@ def _prepare(
         "\0".join([env.get("GOVERSION", ""), *sorted(trusted_packages)]).encode()
         + (gosum.encode() if isinstance(gosum, str) else gosum)
     ).hexdigest()
-    marker = gocache.parent / "seeded"
+    # One marker per setting: the pure-Go and the cgo packages are different cache
+    # entries, and a workspace builds both (node tests and its app).
+    marker = gocache.parent / ("seeded" if cgo else "seeded-purego")
     with contextlib.suppress(OSError):
         if marker.read_text() == mark and time.time() - marker.stat().st_mtime < RESEED_SECONDS:
             return
@@ -489,7 +500,7 @@ def _prepare(
         upstream = env.get("GOPROXY") or "https://proxy.golang.org,direct"
         run_env = dict(os.environ)
         run_env.update(
-            go_env_vars(),
+            go_env_vars(cgo),
             GOMODCACHE=str(mods),
             GOPROXY=f"{proxy},{upstream}" if upstream != "off" else proxy,
         )

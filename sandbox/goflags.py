@@ -16,6 +16,11 @@ next build only when that build has the same settings.
   binaries that use cgo (Go links the others itself and ignores the flag), and the
   ``netgo`` and ``osusergo`` tags keep name resolution and user lookup in Go, as they
   are with cgo off: the binary runs on a bare image (distroless ``static``).
+- **Pure Go for what runs inside the sandbox.** Node-test harnesses and kit test
+  binaries are built with cgo off (``cgo=False``), as before cgo was used at all: the
+  sandbox caps address space, a cgo binary's threads reserve more of it (pthread stacks,
+  C malloc arenas), and a harness run out of its 1 GiB under load in the test suite.
+  Their size does not matter, and SQLite behaves the same through either driver.
 - **SQLite compiled for size** (``CGO_CFLAGS=-Os``): 0.4 MB smaller than ``-O2`` and
   compiled in 18 s instead of 30 on this machine; the build cache keeps it after the
   first time (``scripts/warm`` does that during setup).
@@ -53,11 +58,12 @@ def cgo_enabled() -> bool:
     return os.path.isabs(found) and os.path.exists(found)
 
 
-def go_env_vars() -> dict[str, str]:
+def go_env_vars(cgo: bool = True) -> dict[str, str]:
     """The variables every ``go`` command runs with (added to its environment; a
-    ``GOFLAGS`` of the user's is replaced: it would change the build cache's keys)."""
+    ``GOFLAGS`` of the user's is replaced: it would change the build cache's keys).
+    ``cgo=False`` for programs that run inside the sandbox."""
     vars = {"GOTOOLCHAIN": "local", "GOFLAGS": f"-mod=readonly -tags={BUILD_TAGS}"}
-    if cgo_enabled():
+    if cgo and cgo_enabled():
         vars.update(CGO_ENABLED="1", CGO_CFLAGS="-Os")
     else:
         vars["CGO_ENABLED"] = "0"

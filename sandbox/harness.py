@@ -34,7 +34,7 @@ from typing import Any
 from nodeforge.codegen.usercode import STD_PACKAGES, types_source, user_source
 from nodeforge.sandbox import gobuild
 from nodeforge.sandbox.gobuild import BUILD_LIMITS
-from nodeforge.sandbox.goflags import link_flags
+from nodeforge.sandbox.goflags import go_env_vars
 from nodeforge.sandbox.limits import Limits
 from nodeforge.sandbox.runner import Status
 
@@ -178,8 +178,10 @@ def code_go_files(config: dict[str, Any]) -> dict[str, str]:
 
 
 def harness_key(node_type: str, version: str, files: dict[str, str]) -> str:
-    """The cache key: node type, version and the hash of the code (custom code included)."""
+    """The cache key: node type, version, the Go settings of the build and the hash of the
+    code (custom code included)."""
     h = hashlib.sha256(f"{HARNESS_VERSION}\0{node_type}\0{version}\0".encode())
+    h.update(repr(sorted(go_env_vars(cgo=False).items())).encode())
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     safe = re.sub(r"[^a-z0-9]+", "-", f"{node_type}-{version}".lower()).strip("-")
@@ -226,9 +228,10 @@ def build(
             workspace=workspace,
             label=what,
             trusted_packages=trusted_packages,
-            ldflags=link_flags(),
+            ldflags="-s -w",
             limits=limits,
             unsafe_no_sandbox=unsafe_no_sandbox,
+            cgo=False,  # it runs inside the sandbox (see goflags)
         )
         if not built.ok:
             message = built.message or f"{what}: the code does not compile"

@@ -228,7 +228,7 @@ def _go_tests(kit: Kit, workspace: Workspace, unsafe_no_sandbox: bool) -> Step:
     rel = f"./{kit.manifest.type}/{kit.manifest.version}"
     if kit.pack.origin != "builtin":
         return _sandboxed_tests(kit, workspace, rel, unsafe_no_sandbox)
-    env = {**os.environ, **go_env_vars()}
+    env = {**os.environ, **go_env_vars(cgo=False)}  # as the sandboxed kit tests
     for argv in (["vet", rel], ["test", "-count=1", rel]):
         proc = subprocess.run(
             [go, *argv], cwd=catalog_dir(), env=env, capture_output=True, text=True, check=False
@@ -298,6 +298,7 @@ def sandboxed_go_tests(
         "package": rel,
         "trusted_packages": KIT_TRUSTED_PACKAGES,
         "unsafe_no_sandbox": unsafe_no_sandbox,
+        "cgo": False,  # the test binary runs inside the sandbox (see goflags)
     }
     vet = gobuild.vet_module(files, **common)
     if not vet.ok:

@@ -224,6 +224,6 @@ async def test_test_node_command_reuses_the_harness(tmp_path: Path) -> None:
             r = await client.command(
                 dev_commands.TEST_NODE, {"uri": uri, "node": "two", "input": {"n": i}}
             )
-            assert r["result"]["outputs"] == {"out": {"n": i + 1}} and r["result"]["cached"]
+            assert r["result"]["outputs"] == {"out": {"n": i + 1}} and r["result"]["cached"], r
     finally:
         await client.stop()
