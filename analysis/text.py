@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import accumulate
@@ -63,23 +64,35 @@ def units(text: str, encoding: PositionEncoding) -> int:
     return _units(text, encoding)
 
 
+def offsets_array(size: int) -> str:
+    """The ``array`` type code for offsets into a text of ``size`` code points: 4 bytes
+    each (8 for texts of 4 Gi code points or more), not a Python int (32 bytes) each."""
+    return "I" if size < 1 << 32 else "q"
+
+
 class LineIndex:
-    """Converts offsets to positions and back; built lazily, once per text."""
+    """Converts offsets to positions and back; built lazily, once per text.
+
+    The line starts are an ``array`` of offsets: the server keeps one table per open
+    document (a 5,000-node flow has ~85,000 lines: ~0.3 MB so, ~3.4 MB as a list)."""
+
+    __slots__ = ("_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts: list[int] | None = None
+        self._starts: array[int] | None = None
 
     @property
-    def line_starts(self) -> list[int]:
+    def line_starts(self) -> array[int]:
         if self._starts is None:
             text = self.text
+            code = offsets_array(len(text))
             if "\r" in text:
-                self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+                self._starts = array(code, [0, *(m.end() for m in _NEWLINE.finditer(text))])
             else:  # `\n` only: each line starts one past the previous one's end, in C
                 lines = text.split("\n")
                 lines.pop()
-                self._starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+                self._starts = array(code, accumulate(map((1).__add__, map(len, lines)), initial=0))
         return self._starts
 
     def line_of(self, offset: int) -> int:

@@ -9,10 +9,11 @@ rescanning, so typing in a 10 MB document stays cheap on the event loop.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nodeforge.analysis.text import LineIndex, PositionEncoding
+from nodeforge.analysis.text import LineIndex, PositionEncoding, offsets_array
 from nodeforge.analysis.text import Position as TextPosition
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -72,7 +73,14 @@ def _splice(
     middle = [m.end() for m in _NEWLINE.finditer(new_text, scan_from, new_until)]
     if last < len(starts):  # a match ending at new_until is the first kept line start
         middle = [s for s in middle if s < new_until]
-    tail = [s + delta for s in starts[last:]]
+    code = offsets_array(len(new_text))
+    # An array of offsets (the line table an open document keeps): the kept head copied
+    # in C, the shifted tail through one list (faster than extending from a generator).
+    new_starts = (
+        starts[: first + 1] if starts.typecode == code else array(code, starts[: first + 1])
+    )
+    new_starts.fromlist(middle)
+    new_starts.fromlist([s + delta for s in starts[last:]])
     new_lines = LineIndex(new_text)
-    new_lines._starts = [*starts[: first + 1], *middle, *tail]
+    new_lines._starts = new_starts
     return new_text, new_lines
