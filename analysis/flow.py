@@ -24,6 +24,8 @@ from nodeforge.analysis.text import LineIndex, Span
 
 JsonPath = tuple[str | int, ...]
 
+intern = sys.intern
+
 
 @dataclass(slots=True)
 class NodeInfo:
@@ -171,6 +173,15 @@ def load_document(
                 raw.get("version"),
                 raw.get("config"),
             )
+            # Interned, in the value too (an equal string: the JSON is the same): a type
+            # and a version are one string for every node of that type, and an id is the
+            # very string the connections' endpoints and the graph name the node by.
+            if type(node_id) is str:
+                node_id = raw["id"] = intern(node_id)
+            if type(node_type) is str:
+                node_type = raw["type"] = intern(node_type)
+            if type(node_version) is str:
+                node_version = raw["version"] = intern(node_version)
             append(
                 NodeInfo(
                     index,
