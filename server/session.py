@@ -369,6 +369,11 @@ class Session:
         current = key[1] == self._generation and key[2] == state.flows_epoch
         if state.snapshot is snapshot and current:
             state.analysis, state.analysis_key = analysis, key
+        elif state.analysis_key != (state.snapshot.version, self._generation, state.flows_epoch):
+            # Superseded while it ran: the analysis kept for an older key can no longer be
+            # asked for, and keeping it beside ``latest`` would hold two analyses of one
+            # document (an open document's memory).
+            state.analysis = state.analysis_key = None
         if flows_changed and self.documents.get(snapshot.uri) is state:
             self.flows_changed(workspace, but=state)
         return analysis
