@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from nodeforge.analysis.text import Span
+from nodeforge.analysis.text import Span, offsets_array
 
 Kind = Literal["object", "array", "string", "number", "boolean", "null", "invalid"]
 
@@ -94,6 +96,20 @@ class Property:
         return Span(self.key_span.start, end)
 
 
+class _Items:
+    """The items of a top-level array (a flow's nodes, its connections), placed by the
+    parse but not made into nodes until asked for: their offsets in one array (start,
+    end: 8 bytes an item, where a :class:`JsonNode` and its two ints take ~150 that an
+    open document would keep), and the few made so far (a location asked inside them,
+    a diagnostic's) by index. :attr:`JsonNode.items` makes them all (and keeps them)."""
+
+    __slots__ = ("made", "spans")
+
+    def __init__(self, spans: array[int], made: dict[int, JsonNode]) -> None:
+        self.spans = spans  # start and end of item i at 2 * i and 2 * i + 1
+        self.made = made
+
+
 class JsonNode:
     """A JSON value with its span; containers expand into children on demand."""
 
@@ -106,7 +122,7 @@ class JsonNode:
         self.value = value
         self._text = text
         self._object: list[Property] | None = None
-        self._array: list[JsonNode] | None = None
+        self._array: list[JsonNode] | _Items | None = None
 
     def __repr__(self) -> str:
         return f"JsonNode({self.kind}, {self.start}..{self.end})"
@@ -137,13 +153,43 @@ class JsonNode:
     def items(self) -> list[JsonNode]:
         if self.kind != "array":
             return []
-        if self._array is None:
+        items = self._array
+        if items is None:
             parser = _Parser(self._text, [], trusted=True)
-            self._array = parser.array_items(self.start, 0)[0]
-            if isinstance(self.value, list) and len(self.value) == len(self._array):
-                for item, value in zip(self._array, self.value, strict=True):
+            items = self._array = parser.array_items(self.start, 0)[0]
+            if isinstance(self.value, list) and len(self.value) == len(items):
+                for item, value in zip(items, self.value, strict=True):
                     item.value = value
-        return self._array
+        elif type(items) is _Items:
+            made, spans, text, kind_of = items.made, items.spans, self._text, _KIND_OF_FIRST.get
+            items = self._array = [
+                made.get(i) or JsonNode(kind_of(text[start], "number"), start, end, value, text)
+                for i, (start, end, value) in enumerate(
+                    zip(spans[0::2], spans[1::2], self.value, strict=True)
+                )
+            ]
+        return items  # type: ignore[return-value]
+
+    def _make_item(self, lazy: _Items, index: int) -> JsonNode:
+        """Item ``index`` of an array whose items are placed but not made (``lazy``)."""
+        start, end = lazy.spans[2 * index], lazy.spans[2 * index + 1]
+        text = self._text
+        node = JsonNode(_KIND_OF_FIRST.get(text[start], "number"), start, end, None, text)
+        node.value = self.value[index]
+        return node
+
+    def _item(self, index: int) -> JsonNode | None:
+        """Item ``index``, made alone when the items are not made yet."""
+        lazy = self._array
+        if type(lazy) is not _Items:
+            items = self.items
+            return items[index] if 0 <= index < len(items) else None
+        if not 0 <= index < len(self.value):
+            return None
+        node = lazy.made.get(index)
+        if node is None:
+            node = lazy.made[index] = self._make_item(lazy, index)
+        return node
 
     def get(self, key: str) -> JsonNode | None:
         """The value of the last member named ``key`` (JSON's last-wins rule)."""
@@ -160,8 +206,7 @@ class JsonNode:
 
     def child(self, segment: str | int) -> JsonNode | None:
         if isinstance(segment, int):
-            items = self.items
-            return items[segment] if 0 <= segment < len(items) else None
+            return self._item(segment) if self.kind == "array" else None
         return self.get(segment)
 
     def find(self, path: tuple[str | int, ...]) -> JsonNode | None:
@@ -264,35 +309,38 @@ def _trusted_members(text: str, pos: int) -> list[Property]:
         pos = m.end() - 1
 
 
-def _item_spans(text: str, start: int, end: int, values: list[Any]) -> list[tuple[int, int]]:
+def _item_spans(text: str, start: int, end: int, values: list[Any]) -> array[int]:
     """Where each item of the well-formed array ``text[start:end]`` (decoded: ``values``)
-    starts and ends. Items that are all objects are told apart by the `}`, `,`, `{` runs
-    between them, found by one regex pass: every boundary between two items is such a
-    run, so when there are exactly ``len(values) - 1`` runs (none inside a string or a
-    nested array of objects) they are the boundaries. Else one C scan per item finds
-    its end (the values are those of the whole scan, which checked the text)."""
+    starts and ends: item i at 2 * i and 2 * i + 1. Items that are all objects are told
+    apart by the `}`, `,`, `{` runs between them, found by one regex pass: every
+    boundary between two items is such a run, so when there are exactly
+    ``len(values) - 1`` runs (none inside a string or a nested array of objects) they
+    are the boundaries. Else one C scan per item finds its end (the values are those
+    of the whole scan, which checked the text)."""
     count = len(values)
+    code = offsets_array(len(text))
     m = _WS.match(text, start + 1)
     at = m.end() if m is not None else start + 1
     if not count:
-        return []
+        return array(code)
     if all(type(v) is dict for v in values):
         cuts = [b.span() for b in _BOUNDARY.finditer(text, at, end)]
         if len(cuts) == count - 1:
             last = end - 1  # the closing `]`
             while text[last - 1] in " \t\n\r":
                 last -= 1
-            starts = [at, *(after - 1 for _before, after in cuts)]
-            ends = [*(before + 1 for before, _after in cuts), last]
-            return list(zip(starts, ends, strict=True))
-    spans: list[tuple[int, int]] = []
+            spans = array(code, bytes(2 * count * array(code).itemsize))
+            spans[0::2] = array(code, [at, *(after - 1 for _before, after in cuts)])
+            spans[1::2] = array(code, [*(before + 1 for before, _after in cuts), last])
+            return spans
+    flat: list[int] = []
     scan, separator = _scan_trusted, _SEPARATOR.match
     for _ in range(count):
         _value, item_end = scan(text, at)
-        spans.append((at, item_end))
+        flat += (at, item_end)
         m = separator(text, item_end)
         at = m.end() if m is not None else item_end
-    return spans
+    return array(code, flat)
 
 
 class _Parser:
@@ -419,15 +467,8 @@ class _Parser:
             values, end = self.scan(text, pos)
         except (ValueError, StopIteration, RecursionError):
             return self.slow_value(pos, depth)
-        kind_of = _KIND_OF_FIRST.get
-        items = [
-            JsonNode(kind_of(text[start], "number"), start, item_end, value, text)
-            for (start, item_end), value in zip(
-                _item_spans(text, pos, end, values), values, strict=True
-            )
-        ]
         node = JsonNode("array", pos, end, values, text)
-        node._array = items
+        node._array = _Items(_item_spans(text, pos, end, values), {})
         return node, end
 
     def object_members(
@@ -654,8 +695,14 @@ def _common_affixes(old: str, new: str) -> tuple[int, int]:
 def _shifted(node: JsonNode, delta: int, text: str) -> JsonNode:
     """The same value at a shifted place in a new text, with what was expanded of it."""
     moved = JsonNode(node.kind, node.start + delta, node.end + delta, node.value, text)
-    if node._array is not None:
-        moved._array = [_shifted(item, delta, text) for item in node._array]
+    items = node._array
+    if type(items) is _Items:
+        moved._array = _Items(
+            _shifted_spans(items.spans, delta, len(text)),
+            {i: _shifted(item, delta, text) for i, item in items.made.items()},
+        )
+    elif items is not None:
+        moved._array = [_shifted(item, delta, text) for item in items]  # type: ignore[union-attr]
     if node._object is not None:
         moved._object = [
             Property(
@@ -727,6 +774,8 @@ def _reparse_item(
 ) -> JsonNode | None:
     """The top-level ``array`` with the one item holding the edit scanned again; the
     other items keep their values (None when the edit is not inside one item)."""
+    if type(array._array) is _Items:
+        return _reparse_placed(array, array._array, edit_start, edit_end, delta, text)
     items = array.items
     for i, item in enumerate(items):
         if not (item.start < edit_start and edit_end < item.end):
@@ -760,6 +809,8 @@ def _reparse_between(
     the edit keep their values (so a node keeps its identity, whatever its new index),
     and the text between them is scanned again, item by item. None when that text is
     not a well-formed run of objects or arrays separated by commas."""
+    if type(array._array) is _Items:
+        return _reparse_between_placed(array, array._array, edit_start, edit_end, delta, text)
     items = array.items
     before = [x for x in items if x.end <= edit_start]
     after = [x for x in items if x.start >= edit_end]
@@ -823,8 +874,11 @@ def _shifted_same(node: JsonNode, text: str) -> JsonNode:
         if current._text is text:
             continue
         current._text = text
-        if current._array is not None:
-            stack.extend(current._array)
+        items = current._array
+        if type(items) is _Items:
+            stack.extend(items.made.values())
+        elif items is not None:
+            stack.extend(items)  # type: ignore[arg-type]
         if current._object is not None:
             stack.extend(p.value for p in current._object if p.value is not None)
     return node
@@ -836,3 +890,105 @@ def _same(node: JsonNode | None, text: str) -> JsonNode | None:
 
 def _moved(node: JsonNode | None, delta: int, text: str) -> JsonNode | None:
     return None if node is None else _shifted(node, delta, text)
+
+
+def _shifted_spans(spans: array[int], delta: int, size: int) -> array[int]:
+    """``spans`` moved by ``delta``, for a text of ``size`` code points."""
+    return array(offsets_array(size), [s + delta for s in spans])
+
+
+def _reparse_placed(
+    array_node: JsonNode, lazy: _Items, edit_start: int, edit_end: int, delta: int, text: str
+) -> JsonNode | None:
+    """:func:`_reparse_item` of an array whose items are placed, not made: the same,
+    on their offsets (the items made so far are kept, re-pointed or moved)."""
+    spans = lazy.spans
+    i = bisect_left(spans[0::2], edit_start) - 1  # the last item starting before the edit
+    if i < 0 or not edit_end < spans[2 * i + 1]:
+        return _reparse_between_placed(array_node, lazy, edit_start, edit_end, delta, text)
+    start, end = spans[2 * i], spans[2 * i + 1]
+    first = array_node._text[start]
+    if first not in "{[":
+        return None
+    try:
+        value, new_end = _scan_once(text, start)
+    except (ValueError, StopIteration, RecursionError):
+        new_end = -1
+    if new_end != end + delta:  # the edit reached past the item: items added or removed?
+        return _reparse_between_placed(array_node, lazy, edit_start, edit_end, delta, text)
+    code = offsets_array(len(text))
+    new_spans = spans[: 2 * i] if spans.typecode == code else array(code, spans[: 2 * i])
+    new_spans.fromlist([start, new_end, *(s + delta for s in spans[2 * i + 2 :])])
+    made: dict[int, JsonNode] = {}
+    for j, node in lazy.made.items():
+        if j < i:
+            made[j] = _shifted_same(node, text)
+        elif j > i:
+            made[j] = _shifted(node, delta, text)
+    new_values = list(array_node.value)
+    new_values[i] = value
+    new_array = JsonNode("array", array_node.start, array_node.end + delta, new_values, text)
+    new_array._array = _Items(new_spans, made)
+    return new_array
+
+
+def _reparse_between_placed(
+    array_node: JsonNode, lazy: _Items, edit_start: int, edit_end: int, delta: int, text: str
+) -> JsonNode | None:
+    """:func:`_reparse_between` of an array whose items are placed, not made."""
+    spans, values, old_text = lazy.spans, array_node.value, array_node._text
+    count = len(values)
+    starts, ends = spans[0::2], spans[1::2]
+    kept_before = bisect_right(ends, edit_start)  # the items wholly before the edit
+    first_after = bisect_left(starts, edit_end)  # and the first one wholly after it
+    touched = {old_text[starts[j] : ends[j]]: values[j] for j in range(kept_before, first_after)}
+    pos = ends[kept_before - 1] if kept_before else array_node.start + 1
+    after = first_after < count
+    stop = starts[first_after] + delta if after else array_node.end - 1 + delta
+    middle: list[int] = []
+    middle_values: list[Any] = []
+    expect_item = not kept_before
+    while True:
+        m = _WS.match(text, pos)
+        pos = m.end() if m is not None else pos
+        if pos >= stop:
+            if pos > stop:
+                return None
+            # Before the next kept item: a comma was the last thing (or nothing at all
+            # came before it); before the closing bracket: no trailing comma.
+            ok = expect_item if after else (not expect_item or not (kept_before or middle))
+            if not ok:
+                return None
+            break
+        if expect_item:
+            try:
+                value, end = _scan_once(text, pos)
+            except (ValueError, StopIteration, RecursionError):
+                return None
+            if type(value) not in _CONTAINERS or end > stop:
+                return None
+            # An item the edit only seemed to touch (similar neighbours share text, so
+            # the changed region's ends may fall inside them) keeps its value too.
+            middle_values.append(touched.get(text[pos:end], value))
+            middle += (pos, end)
+            pos, expect_item = end, False
+        elif text[pos] == ",":
+            pos, expect_item = pos + 1, True
+        else:
+            return None
+    code = offsets_array(len(text))
+    head = spans[: 2 * kept_before]
+    new_spans = head if head.typecode == code else array(code, head)
+    new_spans.fromlist(middle)
+    new_spans.fromlist([s + delta for s in spans[2 * first_after :]])
+    moved_by = kept_before + len(middle_values) - first_after
+    made: dict[int, JsonNode] = {}
+    for j, node in lazy.made.items():
+        if j < kept_before:
+            made[j] = _shifted_same(node, text)
+        elif j >= first_after:
+            made[j + moved_by] = _shifted(node, delta, text)
+    new_values = [*values[:kept_before], *middle_values, *values[first_after:]]
+    new_array = JsonNode("array", array_node.start, array_node.end + delta, new_values, text)
+    new_array._array = _Items(new_spans, made)
+    return new_array
