@@ -34,6 +34,7 @@ from nodeforge.analysis.nodefiles import go_files
 from nodeforge.analysis.text import Span
 from nodeforge.analysis.workspace import Workspace, find_root, load_workspace
 
+from . import gofmtcache
 from .expr_go import CodegenError
 from .flowgen import FlowCode, LineMark, generate_flow, subflow_calls
 from .gofmtcheck import gofmt_clean
@@ -662,14 +663,24 @@ def _append_json_method(s: GoStruct) -> list[str]:
 
 
 def gofmt(text: str, name: str = "generated.go") -> str:
-    """Format Go source with gofmt; a failure is a generator bug and raises."""
+    """Format Go source with gofmt; a failure is a generator bug and raises. Outputs are
+    kept by content (:mod:`gofmtcache`): the same text is formatted once."""
     exe = shutil.which("gofmt") or _go_root_tool("gofmt")
-    proc = subprocess.run([exe], input=text.encode(), capture_output=True, check=False)
+    data = text.encode()
+    key = gofmtcache.key(exe, data) if gofmtcache.enabled() else None
+    if key is not None:
+        hit = gofmtcache.get(key)
+        if hit is not None:
+            return hit
+    proc = subprocess.run([exe], input=data, capture_output=True, check=False)
     if proc.returncode != 0:
         raise CodegenError(
             f"generated {name} does not parse (generator bug): {proc.stderr.decode().strip()}"
         )
-    return proc.stdout.decode()
+    out = proc.stdout.decode()
+    if key is not None:
+        gofmtcache.put(key, out)
+    return out
 
 
 def gofmt_all(files: dict[str, str], pool: ThreadPoolExecutor | None = None) -> dict[str, str]:

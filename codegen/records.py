@@ -88,7 +88,12 @@ def flow_version(root: Path | None, rel: str, text: str) -> str:
     ``+modified`` when the text built differs from it; "" when never saved."""
     if root is None:
         return ""
-    from nodeforge.project.fsutil import ProjectError
+    from nodeforge.project.fsutil import ProjectError, state_dir
+
+    # Never saved: answered without importing the history (and its git library, ~30 ms
+    # of a `nodeforge generate`). The same test as ``History.exists``.
+    if not (state_dir(root.resolve(), create=False) / "history.git" / "HEAD").is_file():
+        return ""
     from nodeforge.project.history import History, canonical_text
 
     history = History(root, record_lock=False)
