@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
 from nodeforge.analysis.loops import collect_env
 from nodeforge.analysis.schemas import param_kinds
+from nodeforge.analysis.text import PositionEncoding, units
 from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
@@ -51,7 +53,7 @@ from .codecall import CodeCall, Converters, typed_call
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
-from .jsonpos import value_offset
+from .jsonpos import root_array_items, value_offset
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
@@ -185,6 +187,7 @@ class FlowGen:
         self.a = analysis
         self.doc = analysis.document
         self.flow_file = flow_file
+        self._line_name = flow_file.replace("\n", " ")  # as //line directives name it
         self.types = types
         self.connector_kinds = connector_kinds
         value = self.doc.value
@@ -221,12 +224,20 @@ class FlowGen:
         self.by_id = {n.id: n for n in self.nodes if n.id is not None}
         # The configs as written: analysis may fill in defaults while validating.
         self.raw: dict[str, dict[str, Any]] = {}
-        try:
-            for n in json.loads(self.doc.text).get("nodes", []):
-                if isinstance(n, dict) and isinstance(n.get("config"), dict):
-                    self.raw[str(n.get("id"))] = n["config"]
-        except (ValueError, AttributeError):
-            pass
+        # One scan of the text gives them and where each node starts (for //line).
+        scanned = root_array_items(self.doc.text, "nodes")
+        self._item_starts: list[int] | None = None
+        if scanned is not None:
+            self._item_starts, items = scanned
+        else:
+            try:
+                items = json.loads(self.doc.text).get("nodes", [])
+            except (ValueError, AttributeError):
+                items = []
+        for n in items:
+            if isinstance(n, dict) and isinstance(n.get("config"), dict):
+                self.raw[str(n.get("id"))] = n["config"]
+        self._line_starts: Sequence[int] | None = None
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
         self._node_starts: dict[str, int] = {}
@@ -305,21 +316,31 @@ class FlowGen:
         node = self.by_id[node_id]
         start = self._node_starts.get(node_id)
         if start is None:
-            start = self._node_starts[node_id] = self.doc.span_of(node.path).start
+            starts = self._item_starts
+            if starts is not None and 0 <= node.index < len(starts):
+                start = starts[node.index]
+            else:
+                start = self.doc.span_of(node.path).start
+            self._node_starts[node_id] = start
         offset = start
         if config_path:
             found = value_offset(self.doc.text, start, ("config", *config_path))
             if found is None:  # not all there: the deepest existing ancestor
                 return self.position((*node.path, "config", *config_path))
             offset = found
-        pos = self.doc.lines.position(offset)
-        return pos.line + 1, pos.character + 1
+        # LineIndex.position (UTF-16 columns), without its Position objects
+        lines = self._line_starts
+        if lines is None:
+            lines = self._line_starts = self.doc.lines.line_starts
+        line = bisect_right(lines, offset) - 1
+        before = self.doc.text[lines[line] : offset]
+        column = len(before) if before.isascii() else units(before, PositionEncoding.UTF16)
+        return line + 1, column + 1
 
     def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:
         line, col = self.node_position(node_id, config_path)
         self.marks.append(LineMark(line, col, node_id, config_path))
-        name = self.flow_file.replace("\n", " ")
-        return f"//line {name}:{line}:{col}"
+        return f"//line {self._line_name}:{line}:{col}"
 
     def site(self, node_id: str, config_path: tuple[str | int, ...]) -> ExpressionSite | None:
         for s in self.facts(node_id).expressions:
@@ -1331,6 +1352,8 @@ def _fields_read(e: Expr, names: set[str]) -> set[str]:
 
 
 def _indent(s: str) -> str:
+    if "\n" not in s:  # one line, the common case
+        return "\t" + s if s and not s.startswith("//line ") else s
     return "\n".join(
         ("\t" + line if line and not line.startswith("//line ") else line) for line in s.split("\n")
     )

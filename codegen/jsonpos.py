@@ -17,7 +17,7 @@ import json.decoder
 import json.scanner
 import re
 
-__all__ = ["value_offset"]
+__all__ = ["root_array_items", "value_offset"]
 
 # A string (escapes kept whole), or one of JSON's structural characters.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
@@ -100,3 +100,65 @@ def _item(text: str, pos: int, index: int) -> int | None:
             if seen == index:
                 return _WS.match(text, m.end()).end()  # type: ignore[union-attr]
     return None
+
+
+def root_array_items(text: str, key: str) -> tuple[list[int], list[object]] | None:
+    """The start offsets and the values of the items of the array that the root object's
+    member ``key`` holds (the last member of that name), in one scan of the text; ``None``
+    when the text is not such an object (or not valid JSON there)."""
+    ws = _WS.match
+    found: tuple[list[int], list[object]] | None = None
+    try:
+        pos = ws(text, 0).end()  # type: ignore[union-attr]
+        if text[pos] != "{":
+            return None
+        pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+        if text[pos] == "}":
+            return None
+        while True:
+            if text[pos] != '"':
+                return None
+            name, pos = _scanstring(text, pos + 1)
+            pos = ws(text, pos).end()  # type: ignore[union-attr]
+            if text[pos] != ":":
+                return None
+            pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+            if name == key:
+                if text[pos] != "[":
+                    found = None
+                    _value, pos = _scan_once(text, pos)
+                else:
+                    found, pos = _items(text, pos + 1)
+            else:
+                _value, pos = _scan_once(text, pos)
+            pos = ws(text, pos).end()  # type: ignore[union-attr]
+            c = text[pos]
+            if c == "}":
+                return found
+            if c != ",":
+                return None
+            pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+    except (IndexError, ValueError, StopIteration):
+        return None
+
+
+def _items(text: str, pos: int) -> tuple[tuple[list[int], list[object]], int]:
+    """The items of the array whose items start at ``pos``: (starts, values), and the
+    offset past its ``]``."""
+    ws = _WS.match
+    starts: list[int] = []
+    values: list[object] = []
+    pos = ws(text, pos).end()  # type: ignore[union-attr]
+    if text[pos] == "]":
+        return (starts, values), pos + 1
+    while True:
+        starts.append(pos)
+        value, pos = _scan_once(text, pos)
+        values.append(value)
+        pos = ws(text, pos).end()  # type: ignore[union-attr]
+        c = text[pos]
+        if c == "]":
+            return (starts, values), pos + 1
+        if c != ",":
+            raise ValueError("not an array")
+        pos = ws(text, pos + 1).end()  # type: ignore[union-attr]

@@ -124,6 +124,11 @@ _COMMENT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufeff\ud800-\udfff]")
 def go_comment(text: str, width: int = 90) -> list[str]:
     """``//`` comment lines for flow text (titles, descriptions): control characters and
     line breaks cannot end the comment, so the text can never become code."""
+    if len(text) <= width and "\x85" not in text and not _COMMENT_UNSAFE.search(text):
+        # One line that needs no wrapping (titles, most docs): what the loop below makes
+        # of it, which drops the leading spaces and the trailing white space.
+        one = text.rstrip().lstrip(" ")
+        return [f"// {one}"] if one else []
     lines: list[str] = []
     for raw in text.splitlines() or [""]:
         clean = _COMMENT_UNSAFE.sub(" ", raw).rstrip()

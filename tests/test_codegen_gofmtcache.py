@@ -1,0 +1,124 @@
+"""gofmt's output kept by content (codegen/gofmtcache.py), and the one-scan reading of a
+flow's nodes (codegen/jsonpos.py ``root_array_items``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nodeforge.analysis.flow import load_document
+from nodeforge.codegen import gofmtcache, module
+from nodeforge.codegen.expr_go import CodegenError
+from nodeforge.codegen.jsonpos import root_array_items
+
+needs_gofmt = pytest.mark.skipif(shutil.which("gofmt") is None, reason="gofmt is not installed")
+
+SOURCE = "package main\nfunc  main( ) {\nx:=1\n_ = x}\n"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NODEFORGE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NODEFORGE_GOFMT_CACHE", raising=False)
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    return tmp_path / "cache" / "gofmt"
+
+
+def _no_gofmt(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        raise AssertionError("gofmt ran")
+
+    monkeypatch.setattr(module.subprocess, "run", run)
+    return calls
+
+
+@needs_gofmt
+def test_the_same_text_is_formatted_once(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = module.gofmt(SOURCE)
+    assert (
+        first
+        == subprocess.run(["gofmt"], input=SOURCE.encode(), capture_output=True).stdout.decode()
+    )
+    assert len(list(cache.glob("*.go"))) == 1
+    _no_gofmt(monkeypatch)
+    assert module.gofmt(SOURCE) == first  # from memory
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    assert module.gofmt(SOURCE) == first  # from the file, as a new process would
+
+
+@needs_gofmt
+def test_a_damaged_or_foreign_file_is_ignored(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = module.gofmt(SOURCE)
+    (path,) = cache.glob("*.go")
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"main", b"evil"))
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    assert module.gofmt(SOURCE) == first  # the digest did not match: gofmt ran again
+    assert path.read_bytes() == data  # and the file was rewritten
+    os.chmod(path, 0o666)  # writable by others: not trusted
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    assert gofmtcache.get(path.stem) is None
+
+
+@needs_gofmt
+def test_switched_off(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NODEFORGE_GOFMT_CACHE", "0")
+    module.gofmt(SOURCE)
+    assert not cache.exists()
+
+
+@needs_gofmt
+def test_failures_are_not_kept(cache: Path) -> None:
+    for _ in range(2):
+        with pytest.raises(CodegenError):
+            module.gofmt("package main\nfunc {\n")
+    assert not cache.exists() or not list(cache.glob("*.go"))
+
+
+def test_old_files_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gofmtcache, "MAX_FILES", 3)
+    for i in range(5):
+        gofmtcache._write(tmp_path / f"{i:064x}.go", f"text {i}\n")
+        os.utime(tmp_path / f"{i:064x}.go", ns=(i * 10**9, i * 10**9))
+    gofmtcache._prune(tmp_path)
+    assert sorted(p.name[-4:] for p in tmp_path.glob("*.go")) == ["2.go", "3.go", "4.go"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"nodes": [{"id": "a"}, {"id": "b", "config": {"x": "[1]"}}]}',
+        '  {\n "id": "f",\n "nodes" : [ ] }',
+        '{"nodes": [1], "other": {"nodes": [2]}, "nodes": [ {"id": "z"} , "s" ]}',
+        '{"nodes": {"id": "a"}}',
+        "[1, 2]",
+        '{"id": "no nodes"}',
+        "{}",
+        '{"nodes": [{"id": "a"}',
+    ],
+)
+def test_root_array_items_agree_with_the_document(text: str) -> None:
+    found = root_array_items(text, "nodes")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        assert found is None
+        return
+    nodes = value.get("nodes") if isinstance(value, dict) else None
+    if not isinstance(nodes, list):
+        assert found is None
+        return
+    assert found is not None
+    starts, items = found
+    assert items == nodes
+    doc = load_document(text)
+    assert starts == [doc.span_of(("nodes", i)).start for i in range(len(nodes))]
