@@ -26,6 +26,19 @@ JsonPath = tuple[str | int, ...]
 
 intern = sys.intern
 
+# The ints 0..n-1, shared: a node's and a connection's index (ints above 256 are an
+# object each, 32 bytes: two per item of every open document otherwise). Replaced,
+# never extended in place, so that a reader on another thread sees a whole list.
+_INDEXES: list[int] = list(range(1024))
+
+
+def _indexes(count: int) -> list[int]:
+    global _INDEXES
+    shared = _INDEXES
+    if len(shared) < count:
+        shared = _INDEXES = list(range(max(count, 2 * len(shared))))
+    return shared
+
 
 @dataclass(slots=True)
 class NodeInfo:
@@ -160,7 +173,7 @@ def load_document(
     if isinstance(raw_nodes, list):
         nodes, kept = doc.nodes, len(old_nodes)
         append = nodes.append
-        for index, raw in enumerate(raw_nodes):
+        for index, raw in zip(_indexes(len(raw_nodes)), raw_nodes, strict=False):
             if index < kept and old_nodes[index].value is raw:
                 append(old_nodes[index])  # the same object: nothing to re-read
                 continue
@@ -204,7 +217,7 @@ def _read_connections(
         return []
     connections = []
     kept = len(old)
-    for index, raw in enumerate(raw_connections):
+    for index, raw in zip(_indexes(len(raw_connections)), raw_connections, strict=False):
         if index < kept and old[index].value is raw:
             connections.append(old[index])
             continue

@@ -200,3 +200,13 @@ def test_made_items_are_kept_through_an_edit_in_another_item() -> None:
     assert moved is not None and moved is not after and moved.start == after.start + 1
     assert moved.raw == after.raw and moved.get("id") is not None
     assert _spans(new, "nodes") == _spans(parse_json(text), "nodes")
+
+
+def test_indexes_are_shared_ints() -> None:
+    nodes = [{"id": f"n{i}", "type": "util/log", "version": "1.0.0"} for i in range(1500)]
+    links = [{"from": f"n{i}.out", "to": f"n{i + 1}.in"} for i in range(1400)]
+    text = json.dumps({"nodeforge": "1", "nodes": nodes, "connections": links})
+    one, two = load_document(text), load_document(text)
+    assert [n.index for n in one.nodes] == list(range(1500))
+    assert [c.index for c in one.connections] == list(range(1400))
+    assert one.nodes[1300].index is two.nodes[1300].index is two.connections[1300].index
