@@ -65,6 +65,58 @@ class FlowGraph:
         self._cycles: list[list[str]] | None = None
         self._order: list[str] | None = None
         self._acyclic = False  # set by Kahn's order: every node placed
+        self._roots = 0  # set by Kahn's order: how many nodes it starts from (no input)
+
+    @classmethod
+    def with_nodes(
+        cls,
+        base: FlowGraph,
+        edges: list[Edge],
+        node_ids: list[str],
+        triggers: list[str],
+        joins: Iterable[str],
+        added: list[str],
+        removed: set[str],
+    ) -> FlowGraph:
+        """``FlowGraph(node_ids, edges, triggers, joins)`` where ``base`` was built from
+        ``edges`` too, ``node_ids`` are
+        ``base``'s nodes less ``removed`` and plus ``added`` and no edge of ``base``
+        touches an added or removed node (a node dropped on the canvas or deleted): the
+        edge lists are shared, and when the added nodes come last in the document,
+        Kahn's order and reachability are ``base``'s with those nodes placed, not walked
+        again. ``base`` is not kept (graphs would chain)."""
+        kept = base.nodes
+        if removed:
+            kept = [n for n in kept if n not in removed]
+        if len(node_ids) != len(kept) + len(added) or node_ids[: len(kept)] != kept:
+            return cls(node_ids, edges, triggers, joins)
+        graph = cls.__new__(cls)
+        graph.nodes = node_ids
+        successors, predecessors = dict(base.successors), dict(base.predecessors)
+        for nid in removed:
+            del successors[nid], predecessors[nid]
+        for nid in added:
+            successors[nid] = []
+            predecessors[nid] = []
+        graph.successors, graph.predecessors = successors, predecessors
+        graph.triggers = [t for t in triggers if t in successors]
+        graph.joins = frozenset(joins)
+        graph._reachable, graph._cycles, graph._order = None, None, None
+        graph._acyclic = False
+        graph._roots = 0
+        if base._order is not None and base._acyclic:
+            # The nodes without input come first, in document order (Kahn's queue); the
+            # added ones have none and come last in the document: after those of base.
+            order = [n for n in base._order if n not in removed] if removed else base._order[:]
+            roots = base._roots - len(removed)
+            order[roots:roots] = added
+            graph._order, graph._acyclic, graph._roots = order, True, roots + len(added)
+        if base._reachable is not None:
+            before = {t for t in base.triggers if t not in removed}
+            if before | {t for t in added if t in successors} == set(graph.triggers):
+                graph._reachable = base._reachable - removed if removed else set(base._reachable)
+                graph._reachable.update(t for t in added if t in graph.triggers)
+        return graph
 
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
@@ -133,6 +185,7 @@ class FlowGraph:
         successors = self.successors
         indegree = {n: len(edges) for n, edges in self.predecessors.items()}
         queue = deque(n for n, count in indegree.items() if count == 0)
+        self._roots = len(queue)
         order: list[str] = []
         place, take, ready = order.append, queue.popleft, queue.append
         while queue:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bench.genflow import generate_text
 from nodeforge.analysis.engine import Analysis, analyze
 from nodeforge.analysis.workspace import load_workspace
@@ -125,3 +128,103 @@ def test_type_mismatches_follow_gestures_and_edits() -> None:
     text = text.replace(',\n    {"from": "n3.out", "to": "strict.in"}', "")
     steps.append(text)
     walk(base, steps)
+
+
+def same_graph_facts(current: Analysis, fresh: Analysis) -> None:
+    """Beyond :func:`same`: what a graph derived from the previous one keeps (its nodes,
+    triggers, reachability, cycles)."""
+    assert current.graph.nodes == fresh.graph.nodes
+    assert current.graph.triggers == fresh.graph.triggers
+    assert current.graph.joins == fresh.graph.joins
+    assert current.graph.reachable() == fresh.graph.reachable()
+    assert current.graph.cycles() == fresh.graph.cycles()
+
+
+def test_nodes_dropped_and_deleted_keep_the_graph_equal_to_a_fresh_one() -> None:
+    """A node added or removed that no connection names reuses the previous graph
+    (its edges, Kahn's order, reachability) and connection problems: in a flow with
+    dangling connections (unknown nodes, whose did-you-mean depends on every id), for
+    nodes added last or in the middle, triggers, a node whose type changes."""
+    base = generate_text(200)  # with errors: connections naming `missing_...` nodes
+    assert "Unknown node `missing_107`" in str([d.message for d in analyze(base).diagnostics])
+    steps: list[str] = []
+    text = add_node(base, {"id": "lone", "type": "util/log", "version": "1.0.0", "config": {}})
+    steps.append(text)
+    near = {"id": "missing_10", "type": "util/log", "version": "1.0.0", "config": {}}
+    text = add_node(text, near)  # close to `missing_107`: its did-you-mean changes
+    steps.append(text)
+    hook = {"id": "hook", "type": "trigger/manual", "version": "1.0.0", "config": {}}
+    text = add_node(text, hook)  # a trigger: reachable by itself
+    steps.append(text)
+    text = text.replace(
+        '"id": "lone", "type": "util/log"', '"id": "lone", "type": "trigger/manual"'
+    )
+    steps.append(text)  # an isolated node becomes a trigger
+    text = text.replace(
+        '"id": "lone", "type": "trigger/manual", "version": "1.0.0"',
+        '"id": "lone", "type": "trigger/manual", "version": "9.0.0"',
+    )
+    steps.append(text)  # unknown version: still a trigger, no manifest
+    first = text.index('    {\n      "id": "n1"')
+    middle = json.dumps({"id": "mid", "type": "util/log", "version": "1.0.0", "config": {}})
+    text = text[:first] + "    " + middle + ",\n" + text[first:]
+    steps.append(text)  # a node inserted before others: ids in another order
+    text = text.replace(",\n    " + json.dumps(near), "")
+    steps.append(text)  # removed again
+    text = add_node(
+        text, {"id": "missing_107", "type": "util/log", "version": "1.0.0", "config": {}}
+    )
+    steps.append(text)  # the dangling connection resolves now
+    text = add_connection(text, "hook.out", "lone.in")
+    steps.append(text)
+    walk(base, steps)
+    previous = analyze(base, workspace=WORKSPACE)
+    for version in [*steps, *reversed(steps[:-1]), base]:
+        current = analyze(version, workspace=WORKSPACE, previous=previous)
+        same_graph_facts(current, analyze(version, workspace=WORKSPACE))
+        previous = current
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 30)), min_size=1, max_size=8))
+def test_random_gestures_equal_fresh_analyses(moves: list[tuple[int, int]]) -> None:
+    """Random drops, deletions, wires and unwirings of nodes (at the end of the list or
+    inside it), each re-analysed from the one before, equal fresh analyses."""
+    text = generate_text(40, seed=3)
+    added: list[str] = []
+    wires: list[str] = []
+    previous = analyze(text, workspace=WORKSPACE)
+    for step, (move, k) in enumerate(moves):
+        if move == 0 or not added:
+            kind = ("util/log", "trigger/manual", "data/set")[k % 3]
+            node = {"id": f"x{step}", "type": kind, "version": "1.0.0", "config": {}}
+            if k % 2:
+                text = add_node(text, node)
+            else:
+                first = text.index('    {\n      "id": "n1"')
+                text = text[:first] + "    " + json.dumps(node) + ",\n" + text[first:]
+            added.append(f"x{step}")
+        elif move == 1:
+            gone = added.pop(k % len(added))
+            node_at = text.index(f'{{"id": "{gone}"')
+            end = text.index("}}", node_at) + 2
+            before, after = text[:node_at].rstrip(), text[end:]
+            if before.endswith(","):
+                text = before[:-1] + after if after.lstrip().startswith("]") else before + after[1:]
+            else:
+                text = before + after.lstrip(",")
+        elif move == 2:
+            wire = json.dumps({"from": f"n{k}.out", "to": f"{added[k % len(added)]}.in"})
+            text = text[: text.rindex(CONNECTIONS_END)] + ",\n    " + wire + CONNECTIONS_END + "\n"
+            wires.append(wire)
+        elif move == 3 and wires:
+            wire = wires.pop(k % len(wires))
+            text = text.replace(",\n    " + wire, "", 1)
+        else:
+            text = text.replace('"id": "n', '"id": "n', 1)  # unchanged text
+        json.loads(text)
+        current = analyze(text, workspace=WORKSPACE, previous=previous)
+        fresh = analyze(text, workspace=WORKSPACE)
+        same(current, fresh)
+        same_graph_facts(current, fresh)
+        previous = current

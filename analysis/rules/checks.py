@@ -417,13 +417,16 @@ def _resolve_connections(
     # Plain dicts read inline: these loops run over every node and connection after
     # each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_nodes, old_edges, old_names = ({}, {}, []) if last is MISSING else last
+    old_nodes, old_edges, old_names, old_run = ({}, {}, [], None) if last is MISSING else last
     catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
     manifests: dict[str, NodeManifest | None] = {}
     new_nodes: dict[str, tuple[NodeInfo, NodeManifest | None, str | None]] = {}
     triggers: list[str] = []
     joins: list[str] = []
+    # Ids that are new, or whose manifest or kind changed: what a connection touching
+    # them resolves to may differ.
+    touched: list[str] = []
     for node in doc.nodes:
         nid = node.id
         if nid is None or nid in nodes:
@@ -437,6 +440,8 @@ def _resolve_connections(
                 # A trigger with a wrong version is still a trigger: judged by the type.
                 latest = catalog.latest(node.type)
                 kind = "trigger" if latest is not None and latest.kind == "trigger" else None
+            if hit is None or hit[1] is not manifest or hit[2] != kind:
+                touched.append(nid)
             hit = (node, manifest, kind)
         new_nodes[nid] = hit
         manifests[nid] = hit[1]
@@ -444,10 +449,6 @@ def _resolve_connections(
             triggers.append(nid)
         elif hit[2] == "join":
             joins.append(nid)
-    new_edges: dict[int, tuple[Any, Any, Any, Edge, tuple[str, str, str, str]]] = {}
-    problems: list[_Problem] = []
-    edges: list[Edge] = []
-    seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
     # The ids bucketed for did-you-mean: built on the first unknown node only, and
     # taken over while the ids are the same
     names: list[_NamesByLength] = old_names if old_nodes.keys() == nodes.keys() else []
@@ -457,6 +458,37 @@ def _resolve_connections(
             names.append(_NamesByLength(nodes))
         return names[0]
 
+    connections = doc.value.get("connections")
+    if old_run is not None and old_run[0] is connections:
+        # The very same connections: when none of them names a node added, removed or
+        # of another manifest, they resolve to the same edges and problems (but for the
+        # did-you-mean of an unknown node, which depends on every id), and the graph is
+        # the last one with those nodes added or removed (a palette drop, a deletion).
+        endpoints: frozenset[str] = old_run[1]
+        removed = old_nodes.keys() - nodes.keys()
+        if endpoints.isdisjoint(touched) and endpoints.isdisjoint(removed):
+            added = [nid for nid in touched if nid not in old_nodes]
+            replayed: list[_Problem] = old_run[2]
+            if old_run[5] and (added or removed):
+                replayed = replayed[:]
+                by_index = {conn.index: conn for conn in doc.connections}
+                for at, index, key in old_run[5]:
+                    conn = by_index[index]
+                    end = conn.source if key == "from" else conn.target
+                    assert end is not None  # it named an unknown node
+                    replayed[at] = _unknown_node(conn, key, end.node, names_of)
+            graph = FlowGraph.with_nodes(
+                old_run[4], old_run[3], list(nodes), triggers, joins, added, removed
+            )
+            reused: _Run = (connections, endpoints, replayed, old_run[3], graph, old_run[5])
+            ctx.memo.put(
+                "connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, reused)
+            )
+            return replayed, graph, manifests
+    new_edges: dict[int, tuple[Any, Any, Any, Edge, tuple[str, str, str, str]]] = {}
+    problems: list[_Problem] = []
+    edges: list[Edge] = []
+    seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
     get = manifests.get
     for conn in doc.connections:
         source, target, value = conn.source, conn.target, conn.value
@@ -527,8 +559,28 @@ def _resolve_connections(
             continue
         seen[key] = conn
         edges.append(edge)
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names))
-    return problems, FlowGraph(nodes, edges, triggers, joins), manifests
+    graph = FlowGraph(nodes, edges, triggers, joins)
+    run: _Run | None = None
+    if connections is not None:
+        named = frozenset(
+            [conn.source.node for conn in doc.connections if conn.source is not None]
+            + [conn.target.node for conn in doc.connections if conn.target is not None]
+        )
+        # Where the unknown nodes' problems are: (at, connection index, key).
+        unknown = [
+            (at, p.path[1], p.path[2])
+            for at, p in enumerate(problems)
+            if p.code == "NF007" and p.message.startswith("Unknown node `")
+        ]
+        run = (connections, named, problems, edges, graph, unknown)
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
+    return problems, graph, manifests
+
+
+#: The last resolution of a connections list, for the next change of the nodes alone:
+#: the list's value, the node ids its endpoints name, its problems (and where those of
+#: unknown nodes are: at, connection index, key), its edges, the graph.
+_Run = tuple[Any, frozenset[str], list[_Problem], list[Edge], FlowGraph, list[tuple[int, Any, Any]]]
 
 
 _REQUIRED: dict[int, tuple[NodeManifest, tuple[str, ...]]] = {}
@@ -570,6 +622,15 @@ def _where(conn: ConnectionInfo, key: str) -> dict[str, Any]:
     return {"index": conn.index, "key": key}
 
 
+def _unknown_node(
+    conn: ConnectionInfo, key: str, name: str, names: Callable[[], _NamesByLength]
+) -> _Problem:
+    """NF007 for an endpoint naming no node: the one connection problem that depends on
+    which other ids exist (its did-you-mean)."""
+    hint = _did_you_mean(name, names())
+    return _Problem("NF007", f"Unknown node `{name}`{hint}", (*conn.path, key), _where(conn, key))
+
+
 def _endpoint(
     problems: list[_Problem],
     conn: ConnectionInfo,
@@ -585,9 +646,7 @@ def _endpoint(
     if endpoint is None:
         return None  # missing or not a string: NF002 reports it
     if endpoint.node not in nodes:
-        hint = _did_you_mean(endpoint.node, names())
-        message = f"Unknown node `{endpoint.node}`{hint}"
-        problems.append(_Problem("NF007", message, (*conn.path, key), _where(conn, key)))
+        problems.append(_unknown_node(conn, key, endpoint.node, names))
         return None
     manifest = manifests[endpoint.node]
     if manifest is None:
