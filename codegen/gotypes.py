@@ -201,15 +201,17 @@ class _Keys:
     meaningful only within one ``_Keys``.
     """
 
-    __slots__ = ("_chains", "_ids", "_memo", "_seqs", "_tags_ok")
+    __slots__ = ("_chains", "_ends", "_ids", "_memo", "_tags_ok", "_tuples")
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[Type, int]] = {}  # id(type) -> (type kept alive, key)
         self._ids: dict[object, int] = {}  # structural tuple -> key
         self._chains: dict[int, tuple[int, ...]] = {}  # object key -> its field prefix keys
-        # ids of the Field objects of a memoized object type (alive: the memo holds the
-        # type) -> the chain of their prefix keys
-        self._seqs: dict[tuple[int, ...], tuple[int, ...]] = {}
+        # The field sequences keyed so far, each with the chain of its prefix keys: by the
+        # tuple's identity, and by (identity of the last field, length), where a longer
+        # sequence made from it by adding fields finds it without hashing all its fields.
+        self._tuples: dict[int, tuple[tuple[Field, ...], tuple[int, ...]]] = {}
+        self._ends: dict[tuple[int, int], list[tuple[tuple[Field, ...], tuple[int, ...]]]] = {}
         self._tags_ok: dict[int, bool] = {}  # prefix key -> every name in it is tag-safe
 
     def __len__(self) -> int:
@@ -238,28 +240,40 @@ class _Keys:
         chain = self.chain(t)
         return not chain or self._tags_ok[chain[-1]]
 
+    def _known(self, fields: tuple[Field, ...], k: int) -> tuple[int, ...] | None:
+        """The chain of ``fields[:k]`` if that sequence was keyed before."""
+        found = self._ends.get((id(fields[k - 1]), k))
+        if found:
+            prefix = fields[:k] if k < len(fields) else fields
+            for known, chain in found:
+                if known == prefix:
+                    return chain
+        return None
+
     def _field_chain(self, fields: tuple[Field, ...]) -> tuple[int, ...]:
-        ids = tuple(map(id, fields))
-        chain = self._seqs.get(ids)
-        if chain is not None:
-            return chain
+        hit = self._tuples.get(id(fields))
+        if hit is not None and hit[0] is fields:
+            return hit[1]
         n = len(fields)
         start, chain = 0, ()
-        for k in range(n - 1, max(0, n - _PREFIX_PROBES) - 1, -1):  # a node adds a few fields
-            known = self._seqs.get(ids[:k])
+        for k in range(n, max(0, n - _PREFIX_PROBES) - 1, -1):  # a node adds a few fields
+            known = self._known(fields, k) if k else None
             if known is not None:
                 start, chain = k, known
                 break
-        prefix = chain[-1] if chain else 0
-        ok = self._tags_ok[prefix] if chain else True
-        new: list[int] = []
-        for f in fields[start:]:
-            prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
-            ok = ok and _tag_ok(f.name)
-            self._tags_ok[prefix] = ok
-            new.append(prefix)
-        chain = chain + tuple(new)
-        self._seqs[ids] = chain
+        if start < n or not n:
+            prefix = chain[-1] if chain else 0
+            ok = self._tags_ok[prefix] if chain else True
+            new: list[int] = []
+            for f in fields[start:]:
+                prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
+                ok = ok and _tag_ok(f.name)
+                self._tags_ok[prefix] = ok
+                new.append(prefix)
+            chain = chain + tuple(new)
+            if n:
+                self._ends.setdefault((id(fields[-1]), n), []).append((fields, chain))
+        self._tuples[id(fields)] = (fields, chain)
         return chain
 
     def _compute(self, t: Type) -> int:

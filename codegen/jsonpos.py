@@ -48,33 +48,38 @@ def _member(text: str, pos: int, segment: str | int) -> int | None:
     return _item(text, pos + 1, segment)
 
 
+# The colon after a key, and the comma or brace after a value, with the white space
+# around them: one match each.
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+_AFTER = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\})")
+
+
 def _key(text: str, pos: int, key: str) -> int | None:
     """The value of the last member ``key`` of the object whose members start at
     ``pos``: keys read and other values skipped by the standard library's C scanner."""
     found = None
-    ws = _WS.match
+    colon, after = _COLON.match, _AFTER.match
     try:
-        pos = ws(text, pos).end()  # type: ignore[union-attr]
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if text[pos] == "}":
             return None
         while True:
             if text[pos] != '"':
                 return None
             name, pos = _scanstring(text, pos + 1)
-            pos = ws(text, pos).end()  # type: ignore[union-attr]
-            if text[pos] != ":":
+            m = colon(text, pos)
+            if m is None:
                 return None
-            start = ws(text, pos + 1).end()  # type: ignore[union-attr]
+            start = m.end()
             if name == key:
                 found = start
             _value, pos = _scan_once(text, start)
-            pos = ws(text, pos).end()  # type: ignore[union-attr]
-            c = text[pos]
-            if c == "}":
-                return found  # the object's end: the last member of that name wins
-            if c != ",":
+            m = after(text, pos)
+            if m is None:
                 return None
-            pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+            if m.group(1) is None:
+                return found  # the object's end: the last member of that name wins
+            pos = m.end()
     except (IndexError, ValueError, StopIteration):
         return None
 
