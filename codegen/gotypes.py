@@ -255,7 +255,7 @@ class _Keys:
         if hit is not None and hit[0] is fields:
             return hit[1]
         n = len(fields)
-        start, chain = 0, ()
+        start, chain = 0, _NO_CHAIN
         for k in range(n, max(0, n - _PREFIX_PROBES) - 1, -1):  # a node adds a few fields
             known = self._known(fields, k) if k else None
             if known is not None:
@@ -292,6 +292,7 @@ class _Keys:
         return self._intern(type(t).__name__)
 
 
+_NO_CHAIN: tuple[int, ...] = ()
 _PREFIX_PROBES = 8  # field-sequence prefixes looked up before keying fields one by one
 _SHARED = _Keys()  # for :func:`simplify` outside a registry
 
