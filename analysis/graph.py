@@ -6,6 +6,7 @@ Hand-written rather than networkx: these walks run on every keystroke over up to
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ class FlowGraph:
         self._order: list[str] | None = None
         self._acyclic = False  # set by Kahn's order: every node placed
         self._roots = 0  # set by Kahn's order: how many nodes it starts from (no input)
+        # Set by ``with_nodes``: the graph this one was derived from (weakly: graphs
+        # would chain), the nodes added or changed (of another manifest), those removed.
+        self.derived: tuple[weakref.ref[FlowGraph], tuple[str, ...], frozenset[str]] | None = None
 
     @classmethod
     def with_nodes(
@@ -77,6 +81,7 @@ class FlowGraph:
         joins: Iterable[str],
         added: list[str],
         removed: set[str],
+        touched: Iterable[str] = (),
     ) -> FlowGraph:
         """``FlowGraph(node_ids, edges, triggers, joins)`` where ``base`` was built from
         ``edges`` too, ``node_ids`` are
@@ -84,7 +89,8 @@ class FlowGraph:
         touches an added or removed node (a node dropped on the canvas or deleted): the
         edge lists are shared, and when the added nodes come last in the document,
         Kahn's order and reachability are ``base``'s with those nodes placed, not walked
-        again. ``base`` is not kept (graphs would chain)."""
+        again. ``touched`` are the nodes of another manifest (added ones included).
+        ``base`` is not kept (graphs would chain)."""
         kept = base.nodes
         if removed:
             kept = [n for n in kept if n not in removed]
@@ -104,6 +110,7 @@ class FlowGraph:
         graph._reachable, graph._cycles, graph._order = None, None, None
         graph._acyclic = False
         graph._roots = 0
+        graph.derived = (weakref.ref(base), tuple(touched), frozenset(removed))
         if base._order is not None and base._acyclic:
             # The nodes without input come first, in document order (Kahn's queue); the
             # added ones have none and come last in the document: after those of base.
@@ -112,10 +119,11 @@ class FlowGraph:
             order[roots:roots] = added
             graph._order, graph._acyclic, graph._roots = order, True, roots + len(added)
         if base._reachable is not None:
-            before = {t for t in base.triggers if t not in removed}
-            if before | {t for t in added if t in successors} == set(graph.triggers):
+            triggers_now = set(graph.triggers)
+            new_triggers = triggers_now.intersection(added)
+            if {t for t in base.triggers if t not in removed} | new_triggers == triggers_now:
                 graph._reachable = base._reachable - removed if removed else set(base._reachable)
-                graph._reachable.update(t for t in added if t in graph.triggers)
+                graph._reachable |= new_triggers
         return graph
 
     def reachable(self) -> set[str]:

@@ -478,7 +478,7 @@ def _resolve_connections(
                     assert end is not None  # it named an unknown node
                     replayed[at] = _unknown_node(conn, key, end.node, names_of)
             graph = FlowGraph.with_nodes(
-                old_run[4], old_run[3], list(nodes), triggers, joins, added, removed
+                old_run[4], old_run[3], list(nodes), triggers, joins, added, removed, touched
             )
             reused: _Run = (connections, endpoints, replayed, old_run[3], graph, old_run[5])
             ctx.memo.put(
@@ -696,13 +696,18 @@ def check_graph(ctx: CheckContext) -> None:
         nodes = {n.id: n for n in reversed(doc.nodes) if n.id is not None}
         problems = _graph_problems(ctx, nodes)
         ctx.memo.put("graph-problems", graph, None, problems)
+    else:
+        ctx.memo.get("graph-facts", _LAST_FACTS)  # kept for the next change
     for problem in problems:
         problem.report(ctx)
 
 
 def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Problem]:
     """Cycles, unreachable nodes and open inputs: facts of the graph alone, so they are
-    computed once per graph and replayed while no id, type or connection changes."""
+    computed once per graph and replayed while no id, type or connection changes. For a
+    graph derived from the last one (``FlowGraph.with_nodes``: nodes added or removed
+    that no connection names), the last one's unreachable nodes and open inputs are
+    taken over but for the nodes added, removed or of another manifest."""
     graph = ctx.graph
     problems: list[_Problem] = []
     loops = {nid for nid, node in nodes.items() if node.type == "flow/foreach"}
@@ -720,39 +725,80 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
                 ),
             )
         )
-    if graph.triggers:
-        reachable = graph.reachable()
-        for nid in graph.nodes:
-            if nid not in reachable:
-                problems.append(
-                    _Problem(
-                        "NF012",
-                        f"Node `{nid}` is not reachable from any trigger",
-                        (*nodes[nid].path, "id"),
-                        {},
-                        tags=(Tag.UNNECESSARY,),
-                    )
+    last = ctx.memo.get("graph-facts", _LAST_FACTS)
+    derived = graph.derived
+    base = derived[0]() if derived is not None else None
+    unreachable: list[str] | None
+    open_inputs: dict[str, list[str]]
+    if (
+        base is not None
+        and last is not MISSING
+        and last[0] is base
+        and not problems  # no cycle: the graph is acyclic
+        and (last[1] is None) == (not graph.triggers)
+        and (not graph.triggers or graph._reachable is not None)  # taken over too
+    ):
+        assert derived is not None
+        touched, removed = derived[1], derived[2]
+        unreachable = None
+        if graph.triggers:
+            reachable = graph.reachable()
+            unreachable = [n for n in last[1] if n not in removed and n not in touched]
+            unreachable += [n for n in touched if n not in reachable]
+        open_inputs = dict(last[2])
+        for nid in (*removed, *touched):
+            open_inputs.pop(nid, None)
+        for nid in touched:
+            _open_inputs(open_inputs, nid, graph.predecessors[nid], ctx.manifests[nid])
+    else:
+        unreachable = None
+        if graph.triggers:
+            reachable = graph.reachable()
+            unreachable = [nid for nid in graph.nodes if nid not in reachable]
+        open_inputs = {}
+        manifests = ctx.manifests
+        for nid, predecessors in graph.predecessors.items():
+            _open_inputs(open_inputs, nid, predecessors, manifests[nid])
+    ctx.memo.put("graph-facts", _LAST_FACTS, None, (graph, unreachable, open_inputs))
+    for nid in unreachable or ():
+        problems.append(
+            _Problem(
+                "NF012",
+                f"Node `{nid}` is not reachable from any trigger",
+                (*nodes[nid].path, "id"),
+                {},
+                tags=(Tag.UNNECESSARY,),
+            )
+        )
+    for nid, ports in open_inputs.items():
+        for port in ports:
+            problems.append(
+                _Problem(
+                    "NF016",
+                    f"Input `{nid}.{port}` is not connected: connect an output to it",
+                    (*nodes[nid].path, "id"),
+                    {"node": nid, "port": port},
                 )
-    manifests = ctx.manifests
-    for nid, predecessors in graph.predecessors.items():
-        manifest = manifests[nid]
-        required = _required_inputs(manifest) if manifest is not None else ()
-        if not required:
-            continue
-        if len(required) == 1 and predecessors and predecessors[0].target_port == required[0]:
-            continue  # the common case: its one required input is connected
-        connected = {e.target_port for e in predecessors}
-        for port in required:
-            if port not in connected:
-                problems.append(
-                    _Problem(
-                        "NF016",
-                        f"Input `{nid}.{port}` is not connected: connect an output to it",
-                        (*nodes[nid].path, "id"),
-                        {"node": nid, "port": port},
-                    )
-                )
+            )
     return problems
+
+
+def _open_inputs(
+    found: dict[str, list[str]],
+    nid: str,
+    predecessors: list[Edge],
+    manifest: NodeManifest | None,
+) -> None:
+    """The node's required input ports that no edge reaches, into ``found`` (if any)."""
+    required = _required_inputs(manifest) if manifest is not None else ()
+    if not required:
+        return
+    if len(required) == 1 and predecessors and predecessors[0].target_port == required[0]:
+        return  # the common case: its one required input is connected
+    connected = {e.target_port for e in predecessors}
+    ports = [port for port in required if port not in connected]
+    if ports:
+        found[nid] = ports
 
 
 # -- NF009, NF010, NF017-NF019 types and expressions ---------------------------------------------
