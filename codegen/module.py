@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from nodeforge.analysis.diagnostics import Diagnostic, Related, Severity
 from nodeforge.analysis.engine import Analysis, analyze
@@ -43,6 +43,7 @@ from .jsonread import ReaderGen
 from .literal import go_comment, go_string
 from .nodeapi import TemplateError
 from .records import flow_version, records_settings, sensitive_names
+from .templatecache import compile_template
 
 __all__ = [
     "HEADER",
@@ -123,13 +124,16 @@ def _project_name(ws: Workspace, root: Path | None) -> str:
     return clean or "app"
 
 
-_jinja = Environment(
-    loader=PackageLoader("nodeforge.codegen", "templates"),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
+_jinja = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 _jinja.filters["lit"] = go_string
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _template(name: str) -> Template:
+    """A template of ``codegen/templates``, compiled once per content (and kept on disk
+    for the next process: :mod:`templatecache`)."""
+    path = _TEMPLATES / name
+    return compile_template(_jinja, path.read_text(encoding="utf-8"), "main", name, str(path))
 
 
 def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModule:
@@ -286,7 +290,7 @@ def _generate_module(
     sensitive = sensitive_names(node.get("config") for _f, a in analyses for node in _nodes_of(a))
     leases = schedule_leases(root, ws.connectors, codes)
     nats = bool(leases) or any(c.nats for c in codes)
-    files["main.go"] = _jinja.get_template("main.go.j2").render(
+    files["main.go"] = _template("main.go.j2").render(
         leases=leases,
         header=HEADER,
         project=project,

@@ -41,6 +41,7 @@ from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 from .expr_go import CodegenError
 from .gotypes import pascal
 from .literal import go_literal, go_string, json_text
+from .templatecache import compile_template
 
 if TYPE_CHECKING:
     from .codecall import CodeCall
@@ -151,7 +152,7 @@ def load_template(path: Path, *, trusted: bool) -> jinja2.Template:
         raise TemplateError(f"cannot read the call-site template: {reason}", path) from None
     env = _TRUSTED if trusted else _SANDBOXED
     try:
-        template = env.from_string(text)
+        template = compile_template(env, text, "trusted" if trusted else "sandboxed")
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", path, exc.lineno) from None
     with _cache_lock:

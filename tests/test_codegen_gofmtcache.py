@@ -1,5 +1,6 @@
-"""gofmt's output kept by content (codegen/gofmtcache.py), and the one-scan reading of a
-flow's nodes (codegen/jsonpos.py ``root_array_items``)."""
+"""gofmt's output and compiled templates kept by content (codegen/gofmtcache.py,
+codegen/templatecache.py), and the one-scan reading of a flow's nodes
+(codegen/jsonpos.py ``root_array_items``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from nodeforge.analysis.flow import load_document
-from nodeforge.codegen import gofmtcache, module
+from nodeforge.codegen import gofmtcache, module, templatecache
 from nodeforge.codegen.expr_go import CodegenError
 from nodeforge.codegen.jsonpos import root_array_items
+from nodeforge.codegen.literal import go_string
 
 needs_gofmt = pytest.mark.skipif(shutil.which("gofmt") is None, reason="gofmt is not installed")
 
@@ -122,3 +125,72 @@ def test_root_array_items_agree_with_the_document(text: str) -> None:
     assert items == nodes
     doc = load_document(text)
     assert starts == [doc.span_of(("nodes", i)).start for i in range(len(nodes))]
+
+
+# -- compiled templates (codegen/templatecache.py) -----------------------------------------
+
+
+@pytest.fixture
+def tcache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NODEFORGE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NODEFORGE_TEMPLATE_CACHE", raising=False)
+    monkeypatch.setattr(templatecache, "_memo", {})
+    return tmp_path / "cache" / "templates"
+
+
+TEMPLATE = "{% for x in items %}{{ x | lit }};{% endfor %}{{ tail }}"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["lit"] = go_string
+    return env
+
+
+def test_a_template_is_compiled_once_per_content(
+    tcache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _env()
+    want = env.from_string(TEMPLATE).render(items=["a", 'b"'], tail=1)
+    first = templatecache.compile_template(env, TEMPLATE, "test")
+    assert first.render(items=["a", 'b"'], tail=1) == want
+    assert len(list(tcache.glob("*.code"))) == 1
+
+    def no_compile(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(env, "compile", no_compile)
+    assert (
+        templatecache.compile_template(env, TEMPLATE, "test").render(items=["a", 'b"'], tail=1)
+        == want
+    )  # from memory
+    monkeypatch.setattr(templatecache, "_memo", {})
+    again = templatecache.compile_template(env, TEMPLATE, "test")  # from the file
+    assert again.render(items=["a", 'b"'], tail=1) == want
+    with pytest.raises(jinja2.UndefinedError):
+        again.render(items=[])  # still the environment's StrictUndefined
+
+
+def test_damaged_foreign_or_switched_off(tcache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = _env()
+    templatecache.compile_template(env, TEMPLATE, "test")
+    (path,) = tcache.glob("*.code")
+    data = path.read_bytes()
+    path.write_bytes(data[:-3])
+    monkeypatch.setattr(templatecache, "_memo", {})
+    assert templatecache.compile_template(env, TEMPLATE, "test").render(items=[], tail="") == ""
+    assert path.read_bytes() == data  # rewritten
+    os.chmod(path, 0o666)
+    assert templatecache._read(path) is None
+    monkeypatch.setenv("NODEFORGE_TEMPLATE_CACHE", "0")
+    monkeypatch.setattr(templatecache, "_memo", {})
+    shutil.rmtree(tcache)
+    templatecache.compile_template(env, TEMPLATE, "test")
+    assert not tcache.exists()
+
+
+def test_syntax_errors_are_not_kept(tcache: Path) -> None:
+    for _ in range(2):
+        with pytest.raises(jinja2.TemplateSyntaxError):
+            templatecache.compile_template(_env(), "{% for %}", "test")
+    assert not tcache.exists() or not list(tcache.glob("*.code"))

@@ -1,0 +1,143 @@
+"""jinja2 templates compiled once per content, kept on disk for the next process.
+
+Compiling a template (jinja2's lexer, whose regular expressions are built on first
+use, its parser, its code generator, then Python's ``compile``) costs a few
+milliseconds per template; a ``nodeforge generate`` compiles ``main.go.j2`` and one
+call-site template per node kit it uses, each process anew. The compiled code depends
+only on the source, the environment's settings (one ``kind`` per environment of this
+package), jinja2's version and Python's, so it is kept as ``marshal`` data under a
+SHA-256 of those, in memory and in ``<cache>/templates``
+(``analysis.catalog_cache.cache_base``).
+
+Loading marshal data runs no code, but the code it holds runs when the template
+renders: a file is used only if it is a regular file this user owns and nobody else
+can write, and its body matches the SHA-256 in its first line. Only templates that
+compile are kept. At most :data:`MAX_FILES` files are kept, the least recently
+written go first. ``NODEFORGE_TEMPLATE_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import stat
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import CodeType
+
+import jinja2
+
+__all__ = ["MAX_FILES", "compile_template"]
+
+MAX_FILES = 256
+_HEAD = b"nodeforge-template 1 "
+_memo: dict[str, CodeType] = {}
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get("NODEFORGE_TEMPLATE_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def compile_template(
+    env: jinja2.Environment,
+    source: str,
+    kind: str,
+    name: str | None = None,
+    filename: str | None = None,
+) -> jinja2.Template:
+    """``env.from_string(source)`` (with ``name`` and ``filename`` as a loader would
+    give them), its compiled code taken from the cache when there. ``kind`` names the
+    environment's settings: environments of different settings never share code."""
+    if not enabled():
+        return env.template_class.from_code(
+            env, env.compile(source, name, filename), env.make_globals(None), None
+        )
+    meta = f"{jinja2.__version__}\0{sys.version}\0{kind}\0{name}\0{filename}\0"
+    key = hashlib.sha256(meta.encode() + source.encode("utf-8", "surrogatepass")).hexdigest()
+    code = _memo.get(key)
+    if code is None:
+        path = _folder() / f"{key}.code"
+        code = _read(path)
+        if code is None:
+            code = env.compile(source, name, filename)  # raises on a syntax error: not kept
+            _write(path, code)
+        with _lock:
+            _memo[key] = code
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
+
+
+def _folder() -> Path:
+    from nodeforge.analysis.catalog_cache import cache_base
+
+    return cache_base() / "templates"
+
+
+def _read(path: Path) -> CodeType | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # The code runs when the template renders: only a file this user wrote and
+        # nobody else can change.
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    head, sep, body = data.partition(b"\n")
+    if not sep or not head.startswith(_HEAD):
+        return None
+    if head[len(_HEAD) :].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+        return None
+    try:
+        code = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _write(path: Path, code: CodeType) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        body = marshal.dumps(code)
+        data = _HEAD + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".code"):
+            with contextlib.suppress(OSError):
+                entries.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+    if len(entries) <= MAX_FILES:
+        return
+    entries.sort(reverse=True)
+    for _, stale in entries[MAX_FILES:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
