@@ -7,8 +7,10 @@ Two paths serve one tree. Valid subtrees are decoded by the C scanner of the
 standard library (the speed of ``json.loads``) and expanded into positioned
 children only when someone asks for them; the document's own members and the
 items of its top-level arrays (a flow's nodes and connections) are positioned while
-parsing, one C scan per item, since every location and every incremental re-parse
-starts from them. Where the C scanner
+parsing, since every location and every incremental re-parse starts from them: the
+items' offsets, in one array per top-level array, made into nodes only when asked
+for (an open document keeps its parse: a node and two ints per item cost about as
+much memory as the text itself). Where the C scanner
 fails (missing comma, unclosed brace or string, trailing comma, duplicate key,
 bare word, ...), a small recursive-descent parser walks that container token by
 token, reports each problem at its exact place and recovers, and still uses the
