@@ -26,18 +26,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.flow import load_document
 from nodeforge.analysis.jsontree import string_offsets
 from nodeforge.analysis.text import Span
-from nodeforge.sandbox.goflags import go_env_vars, link_flags
-from nodeforge.sandbox.goprogress import GoProgress, ProgressFn, run_go
 
 from .expr_go import CodegenError
 from .flowgen import LineMark
 from .module import FlowInput, GeneratedModule, collect_flows, generate_module
+
+if TYPE_CHECKING:  # the Go side loads when a build needs it: `generate` never does
+    from nodeforge.sandbox.goprogress import GoProgress, ProgressFn
 
 __all__ = [
     "BUILD_CODE",
@@ -146,10 +147,14 @@ def write_module(module: GeneratedModule, out_dir: Path) -> list[str]:
 def go_build_flags(debug: bool = False) -> list[str]:
     """``go build`` flags of an app: reproducible paths, static, and stripped of the
     symbol table and DWARF (about a third of a binary) unless ``debug``."""
+    from nodeforge.sandbox.goflags import link_flags
+
     return ["-trimpath", f"-ldflags={link_flags(strip=not debug)}"]
 
 
 def go_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    from nodeforge.sandbox.goflags import go_env_vars
+
     env = dict(os.environ)
     env.update(go_env_vars())
     if extra:
@@ -204,6 +209,8 @@ def build(
     (:mod:`nodeforge.sandbox.gobuild`) and refused where it cannot be set up, unless
     ``unsafe_no_sandbox`` (the command line's explicit flag; never the server). One of
     catalog nodes only is trusted code and builds outside, with the shared Go cache."""
+    from nodeforge.sandbox.goprogress import GoProgress, run_go
+
     started = time.monotonic()
     tracker = GoProgress(progress)
     tracker.stage("generating Go")
@@ -279,6 +286,7 @@ def _build_untrusted(
     progress: GoProgress | None = None,
 ) -> None:
     from nodeforge.sandbox.gobuild import build_module
+    from nodeforge.sandbox.goflags import link_flags
 
     names = module.user_code
     label = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

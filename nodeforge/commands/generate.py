@@ -6,14 +6,15 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.text import LineIndex
 from nodeforge.analysis.workspace import WorkspaceError
 from nodeforge.codegen.build import BuildResult, generate
-from nodeforge.report import FileReport, render
-from nodeforge.sandbox.goprogress import BuildProgress
+
+if TYPE_CHECKING:
+    from nodeforge.sandbox.goprogress import BuildProgress
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +57,8 @@ def progress_printer(
 
 def print_diagnostics(result: BuildResult, fmt: str = "text") -> None:
     """Build problems as the editor shows them: on the flow nodes they come from."""
+    from nodeforge.report import FileReport, render
+
     reports: list[FileReport] = []
     for rel, diags in sorted(result.diagnostics.items()):
         flow = result.flows.get(rel)
