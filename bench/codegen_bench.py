@@ -12,12 +12,14 @@ at most 2x that.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,34 @@ def _workspace(folder: Path, flow: dict[str, Any]) -> Path:
     return folder
 
 
-def codegen_time(n: int, repeat: int = 5) -> dict[str, float]:
-    """Analysis + Go generation (gofmt included) of an n-node flow, in ms."""
+# gofmt's output and compiled templates are kept by content (codegen/gofmtcache.py,
+# codegen/templatecache.py): repeated generations of one flow hit them. With these set,
+# every generation formats and compiles anew, as the first one after a change would.
+CACHES_OFF = {"NODEFORGE_GOFMT_CACHE": "0", "NODEFORGE_TEMPLATE_CACHE": "0"}
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def codegen_time(n: int, repeat: int = 5, *, caches: bool = True) -> dict[str, float]:
+    """Analysis + Go generation (gofmt included) of an n-node flow, in ms; ``caches``
+    False turns off the gofmt and template caches (:data:`CACHES_OFF`)."""
     from nodeforge.analysis.engine import analyze
     from nodeforge.analysis.workspace import load_workspace
     from nodeforge.codegen.module import collect_flows, generate_module
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _environment({} if caches else CACHES_OFF):
         ws = _workspace(Path(tmp), generate_flow(n, error_rate=0.0))
         root, flows = collect_flows(ws)
         workspace = load_workspace(root)
@@ -76,10 +99,11 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def generate_process_time(n: int, repeat: int = 5) -> float:
+def generate_process_time(n: int, repeat: int = 5, *, caches: bool = True) -> float:
     """Wall time of the whole ``nodeforge generate WORKSPACE -o DIR`` process (interpreter
     start, imports, workspace, analysis, generation, gofmt, writing) on an n-node flow,
-    median of ``repeat`` runs after one warm-up, in ms."""
+    median of ``repeat`` runs after one warm-up, in ms (``caches``: as for
+    :func:`codegen_time`)."""
     import shutil
     import subprocess
     import sys
@@ -92,7 +116,8 @@ def generate_process_time(n: int, repeat: int = 5) -> float:
         times = []
         for i in range(repeat + 1):
             t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
+            env = {**os.environ, **({} if caches else CACHES_OFF)}
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
             if i:  # the first run also fills the OS's file cache
                 times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
@@ -166,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     whole = generate_process_time(1000)
     print(f"`nodeforge generate` of the {big['nodes']}-node flow, whole process: {whole:.0f} ms")
+    cold = codegen_time(1000, caches=False)
+    whole_cold = generate_process_time(1000, caches=False)
+    print(
+        f"with the gofmt and template caches off: generation after analysis "
+        f"{cold['generation_ms']:.0f} ms (CPU {cold['generation_cpu_ms']:.0f} ms), "
+        f"whole process {whole_cold:.0f} ms"
+    )
     mid = codegen_time(50)
     rb = warm_rebuild(50)
     print(
@@ -185,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| generation after analysis (gofmt where needed included), in-process | {big['generation_ms']:.0f} ms | 100 ms |",
             f"| its CPU time (the process and its gofmt runs) | {big['generation_cpu_ms']:.0f} ms | |",
             f"| `nodeforge generate` of that flow, whole process | {whole:.0f} ms | 200 ms |",
+            f"| generation after analysis, gofmt and template caches off | {cold['generation_ms']:.0f} ms | |",
+            f"| its CPU time | {cold['generation_cpu_ms']:.0f} ms | |",
+            f"| `nodeforge generate`, whole process, caches off | {whole_cold:.0f} ms | |",
             f"| analyse and generate Go for a 50-node flow | {mid['generate_ms']:.0f} ms | |",
             f"| warm rebuild after a one-node edit of a 50-node flow | {rb['one_node_edit_rebuild_s']:.2f} s | 1.5 s |",
             f"| no-op rebuild (nothing changed) | {rb['noop_build_s']:.2f} s | |",
