@@ -126,6 +126,42 @@ class FlowGraph:
                 graph._reachable |= new_triggers
         return graph
 
+    @classmethod
+    def with_edges(
+        cls,
+        base: FlowGraph,
+        node_ids: list[str],
+        edges: list[Edge],
+        triggers: list[str],
+        joins: Iterable[str],
+        gone: list[Edge],
+        new: list[Edge],
+    ) -> FlowGraph:
+        """``FlowGraph(node_ids, edges, triggers, joins)`` where ``edges`` are ``base``'s
+        less ``gone`` plus ``new``, all of whose connections come after every other's
+        (connections appended, or the last ones removed): only the edge lists of the
+        nodes those touch are made again. Order and reachability are found afresh."""
+        if node_ids != base.nodes:
+            return cls(node_ids, edges, triggers, joins)
+        graph = cls.__new__(cls)
+        graph.nodes = base.nodes
+        successors, predecessors = dict(base.successors), dict(base.predecessors)
+        dropped = {id(e) for e in gone}
+        for nid in {e.source for e in gone} | {e.source for e in new}:
+            kept = [e for e in successors[nid] if id(e) not in dropped]
+            successors[nid] = kept + [e for e in new if e.source == nid]
+        for nid in {e.target for e in gone} | {e.target for e in new}:
+            kept = [e for e in predecessors[nid] if id(e) not in dropped]
+            predecessors[nid] = kept + [e for e in new if e.target == nid]
+        graph.successors, graph.predecessors = successors, predecessors
+        graph.triggers = [t for t in triggers if t in successors]
+        graph.joins = frozenset(joins)
+        graph._reachable, graph._cycles, graph._order = None, None, None
+        graph._acyclic = False
+        graph._roots = 0
+        graph.derived = None
+        return graph
+
     def reachable(self) -> set[str]:
         """Nodes that some trigger leads to."""
         if self._reachable is None:

@@ -177,6 +177,12 @@ def test_nodes_dropped_and_deleted_keep_the_graph_equal_to_a_fresh_one() -> None
     steps.append(text)  # the dangling connection resolves now
     text = add_connection(text, "hook.out", "lone.in")
     steps.append(text)
+    text = add_connection(text, "hook.out", "lone.in")  # again: a duplicate (NF023)
+    steps.append(text)
+    text = add_connection(text, "n2.out", "n3.in")  # a duplicate of an earlier one
+    steps.append(text)
+    text = add_connection(text, "n2.out", "nowhere.in")  # an unknown node
+    steps.append(text)
     walk(base, steps)
     previous = analyze(base, workspace=WORKSPACE)
     for version in [*steps, *reversed(steps[:-1]), base]:

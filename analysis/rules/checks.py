@@ -459,13 +459,13 @@ def _resolve_connections(
         return names[0]
 
     connections = doc.value.get("connections")
+    removed = old_nodes.keys() - nodes.keys() if old_run is not None else set()
     if old_run is not None and old_run[0] is connections:
         # The very same connections: when none of them names a node added, removed or
         # of another manifest, they resolve to the same edges and problems (but for the
         # did-you-mean of an unknown node, which depends on every id), and the graph is
         # the last one with those nodes added or removed (a palette drop, a deletion).
         endpoints: frozenset[str] = old_run[1]
-        removed = old_nodes.keys() - nodes.keys()
         if endpoints.isdisjoint(touched) and endpoints.isdisjoint(removed):
             added = [nid for nid in touched if nid not in old_nodes]
             replayed: list[_Problem] = old_run[2]
@@ -488,9 +488,42 @@ def _resolve_connections(
     new_edges: dict[int, tuple[Any, Any, Any, Edge, tuple[str, str, str, str]]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
-    seen: dict[tuple[str, str, str, str], ConnectionInfo] = {}
+    # key of an edge -> the path of the connection that first listed it
+    seen: dict[tuple[str, str, str, str], JsonPath] = {}
+    todo = doc.connections
+    # Connections appended to the last ones, or the last ones removed (a wire drawn or
+    # deleted), the nodes unchanged: the others resolve as before, in the same places.
+    base: FlowGraph | None = None  # whose edges are listed before the new connections
+    if (
+        old_run is not None
+        and not touched
+        and not removed
+        and isinstance(connections, list)
+        and isinstance(old_run[0], list)
+    ):
+        before, count = old_run[0], len(connections)
+        if len(before) < count and connections[: len(before)] == before:
+            base, todo = old_run[4], todo[len(before) :]
+            problems, edges, new_edges = old_run[2][:], old_run[3][:], dict(old_edges)
+        elif count < len(before) and before[:count] == connections:
+            kept_edges = [e for e in old_run[3] if e.index < count]
+            kept_problems = [p for p in old_run[2] if p.path[1] < count]  # ("connections", i)
+            gone = old_run[3][len(kept_edges) :]  # in the connections' order: the last ones
+            graph = FlowGraph.with_edges(
+                old_run[4], list(nodes), kept_edges, triggers, joins, gone, []
+            )
+            cut: _Run = (
+                connections,
+                old_run[1],  # the names of the connections removed too: a few more
+                kept_problems,
+                kept_edges,
+                graph,
+                _unknown_nodes(kept_problems),
+            )
+            ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, cut))
+            return kept_problems, graph, manifests
     get = manifests.get
-    for conn in doc.connections:
+    for conn in todo:
         source, target, value = conn.source, conn.target, conn.value
         cached = old_edges.get(id(value))
         if (
@@ -545,7 +578,10 @@ def _resolve_connections(
             if len(problems) == found and source is not None and target is not None:
                 sides = (get(source.node, MISSING), get(target.node, MISSING))
                 new_edges[id(value)] = (value, *sides, edge, key)
-        if key in seen:
+        first = seen.get(key)
+        if first is None and base is not None:
+            first = _listed_before(base, key)
+        if first is not None:
             problems.append(
                 _Problem(
                     "NF023",
@@ -553,28 +589,51 @@ def _resolve_connections(
                     conn.path,
                     {"index": conn.index},
                     tags=(Tag.UNNECESSARY,),
-                    related=((seen[key].path, "first listed here"),),
+                    related=((first, "first listed here"),),
                 )
             )
             continue
-        seen[key] = conn
+        seen[key] = conn.path
         edges.append(edge)
-    graph = FlowGraph(nodes, edges, triggers, joins)
+    if base is not None:
+        assert old_run is not None  # base is its graph
+        new = edges[len(old_run[3]) :]
+        graph = FlowGraph.with_edges(base, list(nodes), edges, triggers, joins, [], new)
+    else:
+        graph = FlowGraph(nodes, edges, triggers, joins)
     run: _Run | None = None
     if connections is not None:
         named = frozenset(
-            [conn.source.node for conn in doc.connections if conn.source is not None]
-            + [conn.target.node for conn in doc.connections if conn.target is not None]
+            [conn.source.node for conn in todo if conn.source is not None]
+            + [conn.target.node for conn in todo if conn.target is not None]
         )
-        # Where the unknown nodes' problems are: (at, connection index, key).
-        unknown = [
-            (at, p.path[1], p.path[2])
-            for at, p in enumerate(problems)
-            if p.code == "NF007" and p.message.startswith("Unknown node `")
-        ]
-        run = (connections, named, problems, edges, graph, unknown)
+        if old_run is not None and base is not None:
+            named |= old_run[1]
+        run = (connections, named, problems, edges, graph, _unknown_nodes(problems))
     ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
     return problems, graph, manifests
+
+
+def _listed_before(graph: FlowGraph, key: tuple[str, str, str, str]) -> JsonPath | None:
+    """The path of the connection of ``graph`` that is the edge ``key``, if any."""
+    source, source_port, target, target_port = key
+    for edge in graph.predecessors.get(target, ()):
+        if (
+            edge.source == source
+            and edge.source_port == source_port
+            and edge.target_port == target_port
+        ):
+            return ("connections", edge.index)
+    return None
+
+
+def _unknown_nodes(problems: list[_Problem]) -> list[tuple[int, Any, Any]]:
+    """Where the problems of endpoints naming no node are: (at, connection index, key)."""
+    return [
+        (at, p.path[1], p.path[2])
+        for at, p in enumerate(problems)
+        if p.code == "NF007" and p.message.startswith("Unknown node `")
+    ]
 
 
 #: The last resolution of a connections list, for the next change of the nodes alone:
