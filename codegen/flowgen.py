@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -49,7 +49,6 @@ from nodeforge.analysis.text import PositionEncoding, units
 from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
-from .codecall import CodeCall, Converters, typed_call
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
@@ -58,7 +57,9 @@ from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
 from .queuegen import NATSQ, QUEUE, queue_connectors, run_value, services
-from .usercode import source_offset, types_source, user_source
+
+if TYPE_CHECKING:
+    from .codecall import CodeCall, Converters
 
 __all__ = [
     "FlowCode",
@@ -473,6 +474,8 @@ class FlowGen:
         """Write the package of a code/go node (its source and its Input/Output types)
         and return its import alias. Each node gets its own package, so two nodes may
         both define ``Run``, ``Input`` and their own helpers."""
+        from .usercode import source_offset, types_source, user_source  # code/go only
+
         ident = re.sub(r"[^a-z0-9_]", "_", node_id.lower())
         name = self.names.take("code_" + ident)
         flow_folder = code_folder_name(re.sub(r"[^a-z0-9_]", "_", self.flow_id.lower()))
@@ -499,6 +502,8 @@ class FlowGen:
 
     def code_call(self, node_id: str, package: str) -> CodeCall | None:
         """The typed call of code/go node ``node_id`` (package ``package``), or none."""
+        from .codecall import Converters, typed_call  # code/go only
+
         if self.code_converters is None:
             self.code_converters = Converters(pascal(self.flow_id))
         cfg = self.config(node_id)
