@@ -57,7 +57,7 @@ def compile_template(
         return env.template_class.from_code(
             env, env.compile(source, name, filename), env.make_globals(None), None
         )
-    meta = f"{jinja2.__version__}\0{sys.version}\0{kind}\0{name}\0{filename}\0"
+    meta = f"{jinja2.__version__}\0{sys.version}\0{kind}\0{_settings(env)}\0{name}\0{filename}\0"
     key = hashlib.sha256(meta.encode() + source.encode("utf-8", "surrogatepass")).hexdigest()
     code = _memo.get(key)
     if code is None:
@@ -69,6 +69,35 @@ def compile_template(
         with _lock:
             _memo[key] = code
     return env.template_class.from_code(env, code, env.make_globals(None), None)
+
+
+def _settings(env: jinja2.Environment) -> str:
+    """What of ``env`` the compiled code depends on: its class, syntax, whitespace
+    handling, and the names of its filters, tests and extensions (checked at compile
+    time). ``kind`` still names the environment; this catches a changed setting."""
+    auto = env.autoescape if isinstance(env.autoescape, bool) else "function"
+    return repr(
+        (
+            type(env).__qualname__,
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            env.optimized,
+            auto,
+            sorted(env.filters),
+            sorted(env.tests),
+            sorted(env.extensions),
+        )
+    )
 
 
 def _folder() -> Path:

@@ -194,3 +194,14 @@ def test_syntax_errors_are_not_kept(tcache: Path) -> None:
         with pytest.raises(jinja2.TemplateSyntaxError):
             templatecache.compile_template(_env(), "{% for %}", "test")
     assert not tcache.exists() or not list(tcache.glob("*.code"))
+
+
+def test_an_environment_with_other_settings_compiles_anew(tcache: Path) -> None:
+    templatecache.compile_template(_env(), TEMPLATE, "test")
+    other = _env()
+    other.trim_blocks = True
+    templatecache.compile_template(other, TEMPLATE, "test")
+    more = _env()
+    more.filters["extra"] = str
+    templatecache.compile_template(more, TEMPLATE, "test")
+    assert len(list(tcache.glob("*.code"))) == 3
