@@ -42,7 +42,7 @@ from .gotypes import GoStruct, GoTypes
 from .jsonread import ReaderGen
 from .literal import go_comment, go_string
 from .nodeapi import TemplateError
-from .records import flow_version, records_settings, sensitive_names
+from .records import RecordsSettings, flow_version, records_settings, sensitive_names
 from .templatecache import compile_template
 
 __all__ = [
@@ -136,8 +136,12 @@ def _template(name: str) -> Template:
     return compile_template(_jinja, path.read_text(encoding="utf-8"), "main", name, str(path))
 
 
-def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModule:
-    """Analyse and generate; flows with errors are reported, not generated."""
+def generate_module(
+    root: Path | None, flows: list[FlowInput], *, records: bool = True
+) -> GeneratedModule:
+    """Analyse and generate; flows with errors are reported, not generated.
+    ``records=False`` leaves execution records out whatever ``[records]`` says (node-test
+    harnesses: they report what ran themselves, and link no SQL driver for it)."""
     # Like the analysis, generation allocates many small objects and little cyclic
     # garbage: pausing the cyclic collector keeps its full passes over the large
     # analyses and type registries out of the build latency. Reference counting still
@@ -146,7 +150,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
     gc.disable()
     fmt_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)  # gofmt runs
     try:
-        return _generate_module(root, flows, fmt_pool)
+        return _generate_module(root, flows, fmt_pool, records)
     finally:
         fmt_pool.shutdown(cancel_futures=True)
         if collecting:
@@ -154,7 +158,7 @@ def generate_module(root: Path | None, flows: list[FlowInput]) -> GeneratedModul
 
 
 def _generate_module(
-    root: Path | None, flows: list[FlowInput], fmt_pool: ThreadPoolExecutor
+    root: Path | None, flows: list[FlowInput], fmt_pool: ThreadPoolExecutor, with_records: bool
 ) -> GeneratedModule:
     ws = load_workspace(root)
     project = _project_name(ws, root)
@@ -278,6 +282,8 @@ def _generate_module(
     metrics = codegen_settings(root).get("metrics", True) is not False
     try:
         records = records_settings(root, ws.connectors)
+        if not with_records:
+            records = RecordsSettings(enabled=False)
     except CodegenError as exc:
         result.diagnostics[""] = [
             Diagnostic("NF900", f"cannot generate Go: {exc}", Severity.ERROR, Span(0, 0))

@@ -166,7 +166,9 @@ def module_files(
 
     def generate(flow_text: str) -> tuple[dict[str, bytes], str, list[str]]:
         try:
-            module = generate_module(root, [FlowInput(where, f"{FLOW_ID}.flow.json", flow_text)])
+            module = generate_module(
+                root, [FlowInput(where, f"{FLOW_ID}.flow.json", flow_text)], records=False
+            )
         except CodegenError as exc:
             raise Unsupported(f"cannot generate its Go code: {exc}") from exc
         if not module.ok:
