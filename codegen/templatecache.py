@@ -34,6 +34,7 @@ import jinja2
 __all__ = ["MAX_FILES", "compile_template"]
 
 MAX_FILES = 256
+_MEMO_MAX = 128  # compiled templates kept in memory
 _HEAD = b"nodeforge-template 1 "
 _memo: dict[str, CodeType] = {}
 _lock = threading.Lock()
@@ -67,6 +68,8 @@ def compile_template(
             code = env.compile(source, name, filename)  # raises on a syntax error: not kept
             _write(path, code)
         with _lock:
+            if len(_memo) >= _MEMO_MAX:  # a long-running server sees edited templates
+                _memo.pop(next(iter(_memo)))  # the oldest
             _memo[key] = code
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
