@@ -183,6 +183,13 @@ def test_nodes_dropped_and_deleted_keep_the_graph_equal_to_a_fresh_one() -> None
     steps.append(text)
     text = add_connection(text, "n2.out", "nowhere.in")  # an unknown node
     steps.append(text)
+    once = text
+    text = add_connection(text, "n4.out", "nowhere.in")  # named twice
+    steps.append(text)
+    steps.append(once)  # the last connection removed: `nowhere` is still named
+    nowhere = {"id": "nowhere", "type": "util/log", "version": "1.0.0", "config": {}}
+    text = add_node(once, nowhere)  # the first connection resolves now
+    steps.append(text)
     walk(base, steps)
     previous = analyze(base, workspace=WORKSPACE)
     for version in [*steps, *reversed(steps[:-1]), base]:

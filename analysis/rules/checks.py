@@ -36,7 +36,14 @@ from nodeforge.analysis.engine import (
 )
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
-from nodeforge.analysis.flow import ConnectionInfo, Endpoint, FlowDocument, JsonPath, NodeInfo
+from nodeforge.analysis.flow import (
+    ConnectionInfo,
+    Endpoint,
+    FlowDocument,
+    JsonPath,
+    NodeInfo,
+    parse_endpoint,
+)
 from nodeforge.analysis.graph import Edge, FlowGraph, new_edge
 from nodeforge.analysis.loops import (
     COLLECT,
@@ -514,7 +521,7 @@ def _resolve_connections(
             )
             cut: _Run = (
                 connections,
-                old_run[1],  # the names of the connections removed too: a few more
+                _still_named(doc, old_run[1], before[count:], graph, kept_problems),
                 kept_problems,
                 kept_edges,
                 graph,
@@ -612,6 +619,36 @@ def _resolve_connections(
         run = (connections, named, problems, edges, graph, _unknown_nodes(problems))
     ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
     return problems, graph, manifests
+
+
+def _still_named(
+    doc: FlowDocument,
+    named: frozenset[str],
+    removed: list[Any],
+    graph: FlowGraph,
+    problems: list[_Problem],
+) -> frozenset[str]:
+    """``named`` (the node ids that connections name) less those that only the
+    ``removed`` connections' values named: each other connection naming a node is an
+    edge of ``graph`` or has a problem."""
+    gone: set[str] = set()
+    for value in removed:
+        if isinstance(value, dict):
+            for end in (parse_endpoint(value.get("from")), parse_endpoint(value.get("to"))):
+                if (
+                    end is not None
+                    and not graph.successors.get(end.node)
+                    and not graph.predecessors.get(end.node)
+                ):
+                    gone.add(end.node)
+    if not gone:
+        return named
+    for problem in problems:
+        conn = doc.connections[int(problem.path[1])]
+        for end in (conn.source, conn.target):
+            if end is not None:
+                gone.discard(end.node)
+    return named - gone
 
 
 def _listed_before(graph: FlowGraph, key: tuple[str, str, str, str]) -> JsonPath | None:
