@@ -42,6 +42,9 @@ def new_edge(source: str, source_port: str, target: str, target_port: str, index
     return edge
 
 
+_Derived = tuple["weakref.ref[FlowGraph]", tuple[str, ...], frozenset[str], bool]
+
+
 class FlowGraph:
     def __init__(
         self,
@@ -67,9 +70,11 @@ class FlowGraph:
         self._order: list[str] | None = None
         self._acyclic = False  # set by Kahn's order: every node placed
         self._roots = 0  # set by Kahn's order: how many nodes it starts from (no input)
-        # Set by ``with_nodes``: the graph this one was derived from (weakly: graphs
-        # would chain), the nodes added or changed (of another manifest), those removed.
-        self.derived: tuple[weakref.ref[FlowGraph], tuple[str, ...], frozenset[str]] | None = None
+        # Set by ``with_nodes`` and ``with_edges``: the graph this one was derived from
+        # (weakly: graphs would chain), the nodes touched (added, of another manifest, or
+        # with other edges in), those removed, and whether the nodes touched and removed
+        # had no edge (so no other node's reachability changed).
+        self.derived: _Derived | None = None
 
     @classmethod
     def with_nodes(
@@ -110,7 +115,7 @@ class FlowGraph:
         graph._reachable, graph._cycles, graph._order = None, None, None
         graph._acyclic = False
         graph._roots = 0
-        graph.derived = (weakref.ref(base), tuple(touched), frozenset(removed))
+        graph.derived = (weakref.ref(base), tuple(touched), frozenset(removed), True)
         if base._order is not None and base._acyclic:
             # The nodes without input come first, in document order (Kahn's queue); the
             # added ones have none and come last in the document: after those of base.
@@ -159,7 +164,8 @@ class FlowGraph:
         graph._reachable, graph._cycles, graph._order = None, None, None
         graph._acyclic = False
         graph._roots = 0
-        graph.derived = None
+        retargeted = tuple({e.target for e in gone} | {e.target for e in new})
+        graph.derived = (weakref.ref(base), retargeted, frozenset(), False)
         return graph
 
     def reachable(self) -> set[str]:

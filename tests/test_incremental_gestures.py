@@ -190,6 +190,13 @@ def test_nodes_dropped_and_deleted_keep_the_graph_equal_to_a_fresh_one() -> None
     nowhere = {"id": "nowhere", "type": "util/log", "version": "1.0.0", "config": {}}
     text = add_node(once, nowhere)  # the first connection resolves now
     steps.append(text)
+    for name in ("u1", "u2"):
+        text = add_node(text, {"id": name, "type": "util/log", "version": "1.0.0", "config": {}})
+        steps.append(text)
+    text = add_connection(text, "u1.out", "u2.in")  # unreachable, both
+    steps.append(text)
+    text = add_connection(text, "n2.out", "u1.in")  # u1 and, through it, u2 reached
+    steps.append(text)
     walk(base, steps)
     previous = analyze(base, workspace=WORKSPACE)
     for version in [*steps, *reversed(steps[:-1]), base]:

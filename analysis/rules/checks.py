@@ -802,8 +802,9 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
     """Cycles, unreachable nodes and open inputs: facts of the graph alone, so they are
     computed once per graph and replayed while no id, type or connection changes. For a
     graph derived from the last one (``FlowGraph.with_nodes``: nodes added or removed
-    that no connection names), the last one's unreachable nodes and open inputs are
-    taken over but for the nodes added, removed or of another manifest."""
+    that no connection names; ``with_edges``: connections appended or the last ones
+    removed), the last one's open inputs (and with isolated nodes changed only, its
+    unreachable nodes) are taken over but for the nodes touched or removed."""
     graph = ctx.graph
     problems: list[_Problem] = []
     loops = {nid for nid, node in nodes.items() if node.type == "flow/foreach"}
@@ -832,15 +833,17 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
         and last[0] is base
         and not problems  # no cycle: the graph is acyclic
         and (last[1] is None) == (not graph.triggers)
-        and (not graph.triggers or graph._reachable is not None)  # taken over too
     ):
         assert derived is not None
-        touched, removed = derived[1], derived[2]
+        touched, removed, isolated = derived[1], derived[2], derived[3]
         unreachable = None
         if graph.triggers:
             reachable = graph.reachable()
-            unreachable = [n for n in last[1] if n not in removed and n not in touched]
-            unreachable += [n for n in touched if n not in reachable]
+            if isolated:  # only the nodes touched can have been reached or not anew
+                unreachable = [n for n in last[1] if n not in removed and n not in touched]
+                unreachable += [n for n in touched if n not in reachable]
+            else:
+                unreachable = [nid for nid in graph.nodes if nid not in reachable]
         open_inputs = dict(last[2])
         for nid in (*removed, *touched):
             open_inputs.pop(nid, None)
