@@ -969,8 +969,9 @@ def check_types(ctx: CheckContext) -> None:
     output_of, previous_of = outputs.get, previous.get
     all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
     order = _order_with_collects(graph, collecting) if collecting else graph.topological_order()
+    retyped: list[str] = []  # the nodes with new facts (not the previous analysis')
     for nid in order:
-        if nid.startswith(_AGAIN):
+        if collecting and nid.startswith(_AGAIN):
             _type_loop_again(ctx, nid[len(_AGAIN) :], env_for, checked, known, outputs)
             continue
         node = nodes[nid]
@@ -1001,6 +1002,7 @@ def check_types(ctx: CheckContext) -> None:
             continue
         manifest = manifests[nid]
         fact = facts[nid] = NodeFacts(node, manifest)
+        retyped.append(nid)
         if manifest is None:
             outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
@@ -1046,7 +1048,7 @@ def check_types(ctx: CheckContext) -> None:
             fact.output_types = before.output_types  # equal: keep identity for downstream
         outputs[nid] = fact.output_types
     ctx.memo.put("facts-last", _LAST_FACTS, None, (graph, facts, known))
-    _check_connection_types(ctx, outputs)
+    _check_connection_types(ctx, outputs, previous, [*retyped, *collecting])
 
 
 #: The key of the previous analysis' facts in the memo (one entry per document).
@@ -1425,24 +1427,40 @@ def _field(name: str, t: Type) -> Field:
     return Field(name, t, True, None)
 
 
-def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type]]) -> None:
+def _check_connection_types(
+    ctx: CheckContext,
+    outputs: dict[str, dict[str, Type]],
+    last_facts: dict[str, NodeFacts],
+    retyped: list[str],
+) -> None:
+    """``retyped``: the nodes whose facts are not those of ``last_facts``, the previous
+    analysis' (every other node kept its facts, hence its incoming edges: see
+    ``check_types``)."""
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
     # Per target node: its facts and incoming edges last time, and per edge the types
     # compared and the result. A node whose facts (hence accepted types) and edges are
     # the very same objects, and none of whose sources has new output types, has the
     # same results: after a gesture only the nodes around the change compare again.
     last = ctx.memo.get("edge-types", _LAST_FACTS, None)
-    old_outputs: dict[str, dict[str, Type]]
-    if last is MISSING:
-        old_outputs, previous = {}, {}
+    results: dict[str, _EdgeTypes]
+    if last is MISSING or last[2] is not last_facts:  # not the same previous analysis
+        old_outputs: dict[str, dict[str, Type]] = {} if last is MISSING else last[0]
+        previous: dict[str, _EdgeTypes] = {} if last is MISSING else last[1]
+        results, todo = {}, graph.nodes
     else:
-        old_outputs, previous = last
-    changed = [nid for nid, ports in outputs.items() if old_outputs.get(nid) is not ports]
+        old_outputs, previous = last[0], last[1]
+        results = dict(previous)
+        for nid in previous.keys() - graph.successors.keys():
+            del results[nid]
+        # Only the nodes typed again can have other output types: the nodes they lead
+        # to compare again, with themselves.
+        todo = [*retyped, *(e.target for nid in retyped for e in graph.successors.get(nid, ()))]
+    changed = [nid for nid in todo if old_outputs.get(nid) is not outputs.get(nid)]
     dirty = {edge.target for nid in changed for edge in graph.successors.get(nid, ())}
-    results: dict[str, _EdgeTypes] = {}
-    for nid in graph.nodes:
+    for nid in todo:
         target = facts[nid]
         if target.manifest is None:
+            results.pop(nid, None)
             continue
         predecessors = graph.predecessors[nid]
         entry = previous.get(nid)
@@ -1455,11 +1473,12 @@ def _check_connection_types(ctx: CheckContext, outputs: dict[str, dict[str, Type
             compared = _edge_types(ctx, target, predecessors, outputs)
             entry = (target, predecessors, compared, any(c[3] for c in compared))
         results[nid] = entry
+    for nid, entry in results.items():
         if entry[3]:
             for edge, src, _dst, mismatches in entry[2]:
                 if mismatches:
                     _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
-    ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results))
+    ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results, facts))
 
 
 #: Per target node: its facts, its incoming edges, per edge (that has a declared input
