@@ -166,6 +166,8 @@ class FlowGraph:
         graph._roots = 0
         retargeted = tuple({e.target for e in gone} | {e.target for e in new})
         graph.derived = (weakref.ref(base), retargeted, frozenset(), False)
+        if base._reachable is not None and not graph.joins and not base.joins:
+            graph._reachable = _reach_with(base, graph, gone, new)
         return graph
 
     def reachable(self) -> set[str]:
@@ -303,3 +305,29 @@ class FlowGraph:
                     if len(component) > 1 or self_loop:
                         result.append(sorted(component, key=self.nodes.index))
         return result
+
+
+def _reach_with(
+    base: FlowGraph, graph: FlowGraph, gone: list[Edge], new: list[Edge]
+) -> set[str] | None:
+    """The nodes reachable in ``graph``, which is ``base`` (whose reachable nodes are
+    known) less the edges ``gone`` plus the edges ``new``, neither graph with a join;
+    None when that takes a walk of its own. An edge removed into a node that leads
+    nowhere leaves that node reached by its other inputs only; an edge added from a
+    reached node reaches what its target leads to."""
+    assert base._reachable is not None
+    reach = set(base._reachable)
+    targets = {e.target for e in gone}
+    if any(base.successors[t] for t in targets):
+        return None  # a node leading on lost an input: what it led to may be lost too
+    for target in targets:
+        inputs = graph.predecessors[target]
+        if target not in graph.triggers and not any(e.source in reach for e in inputs):
+            reach.discard(target)
+    todo = [e.target for e in new if e.source in reach and e.target not in reach]
+    while todo:
+        node = todo.pop()
+        if node not in reach:
+            reach.add(node)
+            todo.extend(e.target for e in graph.successors[node] if e.target not in reach)
+    return reach
