@@ -142,6 +142,19 @@ class Memo:
         old = self._old.get(kind) or {}
         found: list[Any] = []
         append = found.append
+        if not entries:  # the first lookup of this kind in this analysis: the old ones
+            get_old = old.get
+            for key, extra in zip(
+                keys, extras if extras is not None else repeat(None), strict=False
+            ):
+                slot = id(key)
+                hit = get_old(slot)
+                if hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+                    append(MISSING)
+                else:
+                    entries[slot] = hit
+                    append(hit[2])
+            return found
         for key, extra in zip(keys, extras if extras is not None else repeat(None), strict=False):
             slot = id(key)
             hit = entries.get(slot)
