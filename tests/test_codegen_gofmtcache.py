@@ -205,3 +205,31 @@ def test_an_environment_with_other_settings_compiles_anew(tcache: Path) -> None:
     more.filters["extra"] = str
     templatecache.compile_template(more, TEMPLATE, "test")
     assert len(list(tcache.glob("*.code"))) == 3
+
+
+@needs_gofmt
+def test_the_module_is_the_same_with_the_caches_on_warm_and_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nodeforge.codegen.module import collect_flows, generate_module
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    monkeypatch.setenv("NODEFORGE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    monkeypatch.setattr(templatecache, "_memo", {})
+
+    def files() -> dict[str, bytes]:
+        root, flows = collect_flows(examples)
+        generated = generate_module(root, flows)
+        assert generated.ok, generated.diagnostics
+        return dict(generated.files)
+
+    cold, warm = files(), files()  # the second from the caches, in memory and on disk
+    assert any((tmp_path / "cache" / "gofmt").iterdir())
+    monkeypatch.setattr(gofmtcache, "_memo", {})
+    monkeypatch.setattr(templatecache, "_memo", {})
+    from_disk = files()
+    monkeypatch.setenv("NODEFORGE_GOFMT_CACHE", "0")
+    monkeypatch.setenv("NODEFORGE_TEMPLATE_CACHE", "0")
+    off = files()
+    assert cold == warm == from_disk == off
