@@ -181,6 +181,9 @@ def test_nodes_dropped_and_deleted_keep_the_graph_equal_to_a_fresh_one() -> None
     steps.append(text)
     text = add_connection(text, "n2.out", "n3.in")  # a duplicate of an earlier one
     steps.append(text)
+    pad = {"id": "pad", "type": "util/log", "version": "1.0.0", "config": {}}
+    text = add_node(text, pad)  # a node alone: the names connections give are known
+    steps.append(text)
     text = add_connection(text, "n2.out", "nowhere.in")  # an unknown node
     steps.append(text)
     once = text

@@ -472,7 +472,7 @@ def _resolve_connections(
         # of another manifest, they resolve to the same edges and problems (but for the
         # did-you-mean of an unknown node, which depends on every id), and the graph is
         # the last one with those nodes added or removed (a palette drop, a deletion).
-        endpoints: frozenset[str] = old_run[1]
+        endpoints = _named(old_run[1])
         if endpoints.isdisjoint(touched) and endpoints.isdisjoint(removed):
             added = [nid for nid in touched if nid not in old_nodes]
             replayed: list[_Problem] = old_run[2]
@@ -521,7 +521,10 @@ def _resolve_connections(
             )
             cut: _Run = (
                 connections,
-                _still_named(doc, old_run[1], before[count:], graph, kept_problems),
+                # the names left, while known; else the connections left, to find them in
+                _still_named(doc, old_run[1], before[count:], graph, kept_problems)
+                if isinstance(old_run[1], frozenset)
+                else doc.connections,
                 kept_problems,
                 kept_edges,
                 graph,
@@ -610,15 +613,24 @@ def _resolve_connections(
         graph = FlowGraph(nodes, edges, triggers, joins)
     run: _Run | None = None
     if connections is not None:
-        named = frozenset(
-            [conn.source.node for conn in todo if conn.source is not None]
-            + [conn.target.node for conn in todo if conn.target is not None]
-        )
-        if old_run is not None and base is not None:
-            named |= old_run[1]
+        # The names the connections give, found when a node is next added or removed.
+        named: frozenset[str] | list[ConnectionInfo] = doc.connections
+        if old_run is not None and base is not None and isinstance(old_run[1], frozenset):
+            named = old_run[1] | _named(todo)  # a few appended to the names known
         run = (connections, named, problems, edges, graph, _unknown_nodes(problems))
     ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
     return problems, graph, manifests
+
+
+def _named(names: frozenset[str] | list[ConnectionInfo]) -> frozenset[str]:
+    """The node ids that connections name: ``names`` itself, or found in those
+    connections."""
+    if isinstance(names, frozenset):
+        return names
+    return frozenset(
+        [conn.source.node for conn in names if conn.source is not None]
+        + [conn.target.node for conn in names if conn.target is not None]
+    )
 
 
 def _still_named(
@@ -674,9 +686,17 @@ def _unknown_nodes(problems: list[_Problem]) -> list[tuple[int, Any, Any]]:
 
 
 #: The last resolution of a connections list, for the next change of the nodes alone:
-#: the list's value, the node ids its endpoints name, its problems (and where those of
-#: unknown nodes are: at, connection index, key), its edges, the graph.
-_Run = tuple[Any, frozenset[str], list[_Problem], list[Edge], FlowGraph, list[tuple[int, Any, Any]]]
+#: the list's value, the node ids its endpoints name (or the connections, to find them
+#: in when needed: see ``_named``), its problems (and where those of unknown nodes are:
+#: at, connection index, key), its edges, the graph.
+_Run = tuple[
+    Any,
+    frozenset[str] | list[ConnectionInfo],
+    list[_Problem],
+    list[Edge],
+    FlowGraph,
+    list[tuple[int, Any, Any]],
+]
 
 
 _REQUIRED: dict[int, tuple[NodeManifest, tuple[str, ...]]] = {}
@@ -857,7 +877,13 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
         open_inputs = {}
         manifests = ctx.manifests
         for nid, predecessors in graph.predecessors.items():
-            _open_inputs(open_inputs, nid, predecessors, manifests[nid])
+            manifest = manifests[nid]
+            required = _required_inputs(manifest) if manifest is not None else ()
+            if not required:
+                continue
+            if len(required) == 1 and predecessors and predecessors[0].target_port == required[0]:
+                continue  # the common case: its one required input is connected
+            _open_inputs(open_inputs, nid, predecessors, manifest)
     ctx.memo.put("graph-facts", _LAST_FACTS, None, (graph, unreachable, open_inputs))
     for nid in unreachable or ():
         problems.append(
