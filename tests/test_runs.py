@@ -3,7 +3,7 @@ node, fail in an expression (a panic), reject a body, run from the command line 
 trigger); its records and node logs in SQLite and PostgreSQL; secrets planted in
 connectors, env and sensitive fields never recorded; an overloaded writer drops and
 counts without holding requests; replay and to-test; the run diagnostic in the editor;
-trace ids against a real OTLP/HTTP receiver; /metrics."""
+trace ids against an OTLP/HTTP receiver and a real Jaeger; /metrics."""
 
 from __future__ import annotations
 
@@ -727,6 +727,81 @@ def test_trace_ids_through_otlp(built: BuildResult, tmp_path: Path) -> None:
             assert e.trace_id and by_exec[e.id]["trace_id"] == e.trace_id
     node_spans = [s for s in spans if s["name"] == "audit"]
     assert node_spans and node_spans[0]["attrs"]["nodeforge.execution"] == ids["node_error"]
+
+
+def jaeger_binary() -> str:
+    """Jaeger, which scripts/setup builds from its Go module (JAEGER_BIN overrides)."""
+    gopath = subprocess.run(
+        ["go", "env", "GOPATH"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return os.environ.get("JAEGER_BIN") or str(Path(gopath) / "bin" / "jaeger")
+
+
+def http_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())
+
+
+@contextlib.contextmanager
+def jaeger(tmp_path: Path) -> Iterator[str]:
+    """A real Jaeger (v2: the OpenTelemetry Collector with Jaeger's storage and query), in
+    memory, with its default ports: OTLP/HTTP on 4318, the query API on 16686."""
+    exe = jaeger_binary()
+    assert Path(exe).is_file(), f"{exe} is missing: run ./scripts/setup (it builds Jaeger)"
+    for port in (4317, 4318, 16686, 13133):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is taken"
+    log = (tmp_path / "jaeger.log").open("wb")
+    proc = subprocess.Popen([exe], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError, ValueError):
+                http_json("http://127.0.0.1:16686/api/services")
+                break
+            assert proc.poll() is None, (tmp_path / "jaeger.log").read_text()[-2000:]
+            time.sleep(0.1)
+        yield "http://127.0.0.1:4318"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_traces_reach_jaeger_and_link_to_their_records(built: BuildResult, tmp_path: Path) -> None:
+    """docs/runs.md's Jaeger setup, for real: the app exports over OTLP/HTTP to Jaeger,
+    and the trace id of each record finds its trace there, with the execution id on it."""
+    data = tmp_path / "data"
+    with jaeger(tmp_path) as endpoint:
+        with running(
+            built, data, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_BSP_SCHEDULE_DELAY="50"
+        ) as app:
+            ids = drive(app)
+            wait_records(data / "records.db", 4)
+        # stopping the app flushed the last spans
+        with RecordStore.sqlite(data / "records.db") as store:
+            failed = store.get(ids["node_error"])
+        assert failed.trace_id
+        trace: dict[str, Any] = {}
+        for _ in range(100):
+            with contextlib.suppress(urllib.error.HTTPError):
+                found = http_json(f"http://127.0.0.1:16686/api/traces/{failed.trace_id}")
+                if found.get("data"):
+                    trace = found["data"][0]
+                    break
+            time.sleep(0.1)
+        assert trace, f"trace {failed.trace_id} not in Jaeger"
+        services = http_json("http://127.0.0.1:16686/api/services")["data"]
+    spans = {
+        span["operationName"]: {t["key"]: t["value"] for t in span["tags"]}
+        for span in trace["spans"]
+    }
+    assert spans["pay pay_in"]["nodeforge.execution"] == failed.id, spans
+    assert spans["audit"]["nodeforge.execution"] == failed.id, spans
+    assert any("ws" in name or "pay" in name for name in services), services
 
 
 def test_open_records_errors(tmp_path: Path) -> None:
