@@ -25,10 +25,11 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .diskcache import prune, read_owned, write_atomic
 
 #: Bump when the pickled shape changes in a way the source hash would not catch.
 FORMAT = 1
@@ -108,25 +109,10 @@ def cached(files: Sequence[Path], check_layout: bool, load: Callable[[], T]) -> 
 
 
 def _read(path: Path) -> Any:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    # Unpickling runs code: only a file this user wrote and nobody else can change.
+    data = read_owned(path)
+    if data is None:
         return None
-    try:
-        st = os.fstat(fd)
-        # Unpickling runs code: only a file this user wrote and nobody else can change.
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or st.st_uid != os.geteuid()
-            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     try:
         payload = pickle.loads(data)
     except Exception:  # corrupt, truncated, or written by an incompatible version
@@ -138,29 +124,5 @@ def _read(path: Path) -> Any:
 
 def _write(path: Path, value: Any) -> None:
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        data = pickle.dumps((FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
-        folder = path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _prune(folder)
-
-
-def _prune(folder: Path) -> None:
-    entries = []
-    for entry in os.scandir(folder):
-        if entry.name.startswith(PREFIX):
-            with contextlib.suppress(OSError):
-                entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
-    entries.sort(reverse=True)
-    for _, stale in entries[MAX_FILES:]:
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+        write_atomic(path, pickle.dumps((FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL))
+        prune(path.parent, prefix=PREFIX, keep=MAX_FILES)

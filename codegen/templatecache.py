@@ -22,14 +22,14 @@ import contextlib
 import hashlib
 import marshal
 import os
-import stat
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import CodeType
 
 import jinja2
+
+from nodeforge.analysis.diskcache import prune, read_signed, write_signed
 
 __all__ = ["MAX_FILES", "compile_template"]
 
@@ -110,30 +110,10 @@ def _folder() -> Path:
 
 
 def _read(path: Path) -> CodeType | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        # The code runs when the template renders: only a file this user wrote and
-        # nobody else can change.
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or st.st_uid != os.geteuid()
-            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    head, sep, body = data.partition(b"\n")
-    if not sep or not head.startswith(_HEAD):
-        return None
-    if head[len(_HEAD) :].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+    # The code runs when the template renders: only a file this user wrote and nobody
+    # else can change (read_signed).
+    body = read_signed(path, _HEAD)
+    if body is None:
         return None
     try:
         code = marshal.loads(body)
@@ -144,32 +124,5 @@ def _read(path: Path) -> CodeType | None:
 
 def _write(path: Path, code: CodeType) -> None:
     with contextlib.suppress(OSError, ValueError):
-        body = marshal.dumps(code)
-        data = _HEAD + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        folder = path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _prune(folder)
-
-
-def _prune(folder: Path) -> None:
-    entries = []
-    for entry in os.scandir(folder):
-        if entry.name.endswith(".code"):
-            with contextlib.suppress(OSError):
-                entries.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
-    if len(entries) <= MAX_FILES:
-        return
-    entries.sort(reverse=True)
-    for _, stale in entries[MAX_FILES:]:
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+        write_signed(path, _HEAD, marshal.dumps(code))
+        prune(path.parent, suffix=".code", keep=MAX_FILES)
