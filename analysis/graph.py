@@ -88,14 +88,14 @@ class FlowGraph:
         removed: set[str],
         touched: Iterable[str] = (),
     ) -> FlowGraph:
-        """``FlowGraph(node_ids, edges, triggers, joins)`` where ``base`` was built from
-        ``edges`` too, ``node_ids`` are
-        ``base``'s nodes less ``removed`` and plus ``added`` and no edge of ``base``
-        touches an added or removed node (a node dropped on the canvas or deleted): the
-        edge lists are shared, and when the added nodes come last in the document,
-        Kahn's order and reachability are ``base``'s with those nodes placed, not walked
-        again. ``touched`` are the nodes of another manifest (added ones included).
-        ``base`` is not kept (graphs would chain)."""
+        """``FlowGraph(node_ids, edges, triggers, joins)``, where ``base`` was built from
+        ``edges`` too, ``node_ids`` are ``base``'s nodes less ``removed`` plus ``added``,
+        and no edge touches an added, removed or ``touched`` node (a node dropped on the
+        canvas or deleted; ``touched``: those and the nodes of another manifest). The
+        edge lists are shared; when the nodes kept are in the same order and the added
+        ones come last, Kahn's order and reachability are ``base``'s with those nodes
+        placed, not walked again (else the graph is built afresh). ``base`` is kept
+        weakly (``derived``): graphs would chain."""
         kept = base.nodes
         if removed:
             kept = [n for n in kept if n not in removed]
