@@ -821,37 +821,10 @@ def _reparse_between(
     }
     pos = before[-1].end if before else array.start + 1
     stop = after[0].start + delta if after else array.end - 1 + delta
-    middle: list[JsonNode] = []
-    expect_item = not before
-    while True:
-        m = _WS.match(text, pos)
-        pos = m.end() if m is not None else pos
-        if pos >= stop:
-            if pos > stop:
-                return None
-            # Before the next kept item: a comma was the last thing (or nothing at all
-            # came before it); before the closing bracket: no trailing comma.
-            ok = expect_item if after else (not expect_item or not (before or middle))
-            if not ok:
-                return None
-            break
-        if expect_item:
-            try:
-                value, end = _scan_once(text, pos)
-            except (ValueError, StopIteration, RecursionError):
-                return None
-            kind = _CONTAINERS.get(type(value))
-            if kind is None or end > stop:
-                return None
-            # An item the edit only seemed to touch (similar neighbours share text, so
-            # the changed region's ends may fall inside them) keeps its value too.
-            value = touched.get(text[pos:end], value)
-            middle.append(JsonNode(kind, pos, end, value, text))
-            pos, expect_item = end, False
-        elif text[pos] == ",":
-            pos, expect_item = pos + 1, True
-        else:
-            return None
+    scanned = _scan_between(text, pos, stop, bool(before), bool(after), touched)
+    if scanned is None:
+        return None
+    middle = [JsonNode(_CONTAINERS[type(v)], a, b, v, text) for a, b, v in scanned]
     new_items = [
         *(_shifted_same(x, text) for x in before),
         *middle,
@@ -862,6 +835,42 @@ def _reparse_between(
     )
     new_array._array = new_items
     return new_array
+
+
+def _scan_between(
+    text: str, pos: int, stop: int, before: bool, after: bool, touched: dict[str, Any]
+) -> list[tuple[int, int, Any]] | None:
+    """The items of a top-level array in ``text[pos:stop]``, between the items kept
+    before the edit (``before``: there are some) and after it (``after``), as (start,
+    end, value); None when that text is not a well-formed run of objects or arrays
+    separated by commas. An item whose text is a key of ``touched`` keeps that value:
+    the edit only seemed to touch it (similar neighbours share text, so the changed
+    region's ends may fall inside them)."""
+    found: list[tuple[int, int, Any]] = []
+    expect_item = not before
+    while True:
+        m = _WS.match(text, pos)
+        pos = m.end() if m is not None else pos
+        if pos >= stop:
+            if pos > stop:
+                return None
+            # Before the next kept item: a comma was the last thing (or nothing at all
+            # came before it); before the closing bracket: no trailing comma.
+            ok = expect_item if after else (not expect_item or not (before or found))
+            return found if ok else None
+        if expect_item:
+            try:
+                value, end = _scan_once(text, pos)
+            except (ValueError, StopIteration, RecursionError):
+                return None
+            if type(value) not in _CONTAINERS or end > stop:
+                return None
+            found.append((pos, end, touched.get(text[pos:end], value)))
+            pos, expect_item = end, False
+        elif text[pos] == ",":
+            pos, expect_item = pos + 1, True
+        else:
+            return None
 
 
 def _shifted_same(node: JsonNode, text: str) -> JsonNode:
@@ -947,37 +956,11 @@ def _reparse_between_placed(
     pos = ends[kept_before - 1] if kept_before else array_node.start + 1
     after = first_after < count
     stop = starts[first_after] + delta if after else array_node.end - 1 + delta
-    middle: list[int] = []
-    middle_values: list[Any] = []
-    expect_item = not kept_before
-    while True:
-        m = _WS.match(text, pos)
-        pos = m.end() if m is not None else pos
-        if pos >= stop:
-            if pos > stop:
-                return None
-            # Before the next kept item: a comma was the last thing (or nothing at all
-            # came before it); before the closing bracket: no trailing comma.
-            ok = expect_item if after else (not expect_item or not (kept_before or middle))
-            if not ok:
-                return None
-            break
-        if expect_item:
-            try:
-                value, end = _scan_once(text, pos)
-            except (ValueError, StopIteration, RecursionError):
-                return None
-            if type(value) not in _CONTAINERS or end > stop:
-                return None
-            # An item the edit only seemed to touch (similar neighbours share text, so
-            # the changed region's ends may fall inside them) keeps its value too.
-            middle_values.append(touched.get(text[pos:end], value))
-            middle += (pos, end)
-            pos, expect_item = end, False
-        elif text[pos] == ",":
-            pos, expect_item = pos + 1, True
-        else:
-            return None
+    scanned = _scan_between(text, pos, stop, kept_before > 0, after, touched)
+    if scanned is None:
+        return None
+    middle = [offset for a, b, _ in scanned for offset in (a, b)]
+    middle_values = [v for _, _, v in scanned]
     code = offsets_array(len(text))
     head = spans[: 2 * kept_before]
     new_spans = head if head.typecode == code else array(code, head)
