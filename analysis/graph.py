@@ -101,21 +101,14 @@ class FlowGraph:
             kept = [n for n in kept if n not in removed]
         if len(node_ids) != len(kept) + len(added) or node_ids[: len(kept)] != kept:
             return cls(node_ids, edges, triggers, joins)
-        graph = cls.__new__(cls)
-        graph.nodes = node_ids
         successors, predecessors = dict(base.successors), dict(base.predecessors)
         for nid in removed:
             del successors[nid], predecessors[nid]
         for nid in added:
             successors[nid] = []
             predecessors[nid] = []
-        graph.successors, graph.predecessors = successors, predecessors
-        graph.triggers = [t for t in triggers if t in successors]
-        graph.joins = frozenset(joins)
-        graph._reachable, graph._cycles, graph._order = None, None, None
-        graph._acyclic = False
-        graph._roots = 0
-        graph.derived = (weakref.ref(base), tuple(touched), frozenset(removed), True)
+        derived = (weakref.ref(base), tuple(touched), frozenset(removed), True)
+        graph = cls._derived(node_ids, successors, predecessors, triggers, joins, derived)
         if base._order is not None and base._acyclic:
             # The nodes without input come first, in document order (Kahn's queue); the
             # added ones have none and come last in the document: after those of base.
@@ -132,6 +125,29 @@ class FlowGraph:
         return graph
 
     @classmethod
+    def _derived(
+        cls,
+        node_ids: list[str],
+        successors: dict[str, list[Edge]],
+        predecessors: dict[str, list[Edge]],
+        triggers: list[str],
+        joins: Iterable[str],
+        derived: _Derived,
+    ) -> FlowGraph:
+        """A graph of these edge lists, its order, reachability and cycles not found yet
+        (:meth:`with_nodes` and :meth:`with_edges` take over what they can)."""
+        graph = cls.__new__(cls)
+        graph.nodes = node_ids
+        graph.successors, graph.predecessors = successors, predecessors
+        graph.triggers = [t for t in triggers if t in successors]
+        graph.joins = frozenset(joins)
+        graph._reachable, graph._cycles, graph._order = None, None, None
+        graph._acyclic = False
+        graph._roots = 0
+        graph.derived = derived
+        return graph
+
+    @classmethod
     def with_edges(
         cls,
         base: FlowGraph,
@@ -145,11 +161,10 @@ class FlowGraph:
         """``FlowGraph(node_ids, edges, triggers, joins)`` where ``edges`` are ``base``'s
         less ``gone`` plus ``new``, all of whose connections come after every other's
         (connections appended, or the last ones removed): only the edge lists of the
-        nodes those touch are made again. Order and reachability are found afresh."""
+        nodes those touch are made again. Kahn's order is found afresh; reachability is
+        updated for the edges (when neither graph has merge nodes) or found afresh."""
         if node_ids != base.nodes:
             return cls(node_ids, edges, triggers, joins)
-        graph = cls.__new__(cls)
-        graph.nodes = base.nodes
         successors, predecessors = dict(base.successors), dict(base.predecessors)
         dropped = {id(e) for e in gone}
         for nid in {e.source for e in gone} | {e.source for e in new}:
@@ -158,14 +173,9 @@ class FlowGraph:
         for nid in {e.target for e in gone} | {e.target for e in new}:
             kept = [e for e in predecessors[nid] if id(e) not in dropped]
             predecessors[nid] = kept + [e for e in new if e.target == nid]
-        graph.successors, graph.predecessors = successors, predecessors
-        graph.triggers = [t for t in triggers if t in successors]
-        graph.joins = frozenset(joins)
-        graph._reachable, graph._cycles, graph._order = None, None, None
-        graph._acyclic = False
-        graph._roots = 0
         retargeted = tuple({e.target for e in gone} | {e.target for e in new})
-        graph.derived = (weakref.ref(base), retargeted, frozenset(), False)
+        derived = (weakref.ref(base), retargeted, frozenset[str](), False)
+        graph = cls._derived(base.nodes, successors, predecessors, triggers, joins, derived)
         if base._reachable is not None and not graph.joins and not base.joins:
             graph._reachable = _reach_with(base, graph, gone, new)
         return graph
