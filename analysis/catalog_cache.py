@@ -71,7 +71,8 @@ def content_key(files: Sequence[Path], check_layout: bool) -> str | None:
     h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0".encode())
     h.update(b"layout" if check_layout else b"any")
     here = Path(__file__).resolve().parent
-    for source in (here / "catalog.py", here / "catalog_cache.py"):
+    # The pickle holds the catalog and its port types: their classes are part of its shape.
+    for source in (here / "catalog.py", here / "catalog_cache.py", here / "types.py"):
         try:
             h.update(source.read_bytes())
         except OSError:
