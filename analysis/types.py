@@ -13,9 +13,10 @@ when the object is closed (``additionalProperties: false``).
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Literal, TypeAlias
 
 __all__ = [
@@ -95,54 +96,251 @@ class Field:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectType:
-    fields: tuple[Field, ...] = ()
-    additional: Type | None = field(default_factory=AnyType)
-    _index: dict[str, Field] = field(
-        init=False, repr=False, compare=False, hash=False, default_factory=dict
-    )
+#: In a chain of object types extending their base by reference, every link whose
+#: position is a multiple of ``_SPAN ** L`` also indexes the fields of the ``_SPAN ** L``
+#: links before it (a skip list): a lookup walks at most ``_SPAN`` links or spans per
+#: level, and the spans of a chain of n links hold n log(n) / log(_SPAN) entries.
+_SPAN = 8
+_MASK = (1 << 61) - 1
+_DEFAULT_ADDITIONAL = AnyType()
 
-    def __post_init__(self) -> None:
-        index = self._index
-        for f in self.fields:
+
+class ObjectType:
+    """An object: its ``fields`` in order and the type of undeclared properties.
+
+    Built from its fields (``ObjectType(fields, additional)``), or by
+    :func:`merge_objects` as its base extended by a few fields *by reference*: a chain of
+    ``data/set`` nodes, each adding a field to what it receives, then costs each node its
+    own fields instead of a copy of all of them. ``fields`` is flattened when asked for
+    (and kept); :meth:`field`, equality, hashing and :attr:`field_count` do not
+    flatten, and a lookup takes a logarithmic walk (see :data:`_SPAN`). Immutable and
+    hashable, like the other types; equal when the fields (in order) and
+    ``additional`` are.
+    """
+
+    __slots__ = (
+        "_base",
+        "_fields",
+        "_hash",
+        "_own",
+        "_pos",
+        "_size",
+        "_skip",
+        "_span",
+        "_sum",
+        "additional",
+    )
+    __match_args__ = ("fields", "additional")
+
+    additional: Type | None
+    # The fields by name: all of them (first of a repeated name) when `_base` is None,
+    # else only those this link adds or replaces. Never changed once made.
+    _own: dict[str, Field]
+    _base: ObjectType | None
+    _pos: int  # links to the flat type the chain starts from (0 for that type)
+    _span: dict[str, Field] | None  # on a skip link: the fields of the links it skips
+    _skip: ObjectType | None  # on a skip link: the link before those it indexes
+    _fields: tuple[Field, ...] | None  # the flattened fields, once asked for
+    _size: int  # len(fields)
+    _sum: int | None  # sum of the fields' hashes (order-free, so updated link by link)
+    _hash: int | None
+
+    def __init__(
+        self, fields: Iterable[Field] = (), additional: Type | None = _DEFAULT_ADDITIONAL
+    ) -> None:
+        fields = tuple(fields)
+        index: dict[str, Field] = {}
+        for f in fields:
             index.setdefault(f.name, f)
+        _init(self, additional, index, None, 0, fields, len(fields))
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        found = self._fields
+        if found is None:
+            found = tuple(self._flat_index().values())
+            object.__setattr__(self, "_fields", found)
+        return found
 
     def field(self, name: str) -> Field | None:
-        return self._index.get(name)
+        node: ObjectType | None = self
+        while node is not None:
+            span = node._span
+            if span is not None:
+                found = span.get(name)
+                node_next = node._skip
+            else:
+                found = node._own.get(name)
+                node_next = node._base
+            if found is not None:
+                return found
+            node = node_next
+        return None
 
     @property
     def closed(self) -> bool:
         return self.additional is None
 
+    @property
+    def field_count(self) -> int:
+        """``len(self.fields)``, without flattening a chain. (Not ``__len__``: an object
+        type with no fields must stay true.)"""
+        return self._size
+
+    def _flat_index(self) -> dict[str, Field]:
+        """Every field by name, in order (the base's own index itself when flat: not to
+        be changed)."""
+        if self._base is None:
+            return self._own
+        links: list[dict[str, Field]] = []
+        node: ObjectType = self
+        while node._base is not None:
+            links.append(node._own)
+            node = node._base
+        index = node._own.copy()
+        for own in reversed(links):
+            index.update(own)  # a replaced field keeps its place, as in the flat merge
+        return index
+
+    def _field_sum(self) -> int:
+        if self._sum is not None:
+            return self._sum
+        pending: list[ObjectType] = []
+        node: ObjectType = self
+        while node._sum is None and node._base is not None:
+            pending.append(node)
+            node = node._base
+        total = node._sum
+        if total is None:
+            total = sum(map(hash, node.fields)) & _MASK
+            object.__setattr__(node, "_sum", total)
+        for link in reversed(pending):
+            base = link._base
+            assert base is not None
+            for name, f in link._own.items():
+                old = base.field(name)
+                total += hash(f) - (hash(old) if old is not None else 0)
+            total &= _MASK
+            object.__setattr__(link, "_sum", total)
+        return total
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, ObjectType):
+            return NotImplemented
+        if self._size != other._size or self.additional != other.additional:
+            return False
+        if self._base is not None and self._base is other._base:
+            if tuple(self._own.items()) == tuple(other._own.items()):
+                return True
+        elif self._hash is not None and other._hash is not None and self._hash != other._hash:
+            return False
+        return self.fields == other.fields
+
+    def __hash__(self) -> int:
+        found = self._hash
+        if found is None:
+            found = hash((ObjectType, self._size, self.additional, self._field_sum()))
+            object.__setattr__(self, "_hash", found)
+        return found
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        return f"ObjectType(fields={self.fields!r}, additional={self.additional!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (ObjectType, (self.fields, self.additional))
+
+
+def _init(
+    obj: ObjectType,
+    additional: Type | None,
+    own: dict[str, Field],
+    base: ObjectType | None,
+    pos: int,
+    fields: tuple[Field, ...] | None,
+    size: int,
+) -> ObjectType:
+    setattr_ = object.__setattr__
+    setattr_(obj, "additional", additional)
+    setattr_(obj, "_own", own)
+    setattr_(obj, "_base", base)
+    setattr_(obj, "_pos", pos)
+    setattr_(obj, "_span", None)
+    setattr_(obj, "_skip", None)
+    setattr_(obj, "_fields", fields)
+    setattr_(obj, "_size", size)
+    setattr_(obj, "_sum", None)
+    setattr_(obj, "_hash", None)
+    return obj
+
 
 def merge_objects(parts: Iterable[ObjectType]) -> ObjectType:
     """The fields of every part in order, a later part's field taking the place of an
     earlier one of the same name; the ``additional`` of the last part that has one
-    (else closed). Parts without repeated names (all but hand-made ones) are merged by
-    copying their field index, in C: a chain of ``data/set`` nodes merges its growing
-    input into every output. A result equal to the first part is that part."""
-    merged: dict[str, Field] | None = None
-    additional: Type | None = None
+    (else closed). The first part is extended by reference (see :class:`ObjectType`):
+    a chain of ``data/set`` nodes merges its growing input into every output. A result
+    equal to the first part is that part, so that what is keyed by identity downstream
+    (environments, checks, memos) is shared too."""
     listed = list(parts)
+    additional: Type | None = None
     for part in listed:
-        index = part._index
-        if len(index) != len(part.fields):  # a repeated name: the last one counts here
-            if merged is None:
-                merged = {}
-            for f in part.fields:
-                merged[f.name] = f
-        elif merged is None:
-            merged = index.copy()  # insertion order is field order: built from `fields`
-        else:
-            merged.update(index)
         if part.additional is not None:
             additional = part.additional
-    result = _with_index(merged if merged is not None else {}, additional)
-    # Nothing new (a `data/set` of a field the input has, with its type): the input
-    # itself, so that what is keyed by identity downstream (environments, checks,
-    # memos) is shared too.
-    return listed[0] if listed and result == listed[0] else result
+    if not listed:
+        return _with_index({}, None)
+    first = listed[0]
+    if first._base is None and len(first._own) != first._size:  # a repeated name
+        first = _with_index(_last_wins(first), first.additional)
+    own: dict[str, Field] = {}
+    for part in listed[1:]:
+        if part._base is None and len(part._own) == part._size and not own:
+            own = part._own  # shared, never changed: the common case copies nothing
+        else:
+            own = {**own, **(_last_wins(part) if part._base is None else part._flat_index())}
+    olds = [first.field(name) for name in own]
+    if additional == first.additional and all(map(operator.eq, olds, own.values())):
+        return first  # nothing new (a `data/set` of a field the input has, with its type)
+    return _extend(first, own, additional, olds.count(None))
+
+
+def _last_wins(part: ObjectType) -> dict[str, Field]:
+    return {f.name: f for f in part.fields}
+
+
+def _extend(
+    base: ObjectType, own: dict[str, Field], additional: Type | None, added: int
+) -> ObjectType:
+    """``base``'s fields then ``own``'s (replacing the base's of the same name in
+    place; ``added`` of them are new), as a link to ``base``; a skip link when its
+    position says so."""
+    pos = base._pos + 1
+    obj = _init(object.__new__(ObjectType), additional, own, base, pos, None, base._size + added)
+    reach = 1
+    while pos % (reach * _SPAN) == 0:
+        reach *= _SPAN
+    if reach > 1:  # index the links (pos - reach, pos]: this one's fields, then earlier
+        parts = [own]
+        node: ObjectType | None = base
+        while node is not None and node._pos > pos - reach:  # spans met end >= pos - reach
+            if node._span is not None:
+                parts.append(node._span)
+                node = node._skip
+            else:
+                parts.append(node._own)
+                node = node._base
+        span: dict[str, Field] = {}
+        for part in reversed(parts):
+            span.update(part)
+        object.__setattr__(obj, "_span", span)
+        object.__setattr__(obj, "_skip", node)
+    return obj
 
 
 def object_type(index: dict[str, Field], additional: Type | None) -> ObjectType:
@@ -153,12 +351,9 @@ def object_type(index: dict[str, Field], additional: Type | None) -> ObjectType:
 
 def _with_index(index: dict[str, Field], additional: Type | None) -> ObjectType:
     """The object type of ``index``'s fields (names unique, in order), which becomes
-    its field index as is instead of being built again."""
-    obj = object.__new__(ObjectType)
-    object.__setattr__(obj, "fields", tuple(index.values()))
-    object.__setattr__(obj, "additional", additional)
-    object.__setattr__(obj, "_index", index)
-    return obj
+    its field index as is instead of being built again; the fields tuple is made when
+    asked for."""
+    return _init(object.__new__(ObjectType), additional, index, None, 0, None, len(index))
 
 
 @dataclass(frozen=True, slots=True)

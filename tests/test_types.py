@@ -300,3 +300,99 @@ def test_merge_objects_is_the_field_by_field_merge(parts: list[ObjectType]) -> N
     assert again == _merged_by_hand([expected, ObjectType((Field("z", BOOL),), None)])
     if parts and expected == parts[0]:
         assert merged is parts[0]  # nothing new: the input itself, for identity-keyed reuse
+
+
+def _chain_steps() -> st.SearchStrategy[list[tuple[list[Field], Type | None]]]:
+    """Steps of a chain of merges: each adds or replaces a few fields (names from a
+    pool larger than any one step, so some are new and some replace earlier ones)."""
+    step_fields = st.lists(
+        st.builds(
+            Field,
+            st.sampled_from([f"f{i}" for i in range(40)]),
+            st.sampled_from([INT, STRING, BOOL]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda f: f.name,
+    )
+    return st.lists(
+        st.tuples(step_fields, st.sampled_from([None, ANY, STRING])), min_size=1, max_size=700
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(_chain_steps())
+def test_a_chain_of_merges_is_the_flat_merge_at_every_link(
+    steps: list[tuple[list[Field], Type | None]],
+) -> None:
+    """Object types extending their base by reference (skip links included: chains of
+    up to 700 links cross several span levels) answer like the flat merge."""
+    import pickle
+
+    current = ObjectType((Field("a", INT, True),), None)
+    flat = current
+    for i, (fields, additional) in enumerate(steps):
+        part = ObjectType(tuple(fields), additional)
+        current = merge_objects([current, part])
+        flat = _merged_by_hand([flat, part])
+        assert current.field_count == len(flat.fields)
+        assert current.field("a") == flat.field("a")
+        assert current.field("missing") is None
+        if i % 37 == 0 or i == len(steps) - 1:
+            for name in [f"f{j}" for j in range(40)]:
+                assert current.field(name) == flat.field(name)
+            assert current == flat and flat == current and hash(current) == hash(flat)
+            assert current.fields == flat.fields and current.additional == flat.additional
+            assert pickle.loads(pickle.dumps(current)) == flat
+            assert repr(current) == repr(flat)
+    # Equal types made along different chains are equal and hash alike.
+    other = ObjectType((Field("a", INT, True),), None)
+    for fields, additional in steps:
+        other = merge_objects([other, ObjectType(tuple(fields), additional)])
+    assert other == current and hash(other) == hash(current)
+    changed = merge_objects([current, ObjectType((Field("zz", NULL),), None)])
+    assert changed != current and current != changed
+
+
+def test_a_long_chain_is_never_flattened_by_merging_or_looking_up() -> None:
+    """A chain of 5,000 `data/set`-like merges keeps each link's own fields only: the
+    flattened tuple is made only when someone enumerates the fields."""
+    current = ObjectType((Field("a", INT, True),), None)
+    links = []
+    for i in range(5000):
+        current = merge_objects([current, ObjectType((Field(f"f{i}", INT, True),), None)])
+        links.append(current)
+        assert current.field("a") is not None and current.field(f"f{i}") is not None
+    assert all(link._fields is None for link in links)
+    assert hash(current) == hash(ObjectType(current.fields, None))
+    assert current.field_count == 5001 and current.field("f2500") == Field("f2500", INT, True)
+    assert current.fields[-1].name == "f4999"
+    # Setting a field the input has, with its type, is the input itself.
+    assert merge_objects([current, ObjectType((Field("f10", INT, True),), None)]) is current
+    # Replacing one keeps its place.
+    replaced = merge_objects([current, ObjectType((Field("f10", STRING),), None)])
+    assert replaced.fields[11] == Field("f10", STRING) and replaced.field_count == 5001
+
+
+def test_long_random_chains_answer_like_the_flat_merge() -> None:
+    """Chains of 3,000 links (every span level up to 512 links) that add, replace and
+    re-add fields and change ``additional``, compared with the flat merge."""
+    import random
+
+    for seed in range(3):
+        rng = random.Random(seed)
+        current = flat = ObjectType((Field("a", INT, True),), ANY)
+        for i in range(3000):
+            names = rng.sample([f"f{j}" for j in range(i // 2 + 2)], k=rng.randint(1, 2))
+            kinds = [INT, STRING, BOOL]
+            part = ObjectType(
+                tuple(Field(n, rng.choice(kinds), rng.random() < 0.5) for n in names),
+                rng.choice([None, None, ANY, STRING]),
+            )
+            current, flat = merge_objects([current, part]), _merged_by_hand([flat, part])
+            probe = f"f{rng.randrange(i // 2 + 3)}"
+            assert current.field(probe) == flat.field(probe), (seed, i, probe)
+            assert current.field_count == len(flat.fields)
+        assert current.fields == flat.fields and current == flat
+        assert hash(current) == hash(flat) and current.additional == flat.additional
