@@ -991,6 +991,10 @@ def check_types(ctx: CheckContext) -> None:
         return env
 
     checked: _Checked = {}
+    # Port -> type mappings made in this analysis, by their ports and the ids of their
+    # types (which they keep alive): nodes receiving or producing the very same types
+    # share one dict (never mutated), instead of one per node.
+    ports_of: dict[tuple[Any, ...], dict[str, Type]] = {}
     askers = _flow_askers(ctx, nodes)
     output_of, previous_of = outputs.get, previous.get
     all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
@@ -1041,7 +1045,11 @@ def check_types(ctx: CheckContext) -> None:
                     if edge.target_port == port
                 ]
             )
-            fact.input_types = {port: input_type}
+            key = (port, id(input_type))
+            shared = ports_of.get(key)
+            if shared is None:
+                shared = ports_of[key] = {port: input_type}
+            fact.input_types = shared
         else:
             arriving: dict[str, list[Type]] = {}
             for edge in predecessors:
@@ -1060,6 +1068,7 @@ def check_types(ctx: CheckContext) -> None:
             _note_sites(fact, predecessors, outputs)
         else:
             _type_node(fact, manifest, env_for(input_type), checked, answers)
+            fact.output_types = _shared_ports(ports_of, fact.output_types)
             _note_sites(fact, predecessors, outputs)
             if not fact.names_nodes:
                 ctx.memo.put(
@@ -1192,6 +1201,15 @@ def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str,
     fact.quiet, fact.names_nodes = quiet, names_nodes
     fact.read_nodes = tuple(names)
     fact.read_types = tuple(map(outputs.get, fact.read_nodes))
+
+
+def _shared_ports(
+    table: dict[tuple[Any, ...], dict[str, Type]], ports: dict[str, Type]
+) -> dict[str, Type]:
+    """``ports``, or the equal mapping of the same port names to the very same type
+    objects already in ``table`` (see ``check_types``)."""
+    key = (*ports, *map(id, ports.values()))
+    return table.setdefault(key, ports)
 
 
 _NO_PORTS: dict[str, Type] = {}
@@ -1488,28 +1506,39 @@ def _check_connection_types(
         if target.manifest is None:
             results.pop(nid, None)
             continue
-        predecessors = graph.predecessors[nid]
         entry = previous.get(nid)
+        if entry is target and nid not in dirty:
+            # Clean last time with these facts, hence the same edges but for their
+            # indexes (``check_types`` shares facts only then): clean again.
+            results[nid] = entry
+            continue
+        predecessors = graph.predecessors[nid]
         if (
             entry is None
+            or type(entry) is not tuple
             or nid in dirty
             or entry[0] is not target
             or entry[1] != predecessors  # mostly the very same Edge objects
         ):
             compared = _edge_types(ctx, target, predecessors, outputs)
-            entry = (target, predecessors, compared, any(c[3] for c in compared))
+            if not any(c[3] for c in compared):
+                results[nid] = target  # no mismatch: the facts alone (memory per node)
+                continue
+            entry = (target, predecessors, compared)
         results[nid] = entry
     for nid, entry in results.items():
-        if entry[3]:
+        if type(entry) is tuple:
             for edge, src, _dst, mismatches in entry[2]:
                 if mismatches:
                     _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
     ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results, facts))
 
 
-#: Per target node: its facts, its incoming edges, per edge (that has a declared input
-#: type) the edge, the source's type, the accepted type, the mismatches; whether any.
-_EdgeTypes = tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]], bool]
+#: Per target node: its facts alone when no edge into it has a mismatch (most nodes: an
+#: open document keeps one entry per node), else its facts, its incoming edges, and per
+#: edge (that has a declared input type) the edge, the source's type, the accepted
+#: type, the mismatches.
+_EdgeTypes = NodeFacts | tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
 
 
 def _edge_types(
