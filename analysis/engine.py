@@ -50,19 +50,29 @@ from nodeforge.analysis.workspace import Workspace, load_workspace
 log = logging.getLogger(__name__)
 
 
+#: The syntax errors of a site that has none: one object for every such site.
+NO_ERRORS: Sequence[ExprError] = ()
+
+
 @dataclass(slots=True)
 class ExpressionSite:
     """One expression or template string in a node's config."""
 
     node_id: str
-    path: JsonPath  # full JSON path of the string in the document
+    index: int  # the node's, in the document
     config_path: tuple[str | int, ...]
     source: str
     is_template: bool
     result: CheckResult | None = None
-    syntax_errors: list[ExprError] = field(default_factory=list)
+    syntax_errors: Sequence[ExprError] = NO_ERRORS
     # No environment here: sites are shared between analyses (see ``Memo``), and the
     # environment an expression sees (``Analysis.env_of``) belongs to one analysis.
+
+    @property
+    def path(self) -> JsonPath:
+        """The full JSON path of the string in the document (made when asked: a site
+        is kept per expression of every node, the path mostly never read)."""
+        return ("nodes", self.index, "config", *self.config_path)
 
 
 @dataclass(slots=True)
@@ -581,26 +591,29 @@ def flow_answer_keys(manifest: NodeManifest) -> tuple[str, ...]:
 
 def check_string(
     source: str, is_template: bool, env: TypeEnv
-) -> tuple[CheckResult, list[ExprError]]:
-    """Parse and type-check one config string: the check, and the syntax errors apart."""
+) -> tuple[CheckResult, Sequence[ExprError]]:
+    """Parse and type-check one config string: the check, and the syntax errors apart
+    (``NO_ERRORS`` when there are none)."""
     if is_template:
         result = check_template(parse_template(source), env)
     else:
         parsed = parse(source)
         if parsed.expr is None:
-            return CheckResult(ANY, [], []), list(parsed.errors)
+            return CheckResult(ANY, [], []), list(parsed.errors) or NO_ERRORS
         result = check(parsed.expr, env)
         result.errors[:0] = parsed.errors
-    syntax = [e for e in result.errors if e.code == "syntax"]
-    result.errors = [e for e in result.errors if e.code != "syntax"]
-    return result, syntax
+    errors = result.errors
+    if not errors:
+        return result, NO_ERRORS
+    syntax = [e for e in errors if e.code == "syntax"]
+    result.errors = [e for e in errors if e.code != "syntax"]
+    return result, syntax or NO_ERRORS
 
 
 def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> list[ExpressionSite]:
-    node_id = node.id or ""
-    config = ("nodes", node.index, "config")
+    node_id, index = node.id or "", node.index
     return [
-        ExpressionSite(node_id, config + config_path, config_path, source, is_template)
+        ExpressionSite(node_id, index, config_path, source, is_template)
         for config_path, source, is_template in config_strings(manifest, node.config)
     ]
 
@@ -682,6 +695,7 @@ def union_of(types: list[Type]) -> Type:
 
 __all__ = [
     "MISSING",
+    "NO_ERRORS",
     "Analysis",
     "CheckContext",
     "Edge",

@@ -1065,6 +1065,8 @@ def check_types(ctx: CheckContext) -> None:
         cached = ctx.memo.get("facts", fact.node.value, inputs_key)
         if cached is not MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
+            if fact.expressions and fact.expressions[0].index != node.index:
+                fact.expressions = _moved(fact.expressions, node.index)  # the path differs
             _note_sites(fact, predecessors, outputs)
         else:
             _type_node(fact, manifest, env_for(input_type), checked, answers)
@@ -1203,6 +1205,16 @@ def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str,
     fact.read_types = tuple(map(outputs.get, fact.read_nodes))
 
 
+def _moved(sites: list[ExpressionSite], index: int) -> list[ExpressionSite]:
+    """The sites of a node moved to ``index`` (same value: the same checks)."""
+    return [
+        ExpressionSite(
+            s.node_id, index, s.config_path, s.source, s.is_template, s.result, s.syntax_errors
+        )
+        for s in sites
+    ]
+
+
 def _shared_ports(
     table: dict[tuple[Any, ...], dict[str, Type]], ports: dict[str, Type]
 ) -> dict[str, Type]:
@@ -1215,7 +1227,7 @@ def _shared_ports(
 _NO_PORTS: dict[str, Type] = {}
 # (source, is template, id of the environment) -> the environment (which keeps that id
 # unique) and the check of the source in it
-_Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, list[ExprError]]]
+_Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, Sequence[ExprError]]]
 
 
 def _flow_askers(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> frozenset[str]:

@@ -1,0 +1,68 @@
+"""What an analysis keeps per node, made small (issue 15 item 7), and still exact.
+
+Facts share what is equal (a dict of port types per distinct mapping, no syntax-error
+list for a site without any, a site's path made when asked), the memo keeps a constant
+result as its key alone, and each shortcut still gives what a fresh analysis gives.
+"""
+
+from __future__ import annotations
+
+import json
+
+from nodeforge.analysis.engine import NO_ERRORS, analyze
+from nodeforge.analysis.workspace import load_workspace
+
+WORKSPACE = load_workspace(None)
+SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
+
+
+def _flow(first: list[dict[str, object]], expression: str = "input.totl") -> str:
+    nodes = [
+        *first,
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0"},
+        {
+            "id": "a",
+            "type": "data/set",
+            "version": "1.0.0",
+            "config": {"values": {"f": expression}},
+        },
+        {"id": "b", "type": "util/log", "version": "1.0.0", "config": {"message": "x"}},
+        {"id": "c", "type": "util/log", "version": "1.0.0", "config": {"message": "y"}},
+    ]
+    nodes[len(first)]["config"] = {"input_schema": SCHEMA}
+    connections = [
+        {"from": "start.out", "to": "a.in"},
+        {"from": "a.out", "to": "b.in"},
+        {"from": "a.out", "to": "c.in"},
+    ]
+    return json.dumps({"nodeforge": "1", "nodes": nodes, "connections": connections}, indent=1)
+
+
+def _located(analysis: object) -> list[tuple[str, object, str]]:
+    return [(d.code, d.span, d.message) for d in analysis.diagnostics]  # type: ignore[attr-defined]
+
+
+def test_a_node_moved_reports_its_expression_where_it_now_is() -> None:
+    before = _flow([])
+    after = _flow([{"id": "z", "type": "util/log", "version": "1.0.0", "config": {}}])
+    current = analyze(after, workspace=WORKSPACE, previous=analyze(before, workspace=WORKSPACE))
+    fresh = analyze(after, workspace=WORKSPACE)
+    assert "NF018" in {d.code for d in fresh.diagnostics}
+    assert _located(current) == _located(fresh)
+    assert current.facts["a"].expressions[0].path == ("nodes", 2, "config", "values", "f")
+
+
+def test_nodes_fed_the_same_type_share_their_port_mappings() -> None:
+    analysis = analyze(_flow([], "input.total"), workspace=WORKSPACE)
+    b, c = analysis.facts["b"], analysis.facts["c"]
+    assert b.input_types is c.input_types
+    assert b.output_types is c.output_types  # util/log passes its input on
+    assert b.input_types == {"in": analysis.facts["a"].output_types["out"]}
+
+
+def test_a_site_without_syntax_errors_shares_the_empty_sequence() -> None:
+    analysis = analyze(_flow([], "input.total"), workspace=WORKSPACE)
+    assert analysis.facts["a"].expressions[0].syntax_errors is NO_ERRORS
+    broken = analyze(_flow([], "input.total +"), workspace=WORKSPACE)
+    assert broken.facts["a"].expressions[0].syntax_errors
+    assert "NF017" in {d.code for d in broken.diagnostics}
