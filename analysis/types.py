@@ -163,6 +163,8 @@ class ObjectType:
         return found
 
     def field(self, name: str) -> Field | None:
+        if self._base is None:  # a flat type: its index holds every field
+            return self._own.get(name)
         node: ObjectType | None = self
         while node is not None:
             span = node._span
