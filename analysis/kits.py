@@ -24,8 +24,9 @@ sandbox and it may not run Python simulations (see docs/sandbox.md).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -115,7 +116,11 @@ def installed_packs() -> tuple[Pack, ...]:
     imported (its parent packages are, by Python's rules). Cached for the process."""
     packs: list[Pack] = []
     seen: set[Path] = set()
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=str):
+    if not _may_declare(ENTRY_POINT_GROUP):
+        return ()
+    from importlib.metadata import entry_points  # ~15 ms: only when there may be packs
+
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=str):
         module = ep.value.split(":", 1)[0].strip()
         try:
             spec = importlib.util.find_spec(module)
@@ -136,6 +141,39 @@ def installed_packs() -> tuple[Pack, ...]:
         dist = ep.dist.name if ep.dist is not None else ep.name
         packs.append(Pack(dist, root, "installed"))
     return tuple(packs)
+
+
+def _may_declare(group: str) -> bool:
+    """Whether an installed distribution may declare entry points of ``group``: false
+    only when every place ``importlib.metadata`` would look is a folder of the path and
+    none of their ``*.dist-info``/``*.egg-info`` ``entry_points.txt`` names the group (a
+    look at the files, instead of importing ``importlib.metadata`` for nothing)."""
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:  # other finders may find distributions of their own
+        if getattr(finder, "find_distributions", None) is not None and finder is not PathFinder:
+            return True
+    needle = os.fsencode(group)
+    for entry in sys.path:
+        folder = entry or "."
+        if folder.lower().endswith(".egg"):
+            return True  # an egg's metadata is read in its own way: let importlib do it
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True  # a zip file on the path: let importlib.metadata read it
+        except OSError:
+            continue
+        for name in names:
+            if not name.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), "rb") as f:
+                    if needle in f.read():
+                        return True
+            except OSError:
+                continue
+    return False
 
 
 def kit_of(manifest: NodeManifest) -> Kit:
