@@ -194,14 +194,18 @@ class ObjectType:
         be changed)."""
         if self._base is None:
             return self._own
-        links: list[dict[str, Field]] = []
+        parts: list[dict[str, Field]] = []  # links' fields, or skip links' spans
         node: ObjectType = self
         while node._base is not None:
-            links.append(node._own)
-            node = node._base
+            if node._span is not None and node._skip is not None:
+                parts.append(node._span)
+                node = node._skip
+            else:
+                parts.append(node._own)
+                node = node._base
         index = node._own.copy()
-        for own in reversed(links):
-            index.update(own)  # a replaced field keeps its place, as in the flat merge
+        for part in reversed(parts):
+            index.update(part)  # a replaced field keeps its place, as in the flat merge
         return index
 
     def _field_sum(self) -> int:
