@@ -116,15 +116,17 @@ class Memo:
     __slots__ = ("_entries", "_old")
 
     def __init__(self, previous: Memo | None = None) -> None:
-        # kind -> id(key) -> (key, extra, value): one table per kind, so that a lookup
-        # builds no key of its own (thousands of them per analysis)
-        self._old: dict[str, dict[int, tuple[Any, Any, Any]]] = (
-            previous._entries if previous is not None else {}
-        )
-        self._entries: dict[str, dict[int, tuple[Any, Any, Any]]] = {}
+        # kind -> id(key) -> (key, extra, value), or the key alone for a mark (``put``
+        # of True without extra: a node's structure found valid, a node without
+        # problems): one table per kind, so that a lookup builds no key of its own
+        # (thousands of them per analysis), and a mark costs no tuple (one per node of
+        # an open document).
+        self._old: dict[str, dict[int, Any]] = previous._entries if previous is not None else {}
+        self._entries: dict[str, dict[int, Any]] = {}
 
     def get(self, kind: str, key: Any, extra: Any = None) -> Any:
-        """The stored value, or ``MISSING``; ``extra`` must be equal too."""
+        """The stored value, or ``MISSING``; ``extra`` must be equal too (but for a mark:
+        True whatever the extra)."""
         slot = id(key)
         entries = self._entries.get(kind)
         hit = entries.get(slot) if entries is not None else None
@@ -133,15 +135,14 @@ class Memo:
             hit = old.get(slot) if old is not None else None
             if hit is None:
                 return MISSING
-            if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+            if hit is not key and (hit[0] is not key or not (hit[1] is extra or hit[1] == extra)):
                 return MISSING
             if entries is None:
                 entries = self._entries[kind] = {}
             entries[slot] = hit
-            return hit[2]
-        if hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+        elif hit is not key and (hit[0] is not key or not (hit[1] is extra or hit[1] == extra)):
             return MISSING
-        return hit[2]
+        return True if hit is key else hit[2]
 
     def get_all(
         self, kind: str, keys: Sequence[Any], extras: Sequence[Any] | None = None
@@ -159,7 +160,10 @@ class Memo:
             ):
                 slot = id(key)
                 hit = get_old(slot)
-                if hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+                if hit is key:  # a mark
+                    entries[slot] = hit
+                    append(True)
+                elif hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
                     append(MISSING)
                 else:
                     entries[slot] = hit
@@ -170,14 +174,19 @@ class Memo:
             hit = entries.get(slot)
             if hit is None:
                 hit = old.get(slot)
-                if hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+                if hit is None:
+                    append(MISSING)
+                    continue
+                if hit is not key and (
+                    hit[0] is not key or not (hit[1] is extra or hit[1] == extra)
+                ):
                     append(MISSING)
                     continue
                 entries[slot] = hit
-            elif hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+            elif hit is not key and (hit[0] is not key or not (hit[1] is extra or hit[1] == extra)):
                 append(MISSING)
                 continue
-            append(hit[2])
+            append(True if hit is key else hit[2])
         return found
 
     def settle(self) -> None:
@@ -186,10 +195,12 @@ class Memo:
         self._old = {}
 
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
+        """Store ``value`` for ``key`` and ``extra``; True without an extra is a mark:
+        the key alone is kept."""
         entries = self._entries.get(kind)
         if entries is None:
             entries = self._entries[kind] = {}
-        entries[id(key)] = (key, extra, value)
+        entries[id(key)] = key if value is True and extra is None else (key, extra, value)
 
 
 @dataclass(slots=True)

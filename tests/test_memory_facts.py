@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from nodeforge.analysis.engine import NO_ERRORS, analyze
+from nodeforge.analysis.engine import MISSING, NO_ERRORS, Memo, analyze
 from nodeforge.analysis.workspace import load_workspace
 
 WORKSPACE = load_workspace(None)
@@ -66,3 +66,21 @@ def test_a_site_without_syntax_errors_shares_the_empty_sequence() -> None:
     broken = analyze(_flow([], "input.total +"), workspace=WORKSPACE)
     assert broken.facts["a"].expressions[0].syntax_errors
     assert "NF017" in {d.code for d in broken.diagnostics}
+
+
+def test_a_memo_keeps_a_mark_as_its_key_alone() -> None:
+    key, other = {"id": "a"}, {"id": "a"}
+    memo = Memo()
+    memo.put("kind", key, None, True)
+    memo.put("kind", other, 3, (1,))
+    assert memo._entries["kind"][id(key)] is key
+    assert memo.get("kind", key) is True
+    assert memo.get("kind", key, 7) is True  # a mark holds whatever the extra
+    assert memo.get("kind", other, 3) == (1,)
+    assert memo.get("kind", other, 4) is MISSING
+    assert memo.get("kind", {"id": "a"}) is MISSING
+    after = Memo(memo)
+    assert after.get_all("kind", [key, other, {}], [5, 3, None]) == [True, (1,), MISSING]
+    assert after.get_all("kind", [key, other], [None, 4]) == [True, MISSING]
+    after.settle()
+    assert after.get("kind", key) is True

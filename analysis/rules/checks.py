@@ -239,8 +239,14 @@ def check_nodes(ctx: CheckContext) -> None:
             else:
                 first_of[node.id] = node
         if problems is MISSING:
-            problems = _node_problems(ctx, node) or ()  # one shared empty tuple: most nodes
-            ctx.memo.put("node-problems", node.value, node.index, problems)
+            problems = _node_problems(ctx, node)
+            # Most nodes have none: a mark, which holds at any index.
+            if problems:
+                ctx.memo.put("node-problems", node.value, node.index, problems)
+            else:
+                ctx.memo.put("node-problems", node.value, None, True)
+        elif problems is True:
+            continue
         for problem in problems:
             problem.report(ctx)
 
