@@ -196,13 +196,15 @@ class ObjectType:
             return self._own
         parts: list[dict[str, Field]] = []  # links' fields, or skip links' spans
         node: ObjectType = self
-        while node._base is not None:
+        base: ObjectType | None = self._base
+        while base is not None:
             if node._span is not None and node._skip is not None:
                 parts.append(node._span)
                 node = node._skip
             else:
                 parts.append(node._own)
-                node = node._base
+                node = base
+            base = node._base
         index = node._own.copy()
         for part in reversed(parts):
             index.update(part)  # a replaced field keeps its place, as in the flat merge
