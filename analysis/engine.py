@@ -82,7 +82,7 @@ class NodeFacts:
     input_types: dict[str, Type] = field(default_factory=dict)  # what arrives, per port
     declared_inputs: dict[str, Type] = field(default_factory=dict)  # what the port accepts
     output_types: dict[str, Type] = field(default_factory=dict)
-    expressions: list[ExpressionSite] = field(default_factory=list)
+    expressions: tuple[ExpressionSite, ...] = ()
     # The type of ``input`` in the node's expressions (None: the node was not typed).
     # Not the whole environment: facts are shared between analyses, and the node types
     # an expression sees belong to one analysis (``Analysis.env_of``).
@@ -94,9 +94,10 @@ class NodeFacts:
     # The output types this node's typing read (its inputs' sources and the nodes its
     # expressions name), as the very objects it saw: while each node's outputs are
     # still those objects, a re-analysis can take this node's facts over. Two tuples,
-    # the node ids and the objects, compared by the caller in one pass.
-    read_nodes: tuple[str, ...] = ()
-    read_types: tuple[Mapping[str, Type] | None, ...] = ()
+    # the node ids and the objects, compared by the caller in one pass; or, when it
+    # read one node (most nodes: a tuple each costs 48 bytes), its id and its types.
+    read_nodes: str | tuple[str, ...] = ()
+    read_types: Mapping[str, Type] | tuple[Mapping[str, Type] | None, ...] | None = ()
 
 
 #: What :meth:`Memo.get` returns when it holds no entry for a key (``None`` may be a
@@ -621,12 +622,15 @@ def check_string(
     return result, syntax or NO_ERRORS
 
 
-def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> list[ExpressionSite]:
+def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> tuple[ExpressionSite, ...]:
+    """The node's expression sites, in a tuple (a list costs more, kept per node)."""
     node_id, index = node.id or "", node.index
-    return [
-        ExpressionSite(node_id, index, config_path, source, is_template)
-        for config_path, source, is_template in config_strings(manifest, node.config)
-    ]
+    return tuple(
+        [
+            ExpressionSite(node_id, index, config_path, source, is_template)
+            for config_path, source, is_template in config_strings(manifest, node.config)
+        ]
+    )
 
 
 def active_output_ports(manifest: NodeManifest, config: dict[str, Any]) -> list[str]:

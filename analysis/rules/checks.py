@@ -1016,7 +1016,11 @@ def check_types(ctx: CheckContext) -> None:
         if (
             before is not None
             and before.node is node
-            and all(map(is_, map(output_of, before.read_nodes), before.read_types))
+            and (
+                output_of(read) is before.read_types  # the one node read (most nodes)
+                if type(read := before.read_nodes) is str
+                else all(map(is_, map(output_of, read), before.read_types))  # type: ignore[arg-type]
+            )
             and (not askers or nid not in askers)  # the called flow's answer may differ
             and (
                 same_graph
@@ -1207,18 +1211,22 @@ def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str,
             for ref in result.references:
                 names[ref.node_id] = None
     fact.quiet, fact.names_nodes = quiet, names_nodes
-    fact.read_nodes = tuple(names)
-    fact.read_types = tuple(map(outputs.get, fact.read_nodes))
+    if len(names) == 1:  # most nodes: the node and its types alone, no tuples
+        fact.read_nodes = read = next(iter(names))
+        fact.read_types = outputs.get(read)
+    else:
+        fact.read_nodes = tuple(names)
+        fact.read_types = tuple(map(outputs.get, fact.read_nodes))
 
 
-def _moved(sites: list[ExpressionSite], index: int) -> list[ExpressionSite]:
+def _moved(sites: tuple[ExpressionSite, ...], index: int) -> tuple[ExpressionSite, ...]:
     """The sites of a node moved to ``index`` (same value: the same checks)."""
-    return [
+    return tuple(
         ExpressionSite(
             s.node_id, index, s.config_path, s.source, s.is_template, s.result, s.syntax_errors
         )
         for s in sites
-    ]
+    )
 
 
 def _shared_ports(
