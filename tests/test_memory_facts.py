@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 
+from bench.genflow import generate_text
 from nodeforge.analysis.engine import MISSING, NO_ERRORS, Memo, analyze
 from nodeforge.analysis.workspace import load_workspace
+from tests.test_incremental_gestures import add_connection, add_node, walk
 
 WORKSPACE = load_workspace(None)
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
@@ -84,3 +86,24 @@ def test_a_memo_keeps_a_mark_as_its_key_alone() -> None:
     assert after.get_all("kind", [key, other], [None, 4]) == [True, MISSING]
     after.settle()
     assert after.get("kind", key) is True
+
+
+def test_connections_of_a_node_whose_type_changes_resolve_again() -> None:
+    """A connection's edge is taken over while neither end is a node added, removed or
+    of another manifest (its value object the same): a wired node changing type or
+    version, or going, re-resolves its connections as a fresh analysis does."""
+    base = generate_text(60, error_rate=0)
+    steps: list[str] = []
+    log5 = '"id": "n5",\n      "type": "util/log",\n      "version": "1.0.0"'
+    text = base.replace(log5, log5.replace("util/log", "flow/if"))
+    steps.append(text)  # n5.out is no port of flow/if: its outgoing connection fails
+    text = text.replace(log5.replace("util/log", "flow/if"), log5.replace("1.0.0", "7.0.0"))
+    steps.append(text)  # no manifest at all
+    text = add_node(text, {"id": "x", "type": "util/log", "version": "1.0.0", "config": {}})
+    steps.append(text)
+    text = text.replace('"id": "n8"', '"id": "n8b"', 1)
+    steps.append(text)  # renamed: its connections name a node that is gone
+    text = add_connection(text, "n7.true", "x.in")
+    steps.append(text)
+    assert "NF007" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
+    walk(base, steps)

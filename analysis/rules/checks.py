@@ -426,7 +426,8 @@ def _resolve_connections(
     costs little per other connection."""
     doc = ctx.doc
     # The previous resolution's tables: node id -> (NodeInfo, manifest, kind), and id
-    # of a connection's value -> (value, source manifest, target manifest, edge, key).
+    # of a connection's value -> (value, edge), the edge it resolved to with the
+    # nodes of that analysis (without problems).
     # Plain dicts read inline: these loops run over every node and connection after
     # each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
@@ -498,7 +499,7 @@ def _resolve_connections(
                 "connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, reused)
             )
             return replayed, graph, manifests
-    new_edges: dict[int, tuple[Any, Any, Any, Edge, tuple[str, str, str, str]]] = {}
+    new_edges: dict[int, tuple[Any, Edge]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
     # key of an edge -> the path of the connection that first listed it
@@ -539,6 +540,9 @@ def _resolve_connections(
             ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, cut))
             return kept_problems, graph, manifests
     get = manifests.get
+    # The ids whose connections may resolve otherwise than last time (an entry of
+    # ``old_edges`` resolved its connection with the last analysis' nodes).
+    changed = {*touched, *(old_nodes.keys() - nodes.keys())} if old_edges else set()
     for conn in todo:
         source, target, value = conn.source, conn.target, conn.value
         cached = old_edges.get(id(value))
@@ -547,10 +551,10 @@ def _resolve_connections(
             and cached[0] is value
             and source is not None
             and target is not None
-            and cached[1] is get(source.node, MISSING)
-            and cached[2] is get(target.node, MISSING)
+            and (not changed or (source.node not in changed and target.node not in changed))
         ):
-            edge, key = cached[3], cached[4]
+            edge = cached[1]
+            key = (edge.source, edge.source_port, edge.target, edge.target_port)
             new_edges[id(value)] = cached
             if edge.index != conn.index:
                 edge = new_edge(
@@ -592,8 +596,7 @@ def _resolve_connections(
             )
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
             if len(problems) == found and source is not None and target is not None:
-                sides = (get(source.node, MISSING), get(target.node, MISSING))
-                new_edges[id(value)] = (value, *sides, edge, key)
+                new_edges[id(value)] = (value, edge)
         first = seen.get(key)
         if first is None and base is not None:
             first = _listed_before(base, key)
