@@ -920,7 +920,7 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
 def _open_inputs(
     found: dict[str, list[str]],
     nid: str,
-    predecessors: list[Edge],
+    predecessors: Sequence[Edge],
     manifest: NodeManifest | None,
 ) -> None:
     """The node's required input ports that no edge reaches, into ``found`` (if any)."""
@@ -1167,7 +1167,7 @@ def _type_loop_again(
     outputs[loop] = fact.output_types
 
 
-def _same_edges(new: list[Edge], old: list[Edge] | None) -> bool:
+def _same_edges(new: Sequence[Edge], old: Sequence[Edge] | None) -> bool:
     """The same edges into a node (the connections' indexes aside)."""
     if old is None or len(new) != len(old):
         return False
@@ -1193,7 +1193,9 @@ def _any_ports(manifest: Any) -> dict[str, Type]:
     return hit[1]
 
 
-def _note_sites(fact: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str, Type]]) -> None:
+def _note_sites(
+    fact: NodeFacts, edges: Sequence[Edge], outputs: dict[str, dict[str, Type]]
+) -> None:
     """What a node just typed leaves for the next analysis, in one pass over its sites:
     ``quiet`` (no expression errors, no node references to re-check), ``names_nodes``
     and ``read``: its inputs' sources and the nodes its expressions name
@@ -1567,11 +1569,16 @@ def _check_connection_types(
 #: open document keeps one entry per node), else its facts, its incoming edges, and per
 #: edge (that has a declared input type) the edge, the source's type, the accepted
 #: type, the mismatches.
-_EdgeTypes = NodeFacts | tuple[NodeFacts, list[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
+_EdgeTypes = (
+    NodeFacts | tuple[NodeFacts, Sequence[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
+)
 
 
 def _edge_types(
-    ctx: CheckContext, target: NodeFacts, edges: list[Edge], outputs: dict[str, dict[str, Type]]
+    ctx: CheckContext,
+    target: NodeFacts,
+    edges: Sequence[Edge],
+    outputs: dict[str, dict[str, Type]],
 ) -> list[tuple[Edge, Type, Type, Sequence[Any]]]:
     compared: list[tuple[Edge, Type, Type, Sequence[Any]]] = []
     for edge in edges:
