@@ -107,3 +107,19 @@ def test_connections_of_a_node_whose_type_changes_resolve_again() -> None:
     steps.append(text)
     assert "NF007" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
     walk(base, steps)
+
+
+def test_a_node_of_invalid_structure_is_never_marked_sound() -> None:
+    """One memo mark stands for a node value of valid structure without problems; a
+    node failing either keeps its own entries, across edits elsewhere and back."""
+    base = generate_text(40, error_rate=0)
+    odd = {"id": "odd", "type": "util/log", "version": "1.0.0", "config": {}, "bogus": 1}
+    steps = [add_node(base, odd)]
+    assert "NF002" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
+    steps.append(steps[-1].replace('"message": "customer', '"message": "client', 1))
+    steps.append(steps[-1].replace(', "bogus": 1', ""))
+    steps.append(add_node(steps[-1], {"id": "bad", "type": "util/log", "version": "9.9.9"}))
+    steps.append(steps[-1].replace('"message": "client', '"message": "customer', 1))
+    walk(base, steps)
+    memo = analyze(steps[-1], workspace=WORKSPACE).memo
+    assert len(memo._entries["sound-node"]) == 40  # every node but `bad`

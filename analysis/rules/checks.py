@@ -95,13 +95,25 @@ def structure_is_valid(value: Any) -> bool:
     return True
 
 
+#: The memo's mark of a node value of valid structure and without problems.
+_SOUND = "sound-node"
+
+
 def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
     """The fast path: nodes not seen before (remembered per node object), then the rest."""
     nodes = value.get("nodes")
     if not isinstance(nodes, list):
         return structure_is_valid(value)
-    seen = ctx.memo.get_all("structure", nodes)
+    # A node marked sound by the nodes check (``check_nodes``) has a valid structure.
+    seen = ctx.memo.get_all(_SOUND, nodes)
     fresh = [node for node, valid in zip(nodes, seen, strict=True) if valid is not True]
+    if fresh and len(fresh) < len(nodes):
+        valid = ctx.memo.get_all("structure", fresh)
+        fresh = [node for node, ok in zip(fresh, valid, strict=True) if ok is not True]
+    elif fresh:
+        # The first analysis, or none is sound: the structure marks as well
+        seen = ctx.memo.get_all("structure", nodes)
+        fresh = [node for node, valid in zip(nodes, seen, strict=True) if valid is not True]
     if fresh:
         try:
             _NODES.validate_python(fresh, strict=True)
@@ -225,7 +237,29 @@ def check_nodes(ctx: CheckContext) -> None:
     nodes = doc.nodes
     # A node's own problems depend on its value alone (and the fixed workspace),
     # and are located by path: an unchanged node replays them at its new place.
-    known = ctx.memo.get_all("node-problems", [n.value for n in nodes], [n.index for n in nodes])
+    memo = ctx.memo
+    known = memo.get_all(_SOUND, [n.value for n in nodes])
+    rest = [i for i, hit in enumerate(known) if hit is not True]
+    if rest:
+        found = memo.get_all(
+            "node-problems", [nodes[i].value for i in rest], [nodes[i].index for i in rest]
+        )
+        for i, hit in zip(rest, found, strict=True):
+            known[i] = hit
+        missing = [nodes[i] for i, hit in zip(rest, found, strict=True) if hit is MISSING]
+        if missing:
+            # Most nodes have no problems: a mark, which holds at any index; one mark
+            # for that and a valid structure (one memo entry per node of a document).
+            valid = memo.get_all("structure", [node.value for node in missing])
+            for node, ok in zip(missing, valid, strict=True):
+                problems = _node_problems(ctx, node)
+                if problems:
+                    memo.put("node-problems", node.value, node.index, problems)
+                elif ok is True:
+                    memo.put(_SOUND, node.value, None, True)
+                else:
+                    memo.put("node-problems", node.value, None, True)
+                known[node.index] = problems or True
     for node, problems in zip(nodes, known, strict=True):
         if node.id is not None:
             if node.id in first_of:
@@ -238,17 +272,9 @@ def check_nodes(ctx: CheckContext) -> None:
                 )
             else:
                 first_of[node.id] = node
-        if problems is MISSING:
-            problems = _node_problems(ctx, node)
-            # Most nodes have none: a mark, which holds at any index.
-            if problems:
-                ctx.memo.put("node-problems", node.value, node.index, problems)
-            else:
-                ctx.memo.put("node-problems", node.value, None, True)
-        elif problems is True:
-            continue
-        for problem in problems:
-            problem.report(ctx)
+        if problems is not True:
+            for problem in problems:
+                problem.report(ctx)
 
 
 def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
