@@ -12,7 +12,7 @@ import json
 from bench.genflow import generate_text
 from nodeforge.analysis.engine import MISSING, NO_ERRORS, Memo, analyze
 from nodeforge.analysis.workspace import load_workspace
-from tests.test_incremental_gestures import add_connection, add_node, walk
+from tests.test_incremental_gestures import CONNECTIONS_END, add_connection, add_node, walk
 
 WORKSPACE = load_workspace(None)
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
@@ -123,3 +123,20 @@ def test_a_node_of_invalid_structure_is_never_marked_sound() -> None:
     walk(base, steps)
     memo = analyze(steps[-1], workspace=WORKSPACE).memo
     assert len(memo._entries["sound-node"]) == 40  # every node but `bad`
+
+
+def test_a_node_named_only_by_a_connection_that_is_no_edge_counts_as_named() -> None:
+    """Which ids the connections name is found from the graph's edges and from the
+    connections that are no edge (kept apart: a few): a node alone but for a connection
+    without `to`, or to an unknown node, changing type re-resolves that connection."""
+    base = generate_text(30, error_rate=0)
+    steps = [add_node(base, {"id": "iso", "type": "util/log", "version": "1.0.0", "config": {}})]
+    at = steps[-1].rindex(CONNECTIONS_END)
+    steps.append(steps[-1][:at] + ',\n    {"from": "iso.out"}' + steps[-1][at:])
+    steps.append(add_connection(steps[-1], "iso.out", "ghost.in"))
+    iso = '"id": "iso", "type": "util/log"'
+    steps.append(steps[-1].replace(iso, iso.replace("util/log", "flow/if")))
+    assert "NF007" in {d.code for d in analyze(steps[-1], workspace=WORKSPACE).diagnostics}
+    steps.append(add_node(steps[-1], {"id": "ghost", "type": "util/log", "version": "1.0.0"}))
+    steps.append(steps[-1].replace(iso.replace("util/log", "flow/if"), iso))
+    walk(base, steps)

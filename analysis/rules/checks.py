@@ -42,7 +42,6 @@ from nodeforge.analysis.flow import (
     FlowDocument,
     JsonPath,
     NodeInfo,
-    parse_endpoint,
 )
 from nodeforge.analysis.graph import Edge, FlowGraph, new_edge
 from nodeforge.analysis.loops import (
@@ -500,36 +499,39 @@ def _resolve_connections(
 
     connections = doc.value.get("connections")
     removed = old_nodes.keys() - nodes.keys() if old_run is not None else set()
-    if old_run is not None and old_run[0] is connections:
-        # The very same connections: when none of them names a node added, removed or
-        # of another manifest, they resolve to the same edges and problems (but for the
-        # did-you-mean of an unknown node, which depends on every id), and the graph is
-        # the last one with those nodes added or removed (a palette drop, a deletion).
-        endpoints = _named(old_run[1])
-        if endpoints.isdisjoint(touched) and endpoints.isdisjoint(removed):
-            added = [nid for nid in touched if nid not in old_nodes]
-            replayed: list[_Problem] = old_run[2]
-            if old_run[5] and (added or removed):
-                replayed = replayed[:]
-                by_index = {conn.index: conn for conn in doc.connections}
-                for at, index, key in old_run[5]:
-                    conn = by_index[index]
-                    end = conn.source if key == "from" else conn.target
-                    assert end is not None  # it named an unknown node
-                    replayed[at] = _unknown_node(conn, key, end.node, names_of)
-            graph = FlowGraph.with_nodes(
-                old_run[4], old_run[3], list(nodes), triggers, joins, added, removed, touched
-            )
-            reused: _Run = (connections, endpoints, replayed, old_run[3], graph, old_run[5])
-            ctx.memo.put(
-                "connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, reused)
-            )
-            return replayed, graph, manifests
+    # The very same connections: when none of them names a node added, removed or of
+    # another manifest, they resolve to the same edges and problems (but for the
+    # did-you-mean of an unknown node, which depends on every id), and the graph is the
+    # last one with those nodes added or removed (a palette drop, a deletion).
+    if (
+        old_run is not None
+        and old_run[0] is connections
+        and not _names_any(old_run, touched)
+        and not _names_any(old_run, removed)
+    ):
+        added = [nid for nid in touched if nid not in old_nodes]
+        replayed: list[_Problem] = old_run[2]
+        if old_run[5] and (added or removed):
+            replayed = replayed[:]
+            by_index = {conn.index: conn for conn in doc.connections}
+            for at, index, key in old_run[5]:
+                conn = by_index[index]
+                end = conn.source if key == "from" else conn.target
+                assert end is not None  # it named an unknown node
+                replayed[at] = _unknown_node(conn, key, end.node, names_of)
+        graph = FlowGraph.with_nodes(
+            old_run[4], old_run[3], list(nodes), triggers, joins, added, removed, touched
+        )
+        reused: _Run = (connections, old_run[1], replayed, old_run[3], graph, old_run[5])
+        ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, reused))
+        return replayed, graph, manifests
     new_edges: dict[int, tuple[Any, Edge]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
     # key of an edge -> the path of the connection that first listed it
     seen: dict[tuple[str, str, str, str], JsonPath] = {}
+    # The connections that are no edge (but duplicates): (index, source, target node).
+    loose: list[tuple[int, str | None, str | None]] = []
     todo = doc.connections
     # Connections appended to the last ones, or the last ones removed (a wire drawn or
     # deleted), the nodes unchanged: the others resolve as before, in the same places.
@@ -545,6 +547,7 @@ def _resolve_connections(
         if len(before) < count and connections[: len(before)] == before:
             base, todo = old_run[4], todo[len(before) :]
             problems, edges, new_edges = old_run[2][:], old_run[3][:], dict(old_edges)
+            loose = list(old_run[1])
         elif count < len(before) and before[:count] == connections:
             kept_edges = [e for e in old_run[3] if e.index < count]
             kept_problems = [p for p in old_run[2] if p.path[1] < count]  # ("connections", i)
@@ -554,10 +557,7 @@ def _resolve_connections(
             )
             cut: _Run = (
                 connections,
-                # the names left, while known; else the connections left, to find them in
-                _still_named(doc, old_run[1], before[count:], graph, kept_problems)
-                if isinstance(old_run[1], frozenset)
-                else doc.connections,
+                tuple(loose for loose in old_run[1] if loose[0] < count),
                 kept_problems,
                 kept_edges,
                 graph,
@@ -612,6 +612,13 @@ def _resolve_connections(
                     problems, conn, "to", target, nodes, names_of, manifests, output=False
                 )
             if resolved_source is None or resolved_target is None:
+                loose.append(
+                    (
+                        conn.index,
+                        source.node if source is not None else None,
+                        target.node if target is not None else None,
+                    )
+                )
                 continue
             edge = new_edge(
                 resolved_source.node,
@@ -648,54 +655,19 @@ def _resolve_connections(
         graph = FlowGraph(nodes, edges, triggers, joins)
     run: _Run | None = None
     if connections is not None:
-        # The names the connections give, found when a node is next added or removed.
-        named: frozenset[str] | list[ConnectionInfo] = doc.connections
-        if old_run is not None and base is not None and isinstance(old_run[1], frozenset):
-            named = old_run[1] | _named(todo)  # a few appended to the names known
-        run = (connections, named, problems, edges, graph, _unknown_nodes(problems))
+        run = (connections, tuple(loose), problems, edges, graph, _unknown_nodes(problems))
     ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
     return problems, graph, manifests
 
 
-def _named(names: frozenset[str] | list[ConnectionInfo]) -> frozenset[str]:
-    """The node ids that connections name: ``names`` itself, or found in those
-    connections."""
-    if isinstance(names, frozenset):
-        return names
-    return frozenset(
-        [conn.source.node for conn in names if conn.source is not None]
-        + [conn.target.node for conn in names if conn.target is not None]
-    )
-
-
-def _still_named(
-    doc: FlowDocument,
-    named: frozenset[str],
-    removed: list[Any],
-    graph: FlowGraph,
-    problems: list[_Problem],
-) -> frozenset[str]:
-    """``named`` (the node ids that connections name) less those that only the
-    ``removed`` connections' values named: each other connection naming a node is an
-    edge of ``graph`` or has a problem."""
-    gone: set[str] = set()
-    for value in removed:
-        if isinstance(value, dict):
-            for end in (parse_endpoint(value.get("from")), parse_endpoint(value.get("to"))):
-                if (
-                    end is not None
-                    and not graph.successors.get(end.node)
-                    and not graph.predecessors.get(end.node)
-                ):
-                    gone.add(end.node)
-    if not gone:
-        return named
-    for problem in problems:
-        conn = doc.connections[int(problem.path[1])]
-        for end in (conn.source, conn.target):
-            if end is not None:
-                gone.discard(end.node)
-    return named - gone
+def _names_any(run: _Run, ids: Iterable[str]) -> bool:
+    """Whether a connection of ``run`` names one of the node ids ``ids``: an edge of its
+    graph touches it (a duplicate connection is its first one's edge), or a connection
+    that is no edge names it."""
+    graph, loose = run[4], run[1]
+    successors, predecessors = graph.successors, graph.predecessors
+    named = {name for _index, *ends in loose for name in ends} if loose else ()
+    return any(successors.get(n) or predecessors.get(n) or n in named for n in ids)
 
 
 def _listed_before(graph: FlowGraph, key: tuple[str, str, str, str]) -> JsonPath | None:
@@ -721,12 +693,13 @@ def _unknown_nodes(problems: list[_Problem]) -> list[tuple[int, Any, Any]]:
 
 
 #: The last resolution of a connections list, for the next change of the nodes alone:
-#: the list's value, the node ids its endpoints name (or the connections, to find them
-#: in when needed: see ``_named``), its problems (and where those of unknown nodes are:
-#: at, connection index, key), its edges, the graph.
+#: the list's value, the connections that are no edge (index, source and target node:
+#: with the graph's edges, what node ids the connections name, see ``_names_any``), its
+#: problems (and where those of unknown nodes are: at, connection index, key), its
+#: edges, the graph.
 _Run = tuple[
     Any,
-    frozenset[str] | list[ConnectionInfo],
+    tuple[tuple[int, str | None, str | None], ...],
     list[_Problem],
     list[Edge],
     FlowGraph,
