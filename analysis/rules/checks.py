@@ -450,13 +450,12 @@ def _resolve_connections(
     connection, by its value object), so adding or removing a node or a connection
     costs little per other connection."""
     doc = ctx.doc
-    # The previous resolution's tables: node id -> (NodeInfo, manifest, kind), and id
-    # of a connection's value -> (value, edge), the edge it resolved to with the
-    # nodes of that analysis (without problems).
+    # The previous resolution's tables: node id -> (NodeInfo, manifest, kind), the ids
+    # bucketed for did-you-mean, the last resolution of the connections (``_Run``).
     # Plain dicts read inline: these loops run over every node and connection after
     # each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_nodes, old_edges, old_names, old_run = ({}, {}, [], None) if last is MISSING else last
+    old_nodes, old_names, old_run = ({}, [], None) if last is MISSING else last
     catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
     manifests: dict[str, NodeManifest | None] = {}
@@ -523,9 +522,8 @@ def _resolve_connections(
             old_run[4], old_run[3], list(nodes), triggers, joins, added, removed, touched
         )
         reused: _Run = (connections, old_run[1], replayed, old_run[3], graph, old_run[5])
-        ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, reused))
+        ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, reused))
         return replayed, graph, manifests
-    new_edges: dict[int, tuple[Any, Edge]] = {}
     problems: list[_Problem] = []
     edges: list[Edge] = []
     # key of an edge -> the path of the connection that first listed it
@@ -546,7 +544,7 @@ def _resolve_connections(
         before, count = old_run[0], len(connections)
         if len(before) < count and connections[: len(before)] == before:
             base, todo = old_run[4], todo[len(before) :]
-            problems, edges, new_edges = old_run[2][:], old_run[3][:], dict(old_edges)
+            problems, edges = old_run[2][:], old_run[3][:]
             loose = list(old_run[1])
         elif count < len(before) and before[:count] == connections:
             kept_edges = [e for e in old_run[3] if e.index < count]
@@ -563,31 +561,33 @@ def _resolve_connections(
                 graph,
                 _unknown_nodes(kept_problems),
             )
-            ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, old_edges, names, cut))
+            ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, cut))
             return kept_problems, graph, manifests
     get = manifests.get
-    # The ids whose connections may resolve otherwise than last time (an entry of
-    # ``old_edges`` resolved its connection with the last analysis' nodes).
-    changed = {*touched, *(old_nodes.keys() - nodes.keys())} if old_edges else set()
+    # The last resolution's edges by their connection's value object (alive in its
+    # list, so ids are unique), made here rather than kept (one entry per connection
+    # of an open document): a connection is the same edge again while neither end is
+    # a node added, removed or of another manifest since (``changed``).
+    reusable: dict[int, Edge] = {}
+    if old_run is not None and base is None and old_run[3]:
+        values = old_run[0]
+        reusable = {id(values[e.index]): e for e in old_run[3]}
+    changed = {*touched, *(old_nodes.keys() - nodes.keys())} if reusable else set()
     for conn in todo:
         source, target, value = conn.source, conn.target, conn.value
-        cached = old_edges.get(id(value))
+        edge = reusable.get(id(value))
         if (
-            cached is not None
-            and cached[0] is value
+            edge is not None
             and source is not None
             and target is not None
             and (not changed or (source.node not in changed and target.node not in changed))
         ):
-            edge = cached[1]
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
-            new_edges[id(value)] = cached
             if edge.index != conn.index:
                 edge = new_edge(
                     edge.source, edge.source_port, edge.target, edge.target_port, conn.index
                 )
         else:
-            found = len(problems)
             # The common case inline (a named port of a known node): no call per end.
             if (
                 source is not None
@@ -628,8 +628,6 @@ def _resolve_connections(
                 conn.index,
             )
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
-            if len(problems) == found and source is not None and target is not None:
-                new_edges[id(value)] = (value, edge)
         first = seen.get(key)
         if first is None and base is not None:
             first = _listed_before(base, key)
@@ -656,7 +654,7 @@ def _resolve_connections(
     run: _Run | None = None
     if connections is not None:
         run = (connections, tuple(loose), problems, edges, graph, _unknown_nodes(problems))
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, new_edges, names, run))
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, run))
     return problems, graph, manifests
 
 
