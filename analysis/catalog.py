@@ -1029,6 +1029,7 @@ ANNOTATIONS: dict[str, str] = {
     "x-expression-type": "the expression's value must fit this JSON Schema (NF018)",
     "x-sql-params": "the SQL's placeholders are filled by position from this list key (NF031)",
     "x-absolute-url": "the literal or template must be an absolute http(s) URL (NF034)",
+    "x-go-source": 'the string is Go source, which may not import "C" (cgo, NF035)',
     "x-sensitive": "the value is masked in execution records",
 }
 
@@ -1104,9 +1105,9 @@ def _check_annotations(m: NodeManifest) -> Iterator[tuple[str, str]]:
                 )
         elif config is None or len(config) != 1:
             yield where, f"`{name}` is only read on a top-level config property"
-        elif name == "x-absolute-url":
+        elif name in ("x-absolute-url", "x-go-source"):
             if not isinstance(value, bool):
-                yield where, f"`x-absolute-url` must be true or false, not {_json(value)}"
+                yield where, f"`{name}` must be true or false, not {_json(value)}"
         elif name == "x-sql-params":
             if not isinstance(value, str):
                 yield where, f"`x-sql-params` must name a config key, not {_json(value)}"

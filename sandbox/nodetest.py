@@ -111,6 +111,12 @@ def plan(analysis: Analysis, node_id: str, to: str | None = None) -> Plan:
     if to is not None and analysis.document.node_by_id(to) is None:
         raise NodeTestError(f"the flow has no node `{to}`")
     if node.type in CODE_TYPES and (to is None or to == node_id):
+        # Code the build would refuse (cgo, NF035) would be left out of the harness, which
+        # then reports only that `Run` is undefined: say why instead.
+        where = analysis.document.span_of(node.path)
+        for d in analysis.diagnostics:
+            if d.code == "NF035" and where.start <= d.span.start <= where.end:
+                raise NodeTestError(f"node `{node_id}`: {d.message}")
         return Plan(node.type, node.version, hz.code_go_files(node.config), None, [], "code")
     try:
         files, content_hash, trusted = stdnode.module_files(analysis, node_id, to)

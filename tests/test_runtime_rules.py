@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from nodeforge.analysis.engine import analyze
-from nodeforge.analysis.rules.runtime import url_problem
+from nodeforge.analysis.rules.runtime import cgo_import, url_problem
 from nodeforge.analysis.schedule import (
     check_cron,
     check_timezone,
@@ -271,5 +271,41 @@ def test_a_schedule_flow_simulates_its_local_time() -> None:
 
 
 def test_broken_examples_exist() -> None:
-    for name in ("sql_placeholders", "respond_without_request", "bad_schedules", "bad_urls"):
+    names = ("sql_placeholders", "respond_without_request", "bad_schedules", "bad_urls")
+    for name in (*names, "cgo_import"):
         assert (BROKEN / f"{name}.flow.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('import "C"\nfunc Run() {}', True),
+        ('// #include <stdlib.h>\nimport "C"', True),
+        ('/* #include <x.h> */\nimport "C"', True),
+        ('import (\n\t"context"\n\t"C"\n)', True),
+        ('import (\n\t"context"; "C"\n)', True),
+        ('x := "/*"\nimport "C"', True),
+        ('import _ "C"', True),
+        ('import "context"', False),
+        ('// import "C"\nfunc Run() {}', False),
+        ('/* import "C" */', False),
+        ('s := `import "C"`', False),
+        ('s := "import \\"C\\""', False),
+        ('import (\n\t"fmt" // "C"\n)', False),
+        ('import "CC"', False),
+    ],
+)
+def test_cgo_import_is_found_outside_comments_and_strings(source: str, found: bool) -> None:
+    at = cgo_import(source)
+    assert (at is not None) == found, source
+    if at is not None:
+        assert source[at[0] : at[1]] == '"C"'
+
+
+def test_a_node_test_of_cgo_code_says_why_instead_of_undefined_run() -> None:
+    from nodeforge.sandbox.nodetest import NodeTestError, load_flow, plan
+
+    analysis = load_flow(BROKEN / "cgo_import.flow.json")
+    with pytest.raises(NodeTestError, match=r"node `preamble`: `import \"C\"` \(cgo\)"):
+        plan(analysis, "preamble")
+    assert plan(analysis, "mentions_only").kind == "code"

@@ -413,6 +413,20 @@ _RULES = [
         "bad_urls",
     ),
     Rule(
+        "NF035",
+        "cgo-in-node-code",
+        Severity.ERROR,
+        'Node code imports `"C"` (cgo).',
+        "A `code/go` node (or any node whose manifest marks a config property "
+        '`"x-go-source": true`) is built twice: as pure Go for its tests in the sandbox, '
+        'where a file that imports `"C"` is left out (`undefined: Run`), and into the '
+        "app, which is one static binary with no C of its own. Either way the code would "
+        "not do what it says.",
+        "Write the logic in Go (the standard library is available), or call a service that "
+        "does it (`http/request`).",
+        "cgo_import",
+    ),
+    Rule(
         "NF900",
         "go-build-error",
         Severity.ERROR,

@@ -1,6 +1,6 @@
 """Checks of what a node's config means when the app runs it: conditions that must be
 booleans (NF018), SQL placeholders against the parameters (NF031), answers from flows
-that nobody asked (NF032), schedules (NF033) and URLs (NF034).
+that nobody asked (NF032), schedules (NF033), URLs (NF034) and cgo in node code (NF035).
 
 Each mistake here checks clean as far as types go, builds, and then fails at run time
 (or at start-up): the rules make "what the checker accepts, the app runs" hold for them.
@@ -12,13 +12,15 @@ or a custom node gets the same checks by saying the same thing):
   (``flow/if``'s ``condition``, ``flow/switch``'s ``cases[].when``: ``{"type": "boolean"}``);
 - ``"x-sql-params": "<key>"``: the string is SQL whose placeholders the expressions of
   config key ``<key>`` fill, by position;
-- ``"x-absolute-url": true``: the literal or template must be an absolute http(s) URL.
+- ``"x-absolute-url": true``: the literal or template must be an absolute http(s) URL;
+- ``"x-go-source": true``: the string is the Go source of a node, which may not use cgo.
 
 Run after the types (they read the typed expression sites of ``ctx.facts``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,11 +54,13 @@ def check_runtime(ctx: CheckContext) -> None:
         typed_expressions, annotated, schedule = _plan(manifest)
         if fact.expressions and typed_expressions:
             _check_expression_types(ctx, fact, manifest)
-        for key, sql_params, url, is_template in annotated:
+        for key, sql_params, url, is_template, go_source in annotated:
             if sql_params is not None:
                 _check_sql(ctx, fact, key, sql_params)
             if url:
                 _check_url(ctx, fact, key, is_template=is_template)
+            if go_source:
+                _check_go_source(ctx, fact, key)
         if schedule:
             _check_schedule(ctx, fact)
         if len(diagnostics) == found:
@@ -65,9 +69,11 @@ def check_runtime(ctx: CheckContext) -> None:
 
 
 #: Per manifest: whether its config schema says ``x-expression-type`` anywhere; its
-#: top-level properties with ``x-sql-params`` or ``x-absolute-url`` (key, the parameter
-#: list's key, whether an absolute URL, whether a template), in order; whether a schedule.
-_Plan = tuple[bool, tuple[tuple[str, str | None, bool, bool], ...], bool]
+#: top-level properties with ``x-sql-params``, ``x-absolute-url`` or ``x-go-source``
+#: (key, the parameter list's key, whether an absolute URL, whether a template, whether
+#: Go source), in order; whether a schedule.
+_Annotated = tuple[str, str | None, bool, bool, bool]
+_Plan = tuple[bool, tuple[_Annotated, ...], bool]
 _PLANS: dict[int, tuple[NodeManifest, _Plan]] = {}
 
 
@@ -77,15 +83,16 @@ def _plan(manifest: NodeManifest) -> _Plan:
     hit = _PLANS.get(id(manifest))
     if hit is not None and hit[0] is manifest:
         return hit[1]
-    annotated: list[tuple[str, str | None, bool, bool]] = []
+    annotated: list[_Annotated] = []
     for key, schema in manifest.properties.items():
         if not isinstance(schema, dict):
             continue
         sql_params = schema.get("x-sql-params")
         url = schema.get("x-absolute-url") is True
-        if isinstance(sql_params, str) or url:
+        go_source = schema.get("x-go-source") is True
+        if isinstance(sql_params, str) or url or go_source:
             sql = sql_params if isinstance(sql_params, str) else None
-            annotated.append((key, sql, url, _is_template(manifest, key)))
+            annotated.append((key, sql, url, _is_template(manifest, key), go_source))
     plan: _Plan = (
         _mentions(manifest.config_schema, "x-expression-type"),
         tuple(annotated),
@@ -406,3 +413,48 @@ def url_problem(text: str, *, complete: bool) -> tuple[str, int, int] | None:
 
 def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- NF035: cgo in node code ------------------------------------------------------------------
+
+# Comments and string literals (a comment marker may hide in one); runes are left alone.
+_GO_SKIPPED = re.compile(r'//[^\n]*|/\*.*?(?:\*/|\Z)|`[^`]*`?|"(?:\\.|[^"\\\n])*"?', re.S)
+_IMPORT_C = re.compile(r'\bimport\s+(?:[\w.]+\s+)?("C")')
+_IMPORT_GROUP = re.compile(r"\bimport\s*\(([^)]*)\)")
+_C_IN_GROUP = re.compile(r'(?:^|[;\n])\s*(?:[\w.]+\s+)?("C")\s*(?=;|\n|$)')
+
+
+def _check_go_source(ctx: CheckContext, fact: NodeFacts, key: str) -> None:
+    node = fact.node
+    source = node.config.get(key)
+    if not isinstance(source, str):
+        return
+    at = cgo_import(source)
+    if at is None:
+        return
+    ctx.report(
+        "NF035",
+        '`import "C"` (cgo) is not available in node code: node tests build it as pure Go '
+        "and apps link no C of their own; write it in Go, or call a service",
+        ctx.doc.string_span((*node.path, "config", key), at[0], at[1]),
+    )
+
+
+def cgo_import(source: str) -> tuple[int, int] | None:
+    """Where Go ``source`` imports the pseudo-package ``"C"`` (start and end of the
+    ``"C"``), alone or in an import group; comments and other strings do not count."""
+    # Comments and strings blanked (same length: offsets stay the source's), but for
+    # the import path "C" itself.
+    masked = _GO_SKIPPED.sub(
+        lambda m: m.group() if m.group() == '"C"' else " " * len(m.group()), source
+    )
+    single = _IMPORT_C.search(masked)
+    hits = [single.start(1)] if single else []
+    for group in _IMPORT_GROUP.finditer(masked):
+        inner = _C_IN_GROUP.search(group.group(1))
+        if inner is not None:
+            hits.append(group.start(1) + inner.start(1))
+    if not hits:
+        return None
+    start = min(hits)
+    return start, start + 3
