@@ -450,16 +450,18 @@ def _resolve_connections(
     connection, by its value object), so adding or removing a node or a connection
     costs little per other connection."""
     doc = ctx.doc
-    # The previous resolution's tables: node id -> (NodeInfo, manifest, kind), the ids
-    # bucketed for did-you-mean, the last resolution of the connections (``_Run``).
-    # Plain dicts read inline: these loops run over every node and connection after
-    # each such change.
+    # The previous resolution's tables: node id -> NodeInfo, node id -> manifest, node
+    # id -> kind (of the nodes that have one), the ids bucketed for did-you-mean, the
+    # last resolution of the connections (``_Run``). Plain dicts read inline: these
+    # loops run over every node and connection after each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_nodes, old_names, old_run = ({}, [], None) if last is MISSING else last
+    old_nodes, old_manifests, old_kinds, old_names, old_run = (
+        ({}, {}, {}, [], None) if last is MISSING else last
+    )
     catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
     manifests: dict[str, NodeManifest | None] = {}
-    new_nodes: dict[str, tuple[NodeInfo, NodeManifest | None, str | None]] = {}
+    kinds: dict[str, str] = {}
     triggers: list[str] = []
     joins: list[str] = []
     # Ids that are new, or whose manifest or kind changed: what a connection touching
@@ -470,23 +472,28 @@ def _resolve_connections(
         if nid is None or nid in nodes:
             continue
         nodes[nid] = node
-        hit = old_nodes.get(nid)
-        if hit is None or hit[0] is not node:
+        if old_nodes.get(nid) is node:
+            manifest, kind = old_manifests[nid], old_kinds.get(nid)
+        else:
             manifest = ctx.manifest(node)
             kind = _kind_of(manifest) if manifest is not None else None
             if manifest is None and node.type:
                 # A trigger with a wrong version is still a trigger: judged by the type.
                 latest = catalog.latest(node.type)
                 kind = "trigger" if latest is not None and latest.kind == "trigger" else None
-            if hit is None or hit[1] is not manifest or hit[2] != kind:
+            if (
+                nid not in old_manifests
+                or old_manifests[nid] is not manifest
+                or old_kinds.get(nid) != kind
+            ):
                 touched.append(nid)
-            hit = (node, manifest, kind)
-        new_nodes[nid] = hit
-        manifests[nid] = hit[1]
-        if hit[2] == "trigger":
-            triggers.append(nid)
-        elif hit[2] == "join":
-            joins.append(nid)
+        manifests[nid] = manifest
+        if kind is not None:
+            kinds[nid] = kind
+            if kind == "trigger":
+                triggers.append(nid)
+            elif kind == "join":
+                joins.append(nid)
     # The ids bucketed for did-you-mean: built on the first unknown node only, and
     # taken over while the ids are the same
     names: list[_NamesByLength] = old_names if old_nodes.keys() == nodes.keys() else []
@@ -522,7 +529,9 @@ def _resolve_connections(
             old_run[4], old_run[3], list(nodes), triggers, joins, added, removed, touched
         )
         reused: _Run = (connections, old_run[1], replayed, old_run[3], graph, old_run[5])
-        ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, reused))
+        ctx.memo.put(
+            "connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, reused)
+        )
         return replayed, graph, manifests
     problems: list[_Problem] = []
     edges: list[Edge] = []
@@ -561,7 +570,9 @@ def _resolve_connections(
                 graph,
                 _unknown_nodes(kept_problems),
             )
-            ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, cut))
+            ctx.memo.put(
+                "connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, cut)
+            )
             return kept_problems, graph, manifests
     get = manifests.get
     # The last resolution's edges by their connection's value object (alive in its
@@ -654,7 +665,7 @@ def _resolve_connections(
     run: _Run | None = None
     if connections is not None:
         run = (connections, tuple(loose), problems, edges, graph, _unknown_nodes(problems))
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (new_nodes, names, run))
+    ctx.memo.put("connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, run))
     return problems, graph, manifests
 
 
