@@ -11,6 +11,7 @@ import json
 
 from bench.genflow import generate_text
 from nodeforge.analysis.engine import MISSING, NO_ERRORS, Memo, analyze
+from nodeforge.analysis.rules import checks
 from nodeforge.analysis.workspace import load_workspace
 from tests.test_incremental_gestures import CONNECTIONS_END, add_connection, add_node, walk
 
@@ -140,3 +141,23 @@ def test_a_node_named_only_by_a_connection_that_is_no_edge_counts_as_named() -> 
     steps.append(add_node(steps[-1], {"id": "ghost", "type": "util/log", "version": "1.0.0"}))
     steps.append(steps[-1].replace(iso.replace("util/log", "flow/if"), iso))
     walk(base, steps)
+
+
+def test_a_type_mismatch_is_located_at_its_connection_after_an_insertion_before_it() -> None:
+    """Nothing is kept for a node whose incoming edges fit (most nodes); a node with a
+    mismatch keeps its comparisons, located again when its edges' indexes move."""
+    base = generate_text(30, error_rate=0)
+    schema = {"type": "object", "required": ["f3"], "properties": {"f3": {"type": "string"}}}
+    strict = {
+        "id": "strict",
+        "type": "code/go",
+        "version": "1.0.0",
+        "config": {"source": "return input, nil", "input_schema": schema},
+    }
+    steps = [add_connection(add_node(base, strict), "n3.out", "strict.in")]
+    assert "NF009" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
+    at = steps[0].index('"connections": [') + len('"connections": [')
+    steps.append(steps[0][:at] + '\n    {"from": "n5.out", "to": "n7.in"},' + steps[0][at:])
+    walk(base, steps)
+    kept = analyze(steps[1], workspace=WORKSPACE, previous=analyze(steps[0], workspace=WORKSPACE))
+    assert list(kept.memo.get("edge-types", checks._LAST_FACTS)[1]) == ["strict"]

@@ -1520,21 +1520,23 @@ def _check_connection_types(
     analysis' (every other node kept its facts, hence its incoming edges: see
     ``check_types``)."""
     doc, graph, facts = ctx.doc, ctx.graph, ctx.facts
-    # Per target node: its facts and incoming edges last time, and per edge the types
-    # compared and the result. A node whose facts (hence accepted types) and edges are
-    # the very same objects, and none of whose sources has new output types, has the
-    # same results: after a gesture only the nodes around the change compare again.
+    # Last time: the output types, per target node with a mismatch on an edge into it
+    # its facts, incoming edges and the types compared (``_Mismatched``), and the facts
+    # of every node. A node without an entry was clean with its facts then (most nodes:
+    # nothing is kept for them). A node whose facts (hence accepted types and, but for
+    # indexes, incoming edges) are the very same objects, and none of whose sources has
+    # new output types, has the same results: after a gesture only the nodes around
+    # the change compare again.
     last = ctx.memo.get("edge-types", _LAST_FACTS, None)
-    results: dict[str, _EdgeTypes]
-    if last is MISSING or last[2] is not last_facts:  # not the same previous analysis
-        old_outputs: dict[str, dict[str, Type]] = {} if last is MISSING else last[0]
-        previous: dict[str, _EdgeTypes] = {} if last is MISSING else last[1]
-        results, todo = {}, graph.nodes
+    old_outputs: dict[str, dict[str, Type]]
+    previous: dict[str, _Mismatched]
+    old_facts: dict[str, NodeFacts]
+    old_outputs, previous, old_facts = ({}, {}, {}) if last is MISSING else last
+    mismatched: dict[str, _Mismatched]
+    if old_facts is not last_facts:  # not the same previous analysis: every node
+        mismatched, todo = {}, graph.nodes
     else:
-        old_outputs, previous = last[0], last[1]
-        results = dict(previous)
-        for nid in previous.keys() - graph.successors.keys():
-            del results[nid]
+        mismatched = {nid: e for nid, e in previous.items() if nid in graph.successors}
         # Only the nodes typed again can have other output types: the nodes they lead
         # to compare again, with themselves.
         todo = [*retyped, *(e.target for nid in retyped for e in graph.successors.get(nid, ()))]
@@ -1543,43 +1545,36 @@ def _check_connection_types(
     for nid in todo:
         target = facts[nid]
         if target.manifest is None:
-            results.pop(nid, None)
+            mismatched.pop(nid, None)
             continue
-        entry = previous.get(nid)
-        if entry is target and nid not in dirty:
-            # Clean last time with these facts, hence the same edges but for their
-            # indexes (``check_types`` shares facts only then): clean again.
-            results[nid] = entry
-            continue
-        predecessors = graph.predecessors[nid]
-        if (
-            entry is None
-            or type(entry) is not tuple
-            or nid in dirty
-            or entry[0] is not target
-            or entry[1] != predecessors  # mostly the very same Edge objects
-        ):
-            compared = _edge_types(ctx, target, predecessors, outputs)
-            if not any(c[3] for c in compared):
-                results[nid] = target  # no mismatch: the facts alone (memory per node)
+        if nid not in dirty:
+            entry = previous.get(nid)
+            if entry is None and old_facts.get(nid) is target:
+                continue  # clean with these facts: clean again
+            if entry is not None and entry[0] is target:
+                mismatched[nid] = entry
                 continue
-            entry = (target, predecessors, compared)
-        results[nid] = entry
-    for nid, entry in results.items():
-        if type(entry) is tuple:
-            for edge, src, _dst, mismatches in entry[2]:
-                if mismatches:
-                    _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
-    ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, results, facts))
+        predecessors = graph.predecessors[nid]
+        compared = _edge_types(ctx, target, predecessors, outputs)
+        if any(c[3] for c in compared):
+            mismatched[nid] = (target, predecessors, compared)
+        else:
+            mismatched.pop(nid, None)
+    for nid, entry in mismatched.items():
+        predecessors = graph.predecessors[nid]
+        if entry[1] != predecessors:  # the same edges, at other indexes: located anew
+            compared = _edge_types(ctx, entry[0], predecessors, outputs)
+            entry = mismatched[nid] = (entry[0], predecessors, compared)
+        for edge, src, _dst, mismatches in entry[2]:
+            if mismatches:
+                _report_mismatches(ctx, doc, facts, nid, edge, src, mismatches)
+    ctx.memo.put("edge-types", _LAST_FACTS, None, (outputs, mismatched, facts))
 
 
-#: Per target node: its facts alone when no edge into it has a mismatch (most nodes: an
-#: open document keeps one entry per node), else its facts, its incoming edges, and per
-#: edge (that has a declared input type) the edge, the source's type, the accepted
+#: A target node with a type mismatch on an edge into it: its facts, its incoming edges,
+#: per edge (that has a declared input type) the edge, the source's type, the accepted
 #: type, the mismatches.
-_EdgeTypes = (
-    NodeFacts | tuple[NodeFacts, Sequence[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
-)
+_Mismatched = tuple[NodeFacts, Sequence[Edge], list[tuple[Edge, Type, Type, Sequence[Any]]]]
 
 
 def _edge_types(
