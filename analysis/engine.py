@@ -625,12 +625,20 @@ def check_string(
 def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> tuple[ExpressionSite, ...]:
     """The node's expression sites, in a tuple (a list costs more, kept per node)."""
     node_id, index = node.id or "", node.index
+    if len(_CONFIG_PATHS) > 4096:
+        _CONFIG_PATHS.clear()
+    shared = _CONFIG_PATHS.setdefault
     return tuple(
         [
-            ExpressionSite(node_id, index, config_path, source, is_template)
+            ExpressionSite(node_id, index, shared(config_path, config_path), source, is_template)
             for config_path, source, is_template in config_strings(manifest, node.config)
         ]
     )
+
+
+# A config path -> that very tuple: the sites of every node of a type mostly have the
+# same paths (``("condition",)``), kept per site of every open document.
+_CONFIG_PATHS: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
 
 
 def active_output_ports(manifest: NodeManifest, config: dict[str, Any]) -> list[str]:
