@@ -24,7 +24,9 @@ ENDPOINT_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use, not on import (~10 ms): the structure check asks
+    # the models only about documents analysis/flowshape.py is not sure of.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NodePosition(_Strict):
@@ -85,7 +87,7 @@ class Connection(_Strict):
     from_: str = Field(alias="from", pattern=ENDPOINT_PATTERN, description="`node.output_port`")
     to: str = Field(pattern=ENDPOINT_PATTERN, description="`node.input_port`")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class FlowTest(_Strict):
@@ -99,7 +101,7 @@ class FlowTest(_Strict):
 
 
 class Flow(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     schema_uri: str | None = Field(
         default=None, alias="$schema", description="Optional: the JSON Schema, for generic editors."

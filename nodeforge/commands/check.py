@@ -10,7 +10,6 @@ from nodeforge.analysis.catalog import CatalogError
 from nodeforge.analysis.diagnostics import Diagnostic, Severity
 from nodeforge.analysis.engine import analyze
 from nodeforge.analysis.flow import decode_source
-from nodeforge.analysis.model import flow_json_schema_text
 from nodeforge.analysis.text import LineIndex
 from nodeforge.analysis.workspace import Workspace, WorkspaceError, find_root, load_workspace
 from nodeforge.commands.paths import iter_flow_files
@@ -88,6 +87,8 @@ def _display(path: Path) -> str:
 
 def print_schema(args: argparse.Namespace) -> int:
     if not getattr(args, "catalog", False):
+        from nodeforge.analysis.model import flow_json_schema_text  # builds the models
+
         sys.stdout.write(flow_json_schema_text())
         return 0
     from nodeforge.analysis.catalog_schema import flow_schema_with_catalog_text

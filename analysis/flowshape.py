@@ -1,0 +1,184 @@
+"""Whether a flow document has the file format's structure, without pydantic.
+
+:mod:`nodeforge.analysis.model` defines the format as pydantic models, and the structure
+check (``NF002``) judges documents by them. Importing pydantic and building those
+validators costs ~20 ms of every ``nodeforge check`` and ``generate`` (pydantic's plugin
+lookup imports ``importlib.metadata``), for documents that are nearly always plainly
+valid. The functions here answer for those in plain Python, and ask the models (imported
+then) only about documents they are not sure of: anything invalid or unusual (a key
+spelt by field name rather than alias, a pattern matched by a non-ASCII digit...). So
+the verdict is the models' own by construction; only its cost differs
+(``tests/test_flowshape.py`` checks the two agree on many mutated documents).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+__all__ = ["flow_valid", "nodes_valid", "surely_valid_flow", "surely_valid_node"]
+
+# The models' patterns (model.py) with ASCII classes and no `$` before a final newline
+# (pydantic-core's regexes match `$` at the very end only): what they accept here the
+# models accept; the rest is left to them.
+_NODE_ID = re.compile(r"[a-z][a-z0-9_]*\Z")
+_TYPE = re.compile(r"[a-z][a-z0-9_-]*/[a-z][a-z0-9_-]*\Z")
+_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\Z")
+_ENDPOINT = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?\Z")
+
+_NODE_KEYS = frozenset({"id", "type", "version", "title", "description", "position", "config"})
+_FLOW_KEYS = frozenset(
+    {"$schema", "nodeforge", "id", "name", "description", "nodes", "connections", "tests"}
+)
+_TEST_KEYS = frozenset({"name", "trigger", "input", "expect", "fixtures"})
+
+
+def _text(value: Any, pattern: re.Pattern[str]) -> bool:
+    return type(value) is str and pattern.match(value) is not None
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _number(value: Any) -> bool:
+    # An int too large for a float is not a number to the model (10**400 is refused).
+    return type(value) is float or (type(value) is int and -(2**63) <= value < 2**63)
+
+
+def _str_dict(value: Any) -> bool:
+    return type(value) is dict and all(type(k) is str for k in value)
+
+
+def surely_valid_node(node: Any) -> bool:
+    """True when ``node`` is certainly valid as ``model.Node`` (strict); False says only
+    that this function is not sure."""
+    if type(node) is not dict or not node.keys() <= _NODE_KEYS:
+        return False
+    node_id, node_type, version = node.get("id"), node.get("type"), node.get("version")
+    if type(node_id) is not str or _node_id(node_id) is None:
+        return False
+    # A flow has few types and versions: each is matched once.
+    if type(node_type) is not str or type(version) is not str:
+        return False
+    if node_type not in _good_types:
+        if _TYPE.match(node_type) is None or len(_good_types) > _MAX_KNOWN:
+            return False
+        _good_types.add(node_type)
+    if version not in _good_versions:
+        if _VERSION.match(version) is None or len(_good_versions) > _MAX_KNOWN:
+            return False
+        _good_versions.add(version)
+    title, description = node.get("title"), node.get("description")
+    if not (title is None or type(title) is str) or not (
+        description is None or type(description) is str
+    ):
+        return False
+    position = node.get("position")
+    if position is not None and not (
+        type(position) is dict
+        and position.keys() == _XY
+        and _number(position["x"])
+        and _number(position["y"])
+    ):
+        return False
+    config = node.get("config", _EMPTY)
+    return config is _EMPTY or _str_dict(config)
+
+
+_node_id = _NODE_ID.match
+_good_types: set[str] = set()
+_good_versions: set[str] = set()
+_MAX_KNOWN = 10_000
+_XY = frozenset({"x", "y"})
+_EMPTY: dict[str, Any] = {}
+
+
+def _surely_valid_connection(connection: Any) -> bool:
+    return (
+        type(connection) is dict
+        and connection.keys() == {"from", "to"}
+        and _text(connection["from"], _ENDPOINT)
+        and _text(connection["to"], _ENDPOINT)
+    )
+
+
+def _surely_valid_test(test: Any) -> bool:
+    return (
+        type(test) is dict
+        and test.keys() <= _TEST_KEYS
+        and type(test.get("name")) is str
+        and _text(test.get("trigger"), _NODE_ID)
+        and ("fixtures" not in test or _str_dict(test["fixtures"]))
+    )
+
+
+def surely_valid_flow(value: Any) -> bool:
+    """True when ``value`` is certainly valid as ``model.Flow`` (strict), nodes included;
+    False says only that this function is not sure."""
+    if type(value) is not dict or not value.keys() <= _FLOW_KEYS:
+        return False
+    if not (
+        value.get("nodeforge") == "1"
+        and type(value.get("nodeforge")) is str
+        and _text(value.get("id"), _NODE_ID)
+        and _optional_str(value.get("$schema"))
+        and _optional_str(value.get("name"))
+        and _optional_str(value.get("description"))
+    ):
+        return False
+    for key, item_valid in (
+        ("nodes", surely_valid_node),
+        ("connections", _surely_valid_connection),
+        ("tests", _surely_valid_test),
+    ):
+        items = value.get(key, [])
+        if type(items) is not list or not all(map(item_valid, items)):
+            return False
+    return True
+
+
+def nodes_valid(nodes: list[Any]) -> bool:
+    """Whether every one of ``nodes`` is valid as ``model.Node`` (strict, as the
+    ``NodeFields`` validator says); the models are asked only when this is not sure."""
+    if all(map(surely_valid_node, nodes)):
+        return True
+    from pydantic import ValidationError
+
+    try:
+        _nodes_adapter().validate_python(nodes, strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
+def flow_valid(value: Any) -> bool:
+    """Whether ``value`` is valid as ``model.Flow`` (strict); the model is asked only when
+    this is not sure."""
+    if surely_valid_flow(value):
+        return True
+    from pydantic import ValidationError
+
+    from nodeforge.analysis.model import Flow
+
+    try:
+        Flow.model_validate(value, strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
+_adapter: list[TypeAdapter[Any]] = []
+
+
+def _nodes_adapter() -> TypeAdapter[Any]:
+    if not _adapter:
+        from pydantic import TypeAdapter
+
+        from nodeforge.analysis.model import NodeFields
+
+        _adapter.append(TypeAdapter(list[NodeFields]))
+    return _adapter[0]
