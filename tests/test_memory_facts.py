@@ -161,3 +161,18 @@ def test_a_type_mismatch_is_located_at_its_connection_after_an_insertion_before_
     walk(base, steps)
     kept = analyze(steps[1], workspace=WORKSPACE, previous=analyze(steps[0], workspace=WORKSPACE))
     assert list(kept.memo.get("edge-types", checks._LAST_FACTS)[1]) == ["strict"]
+
+
+def test_the_second_node_of_an_id_becomes_its_first() -> None:
+    """The connections' node table is the document's node list: a node at the same place
+    is the same node, the first of its id unless that id was given twice."""
+    base = generate_text(30, error_rate=0)
+    one = {"id": "dup", "type": "util/log", "version": "1.0.0", "config": {}}
+    two = {"id": "dup", "type": "flow/if", "version": "1.0.0", "config": {"condition": "true"}}
+    steps = [add_connection(add_node(add_node(base, one), two), "dup.true", "n7.in")]
+    steps.append(
+        steps[0].replace('{"id": "dup", "type": "util/log"', '{"id": "solo", "type": "util/log"')
+    )
+    assert "NF007" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
+    assert "NF007" not in {d.code for d in analyze(steps[1], workspace=WORKSPACE).diagnostics}
+    walk(base, steps)

@@ -450,14 +450,16 @@ def _resolve_connections(
     connection, by its value object), so adding or removing a node or a connection
     costs little per other connection."""
     doc = ctx.doc
-    # The previous resolution's tables: node id -> NodeInfo, node id -> manifest, node
+    # The previous resolution's tables: its document's nodes (the very list), the ids
+    # named by more than one of them, node id -> manifest (of its first node), node
     # id -> kind (of the nodes that have one), the ids bucketed for did-you-mean, the
-    # last resolution of the connections (``_Run``). Plain dicts read inline: these
-    # loops run over every node and connection after each such change.
+    # last resolution of the connections (``_Run``). Plain lists and dicts read inline:
+    # these loops run over every node and connection after each such change.
     last = ctx.memo.get("connection-tables", _LAST_FACTS)
-    old_nodes, old_manifests, old_kinds, old_names, old_run = (
-        ({}, {}, {}, [], None) if last is MISSING else last
+    old_list, old_twice, old_manifests, old_kinds, old_names, old_run = (
+        ([], (), {}, {}, [], None) if last is MISSING else last
     )
+    kept = len(old_list)
     catalog = ctx.workspace.catalog
     nodes: dict[str, NodeInfo] = {}
     manifests: dict[str, NodeManifest | None] = {}
@@ -467,12 +469,18 @@ def _resolve_connections(
     # Ids that are new, or whose manifest or kind changed: what a connection touching
     # them resolves to may differ.
     touched: list[str] = []
-    for node in doc.nodes:
+    twice: list[str] = []
+    for index, node in enumerate(doc.nodes):
         nid = node.id
-        if nid is None or nid in nodes:
+        if nid is None:
+            continue
+        if nid in nodes:
+            twice.append(nid)
             continue
         nodes[nid] = node
-        if old_nodes.get(nid) is node:
+        # The same NodeInfo at the same place: the same node, the first of its id then
+        # unless its id was named twice.
+        if index < kept and old_list[index] is node and nid not in old_twice:
             manifest, kind = old_manifests[nid], old_kinds.get(nid)
         else:
             manifest = ctx.manifest(node)
@@ -496,7 +504,7 @@ def _resolve_connections(
                 joins.append(nid)
     # The ids bucketed for did-you-mean: built on the first unknown node only, and
     # taken over while the ids are the same
-    names: list[_NamesByLength] = old_names if old_nodes.keys() == nodes.keys() else []
+    names: list[_NamesByLength] = old_names if old_manifests.keys() == nodes.keys() else []
 
     def names_of() -> _NamesByLength:
         if not names:
@@ -504,7 +512,7 @@ def _resolve_connections(
         return names[0]
 
     connections = doc.value.get("connections")
-    removed = old_nodes.keys() - nodes.keys() if old_run is not None else set()
+    removed = old_manifests.keys() - nodes.keys() if old_run is not None else set()
     # The very same connections: when none of them names a node added, removed or of
     # another manifest, they resolve to the same edges and problems (but for the
     # did-you-mean of an unknown node, which depends on every id), and the graph is the
@@ -515,7 +523,7 @@ def _resolve_connections(
         and not _names_any(old_run, touched)
         and not _names_any(old_run, removed)
     ):
-        added = [nid for nid in touched if nid not in old_nodes]
+        added = [nid for nid in touched if nid not in old_manifests]
         replayed: list[_Problem] = old_run[2]
         if old_run[5] and (added or removed):
             replayed = replayed[:]
@@ -530,7 +538,10 @@ def _resolve_connections(
         )
         reused: _Run = (connections, old_run[1], replayed, old_run[3], graph, old_run[5])
         ctx.memo.put(
-            "connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, reused)
+            "connection-tables",
+            _LAST_FACTS,
+            None,
+            (doc.nodes, frozenset(twice), manifests, kinds, names, reused),
         )
         return replayed, graph, manifests
     problems: list[_Problem] = []
@@ -571,7 +582,10 @@ def _resolve_connections(
                 _unknown_nodes(kept_problems),
             )
             ctx.memo.put(
-                "connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, cut)
+                "connection-tables",
+                _LAST_FACTS,
+                None,
+                (doc.nodes, frozenset(twice), manifests, kinds, names, cut),
             )
             return kept_problems, graph, manifests
     get = manifests.get
@@ -583,7 +597,7 @@ def _resolve_connections(
     if old_run is not None and base is None and old_run[3]:
         values = old_run[0]
         reusable = {id(values[e.index]): e for e in old_run[3]}
-    changed = {*touched, *(old_nodes.keys() - nodes.keys())} if reusable else set()
+    changed = {*touched, *(old_manifests.keys() - nodes.keys())} if reusable else set()
     for conn in todo:
         source, target, value = conn.source, conn.target, conn.value
         edge = reusable.get(id(value))
@@ -665,7 +679,12 @@ def _resolve_connections(
     run: _Run | None = None
     if connections is not None:
         run = (connections, tuple(loose), problems, edges, graph, _unknown_nodes(problems))
-    ctx.memo.put("connection-tables", _LAST_FACTS, None, (nodes, manifests, kinds, names, run))
+    ctx.memo.put(
+        "connection-tables",
+        _LAST_FACTS,
+        None,
+        (doc.nodes, frozenset(twice), manifests, kinds, names, run),
+    )
     return problems, graph, manifests
 
 
