@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jinja2
 
@@ -112,9 +112,9 @@ def executor_package(node_type: str, version: str) -> tuple[str, str]:
     return go_package(node_type), f"{CATALOG_MODULE}/{node_type}/{version}"
 
 
-@dataclass(frozen=True)
-class LineMark:
-    """A ``//line`` directive: flow line/column (1-based) -> node and config path."""
+class LineMark(NamedTuple):
+    """A ``//line`` directive: flow line/column (1-based) -> node and config path (a
+    tuple: two per node are made, in a hot loop)."""
 
     line: int
     column: int
