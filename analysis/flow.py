@@ -70,21 +70,48 @@ _set_port = Endpoint.__dict__["port"].__set__
 def parse_endpoint(text: Any) -> Endpoint | None:
     if not isinstance(text, str) or not text:
         return None
+    node, port = _end(text)
+    return _make_endpoint(node, port)
+
+
+def _make_endpoint(node: str, port: str | None) -> Endpoint:
+    endpoint = _new_object(Endpoint)
+    _set_node(endpoint, node)
+    _set_port(endpoint, port)
+    return endpoint
+
+
+def _end(text: str) -> tuple[str, str | None]:
+    """The node id and port (None without a dot) of a connection's non-empty end."""
     node, dot, port = text.partition(".")
     # Interned: a node id is named by each connection of the node, a port name by
     # thousands of them; one string each (an open document's memory).
-    endpoint = _new_object(Endpoint)
-    _set_node(endpoint, sys.intern(node))
-    _set_port(endpoint, sys.intern(port) if dot else None)
-    return endpoint
+    return intern(node), intern(port) if dot else None
 
 
 @dataclass(slots=True)
 class ConnectionInfo:
+    """One connection. Its ends are kept as the node id and port that ``from`` and ``to``
+    name (interned strings; the node None where the end is missing or not a string),
+    not as two ``Endpoint`` objects: 80 bytes less per connection of an open document.
+    ``source`` and ``target`` make the endpoints when asked."""
+
     index: int
-    source: Endpoint | None
-    target: Endpoint | None
     value: dict[str, Any]
+    source_node: str | None = None
+    source_port: str | None = None  # None when the end names only a node
+    target_node: str | None = None
+    target_port: str | None = None
+
+    @property
+    def source(self) -> Endpoint | None:
+        node = self.source_node
+        return None if node is None else _make_endpoint(node, self.source_port)
+
+    @property
+    def target(self) -> Endpoint | None:
+        node = self.target_node
+        return None if node is None else _make_endpoint(node, self.target_port)
 
     @property
     def path(self) -> JsonPath:
@@ -223,11 +250,13 @@ def _read_connections(
             continue
         if not isinstance(raw, dict):
             raw = {}
-        connections.append(
-            ConnectionInfo(
-                index, parse_endpoint(raw.get("from")), parse_endpoint(raw.get("to")), raw
-            )
-        )
+        conn = ConnectionInfo(index, raw)
+        source, target = raw.get("from"), raw.get("to")
+        if type(source) is str and source:
+            conn.source_node, conn.source_port = _end(source)
+        if type(target) is str and target:
+            conn.target_node, conn.target_port = _end(target)
+        connections.append(conn)
     return connections
 
 

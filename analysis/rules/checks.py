@@ -599,13 +599,17 @@ def _resolve_connections(
         reusable = {id(values[e.index]): e for e in old_run[3]}
     changed = {*touched, *(old_manifests.keys() - nodes.keys())} if reusable else set()
     for conn in todo:
-        source, target, value = conn.source, conn.target, conn.value
+        # The ends read as strings (no Endpoint made but for a problem): this loop runs
+        # over every connection of a document analysed afresh.
+        source, source_port = conn.source_node, conn.source_port
+        target, target_port = conn.target_node, conn.target_port
+        value = conn.value
         edge = reusable.get(id(value))
         if (
             edge is not None
             and source is not None
             and target is not None
-            and (not changed or (source.node not in changed and target.node not in changed))
+            and (not changed or (source not in changed and target not in changed))
         ):
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
             if edge.index != conn.index:
@@ -614,44 +618,28 @@ def _resolve_connections(
                 )
         else:
             # The common case inline (a named port of a known node): no call per end.
-            if (
-                source is not None
-                and source.port is not None
-                and (source_manifest := get(source.node)) is not None
-                and source.port in source_manifest.outputs
+            if not (
+                source_port is not None
+                and (source_manifest := get(source)) is not None  # type: ignore[arg-type]
+                and source_port in source_manifest.outputs
             ):
-                resolved_source: Endpoint | None = source
-            else:
-                resolved_source = _endpoint(
-                    problems, conn, "from", source, nodes, names_of, manifests, output=True
+                end = _endpoint(
+                    problems, conn, "from", conn.source, nodes, names_of, manifests, output=True
                 )
-            if (
-                target is not None
-                and target.port is not None
-                and (target_manifest := get(target.node)) is not None
-                and target.port in target_manifest.inputs
+                source, source_port = (end.node, end.port) if end is not None else (None, None)
+            if not (
+                target_port is not None
+                and (target_manifest := get(target)) is not None  # type: ignore[arg-type]
+                and target_port in target_manifest.inputs
             ):
-                resolved_target: Endpoint | None = target
-            else:
-                resolved_target = _endpoint(
-                    problems, conn, "to", target, nodes, names_of, manifests, output=False
+                end = _endpoint(
+                    problems, conn, "to", conn.target, nodes, names_of, manifests, output=False
                 )
-            if resolved_source is None or resolved_target is None:
-                loose.append(
-                    (
-                        conn.index,
-                        source.node if source is not None else None,
-                        target.node if target is not None else None,
-                    )
-                )
+                target, target_port = (end.node, end.port) if end is not None else (None, None)
+            if source is None or target is None:
+                loose.append((conn.index, conn.source_node, conn.target_node))
                 continue
-            edge = new_edge(
-                resolved_source.node,
-                resolved_source.port or "",
-                resolved_target.node,
-                resolved_target.port or "",
-                conn.index,
-            )
+            edge = new_edge(source, source_port or "", target, target_port or "", conn.index)
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
         first = seen.get(key)
         if first is None and base is not None:
