@@ -63,12 +63,17 @@ class FlowGraph:
                 into.append(edge)
         # Kept as tuples, per node of every open document: a tuple of one edge takes 48
         # bytes, a list grown by appending 88, and every node without edges shares ().
-        self.successors: dict[str, tuple[Edge, ...]] = {
-            n: tuple(out) for n, out in successors.items()
-        }
-        self.predecessors: dict[str, tuple[Edge, ...]] = {
-            n: tuple(into) for n, into in predecessors.items()
-        }
+        # An edge that is the only one out of its source and into its target (a chain)
+        # is one tuple, shared by both.
+        out_of: dict[str, tuple[Edge, ...]] = {n: tuple(e) for n, e in successors.items()}
+        in_to: dict[str, tuple[Edge, ...]] = {}
+        for n, edges_in in predecessors.items():
+            if len(edges_in) == 1 and len(alone := out_of[edges_in[0].source]) == 1:
+                in_to[n] = alone
+            else:
+                in_to[n] = tuple(edges_in)
+        self.successors: dict[str, tuple[Edge, ...]] = out_of
+        self.predecessors: dict[str, tuple[Edge, ...]] = in_to
         self.triggers: list[str] = [t for t in triggers if t in self.successors]
         # Nodes that wait for all their inputs (e.g. flow/merge) instead of any one.
         self.joins: frozenset[str] = frozenset(joins)
