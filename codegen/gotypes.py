@@ -348,10 +348,23 @@ class GoTypes:
         self._keys = _Keys()
         self._prefixes: dict[int, GoStruct] = {}  # key of a struct's fields -> first struct
         self._by_name: dict[str, GoStruct] = {}
+        self._go_memo: dict[int, tuple[Type, str]] = {}  # id(type) -> (type kept, Go type)
 
     # -- Go types ----------------------------------------------------------------
 
     def go(self, t: Type, hint: str = "Value") -> str:
+        # Asked again and again for the same port types (each use of a node's input or
+        # output): a type's Go type, once given, stays that (a struct keeps its name). Not
+        # kept for maps, which become structs if one of their key is made later.
+        hit = self._go_memo.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        go = self._go(t, hint)
+        if "map[" not in go:
+            self._go_memo[id(t)] = (t, go)
+        return go
+
+    def _go(self, t: Type, hint: str) -> str:
         t = _simplify(t, self._keys)
         scalar = _SCALARS.get(type(t))
         if scalar is not None:
