@@ -66,8 +66,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Short ints by their text. An int above 256 is an object of its own (28 bytes) each
+# time the scanner reads one, and a document repeats them: canvas positions on a grid
+# (two per node), counts, timeouts. Bounded, like the other shared caches.
+_INTS: dict[str, int] = {}
+
+
+def _shared_int(text: str) -> int:
+    value = _INTS.get(text)
+    if value is None:
+        value = int(text)
+        if len(text) <= 6:
+            if len(_INTS) >= 1024:
+                _INTS.clear()
+            _INTS[text] = value
+    return value
+
+
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_pairs_without_duplicates, parse_constant=_reject_constant
+    object_pairs_hook=_pairs_without_duplicates,
+    parse_constant=_reject_constant,
+    parse_int=_shared_int,
 )
 _scan_once = _DECODER.scan_once  # type: ignore[attr-defined]
 # For re-scanning text the checked scanner already accepted (lazy expansion): only the

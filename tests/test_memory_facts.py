@@ -176,3 +176,11 @@ def test_the_second_node_of_an_id_becomes_its_first() -> None:
     assert "NF007" in {d.code for d in analyze(steps[0], workspace=WORKSPACE).diagnostics}
     assert "NF007" not in {d.code for d in analyze(steps[1], workspace=WORKSPACE).diagnostics}
     walk(base, steps)
+
+
+def test_equal_short_ints_of_a_document_are_one_object() -> None:
+    text = json.dumps({"nodes": [{"position": {"x": 1250, "y": 1250}}, {"x": 1250, "big": 10**12}]})
+    value = analyze(text, workspace=WORKSPACE).document.value
+    first, second = value["nodes"]
+    assert first["position"]["x"] is first["position"]["y"] is second["x"]
+    assert second["big"] == 10**12
