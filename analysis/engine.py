@@ -195,6 +195,12 @@ class Memo:
         dropped (they would keep the previous snapshot's graph and facts alive)."""
         self._old = {}
 
+    def discard(self, kind: str, key: Any) -> None:
+        """Drop this analysis' entry for ``key``, if any (another entry stands for it)."""
+        entries = self._entries.get(kind)
+        if entries is not None:
+            entries.pop(id(key), None)
+
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
         """Store ``value`` for ``key`` and ``extra``; True without an extra is a mark:
         the key alone is kept."""

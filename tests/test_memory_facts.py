@@ -48,11 +48,14 @@ def _located(analysis: object) -> list[tuple[str, object, str]]:
 def test_a_node_moved_reports_its_expression_where_it_now_is() -> None:
     before = _flow([])
     after = _flow([{"id": "z", "type": "util/log", "version": "1.0.0", "config": {}}])
-    current = analyze(after, workspace=WORKSPACE, previous=analyze(before, workspace=WORKSPACE))
+    previous = analyze(before, workspace=WORKSPACE)
+    current = analyze(after, workspace=WORKSPACE, previous=previous)
     fresh = analyze(after, workspace=WORKSPACE)
     assert "NF018" in {d.code for d in fresh.diagnostics}
     assert _located(current) == _located(fresh)
-    assert current.facts["a"].expressions[0].path == ("nodes", 2, "config", "values", "f")
+    site, was = current.facts["a"].expressions[0], previous.facts["a"].expressions[0]
+    assert site.path == ("nodes", 2, "config", "values", "f")
+    assert site.result is was.result  # not checked again: its previous facts' typing
 
 
 def test_nodes_fed_the_same_type_share_their_port_mappings() -> None:
@@ -124,6 +127,7 @@ def test_a_node_of_invalid_structure_is_never_marked_sound() -> None:
     walk(base, steps)
     memo = analyze(steps[-1], workspace=WORKSPACE).memo
     assert len(memo._entries["sound-node"]) == 40  # every node but `bad`
+    assert len(memo._entries["structure"]) == 2 + 1  # `odd`, `bad` (problems), connections
 
 
 def test_a_node_named_only_by_a_connection_that_is_no_edge_counts_as_named() -> None:

@@ -256,6 +256,7 @@ def check_nodes(ctx: CheckContext) -> None:
                     memo.put("node-problems", node.value, node.index, problems)
                 elif ok is True:
                     memo.put(_SOUND, node.value, None, True)
+                    memo.discard("structure", node.value)  # the sound mark says it too
                 else:
                     memo.put("node-problems", node.value, None, True)
                 known[node.index] = problems or True
@@ -1087,10 +1088,27 @@ def check_types(ctx: CheckContext) -> None:
             input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
         fact.input = input_type
         # A node whose value object and incoming types are unchanged keeps its types,
-        # unless its expressions read other nodes (whose types may have changed).
-        answers = node_answers(ctx, node, manifest) if nid in askers else _NO_ANSWERS
-        inputs_key = (manifest, tuple(fact.input_types.values()), answers)
-        cached = ctx.memo.get("facts", fact.node.value, inputs_key)
+        # unless its expressions read other nodes (whose types may have changed): those
+        # of its previous facts (moved, or its edges changed), or for a node asking a
+        # flow's answer, of the memo (with the answers). Not a loop that may collect: its
+        # previous facts are those of its second typing.
+        cached: Any = MISSING
+        inputs_key: Any = None
+        if nid in askers:
+            answers = node_answers(ctx, node, manifest)
+            inputs_key = (manifest, tuple(fact.input_types.values()), answers)
+            cached = ctx.memo.get("facts", fact.node.value, inputs_key)
+        else:
+            answers = _NO_ANSWERS
+            if (
+                before is not None
+                and before.node.value is node.value
+                and before.manifest is manifest
+                and not before.names_nodes
+                and before.input_types == fact.input_types
+                and not _ports(manifest).collects
+            ):
+                cached = (before.expressions, before.declared_inputs, before.output_types)
         if cached is not MISSING:
             fact.expressions, fact.declared_inputs, fact.output_types = cached
             if fact.expressions and fact.expressions[0].index != node.index:
@@ -1100,7 +1118,7 @@ def check_types(ctx: CheckContext) -> None:
             _type_node(fact, manifest, env_for(input_type), checked, answers)
             fact.output_types = _shared_ports(ports_of, fact.output_types)
             _note_sites(fact, predecessors, outputs)
-            if not fact.names_nodes:
+            if inputs_key is not None and not fact.names_nodes:
                 ctx.memo.put(
                     "facts",
                     fact.node.value,
