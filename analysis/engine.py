@@ -114,7 +114,7 @@ class Memo:
     which keeps ids unique; entries not used by an analysis are dropped after it.
     """
 
-    __slots__ = ("_entries", "_old")
+    __slots__ = ("_entries", "_old", "_shrunk")
 
     def __init__(self, previous: Memo | None = None) -> None:
         # kind -> id(key) -> (key, extra, value), or the key alone for a mark (``put``
@@ -124,6 +124,7 @@ class Memo:
         # an open document).
         self._old: dict[str, dict[int, Any]] = previous._entries if previous is not None else {}
         self._entries: dict[str, dict[int, Any]] = {}
+        self._shrunk: set[str] = set()  # kinds with entries discarded: repacked to settle
 
     def get(self, kind: str, key: Any, extra: Any = None) -> Any:
         """The stored value, or ``MISSING``; ``extra`` must be equal too (but for a mark:
@@ -194,12 +195,15 @@ class Memo:
         """The analysis is done: what it did not use of the previous one's entries is
         dropped (they would keep the previous snapshot's graph and facts alive)."""
         self._old = {}
+        for kind in self._shrunk:  # a dict keeps its size when entries are removed
+            self._entries[kind] = dict(self._entries[kind])
+        self._shrunk.clear()
 
     def discard(self, kind: str, key: Any) -> None:
         """Drop this analysis' entry for ``key``, if any (another entry stands for it)."""
         entries = self._entries.get(kind)
-        if entries is not None:
-            entries.pop(id(key), None)
+        if entries is not None and entries.pop(id(key), None) is not None:
+            self._shrunk.add(kind)
 
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
         """Store ``value`` for ``key`` and ``extra``; True without an extra is a mark:

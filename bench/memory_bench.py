@@ -3,17 +3,21 @@
     python -m bench.memory_bench            # 1,000 and 5,000 nodes
     python -m bench.memory_bench 5000 --top 15
     python -m bench.memory_bench --owners   # what holds it: text, values, tree, facts, ...
+    python -m bench.memory_bench --opened   # also a document just opened (not edited yet)
 
 What the server keeps per open document is its newest text and that text's analysis
 (parse tree, node facts, graph, diagnostics, the memo the next analysis reuses),
 reached incrementally as in the editor: the document is analysed, then one node is
 added and it is analysed again with the previous analysis, which is then dropped.
 Measured with ``tracemalloc`` (Python allocations still alive after a garbage
-collection, the text included), against the UTF-8 size of the text. Caches shared by
+collection, the text included), against the UTF-8 size of the text; ``--opened`` also
+measures the first analysis alone, what a document opened and not edited yet keeps
+(its memo holds what the first analysis found, not what an edit reused). Caches shared by
 every document (the catalog, the expression and schema caches) are warmed first and
 not counted. ``--top`` lists the source lines holding the most; ``--owners`` splits
 what is kept by the part of the analysis that holds it (each object counted once, for
-the first part listed that reaches it). The server also keeps each open document's
+the first part listed that reaches it; the memo's part is split by kind of entry too).
+The server also keeps each open document's
 line table (``LineIndex``: its snapshot's, shared with the analysis); it is counted
 apart, in the last column ("with lines").
 """
@@ -72,7 +76,7 @@ def owners(kept: Analysis) -> list[tuple[str, int, int]]:
         ("decoded JSON values", [root.value if root is not None else None]),
         ("parse tree (JsonNode, Property, offsets)", [doc.parsed]),
         ("nodes (NodeInfo)", [doc.nodes]),
-        ("connections (ConnectionInfo, Endpoint)", [doc._connections, doc._old_connections]),
+        ("connections (ConnectionInfo)", [doc._connections, doc._old_connections]),
         ("diagnostics", [kept.diagnostics]),
         ("graph", [kept.graph]),
         ("node facts", [kept.facts]),
@@ -81,22 +85,30 @@ def owners(kept: Analysis) -> list[tuple[str, int, int]]:
         ("the rest", [kept]),
     ]
     seen: set[int] = set()
-    return [(name, *_walk(roots, seen)) for name, roots in parts]
+    found = []
+    for name, roots in parts:
+        if name == "memo":  # by kind of entry, each in the order the analysis made it
+            for kind, entries in kept.memo._entries.items():
+                found.append((f"memo: {kind} ({len(entries):,})", *_walk([entries], seen)))
+        found.append((name, *_walk(roots, seen)))
+    return found
 
 
-def measure(n: int, top: int = 0, by_owner: bool = False) -> tuple[int, int, int]:
+def measure(
+    n: int, top: int = 0, by_owner: bool = False, opened: bool = False
+) -> tuple[int, int, int]:
     """(bytes of text, bytes kept, bytes of the line table) for a generated flow of
-    ``n`` nodes."""
+    ``n`` nodes, edited once (``opened``: just opened, analysed once)."""
     workspace = load_workspace(None)
     analyze(generate_text(n), workspace=workspace)  # warm the shared caches
     gc.collect()
     tracemalloc.start(1)
     base = tracemalloc.get_traced_memory()[0]
     text = generate_text(n)
-    first = analyze(text, workspace=workspace)
-    text = with_added_node(text, 0)
-    kept = analyze(text, workspace=workspace, previous=first)
-    del first
+    kept = analyze(text, workspace=workspace)
+    if not opened:
+        text = with_added_node(text, 0)
+        kept = analyze(text, workspace=workspace, previous=kept)
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - base
     if top:
@@ -119,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000])
     parser.add_argument("--top", type=int, default=0)
     parser.add_argument("--owners", action="store_true", help="split what is kept by owner")
+    parser.add_argument(
+        "--opened", action="store_true", help="also a document just opened, not edited yet"
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     print(
@@ -126,13 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         f"load {load[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M %Z')}"
     )
     for n in args.sizes:
-        size, used, lines = measure(n, args.top, args.owners)
-        print(
-            f"{n} nodes: text {size / 1e6:.2f} MB, kept {used / 1e6:.1f} MB, "
-            f"{used / size:.1f}x the text; with lines {(used + lines) / 1e6:.1f} MB, "
-            f"{(used + lines) / size:.1f}x",
-            flush=True,
-        )
+        for opened in (True, False) if args.opened else (False,):
+            size, used, lines = measure(n, args.top, args.owners, opened)
+            print(
+                f"{n} nodes{' (just opened)' if opened else ''}: text {size / 1e6:.2f} MB, "
+                f"kept {used / 1e6:.1f} MB, {used / size:.1f}x the text; with lines "
+                f"{(used + lines) / 1e6:.1f} MB, {(used + lines) / size:.1f}x",
+                flush=True,
+            )
     return 0
 
 

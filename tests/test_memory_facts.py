@@ -8,6 +8,7 @@ result as its key alone, and each shortcut still gives what a fresh analysis giv
 from __future__ import annotations
 
 import json
+import sys
 
 from bench.genflow import generate_text
 from nodeforge.analysis.engine import MISSING, NO_ERRORS, Memo, analyze
@@ -188,3 +189,18 @@ def test_equal_short_ints_of_a_document_are_one_object() -> None:
     first, second = value["nodes"]
     assert first["position"]["x"] is first["position"]["y"] is second["x"]
     assert second["big"] == 10**12
+
+
+def test_a_discarded_entry_leaves_a_table_repacked() -> None:
+    keys = [{"n": i} for i in range(200)]
+    memo = Memo()
+    for key in keys:
+        memo.put("kind", key, None, True)
+    big = sys.getsizeof(memo._entries["kind"])
+    for key in keys[1:]:
+        memo.discard("kind", key)
+    memo.discard("other", keys[0])  # no such table: nothing
+    assert memo.get("kind", keys[1]) is MISSING and memo.get("kind", keys[0]) is True
+    memo.settle()
+    assert sys.getsizeof(memo._entries["kind"]) < big / 10
+    assert memo.get("kind", keys[0]) is True
