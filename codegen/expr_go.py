@@ -168,6 +168,17 @@ class ExprCompiler:
     # -- types -------------------------------------------------------------------
 
     def type_of(self, e: Expr) -> Type:
+        if type(e) is Select:
+            # `input.<field>`, the commonest path, typed as the checker types it (`input`
+            # is the environment's input unless a variable of that name hides it; a field
+            # of an object is its field's type), without a checker for it.
+            op = e.operand
+            if type(op) is Ident and op.name == "input" and "input" not in self.env.vars:
+                t = self.env.input
+                if isinstance(t, ObjectType):
+                    f = t.field(e.field)
+                    if f is not None:
+                        return f.type
         return check(e, self.env).type
 
     def go(self, t: Type) -> str:
