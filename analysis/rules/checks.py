@@ -110,7 +110,7 @@ def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
         valid = ctx.memo.get_all("structure", fresh)
         fresh = [node for node, ok in zip(fresh, valid, strict=True) if ok is not True]
     elif fresh:
-        # The first analysis, or none is sound: the structure marks as well
+        # The first analysis, or no node is sound: the structure marks of every node.
         seen = ctx.memo.get_all("structure", nodes)
         fresh = [node for node, valid in zip(nodes, seen, strict=True) if valid is not True]
     if fresh:
@@ -479,8 +479,8 @@ def _resolve_connections(
             twice.append(nid)
             continue
         nodes[nid] = node
-        # The same NodeInfo at the same place: the same node, the first of its id then
-        # unless its id was named twice.
+        # The same NodeInfo at the same place is the same node; it was the first of its
+        # id last time too, unless that id was given twice then.
         if index < kept and old_list[index] is node and nid not in old_twice:
             manifest, kind = old_manifests[nid], old_kinds.get(nid)
         else:
