@@ -1,6 +1,6 @@
-"""The file-structure check validates nodes as dicts (``checks._NODES``, of
-``model.NodeFields``): it must judge every node exactly as the
-:class:`~nodeforge.analysis.model.Node` model does."""
+"""The file-structure check validates nodes as dicts (``flowshape.nodes_valid``: plain
+Python when surely valid, else ``model.NodeFields``): it must judge every node exactly
+as the :class:`~nodeforge.analysis.model.Node` model does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from nodeforge.analysis.flowshape import nodes_valid
 from nodeforge.analysis.model import Node
-from nodeforge.analysis.rules import checks
 
 _MODEL = TypeAdapter(list[Node])
 
@@ -52,6 +52,6 @@ def test_nodes_as_dicts_are_judged_as_the_model_judges_them() -> None:
                 node.pop(key, None)
             else:
                 node[key] = rng.choice(_VALUES)
-        assert _valid(checks._NODES, [node]) == _valid(_MODEL, [node]), node
+        assert nodes_valid([node]) == _valid(_MODEL, [node]), node
     for odd in ([1], ["x"], [None], [[]], [{}]):
-        assert _valid(checks._NODES, odd) == _valid(_MODEL, odd), odd
+        assert nodes_valid(odd) == _valid(_MODEL, odd), odd

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from nodeforge.analysis.answers import node_answers
 from nodeforge.analysis.catalog import Catalog, NodeManifest
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
@@ -43,6 +41,7 @@ from nodeforge.analysis.flow import (
     JsonPath,
     NodeInfo,
 )
+from nodeforge.analysis.flowshape import flow_valid, nodes_valid
 from nodeforge.analysis.graph import Edge, FlowGraph, new_edge
 from nodeforge.analysis.loops import (
     COLLECT,
@@ -52,7 +51,6 @@ from nodeforge.analysis.loops import (
     loop_around,
     runs_for_every_item,
 )
-from nodeforge.analysis.model import Flow, NodeFields, flow_json_schema
 from nodeforge.analysis.rules.runtime import check_runtime
 from nodeforge.analysis.schemas import lint_schema
 from nodeforge.analysis.text import Span
@@ -80,18 +78,12 @@ def check_syntax(ctx: CheckContext) -> None:
 # -- NF002 file structure ------------------------------------------------------------
 
 
-_NODES = TypeAdapter(list[NodeFields])
-
-
 def structure_is_valid(value: Any) -> bool:
-    """Whether a whole document matches the file format (pydantic-core, strict JSON
-    semantics). The same models generate the published JSON Schema, whose validator
-    then explains what is wrong (a test checks that the two agree)."""
-    try:
-        Flow.model_validate(value, strict=True)
-    except ValidationError:
-        return False
-    return True
+    """Whether a whole document matches the file format (the models' strict verdict,
+    asked only when :mod:`~nodeforge.analysis.flowshape` is not sure). The same models
+    generate the published JSON Schema, whose validator then explains what is wrong (a
+    test checks that the two agree)."""
+    return flow_valid(value)
 
 
 #: The memo's mark of a node value of valid structure and without problems.
@@ -114,9 +106,7 @@ def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
         seen = ctx.memo.get_all("structure", nodes)
         fresh = [node for node, valid in zip(nodes, seen, strict=True) if valid is not True]
     if fresh:
-        try:
-            _NODES.validate_python(fresh, strict=True)
-        except ValidationError:
+        if not nodes_valid(fresh):
             return False
         for node in fresh:
             ctx.memo.put("structure", node, None, True)
@@ -141,6 +131,8 @@ def check_structure(ctx: CheckContext) -> None:
     if _structure_is_valid(ctx, root.value):
         return
     from jsonschema import Draft202012Validator  # only for invalid files: ~60 ms to import
+
+    from nodeforge.analysis.model import flow_json_schema
 
     validator = Draft202012Validator(flow_json_schema())
     for error in validator.iter_errors(root.value):
