@@ -158,7 +158,16 @@ class ObjectType:
     def fields(self) -> tuple[Field, ...]:
         found = self._fields
         if found is None:
-            found = tuple(self._flat_index().values())
+            base = self._base
+            if (
+                base is not None
+                and base._fields is not None
+                and self._size == base._size + len(self._own)
+            ):  # only new fields, and the base's flattened already (code generation
+                # enumerates a chain in order): its tuple then these, copied in C
+                found = base._fields + tuple(self._own.values())
+            else:
+                found = tuple(self._flat_index().values())
             object.__setattr__(self, "_fields", found)
         return found
 
