@@ -1,6 +1,8 @@
 """``analysis/flowshape.py`` judges flow documents without pydantic when it is sure: its
 verdict must be the models' own (``model.Node`` through ``NodeFields``, ``model.Flow``),
-on valid, invalid and odd documents alike, and what it is sure of must be valid."""
+on valid, invalid and odd documents alike, and what it is sure of must be valid. (The
+structure check, NF002, asks it; this replaces the test that the ``NodeFields`` fast
+path judged nodes as ``model.Node`` does: unsure nodes still go that way.)"""
 
 from __future__ import annotations
 
