@@ -363,9 +363,10 @@ def _to_oldest_generation() -> None:
     collection that the next allocation starts walks all of it to find nothing
     (~12 ms for 5,000 nodes, inside ``analyze`` or just after it). What an analysis
     allocates is long-lived or freed by reference counting; cyclic garbage waits for
-    the next full collection. Not while objects are frozen: that is the server's
-    collector (``server/idlegc.py``), which runs analyses with the collector paused
-    and freezes what they allocated itself; its frozen objects must stay so."""
+    the next full collection. Not while objects are frozen: the server's collector
+    (``server/idlegc.py``) runs analyses with the collector paused and freezes what
+    they allocated itself, and the command line freezes a command's imported modules
+    (``cli._lazy``); their frozen objects must stay so."""
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
