@@ -894,13 +894,7 @@ def _graph_problems(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> list[_Prob
         open_inputs = {}
         manifests = ctx.manifests
         for nid, predecessors in graph.predecessors.items():
-            manifest = manifests[nid]
-            required = _required_inputs(manifest) if manifest is not None else ()
-            if not required:
-                continue
-            if len(required) == 1 and predecessors and predecessors[0].target_port == required[0]:
-                continue  # the common case: its one required input is connected
-            _open_inputs(open_inputs, nid, predecessors, manifest)
+            _open_inputs(open_inputs, nid, predecessors, manifests[nid])
     ctx.memo.put("graph-facts", _LAST_FACTS, None, (graph, unreachable, open_inputs))
     for nid in unreachable or ():
         problems.append(
