@@ -530,6 +530,17 @@ def fixed_port_type(schema: Any) -> Type | None:
     return type_from_schema(schema) if plan[1] is None else None
 
 
+def passed_input(schema: Any) -> str | None:
+    """The input port whose type a port schema is (``{"$input": port}`` decides how it
+    resolves: :func:`resolve_port_schema` returns what arrives there), or None."""
+    if not isinstance(schema, dict):
+        return None
+    plan = _PLANS.get(id(schema))
+    if plan is None or plan[0] is not schema:
+        plan = _plan(schema)
+    return plan[2] if plan[1] == "$input" and isinstance(plan[2], str) else None
+
+
 # id(schema) -> (the schema, which keeps the id unique; the operator that decides how it
 # resolves, None without any operator, "" with nested ones only; that operator's value)
 _PLANS: dict[int, tuple[Any, str | None, Any]] = {}
@@ -741,6 +752,7 @@ __all__ = [
     "analyze",
     "check_string",
     "flow_answer_keys",
+    "passed_input",
     "path_without_response",
     "resolve_port_schema",
 ]

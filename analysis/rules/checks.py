@@ -28,6 +28,7 @@ from nodeforge.analysis.engine import (
     collect_expression_sites,
     fixed_port_type,
     flow_answer_keys,
+    passed_input,
     path_without_response,
     resolve_port_schema,
     union_of,
@@ -62,6 +63,7 @@ from nodeforge.analysis.types import (
     Type,
     check_assignable,
     describe,
+    union,
 )
 
 if TYPE_CHECKING:
@@ -1046,33 +1048,41 @@ def check_types(ctx: CheckContext) -> None:
                 _report_expressions(ctx, before, known)
             continue
         manifest = manifests[nid]
-        fact = facts[nid] = NodeFacts(node, manifest)
         retyped.append(nid)
         if manifest is None:
+            fact = facts[nid] = NodeFacts(node, manifest)
             outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
-        port = _ports(manifest).only_input
+        ports = _ports(manifest)
+        port = ports.only_input
+        input_types: dict[str, Type]
         if port is not None:  # most nodes: what arrives at their one port is their input
-            input_type = union_of(
-                [
-                    output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
-                    for edge in predecessors
-                    if edge.target_port == port
-                ]
-            )
+            if len(predecessors) == 1 and (edge := predecessors[0]).target_port == port:
+                input_type = union(output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY))
+            else:
+                input_type = union_of(
+                    [
+                        output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
+                        for edge in predecessors
+                        if edge.target_port == port
+                    ]
+                )
             key = (port, id(input_type))
-            shared = ports_of.get(key)
-            if shared is None:
-                shared = ports_of[key] = {port: input_type}
-            fact.input_types = shared
+            input_types = ports_of.get(key)  # type: ignore[assignment]
+            if input_types is None:
+                input_types = ports_of[key] = {port: input_type}
         else:
             arriving: dict[str, list[Type]] = {}
             for edge in predecessors:
                 source_type = output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
                 arriving.setdefault(edge.target_port, []).append(source_type)
-            fact.input_types = {port: union_of(arriving.get(port, [])) for port in manifest.inputs}
-            input_type = ObjectType(tuple(_field(p, t) for p, t in fact.input_types.items()), None)
-        fact.input = input_type
+            input_types = {port: union_of(arriving.get(port, [])) for port in manifest.inputs}
+            input_type = ObjectType(tuple(_field(p, t) for p, t in input_types.items()), None)
+        # Made with every field it keeps but those set just below (the typing's or the
+        # previous facts'): no empty dicts made to be replaced.
+        fact = facts[nid] = NodeFacts(
+            node, manifest, input_types, _NO_PORTS, _NO_PORTS, (), input_type
+        )
         # A node whose value object and incoming types are unchanged keeps its types,
         # unless its expressions read other nodes (whose types may have changed): those
         # of its previous facts (moved, or its edges changed), or for a node asking a
@@ -1092,7 +1102,7 @@ def check_types(ctx: CheckContext) -> None:
                 and before.manifest is manifest
                 and not before.names_nodes
                 and before.input_types == fact.input_types
-                and not _ports(manifest).collects
+                and not ports.collects
             ):
                 cached = (before.expressions, before.declared_inputs, before.output_types)
         if cached is not MISSING:
@@ -1101,8 +1111,9 @@ def check_types(ctx: CheckContext) -> None:
                 fact.expressions = _moved(fact.expressions, node.index)  # the path differs
             _note_sites(fact, predecessors, outputs)
         else:
-            _type_node(fact, manifest, env_for(input_type), checked, answers)
-            fact.output_types = _shared_ports(ports_of, fact.output_types)
+            _type_node(fact, manifest, env_for(input_type), checked, answers, ports_of)
+            if ports.passes is None:  # else the table's mapping already
+                fact.output_types = _shared_ports(ports_of, fact.output_types)
             _note_sites(fact, predecessors, outputs)
             if inputs_key is not None and not fact.names_nodes:
                 ctx.memo.put(
@@ -1305,9 +1316,15 @@ _NO_ANSWERS: dict[str, Type] = {}
 
 
 def _type_node(
-    fact: NodeFacts, manifest: Any, env: TypeEnv, checked: _Checked, answers: dict[str, Type]
+    fact: NodeFacts,
+    manifest: Any,
+    env: TypeEnv,
+    checked: _Checked,
+    answers: dict[str, Type],
+    ports_of: dict[tuple[Any, ...], dict[str, Type]] | None = None,
 ) -> None:
-    """Check the node's expressions in ``env`` and resolve its port types."""
+    """Check the node's expressions in ``env`` and resolve its port types; with
+    ``ports_of``, the output types are the table's mapping (see ``_shared_ports``)."""
     ports = _ports(manifest)
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
@@ -1326,6 +1343,22 @@ def _type_node(
                 hit = checked[key] = (env, *check_string(source, is_template, env))
             _env, site.result, site.syntax_errors = hit
         types_by_path[site.config_path] = site.result.type
+
+    passes = ports.passes
+    if passes is not None:
+        # Every output port is what arrives at the one input port (``{"$input": port}``,
+        # as ``resolve_port_schema`` resolves it); the accepted types are fixed.
+        fact.declared_inputs = ports.fixed_inputs  # type: ignore[assignment]
+        passed = fact.input_types.get(ports.only_input, ANY)  # type: ignore[arg-type]
+        if ports_of is None:
+            fact.output_types = dict.fromkeys(passes, passed)
+        else:
+            key = (*passes, *(id(passed),) * len(passes))  # ``_shared_ports``' key
+            shared = ports_of.get(key)
+            if shared is None:
+                shared = ports_of[key] = dict.fromkeys(passes, passed)
+            fact.output_types = shared
+        return
 
     def expression_type(path: tuple[str | int, ...]) -> Type:
         return types_by_path.get(path, ANY)
@@ -1372,6 +1405,10 @@ class _Ports:
     fixed_inputs: dict[str, Type] | None
     defaults: dict[str, Any]  # the config's top-level defaults
     collects: bool  # a loop that may have a `collect` expression (``is_collect_site``)
+    # The output ports, when each is the type of what arrives at the one input port
+    # (``{"$input": port}``: `flow/if`, `util/log`...), the accepted types fixed and no
+    # `collect`: typed without resolving schemas
+    passes: tuple[str, ...] | None
 
 
 _PORTS: dict[int, _Ports] = {}
@@ -1383,14 +1420,26 @@ def _ports(manifest: NodeManifest) -> _Ports:
         return hit
     inputs = tuple((port, spec.schema_) for port, spec in manifest.inputs.items())
     accepted = {port: fixed_port_type(schema) for port, schema in inputs}
+    outputs = tuple((port, spec.schema_) for port, spec in manifest.outputs.items())
+    only_input = inputs[0][0] if len(inputs) == 1 else None
+    fixed = None if None in accepted.values() else accepted
+    collects = is_collect_site(manifest, COLLECT)
+    passing = (
+        only_input is not None
+        and fixed is not None
+        and not collects
+        and outputs
+        and all(passed_input(schema) == only_input for _port, schema in outputs)
+    )
     hit = _Ports(
         manifest,
         inputs,
-        tuple((port, spec.schema_) for port, spec in manifest.outputs.items()),
-        inputs[0][0] if len(inputs) == 1 else None,
-        None if None in accepted.values() else accepted,  # type: ignore[arg-type]
+        outputs,
+        only_input,
+        fixed,  # type: ignore[arg-type]
         manifest.config_defaults,
-        is_collect_site(manifest, COLLECT),
+        collects,
+        tuple(port for port, _schema in outputs) if passing else None,
     )
     if len(_PORTS) > 4096:
         _PORTS.clear()
