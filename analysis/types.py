@@ -192,6 +192,16 @@ class ObjectType:
     def closed(self) -> bool:
         return self.additional is None
 
+    def extension(self) -> tuple[ObjectType, tuple[Field, ...]] | None:
+        """The object type this one extends by reference and the fields it adds, when
+        its fields are exactly the base's followed by those (none of the base's
+        replaced); else None. Lets a consumer of a long chain (code generation) work
+        link by link instead of enumerating every link's fields."""
+        base = self._base
+        if base is None or self._size != base._size + len(self._own):
+            return None
+        return base, tuple(self._own.values())
+
     @property
     def field_count(self) -> int:
         """``len(self.fields)``, without flattening a chain. (Not ``__len__``: an object

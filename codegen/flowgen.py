@@ -1645,10 +1645,10 @@ def extend_input(g: FlowGen, nid: str, t: Type, go: str, values: dict[str, str])
         extra = ", ".join(f"{go_string(k)}: any({v})" for k, v in values.items())
         return f"nf.Merge(input, map[string]any{{{extra}}})", "map[string]any"
     in_s = g.types.by_name(g.go_in(nid))
-    # (the base's field names are kept with its fields: a chain of data/set nodes stays
-    # linear where building the set of them per node was quadratic)
+    # (each key is looked up in the base, whose fields are not copied per struct: a
+    # chain of data/set nodes stays linear)
     base = s.base
-    if base is not None and base is in_s and base.json_names().isdisjoint(values):
+    if base is not None and base is in_s and all(base.field(k) is None for k in values):
         # The output extends the input: embed it whole.
         return g.types.composite(s, values, base_value="input"), go
     values = dict(values)

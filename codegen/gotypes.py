@@ -15,7 +15,7 @@ share (structurally equal) is declared once. Mapping rules (see docs/codegen.md)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from nodeforge.analysis.types import (
@@ -119,67 +119,119 @@ class GoField:
     pointer: bool  # optional, held through a pointer
 
 
-@dataclass
 class GoStruct:
     """A named struct. ``fields`` are its own; with a ``base`` (a struct whose fields are a
     prefix of this one's, e.g. the input of a ``data/set``), the base is embedded and its
-    fields are promoted, so chains of nodes that each add a field stay linear in size."""
+    fields are promoted, so chains of nodes that each add a field stay linear in size.
 
-    name: str
-    type: ObjectType
-    fields: list[GoField] = field(default_factory=list)
-    doc: str = ""
-    base: GoStruct | None = None
-    _index: dict[str, GoField] = field(default_factory=dict, repr=False)
-    _all: list[GoField] | None = field(default=None, repr=False)
-    _names: set[str] | None = field(default=None, repr=False)
-    _json: frozenset[str] | None = field(default=None, repr=False)
+    A struct refers to its base and never copies what the base knows: along a chain of
+    thousands of ``data/set`` outputs, copying each base's field index or name set made
+    code generation quadratic. Whether a JSON key is a field at all is asked of the
+    analysis type (a logarithmic lookup); a promoted field is found by walking down the
+    bases and remembered where it was asked for; whether a Go name is taken is answered by the
+    registry's index of names (:meth:`GoTypes.struct`). Fields are added only while the
+    registry makes the struct."""
 
-    def __post_init__(self) -> None:
-        if self.base is not None:  # promoted fields answer in one lookup
-            promoted = self.base.all_fields()
-            if len(self.base._index) == len(promoted):  # it indexes just those: copy it
-                self._index.update(self.base._index)
-            else:
-                self._index.update({f.json: f for f in promoted})
+    __slots__ = (
+        "_all",
+        "_index",
+        "_promoted",
+        "_up",
+        "base",
+        "count",
+        "depth",
+        "doc",
+        "fields",
+        "name",
+        "root",
+        "type",
+    )
+
+    def __init__(
+        self, name: str, type: ObjectType, *, base: GoStruct | None = None, doc: str = ""
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.base = base
+        self.doc = doc
+        self.fields: list[GoField] = []
+        self.count: int = base.count if base is not None else 0  # own and promoted fields
+        self.depth: int = base.depth + 1 if base is not None else 0  # bases below it
+        self.root: GoStruct = base.root if base is not None else self  # the deepest base
+        # Binary lifting: _up[k] is the base 2**k levels down, so that "is this struct
+        # among my bases" costs a logarithmic walk (:meth:`extends`).
+        up: list[GoStruct] = []
+        below = base
+        while below is not None:
+            up.append(below)
+            ups: tuple[GoStruct, ...] = below._up
+            below = ups[len(up) - 1] if len(ups) >= len(up) else None
+        self._up: tuple[GoStruct, ...] = tuple(up)
+        self._index: dict[str, GoField] = {}  # own fields by JSON name
+        self._promoted: dict[str, GoField] = {}  # bases' fields asked for here
+        self._all: list[GoField] | None = None
+
+    def __repr__(self) -> str:
+        base = self.base.name if self.base is not None else None
+        return f"GoStruct({self.name!r}, fields={[f.name for f in self.fields]}, base={base!r})"
 
     def field(self, json_name: str) -> GoField | None:
         """The field for a JSON key, its own or promoted from the base."""
         found = self._index.get(json_name)
         if found is not None or self.base is None:
             return found
-        return self.base.field(json_name)
+        found = self._promoted.get(json_name)
+        if found is not None:
+            return found
+        if self.type.field(json_name) is None:  # no such field at any depth
+            return None
+        walked = [self]
+        s: GoStruct | None = self.base
+        while s is not None:  # down the bases (a loop: deeper than the recursion limit)
+            found = s._index.get(json_name) or s._promoted.get(json_name)
+            if found is not None:
+                break
+            walked.append(s)
+            s = s.base
+        if found is None:  # (not reached: the type has the field, so some base does)
+            return None
+        for w in walked:
+            w._promoted[json_name] = found
+        return found
+
+    def extends(self, other: GoStruct) -> bool:
+        """Whether ``other`` is this struct or one of its bases (embedded, at any depth)."""
+        s = self
+        gap = s.depth - other.depth
+        if gap < 0:
+            return False
+        k = 0
+        while gap:
+            if gap & 1:
+                s = s._up[k]
+            gap >>= 1
+            k += 1
+        return s is other
 
     def add(self, f: GoField) -> None:
         self.fields.append(f)
         self._index[f.json] = f
+        self.count += 1
         self._all = None
-        self._names = None
-        self._json = None
 
     def all_fields(self) -> list[GoField]:
         """Every field, promoted ones first, in JSON order."""
         if self._all is None:
-            own = list(self.fields)
-            self._all = [*self.base.all_fields(), *own] if self.base is not None else own
+            out: list[GoField] = []
+            chain: list[GoStruct] = []
+            s: GoStruct | None = self
+            while s is not None:
+                chain.append(s)
+                s = s.base
+            for level in reversed(chain):
+                out.extend(level.fields)
+            self._all = out
         return self._all
-
-    def json_names(self) -> frozenset[str]:
-        """The JSON names of :meth:`all_fields`, kept until a field is added."""
-        if self._json is None:  # the base's set copied in C: linear along a chain
-            own = frozenset(f.json for f in self.fields)
-            self._json = self.base.json_names() | own if self.base is not None else own
-        return self._json
-
-    def go_names(self) -> set[str]:
-        """Go names taken in the struct: its fields, promoted ones and embedded types."""
-        if self._names is None:
-            names = {f.name for f in self.fields}
-            if self.base is not None:
-                names |= self.base.go_names()
-                names.add(self.base.name)
-            self._names = names
-        return self._names
 
 
 _SCALARS = {BoolType: "bool", IntType: "int64", NumberType: "float64", StringType: "string"}
@@ -195,18 +247,24 @@ class _Keys:
     object's fields are keyed as a chain of prefixes, each prefix interned from the one
     before it and one field, and its input's struct is found from the chain by one dict
     lookup (see :meth:`GoTypes._find_base`). Analysis builds a ``data/set`` output from
-    its input's very ``Field`` objects plus the new ones, so the chain of a known field
-    sequence is found by the fields' identities and only the new fields cost a step:
-    a chain of nodes that each add a field stays linear in Python work. Keys are
-    meaningful only within one ``_Keys``.
+    its input by reference (:meth:`ObjectType.extension`): such a type is keyed from its
+    base's key and its new fields only, and holds the prefix keys it adds, so a chain of
+    nodes that each add a field stays linear in work and memory (a prefix shorter than
+    the base is keyed from the enumerated fields, when asked for). Flat types' field
+    sequences are also found by the fields' identities, and only new fields cost a
+    step. Keys are meaningful only within one ``_Keys``.
     """
 
-    __slots__ = ("_chains", "_ends", "_ids", "_memo", "_tags_ok", "_tuples")
+    __slots__ = ("_chains", "_ends", "_ids", "_memo", "_prefix", "_tags_ok", "_tuples")
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[Type, int]] = {}  # id(type) -> (type kept alive, key)
         self._ids: dict[object, int] = {}  # structural tuple -> key
-        self._chains: dict[int, tuple[int, ...]] = {}  # object key -> its field prefix keys
+        # object key -> (lo, key of its first lo fields, keys of its longer prefixes in
+        # order): lo is 0 for a flat type, its base's size for a type that extends its
+        # base by reference (it holds only the prefixes it adds: a chain stays linear)
+        self._prefix: dict[int, tuple[int, int, tuple[int, ...]]] = {}
+        self._chains: dict[int, tuple[int, ...]] = {}  # object key -> all its prefix keys
         # The field sequences keyed so far, each with the chain of its prefix keys: by the
         # tuple's identity, and by (identity of the last field, length), where a longer
         # sequence made from it by adding fields finds it without hashing all its fields.
@@ -231,14 +289,28 @@ class _Keys:
         self._memo[id(t)] = (t, key)
         return key
 
-    def chain(self, t: ObjectType) -> tuple[int, ...]:
-        """The keys of ``t``'s field prefixes: element ``k - 1`` keys the first ``k``."""
-        return self._chains[self.key(t)]
+    def prefix(self, t: ObjectType, k: int) -> int:
+        """The key of ``t``'s first ``k`` fields (0 for none)."""
+        key = self.key(t)
+        lo, lo_key, ks = self._prefix[key]
+        if k > lo:
+            return ks[k - lo - 1]
+        if k == lo:
+            return lo_key
+        chain = self._chains.get(key)  # a prefix of the base's: enumerate the fields
+        if chain is None:
+            chain = self._chains[key] = self._field_chain(t.fields)
+        return chain[k - 1] if k else 0
+
+    def last(self, t: ObjectType) -> int:
+        """The key of all of ``t``'s fields (0 for none)."""
+        _, lo_key, ks = self._prefix[self.key(t)]
+        return ks[-1] if ks else lo_key
 
     def tags_ok(self, t: ObjectType) -> bool:
         """Whether every field name of ``t`` can be a Go struct tag (see :func:`_tag_ok`)."""
-        chain = self.chain(t)
-        return not chain or self._tags_ok[chain[-1]]
+        last = self.last(t)
+        return not last or self._tags_ok[last]
 
     def _known(self, fields: tuple[Field, ...], k: int) -> tuple[int, ...] | None:
         """The chain of ``fields[:k]`` if that sequence was keyed before."""
@@ -276,16 +348,49 @@ class _Keys:
         self._tuples[id(fields)] = (fields, chain)
         return chain
 
+    def _links(self, t: ObjectType) -> int:
+        """The key of an object type that extends its base by reference, from its
+        base's key and its own new fields: the links not keyed yet below it are keyed
+        from the deepest up (in a loop: chains are deeper than the recursion limit)."""
+        pending: list[tuple[ObjectType, ObjectType, tuple[Field, ...]]] = []
+        cur: ObjectType = t
+        while True:
+            ext = cur.extension()
+            if ext is None:
+                break
+            hit = self._memo.get(id(cur))
+            if hit is not None and hit[0] is cur:
+                break
+            pending.append((cur, *ext))
+            cur = ext[0]
+        key = 0
+        for link, base, new in reversed(pending):
+            lo_key = self.last(base)
+            prefix, ok = lo_key, (self._tags_ok[lo_key] if lo_key else True)
+            ks: list[int] = []
+            for f in new:
+                prefix = self._intern(("field", prefix, f.name, f.required, self.key(f.type)))
+                ok = ok and _tag_ok(f.name)
+                self._tags_ok[prefix] = ok
+                ks.append(prefix)
+            add = None if link.additional is None else self.key(link.additional)
+            key = self._intern(("obj", ks[-1] if ks else lo_key, add))
+            self._prefix.setdefault(key, (base.field_count, lo_key, tuple(ks)))
+            self._memo[id(link)] = (link, key)
+        return key
+
     def _compute(self, t: Type) -> int:
         if isinstance(t, StringType):
             return self._intern("string")
         if isinstance(t, ArrayType):
             return self._intern(("list", self.key(t.items)))
         if isinstance(t, ObjectType):
+            if t.extension() is not None:
+                return self._links(t)
             chain = self._field_chain(t.fields)
             add = None if t.additional is None else self.key(t.additional)
             key = self._intern(("obj", chain[-1] if chain else 0, add))
-            self._chains.setdefault(key, chain)
+            self._prefix.setdefault(key, (0, 0, chain))
             return key
         if isinstance(t, UnionType):
             return self._intern(("union", tuple(self.key(o) for o in t.options)))
@@ -299,7 +404,7 @@ _SHARED = _Keys()  # for :func:`simplify` outside a registry
 
 def is_node_error(t: Type) -> bool:
     """The `error` output every failing node shares: it maps to ``nf.NodeError``."""
-    if not isinstance(t, ObjectType) or len(t.fields) != 3:
+    if not isinstance(t, ObjectType) or t.field_count != 3:
         return False
     return all(
         f.name == name and isinstance(f.type, kind) and f.required
@@ -348,6 +453,9 @@ class GoTypes:
         self._keys = _Keys()
         self._prefixes: dict[int, GoStruct] = {}  # key of a struct's fields -> first struct
         self._by_name: dict[str, GoStruct] = {}
+        # (Go name, root) -> the structs over that deepest base that declare the name
+        # themselves (a field, or an embedded base): a struct's bases share its root
+        self._level_names: dict[tuple[str, GoStruct], list[GoStruct]] = {}
         self._go_memo: dict[int, tuple[Type, str]] = {}  # id(type) -> (type kept, Go type)
 
     # -- Go types ----------------------------------------------------------------
@@ -389,7 +497,7 @@ class GoTypes:
 
     def is_struct(self, t: Type) -> bool:
         t = _simplify(t, self._keys)
-        if not isinstance(t, ObjectType) or not t.fields:
+        if not isinstance(t, ObjectType) or not t.field_count:
             return False
         key = self._keys.key(t)
         if key in self.structs:
@@ -404,20 +512,25 @@ class GoTypes:
         if found is not None:
             return found
         name = self._unique(pascal(hint) if not hint[:1].isupper() else hint)
-        base, chain = self._find_base(t)
+        base = self._find_base(t)
         s = GoStruct(name, t, base=base)
         self.structs[key] = s
         self.order.append(s)
         self._by_name[name] = s
-        self._prefixes.setdefault(chain[-1], s)
-        used: set[str] = base.go_names() if base is not None else set()
-        skip = len(base.all_fields()) if base is not None else 0
-        for f in t.fields[skip:]:
+        self._prefixes.setdefault(self._keys.last(t), s)
+        # The Go names taken in the struct: its own fields', the embedded base's name, and
+        # those of its bases at every depth (promoted), found in the index of names.
+        own: set[str] = set()
+        if base is not None:
+            own.add(base.name)
+            self._level_names.setdefault((base.name, s.root), []).append(s)
+        for f in _fields_after(t, s.count):
             fname = pascal(f.name)
             stem, n = fname, 2
-            while fname in used:
+            while fname in own or self._promoted_name(base, fname):
                 fname, n = f"{stem}{n}", n + 1
-            used.add(fname)
+            own.add(fname)
+            self._level_names.setdefault((fname, s.root), []).append(s)
             # A `T | null` member holds null as a value: a JSON value in Go, like list items.
             nullable = _null_among_others(f.type)
             inner = "any" if nullable else self.go(f.type, name_join(name, f.name))
@@ -426,17 +539,22 @@ class GoTypes:
             s.add(GoField(fname, f.name, f.type, go, f.required, pointer))
         return s
 
-    def _find_base(self, t: ObjectType) -> tuple[GoStruct | None, tuple[int, ...]]:
+    def _promoted_name(self, base: GoStruct | None, name: str) -> bool:
+        """Whether ``name`` is a Go name ``base`` or one of its own bases declares (a
+        field or an embedded type): promoted into a struct that embeds ``base``."""
+        if base is None:
+            return False
+        return any(base.extends(s) for s in self._level_names.get((name, base.root), ()))
+
+    def _find_base(self, t: ObjectType) -> GoStruct | None:
         """The largest known struct whose fields are a prefix of ``t``'s (at least half of
-        them, at least two; the first one declared if several), and the keys of ``t``'s
-        field prefixes."""
-        chain = self._keys.chain(t)
-        n = len(t.fields)
-        for k in range(n - 1, max(2, (n + 1) // 2) - 1, -1):
-            found = self._prefixes.get(chain[k - 1])
+        them, at least two; the first one declared if several)."""
+        keys = self._keys
+        for k in range(t.field_count - 1, max(2, (t.field_count + 1) // 2) - 1, -1):
+            found = self._prefixes.get(keys.prefix(t, k))
             if found is not None:
-                return found, chain
-        return None, chain
+                return found
+        return None
 
     def composite(
         self,
@@ -541,6 +659,15 @@ class GoTypes:
             body = "\n".join(lines)
         self.decoders[fn] = (go, body, t)
         return fn
+
+
+def _fields_after(t: ObjectType, k: int) -> tuple[Field, ...]:
+    """``t.fields[k:]``, without enumerating the fields of a base it extends that has
+    ``k`` of them."""
+    ext = t.extension()
+    if ext is not None and ext[0].field_count == k:
+        return ext[1]
+    return t.fields[k:]
 
 
 @lru_cache(maxsize=65536)
