@@ -24,7 +24,7 @@ import contextlib
 import difflib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -35,12 +35,15 @@ from nodeforge.analysis.regex import pattern_error
 __all__ = [
     "FORMATS",
     "KEYWORDS",
+    "NO_RETRIEVAL",
     "TYPE_NAMES",
     "Keyword",
     "SchemaIssue",
     "lint_schema",
+    "local_validator",
     "message_json",
     "param_kinds",
+    "reference_issues",
     "resolve_pointer",
     "supported_markdown",
 ]
@@ -325,6 +328,8 @@ def _lint(s: Any, at: tuple[str | int, ...], root: Any, out: list[SchemaIssue], 
                 )
         elif key == "$ref":
             _lint_ref(value, (*at, key), root, out)
+        elif key == "$dynamicRef" and not (isinstance(value, str) and value.startswith("#")):
+            _lint_ref(value, (*at, key), root, out)  # a URL: jsonschema would fetch it
     if ("then" in s or "else" in s) and "if" not in s:
         key = "then" if "then" in s else "else"
         out.append(SchemaIssue("NF029", f"`{key}` without `if` has no effect", (*at, key), True))
@@ -400,6 +405,52 @@ def resolve_pointer(root: Any, ref: str) -> tuple[Any, str] | None:
         else:
             return None
     return (cur, frag) if isinstance(cur, bool | dict) else None
+
+
+def reference_issues(schema: Any) -> list[SchemaIssue]:
+    """The ``$ref``/``$dynamicRef`` problems of :func:`lint_schema`: a reference that is
+    not a pointer within the schema (a URL or a file a validator would fetch) or that
+    does not resolve in it. A node kit's schemas must have none: they come from
+    workspaces the editor opens, and nothing a workspace says may make it fetch."""
+    return [
+        issue
+        for issue in lint_schema(schema)
+        if issue.code == "NF028" and issue.path and issue.path[-1] in ("$ref", "$dynamicRef")
+    ]
+
+
+def _refuse(uri: str) -> Any:
+    raise ValueError(f"the schema refers to {uri!r}: references resolve within the schema only")
+
+
+class _NoRetrieval(Mapping[str, Callable[[str], Any]]):
+    """fastjsonschema's ``handlers``: it fetches a reference's URI with ``urllib`` unless a
+    handler is registered for its scheme; here every scheme has one, which refuses."""
+
+    def __getitem__(self, scheme: str) -> Callable[[str], Any]:
+        return _refuse
+
+    def __contains__(self, scheme: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+NO_RETRIEVAL: Mapping[str, Callable[[str], Any]] = _NoRetrieval()
+
+
+def local_validator(schema: Any) -> Any:
+    """A JSON Schema 2020-12 validator (``jsonschema``) of ``schema`` whose references
+    resolve within it only: one to anything else is an error, never a fetch (jsonschema
+    retrieves ``http(s)`` references by default)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+
+    return Draft202012Validator(schema, registry=Registry(retrieve=_refuse))
 
 
 def _closest(word: str) -> str | None:
