@@ -5,11 +5,12 @@ anywhere under a workspace's ``nodes/`` folder (custom and forked nodes, same fo
 This module is pure: it reads files and returns plain data, and never imports LSP code.
 
 Loading is strict and reports *every* problem at once: each file is parsed, validated
-against the :class:`NodeManifest` model, and cross-checked (config schema is a valid JSON
-Schema, defaults match their schemas, derivation operators such as ``{"$config": "key"}``
-name existing config keys or input ports, expression/template paths exist, folder names
-match type and version). All problems across all files are raised as one
-:class:`CatalogError`.
+against the file format's pydantic models (:mod:`manifest_model`, which build the plain
+:class:`NodeManifest` objects the rest of Nodeforge reads), and cross-checked (config
+schema is a valid JSON Schema, defaults match their schemas, derivation operators such
+as ``{"$config": "key"}`` name existing config keys or input ports, expression/template
+paths exist, folder names match type and version). All problems across all files are
+raised as one :class:`CatalogError`.
 
 Config validation (:meth:`NodeManifest.validate_config`) uses a fastjsonschema-compiled
 validator as the fast path and only falls back to ``jsonschema`` to explain failures.
@@ -26,10 +27,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import fastjsonschema
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from nodeforge.analysis import catalog_cache, nodefiles
 from nodeforge.analysis.jsontree import parse_json
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPERATORS",
+    "REQUIRED",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
@@ -50,6 +51,7 @@ __all__ = [
     "ConfigMigration",
     "DeclaredError",
     "KitExample",
+    "ManifestRecord",
     "Migration",
     "MigrationConflict",
     "MigrationConflicts",
@@ -72,7 +74,8 @@ _SEMVER = re.compile(
     r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$"
 )
 _IDENT = r"[a-z][a-z0-9_]*"
-_TYPE_RE = re.compile(rf"^{_IDENT}/{_IDENT}$")
+#: What a node type must look like (``category/name``).
+TYPE_PATTERN = rf"^{_IDENT}/{_IDENT}$"
 
 #: Derivation operators allowed in port schemas, and what their argument must name.
 OPERATORS: dict[str, str] = {
@@ -105,39 +108,176 @@ def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int |
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, pre_key)
 
 
-# --------------------------------------------------------------------------- models
+# --------------------------------------------------------------------------- manifests
+
+# The classes of a loaded manifest are plain slotted ones, not pydantic models: every
+# process reads the (cached) catalog, and pydantic (~60 ms to import, plus building the
+# models) would be paid for by each. A manifest *file* is checked by the pydantic models
+# of :mod:`manifest_model`, the one statement of the format, which then build these;
+# ``tests/test_catalog.py`` checks that both agree on every field.
 
 
-class PortSpec(BaseModel):
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The default of a field the file must give.
+REQUIRED: Any = _Required()
+
+_FIELDS_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+class ManifestRecord:
+    """Base of the manifest's classes: built with keyword arguments by the fields'
+    Python names (``schema_``, ``from_``, ``set_``), never changed afterwards (a
+    manifest is shared by every analysis; like the frozen models they were), compared
+    by their fields, and picklable (the catalog cache) without their compiled
+    validators. :meth:`to_json` is the object as its file spells it."""
+
+    __slots__ = ("_fields_set",)
+
+    #: Python name -> (the field's key in the file, None: not part of the file; its
+    #: default, :data:`REQUIRED` if none). An empty list or dict default is copied.
+    FIELDS: ClassVar[dict[str, tuple[str | None, Any]]] = {}
+    #: Caches kept in slots, left out of a pickle (None after loading).
+    _TRANSIENT: ClassVar[tuple[str, ...]] = ()
+    #: The slots a pickle holds, in order.
+    _STATE: ClassVar[tuple[str, ...]] = ("_fields_set",)
+
+    _fields_set: frozenset[str]
+
+    def __init_subclass__(cls) -> None:
+        slots = ("_fields_set", *cls.__dict__.get("__slots__", ()))
+        cls._STATE = tuple(s for s in slots if s not in cls._TRANSIENT)
+
+    def __init__(self, **values: Any) -> None:
+        setattr_ = object.__setattr__
+        fields = self.FIELDS
+        for name, (_, default) in fields.items():
+            if name in values:
+                value = values[name]
+            elif default is REQUIRED:
+                raise TypeError(f"{type(self).__name__}() needs the field {name!r}")
+            else:
+                value = default.copy() if isinstance(default, list | dict) else default
+            setattr_(self, name, value)
+        if not values.keys() <= fields.keys():
+            unknown = ", ".join(repr(k) for k in values if k not in fields)
+            raise TypeError(f"{type(self).__name__}() has no field {unknown}")
+        for name in self._TRANSIENT:
+            setattr_(self, name, None)
+        given = frozenset(values)
+        setattr_(self, "_fields_set", _FIELDS_SETS.setdefault(given, given))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._STATE)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        setattr_ = object.__setattr__
+        for name, value in zip(self._STATE, state, strict=True):
+            setattr_(self, name, value)
+        for name in self._TRANSIENT:
+            setattr_(self, name, None)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts and lists
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{type(self).__name__}({fields})"
+
+    @property
+    def fields_set(self) -> frozenset[str]:
+        """The fields given when it was built (for a loaded manifest: the keys its file
+        has), by their Python names."""
+        return self._fields_set
+
+    def to_json(self, *, exclude_unset: bool = False) -> dict[str, Any]:
+        """The object as its file spells it: keys by their names in the file, values
+        copied, the ``path`` left out; ``exclude_unset``: only the fields it was given
+        (:attr:`fields_set`), so that a loaded manifest gives back its file's content."""
+        out: dict[str, Any] = {}
+        for name, (key, _) in self.FIELDS.items():
+            if key is not None and (not exclude_unset or name in self._fields_set):
+                out[key] = _to_json(getattr(self, name), exclude_unset)
+        return out
+
+
+def _to_json(value: Any, exclude_unset: bool) -> Any:
+    if isinstance(value, ManifestRecord):
+        return value.to_json(exclude_unset=exclude_unset)
+    if isinstance(value, dict):
+        return {k: _to_json(v, exclude_unset) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_json(v, exclude_unset) for v in value]
+    return value
+
+
+class PortSpec(ManifestRecord):
     """An input or output port. ``schema_`` is a port schema (JSON Schema subset that may
     contain derivation operators); it is spelled ``schema`` in the manifest file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    FIELDS = {
+        "description": ("description", REQUIRED),
+        "schema_": ("schema", REQUIRED),
+        "required": ("required", True),
+    }
+    __slots__ = tuple(FIELDS)
 
     description: str
-    schema_: dict[str, Any] = Field(alias="schema")
-    required: bool = True
+    schema_: dict[str, Any]
+    required: bool
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, description: str, schema_: dict[str, Any], required: bool = ...
+        ) -> None: ...
 
 
-class Migration(BaseModel):
+class Migration(ManifestRecord):
     """How to upgrade a config from version ``from_`` to the manifest holding it.
 
     Applied in order: ``rename`` (old key to new key), ``remove``, then ``set``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    FIELDS = {
+        "from_": ("from", REQUIRED),
+        "notes": ("notes", ""),
+        "rename": ("rename", {}),
+        "set_": ("set", {}),
+        "remove": ("remove", []),
+    }
+    __slots__ = tuple(FIELDS)
 
-    from_: str = Field(alias="from")
-    notes: str = ""
-    rename: dict[str, str] = Field(default_factory=dict)
-    set_: dict[str, Any] = Field(default_factory=dict, alias="set")
-    remove: list[str] = Field(default_factory=list)
+    from_: str
+    notes: str
+    rename: dict[str, str]
+    set_: dict[str, Any]
+    remove: list[str]
 
-    @field_validator("from_")
-    @classmethod
-    def _check_from(cls, v: str) -> str:
-        semver_key(v)
-        return v
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            from_: str,
+            notes: str = ...,
+            rename: dict[str, str] = ...,
+            set_: dict[str, Any] = ...,
+            remove: list[str] = ...,
+        ) -> None: ...
 
     def apply(
         self,
@@ -232,7 +372,7 @@ class ConfigError:
     suggestion: str | None = None
 
 
-class DeclaredError(BaseModel):
+class DeclaredError(ManifestRecord):
     """A failure a declared simulation models: when the node's ``config`` has the values
     given here (omitted: any config) and the expression ``when`` is true, the node emits
     ``{"message", "code", "retryable"}`` on its ``error`` port (or fails the execution
@@ -241,16 +381,35 @@ class DeclaredError(BaseModel):
     (the node's config, defaults filled in) and ``nodes.self.out`` (what the node would
     emit otherwise), besides the flow's ``nodes`` and ``env``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    FIELDS = {
+        "when": ("when", "true"),
+        "config": ("config", {}),
+        "code": ("code", REQUIRED),
+        "message": ("message", REQUIRED),
+        "retryable": ("retryable", False),
+    }
+    __slots__ = tuple(FIELDS)
 
-    when: str = Field(default="true", min_length=1)
-    config: dict[str, Any] = Field(default_factory=dict)
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    message: str = Field(min_length=1)
-    retryable: bool = False
+    when: str
+    config: dict[str, Any]
+    code: str
+    message: str
+    retryable: bool
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            when: str = ...,
+            config: dict[str, Any] = ...,
+            code: str,
+            message: str,
+            retryable: bool = ...,
+        ) -> None: ...
 
 
-class SimulationSpec(BaseModel):
+class SimulationSpec(ManifestRecord):
     """How the simulator runs a node kit (the manifest's ``simulation``).
 
     * ``python``: the kit's ``simulation.py`` (its ``simulate(run)`` function). Only kits
@@ -267,83 +426,148 @@ class SimulationSpec(BaseModel):
       is a value made from its output schema, and the result says ``reason``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    FIELDS = {
+        "kind": ("kind", REQUIRED),
+        "reason": ("reason", ""),
+        "port": ("port", "out"),
+        "value": ("value", None),
+        "errors": ("errors", []),
+    }
+    __slots__ = tuple(FIELDS)
 
     kind: Literal["python", "declared", "io"]
-    reason: str = ""
-    port: str = "out"
-    value: Any = None
-    errors: list[DeclaredError] = Field(default_factory=list)
+    reason: str
+    port: str
+    value: Any
+    errors: list[DeclaredError]
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            kind: Literal["python", "declared", "io"],
+            reason: str = ...,
+            port: str = ...,
+            value: Any = ...,
+            errors: list[DeclaredError] = ...,
+        ) -> None: ...
 
 
-class KitExample(BaseModel):
+class KitExample(ManifestRecord):
     """A worked example of a kit: config, input, and what the node emits (``outputs``,
     port -> value). ``nodeforge node test`` runs it through the simulation and the
     compiled executor and compares both with ``outputs``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    FIELDS = {
+        "name": ("name", REQUIRED),
+        "config": ("config", {}),
+        "input": ("input", None),
+        "outputs": ("outputs", {}),
+    }
+    __slots__ = tuple(FIELDS)
 
-    name: str = Field(min_length=1)
-    config: dict[str, Any] = Field(default_factory=dict)
-    input: Any = None
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    name: str
+    config: dict[str, Any]
+    input: Any
+    outputs: dict[str, Any]
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str,
+            config: dict[str, Any] = ...,
+            input: Any = ...,
+            outputs: dict[str, Any] = ...,
+        ) -> None: ...
 
 
-class NodeManifest(BaseModel):
+class NodeManifest(ManifestRecord):
     """A node type at one version, as described by its ``node.json``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    FIELDS = {
+        "type": ("type", REQUIRED),
+        "version": ("version", REQUIRED),
+        "title": ("title", REQUIRED),
+        "description": ("description", REQUIRED),
+        "category": ("category", REQUIRED),
+        "icon": ("icon", REQUIRED),
+        "kind": ("kind", REQUIRED),
+        "config_schema": ("config_schema", REQUIRED),
+        "inputs": ("inputs", {}),
+        "outputs": ("outputs", {}),
+        "expressions": ("expressions", []),
+        "templates": ("templates", []),
+        "connectors": ("connectors", []),
+        "responds": ("responds", False),
+        "deprecated": ("deprecated", None),
+        "migrations": ("migrations", []),
+        "structural": ("structural", False),
+        "simulation": ("simulation", None),
+        "examples": ("examples", []),
+        "path": (None, Path()),
+    }
+    # Caches, made on first use: the top-level defaults and the compiled config
+    # validators (functions made at run time: not pickled).
+    _TRANSIENT = ("_defaults", "_fast", "_slow")
+    __slots__ = (*FIELDS, *_TRANSIENT)
 
-    type: str = Field(pattern=_TYPE_RE.pattern)
+    type: str
     version: str
-    title: str = Field(min_length=1)
+    title: str
     description: str
     category: str
     icon: str
     kind: Literal["trigger", "action", "control"]
     config_schema: dict[str, Any]
-    inputs: dict[str, PortSpec] = Field(default_factory=dict)
-    outputs: dict[str, PortSpec] = Field(default_factory=dict)
-    expressions: list[str] = Field(default_factory=list)
-    templates: list[str] = Field(default_factory=list)
-    connectors: list[str] = Field(default_factory=list)
-    responds: bool = False
-    deprecated: str | None = None
-    migrations: list[Migration] = Field(default_factory=list)
+    inputs: dict[str, PortSpec]
+    outputs: dict[str, PortSpec]
+    expressions: list[str]
+    templates: list[str]
+    connectors: list[str]
+    responds: bool
+    deprecated: str | None
+    migrations: list[Migration]
     #: Part of the flow language (triggers, control flow, respond): generated and
     #: simulated by the core; a kit (``structural: false``) brings its call-site template.
-    structural: bool = False
-    simulation: SimulationSpec | None = None
-    examples: list[KitExample] = Field(default_factory=list)
+    structural: bool
+    simulation: SimulationSpec | None
+    examples: list[KitExample]
     #: The manifest file (not part of the file's content).
-    path: Path = Field(default=Path(), exclude=True)
+    path: Path
 
-    _fast: Any = PrivateAttr(default=None)
-    _slow: Any = PrivateAttr(default=None)  # jsonschema's Draft202012Validator
-    _defaults: dict[str, Any] | None = PrivateAttr(default=None)
+    _defaults: dict[str, Any] | None
+    _fast: Any  # fastjsonschema's function; False: the schema is beyond it
+    _slow: Any  # jsonschema's Draft202012Validator
 
-    @field_validator("version")
-    @classmethod
-    def _check_version(cls, v: str) -> str:
-        semver_key(v)
-        return v
+    if TYPE_CHECKING:
 
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickled without the compiled validators (functions made at run time; rebuilt
-        on first use): the catalog cache stores manifests."""
-        state: dict[Any, Any] = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {**private, "_fast": None, "_slow": None}
-        return state
-
-    def _private(self, name: str) -> Any:
-        """A private attribute, read straight from pydantic's storage: ``self._x`` goes
-        through ``BaseModel.__getattr__``, which probes the attribute's descriptor by
-        raising and catching an exception, on every read (~2 µs; these are read per node
-        on every analysis)."""
-        private = self.__pydantic_private__
-        return private.get(name) if private is not None else getattr(self, name)
+        def __init__(
+            self,
+            *,
+            type: str,
+            version: str,
+            title: str,
+            description: str,
+            category: str,
+            icon: str,
+            kind: Literal["trigger", "action", "control"],
+            config_schema: dict[str, Any],
+            inputs: dict[str, PortSpec] = ...,
+            outputs: dict[str, PortSpec] = ...,
+            expressions: list[str] = ...,
+            templates: list[str] = ...,
+            connectors: list[str] = ...,
+            responds: bool = ...,
+            deprecated: str | None = ...,
+            migrations: list[Migration] = ...,
+            structural: bool = ...,
+            simulation: SimulationSpec | None = ...,
+            examples: list[KitExample] = ...,
+            path: Path = ...,
+        ) -> None: ...
 
     # -- identity -------------------------------------------------------------
 
@@ -365,13 +589,14 @@ class NodeManifest(BaseModel):
     def config_defaults(self) -> dict[str, Any]:
         """The ``default`` of each top-level config property that has one (shared: do not
         mutate)."""
-        defaults: dict[str, Any] | None = self._private("_defaults")
+        defaults = self._defaults
         if defaults is None:
-            defaults = self._defaults = {
+            defaults = {
                 key: sub["default"]
                 for key, sub in self.properties.items()
                 if isinstance(sub, dict) and "default" in sub
             }
+            object.__setattr__(self, "_defaults", defaults)
         return defaults
 
     @property
@@ -422,7 +647,7 @@ class NodeManifest(BaseModel):
 
     def validate_config(self, config: Any) -> list[ConfigError]:
         """All problems of ``config`` against ``config_schema``; ``[]`` when valid."""
-        fast = self._private("_fast")
+        fast = self._fast
         if fast is None:
             try:
                 fast = fastjsonschema.compile(  # it rewrites `$ref`s: give it a copy
@@ -430,7 +655,7 @@ class NodeManifest(BaseModel):
                 )
             except Exception:  # schema uses something fastjsonschema lacks: slow path only
                 fast = False
-            self._fast = fast
+            object.__setattr__(self, "_fast", fast)
         if fast is not False:
             try:
                 fast(config)
@@ -449,7 +674,8 @@ class NodeManifest(BaseModel):
         if slow is None:
             from jsonschema import Draft202012Validator
 
-            slow = self._slow = Draft202012Validator(self.config_schema)
+            slow = Draft202012Validator(self.config_schema)
+            object.__setattr__(self, "_slow", slow)
         out: list[ConfigError] = []
         for err in slow.iter_errors(config):
             out.extend(_convert_error(err))
@@ -1505,8 +1731,13 @@ def load_manifest_text(
         return None, [CatalogProblem(path, "a manifest must be a JSON object", 1, 1)]
     if "path" in data:
         return None, [CatalogProblem(path, "unknown key 'path'", where="path")]
+    # The file format's pydantic models: imported only here, where a file is checked.
+    from pydantic import ValidationError
+
+    from nodeforge.analysis.manifest_model import validate_manifest
+
     try:
-        manifest = NodeManifest.model_validate({**data, "path": path})
+        manifest = validate_manifest({**data, "path": path})
     except ValidationError as exc:
         probs = []
         for e in exc.errors():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from nodeforge.analysis import manifest_model
 from nodeforge.analysis.catalog import (
+    REQUIRED,
     Catalog,
     CatalogError,
+    KitExample,
     MigrationConflicts,
     NodeManifest,
+    PortSpec,
     format_config_path,
     iter_config_strings,
     migrate_config,
@@ -580,7 +586,7 @@ def test_all_problems_across_files(tmp_path: Path) -> None:
 def test_custom_nodes(tmp_path: Path, catalog: Catalog) -> None:
     nodes = tmp_path / "nodes"
     _write(nodes, _good_manifest(), "team/pinger/node.json")
-    fork = copy.deepcopy(_manifest(catalog, "data/map", "1.1.0").model_dump(by_alias=True))
+    fork = copy.deepcopy(_manifest(catalog, "data/map", "1.1.0").to_json())
     fork["version"] = "1.2.0"
     fork["description"] = "Our fork."
     _write(nodes, fork, "forks/map-1.2/node.json")
@@ -597,7 +603,7 @@ def test_custom_nodes(tmp_path: Path, catalog: Catalog) -> None:
 
 def test_custom_node_cannot_shadow_standard(tmp_path: Path, catalog: Catalog) -> None:
     nodes = tmp_path / "nodes"
-    dup = _manifest(catalog, "flow/if").model_dump(by_alias=True)
+    dup = _manifest(catalog, "flow/if").to_json()
     path = _write(nodes, dup, "mine/if/node.json")
     with pytest.raises(CatalogError) as info:
         catalog.with_custom(nodes)
@@ -605,13 +611,99 @@ def test_custom_node_cannot_shadow_standard(tmp_path: Path, catalog: Catalog) ->
     assert "flow/if@1.0.0 is already defined" in str(info.value)
 
 
-def test_model_dump_round_trips(catalog: Catalog) -> None:
+def test_to_json_round_trips(catalog: Catalog) -> None:
     for m in catalog.all():
-        data = m.model_dump(by_alias=True, exclude_unset=True)
+        data = m.to_json(exclude_unset=True)
         assert "path" not in data
         on_disk = json.loads(m.path.read_text())
         assert data == on_disk
         Draft202012Validator.check_schema(m.config_schema)
+
+
+# ------------------------------------------------------------------ plain classes and models
+
+_PLAIN_AND_MODELS = [(manifest_model.MODELS[m], m) for m in manifest_model.MODELS]
+
+
+@pytest.mark.parametrize(("plain", "model"), _PLAIN_AND_MODELS, ids=lambda c: c.__name__)
+def test_plain_classes_agree_with_the_file_format(plain: type[Any], model: type[Any]) -> None:
+    """The run-time classes state each field's name, key in the file and default once
+    more: they must say what the pydantic models (the format) say."""
+    assert plain.__name__ == model.__name__  # pydantic's messages name the model
+    expected = {}
+    for name, info in model.model_fields.items():
+        key = None if info.exclude else (info.alias or name)
+        default = REQUIRED if info.is_required() else info.get_default(call_default_factory=True)
+        expected[name] = (key, default)
+    assert list(plain.FIELDS) == list(expected)  # the same fields, in the same order
+    assert expected == plain.FIELDS
+    assert set(plain.__slots__) >= set(plain.FIELDS)
+    # and the same types (a model's nested models are the plain classes of its name)
+    hints = typing.get_type_hints(plain)
+    for name, info in model.model_fields.items():
+        assert _type_name(hints[name]) == _type_name(info.annotation), name
+
+
+def _type_name(annotation: Any) -> str:
+    name = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    text = name or repr(annotation)
+    for module in ("nodeforge.analysis.catalog.", "nodeforge.analysis.manifest_model."):
+        text = text.replace(module, "")
+    return text.replace("typing.", "")
+
+
+def test_plain_manifests_dump_as_the_models_do(catalog: Catalog) -> None:
+    for m in catalog.all():
+        data = json.loads(m.path.read_text())
+        model = manifest_model.NodeManifest.model_validate({**data, "path": m.path})
+        assert m == manifest_model.to_plain(model)
+        for unset in (False, True):
+            assert m.to_json(exclude_unset=unset) == model.model_dump(
+                by_alias=True, exclude_unset=unset
+            )
+
+
+def test_plain_objects_are_built_by_keyword_and_immutable(catalog: Catalog) -> None:
+    ex = KitExample(name="default config", config={"a": 1})
+    assert (ex.name, ex.config, ex.input, ex.outputs) == ("default config", {"a": 1}, None, {})
+    assert ex.to_json() == {
+        "name": "default config",
+        "config": {"a": 1},
+        "input": None,
+        "outputs": {},
+    }
+    assert ex.to_json(exclude_unset=True) == {"name": "default config", "config": {"a": 1}}
+    assert ex == KitExample(config={"a": 1}, name="default config")
+    assert ex != KitExample(name="other")
+    assert KitExample(name="x").outputs is not KitExample(name="x").outputs  # fresh defaults
+    assert repr(PortSpec(description="d", schema_={})) == (
+        "PortSpec(description='d', schema_={}, required=True)"
+    )
+    with pytest.raises(AttributeError, match="immutable"):
+        ex.name = "renamed"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="'name'"):
+        KitExample()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'nmae'"):
+        KitExample(name="x", nmae="y")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        hash(ex)
+    m = _manifest(catalog, "flow/if")
+    assert m.to_json()["inputs"]["in"]["schema"] == m.inputs["in"].schema_
+    assert m.to_json()["inputs"] is not m.inputs  # a copy
+
+
+def test_pickled_manifests_leave_their_validators_out(catalog: Catalog) -> None:
+    m = _manifest(catalog, "http/request")
+    assert m.validate_config(m.default_config()) == []  # compiles the fast validator
+    assert m.validate_config({}) != []  # and the slow one
+    assert m._fast is not None and m._slow is not None
+    copy_ = pickle.loads(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy_ == m and copy_ is not m
+    assert (copy_._fast, copy_._slow, copy_._defaults) == (None, None, None)
+    assert copy_.fields_set == m.fields_set
+    assert copy_.config_defaults == m.config_defaults
+    assert copy_.validate_config(copy_.default_config()) == []
+    assert copy_.to_json(exclude_unset=True) == m.to_json(exclude_unset=True)
 
 
 # ------------------------------------------------------------------ docs
