@@ -7,11 +7,17 @@ manifest files (each file's manifest or its problems) depends only on the files'
 and bytes and on the code that checks them, so it is pickled once under
 :func:`cache_dir` and read back (~5 ms) while those are unchanged.
 
-The key is a SHA-256 over the Nodeforge version, the Python and pydantic versions, the
-source of the loader itself (``catalog.py`` and this module), the layout flag and every
-file's path and bytes. A cache file that is missing, unreadable, corrupt, of another
-format, not owned by the current user or writable by others is ignored (and rewritten);
-nothing here ever fails a load. ``NODEFORGE_CATALOG_CACHE=0`` turns the cache off.
+The key is a SHA-256 over the Nodeforge version, the Python version, the installed
+versions of the libraries that judge a manifest file (pydantic, jsonschema,
+fastjsonschema: read from their ``*.dist-info`` folders' names, without importing them),
+the source of the loader and of what the pickle holds (``catalog.py``,
+``manifest_model.py``, ``types.py`` and this module), the layout flag and every file's
+path and bytes. The pickle holds plain objects only (:class:`catalog.NodeManifest` is no
+pydantic model), so reading it imports none of those libraries.
+
+A cache file that is missing, unreadable, corrupt, of another format, not owned by the
+current user or writable by others is ignored (and rewritten); nothing here ever fails
+a load. ``NODEFORGE_CATALOG_CACHE=0`` turns the cache off.
 
 Only the standard catalog and installed node packs go through here: a workspace's own
 custom nodes are few, change often, and are loaded directly.
@@ -32,7 +38,8 @@ from typing import Any, TypeVar
 from .diskcache import prune, read_owned, write_atomic
 
 #: Bump when the pickled shape changes in a way the source hash would not catch.
-FORMAT = 1
+#: 2: manifests are plain slotted objects, no longer pydantic models.
+FORMAT = 2
 #: At most this many cache files are kept (the least recently written go first).
 MAX_FILES = 16
 PREFIX = "catalog-"
@@ -64,15 +71,15 @@ def content_key(files: Sequence[Path], check_layout: bool) -> str | None:
     """The key of loading ``files``; ``None`` when a file cannot be read as a plain file
     (the loader then reports it, uncached)."""
     h = hashlib.sha256()
-    import pydantic
-
     from nodeforge import __version__
 
-    h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0".encode())
+    h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{_checker_versions()}\0".encode())
     h.update(b"layout" if check_layout else b"any")
     here = Path(__file__).resolve().parent
-    # The pickle holds the catalog and its port types: their classes are part of its shape.
-    for source in (here / "catalog.py", here / "catalog_cache.py", here / "types.py"):
+    # The pickle holds the catalog and its port types: their classes are part of its
+    # shape; the file format's models decide what loads and the problems' messages.
+    sources = ("catalog.py", "manifest_model.py", "catalog_cache.py", "types.py")
+    for source in (here / name for name in sources):
         try:
             h.update(source.read_bytes())
         except OSError:
@@ -88,6 +95,50 @@ def content_key(files: Sequence[Path], check_layout: bool) -> str | None:
         h.update(b"\0file\0" + os.fsencode(path) + b"\0" + str(len(data)).encode() + b"\0")
         h.update(data)
     return h.hexdigest()
+
+
+#: The libraries whose verdicts and messages a loaded catalog holds: pydantic (and its
+#: core) checks a manifest file's structure, jsonschema (and its meta-schemas) and
+#: fastjsonschema its schemas, defaults and examples.
+_CHECKERS: tuple[str, ...] = ("pydantic", "pydantic_core", "fastjsonschema")
+_CHECKERS += ("jsonschema", "jsonschema_specifications")
+_checkers: str | None = None
+
+
+def _checker_versions() -> str:
+    """The installed :data:`_CHECKERS`, as the names of their ``*.dist-info`` folders
+    (``pydantic-2.14.3.dist-info``), found without importing them (~0.3 ms): pydantic
+    alone takes ~25 ms to import, which a start-up from the cache never needs."""
+    global _checkers
+    if _checkers is None:
+        import importlib.util
+
+        found: list[str] = []
+        listings: dict[str, list[str]] = {}
+        for name in _CHECKERS:
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is None or not spec.origin:
+                found.append(f"{name}: not found")
+                continue
+            site = os.path.dirname(os.path.dirname(spec.origin))
+            if site not in listings:
+                try:
+                    listings[site] = os.listdir(site)
+                except OSError:
+                    listings[site] = []
+            found.extend(
+                sorted(
+                    entry
+                    for entry in listings[site]
+                    if entry.startswith(f"{name}-") and entry.endswith((".dist-info", ".egg-info"))
+                )
+                or [f"{name}: at {spec.origin}"]
+            )
+        _checkers = "\0".join(found)
+    return _checkers
 
 
 def cached(files: Sequence[Path], check_layout: bool, load: Callable[[], T]) -> T:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,36 @@ def test_old_files_are_pruned(env: tuple[Path, list[Path]], tmp_path: Path) -> N
         node_json.write_text(original.replace('"title": "', f'"title": "v{i} '))
         Catalog.load([src], cached=True)
     assert len(_cache_files(tmp_path)) == catalog_cache.MAX_FILES
+
+
+def test_key_names_the_checking_libraries_without_importing_them() -> None:
+    """What decides a load's verdicts and messages is in the key: pydantic's version
+    among them, read from its installed files, since the cached catalog no longer holds
+    pydantic objects and a start-up from the cache must not import it."""
+    code = (
+        "import sys\n"
+        "from nodeforge.analysis import catalog_cache\n"
+        "print(catalog_cache._checker_versions().replace('\\0', ' '))\n"
+        "assert 'pydantic' not in sys.modules and 'jsonschema' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    names = out.stdout.split()
+    for dist in catalog_cache._CHECKERS:
+        assert f"{dist}-{metadata.version(dist)}.dist-info" in names, (dist, names)
+
+
+def test_a_cached_catalog_is_read_without_pydantic(env: tuple[Path, list[Path]]) -> None:
+    src, _ = env
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from nodeforge.analysis.catalog import Catalog\n"
+        f"cat = Catalog.load([Path({str(src)!r})], cached=True)\n"
+        "assert len(cat) > 10\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, check=True, capture_output=True, text=True, env=os.environ)
+    assert first.stdout.strip() == "True"  # loading the files validates them
+    second = subprocess.run(run, check=True, capture_output=True, text=True, env=os.environ)
+    assert second.stdout.strip() == "False"  # the cache's plain objects need no pydantic
