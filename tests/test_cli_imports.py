@@ -1,7 +1,8 @@
 """What a one-shot command imports (start-up, issue 15): ``nodeforge check`` and
 ``nodeforge generate`` of a valid flow, caches warm, leave the language server, the
-sandbox, the slow JSON Schema validator (invalid files only) and, for ``check``, the code
-generator and jinja2 unimported. A fresh interpreter runs each twice (the first fills
+sandbox, the slow JSON Schema validator (invalid files only), pydantic (the file formats'
+models: invalid or uncached files only) and, for ``check``, the code generator and jinja2
+unimported. A fresh interpreter runs each twice (the first fills
 the caches) and reports its modules; no timing here, see bench/startup_bench.py."""
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from bench.genflow import generate_flow
 from tests.test_build_support import needs_go
 
 NEVER = ("pygls", "lsprotocol", "nodeforge.server", "nodeforge.sandbox", "jsonschema", "asyncio")
-# pydantic itself is still imported (the cached catalog holds its models), but no
-# validator is built for a valid flow: no plugin lookup (which imports importlib.metadata).
-NEVER += ("pydantic.plugin._loader", "importlib.metadata")
+# No pydantic: the cached catalog holds plain objects (the manifest file format's models
+# are imported only to check a manifest file) and a plainly valid flow document is
+# judged without the flow format's models (analysis/flowshape.py). Nor importlib.metadata,
+# which pydantic's plugin lookup and looking up a package's version would import.
+NEVER += ("pydantic", "pydantic_core", "importlib.metadata")
 CHECK_NEVER = (*NEVER, "jinja2", "nodeforge.codegen")
 
 SCRIPT = """
