@@ -325,7 +325,8 @@ class FlowGen:
             self._node_starts[node_id] = start
         offset = start
         if config_path:
-            found = value_offset(self.doc.text, start, ("config", *config_path))
+            # (an error-free document repeats no key: the first member found is the one)
+            found = value_offset(self.doc.text, start, ("config", *config_path), unique_keys=True)
             if found is None:  # not all there: the deepest existing ancestor
                 return self.position((*node.path, "config", *config_path))
             offset = found

@@ -26,23 +26,28 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 _scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def value_offset(text: str, start: int, path: tuple[str | int, ...]) -> int | None:
-    """The offset of the value at ``path`` below the value starting at ``start``."""
+def value_offset(
+    text: str, start: int, path: tuple[str | int, ...], *, unique_keys: bool = False
+) -> int | None:
+    """The offset of the value at ``path`` below the value starting at ``start``.
+    ``unique_keys``: the caller knows no object repeats a key (a repeated key is an
+    error, and the generator reads only error-free documents), so the first member of
+    the name is the one, and the members after it are not scanned."""
     pos = start
     for segment in path:
-        found = _member(text, pos, segment)
+        found = _member(text, pos, segment, unique_keys)
         if found is None:
             return None
         pos = found
     return pos
 
 
-def _member(text: str, pos: int, segment: str | int) -> int | None:
+def _member(text: str, pos: int, segment: str | int, unique_keys: bool) -> int | None:
     opening = text[pos : pos + 1]
     if isinstance(segment, str):
         if opening != "{":
             return None
-        return _key(text, pos + 1, segment)
+        return _key(text, pos + 1, segment, unique_keys)
     if opening != "[" or segment < 0:
         return None
     return _item(text, pos + 1, segment)
@@ -54,9 +59,10 @@ _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _AFTER = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\})")
 
 
-def _key(text: str, pos: int, key: str) -> int | None:
+def _key(text: str, pos: int, key: str, unique_keys: bool = False) -> int | None:
     """The value of the last member ``key`` of the object whose members start at
-    ``pos``: keys read and other values skipped by the standard library's C scanner."""
+    ``pos`` (the first, when ``unique_keys``): keys read and other values skipped by the
+    standard library's C scanner."""
     found = None
     colon, after = _COLON.match, _AFTER.match
     try:
@@ -72,6 +78,8 @@ def _key(text: str, pos: int, key: str) -> int | None:
                 return None
             start = m.end()
             if name == key:
+                if unique_keys:
+                    return start
                 found = start
             _value, pos = _scan_once(text, start)
             m = after(text, pos)

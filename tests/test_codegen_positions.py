@@ -27,7 +27,9 @@ def _paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | i
     return out
 
 
-def _check(text: str) -> int:
+def _check(text: str, *, unique: bool = True) -> int:
+    """Every value's offset against the document's; ``unique`` (no key repeated in the
+    text): the generator's first-member-found scan agrees too."""
     doc = load_document(text, "file:///t.flow.json")
     checked = 0
     for node in doc.nodes:
@@ -38,6 +40,8 @@ def _check(text: str) -> int:
         paths += [("config", "absent"), ("config", "absent", 0), ("config", 99), ("nope",)]
         for path in paths:
             got = value_offset(text, start, path)
+            if unique:
+                assert value_offset(text, start, path, unique_keys=True) == got, path
             fresh = load_document(text, "file:///t.flow.json")  # positions before expansion
             if got is None:
                 assert fresh.root is not None and fresh.root.find((*node.path, *path)) is None
@@ -88,4 +92,8 @@ def test_positions_of_awkward_json() -> None:
 def test_positions_of_repeated_keys() -> None:
     # JSON's last-wins rule, as the document reads it
     text = '{"id": "f", "nodes": [{"id": "a", "config": {"v": {"x": 1}, "v": {"x": 2, "y": [3]}}}]}'
-    assert _check(text) > 4
+    assert _check(text, unique=False) > 4
+    # (a repeated key is an error, so the generator never reads such a text; told that
+    # keys are unique, the scan stops at the first member of the name)
+    start = text.index('{"id": "a"')
+    assert value_offset(text, start, ("config", "v"), unique_keys=True) == text.index('{"x": 1}')
