@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 __all__ = ["prune", "read_owned", "read_signed", "write_atomic", "write_signed"]
@@ -50,6 +49,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     OSError."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile  # (imported on a miss: it brings shutil, lzma and random)
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:

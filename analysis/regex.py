@@ -10,15 +10,22 @@ does (``$`` only at the end of the text, ``\\d`` and ``\\w`` ASCII, ...).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
-
-import re2
 
 __all__ = ["Pattern", "compile_pattern", "pattern_error"]
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # errors are returned, not printed
+
+@cache
+def _re2() -> tuple[Any, Any]:
+    """The RE2 module and its options, imported when a pattern is first compiled (most
+    flows have none: the import is a few milliseconds of every command's start)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # errors are returned, not printed
+    return re2, options
+
 
 # What C++ RE2 accepts and Go's regexp does not: `\C` (any byte).
 _GO_ONLY = re.compile(r"(?<!\\)(?:\\\\)*\\C")
@@ -45,8 +52,9 @@ class Pattern:
 def _compile(pattern: str) -> Pattern | str:
     if _GO_ONLY.search(pattern):
         return "invalid escape sequence: `\\C`"
+    re2, options = _re2()
     try:
-        return Pattern(pattern, re2.compile(pattern, options=_OPTIONS))
+        return Pattern(pattern, re2.compile(pattern, options=options))
     except re2.error as exc:
         message = exc.args[0] if exc.args else str(exc)
         if isinstance(message, bytes):

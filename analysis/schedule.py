@@ -20,7 +20,6 @@ from datetime import UTC, datetime, tzinfo
 from functools import cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DESCRIPTORS",
@@ -202,6 +201,8 @@ def schedule_output(given: Any, tz: str) -> dict[str, Any]:
     as the app's ``nf.ScheduleInput`` gives it: ``time`` in UTC, ``local_time`` in the
     zone (Go's RFC 3339: whole seconds, ``Z`` for a zero offset), and ``timezone``. A time
     that does not parse is passed on as given (the trigger's schema then reports it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # (imported when simulated)
+
     zone_name = tz or "UTC"
     try:
         zone: tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)

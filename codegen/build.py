@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -226,6 +225,8 @@ def build(
     if result.ok and module is not None:
         binary = binary or state_dir(root) / "bin" / module.project
         binary.parent.mkdir(parents=True, exist_ok=True)
+        import shutil  # (imported when a build runs: it brings lzma, bz2 and more)
+
         go = shutil.which("go")
         if go is None:
             result.state = "failed"

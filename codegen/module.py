@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -675,6 +674,8 @@ def _append_json_method(s: GoStruct) -> list[str]:
 def gofmt(text: str, name: str = "generated.go") -> str:
     """Format Go source with gofmt; a failure is a generator bug and raises. Outputs are
     kept by content (:mod:`gofmtcache`): the same text is formatted once."""
+    import shutil  # (imported when gofmt is needed: it brings lzma, bz2 and more)
+
     exe = shutil.which("gofmt") or _go_root_tool("gofmt")
     data = text.encode()
     key = gofmtcache.key(exe, data) if gofmtcache.enabled() else None
@@ -727,6 +728,8 @@ def _gofmt_decls(text: str, name: str) -> str:
 
 
 def _go_root_tool(name: str) -> str:
+    import shutil
+
     go = shutil.which("go")
     if go is None:
         raise CodegenError("Go is not installed: `go` is not on PATH")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 STATE_DIR = ".nodeforge"
@@ -73,6 +72,8 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = None
+    import tempfile  # (with shutil and lzma: imported when something is written)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if mode is not None:
