@@ -42,6 +42,10 @@ def _printable(ch: str) -> bool:
     return cat[0] in "LMNPS"
 
 
+_QUOTED: dict[str, str] = {}  # plain strings -> their literal, a bounded memo
+_QUOTED_MAX = 1 << 16
+
+
 def go_string(s: str) -> str:
     """A Go interpreted string literal whose value is ``s`` encoded as UTF-8.
 
@@ -49,8 +53,14 @@ def go_string(s: str) -> str:
     escaped. A lone surrogate (which UTF-8 cannot encode) becomes U+FFFD, as Go's own
     conversions do.
     """
+    hit = _QUOTED.get(s)  # node ids, types, versions, ports: quoted again and again
+    if hit is not None:
+        return hit
     if _PLAIN.fullmatch(s):  # the common case: printable ASCII without `"` or `\`
-        return f'"{s}"'
+        quoted = f'"{s}"'
+        if len(_QUOTED) < _QUOTED_MAX:
+            _QUOTED[s] = quoted
+        return quoted
     out = ['"']
     for ch in s:
         esc = _SIMPLE_ESCAPES.get(ch)
