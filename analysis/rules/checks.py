@@ -1353,10 +1353,10 @@ def _type_node(
         if ports_of is None:
             fact.output_types = dict.fromkeys(passes, passed)
         else:
-            key = (*passes, *(id(passed),) * len(passes))  # ``_shared_ports``' key
-            shared = ports_of.get(key)
+            shared_key = (*passes, *(id(passed),) * len(passes))  # ``_shared_ports``' key
+            shared = ports_of.get(shared_key)
             if shared is None:
-                shared = ports_of[key] = dict.fromkeys(passes, passed)
+                shared = ports_of[shared_key] = dict.fromkeys(passes, passed)
             fact.output_types = shared
         return
 
