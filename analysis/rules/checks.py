@@ -33,7 +33,9 @@ from nodeforge.analysis.engine import (
     resolve_port_schema,
     union_of,
 )
-from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv
+from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv, parse, parse_template
+from nodeforge.analysis.expressions.macros import MACROS
+from nodeforge.analysis.expressions.tree import Call, Ident, Select, walk
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import (
     ConnectionInfo,
@@ -1004,6 +1006,7 @@ def check_types(ctx: CheckContext) -> None:
         return env
 
     checked: _Checked = {}
+    projected: _Projected = {}
     # Port -> type mappings made in this analysis, by their ports and the ids of their
     # types (which they keep alive): nodes receiving or producing the very same types
     # share one dict (never mutated), instead of one per node.
@@ -1111,7 +1114,7 @@ def check_types(ctx: CheckContext) -> None:
                 fact.expressions = _moved(fact.expressions, node.index)  # the path differs
             _note_sites(fact, predecessors, outputs)
         else:
-            _type_node(fact, manifest, env_for(input_type), checked, answers, ports_of)
+            _type_node(fact, manifest, env_for(input_type), checked, answers, ports_of, projected)
             if ports.passes is None:  # else the table's mapping already
                 fact.output_types = _shared_ports(ports_of, fact.output_types)
             _note_sites(fact, predecessors, outputs)
@@ -1279,6 +1282,79 @@ _NO_PORTS: dict[str, Type] = {}
 _Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, Sequence[ExprError]]]
 
 
+# (source, is template, the ids of the types of the input fields it reads) -> those types
+# (which keep the ids unique) and the check of the source (``_check_projected``)
+_Projected = dict[tuple[Any, ...], tuple[list[Type], CheckResult, Sequence[ExprError]]]
+
+
+def _check_projected(
+    source: str, is_template: bool, env: TypeEnv, projected: _Projected | None
+) -> tuple[CheckResult, Sequence[ExprError]]:
+    """``check_string(source, is_template, env)``, shared between environments whose
+    input has the very same types at the fields the source reads (``input.<field>``,
+    :func:`_input_fields`): nodes along a chain (each adding a field to its input) see
+    different input types, and check ``input.total > 100`` alike. The checker reads the
+    environment only through ``input`` (the type of each field read: ``ObjectType.field``,
+    found there), ``nodes`` (a source naming it is never shared) and ``env`` (no names
+    in the types check: every environment alike), so the checks are the same; their
+    offsets are the source's own, not the document's. An input not an object, or
+    without one of the fields (its message names the others): the check of its own."""
+    names = _input_fields(source, is_template) if projected is not None else None
+    input_type = env.input
+    if names is None or type(input_type) is not ObjectType or env.vars or env.env_names is not None:
+        return check_string(source, is_template, env)
+    types: list[Type] = []
+    for name in names:
+        found = input_type.field(name)
+        if found is None:
+            return check_string(source, is_template, env)
+        types.append(found.type)
+    key = (source, is_template, *map(id, types))
+    hit = projected.get(key)  # type: ignore[union-attr]
+    if hit is not None and all(map(is_, hit[0], types)):
+        return hit[1], hit[2]
+    result, syntax = check_string(source, is_template, env)
+    projected[key] = (types, result, syntax)  # type: ignore[index]
+    return result, syntax
+
+
+# (source, is template) -> the input fields it reads, or None (see ``_input_fields``)
+_INPUT_FIELDS: dict[tuple[str, bool], tuple[str, ...] | None] = {}
+
+
+def _input_fields(source: str, is_template: bool) -> tuple[str, ...] | None:
+    """The fields ``f`` of every ``input.f`` in the source (or in the template's holes),
+    once each in order of appearance, when each ``input`` is selected so and the source
+    calls no list macro (whose variables may shadow ``input``); else None."""
+    key = (source, is_template)
+    if key in _INPUT_FIELDS:
+        return _INPUT_FIELDS[key]
+    if is_template:
+        trees = [hole.result.expr for hole in parse_template(source).holes]
+    else:
+        trees = [parse(source).expr]
+    names: dict[str, None] | None = {}
+    for tree in trees:
+        if tree is None or names is None:
+            continue
+        selected: set[int] = set()  # the ids of the `input` idents selected from
+        for e in walk(tree):
+            if isinstance(e, Select) and isinstance(e.operand, Ident):
+                if e.operand.name == "input":
+                    selected.add(id(e.operand))
+                    names[e.field] = None
+            elif (isinstance(e, Ident) and e.name == "input" and id(e) not in selected) or (
+                isinstance(e, Call) and e.fn in MACROS
+            ):
+                names = None
+                break
+    found = tuple(names) if names is not None else None
+    if len(_INPUT_FIELDS) > 4096:
+        _INPUT_FIELDS.clear()
+    _INPUT_FIELDS[key] = found
+    return found
+
+
 def _flow_askers(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> frozenset[str]:
     """Nodes whose port types depend on other flows (``$flowAnswer``: flow/subflow);
     per graph (ids, types, versions), and empty without any: no flow index then."""
@@ -1322,9 +1398,11 @@ def _type_node(
     checked: _Checked,
     answers: dict[str, Type],
     ports_of: dict[tuple[Any, ...], dict[str, Type]] | None = None,
+    projected: _Projected | None = None,
 ) -> None:
     """Check the node's expressions in ``env`` and resolve its port types; with
-    ``ports_of``, the output types are the table's mapping (see ``_shared_ports``)."""
+    ``ports_of``, the output types are the table's mapping (see ``_shared_ports``), with
+    ``projected``, checks are shared by the input fields they read (``_check_projected``)."""
     ports = _ports(manifest)
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
@@ -1340,7 +1418,7 @@ def _type_node(
             key = (source, is_template, id(env))
             hit = checked.get(key)
             if hit is None or hit[0] is not env:
-                hit = checked[key] = (env, *check_string(source, is_template, env))
+                hit = checked[key] = (env, *_check_projected(source, is_template, env, projected))
             _env, site.result, site.syntax_errors = hit
         types_by_path[site.config_path] = site.result.type
 
