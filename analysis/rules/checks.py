@@ -1233,8 +1233,8 @@ def _note_sites(
     ``quiet`` (no expression errors, no node references to re-check), ``names_nodes``
     and ``read``: its inputs' sources and the nodes its expressions name
     (``nodes.<id>``), with the objects found in ``outputs``."""
-    names = {edge.source: None for edge in edges}
     quiet, names_nodes = True, False
+    named: list[str] = []
     for site in fact.expressions:
         if "nodes" in site.source:
             names_nodes = True
@@ -1246,10 +1246,15 @@ def _note_sites(
             quiet = False
         if result.references:
             quiet = False
-            for ref in result.references:
-                names[ref.node_id] = None
+            named += [ref.node_id for ref in result.references]
     fact.quiet, fact.names_nodes = quiet, names_nodes
-    if len(names) == 1:  # most nodes: the node and its types alone, no tuples
+    if not named and len(edges) == 1:  # most nodes: the node and its types alone, no tuples
+        fact.read_nodes = read = edges[0].source
+        fact.read_types = outputs.get(read)
+        return
+    names = {edge.source: None for edge in edges}
+    names.update(dict.fromkeys(named))
+    if len(names) == 1:
         fact.read_nodes = read = next(iter(names))
         fact.read_types = outputs.get(read)
     else:
