@@ -246,16 +246,19 @@ def check_nodes(ctx: CheckContext) -> None:
             # Most nodes have no problems: a mark, which holds at any index; one mark
             # for that and a valid structure (one memo entry per node of a document).
             valid = memo.get_all("structure", [node.value for node in missing])
+            kinds: dict[tuple[str, str], _KindFacts] = {}
+            sound: list[dict[str, Any]] = []
             for node, ok in zip(missing, valid, strict=True):
-                problems = _node_problems(ctx, node)
+                problems = _node_problems(ctx, node, kinds)
                 if problems:
                     memo.put("node-problems", node.value, node.index, problems)
                 elif ok is True:
-                    memo.put(_SOUND, node.value, None, True)
-                    memo.discard("structure", node.value)  # the sound mark says it too
+                    sound.append(node.value)
                 else:
                     memo.put("node-problems", node.value, None, True)
                 known[node.index] = problems or True
+            memo.mark_all(_SOUND, sound)
+            memo.discard_all("structure", sound)  # the sound mark says it too
     for node, problems in zip(nodes, known, strict=True):
         if node.id is not None:
             if node.id in first_of:
@@ -273,54 +276,94 @@ def check_nodes(ctx: CheckContext) -> None:
                 problem.report(ctx)
 
 
-def _node_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
-    catalog = ctx.workspace.catalog
+#: What a node's problems read of its type and version alone (the same for every node of
+#: that type and version; found once per check): its manifest, whether its config holds
+#: schemas or names a connector, and the problems of the type's version (deprecated, an
+#: outdated fork, an upgrade): code, message, the node's field, data, tags.
+_KindFacts = tuple[
+    NodeManifest, bool, bool, list[tuple[str, str, str, dict[str, Any], tuple[Tag, ...]]]
+]
+
+
+def _node_problems(
+    ctx: CheckContext, node: NodeInfo, kinds: dict[tuple[str, str], _KindFacts] | None = None
+) -> list[_Problem]:
+    """The node's own problems; ``kinds`` keeps what they read of the node's type and
+    version for the other nodes of that type and version."""
     problems: list[_Problem] = []
-    if node.type is None:
+    node_type, version = node.type, node.version
+    if node_type is None:
         return problems
-    version = node.version
-    manifest = catalog.get(node.type, version) if version is not None else None
-    if manifest is None or version is None:
-        versions = catalog.versions(node.type)
-        if not versions:
-            suggestion = catalog.suggest(node.type)
-            hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-            data = {"suggestion": suggestion} if suggestion else {}
-            message = f"Unknown node type `{node.type}`{hint}"
-            return [_Problem("NF004", message, (*node.path, "type"), data)]
-        if version is None:
-            return problems
-        message = (
-            f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
-        )
-        known: dict[str, Any] = {"versions": versions, "latest": versions[-1]}
-        return [_Problem("NF005", message, (*node.path, "version"), known)]
+    if version is not None and kinds is not None:
+        kind = kinds.get((node_type, version))
+        if kind is None:
+            found = _kind_facts(ctx, node_type, version)
+            if found is None:
+                return _unknown_kind_problems(ctx, node)
+            kind = kinds[(node_type, version)] = found
+    else:
+        kind = _kind_facts(ctx, node_type, version) if version is not None else None
+        if kind is None:
+            return _unknown_kind_problems(ctx, node)
+    manifest, schemas, connectors, of_kind = kind
     problems += _config_problems(ctx, node, manifest)
-    if schema_config_keys(manifest):
+    if schemas:
         problems += _schema_problems(node, manifest)
-    if manifest.connectors:
+    if connectors:
         problems += _connector_problems(ctx, node, manifest)
-    latest = catalog.latest_version(node.type) or version  # known: it has this one
+    for code, message, key, data, tags in of_kind:
+        problems.append(_Problem(code, message, (*node.path, key), dict(data), tags=tags))
+    return problems
+
+
+def _kind_facts(ctx: CheckContext, node_type: str, version: str) -> _KindFacts | None:
+    """What the problems of a node of this type and version read of them alone; None
+    when the catalog does not know that version."""
+    catalog = ctx.workspace.catalog
+    manifest = catalog.get(node_type, version)
+    if manifest is None:
+        return None
+    of_kind: list[tuple[str, str, str, dict[str, Any], tuple[Tag, ...]]] = []
+    latest = catalog.latest_version(node_type) or version  # known: it has this one
     if manifest.deprecated:
-        message = f"`{node.type}@{node.version}` is deprecated: {manifest.deprecated}"
-        problems.append(
-            _Problem("NF022", message, (*node.path, "type"), {}, tags=(Tag.DEPRECATED,))
-        )
-    fork = ctx.workspace.forks.get((node.type, version))
+        message = f"`{node_type}@{version}` is deprecated: {manifest.deprecated}"
+        of_kind.append(("NF022", message, "type", {}, (Tag.DEPRECATED,)))
+    fork = ctx.workspace.forks.get((node_type, version))
     if fork is not None:
         base_versions = catalog.versions(fork[0])
         if base_versions and base_versions[-1] != fork[1]:
             message = (
-                f"`{node.type}` is a fork of `{fork[0]}@{fork[1]}`; the base is now at "
+                f"`{node_type}` is a fork of `{fork[0]}@{fork[1]}`; the base is now at "
                 f"{base_versions[-1]} (see `nodeforge fork --status`)"
             )
             data = {"base": fork[0], "from": fork[1], "to": base_versions[-1]}
-            problems.append(_Problem("NF025", message, (*node.path, "type"), data))
+            of_kind.append(("NF025", message, "type", data, ()))
     if latest != version:
-        message = f"`{node.type}` {version} can be upgraded to {latest}"
-        data = {"type": node.type, "from": version, "to": latest}
-        problems.append(_Problem("NF021", message, (*node.path, "version"), data))
-    return problems
+        message = f"`{node_type}` {version} can be upgraded to {latest}"
+        data = {"type": node_type, "from": version, "to": latest}
+        of_kind.append(("NF021", message, "version", data, ()))
+    return manifest, bool(schema_config_keys(manifest)), bool(manifest.connectors), of_kind
+
+
+def _unknown_kind_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
+    """The problems of a node (of a type) without a version, or of a type or version
+    the catalog does not know."""
+    catalog = ctx.workspace.catalog
+    assert node.type is not None
+    versions = catalog.versions(node.type)
+    if not versions:
+        suggestion = catalog.suggest(node.type)
+        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+        data = {"suggestion": suggestion} if suggestion else {}
+        message = f"Unknown node type `{node.type}`{hint}"
+        return [_Problem("NF004", message, (*node.path, "type"), data)]
+    if node.version is None:
+        return []
+    message = (
+        f"`{node.type}` has no version `{node.version}`; known versions: {', '.join(versions)}"
+    )
+    known: dict[str, Any] = {"versions": versions, "latest": versions[-1]}
+    return [_Problem("NF005", message, (*node.path, "version"), known)]
 
 
 def _config_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_Problem]:
