@@ -205,6 +205,37 @@ class Memo:
         if entries is not None and entries.pop(id(key), None) is not None:
             self._shrunk.add(kind)
 
+    def mark_all(self, kind: str, keys: Sequence[Any]) -> None:
+        """:meth:`put` of a mark (True, no extra) for each key, in one call."""
+        if keys:
+            entries = self._entries.get(kind)
+            if entries is None:
+                entries = self._entries[kind] = {}
+            entries.update(zip(map(id, keys), keys, strict=True))
+
+    def discard_all(self, kind: str, keys: Sequence[Any]) -> None:
+        """:meth:`discard` of each key, in one call."""
+        entries = self._entries.get(kind)
+        if entries is None or not keys:
+            return
+        size = len(entries)
+        pop = entries.pop
+        for key in keys:
+            pop(id(key), None)
+        if len(entries) != size:
+            self._shrunk.add(kind)
+
+    def put_all(self, kind: str, keys: Sequence[Any], values: Sequence[Any]) -> None:
+        """:meth:`put` of each key (without an extra) with the value at its index (none
+        of them True: not marks), in one call."""
+        if keys:
+            entries = self._entries.get(kind)
+            if entries is None:
+                entries = self._entries[kind] = {}
+            entries.update(
+                zip(map(id, keys), zip(keys, repeat(None), values, strict=False), strict=True)
+            )
+
     def put(self, kind: str, key: Any, extra: Any, value: Any) -> None:
         """Store ``value`` for ``key`` and ``extra``; True without an extra is a mark:
         the key alone is kept."""

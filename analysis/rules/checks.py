@@ -112,8 +112,7 @@ def _structure_is_valid(ctx: CheckContext, value: dict[str, Any]) -> bool:
     if fresh:
         if not nodes_valid(fresh):
             return False
-        for node in fresh:
-            ctx.memo.put("structure", node, None, True)
+        ctx.memo.mark_all("structure", fresh)
     connections = value.get("connections")
     shell = {**value, "nodes": []}
     if isinstance(connections, list) and ctx.memo.get("structure", connections) is True:

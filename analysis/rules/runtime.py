@@ -46,6 +46,7 @@ def check_runtime(ctx: CheckContext) -> None:
     # expression sites and the fixed workspace alone: a node found clean with the
     # very same NodeInfo and sites (facts reused, or memoized) is clean again.
     clean = memo.get_all("runtime-clean", [fact.node for fact in facts])
+    found_clean: list[NodeFacts] = []
     for fact, clean_sites in zip(facts, clean, strict=True):
         manifest = fact.manifest
         if manifest is None or clean_sites is fact.expressions:
@@ -64,7 +65,10 @@ def check_runtime(ctx: CheckContext) -> None:
         if schedule:
             _check_schedule(ctx, fact)
         if len(diagnostics) == found:
-            memo.put("runtime-clean", fact.node, None, fact.expressions)
+            found_clean.append(fact)
+    memo.put_all(
+        "runtime-clean", [f.node for f in found_clean], [f.expressions for f in found_clean]
+    )
     _check_unanswered(ctx)
 
 
