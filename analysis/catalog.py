@@ -649,9 +649,14 @@ class NodeManifest(ManifestRecord):
         """All problems of ``config`` against ``config_schema``; ``[]`` when valid."""
         fast = self._fast
         if fast is None:
+            from nodeforge.analysis.schemas import NO_RETRIEVAL
+
             try:
                 fast = fastjsonschema.compile(  # it rewrites `$ref`s: give it a copy
-                    copy.deepcopy(self.config_schema), use_formats=False, use_default=False
+                    copy.deepcopy(self.config_schema),
+                    handlers=NO_RETRIEVAL,  # a reference to a URL is refused, never fetched
+                    use_formats=False,
+                    use_default=False,
                 )
             except Exception:  # schema uses something fastjsonschema lacks: slow path only
                 fast = False
@@ -672,9 +677,9 @@ class NodeManifest(ManifestRecord):
     def _explain(self, config: Any) -> list[ConfigError]:
         slow = self._slow
         if slow is None:
-            from jsonschema import Draft202012Validator
+            from nodeforge.analysis.schemas import local_validator
 
-            slow = Draft202012Validator(self.config_schema)
+            slow = local_validator(self.config_schema)
             object.__setattr__(self, "_slow", slow)
         out: list[ConfigError] = []
         for err in slow.iter_errors(config):
@@ -1143,6 +1148,15 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
         where = _loc_str(["config_schema", *exc.absolute_path])
         add(f"invalid JSON Schema: {exc.message}", where)
         return probs  # later checks assume a sound schema
+    from nodeforge.analysis.schemas import local_validator, reference_issues
+
+    # A kit comes from whatever workspace is opened: a reference its validators would
+    # fetch (a URL, a file) or could not resolve is refused here, located.
+    refs = reference_issues(schema)
+    for issue in refs:
+        add(issue.message, _loc_str(["config_schema", *issue.path]))
+    if refs:
+        return probs
     if schema.get("type") != "object":
         add('config_schema must have "type": "object"', "config_schema.type")
     props = m.properties
@@ -1215,7 +1229,7 @@ def _check_manifest(m: NodeManifest, path: Path, check_layout: bool) -> list[Cat
             if key not in props:
                 add(f"{key!r} is not a config key", f"{where}.set.{key}")
                 continue
-            errs = list(Draft202012Validator(props[key]).iter_errors(value))
+            errs = list(local_validator(props[key]).iter_errors(value))
             if errs:
                 add(
                     f"value does not match the property schema: {errs[0].message}",
@@ -1387,12 +1401,12 @@ _SUBSCHEMA_KEYS = frozenset(
 
 def _check_defaults(schema: Any, where: str = "config_schema") -> Iterator[tuple[str, str]]:
     """Every ``default`` in the schema tree validates against its own schema."""
-    from jsonschema import Draft202012Validator
+    from nodeforge.analysis.schemas import local_validator
 
     if isinstance(schema, dict):
         if "default" in schema:
             own = {k: v for k, v in schema.items() if k != "default"}
-            errs = list(Draft202012Validator(own).iter_errors(schema["default"]))
+            errs = list(local_validator(own).iter_errors(schema["default"]))
             if errs:
                 yield f"{where}.default", f"default does not match its schema: {errs[0].message}"
         for key, sub in schema.items():

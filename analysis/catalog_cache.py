@@ -77,8 +77,9 @@ def content_key(files: Sequence[Path], check_layout: bool) -> str | None:
     h.update(b"layout" if check_layout else b"any")
     here = Path(__file__).resolve().parent
     # The pickle holds the catalog and its port types: their classes are part of its
-    # shape; the file format's models decide what loads and the problems' messages.
-    sources = ("catalog.py", "manifest_model.py", "catalog_cache.py", "types.py")
+    # shape; the file format's models decide what loads and the problems' messages, and
+    # schemas.py which references a kit's schema may hold.
+    sources = ("catalog.py", "manifest_model.py", "catalog_cache.py", "types.py", "schemas.py")
     for source in (here / name for name in sources):
         try:
             h.update(source.read_bytes())
