@@ -1725,20 +1725,32 @@ def _check_connection_types(
         # Only the nodes typed again can have other output types: the nodes they lead
         # to compare again, with themselves.
         todo = [*retyped, *(e.target for nid in retyped for e in graph.successors.get(nid, ()))]
-    changed = [nid for nid in todo if old_outputs.get(nid) is not outputs.get(nid)]
-    dirty = {edge.target for nid in changed for edge in graph.successors.get(nid, ())}
+    dirty: set[str] | None = None  # every node (none of the previous results is taken)
+    if old_facts is last_facts:
+        changed = [nid for nid in todo if old_outputs.get(nid) is not outputs.get(nid)]
+        dirty = {edge.target for nid in changed for edge in graph.successors.get(nid, ())}
+    # Per accepted types (a dict per manifest mostly, alive in the facts: ids unique):
+    # whether each is any, which fits anything (`flow/if`, `util/log`): no mismatch.
+    fits_all: dict[int, bool] = {}
     for nid in todo:
         target = facts[nid]
         if target.manifest is None:
             mismatched.pop(nid, None)
             continue
-        if nid not in dirty:
+        if dirty is not None and nid not in dirty:
             entry = previous.get(nid)
             if entry is None and old_facts.get(nid) is target:
                 continue  # clean with these facts: clean again
             if entry is not None and entry[0] is target:
                 mismatched[nid] = entry
                 continue
+        declared = target.declared_inputs
+        loose = fits_all.get(id(declared))
+        if loose is None:
+            loose = fits_all[id(declared)] = all(isinstance(t, AnyType) for t in declared.values())
+        if loose:  # as ``_edge_types`` finds: no mismatch on any edge
+            mismatched.pop(nid, None)
+            continue
         predecessors = graph.predecessors[nid]
         compared = _edge_types(ctx, target, predecessors, outputs)
         if any(c[3] for c in compared):
