@@ -1156,10 +1156,18 @@ def check_types(ctx: CheckContext) -> None:
                 fact.expressions = _moved(fact.expressions, node.index)  # the path differs
             _note_sites(fact, predecessors, outputs)
         else:
-            _type_node(fact, manifest, env_for(input_type), checked, answers, ports_of, projected)
+            plain = _type_node(
+                fact, manifest, env_for(input_type), checked, answers, ports_of, projected
+            )
             if ports.passes is None:  # else the table's mapping already
                 fact.output_types = _shared_ports(ports_of, fact.output_types)
-            _note_sites(fact, predecessors, outputs)
+            if plain and len(predecessors) == 1:
+                # What ``_note_sites`` finds of such a node: quiet (as made), naming no
+                # node, reading the one source of its one edge.
+                fact.read_nodes = read = predecessors[0].source
+                fact.read_types = output_of(read)
+            else:
+                _note_sites(fact, predecessors, outputs)
             if inputs_key is not None and not fact.names_nodes:
                 ctx.memo.put(
                     "facts",
@@ -1326,7 +1334,8 @@ def _shared_ports(
 _NO_PORTS: dict[str, Type] = {}
 # (source, is template, id of the environment) -> the environment (which keeps that id
 # unique) and the check of the source in it
-_Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, Sequence[ExprError]]]
+# and the check of the source in it, and whether that has errors or node references
+_Checked = dict[tuple[str, bool, int], tuple[TypeEnv, CheckResult, Sequence[ExprError], bool]]
 
 
 # (source, is template, the ids of the types of the input fields it reads) -> those types
@@ -1446,27 +1455,36 @@ def _type_node(
     answers: dict[str, Type],
     ports_of: dict[tuple[Any, ...], dict[str, Type]] | None = None,
     projected: _Projected | None = None,
-) -> None:
+) -> bool:
     """Check the node's expressions in ``env`` and resolve its port types; with
     ``ports_of``, the output types are the table's mapping (see ``_shared_ports``), with
-    ``projected``, checks are shared by the input fields they read (``_check_projected``)."""
+    ``projected``, checks are shared by the input fields they read (``_check_projected``).
+    True when no expression has errors or node references or names ``nodes`` (the node
+    is ``quiet`` and reads only its inputs' sources: see ``_note_sites``)."""
     ports = _ports(manifest)
     fact.expressions = collect_expression_sites(fact.node, manifest)
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     late: list[ExpressionSite] = []
+    plain = True
     for site in fact.expressions:
         source, is_template = site.source, site.is_template
         if ports.collects and is_collect_site(manifest, site.config_path):
             late.append(site)  # its input is the element: checked once `item` is typed
+            plain = False
             continue
         if "nodes" in source:  # its result depends on other nodes' types: check it here
             site.result, site.syntax_errors = check_string(source, is_template, env)
+            plain = False
         else:
             key = (source, is_template, id(env))
             hit = checked.get(key)
             if hit is None or hit[0] is not env:
-                hit = checked[key] = (env, *_check_projected(source, is_template, env, projected))
-            _env, site.result, site.syntax_errors = hit
+                result, syntax = _check_projected(source, is_template, env, projected)
+                loud = bool(syntax or result.errors or result.references)
+                hit = checked[key] = (env, result, syntax, loud)
+            _env, site.result, site.syntax_errors, loud = hit
+            if loud:
+                plain = False
         types_by_path[site.config_path] = site.result.type
 
     passes = ports.passes
@@ -1483,7 +1501,7 @@ def _type_node(
             if shared is None:
                 shared = ports_of[shared_key] = dict.fromkeys(passes, passed)
             fact.output_types = shared
-        return
+        return plain
 
     def expression_type(path: tuple[str | int, ...]) -> Type:
         return types_by_path.get(path, ANY)
@@ -1514,6 +1532,7 @@ def _type_node(
         port: resolve_port_schema(schema, config, inputs, expression_type, defaults, answers)
         for port, schema in ports.outputs
     }
+    return plain
 
 
 @dataclass(frozen=True, slots=True)
