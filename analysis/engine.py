@@ -678,9 +678,7 @@ def check_string(
 def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> tuple[ExpressionSite, ...]:
     """The node's expression sites, in a tuple (a list costs more, kept per node)."""
     node_id, index = node.id or "", node.index
-    if len(_CONFIG_PATHS) > 4096:
-        _CONFIG_PATHS.clear()
-    shared = _CONFIG_PATHS.setdefault
+    shared = shared_config_paths()
     return tuple(
         [
             ExpressionSite(node_id, index, shared(config_path, config_path), source, is_template)
@@ -692,6 +690,16 @@ def collect_expression_sites(node: NodeInfo, manifest: NodeManifest) -> tuple[Ex
 # A config path -> that very tuple: the sites of every node of a type mostly have the
 # same paths (``("condition",)``), kept per site of every open document.
 _CONFIG_PATHS: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
+
+
+def shared_config_paths() -> Callable[
+    [tuple[str | int, ...], tuple[str | int, ...]], tuple[str | int, ...]
+]:
+    """The config paths' table's ``setdefault`` (trimmed when large): ``shared(path,
+    path)`` is the one tuple kept for an expression site's config path."""
+    if len(_CONFIG_PATHS) > 4096:
+        _CONFIG_PATHS.clear()
+    return _CONFIG_PATHS.setdefault
 
 
 def active_output_ports(manifest: NodeManifest, config: dict[str, Any]) -> list[str]:
@@ -786,4 +794,5 @@ __all__ = [
     "passed_input",
     "path_without_response",
     "resolve_port_schema",
+    "shared_config_paths",
 ]

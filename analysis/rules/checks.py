@@ -16,7 +16,7 @@ from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from nodeforge.analysis.answers import node_answers
-from nodeforge.analysis.catalog import Catalog, NodeManifest
+from nodeforge.analysis.catalog import Catalog, NodeManifest, config_strings
 from nodeforge.analysis.diagnostics import Related, Severity, Tag
 from nodeforge.analysis.engine import (
     MISSING,
@@ -25,12 +25,12 @@ from nodeforge.analysis.engine import (
     ExpressionSite,
     NodeFacts,
     check_string,
-    collect_expression_sites,
     fixed_port_type,
     flow_answer_keys,
     passed_input,
     path_without_response,
     resolve_port_schema,
+    shared_config_paths,
     union_of,
 )
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv, parse, parse_template
@@ -1462,18 +1462,25 @@ def _type_node(
     True when no expression has errors or node references or names ``nodes`` (the node
     is ``quiet`` and reads only its inputs' sources: see ``_note_sites``)."""
     ports = _ports(manifest)
-    fact.expressions = collect_expression_sites(fact.node, manifest)
+    # The node's expression sites (``collect_expression_sites``), each made with its check.
+    node = fact.node
+    node_id, index, collecting = node.id or "", node.index, ports.collects
+    shared = shared_config_paths()
+    sites: list[ExpressionSite] = []
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     late: list[ExpressionSite] = []
     plain = True
-    for site in fact.expressions:
-        source, is_template = site.source, site.is_template
-        if ports.collects and is_collect_site(manifest, site.config_path):
-            late.append(site)  # its input is the element: checked once `item` is typed
+    for config_path, source, is_template in config_strings(manifest, node.config):
+        config_path = shared(config_path, config_path)
+        if collecting and is_collect_site(manifest, config_path):
+            # its input is the element: checked once `item` is typed
+            site = ExpressionSite(node_id, index, config_path, source, is_template)
+            late.append(site)
+            sites.append(site)
             plain = False
             continue
         if "nodes" in source:  # its result depends on other nodes' types: check it here
-            site.result, site.syntax_errors = check_string(source, is_template, env)
+            result, syntax = check_string(source, is_template, env)
             plain = False
         else:
             key = (source, is_template, id(env))
@@ -1482,10 +1489,14 @@ def _type_node(
                 result, syntax = _check_projected(source, is_template, env, projected)
                 loud = bool(syntax or result.errors or result.references)
                 hit = checked[key] = (env, result, syntax, loud)
-            _env, site.result, site.syntax_errors, loud = hit
+            _env, result, syntax, loud = hit
             if loud:
                 plain = False
-        types_by_path[site.config_path] = site.result.type
+        sites.append(
+            ExpressionSite(node_id, index, config_path, source, is_template, result, syntax)
+        )
+        types_by_path[config_path] = result.type
+    fact.expressions = tuple(sites)
 
     passes = ports.passes
     if passes is not None:
