@@ -62,7 +62,9 @@ from nodeforge.analysis.types import (
     AnyType,
     Field,
     ObjectType,
+    StringType,
     Type,
+    UnionType,
     check_assignable,
     describe,
     union,
@@ -1103,7 +1105,9 @@ def check_types(ctx: CheckContext) -> None:
         input_types: dict[str, Type]
         if port is not None:  # most nodes: what arrives at their one port is their input
             if len(predecessors) == 1 and (edge := predecessors[0]).target_port == port:
-                input_type = union(output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY))
+                input_type = output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
+                if isinstance(input_type, UnionType | StringType):  # else union's own
+                    input_type = union(input_type)
             else:
                 input_type = union_of(
                     [
@@ -1156,9 +1160,10 @@ def check_types(ctx: CheckContext) -> None:
                 fact.expressions = _moved(fact.expressions, node.index)  # the path differs
             _note_sites(fact, predecessors, outputs)
         else:
-            plain = _type_node(
-                fact, manifest, env_for(input_type), checked, answers, ports_of, projected
-            )
+            env = envs.get(id(input_type))
+            if env is None or env.input is not input_type:
+                env = env_for(input_type)
+            plain = _type_node(fact, manifest, env, checked, answers, ports_of, projected, ports)
             if ports.passes is None:  # else the table's mapping already
                 fact.output_types = _shared_ports(ports_of, fact.output_types)
             if plain and len(predecessors) == 1:
@@ -1455,13 +1460,16 @@ def _type_node(
     answers: dict[str, Type],
     ports_of: dict[tuple[Any, ...], dict[str, Type]] | None = None,
     projected: _Projected | None = None,
+    ports: _Ports | None = None,
 ) -> bool:
     """Check the node's expressions in ``env`` and resolve its port types; with
     ``ports_of``, the output types are the table's mapping (see ``_shared_ports``), with
     ``projected``, checks are shared by the input fields they read (``_check_projected``).
     True when no expression has errors or node references or names ``nodes`` (the node
-    is ``quiet`` and reads only its inputs' sources: see ``_note_sites``)."""
-    ports = _ports(manifest)
+    is ``quiet`` and reads only its inputs' sources: see ``_note_sites``). ``ports``:
+    ``_ports(manifest)``, when the caller has it."""
+    if ports is None:
+        ports = _ports(manifest)
     # The node's expression sites (``collect_expression_sites``), each made with its check.
     node = fact.node
     node_id, index, collecting = node.id or "", node.index, ports.collects
