@@ -153,6 +153,8 @@ class Memo:
         checks that look up a key per node do it for thousands of nodes."""
         entries = self._entries.setdefault(kind, {})
         old = self._old.get(kind) or {}
+        if not entries and not old:  # nothing of this kind (a first analysis): none found
+            return [MISSING] * len(keys)
         found: list[Any] = []
         append = found.append
         if not entries:  # the first lookup of this kind in this analysis: the old ones
