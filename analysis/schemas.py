@@ -450,7 +450,9 @@ def local_validator(schema: Any) -> Any:
     from jsonschema import Draft202012Validator
     from referencing import Registry
 
-    return Draft202012Validator(schema, registry=Registry(retrieve=_refuse))
+    # (`retrieve` is the documented argument, an attrs alias mypy does not see)
+    registry = Registry(retrieve=_refuse)  # type: ignore[call-arg]
+    return Draft202012Validator(schema, registry=registry)
 
 
 def _closest(word: str) -> str | None:
