@@ -156,3 +156,35 @@ def test_shared_only_when_the_fields_read_are_the_same() -> None:
     assert checks._input_fields("input.a + input.b.c * input.a", False) == ("a", "b")
     assert checks._input_fields("{{ input.a }} and {{ input.b }}", True) == ("a", "b")
     assert checks._input_fields('input["a"]', False) is None
+
+
+def test_shared_config_validations_give_each_node_its_own_diagnostics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nodes check validates equal configs of strings once (``validated``): each
+    node still gets its own NF006 diagnostics, as a validation of its own gives."""
+    configs = [
+        {"level": "loud", "message": "x"},  # not one of the levels
+        {"conditon": "input.total > 1"},  # unknown key, `condition` missing
+        {"level": "info", "message": "fine"},
+    ]
+    nodes: list[dict[str, Any]] = [
+        {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}}
+    ]
+    for i in range(6):
+        config = configs[i % 3]
+        node_type = "flow/if" if "conditon" in config else "util/log"
+        nodes.append({"id": f"n{i}", "type": node_type, "version": "1.0.0", "config": config})
+    connections = [{"from": "start.out", "to": f"n{i}.in"} for i in range(6)]
+    text = json.dumps({"nodeforge": "1", "id": "f", "nodes": nodes, "connections": connections})
+    shared = analyze(text, workspace=WORKSPACE)
+    config_problems = checks._config_problems
+
+    def own(ctx: Any, node: Any, manifest: Any, validated: Any = None) -> Any:
+        return config_problems(ctx, node, manifest)
+
+    monkeypatch.setattr(checks, "_config_problems", own)
+    alone = analyze(text, workspace=WORKSPACE)
+    assert _diagnostics(shared) == _diagnostics(alone)
+    nf006 = [d for d in shared.diagnostics if d.code == "NF006"]
+    assert len(nf006) >= 4 and len({d.span for d in nf006}) == len(nf006)

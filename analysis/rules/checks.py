@@ -248,9 +248,11 @@ def check_nodes(ctx: CheckContext) -> None:
             # for that and a valid structure (one memo entry per node of a document).
             valid = memo.get_all("structure", [node.value for node in missing])
             kinds: dict[tuple[str, str], _KindFacts] = {}
+            # (manifest alive in kinds: ids unique, members) -> its validation
+            validated: dict[tuple[int, tuple[tuple[str, str], ...]], list[Any]] = {}
             sound: list[dict[str, Any]] = []
             for node, ok in zip(missing, valid, strict=True):
-                problems = _node_problems(ctx, node, kinds)
+                problems = _node_problems(ctx, node, kinds, validated)
                 if problems:
                     memo.put("node-problems", node.value, node.index, problems)
                 elif ok is True:
@@ -287,10 +289,14 @@ _KindFacts = tuple[
 
 
 def _node_problems(
-    ctx: CheckContext, node: NodeInfo, kinds: dict[tuple[str, str], _KindFacts] | None = None
+    ctx: CheckContext,
+    node: NodeInfo,
+    kinds: dict[tuple[str, str], _KindFacts] | None = None,
+    validated: dict[tuple[int, tuple[tuple[str, str], ...]], list[Any]] | None = None,
 ) -> list[_Problem]:
     """The node's own problems; ``kinds`` keeps what they read of the node's type and
-    version for the other nodes of that type and version."""
+    version for the other nodes of that type and version, ``validated`` validations of
+    configs (see ``_config_problems``)."""
     problems: list[_Problem] = []
     node_type, version = node.type, node.version
     if node_type is None:
@@ -307,7 +313,7 @@ def _node_problems(
         if kind is None:
             return _unknown_kind_problems(ctx, node)
     manifest, schemas, connectors, of_kind = kind
-    problems += _config_problems(ctx, node, manifest)
+    problems += _config_problems(ctx, node, manifest, validated)
     if schemas:
         problems += _schema_problems(node, manifest)
     if connectors:
@@ -367,12 +373,29 @@ def _unknown_kind_problems(ctx: CheckContext, node: NodeInfo) -> list[_Problem]:
     return [_Problem("NF005", message, (*node.path, "version"), known)]
 
 
-def _config_problems(ctx: CheckContext, node: NodeInfo, manifest: Any) -> list[_Problem]:
+def _config_problems(
+    ctx: CheckContext,
+    node: NodeInfo,
+    manifest: Any,
+    validated: dict[tuple[int, tuple[tuple[str, str], ...]], list[Any]] | None = None,
+) -> list[_Problem]:
+    """NF006; ``validated`` keeps the validation of configs of plain strings (``flow/if``
+    with its condition, `util/log` with its level and message: many nodes alike) by
+    manifest and members, for the other nodes of the same check."""
     raw_config = node.value.get("config")
     if raw_config is not None and not isinstance(raw_config, dict):
         return []  # NF002 already says that config must be an object
     problems = []
-    for error in manifest.validate_config(node.config):
+    config = node.config
+    if validated is not None and all(type(v) is str for v in config.values()):
+        # Equal members (strings: no `1 == True`), equal validation (by path).
+        key = (id(manifest), tuple(config.items()))
+        errors = validated.get(key)
+        if errors is None:
+            errors = validated[key] = list(manifest.validate_config(config))
+    else:
+        errors = manifest.validate_config(config)
+    for error in errors:
         path = (*node.path, "config", *error.path)
         data: dict[str, Any] = {"validator": error.validator}
         at_key = False
