@@ -142,6 +142,8 @@ class ManifestRecord:
     FIELDS: ClassVar[dict[str, tuple[str | None, Any]]] = {}
     #: Caches kept in slots, left out of a pickle (None after loading).
     _TRANSIENT: ClassVar[tuple[str, ...]] = ()
+    #: Caches kept in slots and in a pickle (None until made), not part of the fields.
+    _KEPT: ClassVar[tuple[str, ...]] = ()
     #: The slots a pickle holds, in order.
     _STATE: ClassVar[tuple[str, ...]] = ("_fields_set",)
 
@@ -165,7 +167,7 @@ class ManifestRecord:
         if not values.keys() <= fields.keys():
             unknown = ", ".join(repr(k) for k in values if k not in fields)
             raise TypeError(f"{type(self).__name__}() has no field {unknown}")
-        for name in self._TRANSIENT:
+        for name in (*self._TRANSIENT, *self._KEPT):
             setattr_(self, name, None)
         given = frozenset(values)
         setattr_(self, "_fields_set", _FIELDS_SETS.setdefault(given, given))
@@ -510,9 +512,11 @@ class NodeManifest(ManifestRecord):
         "path": (None, Path()),
     }
     # Caches, made on first use: the top-level defaults and the compiled config
-    # validators (functions made at run time: not pickled).
+    # validators (functions made at run time: not pickled). Kept in a pickle: the fast
+    # validator's bytecode, made when the catalog cache is written (compile_validator).
     _TRANSIENT = ("_defaults", "_fast", "_slow")
-    __slots__ = (*FIELDS, *_TRANSIENT)
+    _KEPT = ("_fast_code",)
+    __slots__ = (*FIELDS, *_TRANSIENT, *_KEPT)
 
     type: str
     version: str
@@ -541,6 +545,9 @@ class NodeManifest(ManifestRecord):
     _defaults: dict[str, Any] | None
     _fast: Any  # fastjsonschema's function; False: the schema is beyond it
     _slow: Any  # jsonschema's Draft202012Validator
+    # (the name of fastjsonschema's function, its module's marshalled bytecode); ("", b""):
+    # the schema is beyond it; None: not compiled ahead
+    _fast_code: tuple[str, bytes] | None
 
     if TYPE_CHECKING:
 
@@ -645,21 +652,52 @@ class NodeManifest(ManifestRecord):
                 cfg[key] = _copy_json(sub["default"])
         return cfg
 
+    def compile_validator(self) -> None:
+        """Generate fastjsonschema's validator of the config schema and compile it to
+        bytecode, kept with the manifest: the catalog cache stores it, so that a process
+        loading the cached catalog neither generates nor compiles validators (a few
+        milliseconds per node type, in every ``nodeforge check``)."""
+        if self._fast_code is not None:
+            return
+        import marshal
+
+        from nodeforge.analysis.schemas import NO_RETRIEVAL
+
+        made: tuple[str, bytes] = ("", b"")
+        try:
+            source = fastjsonschema.compile_to_code(  # it rewrites `$ref`s: give it a copy
+                copy.deepcopy(self.config_schema),
+                handlers=NO_RETRIEVAL,  # a reference to a URL is refused, never fetched
+                use_formats=False,
+                use_default=False,
+            )
+            root = _FIRST_DEF.search(source)  # the schema's own function comes first
+            if root is not None:
+                where = f"<config validator of {self.type}@{self.version}>"
+                made = (root.group(1), marshal.dumps(compile(source, where, "exec")))
+        except Exception:  # schema uses something fastjsonschema lacks: slow path only
+            pass
+        object.__setattr__(self, "_fast_code", made)
+
+    def _fast_validator(self) -> Any:
+        """fastjsonschema's function for the config schema, or False (beyond it)."""
+        if self._fast_code is None:
+            self.compile_validator()
+        import marshal
+
+        assert self._fast_code is not None
+        name, code = self._fast_code
+        if not code:
+            return False
+        scope: dict[str, Any] = {}
+        exec(marshal.loads(code), scope)  # bytecode compile_validator made
+        return scope[name]
+
     def validate_config(self, config: Any) -> list[ConfigError]:
         """All problems of ``config`` against ``config_schema``; ``[]`` when valid."""
         fast = self._fast
         if fast is None:
-            from nodeforge.analysis.schemas import NO_RETRIEVAL
-
-            try:
-                fast = fastjsonschema.compile(  # it rewrites `$ref`s: give it a copy
-                    copy.deepcopy(self.config_schema),
-                    handlers=NO_RETRIEVAL,  # a reference to a URL is refused, never fetched
-                    use_formats=False,
-                    use_default=False,
-                )
-            except Exception:  # schema uses something fastjsonschema lacks: slow path only
-                fast = False
+            fast = self._fast_validator()
             object.__setattr__(self, "_fast", fast)
         if fast is not False:
             try:
@@ -686,6 +724,9 @@ class NodeManifest(ManifestRecord):
             out.extend(_convert_error(err))
         out.sort(key=lambda e: (tuple(str(p) for p in e.path), e.validator, e.key or ""))
         return out
+
+
+_FIRST_DEF = re.compile(r"^def (\w+)\(", re.M)
 
 
 # --------------------------------------------------------------------------- config errors
@@ -1621,7 +1662,18 @@ class Catalog:
         def load_all() -> list[tuple[NodeManifest | None, list[CatalogProblem]]]:
             return [_load_file(path, check_layout) for path in files]
 
-        loaded = catalog_cache.cached(files, check_layout, load_all) if cached else load_all()
+        def compile_validators(
+            loaded: list[tuple[NodeManifest | None, list[CatalogProblem]]],
+        ) -> None:
+            for manifest, _ in loaded:  # stored with the catalog: compiled once, not per process
+                if manifest is not None:
+                    manifest.compile_validator()
+
+        loaded = (
+            catalog_cache.cached(files, check_layout, load_all, before_store=compile_validators)
+            if cached
+            else load_all()
+        )
         problems: list[CatalogProblem] = []
         for manifest, probs in loaded:
             problems.extend(probs)

@@ -39,7 +39,8 @@ from .diskcache import prune, read_owned, write_atomic
 
 #: Bump when the pickled shape changes in a way the source hash would not catch.
 #: 2: manifests are plain slotted objects, no longer pydantic models.
-FORMAT = 2
+#: 3: a manifest keeps its fast config validator's bytecode (compile_validator).
+FORMAT = 3
 #: At most this many cache files are kept (the least recently written go first).
 MAX_FILES = 16
 PREFIX = "catalog-"
@@ -142,9 +143,16 @@ def _checker_versions() -> str:
     return _checkers
 
 
-def cached(files: Sequence[Path], check_layout: bool, load: Callable[[], T]) -> T:
+def cached(
+    files: Sequence[Path],
+    check_layout: bool,
+    load: Callable[[], T],
+    *,
+    before_store: Callable[[T], None] | None = None,
+) -> T:
     """``load()``'s result for ``files``, from the cache when it holds one for their
-    current content, else computed and stored."""
+    current content, else computed and stored; ``before_store`` completes a result that
+    is about to be stored (work worth keeping only with it: compiled validators)."""
     if not enabled():
         return load()
     key = content_key(files, check_layout)
@@ -157,6 +165,8 @@ def cached(files: Sequence[Path], check_layout: bool, load: Callable[[], T]) -> 
     result = load()
     # Files changed while loading: the result may belong to newer bytes than the key.
     if content_key(files, check_layout) == key:
+        if before_store is not None:
+            before_store(result)
         _write(path, result)
     return result
 

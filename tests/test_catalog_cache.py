@@ -168,3 +168,61 @@ def test_a_cached_catalog_is_read_without_pydantic(env: tuple[Path, list[Path]])
     assert first.stdout.strip() == "True"  # loading the files validates them
     second = subprocess.run(run, check=True, capture_output=True, text=True, env=os.environ)
     assert second.stdout.strip() == "False"  # the cache's plain objects need no pydantic
+
+
+def _configs(manifest: catalog_mod.NodeManifest) -> list[object]:
+    """Valid and invalid configs of a manifest: its defaults, its examples', and each
+    of those with every top-level key set to values of other kinds, or removed."""
+    base = [manifest.default_config(), manifest.full_default_config()]
+    base += [example.config for example in manifest.examples]
+    out: list[object] = [None, [], "x", {}, *base]
+    for cfg in base:
+        for key in list(cfg):
+            for value in (None, 1, 2.5, "s", True, [], {}, [1], {"k": "v"}):
+                out.append({**cfg, key: value})
+            out.append({k: v for k, v in cfg.items() if k != key})
+        out.append({**cfg, "not_a_key": 1})
+    return out
+
+
+def _verdict(check: object, config: object) -> str | None:
+    import fastjsonschema
+
+    try:
+        check(config)  # type: ignore[operator]
+    except fastjsonschema.JsonSchemaValueException as exc:
+        return exc.message
+    return None
+
+
+def test_validators_are_compiled_with_the_cached_catalog_and_agree_with_fastjsonschema(
+    env: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache stores each manifest's fast config validator as bytecode: a process
+    that reads it generates and compiles none, and they judge every config as the ones
+    fastjsonschema compiles directly."""
+    import copy
+
+    import fastjsonschema
+
+    src, _ = env
+    Catalog.load([src], cached=True)  # writes the cache, with the validators
+    manifests = Catalog.load([src], cached=True).all()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached catalog's validator was generated again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fastjsonschema, "compile_to_code", refuse)
+        patched.setattr(fastjsonschema, "compile", refuse)
+        fast = {m.key: m._fast_validator() for m in manifests}
+    compared = 0
+    for m in manifests:
+        assert m._fast_code is not None and m._fast_code[1], m.key
+        direct = fastjsonschema.compile(
+            copy.deepcopy(m.config_schema), use_formats=False, use_default=False
+        )
+        for config in _configs(m):
+            assert _verdict(fast[m.key], config) == _verdict(direct, config), (m.key, config)
+            compared += 1
+    assert compared > 1000
