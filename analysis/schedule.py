@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import cache
-from importlib import resources
 from typing import Any
 
 __all__ = [
@@ -178,6 +177,8 @@ def go_duration_seconds(text: str) -> float | None:
 def time_zones() -> frozenset[str]:
     """The IANA zone names the app can load: those of the pinned ``tzdata`` package (the
     release Go embeds), plus ``UTC``."""
+    from importlib import resources  # (it imports tempfile: when zones are asked for)
+
     text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip()) | {"UTC"}
 

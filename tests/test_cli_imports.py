@@ -24,7 +24,11 @@ NEVER = ("pygls", "lsprotocol", "nodeforge.server", "nodeforge.sandbox", "jsonsc
 # judged without the flow format's models (analysis/flowshape.py). Nor importlib.metadata,
 # which pydantic's plugin lookup and looking up a package's version would import.
 NEVER += ("pydantic", "pydantic_core", "importlib.metadata")
-CHECK_NEVER = (*NEVER, "jinja2", "nodeforge.codegen")
+# Imported when first needed: RE2 for a pattern, zoneinfo and the time zone list for a
+# schedule (the flow has neither), and, for `check`, which writes nothing once the
+# caches are warm, tempfile (with random). (shutil is argparse's, for the terminal width.)
+NEVER += ("re2", "zoneinfo", "importlib.resources")
+CHECK_NEVER = (*NEVER, "jinja2", "nodeforge.codegen", "tempfile")
 
 SCRIPT = """
 import contextlib, io, json, sys
