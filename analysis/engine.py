@@ -164,10 +164,12 @@ class Memo:
             ):
                 slot = id(key)
                 hit = get_old(slot)
-                if hit is key:  # a mark
+                if hit is None:  # first: a key None is no mark of None
+                    append(MISSING)
+                elif hit is key:  # a mark
                     entries[slot] = hit
                     append(True)
-                elif hit is None or hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
+                elif hit[0] is not key or not (hit[1] is extra or hit[1] == extra):
                     append(MISSING)
                 else:
                     entries[slot] = hit

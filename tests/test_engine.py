@@ -401,3 +401,30 @@ def test_data_map_keep_input_edit_retypes_downstream() -> None:
     current = analyze(off, workspace=WORKSPACE, previous=previous)
     assert [d.code for d in current.diagnostics] == ["NF018"]
     assert describe(current.facts["m"].output_types["out"]) == "{label: string}"
+
+
+def test_a_null_node_after_an_edit_is_reported_as_afresh() -> None:
+    """A `null` where a node should be, typed in an edit: the incremental analysis
+    reports NF002 for it as a fresh one does (``Memo.get_all`` once took the absent
+    entry of the key None for a mark of None: "sound", no structure check). Found by
+    ``bench.fuzz`` (seed 23)."""
+    text = json.dumps(
+        {
+            "nodeforge": "1",
+            "id": "f",
+            "nodes": [
+                {"id": "start", "type": "trigger/manual", "version": "1.0.0", "config": {}},
+                {"id": "log", "type": "util/log", "version": "1.0.0", "config": {}},
+            ],
+            "connections": [{"from": "start.out", "to": "log.in"}],
+        },
+        indent=2,
+    )
+    previous = analyze(text, workspace=WORKSPACE)
+    edited = text.replace('"nodes": [', '"nodes": [\n    null,', 1)
+    current = analyze(edited, workspace=WORKSPACE, previous=previous)
+    fresh = analyze(edited, workspace=WORKSPACE)
+    assert "NF002" in [d.code for d in fresh.diagnostics]
+    assert [(d.code, d.span, d.message) for d in current.diagnostics] == [
+        (d.code, d.span, d.message) for d in fresh.diagnostics
+    ]
