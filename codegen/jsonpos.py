@@ -35,11 +35,36 @@ def value_offset(
     the name is the one, and the members after it are not scanned."""
     pos = start
     for segment in path:
-        found = _member(text, pos, segment, unique_keys)
+        found = None
+        if unique_keys and type(segment) is str and segment.isidentifier():
+            found = _near_key(text, pos, segment)
         if found is None:
-            return None
+            found = _member(text, pos, segment, unique_keys)
+            if found is None:
+                return None
         pos = found
     return pos
+
+
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+
+
+def _near_key(text: str, pos: int, key: str) -> int | None:
+    """The value of member ``key`` (an identifier) of the object at ``pos`` when the text
+    between the ``{`` and the first ``"key"`` holds no bracket: then that string is at
+    the object's own level, and a key if a colon follows (a string whose first quote is
+    not escaped and is followed by a letter, a digit or ``_`` is a whole string token:
+    a closing quote is never followed by one). ``None``: ask :func:`_member`."""
+    if text[pos : pos + 1] != "{":
+        return None
+    at = text.find(f'"{key}"', pos + 1)
+    if at < 0 or text[at - 1] == "\\":
+        return None
+    between = text[pos + 1 : at]
+    if "{" in between or "}" in between or "[" in between or "]" in between:
+        return None
+    m = _COLON.match(text, at + len(key) + 2)
+    return m.end() if m is not None else None
 
 
 def _member(text: str, pos: int, segment: str | int, unique_keys: bool) -> int | None:
@@ -53,41 +78,48 @@ def _member(text: str, pos: int, segment: str | int, unique_keys: bool) -> int |
     return _item(text, pos + 1, segment)
 
 
-# The colon after a key, and the comma or brace after a value, with the white space
-# around them: one match each.
-_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+# The comma or brace after a value, with the white space around them: one match.
 _AFTER = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\})")
+# One member of an object: its key (the raw text between the quotes, group 1), the
+# colon, the value's start (group 2, empty), and when the value is a scalar (a string,
+# a number, true, false, null) the value and the `,` or `}` after it (group 3): a node's
+# id, type, version and most config values, each skipped in one match.
+_MEMBER = re.compile(
+    r'[ \t\n\r]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*()'
+    r'(?:(?:"[^"\\]*(?:\\.[^"\\]*)*"|[-+.0-9a-zA-Z]+)[ \t\n\r]*([,}])[ \t\n\r]*)?'
+)
 
 
 def _key(text: str, pos: int, key: str, unique_keys: bool = False) -> int | None:
     """The value of the last member ``key`` of the object whose members start at
-    ``pos`` (the first, when ``unique_keys``): keys read and other values skipped by the
-    standard library's C scanner."""
+    ``pos`` (the first, when ``unique_keys``): scalar members skipped by one regex match,
+    other values by the standard library's C scanner."""
     found = None
-    colon, after = _COLON.match, _AFTER.match
+    member, after = _MEMBER.match, _AFTER.match
     try:
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-        if text[pos] == "}":
-            return None
         while True:
-            if text[pos] != '"':
-                return None
-            name, pos = _scanstring(text, pos + 1)
-            m = colon(text, pos)
+            m = member(text, pos)
             if m is None:
-                return None
-            start = m.end()
+                return None  # `}` (no members), or not an object's member
+            name = m.group(1)
+            if "\\" in name:  # escapes: the key as JSON reads it
+                name = _scanstring(text, m.start(1))[0]
             if name == key:
                 if unique_keys:
-                    return start
-                found = start
-            _value, pos = _scan_once(text, start)
-            m = after(text, pos)
-            if m is None:
+                    return m.start(2)
+                found = m.start(2)
+            if m.group(3) is not None:  # a scalar, and the `,` or `}` after it
+                if m.group(3) == "}":
+                    return found  # the object's end: the last member of that name wins
+                pos = m.end()
+                continue
+            _value, pos = _scan_once(text, m.start(2))
+            a = after(text, pos)
+            if a is None:
                 return None
-            if m.group(1) is None:
-                return found  # the object's end: the last member of that name wins
-            pos = m.end()
+            if a.group(1) is None:
+                return found
+            pos = a.end()
     except (IndexError, ValueError, StopIteration):
         return None
 

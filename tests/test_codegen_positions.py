@@ -77,6 +77,9 @@ def test_positions_of_awkward_json() -> None:
         "id": "a",
         "type": "data/set",
         "config": {
+            # before the keys asked for: their names as a value, after an escaped quote
+            "mode": "values",
+            'say "list': "x",
             "values": {"x": "input.a", 'q"uo{te': "[1, {2}]", "é": "1", "config": {"values": 1}},
             "list": [[], [1, [2, {"k": [3]}]], {"values": "s,}]"}, "last"],
             "more": {"dup": "wins", "x": "2"},
