@@ -112,6 +112,7 @@ class ExprCompiler:
         regexes: dict[str, str],
         hint: str,
         var_prefix: str = "",
+        dynamic_memo: dict[int, tuple[Expr, bool]] | None = None,
     ) -> None:
         self.var_prefix = var_prefix  # package-level names are per flow
         self.types = types
@@ -121,12 +122,19 @@ class ExprCompiler:
         self.regexes = regexes  # pattern literal -> Go variable name, per file
         self.hint = hint
         self.bound: dict[str, Compiled] = {}  # list macro variables in scope
-        self._dynamic_memo: dict[int, tuple[Expr, bool]] = {}  # id -> (it, _dynamic)
+        # id -> (it, _dynamic): the caller's, shared by the compilers of one generation
+        # (parsed sources are cached: nodes with equal expressions share their trees)
+        self._dynamic_memo = dynamic_memo if dynamic_memo is not None else {}
+        self._typed: tuple[Expr, Type] | None = None  # an expression and its known type
 
     # -- entry points ------------------------------------------------------------
 
-    def expression(self, e: Expr, want: Type | None = None) -> Compiled:
-        """``e`` compiled to the Go type of ``want`` (default: its checked type)."""
+    def expression(self, e: Expr, want: Type | None = None, typed: Type | None = None) -> Compiled:
+        """``e`` compiled to the Go type of ``want`` (default: its checked type);
+        ``typed``: ``e``'s type as the analysis checked it in this environment (not
+        checked again)."""
+        if typed is not None:
+            self._typed = (e, typed)
         t = want if want is not None else self.type_of(e)
         r = self.c(e)
         code = self.coerce(r, t)
@@ -168,6 +176,9 @@ class ExprCompiler:
     # -- types -------------------------------------------------------------------
 
     def type_of(self, e: Expr) -> Type:
+        typed = self._typed
+        if typed is not None and e is typed[0]:
+            return typed[1]
         if type(e) is Select:
             # `input.<field>`, the commonest path, typed as the checker types it (`input`
             # is the environment's input unless a variable of that name hides it; a field

@@ -245,6 +245,7 @@ class FlowGen:
         self._go_out: dict[tuple[str, str], str] = {}
         self._kits: dict[int, Kit] = {}
         self._templates: dict[int, tuple[Kit, jinja2.Template, Path]] = {}
+        self._dynamic: dict[int, tuple[Expr, bool]] = {}  # the compilers' (ExprCompiler)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -366,7 +367,14 @@ class FlowGen:
             env, input_go = collect_env(env, item[0]), item[1]
         scope = Scope(input_code, input_go, self.node_ref)
         return ExprCompiler(
-            self.types, env, scope, self.imports, self.regexes, pascal(node_id), self.var_base
+            self.types,
+            env,
+            scope,
+            self.imports,
+            self.regexes,
+            pascal(node_id),
+            self.var_base,
+            self._dynamic,
         )
 
     def node_ref(self, node_id: str, port: str) -> Compiled:
@@ -393,7 +401,12 @@ class FlowGen:
         parsed = parse(text)
         if parsed.expr is None:
             raise CodegenError(f"node `{node_id}`: the expression {text!r} does not parse")
-        return self.compiler(node_id, site, "input").expression(parsed.expr, want)
+        # The type the analysis gave the site, unless it names other nodes: their types
+        # may have been unknown when it was checked (a node typed later in the order).
+        typed = None
+        if site is not None and site.result is not None and "nodes" not in text:
+            typed = site.result.type
+        return self.compiler(node_id, site, "input").expression(parsed.expr, want, typed)
 
     def template(self, node_id: str, config_path: tuple[str | int, ...], default: str = "") -> str:
         site = self.site(node_id, config_path)
