@@ -1496,13 +1496,13 @@ def _type_node(
     # The node's expression sites (``collect_expression_sites``), each made with its check.
     node = fact.node
     node_id, index, collecting = node.id or "", node.index, ports.collects
-    shared = shared_config_paths()
+    share_path = shared_config_paths()
     sites: list[ExpressionSite] = []
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     late: list[ExpressionSite] = []
     plain = True
     for config_path, source, is_template in config_strings(manifest, node.config):
-        config_path = shared(config_path, config_path)
+        config_path = share_path(config_path, config_path)
         if collecting and is_collect_site(manifest, config_path):
             # its input is the element: checked once `item` is typed
             site = ExpressionSite(node_id, index, config_path, source, is_template)
