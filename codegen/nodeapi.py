@@ -260,13 +260,11 @@ def render_call(template: jinja2.Template, api: NodeAPI, path: Path) -> list[str
         raise TemplateError(getattr(exc, "message", None) or str(exc), path, _line(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise TemplateError(f"{type(exc).__name__}: {exc}", path, _line(exc)) from None
-    lines: list[str] = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        lines.append(stripped if stripped.startswith("//line ") else line.rstrip())
-    return lines
+    return [
+        stripped if stripped.startswith("//line ") else line.rstrip()
+        for line in text.split("\n")
+        if (stripped := line.strip())
+    ]
 
 
 # A template's globals as a plain dict, per template (they never change once set up).
