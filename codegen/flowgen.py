@@ -122,6 +122,10 @@ class LineMark(NamedTuple):
     config_path: tuple[str | int, ...]
 
 
+# LineMark's fields as a tuple, made in C (its __new__ is Python code): two per node.
+_new_mark = tuple.__new__
+
+
 @dataclass
 class FlowCode:
     flow_id: str
@@ -342,7 +346,7 @@ class FlowGen:
 
     def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:
         line, col = self.node_position(node_id, config_path)
-        self.marks.append(LineMark(line, col, node_id, config_path))
+        self.marks.append(_new_mark(LineMark, (line, col, node_id, config_path)))
         return f"//line {self._line_name}:{line}:{col}"
 
     def site(self, node_id: str, config_path: tuple[str | int, ...]) -> ExpressionSite | None:
@@ -582,10 +586,11 @@ class FlowGen:
             out.append(f"{ref.code} = {value}")
             value = ref.code
         edges = [e for e in self.a.graph.successors.get(node_id, []) if e.source_port == port]
-        edges.sort(key=lambda e: e.index)
         if not edges:
             out.append("return nil")
             return out
+        if len(edges) > 1:
+            edges.sort(key=lambda e: e.index)
         calls = []
         for e in edges:
             arg = self.convert(value, value_type, value_go, e)
@@ -1217,7 +1222,8 @@ class FlowGen:
             self.node_versions.setdefault(f"{kind}@{m.version}", "")
         if kind == "flow/merge":
             return gen(self, nid)
-        doc = f"{self.method(nid)} runs node {nid} ({kind} {m.version})"
+        name = self.method(nid)
+        doc = f"{name} runs node {nid} ({kind} {m.version})"
         if isinstance(title, str) and title:
             doc += f": {title}"
         # `//` between the doc comment and the directive, as gofmt writes it
@@ -1226,7 +1232,7 @@ class FlowGen:
             param = f"out {self.go_out(nid, 'out')}"
         else:
             param = f"input {self.go_in(nid)}"
-        lines.append(f"func (r *{self.rtype}) {self.method(nid)}({param}) error {{")
+        lines.append(f"func (r *{self.rtype}) {name}({param}) error {{")
         # The execution record's hook: the one place every node passes (kits need none).
         self.imports.add("nf")
         hook = "nf.Input" if m.kind == "trigger" else "nf.Enter"
