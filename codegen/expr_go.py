@@ -79,6 +79,11 @@ def _may_be_missing(code: str) -> bool:
     return "nf." in code
 
 
+def _is_name(text: str) -> bool:
+    """Whether Go code ``text`` is a name or a selector (``a.b``)."""
+    return text.replace(".", "").replace("_", "").isalnum()
+
+
 def _nil_check(r: Compiled, var: str) -> str | None:
     """The Go condition that ``var`` (holding ``r``'s value) is not null, or none when a
     value of its Go type is never null (a scalar, a struct, a required list)."""
@@ -384,12 +389,10 @@ class ExprCompiler:
     def paren(code: str) -> str:
         """``code`` as an operand: bare when it is a name, a selector or one call
         (``f(x)``), else in parentheses (``a < f(x)`` ends in a call but is not one)."""
-
-        def name(text: str) -> bool:
-            return text.replace(".", "").replace("_", "").isalnum()
-
         head, call, _ = code.partition("(")
-        if name(code) or (call and name(head) and code.endswith(")") and code.count("(") == 1):
+        if _is_name(code) or (
+            call and _is_name(head) and code.endswith(")") and code.count("(") == 1
+        ):
             return code
         return f"({code})"
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 import keyword
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MethodType
+from types import MethodType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -307,6 +309,13 @@ def _line(exc: BaseException) -> int | None:
     return found
 
 
+def _flowgen() -> ModuleType:
+    """The generator's module (it imports this one): an import statement in a method
+    costs a microsecond on each call."""
+    name = __package__ + ".flowgen"
+    return sys.modules.get(name) or importlib.import_module(name)
+
+
 def _want(want: Type | str | None) -> Type | None:
     if want is None or isinstance(want, Type):
         return want
@@ -359,9 +368,7 @@ class NodeAPI:
 
     def any_expr(self, *path: Path_) -> str:
         """The expression at ``path`` as a Go ``any`` (for ``[]any{...}`` and maps)."""
-        from .flowgen import unwrap_any
-
-        return unwrap_any(self._g.expr(self._id, tuple(path), ANY).code)
+        return _flowgen().unwrap_any(self._g.expr(self._id, tuple(path), ANY).code)
 
     def any_exprs(self, *path: Path_) -> list[str]:
         """:meth:`any_expr` of each item of the list of expressions at ``path``."""
@@ -555,11 +562,9 @@ class NodeAPI:
     def input_plus(self, values: Mapping[str, str]) -> Value:
         """The output value made of the input's fields plus ``values`` (Go code per
         JSON key, winning over input fields of the same name), and its Go type."""
-        from .flowgen import extend_input
-
         g = self._g
         t, go = g.out_type(self._id, "out"), g.go_out(self._id, "out")
-        code, go = extend_input(g, self._id, t, go, dict(values))
+        code, go = _flowgen().extend_input(g, self._id, t, go, dict(values))
         return Value(code, go)
 
     # -- running, errors, emitting ---------------------------------------------------
