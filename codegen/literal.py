@@ -134,7 +134,9 @@ _COMMENT_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufeff\ud800-\udfff]")
 def go_comment(text: str, width: int = 90) -> list[str]:
     """``//`` comment lines for flow text (titles, descriptions): control characters and
     line breaks cannot end the comment, so the text can never become code."""
-    if len(text) <= width and "\x85" not in text and not _COMMENT_UNSAFE.search(text):
+    # (printable ASCII, the common case, holds nothing unsafe: no regex search for it)
+    safe = text.isascii() and text.isprintable()
+    if len(text) <= width and (safe or ("\x85" not in text and not _COMMENT_UNSAFE.search(text))):
         # One line that needs no wrapping (titles, most docs): what the loop below makes
         # of it, which drops the leading spaces and the trailing white space.
         one = text.rstrip().lstrip(" ")
