@@ -533,7 +533,14 @@ class GoTypes:
             self._level_names.setdefault((fname, s.root), []).append(s)
             # A `T | null` member holds null as a value: a JSON value in Go, like list items.
             nullable = _null_among_others(f.type)
-            inner = "any" if nullable else self.go(f.type, name_join(name, f.name))
+            if nullable:
+                inner = "any"
+            else:  # (a type given its Go type already needs no name for it: most fields)
+                hit = self._go_memo.get(id(f.type))
+                if hit is not None and hit[0] is f.type:
+                    inner = hit[1]
+                else:
+                    inner = self.go(f.type, name_join(name, f.name))
             pointer = not f.required and (inner in _SCALARS.values() or self.is_named(inner))
             go = ("*" + inner) if pointer else inner
             s.add(GoField(fname, f.name, f.type, go, f.required, pointer))
