@@ -17,7 +17,6 @@ flow file, so Go compiler errors and panics name the node and the config string.
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -52,7 +51,7 @@ from nodeforge.analysis.workspace import standard_catalog
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
-from .jsonpos import root_array_items, value_offset
+from .jsonpos import object_item_starts, root_array_items, value_offset
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
@@ -227,21 +226,30 @@ class FlowGen:
         self.references: set[tuple[str, str]] = set()
         self.nodes = [n for n in self.doc.nodes if n.id is not None and n.id in analysis.facts]
         self.by_id = {n.id: n for n in self.nodes if n.id is not None}
-        # The configs as written: analysis may fill in defaults while validating.
-        self.raw: dict[str, dict[str, Any]] = {}
-        # One scan of the text gives them and where each node starts (for //line).
-        scanned = root_array_items(self.doc.text, "nodes")
+        # The configs as written: the document's (analysis reads them, never changes
+        # them; config() adds the manifest's defaults to a copy).
+        self.raw: dict[str, dict[str, Any]] = {
+            str(n.value.get("id")): n.config
+            for n in self.doc.nodes
+            if isinstance(n.value.get("config"), dict)
+        }
+        # Where each node starts (for //line): the nodes array's items told apart by one
+        # regex pass when they can be (object_item_starts), else by one scan of the text.
         self._item_starts: list[int] | None = None
-        if scanned is not None:
-            self._item_starts, items = scanned
-        else:
-            try:
-                items = json.loads(self.doc.text).get("nodes", [])
-            except (ValueError, AttributeError):
-                items = []
-        for n in items:
-            if isinstance(n, dict) and isinstance(n.get("config"), dict):
-                self.raw[str(n.get("id"))] = n["config"]
+        items = self.doc.root.get("nodes") if self.doc.root is not None else None
+        if (
+            items is not None
+            and items.kind == "array"
+            and isinstance(items.value, list)
+            and all(type(v) is dict for v in items.value)
+        ):
+            self._item_starts = object_item_starts(
+                self.doc.text, items.start, items.end, len(items.value)
+            )
+        if self._item_starts is None:
+            scanned = root_array_items(self.doc.text, "nodes")
+            if scanned is not None:
+                self._item_starts = scanned[0]
         self._line_starts: Sequence[int] | None = None
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}

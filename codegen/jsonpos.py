@@ -17,7 +17,7 @@ import json.decoder
 import json.scanner
 import re
 
-__all__ = ["root_array_items", "value_offset"]
+__all__ = ["object_item_starts", "root_array_items", "value_offset"]
 
 # A string (escapes kept whole), or one of JSON's structural characters.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
@@ -145,6 +145,24 @@ def _item(text: str, pos: int, index: int) -> int | None:
             if seen == index:
                 return _WS.match(text, m.end()).end()  # type: ignore[union-attr]
     return None
+
+
+# Between two objects that are items of one array: the first's `}`, the comma, the
+# second's `{` (how analysis.jsontree tells a flow's nodes apart).
+_BOUNDARY = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{")
+
+
+def object_item_starts(text: str, start: int, end: int, count: int) -> list[int] | None:
+    """Where each item of the well-formed array ``text[start:end]`` starts, its ``count``
+    items all objects, found by one regex pass (no item decoded): every boundary
+    between two items is a run of `}`, `,` and `{`, so when there are exactly
+    ``count - 1`` runs (none inside a string or a nested array of objects) they are
+    the boundaries; ``None`` when there are more."""
+    first = _WS.match(text, start + 1).end()  # type: ignore[union-attr]
+    if not count or text[first : first + 1] != "{":
+        return None
+    cuts = [m.end() - 1 for m in _BOUNDARY.finditer(text, first, end)]
+    return [first, *cuts] if len(cuts) == count - 1 else None
 
 
 def root_array_items(text: str, key: str) -> tuple[list[int], list[object]] | None:

@@ -339,7 +339,8 @@ class NodeAPI:
         self.type: str = m.type
         self.version: str = m.version
         self.config: dict[str, Any] = gen.config(node_id)
-        self.written: dict[str, Any] = gen.raw.get(node_id, {})
+        # (a copy: the configs as written are the analysed document's own)
+        self.written: dict[str, Any] = dict(gen.raw.get(node_id, ()))
 
     # -- config ----------------------------------------------------------------------
 

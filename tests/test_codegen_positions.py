@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from bench.genflow import generate_flow
+from nodeforge.analysis.engine import analyze
 from nodeforge.analysis.flow import load_document
-from nodeforge.codegen.jsonpos import value_offset
+from nodeforge.analysis.workspace import load_workspace
+from nodeforge.codegen.jsonpos import object_item_starts, root_array_items, value_offset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,3 +102,38 @@ def test_positions_of_repeated_keys() -> None:
     # keys are unique, the scan stops at the first member of the name)
     start = text.index('{"id": "a"')
     assert value_offset(text, start, ("config", "v"), unique_keys=True) == text.index('{"x": 1}')
+
+
+def _starts_agree(text: str) -> bool:
+    """Whether ``object_item_starts`` answered (and with the scan's starts) for the nodes."""
+    doc = load_document(text, "file:///t.flow.json")
+    items = doc.root.get("nodes") if doc.root is not None else None
+    assert items is not None and isinstance(items.value, list)
+    found = object_item_starts(text, items.start, items.end, len(items.value))
+    scanned = root_array_items(text, "nodes")
+    assert scanned is not None
+    assert found is None or found == scanned[0]
+    return found is not None
+
+
+def test_object_item_starts_are_the_scans_or_none() -> None:
+    answered = [_starts_agree(p.read_text(encoding="utf-8")) for p in _flow_files()]
+    assert _starts_agree(json.dumps(generate_flow(60, error_rate=0.0), indent=2))
+    assert _starts_agree(json.dumps(generate_flow(60, error_rate=0.0), separators=(",", ":")))
+    assert any(answered)
+    # `}, {` inside a string, and a nested array of objects: more runs than boundaries
+    for tricky in ('"a}, {b"', '[{"x": 1}, {"y": 2}]'):
+        text = '{"nodes": [{"id": "a", "v": ' + tricky + '}, {"id": "b"}]}'
+        assert not _starts_agree(text)
+
+
+def test_analysis_leaves_node_configs_as_written() -> None:
+    """The generator reads the configs as written from the analysed document itself."""
+    root = ROOT / "examples"
+    ws = load_workspace(root)
+    for path in sorted(root.glob("*.flow.json")):
+        text = path.read_text(encoding="utf-8")
+        a = analyze(text, path.as_uri(), None, ws)
+        written = {n["id"]: n.get("config") for n in json.loads(text)["nodes"]}
+        for node in a.document.nodes:
+            assert node.config == written[node.id], (path.name, node.id)
