@@ -1580,7 +1580,7 @@ def _type_node(
 @dataclass(frozen=True, slots=True)
 class _Ports:
     """What typing a node reads of its manifest, found once per manifest (manifests
-    never change; attributes of the pydantic models cost more to read per node)."""
+    never change): its ports as tuples, and what follows from them."""
 
     manifest: NodeManifest  # kept: ids of the table's keys stay unique
     inputs: tuple[tuple[str, Any], ...]  # (port, schema), in order
