@@ -346,7 +346,8 @@ class FlowGen:
         # LineIndex.position (UTF-16 columns), without its Position objects
         lines = self._line_starts
         if lines is None:
-            lines = self._line_starts = self.doc.lines.line_starts
+            # (a list: bisect in an array makes an int object of each item it compares)
+            lines = self._line_starts = list(self.doc.lines.line_starts)
         line = bisect_right(lines, offset) - 1
         before = self.doc.text[lines[line] : offset]
         column = len(before) if before.isascii() else units(before, PositionEncoding.UTF16)

@@ -63,7 +63,10 @@ def _near_key(text: str, pos: int, key: str) -> int | None:
     between = text[pos + 1 : at]
     if "{" in between or "}" in between or "[" in between or "]" in between:
         return None
-    m = _COLON.match(text, at + len(key) + 2)
+    after = at + len(key) + 2
+    if text.startswith(": ", after) and text[after + 2 : after + 3] not in " \t\n\r":
+        return after + 2  # json.dumps' separator, the commonest
+    m = _COLON.match(text, after)
     return m.end() if m is not None else None
 
 
