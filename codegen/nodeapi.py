@@ -369,7 +369,8 @@ class NodeAPI:
 
     def any_expr(self, *path: Path_) -> str:
         """The expression at ``path`` as a Go ``any`` (for ``[]any{...}`` and maps)."""
-        return _flowgen().unwrap_any(self._g.expr(self._id, tuple(path), ANY).code)
+        code: str = _flowgen().unwrap_any(self._g.expr(self._id, tuple(path), ANY).code)
+        return code
 
     def any_exprs(self, *path: Path_) -> list[str]:
         """:meth:`any_expr` of each item of the list of expressions at ``path``."""
