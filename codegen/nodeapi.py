@@ -169,6 +169,24 @@ class _DirectCalls(jinja2.compiler.CodeGenerator):
             self.visit(arg, frame)
         self.write(")")
 
+    def visit_Getattr(self, node: jinja2.nodes.Getattr, frame: Frame) -> None:
+        # `node.config` and the other attributes alike: read directly from a NodeAPI.
+        target = node.node
+        if not (
+            isinstance(target, jinja2.nodes.Name)
+            and target.name == "node"
+            and node.attr in _ATTRIBUTES
+        ):
+            super().visit_Getattr(node, frame)
+            return
+        self.write("(")
+        self.visit(target, frame)
+        self.write(f".{node.attr} if type(")
+        self.visit(target, frame)
+        self.write(") is environment.node_api else environment.getattr(")
+        self.visit(target, frame)
+        self.write(f", {node.attr!r}))")
+
 
 class _TrustedEnvironment(jinja2.Environment):
     code_generator_class = _DirectCalls
@@ -183,7 +201,7 @@ class _TrustedEnvironment(jinja2.Environment):
 
 # Compiled code of trusted templates is kept by this name (templatecache): a new one
 # when _DirectCalls changes what it writes.
-_TRUSTED_KIND = "trusted:direct-calls-1"
+_TRUSTED_KIND = "trusted:direct-calls-2"
 _TRUSTED = _TrustedEnvironment(**_options())
 _TRUSTED.context_class = _Context
 _SANDBOXED = SandboxedEnvironment(**_options())
@@ -630,10 +648,11 @@ class NodeAPI:
         raise CodegenError(f"node `{self._id}`: {message}")
 
 
+# The attributes every NodeAPI has (set by its __init__).
+_ATTRIBUTES = frozenset({"id", "type", "version", "config", "written"})
 #: What a template may read of ``node``: the API's public methods and its attributes.
 API_NAMES: frozenset[str] = frozenset(
-    {n for n in vars(NodeAPI) if not n.startswith("_")}
-    | {"id", "type", "version", "config", "written"}
+    {n for n in vars(NodeAPI) if not n.startswith("_")} | _ATTRIBUTES
 )
 # The methods a trusted template calls directly (_DirectCalls).
 _METHODS = frozenset(n for n, v in vars(NodeAPI).items() if not n.startswith("_") and callable(v))
