@@ -188,9 +188,23 @@ class _DirectCalls(jinja2.compiler.CodeGenerator):
         self.write(f", {node.attr!r}))")
 
 
+_DICT_NAMES = frozenset(dir(dict))
+
+
 class _TrustedEnvironment(jinja2.Environment):
     code_generator_class = _DirectCalls
     node_api: type  # NodeAPI, set below
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # `node.config.level`: jinja2 asks a dict for the attribute first, and raising and
+        # catching that AttributeError costs more than the rest; a name a dict does not
+        # have (_DICT_NAMES: what an instance finds) is its key, as jinja2 then reads it.
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except LookupError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def bound_call(
         self, context: jinja2.runtime.Context, obj: Any, attribute: str, **extra: Any

@@ -60,3 +60,13 @@ def test_direct_calls_render_as_jinja2_does(tmp_path: Path, node: Any) -> None:
     trusted.globals["other"] = _Other()
     assert _render(trusted, node) == plain.render(node=node, other=_Other())
     assert "f2 := expr('fields', 'b') text('b',)d" in _render(trusted, node)
+
+
+def test_a_dicts_names_read_as_jinja2_reads_them() -> None:
+    from nodeforge.codegen.nodeapi import _TRUSTED
+
+    plain = jinja2.Environment(**_options())
+    config = {"level": "info", "items": 3, "mro": 1, "get": 2}
+    for name in ("level", "items", "mro", "get", "missing", "__class__", "fromkeys"):
+        mine, theirs = _TRUSTED.getattr(config, name), plain.getattr(config, name)
+        assert type(mine) is type(theirs) and repr(mine) == repr(theirs), name
