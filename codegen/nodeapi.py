@@ -21,6 +21,7 @@ are compiled once per file version and cached.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import importlib
@@ -284,6 +285,12 @@ def check_template(text: str) -> list[tuple[int, str]]:
 
 def render_call(template: jinja2.Template, api: NodeAPI, path: Path) -> list[str]:
     """Render a call-site template: the statements of the node's method body."""
+    if template.environment is not _TRUSTED:
+        # An untrusted template may call a dict's or a list's methods (the sandbox lets
+        # it change its own values): it gets copies, so that nothing it does reaches the
+        # analysed document (the editor's, in the language server) or another node.
+        api.config = copy.deepcopy(api.config)
+        api.written = copy.deepcopy(api.written)
     try:
         text = _render(template, api)
     except TemplateError:

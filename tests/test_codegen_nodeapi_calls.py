@@ -70,3 +70,21 @@ def test_a_dicts_names_read_as_jinja2_reads_them() -> None:
     for name in ("level", "items", "mro", "get", "missing", "__class__", "fromkeys"):
         mine, theirs = _TRUSTED.getattr(config, name), plain.getattr(config, name)
         assert type(mine) is type(theirs) and repr(mine) == repr(theirs), name
+
+
+def test_an_untrusted_template_changes_only_its_own_copy_of_the_config(tmp_path: Path) -> None:
+    """The sandbox lets a template call ``dict.update``: an untrusted one gets copies of
+    the config, so the analysed document (shared with the editor) keeps its values."""
+    from nodeforge.codegen.nodeapi import render_call
+
+    path = tmp_path / "call.go.j2"
+    path.write_text(
+        '{% set _ = node.config["values"].update({"x": "changed"}) %}'
+        '{% set _ = node.written["values"].update({"x": "changed"}) %}'
+        "{{ node.config[\"values\"].x }} {{ node.written[\"values\"].x }}"
+    )
+    shared = {"values": {"x": "input.a"}}
+    api = _api()
+    api.config, api.written = {"values": shared["values"]}, {"values": shared["values"]}
+    assert render_call(load_template(path, trusted=False), api, path) == ["changed changed"]
+    assert shared == {"values": {"x": "input.a"}}
