@@ -15,8 +15,12 @@ import sys
 from typing import Any
 
 
-def generate_flow(n: int, *, seed: int = 7, error_rate: float = 0.01) -> dict[str, Any]:
-    """A flow document (as plain data) with ``n`` nodes and about ``error_rate`` errors."""
+def generate_flow(
+    n: int, *, seed: int = 7, error_rate: float = 0.01, varied: bool = False
+) -> dict[str, Any]:
+    """A flow document (as plain data) with ``n`` nodes and about ``error_rate`` errors.
+    ``varied``: every expression and message holds the node's number, so that no two
+    nodes share a source (work shared between equal expressions then does not help)."""
     rng = random.Random(seed)
     nodes: list[dict[str, Any]] = [
         {
@@ -49,7 +53,13 @@ def generate_flow(n: int, *, seed: int = 7, error_rate: float = 0.01) -> dict[st
                 "id": node_id,
                 "type": "data/set",
                 "version": "1.0.0",
-                "config": {"values": {f"f{i}": "input.total * 2" if not broken else "input.totl"}},
+                "config": {
+                    "values": {
+                        f"f{i}": (f"input.total * {i if varied else 2}")
+                        if not broken
+                        else "input.totl"
+                    }
+                },
             }
             out = f"{node_id}.out"
         elif kind == 1:
@@ -57,7 +67,7 @@ def generate_flow(n: int, *, seed: int = 7, error_rate: float = 0.01) -> dict[st
                 "id": node_id,
                 "type": "flow/if" if not broken else "flow/iff",
                 "version": "1.0.0",
-                "config": {"condition": "input.total > 100"},
+                "config": {"condition": f"input.total > {i if varied else 100}"},
             }
             out = f"{node_id}.true"
         else:
@@ -65,7 +75,10 @@ def generate_flow(n: int, *, seed: int = 7, error_rate: float = 0.01) -> dict[st
                 "id": node_id,
                 "type": "util/log",
                 "version": "1.0.0",
-                "config": {"level": "info", "message": "customer {{ input.customer }}"},
+                "config": {
+                    "level": "info",
+                    "message": "customer {{ input.customer }}" + (f" #{i}" if varied else ""),
+                },
             }
             out = f"{node_id}.out"
         node["position"] = {"x": 250 * (i % 40), "y": 120 * (i // 40)}
