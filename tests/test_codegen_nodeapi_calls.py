@@ -81,7 +81,7 @@ def test_an_untrusted_template_changes_only_its_own_copy_of_the_config(tmp_path:
     path.write_text(
         '{% set _ = node.config["values"].update({"x": "changed"}) %}'
         '{% set _ = node.written["values"].update({"x": "changed"}) %}'
-        "{{ node.config[\"values\"].x }} {{ node.written[\"values\"].x }}"
+        '{{ node.config["values"].x }} {{ node.written["values"].x }}'
     )
     shared = {"values": {"x": "input.a"}}
     api = _api()
