@@ -236,27 +236,11 @@ class ExprCompiler:
         if folded is not None:
             return folded
         compile_ = _COMPILE.get(type(e))
-        if compile_ is not None:
-            return compile_(self, e)
-        if isinstance(e, Ident):
-            return self.ident(e)
-        if isinstance(e, Select):
-            return self.select(e)
-        if isinstance(e, Index):
-            return self.index(e)
-        if isinstance(e, Unary):
-            return self.unary(e)
-        if isinstance(e, Binary):
-            return self.binary(e)
-        if isinstance(e, Ternary):
-            return self.ternary(e)
-        if isinstance(e, ListLit):
-            return self.list_lit(e)
-        if isinstance(e, MapLit):
-            return self.map_lit(e)
-        if isinstance(e, Call):
-            return self.call(e)
-        raise CodegenError(f"cannot compile {type(e).__name__}")  # pragma: no cover
+        if compile_ is None:  # a subclass of one of them
+            compile_ = next((f for k, f in _COMPILE.items() if isinstance(e, k)), None)
+            if compile_ is None:  # pragma: no cover
+                raise CodegenError(f"cannot compile {type(e).__name__}")
+        return compile_(self, e)
 
     def fold(self, e: Expr) -> Compiled | None:
         """Constant sub-expressions with a scalar value, evaluated by the Python evaluator."""
@@ -713,7 +697,7 @@ class ExprCompiler:
 
 
 # ExprCompiler.c's methods by the class of the expression (`isinstance` one by one made
-# half of its cost); a subclass of those goes through the isinstance tests.
+# half of its cost); a subclass of one of those is found by isinstance.
 _COMPILE: dict[type, Callable[[ExprCompiler, Any], Compiled]] = {
     Ident: ExprCompiler.ident,
     Select: ExprCompiler.select,
