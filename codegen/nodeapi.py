@@ -32,7 +32,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MethodType, ModuleType
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -107,25 +107,6 @@ def _options() -> dict[str, Any]:
         "keep_trailing_newline": False,
         "autoescape": False,
     }
-
-
-class _Context(jinja2.runtime.Context):
-    """A trusted template's context: the generator's API (a :class:`NodeAPI` method) is
-    called directly; ``Context.call`` first looks for context-passing decorators, a few
-    microseconds on each of the thousands of calls a large flow makes."""
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) is MethodType and type(__obj.__self__) is NodeAPI:
-            if kwargs:
-                kwargs.pop("_loop_vars", None)
-                kwargs.pop("_block_vars", None)
-            try:
-                return __obj(*args, **kwargs)
-            except StopIteration:
-                return __self.environment.undefined(
-                    "value was undefined because a callable raised a StopIteration exception"
-                )
-        return jinja2.runtime.Context.call(__self, __obj, *args, **kwargs)
 
 
 class _DirectCalls(jinja2.compiler.CodeGenerator):
@@ -218,7 +199,6 @@ class _TrustedEnvironment(jinja2.Environment):
 # when _DirectCalls changes what it writes.
 _TRUSTED_KIND = "trusted:direct-calls-2"
 _TRUSTED = _TrustedEnvironment(**_options())
-_TRUSTED.context_class = _Context
 _SANDBOXED = SandboxedEnvironment(**_options())
 for _env in (_TRUSTED, _SANDBOXED):
     _env.filters["lit"] = go_literal
