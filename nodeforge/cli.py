@@ -198,6 +198,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     dap.add_argument("--log-file", type=arg("output_file"), help="write the adapter's own log here")
     dap.set_defaults(handler=_lazy("nodeforge.server.dap.adapter", "run"))
 
+    daemon = sub.add_parser(
+        "daemon",
+        help="the warm process that runs `check` and `generate` for the console script",
+        description="`nodeforge check` and `nodeforge generate` hand their work to a daemon "
+        "that has the analysis imported and warm, started by the first of them (off when "
+        "NODEFORGE_DAEMON=0, and in CI). See docs/cli.md.",
+    )
+    daemon.add_argument("action", choices=("start", "status", "stop"))
+    daemon.set_defaults(handler=_lazy("nodeforge.commands.daemon", "run"))
+
     fmt = sub.add_parser("format", help="rewrite flow files in the canonical layout")
     fmt.add_argument(
         "paths", nargs="+", type=arg("flows"), help="flow files or folders (recursive)"

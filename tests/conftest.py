@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BROKEN = ROOT / "tests" / "flows" / "broken"
 
+# The commands the tests start run in their own process: a daemon (nodeforge/daemon.py)
+# serving them would outlive the test run. tests/test_daemon.py turns it on where it is
+# the subject.
+os.environ["NODEFORGE_DAEMON"] = "0"
+
 settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
