@@ -310,6 +310,7 @@ def _run_forked(conn: socket.socket, request: dict[str, Any], fds: list[int]) ->
         _reopen_stdio()
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in request.get("env", {}).items()})
+        time.tzset()  # the client's TZ
         os.umask(int(request.get("umask", 0o022)))
         os.chdir(str(request["cwd"]))
         words = [str(w) for w in request.get("argv", [])]

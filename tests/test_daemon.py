@@ -213,3 +213,22 @@ def test_another_user_cannot_reach_the_daemon(running: tuple[str, dict[str, str]
     os.close(read)
     assert said != b"connected"
     assert _served(folder) == 0
+
+
+def test_the_console_script_imports_next_to_nothing_before_the_daemon_answers() -> None:
+    """What ``nodeforge.launch`` adds to a bare interpreter's modules: the client of a
+    command the daemon runs pays for these alone."""
+    show = "import sys; print(' '.join(sorted(sys.modules)))"
+    bare = subprocess.run(
+        [sys.executable, "-c", show], capture_output=True, text=True, check=True
+    ).stdout.split()
+    client = subprocess.run(
+        [sys.executable, "-c", "import nodeforge.launch; " + show],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    added = set(client) - set(bare)
+    allowed = {"nodeforge", "nodeforge.launch", "_socket", "zlib", "struct", "_struct"}
+    allowed |= {"json", "json.decoder", "json.encoder", "json.scanner", "_json"}
+    assert added <= allowed, sorted(added - allowed)
