@@ -117,6 +117,9 @@ def generate_process_time(n: int, repeat: int = 5, *, caches: bool = True) -> di
         cmd += ["generate", str(ws), "-o", str(Path(tmp) / "gen")]
         env = {**os.environ, **({} if caches else CACHES_OFF)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # The command in its own process: bench/daemon_bench.py measures it through the
+        # command daemon too.
+        env["NODEFORGE_DAEMON"] = "0"
         walls, cpus = [], []
         for i in range(repeat + 1):
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -36,6 +36,7 @@ FLOW = ROOT / "examples" / "tax_rate.flow.json"
 def user_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["NODEFORGE_DAEMON"] = "0"  # a fresh process: bench/daemon_bench.py has the daemon
     env.update(extra)
     return env
 
