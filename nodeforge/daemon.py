@@ -106,29 +106,90 @@ def _stamp(path: str) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def loaded_files() -> dict[str, tuple[int, int] | None]:
-    """Every file the daemon's memory depends on, with its modification time and size:
-    the source of each loaded module (and its compiled form), each folder of ``sys.path``
-    (installing or removing a package changes its entries), and each file of the packs of
-    the catalog (kept for the process by :func:`~nodeforge.analysis.workspace.installed_catalog`)."""
+def loaded_paths() -> list[str]:
+    """Every file the daemon's memory depends on: the source of each loaded module, each
+    folder of ``sys.path`` (installing or removing a package changes its entries), and
+    each file and folder of the catalog's packs (kept for the process by
+    :func:`~nodeforge.analysis.workspace.installed_catalog`)."""
     paths: set[str] = set()
     for module in list(sys.modules.values()):
-        for attr in ("__file__", "__cached__"):
-            name = getattr(module, attr, None)
-            if isinstance(name, str):
-                paths.add(name)
-    paths.update(p for p in sys.path if p)
+        name = getattr(module, "__file__", None)
+        if isinstance(name, str):
+            paths.add(name)
+    paths.update(os.path.abspath(p) for p in sys.path if p)
     from nodeforge.analysis.kits import builtin_pack, installed_packs
 
     for pack in (builtin_pack(), *installed_packs()):
         for folder, _dirs, files in os.walk(pack.root):
             paths.add(folder)
             paths.update(os.path.join(folder, f) for f in files)
-    return {p: _stamp(p) for p in sorted(paths)}
+    return sorted(paths)
 
 
 def changed_files(recorded: dict[str, tuple[int, int] | None]) -> list[str]:
     return [p for p, stamp in recorded.items() if _stamp(p) != stamp]
+
+
+# inotify(7) event bits: a file in a watched folder written, its attributes changed,
+# moved in or out, created or deleted; the folder itself deleted or moved.
+_IN_EVENTS = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+
+
+class Freshness:
+    """Whether the files the daemon's memory came from are as they were when it started.
+
+    Comparing each file's modification time and size takes ~3 ms for ~700 files, on every
+    command. Linux's inotify watches their folders instead: while it has reported nothing,
+    nothing changed, and a command costs one non-blocking read; when it reports anything
+    (or overflows), the files are compared. Where inotify is missing or its watches run
+    out, they are compared on every command."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._fd = _watch({p if os.path.isdir(p) else os.path.dirname(p) for p in paths})
+        # Stamped after the watches are set: a change in between is reported.
+        self.recorded = {p: _stamp(p) for p in paths}
+
+    def stale(self) -> list[str]:
+        """The files that changed (none: still fresh)."""
+        if self._fd is not None and not self._events():
+            return []
+        return changed_files(self.recorded)
+
+    def _events(self) -> bool:
+        assert self._fd is not None
+        seen = False
+        while True:
+            try:
+                if not os.read(self._fd, 65536):
+                    return seen
+            except BlockingIOError:
+                return seen
+            seen = True
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _watch(folders: set[str]) -> int | None:
+    """An inotify descriptor watching ``folders``, or ``None`` when that cannot be had."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, AttributeError):
+        return None
+    if fd < 0:
+        return None
+    for folder in sorted(folders):
+        if libc.inotify_add_watch(fd, os.fsencode(folder), _IN_EVENTS) < 0 and os.path.exists(
+            folder
+        ):
+            os.close(fd)  # out of watches: compare every time
+            return None
+    return int(fd)
 
 
 # -- start ---------------------------------------------------------------------------------
@@ -172,7 +233,7 @@ def serve(path: str, *, idle: float | None = None) -> int:
         if not mine:
             return 1
         warm_up()
-        recorded = loaded_files()
+        freshness = Freshness(loaded_paths())
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -190,7 +251,7 @@ def serve(path: str, *, idle: float | None = None) -> int:
         gc.collect()
         gc.freeze()
         try:
-            _accept_loop(listener, recorded, launch.identity())
+            _accept_loop(listener, freshness, launch.identity())
         finally:
             listener.close()
             with contextlib.suppress(FileNotFoundError):
@@ -203,9 +264,7 @@ class _Counters:
     last = 0.0
 
 
-def _accept_loop(
-    listener: socket.socket, recorded: dict[str, tuple[int, int] | None], ident: dict[str, Any]
-) -> None:
+def _accept_loop(listener: socket.socket, freshness: Freshness, ident: dict[str, Any]) -> None:
     counters = _Counters()
     counters.last = time.monotonic()
     idle_limit = listener.gettimeout() or 0.0
@@ -237,7 +296,7 @@ def _accept_loop(
             if request.get("identity") != ident:
                 _answer(conn, {"refused": "identity"})
                 continue
-            if changed_files(recorded):
+            if freshness.stale():
                 _answer(conn, {"refused": "stale"})
                 return
             if len(fds) != 3:
@@ -247,6 +306,7 @@ def _accept_loop(
             counters.last = time.monotonic()
             if os.fork() == 0:
                 listener.close()
+                freshness.close()
                 os._exit(_run_forked(conn, request, fds))
         except (OSError, ValueError):
             continue  # a client gone or garbled: the next one

@@ -43,15 +43,33 @@ def test_socket_folder_must_be_private(tmp_path: Path, monkeypatch: pytest.Monke
     assert launch.runtime_dir() is None
 
 
-def test_changed_files_sees_edits_and_removals(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.py", tmp_path / "b.py"
+@pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "stat"])
+def test_freshness_sees_edits_removals_and_installs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inotify: bool
+) -> None:
+    if not inotify:  # no inotify (or out of watches): every file compared each time
+        monkeypatch.setattr(daemon, "_watch", lambda folders: None)
+    pkg, site = tmp_path / "pkg", tmp_path / "site"
+    pkg.mkdir()
+    site.mkdir()
+    a, b = pkg / "a.py", pkg / "b.py"
     a.write_text("x = 1\n")
     b.write_text("y = 1\n")
-    recorded = {str(p): daemon._stamp(str(p)) for p in (a, b, tmp_path / "gone.py")}
-    assert daemon.changed_files(recorded) == []
-    a.write_text("x = 22\n")
-    b.unlink()
-    assert daemon.changed_files(recorded) == [str(a), str(b)]
+    fresh = daemon.Freshness([str(a), str(b), str(site)])
+    try:
+        assert fresh.stale() == []
+        (pkg / "unrelated.txt").write_text("an event, but no file of ours changed\n")
+        assert fresh.stale() == []
+        assert fresh.stale() == []
+        a.write_text("x = 22\n")
+        assert fresh.stale() == [str(a)]
+        b.unlink()
+        assert fresh.stale() == [str(a), str(b)]
+        # What a `pip install` does to a folder of sys.path: a new entry, a new mtime.
+        os.utime(site, ns=(1, 1))
+        assert str(site) in fresh.stale()
+    finally:
+        fresh.close()
 
 
 def _env(folder: str, **extra: str) -> dict[str, str]:
