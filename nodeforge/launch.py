@@ -114,14 +114,14 @@ def run_through_daemon(words: list[str]) -> int | None:
         except OSError:
             start_daemon(path)
             return None
-        request = {
-            "identity": ident,
-            "argv": words,
-            "cwd": os.getcwd(),
-            "env": dict(os.environ),
-            "umask": _umask(),
-        }
         try:
+            request = {
+                "identity": ident,
+                "argv": words,
+                "cwd": os.getcwd(),  # (gone: the command here says so)
+                "env": dict(os.environ),
+                "umask": _umask(),
+            }
             send_request(conn, request, [0, 1, 2])
             return _await_exit(conn)
         except _NotServed as why:
@@ -171,7 +171,9 @@ def answers(conn: _socket.socket) -> Iterator[dict[str, object]]:
 
 def _await_exit(conn: _socket.socket) -> int:
     """Follows the daemon's answers: ``{"refused": why}``, or ``{"pid": N}`` (the process
-    running the command: Ctrl-C is passed on to it) and then ``{"rc": N}``."""
+    running the command: Ctrl-C is passed on to it) and then ``{"rc": N}``. Raises
+    :class:`_NotServed` when the daemon refused or closed before taking the command (it
+    is then run here); once taken, it is never run twice."""
     import signal
 
     pid: int | None = None
@@ -181,15 +183,20 @@ def _await_exit(conn: _socket.socket) -> int:
             with contextlib.suppress(OSError):
                 os.kill(pid, signum)
 
-    for answer in answers(conn):
-        if "refused" in answer:
-            raise _NotServed(answer["refused"])
-        if "pid" in answer:
-            pid = _int(answer["pid"])
-            signal.signal(signal.SIGINT, forward)
-            signal.signal(signal.SIGTERM, forward)
-        if "rc" in answer:
-            return _int(answer["rc"])
+    try:
+        for answer in answers(conn):
+            if "refused" in answer and pid is None:
+                raise _NotServed(answer["refused"])
+            if "pid" in answer:
+                pid = _int(answer["pid"])
+                signal.signal(signal.SIGINT, forward)
+                signal.signal(signal.SIGTERM, forward)
+            if "rc" in answer:
+                return _int(answer["rc"])
+    except (OSError, ValueError):
+        pass
+    if pid is None:
+        raise _NotServed("closed")
     # The command's process ended without a word (killed): say so, as a shell would.
     print("nodeforge: the daemon's process for this command stopped", file=sys.stderr)
     return 2

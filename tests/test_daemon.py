@@ -250,3 +250,55 @@ def test_the_console_script_imports_next_to_nothing_before_the_daemon_answers() 
     allowed = {"nodeforge", "nodeforge.launch", "_socket", "zlib", "struct", "_struct"}
     allowed |= {"json", "json.decoder", "json.encoder", "json.scanner", "_json"}
     assert added <= allowed, sorted(added - allowed)
+
+
+@pytest.mark.parametrize(
+    ("says", "expected"),
+    [
+        ([], None),  # closed without a word: the client runs the command itself
+        ([{"refused": "stale"}], None),
+        ([{"pid": 4_000_000}], 2),  # taken, then gone: reported, never run twice
+        ([{"pid": 4_000_000}, {"rc": 1}], 1),
+    ],
+)
+def test_the_client_runs_a_command_once(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    says: list[dict[str, object]],
+    expected: int | None,
+) -> None:
+    """The client's side of the protocol, against a listener that answers as told."""
+    import signal
+    import threading
+
+    folder = tempfile.mkdtemp(prefix="nfd-")
+    monkeypatch.setenv("NODEFORGE_DAEMON_DIR", folder)
+    monkeypatch.setattr(launch, "start_daemon", lambda path: None)
+    path = launch.socket_path(folder, launch.identity())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            request, fds = daemon.read_request(conn)
+            for fd in fds:
+                os.close(fd)
+            assert request["argv"] == ["check", "x.flow.json"]
+            for answer in says:
+                conn.sendall(json.dumps(answer).encode() + b"\n")
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        assert launch.run_through_daemon(["check", "x.flow.json"]) == expected
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+        thread.join(10)
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    stopped = "the daemon's process for this command stopped" in capsys.readouterr().err
+    assert stopped == (says == [{"pid": 4_000_000}])
