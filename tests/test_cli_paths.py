@@ -112,7 +112,7 @@ CASES += [
     )
 ]
 #: Verbs without path arguments.
-NO_PATHS = {"schema"}
+NO_PATHS = {"schema", "daemon"}
 
 
 def _tree(folder: Path) -> set[str]:
