@@ -18,8 +18,7 @@ flow file, so Go compiler errors and panics name the node and the config string.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -44,14 +43,13 @@ from nodeforge.analysis.graph import Edge
 from nodeforge.analysis.kits import TEMPLATE_FILE, Kit, kit_of
 from nodeforge.analysis.loops import collect_env
 from nodeforge.analysis.schemas import param_kinds
-from nodeforge.analysis.text import PositionEncoding, units
 from nodeforge.analysis.types import ANY, BOOL, ArrayType, ObjectType, Type
 from nodeforge.analysis.workspace import standard_catalog
 
 from .expr_go import CodegenError, Compiled, ExprCompiler, Scope
 from .gonames import code_folder_name, flow_file_name
 from .gotypes import GoTypes, lower_camel, pascal
-from .jsonpos import object_item_starts, root_array_items, value_offset
+from .jsonpos import LineColumns, object_item_starts, root_array_items, value_offset
 from .jsonread import ReaderGen
 from .literal import go_comment, go_literal, go_string, json_text
 from .nodeapi import NodeAPI, TemplateError, load_template, render_call
@@ -250,7 +248,7 @@ class FlowGen:
             scanned = root_array_items(self.doc.text, "nodes")
             if scanned is not None:
                 self._item_starts = scanned[0]
-        self._line_starts: Sequence[int] | None = None
+        self._lines: LineColumns | None = None  # //line positions' lines and columns
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
         self._node_starts: dict[str, int] = {}
@@ -343,14 +341,15 @@ class FlowGen:
             if found is None:  # not all there: the deepest existing ancestor
                 return self.position((*node.path, "config", *config_path))
             offset = found
-        # LineIndex.position (UTF-16 columns), without its Position objects
-        lines = self._line_starts
+        return self._line_column(offset)
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        """``LineIndex.position`` of ``offset``, 1-based."""
+        lines = self._lines
         if lines is None:
-            # (a list: bisect in an array makes an int object of each item it compares)
-            lines = self._line_starts = list(self.doc.lines.line_starts)
-        line = bisect_right(lines, offset) - 1
-        before = self.doc.text[lines[line] : offset]
-        column = len(before) if before.isascii() else units(before, PositionEncoding.UTF16)
+            doc = self.doc
+            lines = self._lines = LineColumns(doc.text, lambda: doc.lines.line_starts)
+        line, column = lines.position(offset)
         return line + 1, column + 1
 
     def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:

@@ -16,8 +16,12 @@ import json
 import json.decoder
 import json.scanner
 import re
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 
-__all__ = ["object_item_starts", "root_array_items", "value_offset"]
+from nodeforge.analysis.text import PositionEncoding, units
+
+__all__ = ["LineColumns", "object_item_starts", "root_array_items", "value_offset"]
 
 # A string (escapes kept whole), or one of JSON's structural characters.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
@@ -228,3 +232,58 @@ def _items(text: str, pos: int) -> tuple[tuple[list[int], list[object]], int]:
         if c != ",":
             raise ValueError("not an array")
         pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+
+
+class LineColumns:
+    """``LineIndex.position`` (0-based line, UTF-16 column) of the offsets of a text's
+    ``//line`` positions, which follow the nodes (mostly in document order): the lines
+    are counted from the last offset asked for (``str.count`` in C over the text between
+    the two), not looked up in a table of every line start, which costs more to build
+    than all the counting. ``line_starts`` gives that table (``LineIndex.line_starts``):
+    taken once the counting has scanned more than ``budget`` characters (a few times the
+    text by default: offsets asked for far apart and out of order), and at once for a
+    text with ``\r`` line breaks, which only the table knows."""
+
+    __slots__ = ("_at", "_budget", "_line_starts", "_lines", "_scanned", "text")
+
+    def __init__(
+        self, text: str, line_starts: Callable[[], Sequence[int]], budget: int | None = None
+    ) -> None:
+        self.text = text
+        self._line_starts = line_starts
+        self._lines: list[int] | None = None
+        self._at = (0, 0, 0)  # (offset, its line, the line's start)
+        self._scanned = 0  # characters counting has scanned so far
+        if "\r" in text:
+            self._budget = -1
+        else:
+            self._budget = 4 * len(text) + 65536 if budget is None else budget
+
+    def position(self, offset: int) -> tuple[int, int]:
+        text = self.text
+        lines = self._lines
+        if lines is None and self._scanned > self._budget:
+            # (a list: bisect in an array makes an int object of each item it compares)
+            lines = self._lines = list(self._line_starts())
+        if lines is None:
+            at, line, first = self._at
+            if offset >= at:
+                crossed = text.count("\n", at, offset)
+                if crossed:
+                    line += crossed
+                    first = text.rfind("\n", at, offset) + 1
+                self._scanned += offset - at
+            else:
+                crossed = text.count("\n", offset, at)
+                if crossed:
+                    line -= crossed
+                    first = text.rfind("\n", 0, offset) + 1
+                    self._scanned += at - first
+                else:
+                    self._scanned += at - offset
+            self._at = (offset, line, first)
+        else:
+            line = bisect_right(lines, offset) - 1
+            first = lines[line]
+        before = text[first:offset]
+        return line, len(before) if before.isascii() else units(before, PositionEncoding.UTF16)
