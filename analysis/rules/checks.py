@@ -35,7 +35,7 @@ from nodeforge.analysis.engine import (
 )
 from nodeforge.analysis.expressions import CheckResult, ExprError, TypeEnv, parse, parse_template
 from nodeforge.analysis.expressions.macros import MACROS
-from nodeforge.analysis.expressions.tree import Call, Ident, Select, walk
+from nodeforge.analysis.expressions.tree import Call, Ident, Select, children
 from nodeforge.analysis.fixtures import all_problems as all_fixture_problems
 from nodeforge.analysis.flow import (
     ConnectionInfo,
@@ -1402,8 +1402,11 @@ def _check_projected(
     return result, syntax
 
 
-# (source, is template) -> the input fields it reads, or None (see ``_input_fields``)
+# (source, is template) -> the input fields it reads, or None (see ``_input_fields``);
+# as many as the parser's cache holds (``parse``): a flow whose expressions all differ
+# reads each one's fields once, not again on every analysis.
 _INPUT_FIELDS: dict[tuple[str, bool], tuple[str, ...] | None] = {}
+_INPUT_FIELDS_SIZE = 16384
 
 
 def _input_fields(source: str, is_template: bool) -> tuple[str, ...] | None:
@@ -1419,24 +1422,39 @@ def _input_fields(source: str, is_template: bool) -> tuple[str, ...] | None:
         trees = [parse(source).expr]
     names: dict[str, None] | None = {}
     for tree in trees:
-        if tree is None or names is None:
-            continue
-        selected: set[int] = set()  # the ids of the `input` idents selected from
-        for e in walk(tree):
-            if isinstance(e, Select) and isinstance(e.operand, Ident):
-                if e.operand.name == "input":
-                    selected.add(id(e.operand))
-                    names[e.field] = None
-            elif (isinstance(e, Ident) and e.name == "input" and id(e) not in selected) or (
-                isinstance(e, Call) and e.fn in MACROS
-            ):
-                names = None
-                break
+        if tree is not None and names is not None:
+            names = _fields_of_input(tree, names)
     found = tuple(names) if names is not None else None
-    if len(_INPUT_FIELDS) > 4096:
+    if len(_INPUT_FIELDS) > _INPUT_FIELDS_SIZE:
         _INPUT_FIELDS.clear()
     _INPUT_FIELDS[key] = found
     return found
+
+
+def _fields_of_input(tree: Any, names: dict[str, None]) -> dict[str, None] | None:
+    """``names`` plus the fields of each ``input.f`` of ``tree`` (in the order of a
+    pre-order walk, as ``walk`` lists the nodes), or None when ``input`` stands alone
+    or a list macro is called."""
+    stack = [tree]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        e = pop()
+        kind = type(e)
+        if kind is Select:
+            operand = e.operand
+            if type(operand) is Ident:  # its one child: `input`, selected, or another name
+                if operand.name == "input":
+                    names[e.field] = None
+                continue
+            stack.append(operand)
+        elif kind is Ident:
+            if e.name == "input":
+                return None
+        elif kind is Call and e.fn in MACROS:
+            return None
+        else:
+            push(reversed(children(e)))
+    return names
 
 
 def _flow_askers(ctx: CheckContext, nodes: dict[str, NodeInfo]) -> frozenset[str]:
