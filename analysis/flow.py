@@ -242,21 +242,35 @@ def _read_connections(
     is that one (item-level re-parses keep untouched items' values)."""
     if not isinstance(raw_connections, list):
         return []
-    connections = []
+    connections: list[ConnectionInfo] = []
+    append = connections.append
     kept = len(old)
+    # ``_end`` inline, and each connection made with all its fields: this loop runs over
+    # every connection of a document read afresh.
     for index, raw in zip(_indexes(len(raw_connections)), raw_connections, strict=False):
         if index < kept and old[index].value is raw:
-            connections.append(old[index])
+            append(old[index])
             continue
-        if not isinstance(raw, dict):
-            raw = {}
-        conn = ConnectionInfo(index, raw)
+        if type(raw) is not dict:
+            raw = raw if isinstance(raw, dict) else {}
         source, target = raw.get("from"), raw.get("to")
+        source_node: str | None
+        source_port: str | None
+        target_node: str | None
+        target_port: str | None
         if type(source) is str and source:
-            conn.source_node, conn.source_port = _end(source)
+            source_node, dot, source_port = source.partition(".")
+            source_node = intern(source_node)
+            source_port = intern(source_port) if dot else None
+        else:
+            source_node = source_port = None
         if type(target) is str and target:
-            conn.target_node, conn.target_port = _end(target)
-        connections.append(conn)
+            target_node, dot, target_port = target.partition(".")
+            target_node = intern(target_node)
+            target_port = intern(target_port) if dot else None
+        else:
+            target_node = target_port = None
+        append(ConnectionInfo(index, raw, source_node, source_port, target_node, target_port))
     return connections
 
 
