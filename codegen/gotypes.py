@@ -67,10 +67,17 @@ _WORD = re.compile(r"[A-Za-z]+[a-z0-9]*|[0-9]+|[A-Z]+(?![a-z])")
 _TAG_NAME = re.compile(r"^[A-Za-z0-9_\-.@$!#%&()*+/:;<=>?\[\]^{|}~ ]+$")
 
 
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+
 def _words(text: str) -> list[str]:
+    # (findall in C: _WORD has no group, each match is its text; a text of letters and
+    # digits alone, a node id or a key, is one chunk)
+    if text.isascii() and text.isalnum():
+        return _WORD.findall(text)
     parts: list[str] = []
-    for chunk in re.split(r"[^A-Za-z0-9]+", text):
-        parts.extend(m.group(0) for m in _WORD.finditer(chunk))
+    for chunk in _SEPARATORS.split(text):
+        parts += _WORD.findall(chunk)
     return parts
 
 
@@ -471,6 +478,11 @@ class GoTypes:
         if "map[" not in go:
             self._go_memo[id(t)] = (t, go)
         return go
+
+    def known(self, t: Type) -> str | None:
+        """``t``'s Go type if :meth:`go` gave it already (then the hint is not needed)."""
+        hit = self._go_memo.get(id(t))
+        return hit[1] if hit is not None and hit[0] is t else None
 
     def _go(self, t: Type, hint: str) -> str:
         t = _simplify(t, self._keys)
