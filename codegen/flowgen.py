@@ -308,6 +308,9 @@ class FlowGen:
 
     def _in_go(self, node_id: str, port: str) -> str:
         t = self.in_type(node_id, port)
+        known = self.types.known(t)  # (usually: a predecessor's output) no hint to name
+        if known is not None:
+            return known
         preds = [e for e in self.a.graph.predecessors.get(node_id, []) if e.target_port == port]
         if len(preds) >= 1:
             first = preds[0]
@@ -569,13 +572,14 @@ class FlowGen:
 
     def method(self, node_id: str, port: str = "in") -> str:
         key = (node_id, port)
-        if key not in self.methods:
+        found = self.methods.get(key)
+        if found is None:
             manifest = self.manifest(node_id)
             base = lower_camel(node_id)
             if manifest.type == "flow/merge" or (manifest.kind == "trigger" and port != "in"):
                 base += pascal(port)
-            self.methods[key] = self.names.take(base)
-        return self.methods[key]
+            found = self.methods[key] = self.names.take(base)
+        return found
 
     def emit(
         self, node_id: str, port: str, value: str, value_type: Type, value_go: str
@@ -584,16 +588,22 @@ class FlowGen:
         The value is recorded as the node's output first (``nf.Out``, for the execution
         record; a trigger's output is the execution's input, recorded by ``nf.Input``)."""
         out: list[str] = []
-        if value.isidentifier():
-            if self.manifest(node_id).kind != "trigger":
-                out.append(self.recorded(node_id, port, value))
-        else:
-            value = self.recorded(node_id, port, value)
-        if (node_id, port) in self.stored or self._referenced(node_id, port):
+        if self.manifest(node_id).kind != "trigger":  # (recorded(), inline: on every node)
+            recorded = f"nf.Out(r.x, {go_string(node_id)}, {go_string(port)}, {value})"
+            if value.isidentifier():
+                out.append(recorded)
+            else:
+                value = recorded
+        key = (node_id, port)
+        if key in self.stored or key in self.references:
             ref = self.node_ref(node_id, port)
             out.append(f"{ref.code} = {value}")
             value = ref.code
-        edges = [e for e in self.a.graph.successors.get(node_id, []) if e.source_port == port]
+        successors = self.a.graph.successors.get(node_id, ())
+        if len(successors) == 1:  # (most nodes: no list made by a comprehension)
+            edges = [successors[0]] if successors[0].source_port == port else []
+        else:
+            edges = [e for e in successors if e.source_port == port]
         if not edges:
             out.append("return nil")
             return out
@@ -629,7 +639,8 @@ class FlowGen:
         return bool(self.a.graph.branches_meet(edges))
 
     def port_used(self, node_id: str, port: str) -> bool:
-        if (node_id, port) in self.stored or self._referenced(node_id, port):
+        key = (node_id, port)
+        if key in self.stored or key in self.references:
             return True
         return any(e.source_port == port for e in self.a.graph.successors.get(node_id, []))
 
@@ -1220,7 +1231,7 @@ class FlowGen:
         m = self.manifest(nid)
         title = self.by_id[nid].value.get("title")
         kind = self.base_type(nid)
-        gen: Callable[[FlowGen, str], list[str]] = FlowGen.render_kit
+        gen: Callable[[FlowGen, str], list[str]] = _render_kit
         if m.structural:
             # The flow language itself: generated here, one function per node type.
             found = STRUCTURAL.get(kind)
@@ -1249,10 +1260,13 @@ class FlowGen:
             f"\t{hook}(r.x, {go_string(nid)}, {go_string(m.type)}, {go_string(m.version)}, {value})"
         )
         body = gen(self, nid)
-        lines += [_indent(s) for s in body]
+        if gen is _render_kit:  # one line each, none empty: _indent without its calls
+            lines += ["\t" + s if s[:7] != "//line " else s for s in body]
+        else:
+            lines += [_indent(s) for s in body]
         lines.append("}")
         lines.append("")
-        if self.shapes_invalid(nid):
+        if m.type == "http/trigger" and self.shapes_invalid(nid):
             lines += self.invalid_fn(nid)
         return lines
 
@@ -1354,6 +1368,9 @@ class FlowGen:
             self.writers.add(name)
             return f"r.{self.db_field(name)}Writes"
         return f"r.{self.db_field(name)}"
+
+
+_render_kit = FlowGen.render_kit
 
 
 def _fields_read(e: Expr, names: set[str]) -> set[str]:
