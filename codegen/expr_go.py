@@ -73,6 +73,10 @@ class Compiled(NamedTuple):  # made thousands of times per flow: a tuple is made
     optional: str | None = None  # an optional list or map field: its Go code, nil if absent
 
 
+# Compiled's fields as a tuple, made in C (its __new__ is Python code), where most are made
+_compiled = tuple.__new__
+
+
 def _may_be_missing(code: str) -> bool:
     """Whether Go ``code`` can raise a missing-field (or out-of-range) error: it reads a
     field, key or index through the runtime (``nf.Deref``, ``nf.Field``, ``nf.At``...)."""
@@ -142,12 +146,15 @@ class ExprCompiler:
             self._typed = (e, typed)
         t = want if want is not None else self.type_of(e)
         r = self.c(e)
-        code = self.coerce(r, t)
+        go = self.go(t)
+        code = r.code if r.go == go else self.coerce(r, t)  # (coerce's first step)
         if r.const and code == r.code and r.go == "int64":
             code = f"int64({code})"  # an untyped constant would become an int
         if code == "nil":
             code = "any(nil)"
-        return Compiled(code, self.go(t), t)
+        if "map[" in go:  # (a map's Go type is not remembered: asked again, as before)
+            go = self.go(t)
+        return _compiled(Compiled, (code, go, t, False, None, None))
 
     def template(self, tpl: Template) -> str:
         """A Go string expression rendering the template."""
@@ -232,9 +239,14 @@ class ExprCompiler:
     # -- the walk ----------------------------------------------------------------
 
     def c(self, e: Expr) -> Compiled:
-        folded = self.fold(e)
-        if folded is not None:
-            return folded
+        # fold()'s first steps here: most sub-expressions read a name (known to the memo)
+        if isinstance(e, Literal):
+            return self.const(e.value, e)
+        known = self._dynamic_memo.get(id(e))
+        if not (known[1] if known is not None else self._dynamic(e)):
+            folded = self.fold(e)
+            if folded is not None:
+                return folded
         compile_ = _COMPILE.get(type(e))
         if compile_ is None:  # a subclass of one of them
             compile_ = next((f for k, f in _COMPILE.items() if isinstance(e, k)), None)
@@ -276,14 +288,14 @@ class ExprCompiler:
         if isinstance(value, bool):
             return Compiled(go_literal(value), "bool", BOOL, const=True)
         if isinstance(value, int):
-            return Compiled(go_literal(value), "int64", INT, const=True)
+            return _compiled(Compiled, (go_literal(value), "int64", INT, True, None, None))
         if isinstance(value, float):
             code = go_literal(value)
             if code.startswith("math."):
                 self.imports.add("math")
-            return Compiled(code, "float64", NUMBER, const=True)
+            return _compiled(Compiled, (code, "float64", NUMBER, True, None, None))
         if isinstance(value, str):
-            return Compiled(go_string(value), "string", STRING, const=True)
+            return _compiled(Compiled, (go_string(value), "string", STRING, True, None, None))
         raise CodegenError(f"cannot fold {e}")  # pragma: no cover
 
     def ident(self, e: Ident) -> Compiled:
@@ -291,7 +303,10 @@ class ExprCompiler:
         if bound is not None:
             return bound
         if e.name == "input":
-            return Compiled(self.scope.input_code, self.scope.input_go, self.env.input)
+            scope = self.scope
+            return _compiled(
+                Compiled, (scope.input_code, scope.input_go, self.env.input, False, None, None)
+            )
         if e.name == "env":
             return Compiled("nf.EnvMap()", "map[string]string", self.type_of(e))
         raise CodegenError(f"`{e.name}` cannot be compiled on its own")
@@ -319,14 +334,15 @@ class ExprCompiler:
                 msg = go_string(f"no field `{name}`")
                 return Compiled(f"nf.Raise[any]({msg})", "any", ANY)
             access = f"{base.code}.{f.name}"
-            key = go_string(name)
             if f.pointer:
+                key = go_string(name)
                 return Compiled(f"nf.Deref({access}, {key})", f.go[1:], f.type, pointer=access)
             if not f.required and f.go.startswith(("[]", "map[")):
                 # nil is absent (the schema cannot give these null): reading it is an error
                 check = "nf.PresentList" if f.go.startswith("[]") else "nf.PresentMap"
+                key = go_string(name)
                 return Compiled(f"{check}({access}, {key})", f.go, f.type, optional=access)
-            return Compiled(access, f.go, f.type)
+            return _compiled(Compiled, (access, f.go, f.type, False, None, None))
         if t is None:
             t = self.type_of(e)
         if base.go == "nf.NodeError":
@@ -400,7 +416,7 @@ class ExprCompiler:
         if op in ("<", "<=", ">", ">="):
             if a.go in ("int64", "float64") and b.go in ("int64", "float64"):
                 x, y = self.numeric(a, b)
-                return Compiled(f"{x} {op} {y}", "bool", BOOL)
+                return _compiled(Compiled, (f"{x} {op} {y}", "bool", BOOL, False, None, None))
             if a.go == b.go == "string":
                 return Compiled(f"{self.paren(a.code)} {op} {self.paren(b.code)}", "bool", BOOL)
             fn = {"<": "Less", "<=": "LessEq", ">": "Greater", ">=": "GreaterEq"}[op]
@@ -420,15 +436,15 @@ class ExprCompiler:
 
     def arith(self, e: Binary, a: Compiled, b: Compiled) -> Compiled:
         op = e.op
-        t = self.type_of(e)
         if a.go == b.go == "int64":
             fn = {"+": "AddInt", "-": "SubInt", "*": "MulInt", "/": "DivInt", "%": "ModInt"}[op]
             return Compiled(f"nf.{fn}({a.code}, {b.code})", "int64", INT)
         if a.go in ("int64", "float64") and b.go in ("int64", "float64") and op != "%":
             x, y = self.numeric(a, b)
-            return Compiled(f"{x} {op} {y}", "float64", NUMBER)
+            return _compiled(Compiled, (f"{x} {op} {y}", "float64", NUMBER, False, None, None))
         if op == "+" and a.go == b.go == "string":
             return Compiled(f"{a.code} + {b.code}", "string", STRING)
+        t = self.type_of(e)  # (the typed cases above need no check of e)
         if op == "+" and a.go == b.go and a.go.startswith("[]"):
             return Compiled(f"nf.Concat({a.code}, {b.code})", a.go, t)
         if (
