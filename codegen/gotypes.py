@@ -607,9 +607,13 @@ class GoTypes:
 
     def struct_of(self, t: Type) -> GoStruct | None:
         t = _simplify(t, self._keys)
-        if isinstance(t, ObjectType) and self.is_struct(t) and not is_node_error(t):
-            return self.structs.get(self._keys.key(t))
-        return None
+        if not isinstance(t, ObjectType) or not t.field_count:
+            return None
+        # (is_struct's answer matters only for a type with a struct: one lookup of the key)
+        found = self.structs.get(self._keys.key(t))
+        if found is None or is_node_error(t):
+            return None
+        return found
 
     def _unique(self, name: str) -> str:
         base, n = name, 2
