@@ -51,6 +51,7 @@ def value_offset(
 
 
 _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+_NEAR = 2048  # characters searched for a key before the whole rest of the text
 
 
 def _near_key(text: str, pos: int, key: str) -> int | None:
@@ -61,7 +62,12 @@ def _near_key(text: str, pos: int, key: str) -> int | None:
     a closing quote is never followed by one). ``None``: ask :func:`_member`."""
     if text[pos : pos + 1] != "{":
         return None
-    at = text.find(f'"{key}"', pos + 1)
+    quoted = f'"{key}"'
+    # (a bounded search first: str.find over the rest of a large text costs more, even
+    # when the key is near)
+    at = text.find(quoted, pos + 1, pos + _NEAR)
+    if at < 0:
+        at = text.find(quoted, pos + 1)
     if at < 0 or text[at - 1] == "\\":
         return None
     between = text[pos + 1 : at]
