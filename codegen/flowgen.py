@@ -1259,11 +1259,10 @@ class FlowGen:
         lines.append(
             f"\t{hook}(r.x, {go_string(nid)}, {go_string(m.type)}, {go_string(m.version)}, {value})"
         )
-        body = gen(self, nid)
-        if gen is _render_kit:  # one line each, none empty: _indent without its calls
-            lines += ["\t" + s if s[:7] != "//line " else s for s in body]
+        if gen is _render_kit:
+            lines += self._render_kit(nid, "\t")  # indented as it is split into lines
         else:
-            lines += [_indent(s) for s in body]
+            lines += [_indent(s) for s in gen(self, nid)]
         lines.append("}")
         lines.append("")
         if m.type == "http/trigger" and self.shapes_invalid(nid):
@@ -1272,9 +1271,12 @@ class FlowGen:
 
     def render_kit(self, nid: str) -> list[str]:
         """The node's method body from its kit's call-site template."""
+        return self._render_kit(nid, "")
+
+    def _render_kit(self, nid: str, indent: str) -> list[str]:
         try:
             template, path = self.call_template(nid)
-            body = render_call(template, NodeAPI(self, nid), path)
+            body = render_call(template, NodeAPI(self, nid), path, indent)
         except TemplateError as exc:
             exc.node_id = exc.node_id or nid
             raise

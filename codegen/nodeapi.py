@@ -263,8 +263,9 @@ def check_template(text: str) -> list[tuple[int, str]]:
     return sorted(problems)
 
 
-def render_call(template: jinja2.Template, api: NodeAPI, path: Path) -> list[str]:
-    """Render a call-site template: the statements of the node's method body."""
+def render_call(template: jinja2.Template, api: NodeAPI, path: Path, indent: str = "") -> list[str]:
+    """Render a call-site template: the statements of the node's method body (each but
+    the ``//line`` directives after ``indent``)."""
     if template.environment is not _TRUSTED:
         # An untrusted template may call a dict's or a list's methods (the sandbox lets
         # it change its own values): it gets copies, so that nothing it does reaches the
@@ -282,7 +283,7 @@ def render_call(template: jinja2.Template, api: NodeAPI, path: Path) -> list[str
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise TemplateError(f"{type(exc).__name__}: {exc}", path, _line(exc)) from None
     return [
-        stripped if stripped.startswith("//line ") else line.rstrip()
+        stripped if stripped.startswith("//line ") else indent + line.rstrip()
         for line in text.split("\n")
         if (stripped := line.strip())
     ]
