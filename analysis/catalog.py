@@ -974,24 +974,64 @@ def config_strings(
     """:func:`iter_config_strings` as a list (run per node on every analysis): a
     pattern of one key, or of a key and ``*`` (most of them), is read directly."""
     found: list[tuple[tuple[str | int, ...], str, bool]] = []
+    hit = _CONFIG_PLANS.get(id(manifest))
+    if (
+        hit is None
+        or hit[0] is not manifest
+        or hit[1] != manifest.expressions
+        or hit[2] != manifest.templates
+    ):
+        hit = _config_plan(manifest)
+    is_dict = isinstance(config, dict)
+    for read, head, one_key, pattern, is_template in hit[3]:
+        if read == _ONE_KEY:
+            value = config.get(head) if is_dict else None
+            if isinstance(value, str):
+                found.append((one_key, value, is_template))
+        elif read == _KEY_AND_ANY:
+            value = config.get(head) if is_dict else None
+            if isinstance(value, dict):
+                for key, sub in value.items():
+                    if isinstance(sub, str):
+                        found.append(((head, key), sub, is_template))
+        else:
+            for path, value in _walk_pattern(pattern, config, ()):
+                if isinstance(value, str):
+                    found.append((path, value, is_template))
+    return found
+
+
+# How :func:`config_strings` reads a pattern: one key, a key and ``*``, or a walk.
+_ONE_KEY, _KEY_AND_ANY, _WALK = 1, 2, 0
+_PlanEntry = tuple[int, str, tuple[str], PathPattern, bool]
+# id(manifest) -> (manifest, its expressions and templates as last seen, how each of its
+# patterns is read: the way, the first key, the path of a one-key pattern, the pattern,
+# whether a template), as ``_compiled_patterns`` keeps them
+_CONFIG_PLANS: dict[int, tuple[Any, list[str], list[str], tuple[_PlanEntry, ...]]] = {}
+
+
+def _config_plan(
+    manifest: NodeManifest,
+) -> tuple[Any, list[str], list[str], tuple[_PlanEntry, ...]]:
+    plan: list[_PlanEntry] = []
     for pattern, is_template in _compiled_patterns(manifest):
         head = pattern[0]
+        read = _WALK
         if len(pattern) <= 2 and head != "*" and head != "[]":
-            value = config.get(head) if isinstance(config, dict) else None
             if len(pattern) == 1:
-                if isinstance(value, str):
-                    found.append(((head,), value, is_template))
-                continue
-            if pattern[1] == "*":
-                if isinstance(value, dict):
-                    for key, sub in value.items():
-                        if isinstance(sub, str):
-                            found.append(((head, key), sub, is_template))
-                continue
-        for path, value in _walk_pattern(pattern, config, ()):
-            if isinstance(value, str):
-                found.append((path, value, is_template))
-    return found
+                read = _ONE_KEY
+            elif pattern[1] == "*":
+                read = _KEY_AND_ANY
+        plan.append((read, head, (head,), pattern, is_template))
+    if len(_CONFIG_PLANS) > 4096:
+        _CONFIG_PLANS.clear()
+    hit = _CONFIG_PLANS[id(manifest)] = (
+        manifest,
+        list(manifest.expressions),
+        list(manifest.templates),
+        tuple(plan),
+    )
+    return hit
 
 
 _PATTERN_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[PathPattern, bool]]] = {}
