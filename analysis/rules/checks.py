@@ -610,8 +610,8 @@ def _resolve_connections(
         return replayed, graph, manifests
     problems: list[_Problem] = []
     edges: list[Edge] = []
-    # key of an edge -> the path of the connection that first listed it
-    seen: dict[tuple[str, str, str, str], JsonPath] = {}
+    # key of an edge -> the index of the connection that first listed it
+    seen: dict[tuple[str, str, str, str], int] = {}
     # The connections that are no edge (but duplicates): (index, source, target node).
     loose: list[tuple[int, str | None, str | None]] = []
     todo = doc.connections
@@ -668,7 +668,7 @@ def _resolve_connections(
         source, source_port = conn.source_node, conn.source_port
         target, target_port = conn.target_node, conn.target_port
         value = conn.value
-        edge = reusable.get(id(value))
+        edge = reusable.get(id(value)) if reusable else None
         if (
             edge is not None
             and source is not None
@@ -705,7 +705,8 @@ def _resolve_connections(
                 continue
             edge = new_edge(source, source_port or "", target, target_port or "", conn.index)
             key = (edge.source, edge.source_port, edge.target, edge.target_port)
-        first = seen.get(key)
+        listed = seen.get(key)
+        first: JsonPath | None = ("connections", listed) if listed is not None else None
         if first is None and base is not None:
             first = _listed_before(base, key)
         if first is not None:
@@ -720,7 +721,7 @@ def _resolve_connections(
                 )
             )
             continue
-        seen[key] = conn.path
+        seen[key] = conn.index
         edges.append(edge)
     if base is not None:
         assert old_run is not None  # base is its graph
@@ -1129,7 +1130,7 @@ def check_types(ctx: CheckContext) -> None:
         if port is not None:  # most nodes: what arrives at their one port is their input
             if len(predecessors) == 1 and (edge := predecessors[0]).target_port == port:
                 input_type = output_of(edge.source, _NO_PORTS).get(edge.source_port, ANY)
-                if isinstance(input_type, UnionType | StringType):  # else union's own
+                if isinstance(input_type, _UNION_OR_STRING):  # else union's own
                     input_type = union(input_type)
             else:
                 input_type = union_of(
@@ -1360,6 +1361,7 @@ def _shared_ports(
 
 
 _NO_PORTS: dict[str, Type] = {}
+_UNION_OR_STRING = (UnionType, StringType)
 # (source, is template, id of the environment) -> the environment (which keeps that id
 # unique) and the check of the source in it
 # and the check of the source in it, and whether that has errors or node references
@@ -1407,6 +1409,7 @@ def _check_projected(
 # reads each one's fields once, not again on every analysis.
 _INPUT_FIELDS: dict[tuple[str, bool], tuple[str, ...] | None] = {}
 _INPUT_FIELDS_SIZE = 16384
+_UNSEEN = object()
 
 
 def _input_fields(source: str, is_template: bool) -> tuple[str, ...] | None:
@@ -1414,8 +1417,9 @@ def _input_fields(source: str, is_template: bool) -> tuple[str, ...] | None:
     once each in order of appearance, when each ``input`` is selected so and the source
     calls no list macro (whose variables may shadow ``input``); else None."""
     key = (source, is_template)
-    if key in _INPUT_FIELDS:
-        return _INPUT_FIELDS[key]
+    hit = _INPUT_FIELDS.get(key, _UNSEEN)
+    if hit is not _UNSEEN:
+        return hit  # type: ignore[return-value]
     if is_template:
         trees = [hole.result.expr for hole in parse_template(source).holes]
     else:
