@@ -73,6 +73,9 @@ _FUNC_LIT = re.compile(r"func\([^()]*\)(?: [\w.*\[\]]+)? \{ ")
 _DIGITS = str.maketrans("123456789", "000000000")
 _known: dict[str, bool] = {}
 _KNOWN_MAX = 4096
+# The answers of _line_info, a function of its arguments alone: a declaration not seen
+# before (the first of each shape in a process) is mostly lines seen before.
+_lines: dict[tuple[str, bool, int], tuple[bool, int, int]] = {}
 
 
 def gofmt_clean(text: str) -> bool:
@@ -160,26 +163,48 @@ def _part_clean(text: str) -> bool:
             return False
         if depth == 0 and not _TOP.match(code):
             return False  # `func(r *T)`, a declaration broken over lines
-        balance = 0
-        for i, c in enumerate(code):
-            if c in "([{":
-                balance += 1
-            elif c in ")]}":
-                balance -= 1
-                if balance < 0 and i >= closers:
-                    return False  # `return nil}`: a block closed after a statement
-        if not _statement_clean(code, parens > 0, len(body)):
+        key = (code, parens > 0, len(body))
+        info = _lines.get(key)
+        if info is None:
+            info = _line_info(*key)
+            if len(_lines) >= _KNOWN_MAX:
+                _lines.clear()
+            _lines[key] = info
+        if not info[0]:
             return False
-        opened = code.count("{") + code.count("(") + code.count("[")
-        closed = code.count("}") + code.count(")") + code.count("]")
-        if opened - closed > 1 or (closers > 1 and opened - closed < -1):
-            return False  # gofmt indents once for several brackets on one line
-        depth += opened - closed
-        parens += code.count("(") + code.count("[") - code.count(")") - code.count("]")
+        depth += info[1]
+        parens += info[2]
         if depth < 0:
             return False
         blank, prev_doc = False, False
     return depth == 0
+
+
+def _line_info(code: str, continued: bool, width: int) -> tuple[bool, int, int]:
+    """The checks of one line's code that depend on it alone (literals replaced, no
+    comment; ``continued``: inside a statement's parentheses; ``width``: the line's length
+    without its indentation): whether they pass, and then how many brackets and how many
+    parentheses and square brackets it leaves open (negative: closes)."""
+    closers = len(code) - len(code.lstrip("})]"))
+    balance = 0
+    for i, c in enumerate(code):
+        if c in "([{":
+            balance += 1
+        elif c in ")]}":
+            balance -= 1
+            if balance < 0 and i >= closers:
+                return _FAILED  # `return nil}`: a block closed after a statement
+    if not _statement_clean(code, continued, width):
+        return _FAILED
+    opened = code.count("{") + code.count("(") + code.count("[")
+    closed = code.count("}") + code.count(")") + code.count("]")
+    if opened - closed > 1 or (closers > 1 and opened - closed < -1):
+        return _FAILED  # gofmt indents once for several brackets on one line
+    parens = code.count("(") + code.count("[") - code.count(")") - code.count("]")
+    return True, opened - closed, parens
+
+
+_FAILED = (False, 0, 0)
 
 
 def _statement_clean(code: str, continued: bool, width: int) -> bool:
