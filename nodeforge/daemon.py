@@ -55,7 +55,10 @@ WARM_FLOW: dict[str, Any] = {
                 "body_schema": {
                     "type": "object",
                     "required": ["customer", "total"],
-                    "properties": {"customer": {"type": "string"}, "total": {"type": "number"}},
+                    "properties": {
+                        "customer": {"type": "string", "pattern": "^[A-Z][a-z]+$"},
+                        "total": {"type": "number"},
+                    },
                 },
             },
         },
@@ -85,6 +88,29 @@ WARM_FLOW: dict[str, Any] = {
         {"from": "big.true", "to": "log.in"},
         {"from": "log.out", "to": "reply.in"},
     ],
+}
+
+
+# A schedule in a time zone: the zone list and the cron reader.
+WARM_SCHEDULE: dict[str, Any] = {
+    "nodeforge": "1",
+    "id": "warm_schedule",
+    "name": "Warm schedule",
+    "nodes": [
+        {
+            "id": "tick",
+            "type": "trigger/schedule",
+            "version": "1.0.0",
+            "config": {"cron": "0 7 * * *", "timezone": "Europe/Madrid"},
+        },
+        {
+            "id": "log",
+            "type": "util/log",
+            "version": "1.0.0",
+            "config": {"level": "info", "message": "tick"},
+        },
+    ],
+    "connections": [{"from": "tick.out", "to": "log.in"}],
 }
 
 
@@ -196,15 +222,32 @@ def _watch(folders: set[str]) -> int | None:
 
 
 def warm_up() -> None:
-    """Imports what ``check`` and ``generate`` import, and runs both once on
-    :data:`WARM_FLOW` in a temporary workspace (their output is dropped)."""
+    """Imports every module of the analysis and the code generator (some are imported
+    when a flow first needs them), compiles the call-site template of every kit of the
+    installed catalog, and runs ``check`` and ``generate`` once on :data:`WARM_FLOW` and
+    :data:`WARM_SCHEDULE` in a temporary workspace (their output is dropped). What a
+    command then finds warm is only ever what it would make itself: each cache it uses
+    is keyed by content or checks its file's version."""
+    import importlib
+    import pkgutil
+
+    import nodeforge.analysis
+    import nodeforge.codegen
     from nodeforge.cli import main as cli_main
 
+    for package in (nodeforge.analysis, nodeforge.codegen):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            with contextlib.suppress(Exception):
+                importlib.import_module(module.name)
+    with contextlib.suppress(Exception):
+        _compile_kit_templates()
     with tempfile.TemporaryDirectory(prefix="nodeforge-warm-") as tmp:
         ws = Path(tmp) / "ws"
         ws.mkdir()
         (ws / "nodeforge.toml").write_text('[project]\nname = "warm"\n', encoding="utf-8")
-        (ws / "warm.flow.json").write_text(json.dumps(WARM_FLOW, indent=2), encoding="utf-8")
+        for flow in (WARM_FLOW, WARM_SCHEDULE):
+            text = json.dumps(flow, indent=2)
+            (ws / f"{flow['id']}.flow.json").write_text(text, encoding="utf-8")
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             for words in (["check", str(ws)], ["generate", str(ws), "-o", str(Path(tmp) / "gen")]):
@@ -212,6 +255,18 @@ def warm_up() -> None:
                 # command still runs in its own fork, as it would alone.
                 with contextlib.suppress(Exception, SystemExit):
                     cli_main(words)
+
+
+def _compile_kit_templates() -> None:
+    from nodeforge.analysis.kits import TEMPLATE_FILE, kit_of
+    from nodeforge.analysis.workspace import installed_catalog
+    from nodeforge.codegen.nodeapi import load_template
+
+    for manifest in installed_catalog().all():
+        kit = kit_of(manifest)
+        path = manifest.path.parent / TEMPLATE_FILE
+        if path.is_file():
+            load_template(path, trusted=kit.trusted)
 
 
 @contextlib.contextmanager
