@@ -534,6 +534,8 @@ def _resolve_connections(
     # them resolves to may differ.
     touched: list[str] = []
     twice: list[str] = []
+    # (type, version) -> manifest and kind: found once per type and version of the nodes
+    by_kind: dict[tuple[str | None, str | None], tuple[NodeManifest | None, str | None]] = {}
     for index, node in enumerate(doc.nodes):
         nid = node.id
         if nid is None:
@@ -547,12 +549,16 @@ def _resolve_connections(
         if index < kept and old_list[index] is node and nid not in old_twice:
             manifest, kind = old_manifests[nid], old_kinds.get(nid)
         else:
-            manifest = ctx.manifest(node)
-            kind = _kind_of(manifest) if manifest is not None else None
-            if manifest is None and node.type:
-                # A trigger with a wrong version is still a trigger: judged by the type.
-                latest = catalog.latest(node.type)
-                kind = "trigger" if latest is not None and latest.kind == "trigger" else None
+            found = by_kind.get((node.type, node.version))
+            if found is None:
+                manifest = ctx.manifest(node)
+                kind = _kind_of(manifest) if manifest is not None else None
+                if manifest is None and node.type:
+                    # A trigger with a wrong version is still a trigger: judged by the type.
+                    latest = catalog.latest(node.type)
+                    kind = "trigger" if latest is not None and latest.kind == "trigger" else None
+                found = by_kind[(node.type, node.version)] = (manifest, kind)
+            manifest, kind = found
             if (
                 nid not in old_manifests
                 or old_manifests[nid] is not manifest
