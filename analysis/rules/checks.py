@@ -387,7 +387,14 @@ def _config_problems(
         return []  # NF002 already says that config must be an object
     problems = []
     config = node.config
-    if validated is not None and all(type(v) is str for v in config.values()):
+    strings = validated is not None
+    if strings:
+        for member in config.values():  # a loop, not all(): this runs for every node
+            if type(member) is not str:
+                strings = False
+                break
+    if strings:
+        assert validated is not None
         # Equal members (strings: no `1 == True`), equal validation (by path).
         key = (id(manifest), tuple(config.items()))
         errors = validated.get(key)
