@@ -356,8 +356,10 @@ def _generate_module(
     ]
     result.files = out
     h = hashlib.sha256()
-    for name in sorted(out):
-        h.update(name.encode() + b"\0" + out[name] + b"\0")
+    for name in sorted(out):  # (no copy of each file's bytes joined with its name)
+        h.update(name.encode() + b"\0")
+        h.update(out[name])
+        h.update(b"\0")
     result.content_hash = h.hexdigest()
     return result
 
@@ -637,6 +639,17 @@ def _encoder_func(go: str) -> str:
     return f"func(b []byte, v {go}) []byte {{ return {_encoder(go, 'v')} }}"
 
 
+# Printable ASCII but `"` and `\`: a JSON string of it is the text in quotes.
+_JSON_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def _json_string(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``, without its calls for a plain name."""
+    if _JSON_PLAIN.fullmatch(text):
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _append_json_method(s: GoStruct) -> list[str]:
     lines = [
         "// AppendJSON appends v as JSON: schema-specialised, no reflection.",
@@ -649,7 +662,7 @@ def _append_json_method(s: GoStruct) -> list[str]:
     if s.base is not None:
         lines.append(f"\tb = v.{s.base.name}.appendFields(b)")
     for f in s.fields:
-        key = go_string(json.dumps(f.json, ensure_ascii=False))
+        key = go_string(_json_string(f.json))
         if f.required:
             lines.append(f"\tb = nf.Key(b, {key})")
             lines.append(f"\tb = {_encoder(f.go, 'v.' + f.name)}")

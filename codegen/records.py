@@ -77,7 +77,8 @@ def sensitive_names(configs: Iterable[Any]) -> list[str]:
             props = v.get("properties")
             if isinstance(props, dict):
                 found.update(str(k) for k, p in props.items() if is_sensitive(p))
-            todo.extend(v.values())
+            # (only the containers: most values are strings, taken out again for nothing)
+            todo += [x for x in v.values() if isinstance(x, dict | list)]
         elif isinstance(v, list):
             todo.extend(v)
     return sorted(found)
