@@ -248,7 +248,9 @@ class FlowGen:
             scanned = root_array_items(self.doc.text, "nodes")
             if scanned is not None:
                 self._item_starts = scanned[0]
-        self._lines: LineColumns | None = None  # //line positions' lines and columns
+        doc = self.doc
+        # //line positions' lines and columns
+        self._lines = LineColumns(doc.text, lambda: doc.lines.line_starts)
         self._defaults: dict[int, tuple[NodeManifest, dict[str, Any]]] = {}
         self._go_in: dict[tuple[str, str], str] = {}
         self._node_starts: dict[str, int] = {}
@@ -328,9 +330,9 @@ class FlowGen:
         """:meth:`position` of the node or of its config value at ``config_path``, the
         value found by scanning the node's text (``jsonpos``): the document's tree would
         expand every node's object and config into positioned children for it."""
-        node = self.by_id[node_id]
         start = self._node_starts.get(node_id)
         if start is None:
+            node = self.by_id[node_id]
             starts = self._item_starts
             if starts is not None and 0 <= node.index < len(starts):
                 start = starts[node.index]
@@ -342,17 +344,9 @@ class FlowGen:
             # (an error-free document repeats no key: the first member found is the one)
             found = value_offset(self.doc.text, start, ("config", *config_path), unique_keys=True)
             if found is None:  # not all there: the deepest existing ancestor
-                return self.position((*node.path, "config", *config_path))
+                return self.position((*self.by_id[node_id].path, "config", *config_path))
             offset = found
-        return self._line_column(offset)
-
-    def _line_column(self, offset: int) -> tuple[int, int]:
-        """``LineIndex.position`` of ``offset``, 1-based."""
-        lines = self._lines
-        if lines is None:
-            doc = self.doc
-            lines = self._lines = LineColumns(doc.text, lambda: doc.lines.line_starts)
-        line, column = lines.position(offset)
+        line, column = self._lines.position(offset)
         return line + 1, column + 1
 
     def line(self, node_id: str, config_path: tuple[str | int, ...] = ()) -> str:

@@ -250,7 +250,7 @@ class LineColumns:
     text by default: offsets asked for far apart and out of order), and at once for a
     text with ``\r`` line breaks, which only the table knows."""
 
-    __slots__ = ("_at", "_budget", "_line_starts", "_lines", "_scanned", "text")
+    __slots__ = ("_ascii", "_at", "_budget", "_line_starts", "_lines", "_scanned", "text")
 
     def __init__(
         self, text: str, line_starts: Callable[[], Sequence[int]], budget: int | None = None
@@ -260,6 +260,7 @@ class LineColumns:
         self._lines: list[int] | None = None
         self._at = (0, 0, 0)  # (offset, its line, the line's start)
         self._scanned = 0  # characters counting has scanned so far
+        self._ascii = text.isascii()  # a column is then its offset from the line's start
         if "\r" in text:
             self._budget = -1
         else:
@@ -291,5 +292,7 @@ class LineColumns:
         else:
             line = bisect_right(lines, offset) - 1
             first = lines[line]
+        if self._ascii:
+            return line, offset - first
         before = text[first:offset]
         return line, len(before) if before.isascii() else units(before, PositionEncoding.UTF16)
