@@ -42,6 +42,7 @@ from nodeforge.analysis.types import (
     ObjectType,
     Type,
     merge_objects,
+    new_field,
     object_type,
     type_from_schema,
     union,
@@ -513,7 +514,7 @@ def resolve_port_schema(
             return ObjectType((), ANY)
         # Keys of a dict are unique: the fields' index is built here, once.
         return object_type(
-            {name: Field(name, expression_type((key, name)), True, None) for name in mapping},
+            {name: new_field(name, expression_type((key, name)), True) for name in mapping},
             None,
         )
     if operator == "$if":
