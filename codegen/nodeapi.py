@@ -124,12 +124,19 @@ class _DirectCalls(jinja2.compiler.CodeGenerator):
             forward_caller
             or not isinstance(target, jinja2.nodes.Getattr)
             or not isinstance(target.node, jinja2.nodes.Name)
-            or target.node.name != "node"
-            or target.attr not in _METHODS
             or node.dyn_args is not None
             or node.dyn_kwargs is not None
             or any(keyword.iskeyword(k.key) for k in node.kwargs)
         ):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        if target.node.name == "node" and target.attr in _METHODS:
+            kind = "environment.node_api"
+        elif target.node.name != "node" and target.attr in _CONTAINER_METHODS:
+            # `values.update(...)`, `args.append(...)` of a dict or list the template made:
+            # what Context.call does for a builtin method (it takes no context)
+            kind = _CONTAINER_METHODS[target.attr]
+        else:
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         extra = []
@@ -137,12 +144,11 @@ class _DirectCalls(jinja2.compiler.CodeGenerator):
             extra.append(", _loop_vars=_loop_vars")
         if frame.block_frame:
             extra.append(", _block_vars=_block_vars")
-        # (X.attr if type(X) is NodeAPI else partial(context.call, X.attr, ...))(args)
-        self.write("(")
-        self.visit(target.node, frame)
-        self.write(f".{target.attr} if type(")
-        self.visit(target.node, frame)
-        self.write(") is environment.node_api else environment.bound_call(context, ")
+        # (X.attr if type(X) is NodeAPI else partial(context.call, X.attr, ...))(args); X
+        # by its name: a missing X is not of that type, and the second branch handles it
+        ref = frame.symbols.ref(target.node.name)
+        self.write(f"({ref}.{target.attr} if type({ref}) is {kind}")
+        self.write(" else environment.bound_call(context, ")
         self.visit(target.node, frame)
         self.write(f", {target.attr!r}{''.join(extra)}))(")
         for i, arg in enumerate([*node.args, *node.kwargs]):
@@ -154,23 +160,25 @@ class _DirectCalls(jinja2.compiler.CodeGenerator):
     def visit_Getattr(self, node: jinja2.nodes.Getattr, frame: Frame) -> None:
         # `node.config` and the other attributes alike: read directly from a NodeAPI.
         target = node.node
-        if not (
-            isinstance(target, jinja2.nodes.Name)
-            and target.name == "node"
-            and node.attr in _ATTRIBUTES
-        ):
+        if not isinstance(target, jinja2.nodes.Name):
             super().visit_Getattr(node, frame)
             return
-        self.write("(")
-        self.visit(target, frame)
-        self.write(f".{node.attr} if type(")
-        self.visit(target, frame)
-        self.write(") is environment.node_api else environment.getattr(")
+        if target.name == "node" and node.attr in _ATTRIBUTES:
+            kind = "environment.node_api"
+        elif target.name == "loop" and node.attr in ("index", "index0"):
+            kind = "LoopContext"  # (imported by every template's module)
+        else:
+            super().visit_Getattr(node, frame)
+            return
+        ref = frame.symbols.ref(target.name)
+        self.write(f"({ref}.{node.attr} if type({ref}) is {kind} else environment.getattr(")
         self.visit(target, frame)
         self.write(f", {node.attr!r}))")
 
 
 _DICT_NAMES = frozenset(dir(dict))
+# Methods of a template's own dicts and lists called directly (_DirectCalls): name -> type
+_CONTAINER_METHODS = {"update": "dict", "append": "list"}
 
 
 class _TrustedEnvironment(jinja2.Environment):
@@ -197,7 +205,7 @@ class _TrustedEnvironment(jinja2.Environment):
 
 # Compiled code of trusted templates is kept by this name (templatecache): a new one
 # when _DirectCalls changes what it writes.
-_TRUSTED_KIND = "trusted:direct-calls-2"
+_TRUSTED_KIND = "trusted:direct-calls-3"
 _TRUSTED = _TrustedEnvironment(**_options())
 _SANDBOXED = SandboxedEnvironment(**_options())
 for _env in (_TRUSTED, _SANDBOXED):
