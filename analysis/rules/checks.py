@@ -1093,6 +1093,8 @@ def check_types(ctx: CheckContext) -> None:
     # share one dict (never mutated), instead of one per node.
     ports_of: dict[tuple[Any, ...], dict[str, Type]] = {}
     askers = _flow_askers(ctx, nodes)
+    ports_by_manifest: dict[int, _Ports] = {}
+    share_path = shared_config_paths()  # one table for the whole pass
     output_of, previous_of = outputs.get, previous.get
     all_predecessors, old_predecessors = graph.predecessors, old_graph.predecessors
     order = _order_with_collects(graph, collecting) if collecting else graph.topological_order()
@@ -1137,7 +1139,9 @@ def check_types(ctx: CheckContext) -> None:
             fact = facts[nid] = NodeFacts(node, manifest)
             outputs[nid] = fact.output_types  # none; the object a reuse hands on too
             continue
-        ports = _ports(manifest)
+        ports = ports_by_manifest.get(id(manifest))  # alive in ``manifests``: ids unique
+        if ports is None:
+            ports = ports_by_manifest[id(manifest)] = _ports(manifest)
         port = ports.only_input
         input_types: dict[str, Type]
         if port is not None:  # most nodes: what arrives at their one port is their input
@@ -1200,7 +1204,9 @@ def check_types(ctx: CheckContext) -> None:
             env = envs.get(id(input_type))
             if env is None or env.input is not input_type:
                 env = env_for(input_type)
-            plain = _type_node(fact, manifest, env, checked, answers, ports_of, projected, ports)
+            plain = _type_node(
+                fact, manifest, env, checked, answers, ports_of, projected, ports, share_path
+            )
             if ports.passes is None:  # else the table's mapping already
                 fact.output_types = _shared_ports(ports_of, fact.output_types)
             if plain and len(predecessors) == 1:
@@ -1519,19 +1525,23 @@ def _type_node(
     ports_of: dict[tuple[Any, ...], dict[str, Type]] | None = None,
     projected: _Projected | None = None,
     ports: _Ports | None = None,
+    share_path: Callable[[tuple[str | int, ...], tuple[str | int, ...]], tuple[str | int, ...]]
+    | None = None,
 ) -> bool:
     """Check the node's expressions in ``env`` and resolve its port types; with
     ``ports_of``, the output types are the table's mapping (see ``_shared_ports``), with
     ``projected``, checks are shared by the input fields they read (``_check_projected``).
     True when no expression has errors or node references or names ``nodes`` (the node
     is ``quiet`` and reads only its inputs' sources: see ``_note_sites``). ``ports``:
-    ``_ports(manifest)``, when the caller has it."""
+    ``_ports(manifest)``, when the caller has it; ``share_path``: ``shared_config_paths()``,
+    when the caller has it."""
     if ports is None:
         ports = _ports(manifest)
     # The node's expression sites (``collect_expression_sites``), each made with its check.
     node = fact.node
     node_id, index, collecting = node.id or "", node.index, ports.collects
-    share_path = shared_config_paths()
+    if share_path is None:
+        share_path = shared_config_paths()
     sites: list[ExpressionSite] = []
     types_by_path: dict[tuple[str | int, ...], Type] = {}
     late: list[ExpressionSite] = []
