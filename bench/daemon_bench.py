@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench.genflow import generate_flow
+from nodeforge import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +70,9 @@ def measure(rounds: int, nodes: int) -> list[tuple[str, list[float], list[float]
                 str(Path(tmp) / "gen"),
             ],
         }
-        base = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONDONTWRITEBYTECODE")}
+        base = dict(os.environ)
+        for name in ("PYTHONDONTWRITEBYTECODE", *launch.CI_VARIABLES):
+            base.pop(name, None)
         folder = tempfile.mkdtemp(prefix="nfd-")
         alone = {**base, "NODEFORGE_DAEMON": "0"}
         served = {**base, "NODEFORGE_DAEMON": "1", "NODEFORGE_DAEMON_DIR": folder}

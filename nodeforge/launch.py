@@ -29,15 +29,20 @@ _OFF = ("0", "false", "no", "off")
 PROTOCOL = 1
 
 
+# Set by CI services (GitHub Actions, GitLab, Buildkite, CircleCI, Travis: CI; Jenkins,
+# Azure Pipelines and TeamCity: their own), as tools that hold back in CI look for them.
+CI_VARIABLES = ("CI", "CONTINUOUS_INTEGRATION", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION")
+
+
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
-    """The daemon is on unless ``NODEFORGE_DAEMON`` is off, and off in CI (``CI`` set)
-    unless ``NODEFORGE_DAEMON`` turns it on: a CI job is one-shot, and should leave no
-    process behind."""
+    """The daemon is on unless ``NODEFORGE_DAEMON`` is off, and off in CI (one of
+    :data:`CI_VARIABLES` set) unless ``NODEFORGE_DAEMON`` turns it on: a CI job is
+    one-shot, and should leave no process behind."""
     env = os.environ if environ is None else environ
     setting = env.get("NODEFORGE_DAEMON", "").strip().lower()
     if setting:
         return setting not in _OFF
-    return not env.get("CI")
+    return not any(env.get(name) for name in CI_VARIABLES)
 
 
 def identity() -> dict[str, object]:

@@ -30,6 +30,8 @@ def test_on_by_default_off_in_ci_and_by_setting() -> None:
     assert launch.enabled({})
     assert not launch.enabled({"CI": "true"})
     assert launch.enabled({"CI": "true", "NODEFORGE_DAEMON": "1"})
+    assert not launch.enabled({"JENKINS_URL": "http://ci.example/"})
+    assert not launch.enabled({"TF_BUILD": "True"})
     for off in ("0", "false", "no", "off", "OFF"):
         assert not launch.enabled({"NODEFORGE_DAEMON": off})
 
@@ -73,7 +75,7 @@ def test_freshness_sees_edits_removals_and_installs(
 
 
 def _env(folder: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env = {k: v for k, v in os.environ.items() if k not in launch.CI_VARIABLES}
     env.update(
         NODEFORGE_DAEMON="1",
         NODEFORGE_DAEMON_DIR=folder,
