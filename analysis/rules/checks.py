@@ -12,7 +12,8 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import is_
+from itertools import chain
+from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any
 
 from nodeforge.analysis.answers import node_answers
@@ -499,7 +500,7 @@ def check_connections(ctx: CheckContext) -> None:
     version, so it is reused while those are unchanged (edits inside a config)."""
     doc = ctx.doc
     # One flat tuple (not a tuple per node): it stays in the memo as long as the graph.
-    signature = tuple([x for n in doc.nodes for x in (n.id, n.type, n.version)])
+    signature = tuple(chain.from_iterable(map(_ID_TYPE_VERSION, doc.nodes)))
     connections = doc.value.get("connections")
     cached = ctx.memo.get("connections", connections, signature)
     if cached is MISSING:
@@ -511,6 +512,9 @@ def check_connections(ctx: CheckContext) -> None:
     problems, ctx.graph, ctx.manifests = cached
     for problem in problems:
         problem.report(ctx)
+
+
+_ID_TYPE_VERSION = attrgetter("id", "type", "version")
 
 
 def _resolve_connections(

@@ -47,12 +47,16 @@ def check_runtime(ctx: CheckContext) -> None:
     # very same NodeInfo and sites (facts reused, or memoized) is clean again.
     clean = memo.get_all("runtime-clean", [fact.node for fact in facts])
     found_clean: list[NodeFacts] = []
+    plans: dict[int, _Plan] = {}  # per manifest (alive in the facts: ids unique)
     for fact, clean_sites in zip(facts, clean, strict=True):
         manifest = fact.manifest
         if manifest is None or clean_sites is fact.expressions:
             continue
         found = len(diagnostics)
-        typed_expressions, annotated, schedule = _plan(manifest)
+        plan = plans.get(id(manifest))
+        if plan is None:
+            plan = plans[id(manifest)] = _plan(manifest)
+        typed_expressions, annotated, schedule = plan
         if fact.expressions and typed_expressions:
             _check_expression_types(ctx, fact, manifest)
         for key, sql_params, url, is_template, go_source in annotated:
