@@ -292,7 +292,15 @@ def _generate_module(
         connector_kinds.add("postgres")
     if records.enabled and records.kind == "sqlite":
         connector_kinds.add("sqlite")
-    sensitive = sensitive_names(node.get("config") for _f, a in analyses for node in _nodes_of(a))
+    # A key marking a property sensitive is in the flow's text, as written or escaped:
+    # without either in any flow, no config is walked for one.
+    marked = ("x-sensitive", "writeOnly", "\\u")
+    if any(m in a.document.text for _f, a in analyses for m in marked):
+        sensitive = sensitive_names(
+            node.get("config") for _f, a in analyses for node in _nodes_of(a)
+        )
+    else:
+        sensitive = []
     leases = schedule_leases(root, ws.connectors, codes)
     nats = bool(leases) or any(c.nats for c in codes)
     files["main.go"] = _template("main.go.j2").render(
@@ -343,7 +351,10 @@ def _generate_module(
         fork = fork_sources.get(import_path)
         if fork is None:
             result.trusted_packages.append(import_path)
-            for src in sorted((cat / pkg).glob("*.go")):
+            folder = cat / pkg  # (what glob("*.go") lists, by one scandir)
+            for src in sorted(
+                folder / e.name for e in os.scandir(folder) if e.name.endswith(".go")
+            ):
                 if not src.name.endswith("_test.go"):
                     out[f"catalog/{pkg}/{src.name}"] = src.read_bytes()
         else:
