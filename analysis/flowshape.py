@@ -99,12 +99,11 @@ _MAX_KNOWN = 10_000
 _XY = frozenset({"x", "y"})
 _EMPTY: dict[str, Any] = {}
 
-# The patterns of ids and endpoints repeated over lines: the ids of every node joined by
-# newlines match when each one does, if none holds a newline itself (``_lines``).
-_NODE_IDS = re.compile(r"[a-z][a-z0-9_]*(?:\n[a-z][a-z0-9_]*)*\Z")
-_ENDPOINTS = re.compile(
-    r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?(?:\n[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)*\Z"
-)
+# Ids and endpoints tested all at once, joined by newlines (``_ids``, ``_endpoints``):
+# their characters, and what must not follow a newline (each id starts with a letter).
+_ID_CHARS = re.compile(r"[a-z0-9_\n]*\Z")
+_ID_BREAK = re.compile(r"\n(?![a-z])")
+_TWO_DOTS = re.compile(r"\.[a-z0-9_]*\.")
 _get = dict.get
 _DICT = {dict}
 _STR = {str}
@@ -116,10 +115,32 @@ _get_xy = itemgetter("x", "y")
 _get_ends = itemgetter("from", "to")
 
 
-def _lines(pattern: re.Pattern[str], texts: list[str]) -> bool:
-    """Whether each of ``texts`` matches ``pattern`` (one of the two above), in one match."""
+def _ids(texts: list[str]) -> bool:
+    """Whether each of ``texts`` (strings, at least one) matches ``_NODE_ID``: none holds
+    a newline, and joined by newlines they hold only its characters, and a letter
+    starts the text and follows each newline."""
     joined = "\n".join(texts)
-    return joined.count("\n") == len(texts) - 1 and pattern.match(joined) is not None
+    return joined.count("\n") == len(texts) - 1 and _joined_ids(joined)
+
+
+def _joined_ids(joined: str) -> bool:
+    return (
+        _ID_CHARS.match(joined) is not None
+        and "a" <= joined[:1] <= "z"
+        and _ID_BREAK.search(joined) is None
+    )
+
+
+def _endpoints(texts: list[str]) -> bool:
+    """Whether each of ``texts`` (strings, at least one) matches ``_ENDPOINT``: an id, or
+    two joined by one dot. Joined by newlines: no two dots on a line, and with each dot
+    made a newline, ids (``_ids``)."""
+    joined = "\n".join(texts)
+    return (
+        joined.count("\n") == len(texts) - 1
+        and _TWO_DOTS.search(joined) is None
+        and _joined_ids(joined.replace(".", "\n"))
+    )
 
 
 def _values(items: list[dict[str, Any]], key: str) -> list[Any]:
@@ -137,7 +158,7 @@ def _all_nodes_surely_valid(nodes: list[Any]) -> bool:
     if set(map(type, nodes)) != _DICT or not all(map(_NODE_KEYS.issuperset, nodes)):
         return False
     ids = _values(nodes, "id")
-    if set(map(type, ids)) != _STR or not _lines(_NODE_IDS, ids):
+    if set(map(type, ids)) != _STR or not _ids(ids):
         return False
     try:  # a flow has few types and versions: each is looked at once
         types, versions = set(_values(nodes, "type")), set(_values(nodes, "version"))
@@ -186,7 +207,7 @@ def _all_connections_surely_valid(connections: list[Any]) -> bool:
         ends = list(chain.from_iterable(map(_get_ends, connections)))
     except KeyError:
         return False
-    return set(map(type, ends)) == _STR and _lines(_ENDPOINTS, ends)
+    return set(map(type, ends)) == _STR and _endpoints(ends)
 
 
 def _surely_valid_connection(connection: Any) -> bool:

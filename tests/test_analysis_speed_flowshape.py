@@ -123,3 +123,17 @@ def test_ids_and_endpoints_with_newlines_are_not_taken_for_several() -> None:
         connections = [{"from": "x.out", "to": "y.in"}, {"from": end, "to": "y"}]
         assert not flowshape._all_connections_surely_valid(connections)
         assert not flowshape._all_connections_surely_valid(connections[::-1])
+
+
+def test_ids_and_endpoints_joined_are_judged_as_one_by_one() -> None:
+    rng = random.Random(13)
+    alphabet = ["a", "z", "b", "0", "9", "_", ".", "\n", "A", "-", "é", " ", "..", "a.b"]
+    for _ in range(20000):
+        texts = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+            for _ in range(rng.randint(1, 4))
+        ]
+        ids = flowshape._ids(texts)
+        assert ids == all(flowshape._NODE_ID.match(t) for t in texts), texts
+        ends = flowshape._endpoints(texts)
+        assert ends == all(flowshape._ENDPOINT.match(t) for t in texts), texts
