@@ -501,9 +501,14 @@ def resolve_port_schema(
     if operator == "$merge":
         parts: list[ObjectType] = []
         for part in key:
-            part_type = resolve_port_schema(
-                part, config, inputs, expression_type, defaults, flow_answers
-            )
+            # A part passing an input on (`data/set`'s first), resolved inline.
+            passing = _PLANS.get(id(part))
+            if passing is not None and passing[0] is part and passing[1] == "$input":
+                part_type = inputs.get(passing[2], ANY)
+            else:
+                part_type = resolve_port_schema(
+                    part, config, inputs, expression_type, defaults, flow_answers
+                )
             if not isinstance(part_type, ObjectType):
                 return ANY
             parts.append(part_type)

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from nodeforge.analysis.answers import node_answers
@@ -515,6 +515,7 @@ def check_connections(ctx: CheckContext) -> None:
 
 
 _ID_TYPE_VERSION = attrgetter("id", "type", "version")
+_MISMATCHES = itemgetter(3)  # of an edge's comparison (``_edge_types``)
 
 
 def _resolve_connections(
@@ -1863,7 +1864,7 @@ def _check_connection_types(
             continue
         predecessors = graph.predecessors[nid]
         compared = _edge_types(ctx, target, predecessors, outputs)
-        if any(c[3] for c in compared):
+        if any(map(_MISMATCHES, compared)):
             mismatched[nid] = (target, predecessors, compared)
         else:
             mismatched.pop(nid, None)
