@@ -270,16 +270,18 @@ def _compile_kit_templates() -> None:
 
 
 @contextlib.contextmanager
-def _lock(path: str) -> Iterator[bool]:
-    """Holds the lock of a socket path for the daemon's life: one daemon per path."""
-    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+def _lock(path: str) -> Iterator[int | None]:
+    """Holds the lock of a socket path for the daemon's life: one daemon per path. Yields
+    the lock's descriptor (which each forked copy closes, so that the lock ends with the
+    daemon), or ``None`` when another daemon holds it."""
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            yield False
+            yield None
             return
-        yield True
+        yield fd
     finally:
         os.close(fd)
 
@@ -287,8 +289,8 @@ def _lock(path: str) -> Iterator[bool]:
 def serve(path: str, *, idle: float | None = None) -> int:
     """Runs the daemon on ``path`` until it has been idle ``idle`` seconds or a client
     finds it stale; 0 when it served, 1 when another daemon holds the path."""
-    with _lock(path) as mine:
-        if not mine:
+    with _lock(path) as lock:
+        if lock is None:
             return 1
         warm_up()
         freshness = Freshness(loaded_paths())
@@ -309,7 +311,7 @@ def serve(path: str, *, idle: float | None = None) -> int:
         gc.collect()
         gc.freeze()
         try:
-            _accept_loop(listener, freshness, launch.identity())
+            _accept_loop(listener, freshness, launch.identity(), lock)
         finally:
             listener.close()
             with contextlib.suppress(FileNotFoundError):
@@ -322,7 +324,9 @@ class _Counters:
     last = 0.0
 
 
-def _accept_loop(listener: socket.socket, freshness: Freshness, ident: dict[str, Any]) -> None:
+def _accept_loop(
+    listener: socket.socket, freshness: Freshness, ident: dict[str, Any], lock: int
+) -> None:
     counters = _Counters()
     counters.last = time.monotonic()
     idle_limit = listener.gettimeout() or 0.0
@@ -365,6 +369,7 @@ def _accept_loop(listener: socket.socket, freshness: Freshness, ident: dict[str,
             if os.fork() == 0:
                 listener.close()
                 freshness.close()
+                os.close(lock)
                 os._exit(_run_forked(conn, request, fds))
         except (OSError, ValueError):
             continue  # a client gone or garbled: the next one
