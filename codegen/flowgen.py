@@ -1262,7 +1262,7 @@ class FlowGen:
         if gen is _render_kit:
             lines += self._render_kit(nid, "\t")  # indented as it is split into lines
         else:
-            lines += [_indent(s) for s in gen(self, nid)]
+            lines += _indented(gen(self, nid))
         lines.append("}")
         lines.append("")
         if m.type == "http/trigger" and self.shapes_invalid(nid):
@@ -1403,6 +1403,14 @@ def _fields_read(e: Expr, names: set[str]) -> set[str]:
     return found
 
 
+def _indented(body: list[str]) -> list[str]:
+    """``[_indent(s) for s in body]``, one-line statements (most) without a call each."""
+    return [
+        _indent(s) if "\n" in s else s if not s or s[:7] == "//line " else "\t" + s
+        for s in body
+    ]
+
+
 def _indent(s: str) -> str:
     if "\n" not in s:  # one line, the common case
         return "\t" + s if s and not s.startswith("//line ") else s
@@ -1514,7 +1522,7 @@ def _if(g: FlowGen, nid: str) -> list[str]:
     t = g.in_type(nid)
     go = g.go_in(nid)
     lines = [g.at(nid, ("condition",), f"if {cond.code} {{")]
-    lines += [_indent(s) for s in g.emit(nid, "true", "input", t, go)]
+    lines += _indented(g.emit(nid, "true", "input", t, go))
     lines.append("}")
     lines += g.emit(nid, "false", "input", t, go)
     return lines
