@@ -1406,8 +1406,7 @@ def _fields_read(e: Expr, names: set[str]) -> set[str]:
 def _indented(body: list[str]) -> list[str]:
     """``[_indent(s) for s in body]``, one-line statements (most) without a call each."""
     return [
-        _indent(s) if "\n" in s else s if not s or s[:7] == "//line " else "\t" + s
-        for s in body
+        _indent(s) if "\n" in s else s if not s or s[:7] == "//line " else "\t" + s for s in body
     ]
 
 
