@@ -258,7 +258,6 @@ class FlowGen:
         self._kits: dict[int, Kit] = {}
         self._templates: dict[int, tuple[Kit, jinja2.Template, Path]] = {}
         self._dynamic: dict[int, tuple[Expr, bool]] = {}  # the compilers' (ExprCompiler)
-        self._scopes: dict[tuple[str, str], Scope] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -375,12 +374,7 @@ class FlowGen:
         input_go = self.go_in(node_id)
         if item is not None:
             env, input_go = collect_env(env, item[0]), item[1]
-        # (one per input: a scope is only read, and a dataclass is slow to make)
-        scope = self._scopes.get((input_code, input_go))
-        if scope is None:
-            scope = self._scopes[(input_code, input_go)] = Scope(
-                input_code, input_go, self.node_ref
-            )
+        scope = Scope(input_code, input_go, self.node_ref)
         return ExprCompiler(
             self.types,
             env,
