@@ -176,11 +176,20 @@ def _may_declare(group: str) -> bool:
     return False
 
 
-def kit_of(manifest: NodeManifest) -> Kit:
-    """The kit of a manifest and the pack it belongs to (by where its file is)."""
-    folder = manifest.path.parent.resolve() if str(manifest.path) not in ("", ".") else Path()
+@lru_cache(maxsize=1)
+def _builtin_pack_resolved() -> tuple[Pack, Path]:
+    """The built-in pack and its folder with links resolved: where the package is, for
+    the life of the process (resolving it took a system call per folder on every call)."""
     builtin = builtin_pack()
-    if builtin.root.resolve() in folder.parents:
+    return builtin, builtin.root.resolve()
+
+
+def kit_of(manifest: NodeManifest) -> Kit:
+    """The kit of a manifest and the pack it belongs to (by where its file is, links
+    resolved: a kit is trusted only where it really is)."""
+    folder = manifest.path.parent.resolve() if str(manifest.path) not in ("", ".") else Path()
+    builtin, builtin_root = _builtin_pack_resolved()
+    if builtin_root in folder.parents:
         return Kit(manifest, builtin)
     for pack in installed_packs():
         if pack.root in folder.parents:
