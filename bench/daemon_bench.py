@@ -63,6 +63,12 @@ def measure(rounds: int, nodes: int) -> list[tuple[str, list[float], list[float]
                 "examples/tax_rate.flow.json",
             ],
             "`nodeforge check examples/` (9 flows)": ["check", "examples/"],
+            "`nodeforge generate examples/` (9 flows, 76 nodes)": [
+                "generate",
+                "examples",
+                "-o",
+                str(Path(tmp) / "gen-examples"),
+            ],
             f"`nodeforge generate` of a {nodes:,}-node flow": [
                 "generate",
                 str(ws),
