@@ -20,6 +20,8 @@ from operator import is_not, itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic import TypeAdapter
 
 __all__ = ["flow_valid", "nodes_valid", "surely_valid_flow", "surely_valid_node"]
@@ -179,11 +181,8 @@ def _all_nodes_surely_valid(nodes: list[Any]) -> bool:
         return False
     positions = list(filter(_not_none, _values(nodes, "position")))
     if positions:
-        if set(map(type, positions)) != _DICT or set(map(len, positions)) != _TWO:
-            return False
-        try:  # two keys, x and y among them: those two
-            numbers = list(chain.from_iterable(map(_get_xy, positions)))
-        except KeyError:
+        numbers = _pair_values(positions, _get_xy)
+        if numbers is None:
             return False
         kinds = set(map(type, numbers))
         if not kinds <= _NUMBERS:
@@ -201,13 +200,20 @@ def _all_connections_surely_valid(connections: list[Any]) -> bool:
     over all of them (as ``_all_nodes_surely_valid``); False: not sure."""
     if not connections:
         return True
-    if set(map(type, connections)) != _DICT or set(map(len, connections)) != _TWO:
-        return False
-    try:  # two keys, from and to among them: those two
-        ends = list(chain.from_iterable(map(_get_ends, connections)))
+    ends = _pair_values(connections, _get_ends)
+    return ends is not None and set(map(type, ends)) == _STR and _endpoints(ends)
+
+
+def _pair_values(items: list[Any], get: Callable[[Any], tuple[Any, Any]]) -> list[Any] | None:
+    """The two values ``get`` reads of each item, in order, when every item is a dict of
+    exactly two keys and those are the two (``x`` and ``y``, ``from`` and ``to``); else
+    None."""
+    if set(map(type, items)) != _DICT or set(map(len, items)) != _TWO:
+        return None
+    try:
+        return list(chain.from_iterable(map(get, items)))
     except KeyError:
-        return False
-    return set(map(type, ends)) == _STR and _endpoints(ends)
+        return None
 
 
 def _surely_valid_connection(connection: Any) -> bool:

@@ -10,13 +10,9 @@ import json
 import random
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from bench.genflow import generate_flow
 from nodeforge.analysis import flowshape
-from nodeforge.analysis.model import Flow, Node
-
-_NODES = TypeAdapter(list[Node])
+from tests.test_flowshape import _model_flow, _model_nodes
 
 # Values that the batch tests could take for plain ones: a newline inside an id or an
 # endpoint (the ids are matched joined by newlines), ints at the model's bounds, bools
@@ -30,22 +26,6 @@ _ODD: list[Any] = [
     {"x": 1, "y": 2, "z": 3}, {1: "a"}, {"a": 1, 2: "b"}, {"from": "a.b", "to": "c"},
 ]  # fmt: skip
 _NODE_KEYS = ["id", "type", "version", "title", "description", "position", "config", "extra"]
-
-
-def _model_nodes(nodes: list[Any]) -> bool:
-    try:
-        _NODES.validate_python(nodes, strict=True)
-    except ValidationError:
-        return False
-    return True
-
-
-def _model_flow(value: Any) -> bool:
-    try:
-        Flow.model_validate(value, strict=True)
-    except ValidationError:
-        return False
-    return True
 
 
 def _plain_nodes(rng: random.Random) -> list[Any]:
