@@ -35,9 +35,11 @@ CI_VARIABLES = ("CI", "CONTINUOUS_INTEGRATION", "JENKINS_URL", "TF_BUILD", "TEAM
 
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
-    """The daemon is on unless ``NODEFORGE_DAEMON`` is off, and off in CI (one of
+    """The daemon is on (on Linux) unless ``NODEFORGE_DAEMON`` is off, and off in CI (one of
     :data:`CI_VARIABLES` set) unless ``NODEFORGE_DAEMON`` turns it on: a CI job is
     one-shot, and should leave no process behind."""
+    if not sys.platform.startswith("linux"):  # it relies on SO_PEERCRED (and inotify)
+        return False
     env = os.environ if environ is None else environ
     setting = env.get("NODEFORGE_DAEMON", "").strip().lower()
     if setting:
