@@ -319,16 +319,10 @@ def serve(path: str, *, idle: float | None = None) -> int:
     return 0
 
 
-class _Counters:
-    served = 0
-    last = 0.0
-
-
 def _accept_loop(
     listener: socket.socket, freshness: Freshness, ident: dict[str, Any], lock: int
 ) -> None:
-    counters = _Counters()
-    counters.last = time.monotonic()
+    served, last = 0, time.monotonic()
     idle_limit = listener.gettimeout() or 0.0
     while True:
         try:
@@ -349,8 +343,8 @@ def _accept_loop(
                     conn,
                     {
                         "pid": os.getpid(),
-                        "served": counters.served,
-                        "idle_s": time.monotonic() - counters.last,
+                        "served": served,
+                        "idle_s": time.monotonic() - last,
                         "idle_limit_s": idle_limit,
                     },
                 )
@@ -364,8 +358,8 @@ def _accept_loop(
             if len(fds) != 3:
                 _answer(conn, {"refused": "descriptors"})
                 continue
-            counters.served += 1
-            counters.last = time.monotonic()
+            served += 1
+            last = time.monotonic()
             if os.fork() == 0:
                 listener.close()
                 freshness.close()
